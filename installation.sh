@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Installs what Ontolab needs into ./.venv. Idempotent: a second run with nothing
+# changed returns in well under a second.
+#   ./installation.sh          runtime dependencies
+#   ./installation.sh --dev    plus test tooling (pytest, ruff, mypy) and Java for the OWL reasoner
+set -euo pipefail
+cd "$(dirname "$0")"
+
+dev=0
+for arg in "$@"; do
+  case "$arg" in
+    --dev) dev=1 ;;
+    *) echo "installation.sh: unknown option '$arg'; use --dev or nothing" >&2; exit 2 ;;
+  esac
+done
+
+python=${PYTHON:-python3}
+if ! "$python" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "installation.sh: Python >= 3.11 is required (found: $("$python" --version 2>&1)); set PYTHON=/path/to/python3.11" >&2
+  exit 1
+fi
+
+apt_install() {
+  if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+    echo "installation.sh: please install the Debian packages '$*' (needs root and apt-get)" >&2
+    exit 1
+  fi
+  [ -n "$(find /var/lib/apt/lists -maxdepth 1 -name '*Packages*' -print -quit 2>/dev/null)" ] \
+    || apt-get -o DPkg::Lock::Timeout=600 update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600 install -y -qq "$@" >/dev/null
+}
+
+[ -x .venv/bin/python ] || "$python" -m venv .venv
+
+extras=""
+[ "$dev" = 1 ] && extras="[dev]"
+stamp=".venv/.installed-$(cat pyproject.toml | sha256sum | cut -c1-16)${extras:+-dev}"
+if [ ! -f "$stamp" ]; then
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
+  .venv/bin/python -m pip install -q -e ".${extras}"
+  touch "$stamp"
+fi
+
+if [ "$dev" = 1 ] && ! command -v java >/dev/null; then
+  echo "installation.sh: installing a Java runtime for the OWL reasoner (owlready2 / HermiT)"
+  apt_install default-jre-headless
+fi

@@ -1,0 +1,272 @@
+"""The ``ontolab`` command line. Errors become one clear line on stderr and a non-zero exit.
+
+Heavy modules are imported inside the commands, so ``ontolab --help`` is instant and warm
+step workers that re-import this module as their main pay nothing for it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from server.platform import Platform
+    from server.runs import RunEvent
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from server.errors import OntolabError
+
+    try:
+        return int(args.command(args) or 0)
+    except OntolabError as exc:
+        print(f"ontolab: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("ontolab: interrupted", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="ontolab", description=__doc__.splitlines()[0])
+    parser.add_argument("--data", help="data directory (default ./data; env ONTOLAB_DATA)")
+    parser.add_argument("--store", help="store URL (default oxigraph:DATA/store; env ONTOLAB_STORE)")
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    def command(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
+        sub = commands.add_parser(name, help=help_text, description=help_text)
+        sub.set_defaults(command=handler)
+        return sub
+
+    validate = command("validate", _validate, "check a definition (SHACL and plan) without storing it")
+    validate.add_argument("file", type=Path)
+    submit = command("submit", _submit, "validate and store a definition as a new version")
+    submit.add_argument("file", type=Path)
+    run = command("run", _run, "run an experiment (a definition file, or a stored experiment id)")
+    run.add_argument("experiment", help="definition file, or the id of a stored experiment")
+    run.add_argument("--version", type=int, help="stored version to run (default: newest)")
+    run.add_argument("--no-cache", action="store_true", help="run every step, even if cached")
+    runs = commands.add_parser("runs", help="list runs or show one").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    runs_list = runs.add_parser("list", help="list runs, newest first")
+    runs_list.add_argument("--experiment", help="only runs of this experiment id")
+    runs_list.set_defaults(command=_runs_list)
+    runs_show = runs.add_parser("show", help="one run's steps, metrics, hyperparameters, artifacts")
+    runs_show.add_argument("run_id")
+    runs_show.set_defaults(command=_runs_show)
+    sparql = command("sparql", _sparql, "run a SPARQL query and print the result as a table")
+    source = sparql.add_mutually_exclusive_group(required=True)
+    source.add_argument("query", nargs="?", help="query text")
+    source.add_argument("--file", type=Path, help="read the query from a file")
+    source.add_argument("--name", help="a named query from ontology/queries")
+    sparql.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                        help="bind a parameter of a named query (repeatable)")
+    lineage = command("lineage", _lineage, "a model's lineage back to its source dataset")
+    lineage.add_argument("model", help="model name, run id or model IRI")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from server.settings import Settings
+
+    return Settings.load({"data": args.data, "store": args.store})
+
+
+def _platform(args: argparse.Namespace) -> Platform:
+    from server.platform import open_platform
+
+    return open_platform(_settings(args))
+
+
+def _read_definition(path: Path) -> Any:
+    from server import definitions
+    from server.errors import DefinitionError
+
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise DefinitionError(f"cannot read {path}: {exc.strerror}; check the path") from exc
+    return definitions.parse(text, definitions.format_for(path))
+
+
+def _validate(args: argparse.Namespace) -> int:
+    from server import definitions
+    from server.runs import plan_version
+    from server.store import open_store
+
+    graph = _read_definition(args.file)
+    store = open_store("oxigraph:memory")  # plan against a scratch store: nothing is kept
+    definitions.ensure_ontology(store)
+    version = definitions.submit(store, graph).version
+    _, plan = plan_version(store, version)
+    print(f"{args.file}: valid — experiment {version.identifier!r}, "
+          f"{len(plan.steps)} steps in {len(plan.waves)} waves")
+    for number, wave in enumerate(plan.waves, 1):
+        print(f"  wave {number}: {', '.join(wave)}")
+    return 0
+
+
+def _submit(args: argparse.Namespace) -> int:
+    from server import definitions
+
+    graph = _read_definition(args.file)
+    platform = _platform(args)
+    try:
+        submission = definitions.submit(platform.store, graph)
+    finally:
+        platform.close()
+    version = submission.version
+    state = "stored as new" if submission.created else "unchanged, still"
+    print(f"{version.identifier}: {state} version {version.number} <{version.iri}>")
+    return 0
+
+
+def _run(args: argparse.Namespace) -> int:
+    from server import definitions
+
+    path = Path(args.experiment)
+    graph = _read_definition(path) if path.suffix and path.exists() else None
+    platform = _platform(args)
+    try:
+        if graph is not None:
+            version = definitions.submit(platform.store, graph).version
+        else:
+            version = definitions.get_version(platform.store, args.experiment, args.version)
+        printer = _ProgressPrinter(version.identifier, version.number)
+        record = platform.runs.run(
+            version, use_cache=False if args.no_cache else None, on_event=printer
+        )
+        from server import catalog
+
+        details = catalog.run_details(platform.store, record.run_id)
+    finally:
+        platform.close()
+    _print_metrics(details["metrics"])
+    return 0 if record.status == "succeeded" else 1
+
+
+class _ProgressPrinter:
+    def __init__(self, identifier: str, version: int) -> None:
+        self._label = f"{identifier} v{version}"
+        self._started = time.monotonic()
+
+    def __call__(self, event: RunEvent) -> None:
+        elapsed = f"{time.monotonic() - self._started:6.2f}s"
+        if event.step_id is None:
+            print(f"[{elapsed}] run {event.run_id} ({self._label}) {event.status}"
+                  + (f": {event.detail}" if event.detail else ""), flush=True)
+        else:
+            detail = f"  {event.detail}" if event.detail else ""
+            print(f"[{elapsed}]   {event.step_id:<16} {event.status}{detail}", flush=True)
+
+
+def _runs_list(args: argparse.Namespace) -> int:
+    from server import catalog
+
+    platform = _platform(args)
+    try:
+        rows = catalog.list_runs(platform.store, args.experiment)
+    finally:
+        platform.close()
+    _print_table(rows, ["runId", "identifier", "version", "status", "started", "ended"])
+    return 0
+
+
+def _runs_show(args: argparse.Namespace) -> int:
+    from server import catalog
+
+    platform = _platform(args)
+    try:
+        details = catalog.run_details(platform.store, args.run_id)
+    finally:
+        platform.close()
+    print(f"run {details['runId']}: {details['identifier']} v{details['version']} — "
+          f"{details['status']} ({details['provisioner']})")
+    print(f"started {details['started']}  ended {details.get('ended', '-')}")
+    if details.get("error"):
+        print(f"error: {details['error']}")
+    print("\nsteps:")
+    for step in details["steps"]:
+        step["cache"] = "cached" if step.get("cacheHit") else ""
+    _print_table(details["steps"], ["stepId", "phase", "status", "duration", "cache", "worker",
+                                    "errorMessage"])
+    print("\nmetrics:")
+    _print_table(details["metrics"], ["stepId", "metric", "value"])
+    print("\nhyperparameters:")
+    _print_table(details["hyperparameters"], ["stepId", "name", "value"])
+    print("\nartifacts:")
+    _print_table(details["artifacts"], ["stepId", "kind", "sha256", "size", "mediaType"])
+    return 0
+
+
+def _sparql(args: argparse.Namespace) -> int:
+    from server import catalog, queries
+
+    if args.name:
+        params = dict(p.split("=", 1) for p in args.param if "=" in p)
+        text = queries.load(args.name).render(**params)
+    else:
+        text = args.file.read_text() if args.file else args.query
+    platform = _platform(args)
+    try:
+        rows = [catalog.plain(r) for r in platform.store.select(text)]
+    finally:
+        platform.close()
+    columns = list(dict.fromkeys(k for row in rows for k in row))
+    _print_table(rows, columns)
+    return 0
+
+
+def _lineage(args: argparse.Namespace) -> int:
+    from server import catalog
+
+    platform = _platform(args)
+    try:
+        model = catalog.resolve_model(platform.store, args.model)
+        graph = catalog.lineage(platform.store, model)
+    finally:
+        platform.close()
+
+    def name(iri: str) -> str:
+        node = graph.nodes.get(iri, {})
+        return f"{node.get('kind', '?')}:{node.get('label') or iri.rsplit('/', 1)[-1]}"
+
+    print(f"lineage of {model}")
+    for source, relation, target in graph.edges:
+        print(f"  {name(source):<34} {relation:<22} {name(target)}")
+    return 0
+
+
+def _print_metrics(metrics: list[dict[str, Any]]) -> None:
+    if metrics:
+        print("metrics:")
+        _print_table(metrics, ["stepId", "metric", "value"])
+
+
+def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    if not rows:
+        print("  (none)")
+        return
+    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
+    print("  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for row in cells:
+        print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.4f}"
+    return str(value)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""Experiment definitions: parse (Turtle / JSON-LD), validate (SHACL), store as versions.
+
+Each version lives in its own named graph, whose name is also the version's IRI. Blank nodes
+are replaced by IRIs under the version before storing, so every stored node can be named by a
+query and remote stores that refuse blank nodes in updates get none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.namespace import SH
+from rdflib.term import Node
+
+from ontology import ONTOLOGY_FILE, SHAPES_FILE
+from server import queries
+from server.errors import DefinitionError, NotFoundError, Violation
+from server.namespaces import DCTERMS, OL, ONTOLOGY_GRAPH, ONTOLOGY_IRI, RDF, experiment_version_iri
+from server.store.base import Store, Triple
+
+FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".jsonld": "json-ld", ".json": "json-ld"}
+_versions_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ExperimentVersion:
+    """One stored version of an experiment definition."""
+
+    identifier: str
+    number: int
+    iri: URIRef
+    experiment: URIRef
+    content_hash: str
+    created: datetime
+
+    @property
+    def graph(self) -> URIRef:
+        return self.iri
+
+
+@dataclass(frozen=True)
+class Submission:
+    version: ExperimentVersion
+    created: bool
+
+
+def format_for(path: str | Path) -> str:
+    """The rdflib parser name for a definition file, from its suffix."""
+    suffix = Path(path).suffix.lower()
+    if suffix not in FORMATS:
+        raise DefinitionError(
+            f"cannot tell the format of {path}; name it *.ttl (Turtle) or *.jsonld (JSON-LD)"
+        )
+    return FORMATS[suffix]
+
+
+def parse(text: str, fmt: str = "turtle") -> Graph:
+    """Parse a definition; a syntax error becomes a DefinitionError naming the format."""
+    if fmt not in set(FORMATS.values()):
+        raise DefinitionError(f"unknown definition format {fmt!r}; use 'turtle' or 'json-ld'")
+    graph = Graph()
+    try:
+        graph.parse(data=text, format=fmt)
+    except Exception as exc:  # rdflib raises many unrelated types for bad input
+        raise DefinitionError(f"the definition is not valid {fmt}: {exc}; fix the syntax") from exc
+    if len(graph) == 0:
+        raise DefinitionError(f"the definition holds no triples; is it really {fmt}?")
+    return graph
+
+
+def validate(graph: Graph) -> None:
+    """Check the definition against the SHACL shapes; raise with every violation if invalid."""
+    from pyshacl import validate as shacl_validate  # imported here: costs ~0.3 s at start-up
+
+    conforms, report, _ = shacl_validate(
+        graph,
+        shacl_graph=_shapes(),
+        ont_graph=_ontology(),
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+    )
+    if not conforms:
+        violations = _violations(report, graph)
+        raise DefinitionError(
+            f"the definition breaks {len(violations)} rule(s) of the experiment shapes",
+            violations,
+        )
+    _experiment_node(graph)
+
+
+def submit(store: Store, graph: Graph) -> Submission:
+    """Validate and store ``graph``; a new version only if its content changed."""
+    validate(graph)
+    experiment = _experiment_node(graph)
+    identifier = str(graph.value(experiment, DCTERMS.identifier))
+    canonical = to_canonical_graph(graph)
+    content_hash = _content_hash(canonical)
+    with _versions_lock:
+        existing = versions(store, identifier)
+        if existing and existing[0].content_hash == content_hash:
+            return Submission(existing[0], created=False)
+        number = existing[0].number + 1 if existing else 1
+        version = ExperimentVersion(
+            identifier=identifier,
+            number=number,
+            iri=experiment_version_iri(identifier, number),
+            experiment=experiment,
+            content_hash=content_hash,
+            created=datetime.now(UTC),
+        )
+        store.replace_graph(version.graph, _version_triples(canonical, version))
+    return Submission(version, created=True)
+
+
+def versions(store: Store, identifier: str) -> list[ExperimentVersion]:
+    """Every stored version of an experiment, newest first."""
+    rows = queries.select(store, "experiment_versions", identifier=identifier)
+    return [
+        ExperimentVersion(
+            identifier=identifier,
+            number=int(row["number"].toPython()),  # type: ignore[union-attr]
+            iri=URIRef(row["version"]),
+            experiment=URIRef(row["experiment"]),
+            content_hash=str(row["hash"]),
+            created=row["created"].toPython(),  # type: ignore[union-attr]
+        )
+        for row in rows
+    ]
+
+
+def get_version(store: Store, identifier: str, number: int | None = None) -> ExperimentVersion:
+    """The given version of an experiment, or its newest when ``number`` is None."""
+    found = versions(store, identifier)
+    if not found:
+        raise NotFoundError(
+            f"no experiment {identifier!r} is stored; submit its definition first "
+            "(`ontolab submit FILE`)"
+        )
+    if number is None:
+        return found[0]
+    for version in found:
+        if version.number == number:
+            return version
+    raise NotFoundError(
+        f"experiment {identifier!r} has no version {number}; it has versions "
+        f"{', '.join(str(v.number) for v in reversed(found))}"
+    )
+
+
+def version_turtle(store: Store, version: ExperimentVersion) -> str:
+    """The stored definition of one version, as Turtle."""
+    graph = Graph()
+    for triple in store.construct(
+        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {version.graph.n3()} {{ ?s ?p ?o }} }}"
+    ):
+        graph.add(triple)
+    graph.bind("ol", OL)
+    return graph.serialize(format="turtle")
+
+
+def ensure_ontology(store: Store) -> None:
+    """Load the ontology into its own graph unless the stored copy is already current."""
+    text = ONTOLOGY_FILE.read_text()
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    if queries.ask(store, "ontology_version", hash=digest):
+        return
+    triples: list[Triple] = list(_ontology())
+    triples.append((ONTOLOGY_IRI, OL.contentHash, Literal(digest)))
+    store.replace_graph(ONTOLOGY_GRAPH, triples)
+
+
+@lru_cache(maxsize=1)
+def _ontology() -> Graph:
+    return Graph().parse(ONTOLOGY_FILE, format="turtle")
+
+
+@lru_cache(maxsize=1)
+def _shapes() -> Graph:
+    return Graph().parse(SHAPES_FILE, format="turtle")
+
+
+def _experiment_node(graph: Graph) -> URIRef:
+    experiments = list(graph.subjects(RDF.type, OL.Experiment))
+    if len(experiments) != 1:
+        raise DefinitionError(
+            f"a definition describes exactly one ol:Experiment; this one has {len(experiments)}; "
+            "split it into one file per experiment"
+        )
+    node = experiments[0]
+    if not isinstance(node, URIRef):
+        raise DefinitionError("the ol:Experiment must be named by an IRI, not a blank node")
+    return node
+
+
+def _content_hash(canonical: Graph) -> str:
+    lines = sorted(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in canonical)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _version_triples(canonical: Graph, version: ExperimentVersion) -> list[Triple]:
+    def named(term: Node) -> Node:
+        return URIRef(f"{version.iri}/node/{term}") if isinstance(term, BNode) else term
+
+    triples: list[Triple] = [(named(s), named(p), named(o)) for s, p, o in canonical]
+    triples += [
+        (version.iri, RDF.type, OL.ExperimentVersion),
+        (version.iri, OL.versionOf, version.experiment),
+        (version.iri, DCTERMS.identifier, Literal(version.identifier)),
+        (version.iri, OL.versionNumber, Literal(version.number)),
+        (version.iri, OL.contentHash, Literal(version.content_hash)),
+        (version.iri, DCTERMS.created, Literal(version.created)),
+    ]
+    return triples
+
+
+def _violations(report: Graph, data: Graph) -> list[Violation]:
+    found = []
+    for result in report.subjects(RDF.type, SH.ValidationResult):
+        value = report.value(result, SH.value)
+        found.append(
+            Violation(
+                node=_short(data, report.value(result, SH.focusNode)),
+                path=_short(data, report.value(result, SH.resultPath)),
+                message=str(report.value(result, SH.resultMessage) or "constraint not met"),
+                value=None if value is None else _short(data, value),
+            )
+        )
+    return sorted(found, key=lambda v: (v.node, v.path, v.message))
+
+
+def _short(graph: Graph, term: Node | None) -> str:
+    if term is None:
+        return "(node)"
+    if isinstance(term, BNode):
+        for subject, predicate in graph.subject_predicates(term):
+            return f"[the {_short(graph, predicate)} of {_short(graph, subject)}]"
+        return "[a blank node]"
+    if isinstance(term, URIRef):
+        try:
+            return graph.namespace_manager.normalizeUri(term)
+        except Exception:
+            return f"<{term}>"
+    return str(term)

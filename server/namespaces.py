@@ -1,0 +1,80 @@
+"""Namespaces and the IRIs the platform mints for what it records."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from rdflib import URIRef
+from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, XSD, Namespace
+
+OL = Namespace("https://w3id.org/ontolab/ns#")
+MLS = Namespace("http://www.w3.org/ns/mls#")
+ID = "https://w3id.org/ontolab/id/"
+ONTOLOGY_GRAPH = URIRef("https://w3id.org/ontolab/graph/ontology")
+ONTOLOGY_IRI = URIRef("https://w3id.org/ontolab/ns")
+
+PREFIXES = {
+    "ol": str(OL),
+    "mls": str(MLS),
+    "prov": str(PROV),
+    "dcat": str(DCAT),
+    "dcterms": str(DCTERMS),
+    "rdf": str(RDF),
+    "rdfs": str(RDFS),
+    "xsd": str(XSD),
+}
+
+__all__ = ["DCAT", "DCTERMS", "ID", "MLS", "OL", "PROV", "RDF", "RDFS", "XSD"]
+
+
+def _segment(text: str) -> str:
+    return quote(text, safe="-_.~")
+
+
+def experiment_version_iri(identifier: str, number: int) -> URIRef:
+    """A stored definition version; also the name of the graph that holds it."""
+    return URIRef(f"{ID}experiment/{_segment(identifier)}/v{number}")
+
+
+def run_iri(run_id: str) -> URIRef:
+    """A run; also the name of the graph that holds its results."""
+    return URIRef(f"{ID}run/{_segment(run_id)}")
+
+
+def step_run_iri(run_id: str, step_id: str) -> URIRef:
+    return URIRef(f"{run_iri(run_id)}/step/{_segment(step_id)}")
+
+
+def output_iri(run_id: str, step_id: str) -> URIRef:
+    """The one artifact a step run generated."""
+    return URIRef(f"{run_iri(run_id)}/output/{_segment(step_id)}")
+
+
+def evaluation_iri(run_id: str, step_id: str, metric: str) -> URIRef:
+    return URIRef(f"{step_run_iri(run_id, step_id)}/evaluation/{_segment(metric)}")
+
+
+def hyperparameter_setting_iri(run_id: str, step_id: str, name: str) -> URIRef:
+    return URIRef(f"{step_run_iri(run_id, step_id)}/hyperparameter/{_segment(name)}")
+
+
+def sub_iri(parent: URIRef, kind: str, name: str) -> URIRef:
+    """A node that only exists as part of ``parent`` (a column profile, a threshold check)."""
+    return URIRef(f"{parent}/{kind}/{_segment(name)}")
+
+
+def implementation_iri(estimator_class: str) -> URIRef:
+    return URIRef(f"{ID}implementation/{_segment(estimator_class)}")
+
+
+def hyperparameter_iri(estimator_class: str, name: str) -> URIRef:
+    return URIRef(f"{implementation_iri(estimator_class)}/{_segment(name)}")
+
+
+def source_iri(source: str) -> URIRef:
+    """The data source an extract step read: the same IRI in every run that reads it."""
+    return URIRef(f"{ID}source/{_segment(source)}")
+
+
+def measure_iri(metric: str) -> URIRef:
+    return OL[metric]

@@ -1,0 +1,63 @@
+"""Wires the parts together from one Settings object: the one place backends are chosen.
+
+The CLI uses ``open_platform`` directly; the Flask app factory builds on the same object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from server.artifacts import ArtifactStore
+from server.cache import StepCache
+from server.definitions import ensure_ontology
+from server.errors import ConfigError
+from server.provision.base import Provisioner
+from server.provision.local import LocalProvisioner
+from server.runs import RunService
+from server.settings import Settings
+from server.store import Store, open_store
+
+
+def _local(settings: Settings) -> Provisioner:
+    return LocalProvisioner(warm=settings.warm_workers)
+
+
+PROVISIONERS: dict[str, Callable[[Settings], Provisioner]] = {
+    "local": _local,
+}
+
+
+@dataclass
+class Platform:
+    settings: Settings
+    store: Store
+    provisioner: Provisioner
+    artifacts: ArtifactStore
+    runs: RunService
+
+    def close(self) -> None:
+        self.provisioner.close()
+        self.store.close()
+
+
+def make_provisioner(settings: Settings) -> Provisioner:
+    factory = PROVISIONERS.get(settings.provisioner)
+    if factory is None:
+        raise ConfigError(
+            f"ONTOLAB_PROVISIONER={settings.provisioner!r} is not available; "
+            f"use one of: {', '.join(PROVISIONERS)}"
+        )
+    return factory(settings)
+
+
+def open_platform(settings: Settings | None = None) -> Platform:
+    """Open the store (loading the ontology if it changed) and build the services."""
+    settings = settings or Settings.load()
+    provisioner = make_provisioner(settings)  # first: a warm pool starts loading meanwhile
+    store = open_store(settings.store_url)
+    ensure_ontology(store)
+    artifacts = ArtifactStore(settings.artifacts_dir)
+    cache = StepCache(settings.cache_dir, artifacts)
+    runs = RunService(settings, store, provisioner, artifacts, cache)
+    return Platform(settings, store, provisioner, artifacts, runs)

@@ -1,0 +1,42 @@
+"""The in-memory state of a run while it executes; ``server.results`` turns it into triples."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from executor.contract import StepResult
+from server.pipeline import Pipeline
+
+FINAL_STEP_STATES = ("succeeded", "failed", "skipped", "cancelled")
+
+
+@dataclass
+class StepRecord:
+    id: str
+    phase: str
+    definition: str  # IRI of the step in the definition
+    output: str | None  # IRI of the node the definition says it produces
+    inputs: dict[str, str]  # input kind → producing step id
+    depends_on: tuple[str, ...]
+    status: str = "pending"  # pending | running | succeeded | failed | skipped | cancelled
+    started_at: str | None = None
+    ended_at: str | None = None
+    result: StepResult | None = None
+    cache_hit: bool = False
+    reused_from: str | None = None
+    worker: str | None = None
+    parameters: dict[str, Any] = field(default_factory=dict)
+    skipped_because: str | None = None
+
+
+@dataclass
+class RunRecord:
+    run_id: str
+    pipeline: Pipeline
+    provisioner: str
+    started_at: str
+    steps: dict[str, StepRecord]
+    status: str = "running"  # running | succeeded | failed | cancelled
+    ended_at: str | None = None
+    error: str | None = None

@@ -1,0 +1,295 @@
+"""A run's state as triples in its own named graph (PROV-O + ML-Schema).
+
+Pure: builds triples from a ``RunRecord`` and does no I/O. The whole graph is rebuilt and
+written in one request at each state change, so a reader never sees half a run.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+
+from executor.contract import StepResult
+from server.namespaces import (
+    DCAT,
+    DCTERMS,
+    MLS,
+    OL,
+    PROV,
+    RDF,
+    RDFS,
+    evaluation_iri,
+    hyperparameter_iri,
+    hyperparameter_setting_iri,
+    implementation_iri,
+    measure_iri,
+    output_iri,
+    run_iri,
+    source_iri,
+    step_run_iri,
+    sub_iri,
+)
+from server.records import RunRecord, StepRecord
+from server.store.base import Triple
+
+KIND_CLASSES = {
+    "dataset": (OL.Dataset, DCAT.Dataset, MLS.Dataset),
+    "profile": (OL.DataProfile,),
+    "splits": (OL.Dataset, DCAT.Dataset, MLS.Dataset),
+    "model": (OL.Model, MLS.Model),
+    "report": (OL.EvaluationReport,),
+}
+
+
+def run_triples(record: RunRecord) -> list[Triple]:
+    """Every triple describing ``record``, for its run graph."""
+    run = run_iri(record.run_id)
+    pipeline = record.pipeline
+    out: list[Triple] = [
+        (run, RDF.type, OL.Run),
+        (run, RDF.type, MLS.Run),
+        (run, RDF.type, PROV.Activity),
+        (run, OL.runId, Literal(record.run_id)),
+        (run, OL.status, Literal(record.status)),
+        (run, OL.ofExperiment, URIRef(pipeline.experiment)),
+        (run, OL.ofExperimentVersion, pipeline.version.iri),
+        (run, OL.provisioner, Literal(record.provisioner)),
+        (run, PROV.startedAtTime, _time(record.started_at)),
+    ]
+    if record.ended_at:
+        out.append((run, PROV.endedAtTime, _time(record.ended_at)))
+    if record.error:
+        out.append((run, OL.errorMessage, Literal(record.error)))
+    for step in record.steps.values():
+        out += _step_triples(record, step)
+    return out
+
+
+def _step_triples(record: RunRecord, step: StepRecord) -> list[Triple]:
+    run = run_iri(record.run_id)
+    node = step_run_iri(record.run_id, step.id)
+    out: list[Triple] = [
+        (run, OL.hasStepRun, node),
+        (node, OL.partOfRun, run),
+        (node, RDF.type, OL.StepRun),
+        (node, RDF.type, PROV.Activity),
+        (node, OL.stepId, Literal(step.id)),
+        (node, OL.phase, Literal(step.phase)),
+        (node, OL.status, Literal(step.status)),
+        (node, OL.executesStep, URIRef(step.definition)),
+        (node, OL.cacheHit, Literal(step.cache_hit)),
+    ]
+    out += [(node, PROV.wasInformedBy, step_run_iri(record.run_id, d)) for d in step.depends_on]
+    out += _optional(
+        node,
+        [
+            (PROV.startedAtTime, step.started_at, _time),
+            (PROV.endedAtTime, step.ended_at, _time),
+            (OL.workerId, step.worker, Literal),
+            (OL.reusedFrom, step.reused_from, URIRef),
+            (OL.errorMessage, step.skipped_because, Literal),
+        ],
+    )
+    if step.started_at and step.ended_at:
+        seconds = (_parse(step.ended_at) - _parse(step.started_at)).total_seconds()
+        out.append((node, OL.durationSeconds, Literal(round(seconds, 6), datatype=XSD.double)))
+    if step.result is not None:
+        out += _result_triples(record, step, step.result)
+    return out
+
+
+def _result_triples(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
+    node = step_run_iri(record.run_id, step.id)
+    inputs = [output_iri(record.run_id, producer) for producer in step.inputs.values()]
+    out: list[Triple] = [(node, PROV.used, entity) for entity in inputs]
+    if result.error is not None:
+        out.append((node, OL.errorType, Literal(result.error.type)))
+        out.append((node, OL.errorMessage, Literal(result.error.message)))
+    for kind, ref in result.outputs.items():
+        entity = output_iri(record.run_id, step.id)
+        out += [(entity, RDF.type, cls) for cls in (PROV.Entity, OL.Artifact, *KIND_CLASSES[kind])]
+        out += [
+            (entity, OL.artifactKind, Literal(kind)),
+            (entity, OL.sha256, Literal(ref.sha256)),
+            (entity, OL.byteSize, Literal(ref.size)),
+            (entity, DCAT.mediaType, Literal(ref.media_type)),
+            (entity, PROV.wasGeneratedBy, node),
+            (entity, PROV.generatedAtTime, _time(result.ended_at)),
+        ]
+        out += [(entity, PROV.wasDerivedFrom, source) for source in inputs]
+        if step.output:
+            out.append((entity, PROV.specializationOf, URIRef(step.output)))
+    out += PHASE_FACTS.get(step.phase, _no_facts)(record, step, result)
+    return out
+
+
+def _extract_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
+    summary = result.summary
+    if not result.outputs or "source" not in summary:
+        return []
+    entity = output_iri(record.run_id, step.id)
+    source = source_iri(str(summary["source"]))
+    return [
+        (entity, OL.derivedFromSource, source),
+        (entity, PROV.wasDerivedFrom, source),
+        (source, RDF.type, OL.DataSource),
+        (source, RDF.type, PROV.Entity),
+        (source, OL.sourceRef, Literal(str(summary["source"]))),
+        *_optional(
+            entity,
+            [
+                (OL.rowCount, summary.get("rows"), Literal),
+                (OL.columnCount, summary.get("columns"), Literal),
+                (OL.targetColumn, summary.get("target_column"), Literal),
+            ],
+        ),
+    ]
+
+
+def _explore_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
+    dataset_step = step.inputs.get("dataset")
+    if dataset_step is None:
+        return []
+    dataset = output_iri(record.run_id, dataset_step)
+    out: list[Triple] = []
+    for column in result.summary.get("columns", []):
+        profile = sub_iri(dataset, "column", str(column["name"]))
+        out += [
+            (dataset, OL.hasColumnProfile, profile),
+            (profile, RDF.type, OL.ColumnProfile),
+            (profile, OL.columnName, Literal(str(column["name"]))),
+        ]
+        out += _optional(
+            profile,
+            [
+                (OL.dataType, column.get("dtype"), Literal),
+                (OL.rowCount, column.get("count"), Literal),
+                (OL.missingCount, column.get("missing"), Literal),
+                (OL.uniqueCount, column.get("unique"), Literal),
+                (OL.mean, column.get("mean"), _double),
+                (OL.std, column.get("std"), _double),
+                (OL.minimum, column.get("min"), _double),
+                (OL.maximum, column.get("max"), _double),
+            ],
+        )
+    return out
+
+
+def _build_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
+    summary = result.summary
+    if not result.outputs:
+        return []
+    run = run_iri(record.run_id)
+    model = output_iri(record.run_id, step.id)
+    estimator_class = str(summary.get("estimator_class", summary.get("estimator", "unknown")))
+    implementation = implementation_iri(estimator_class)
+    out: list[Triple] = [
+        (run, MLS.hasOutput, model),
+        (run, MLS.executes, implementation),
+        (implementation, RDF.type, MLS.Implementation),
+        (implementation, RDFS.label, Literal(estimator_class)),
+        (model, OL.estimatorClass, Literal(estimator_class)),
+    ]
+    out += _optional(
+        model,
+        [
+            (OL.modelName, summary.get("model_name"), Literal),
+            (OL.serializationFormat, summary.get("serialization_format"), Literal),
+            (OL.targetColumn, summary.get("target_column"), Literal),
+        ],
+    )
+    versions = summary.get("library_versions", {})
+    out += [(model, OL.libraryVersion, Literal(f"{k} {v}")) for k, v in sorted(versions.items())]
+    out += [(model, OL.featureColumn, Literal(str(c))) for c in summary.get("feature_columns", [])]
+    for name, value in sorted(summary.get("hyperparameters", {}).items()):
+        setting = hyperparameter_setting_iri(record.run_id, step.id, name)
+        parameter = hyperparameter_iri(estimator_class, name)
+        out += [
+            (run, MLS.hasInput, setting),
+            (setting, RDF.type, MLS.HyperParameterSetting),
+            (setting, MLS.specifiedBy, parameter),
+            (setting, OL.parameterName, Literal(name)),
+            (setting, MLS.hasValue, _value(value)),
+            (setting, DCTERMS.isPartOf, step_run_iri(record.run_id, step.id)),
+            (parameter, RDF.type, MLS.HyperParameter),
+            (parameter, RDFS.label, Literal(name)),
+            (implementation, MLS.hasHyperParameter, parameter),
+        ]
+    return out
+
+
+def _validate_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
+    run = run_iri(record.run_id)
+    node = step_run_iri(record.run_id, step.id)
+    model_step = step.inputs.get("model")
+    out: list[Triple] = []
+    for metric, value in sorted(result.metrics.items()):
+        evaluation = evaluation_iri(record.run_id, step.id, metric)
+        out += [
+            (run, MLS.hasOutput, evaluation),
+            (evaluation, RDF.type, MLS.ModelEvaluation),
+            (evaluation, MLS.specifiedBy, measure_iri(metric)),
+            (evaluation, MLS.hasValue, _double(value)),
+            (evaluation, PROV.wasGeneratedBy, node),
+        ]
+        if model_step:
+            out.append((evaluation, OL.evaluates, output_iri(record.run_id, model_step)))
+    for check in result.summary.get("thresholds", []):
+        check_node = sub_iri(node, "threshold", str(check["metric"]))
+        out += [
+            (node, OL.hasThresholdCheck, check_node),
+            (check_node, RDF.type, OL.ThresholdCheck),
+            (check_node, OL.metricName, Literal(str(check["metric"]))),
+        ]
+        out += _optional(
+            check_node,
+            [
+                (OL.minValue, check.get("min"), _double),
+                (OL.maxValue, check.get("max"), _double),
+                (OL.observedValue, check.get("value"), _double),
+                (OL.passed, check.get("passed"), Literal),
+            ],
+        )
+    return out
+
+
+def _no_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
+    return []
+
+
+PHASE_FACTS: dict[str, Callable[[RunRecord, StepRecord, StepResult], list[Triple]]] = {
+    "extract": _extract_facts,
+    "explore": _explore_facts,
+    "build": _build_facts,
+    "validate": _validate_facts,
+}
+
+
+def _optional(subject: URIRef, facts: list[tuple[URIRef, Any, Callable[[Any], Any]]]) -> list[Triple]:
+    """Triples for the facts whose value is known."""
+    return [(subject, predicate, make(value)) for predicate, value, make in facts if value is not None]
+
+
+def _value(value: Any) -> Literal:
+    if value is None or isinstance(value, list | dict):
+        return Literal(json.dumps(value), datatype=RDF.JSON)
+    if isinstance(value, float):
+        return _double(value)
+    return Literal(value)
+
+
+def _double(value: Any) -> Literal:
+    return Literal(float(value), datatype=XSD.double)
+
+
+def _time(stamp: str) -> Literal:
+    return Literal(_parse(stamp), datatype=XSD.dateTime)
+
+
+def _parse(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp)

@@ -1,0 +1,240 @@
+"""Run lifecycle: plan a stored version, run its steps through the provisioner, record results.
+
+Steps start as soon as every step they depend on has succeeded (at most
+``max_parallel_steps`` at once), so independent steps of a wave run in parallel. A failed step
+marks everything downstream of it skipped and the run failed. The run's graph is rewritten in
+one request at every state change.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from executor.contract import ArtifactRef, StepSpec
+from server import pipeline as pipelines
+from server.artifacts import ArtifactStore
+from server.cache import StepCache
+from server.definitions import ExperimentVersion
+from server.namespaces import run_iri, step_run_iri
+from server.planner import Plan, PlannedStep, plan
+from server.provision.base import Provisioner, StepOutcome
+from server.records import RunRecord, StepRecord
+from server.results import run_triples
+from server.settings import Settings
+from server.store.base import Store
+
+
+@dataclass(frozen=True)
+class RunEvent:
+    """A state change, for progress output and live streams."""
+
+    run_id: str
+    step_id: str | None  # None for the run itself
+    status: str
+    detail: str = ""
+
+
+EventSink = Callable[[RunEvent], None]
+
+
+def plan_version(store: Store, version: ExperimentVersion) -> tuple[pipelines.Pipeline, Plan]:
+    """Read and check the version's steps; raises PlanError before anything runs."""
+    pipeline = pipelines.load_pipeline(store, version)
+    return pipeline, plan(pipeline, pipelines.step_types(store))
+
+
+class RunService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        provisioner: Provisioner,
+        artifacts: ArtifactStore,
+        cache: StepCache,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._provisioner = provisioner
+        self._artifacts = artifacts
+        self._cache = cache
+        self._write_lock = threading.Lock()
+
+    def plan(self, version: ExperimentVersion) -> tuple[pipelines.Pipeline, Plan]:
+        return plan_version(self._store, version)
+
+    def run(
+        self,
+        version: ExperimentVersion,
+        *,
+        use_cache: bool | None = None,
+        on_event: EventSink | None = None,
+    ) -> RunRecord:
+        """Run ``version`` to the end and return its final record."""
+        pipeline, steps_plan = self.plan(version)
+        record = self._new_record(pipeline, steps_plan)
+        emit = on_event or (lambda event: None)
+        use_cache = self._settings.step_cache if use_cache is None else use_cache
+        self._save(record)
+        emit(RunEvent(record.run_id, None, "running", f"{len(record.steps)} steps"))
+        _Execution(self, record, steps_plan, emit, self._cache if use_cache else None).execute()
+        record.ended_at = _now()
+        failed = [s for s in record.steps.values() if s.status == "failed"]
+        record.status = "failed" if failed else "succeeded"
+        if failed:
+            record.error = "; ".join(f"step {s.id!r} failed: {_error_text(s)}" for s in failed)
+        self._save(record)
+        emit(RunEvent(record.run_id, None, record.status, record.error or ""))
+        return record
+
+    def _new_record(self, pipeline: pipelines.Pipeline, steps_plan: Plan) -> RunRecord:
+        steps = {}
+        for step_id in (s for wave in steps_plan.waves for s in wave):
+            planned = steps_plan.steps[step_id]
+            definition = planned.definition
+            steps[step_id] = StepRecord(
+                id=step_id,
+                phase=planned.phase,
+                definition=definition.iri,
+                output=definition.produces[0] if definition.produces else None,
+                inputs=dict(planned.inputs),
+                depends_on=planned.depends_on,
+                parameters=_step_parameters(planned),
+            )
+        return RunRecord(
+            run_id=uuid.uuid4().hex[:16],
+            pipeline=pipeline,
+            provisioner=self._provisioner.name,
+            started_at=_now(),
+            steps=steps,
+        )
+
+    def _save(self, record: RunRecord) -> None:
+        with self._write_lock:
+            self._store.replace_graph(run_iri(record.run_id), run_triples(record))
+
+
+class _Execution:
+    """One run's scheduling loop (kept apart so RunService holds no per-run state)."""
+
+    def __init__(
+        self,
+        service: RunService,
+        record: RunRecord,
+        steps_plan: Plan,
+        emit: EventSink,
+        cache: StepCache | None,
+    ) -> None:
+        self.settings = service._settings
+        self.provisioner = service._provisioner
+        self.artifact_root = str(service._artifacts.root.resolve())
+        self.save = service._save
+        self.record = record
+        self.plan = steps_plan
+        self.emit = emit
+        self.cache = cache
+
+    def execute(self) -> None:
+        settings = self.settings
+        waiting = dict(self.plan.steps)
+        running: dict[Future[StepOutcome | None], str] = {}
+        with ThreadPoolExecutor(max_workers=settings.max_parallel_steps) as pool:
+            while waiting or running:
+                for step_id in self._ready(waiting, running):
+                    del waiting[step_id]
+                    running[pool.submit(self._run_step, self.plan.steps[step_id])] = step_id
+                if not running:
+                    break
+                done, _ = wait(running, return_when=FIRST_COMPLETED)
+                for future in done:
+                    step_id = running.pop(future)
+                    future.result()
+                    if self.record.steps[step_id].status != "succeeded":
+                        self._skip_dependents(step_id, waiting)
+
+    def _ready(self, waiting: dict[str, PlannedStep], running: dict[Any, str]) -> list[str]:
+        limit = self.settings.max_parallel_steps - len(running)
+        steps = self.record.steps
+        ready = [
+            sid for sid, planned in waiting.items()
+            if all(steps[d].status == "succeeded" for d in planned.depends_on)
+        ]
+        return sorted(ready)[: max(limit, 0)]
+
+    def _skip_dependents(self, failed_id: str, waiting: dict[str, PlannedStep]) -> None:
+        for step_id in sorted(self.plan.dependents(failed_id)):
+            if step_id in waiting:
+                del waiting[step_id]
+                step = self.record.steps[step_id]
+                step.status = "skipped"
+                step.skipped_because = f"skipped because step {failed_id!r} did not succeed"
+                self.emit(RunEvent(self.record.run_id, step_id, "skipped", step.skipped_because))
+        self.save(self.record)
+
+    def _run_step(self, planned: PlannedStep) -> None:
+        step = self.record.steps[planned.id]
+        spec = self._spec(step)
+        hit = self.cache.get(spec) if self.cache else None
+        step.started_at = _now()
+        if hit is not None:
+            step.result, step.cache_hit, step.reused_from = hit.result, True, hit.step_run
+            step.ended_at = _now()
+            step.status = "succeeded"
+            self.emit(RunEvent(self.record.run_id, step.id, "succeeded", f"cached from {hit.step_run}"))
+            self.save(self.record)
+            return
+        step.status = "running"
+        self.emit(RunEvent(self.record.run_id, step.id, "running"))
+        self.save(self.record)
+        timeout = float(planned.definition.resources.get(
+            "timeout_seconds", self.settings.step_timeout))
+        workdir = self.settings.runs_dir / self.record.run_id / step.id
+        outcome = self.provisioner.run_step(spec, workdir, timeout)
+        step.result, step.worker = outcome.result, outcome.worker
+        step.ended_at = _now()
+        step.status = outcome.result.status
+        if self.cache and step.status == "succeeded":
+            self.cache.put(spec, outcome.result, str(step_run_iri(self.record.run_id, step.id)))
+        self.emit(RunEvent(self.record.run_id, step.id, step.status, _error_text(step)))
+        self.save(self.record)
+
+    def _spec(self, step: StepRecord) -> StepSpec:
+        inputs: dict[str, ArtifactRef] = {}
+        for kind, producer in step.inputs.items():
+            result = self.record.steps[producer].result
+            assert result is not None, "a step only starts after its inputs succeeded"
+            inputs[kind] = next(iter(result.outputs.values()))
+        return StepSpec(
+            run_id=self.record.run_id,
+            step_id=step.id,
+            phase=step.phase,
+            parameters=step.parameters,
+            inputs=inputs,
+            artifact_root=self.artifact_root,
+            resources=self.plan.steps[step.id].definition.resources,
+        )
+
+
+def _step_parameters(planned: PlannedStep) -> dict[str, Any]:
+    parameters = dict(planned.definition.parameters)
+    source = parameters.get("source")
+    if planned.phase == "extract" and isinstance(source, str) and not source.startswith("sklearn:"):
+        parameters["source"] = str(Path(source).resolve())
+    return parameters
+
+
+def _error_text(step: StepRecord) -> str:
+    if step.result is not None and step.result.error is not None:
+        return f"{step.result.error.type}: {step.result.error.message}"
+    return step.skipped_because or ""
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+

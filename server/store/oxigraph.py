@@ -1,0 +1,106 @@
+"""The embedded store: pyoxigraph on disk under the data dir (or in memory for tests)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from server.errors import QueryError, StoreError
+from server.store.base import Row, Triple
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+class OxigraphStore:
+    """Embedded Oxigraph. ``path=None`` keeps everything in memory."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._path = path
+        try:
+            if path is None:
+                self._store = ox.Store()
+            else:
+                path.mkdir(parents=True, exist_ok=True)
+                self._store = ox.Store(str(path))
+        except OSError as exc:
+            raise StoreError(
+                f"cannot open the embedded store at {path}: {exc}; another Ontolab process "
+                "may hold it — stop it, or point ONTOLAB_DATA at another directory"
+            ) from exc
+
+    def describe(self) -> str:
+        return f"oxigraph:{self._path}" if self._path else "oxigraph:memory"
+
+    def select(self, query: str) -> list[Row]:
+        solutions = self._query(query)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise QueryError("expected a SELECT query; use construct() or ask() for other forms")
+        names = [v.value for v in solutions.variables]
+        rows = []
+        for solution in solutions:
+            row = {}
+            for name in names:
+                term = solution[name]
+                if term is not None:
+                    row[name] = to_rdflib(term)
+            rows.append(row)
+        return rows
+
+    def ask(self, query: str) -> bool:
+        answer = self._query(query)
+        if not isinstance(answer, ox.QueryBoolean):
+            raise QueryError("expected an ASK query")
+        return bool(answer)
+
+    def construct(self, query: str) -> list[Triple]:
+        triples = self._query(query)
+        if not isinstance(triples, ox.QueryTriples):
+            raise QueryError("expected a CONSTRUCT or DESCRIBE query")
+        return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in triples]
+
+    def replace_graph(self, graph: URIRef, triples: Iterable[Triple]) -> None:
+        body = " .\n".join(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in triples)
+        self._update(f"DROP SILENT GRAPH {graph.n3()} ;\nINSERT DATA {{ GRAPH {graph.n3()} {{\n{body}\n}} }}")
+
+    def delete_graph(self, graph: URIRef) -> None:
+        self._update(f"DROP SILENT GRAPH {graph.n3()}")
+
+    def close(self) -> None:
+        if self._path is not None:
+            self._store.flush()
+        del self._store
+
+    def _query(self, query: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+        try:
+            return self._store.query(query, use_default_graph_as_union=True)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}; fix the query text") from exc
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"query failed on {self.describe()}: {exc}") from exc
+
+    def _update(self, update: str) -> None:
+        try:
+            self._store.update(update)
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL update syntax error: {exc}") from exc
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"update failed on {self.describe()}: {exc}") from exc
+
+
+def to_rdflib(term: object) -> Node:
+    """Convert a pyoxigraph term to its rdflib equivalent."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        if term.datatype.value == _XSD_STRING:
+            return Literal(term.value)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    raise StoreError(f"unsupported term from the store: {term!r}")
