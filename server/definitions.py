@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -67,7 +68,10 @@ def parse(text: str, fmt: str = "turtle") -> Graph:
         raise DefinitionError(f"unknown definition format {fmt!r}; use 'turtle' or 'json-ld'")
     graph = Graph()
     try:
-        graph.parse(data=text, format=fmt)
+        with warnings.catch_warnings():
+            # rdflib's own JSON-LD parser still builds a ConjunctiveGraph internally.
+            warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
+            graph.parse(data=text, format=fmt)
     except Exception as exc:  # rdflib raises many unrelated types for bad input
         raise DefinitionError(f"the definition is not valid {fmt}: {exc}; fix the syntax") from exc
     if len(graph) == 0:

@@ -111,10 +111,10 @@ def available(directory: Path = QUERIES_DIR) -> list[str]:
     return sorted(p.stem for p in directory.glob("*.rq"))
 
 
-def select(store: ReadableStore, name: str, **values: Any) -> list[Row]:
+def select(store: ReadableStore, name: str, /, **values: Any) -> list[Row]:
     """Run the named SELECT query with ``values`` bound."""
     return store.select(load(name).render(**values))
 
 
-def ask(store: ReadableStore, name: str, **values: Any) -> bool:
+def ask(store: ReadableStore, name: str, /, **values: Any) -> bool:
     return store.ask(load(name).render(**values))

@@ -1,0 +1,126 @@
+"""Run lifecycle on real steps: failures, skipping, thresholds, step cache, triples."""
+
+from __future__ import annotations
+
+import pytest
+
+from server import catalog, definitions
+from server.namespaces import run_iri, step_run_iri
+from server.platform import Platform
+from server.records import RunRecord
+
+DEFINITION = """
+@prefix ol: <https://w3id.org/ontolab/ns#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix : <https://example.org/life#> .
+:experiment a ol:Experiment ; dcterms:identifier "life" ; ol:task "classification" ;
+    ol:hasStep :extract, :explore, :process, :build, :validate .
+:extract a ol:DataExtraction ; ol:source "sklearn:iris" ; ol:targetColumn "target" ;
+    ol:produces :raw .
+:explore a ol:DataExploration ; ol:consumes :raw ; ol:produces :profile .
+:process a ol:DataProcessing ; ol:consumes :raw ; ol:randomSeed 7 ; ol:produces :splits .
+:build a ol:ModelBuilding ; ol:consumes :splits ; ol:estimator "LogisticRegression" ;
+    ol:hyperParameter [ ol:parameterName "max_iter" ; ol:parameterValue MAXITER ] ;
+    ol:produces :model .
+:validate a ol:ModelValidation ; ol:consumes :model, :splits ;
+    ol:threshold [ ol:metricName "accuracy" ; ol:minValue MINACC ] ; ol:produces :report .
+"""
+
+
+def run(platform: Platform, max_iter: str = "500", min_accuracy: str = "0.5", **kw) -> RunRecord:
+    text = DEFINITION.replace("MAXITER", max_iter).replace("MINACC", min_accuracy)
+    version = definitions.submit(platform.store, definitions.parse(text)).version
+    return platform.runs.run(version, **kw)
+
+
+@pytest.mark.slow
+def test_threshold_miss_fails_the_run_naming_metric_value_and_threshold(platform: Platform) -> None:
+    record = run(platform, min_accuracy="0.999")
+    assert record.status == "failed"
+    validate = record.steps["validate"]
+    assert validate.status == "failed"
+    assert validate.result and validate.result.error
+    message = validate.result.error.message
+    assert "accuracy" in message and "0.999" in message
+    accuracy = validate.result.metrics["accuracy"]
+    assert f"{accuracy:.3f}"[:4] in message
+    details = catalog.run_details(platform.store, record.run_id)
+    assert "validate" in details["error"] and "accuracy" in details["error"]
+    assert {m["metric"] for m in details["metrics"]} >= {"accuracy", "f1"}, "metrics still kept"
+    check = platform.store.select(
+        f"""PREFIX ol: <https://w3id.org/ontolab/ns#>
+        SELECT ?passed ?observed WHERE {{ GRAPH <{run_iri(record.run_id)}> {{
+          ?c a ol:ThresholdCheck ; ol:passed ?passed ; ol:observedValue ?observed }} }}"""
+    )
+    assert [r["passed"].toPython() for r in check] == [False]  # type: ignore[union-attr]
+
+
+@pytest.mark.slow
+def test_failed_step_skips_its_dependents_only(platform: Platform) -> None:
+    record = run(platform, max_iter='"many"')
+    assert record.status == "failed"
+    statuses = {sid: s.status for sid, s in record.steps.items()}
+    assert statuses == {
+        "extract": "succeeded",
+        "explore": "succeeded",
+        "process": "succeeded",
+        "build": "failed",
+        "validate": "skipped",
+    }
+    build = record.steps["build"]
+    assert build.result and build.result.error and "max_iter" in build.result.error.message
+    steps = {s["stepId"]: s for s in catalog.run_details(platform.store, record.run_id)["steps"]}
+    assert steps["validate"]["status"] == "skipped"
+    assert "'build'" in steps["validate"]["errorMessage"]
+    assert steps["build"]["errorType"] == "ParameterError"
+
+
+@pytest.mark.slow
+def test_step_cache_reuses_identical_work_and_says_so(platform: Platform) -> None:
+    first = run(platform)
+    second = run(platform)
+    assert all(not s.cache_hit for s in first.steps.values())
+    assert all(s.cache_hit for s in second.steps.values())
+    assert second.steps["build"].reused_from == str(step_run_iri(first.run_id, "build"))
+    steps = catalog.run_details(platform.store, second.run_id)["steps"]
+    assert all(s["cacheHit"] is True and s["reusedFrom"] for s in steps)
+
+    def metric_values(run_id: str) -> list[tuple[str, float]]:
+        rows = catalog.run_details(platform.store, run_id)["metrics"]
+        return [(r["metric"], r["value"]) for r in rows]
+
+    assert metric_values(second.run_id) == metric_values(first.run_id)
+    changed = run(platform, max_iter="600")
+    hits = {sid: s.cache_hit for sid, s in changed.steps.items()}
+    assert hits == {"extract": True, "explore": True, "process": True, "build": False,
+                    "validate": False}
+
+
+@pytest.mark.slow
+def test_no_cache_runs_everything(platform: Platform) -> None:
+    run(platform)
+    again = run(platform, use_cache=False)
+    assert not any(s.cache_hit for s in again.steps.values())
+
+
+@pytest.mark.slow
+def test_run_graph_is_prov_and_ml_schema(platform: Platform) -> None:
+    record = run(platform)
+    graph = f"<{run_iri(record.run_id)}>"
+    ask = platform.store.ask
+    prefixes = """PREFIX ol: <https://w3id.org/ontolab/ns#> PREFIX prov: <http://www.w3.org/ns/prov#>
+    PREFIX mls: <http://www.w3.org/ns/mls#> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> """
+    assert ask(prefixes + f"""ASK {{ GRAPH {graph} {{ ?run a prov:Activity, mls:Run ;
+        prov:startedAtTime ?s ; prov:endedAtTime ?e ; ol:status "succeeded" . }} }}""")
+    assert ask(prefixes + f"""ASK {{ GRAPH {graph} {{ ?m a mls:ModelEvaluation ;
+        mls:specifiedBy ol:accuracy ; mls:hasValue ?v . FILTER(datatype(?v) = xsd:double) }} }}""")
+    assert ask(prefixes + f"""ASK {{ GRAPH {graph} {{ ?h a mls:HyperParameterSetting ;
+        ol:parameterName "max_iter" ; mls:hasValue 500 . }} }}""")
+    assert ask(prefixes + f"""ASK {{ GRAPH {graph} {{ ?model a ol:Model ;
+        prov:wasGeneratedBy ?step ; ol:sha256 ?sha ; ol:byteSize ?size .
+        ?step prov:used ?splits . ?model prov:wasDerivedFrom ?splits . }} }}""")
+    assert ask(prefixes + f"""ASK {{ GRAPH {graph} {{ ?dataset ol:hasColumnProfile ?c .
+        ?c ol:columnName "sepal length (cm)" ; ol:mean ?mean . }} }}""")
+    steps = platform.store.select(prefixes + f"""SELECT ?step WHERE {{ GRAPH {graph} {{
+        ?step a prov:Activity, ol:StepRun ; prov:startedAtTime ?s ; prov:endedAtTime ?e }} }}""")
+    assert len(steps) == 5
