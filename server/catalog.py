@@ -11,8 +11,8 @@ from rdflib.term import Node
 from server import queries
 from server.errors import NotFoundError
 from server.namespaces import run_iri
-from server.pipeline import python_value
 from server.store.base import ReadableStore, Row
+from server.terms import python_value
 
 _RUN_ID = re.compile(r"[0-9a-f]{16}")
 

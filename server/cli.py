@@ -35,7 +35,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ontolab", description=__doc__.splitlines()[0])
     parser.add_argument("--data", help="data directory (default ./data; env ONTOLAB_DATA)")
-    parser.add_argument("--store", help="store URL (default oxigraph:DATA/store; env ONTOLAB_STORE)")
+    parser.add_argument(
+        "--store", help="store URL (default oxigraph:DATA/store; env ONTOLAB_STORE)"
+    )
     commands = parser.add_subparsers(required=True, metavar="COMMAND")
 
     def command(name: str, handler: Any, help_text: str) -> argparse.ArgumentParser:
@@ -43,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
         sub.set_defaults(command=handler)
         return sub
 
-    validate = command("validate", _validate, "check a definition (SHACL and plan) without storing it")
+    validate = command(
+        "validate", _validate, "check a definition (SHACL and plan) without storing it"
+    )
     validate.add_argument("file", type=Path)
     submit = command("submit", _submit, "validate and store a definition as a new version")
     submit.add_argument("file", type=Path)
@@ -65,8 +69,13 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("query", nargs="?", help="query text")
     source.add_argument("--file", type=Path, help="read the query from a file")
     source.add_argument("--name", help="a named query from ontology/queries")
-    sparql.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
-                        help="bind a parameter of a named query (repeatable)")
+    sparql.add_argument(
+        "--param",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="bind a parameter of a named query (repeatable)",
+    )
     lineage = command("lineage", _lineage, "a model's lineage back to its source dataset")
     lineage.add_argument("model", help="model name, run id or model IRI")
     return parser
@@ -105,8 +114,10 @@ def _validate(args: argparse.Namespace) -> int:
     definitions.ensure_ontology(store)
     version = definitions.submit(store, graph).version
     _, plan = plan_version(store, version)
-    print(f"{args.file}: valid — experiment {version.identifier!r}, "
-          f"{len(plan.steps)} steps in {len(plan.waves)} waves")
+    print(
+        f"{args.file}: valid — experiment {version.identifier!r}, "
+        f"{len(plan.steps)} steps in {len(plan.waves)} waves"
+    )
     for number, wave in enumerate(plan.waves, 1):
         print(f"  wave {number}: {', '.join(wave)}")
     return 0
@@ -159,8 +170,11 @@ class _ProgressPrinter:
     def __call__(self, event: RunEvent) -> None:
         elapsed = f"{time.monotonic() - self._started:6.2f}s"
         if event.step_id is None:
-            print(f"[{elapsed}] run {event.run_id} ({self._label}) {event.status}"
-                  + (f": {event.detail}" if event.detail else ""), flush=True)
+            print(
+                f"[{elapsed}] run {event.run_id} ({self._label}) {event.status}"
+                + (f": {event.detail}" if event.detail else ""),
+                flush=True,
+            )
         else:
             detail = f"  {event.detail}" if event.detail else ""
             print(f"[{elapsed}]   {event.step_id:<16} {event.status}{detail}", flush=True)
@@ -186,16 +200,20 @@ def _runs_show(args: argparse.Namespace) -> int:
         details = catalog.run_details(platform.store, args.run_id)
     finally:
         platform.close()
-    print(f"run {details['runId']}: {details['identifier']} v{details['version']} — "
-          f"{details['status']} ({details['provisioner']})")
+    print(
+        f"run {details['runId']}: {details['identifier']} v{details['version']} — "
+        f"{details['status']} ({details['provisioner']})"
+    )
     print(f"started {details['started']}  ended {details.get('ended', '-')}")
     if details.get("error"):
         print(f"error: {details['error']}")
     print("\nsteps:")
     for step in details["steps"]:
         step["cache"] = "cached" if step.get("cacheHit") else ""
-    _print_table(details["steps"], ["stepId", "phase", "status", "duration", "cache", "worker",
-                                    "errorMessage"])
+    _print_table(
+        details["steps"],
+        ["stepId", "phase", "status", "duration", "cache", "worker", "errorMessage"],
+    )
     print("\nmetrics:")
     _print_table(details["metrics"], ["stepId", "metric", "value"])
     print("\nhyperparameters:")

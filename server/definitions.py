@@ -7,6 +7,7 @@ query and remote stores that refuse blank nodes in updates get none.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import threading
 import warnings
@@ -25,6 +26,7 @@ from server import queries
 from server.errors import DefinitionError, NotFoundError, Violation
 from server.namespaces import DCTERMS, OL, ONTOLOGY_GRAPH, ONTOLOGY_IRI, RDF, experiment_version_iri
 from server.store.base import Store, Triple
+from server.terms import python_value
 
 FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".jsonld": "json-ld", ".json": "json-ld"}
 _versions_lock = threading.Lock()
@@ -83,6 +85,11 @@ def validate(graph: Graph) -> None:
     """Check the definition against the SHACL shapes; raise with every violation if invalid."""
     from pyshacl import validate as shacl_validate  # imported here: costs ~0.3 s at start-up
 
+    unknown = _unknown_terms(graph)
+    if unknown:
+        raise DefinitionError(
+            f"the definition uses {len(unknown)} term(s) the ontology does not declare", unknown
+        )
     conforms, report, _ = shacl_validate(
         graph,
         shacl_graph=_shapes(),
@@ -130,11 +137,11 @@ def versions(store: Store, identifier: str) -> list[ExperimentVersion]:
     return [
         ExperimentVersion(
             identifier=identifier,
-            number=int(row["number"].toPython()),  # type: ignore[union-attr]
-            iri=URIRef(row["version"]),
-            experiment=URIRef(row["experiment"]),
+            number=int(python_value(row["number"])),
+            iri=URIRef(str(row["version"])),
+            experiment=URIRef(str(row["experiment"])),
             content_hash=str(row["hash"]),
-            created=row["created"].toPython(),  # type: ignore[union-attr]
+            created=python_value(row["created"]),
         )
         for row in rows
     ]
@@ -189,6 +196,37 @@ def _ontology() -> Graph:
 @lru_cache(maxsize=1)
 def _shapes() -> Graph:
     return Graph().parse(SHAPES_FILE, format="turtle")
+
+
+@lru_cache(maxsize=1)
+def _declared_terms() -> frozenset[str]:
+    return frozenset(str(s) for s in _ontology().subjects() if str(s).startswith(str(OL)))
+
+
+def _unknown_terms(graph: Graph) -> list[Violation]:
+    """ol: properties and classes the ontology does not declare: almost always a typo."""
+    declared = _declared_terms()
+    found = set()
+    for subject, predicate, obj in graph:
+        used = obj if predicate == RDF.type else predicate
+        if str(used).startswith(str(OL)) and str(used) not in declared:
+            found.add((subject, predicate, used))
+    return sorted(
+        Violation(
+            node=_short(graph, subject),
+            path=_short(graph, predicate),
+            message=f"{_short(graph, used)} is not a term of the Ontolab ontology; "
+            + _did_you_mean(str(used), declared),
+        )
+        for subject, predicate, used in found
+    )
+
+
+def _did_you_mean(term: str, declared: frozenset[str]) -> str:
+    close = difflib.get_close_matches(term, declared, n=1)
+    if close:
+        return f"did you mean ol:{close[0].removeprefix(str(OL))}?"
+    return "see docs/definitions.md for the vocabulary"
 
 
 def _experiment_node(graph: Graph) -> URIRef:

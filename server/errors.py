@@ -32,7 +32,7 @@ class NotFoundError(OntolabError):
     title = "Not found"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, order=True)
 class Violation:
     """One failed SHACL constraint: which node, which property, why."""
 

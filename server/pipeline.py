@@ -7,21 +7,18 @@ are the literals of properties the ontology declares as ``ol:stepParameter``.
 
 from __future__ import annotations
 
-import json
 import re
-from decimal import Decimal
 from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from rdflib import Literal
-from rdflib.namespace import RDF
 from rdflib.term import Node
 
 from server import queries
 from server.definitions import ExperimentVersion
 from server.errors import DefinitionError
 from server.store.base import ReadableStore
+from server.terms import python_value
 
 
 @dataclass(frozen=True)
@@ -61,8 +58,11 @@ class StepType:
 def step_types(store: ReadableStore) -> list[StepType]:
     """The step classes the ontology declares, with their phases."""
     return [
-        StepType(str(r["type"]), str(r.get("label", local_name(str(r["type"])))),
-                 _str_or_none(r.get("phase")))
+        StepType(
+            str(r["type"]),
+            str(r.get("label", local_name(str(r["type"])))),
+            _str_or_none(r.get("phase")),
+        )
         for r in queries.select(store, "step_types")
     ]
 
@@ -110,20 +110,6 @@ def local_name(iri: str) -> str:
     return re.split(r"[#/]", iri.rstrip("/#"))[-1]
 
 
-def python_value(term: Node) -> Any:
-    """A literal as the plain JSON-able value a phase expects."""
-    if not isinstance(term, Literal):
-        return str(term)
-    if term.datatype == RDF.JSON:
-        return json.loads(str(term))
-    value = term.toPython()
-    if isinstance(value, Literal):
-        return str(value)
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
 def snake_case(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
 
@@ -158,10 +144,12 @@ def _parameters(store: ReadableStore, graph: str, task: str) -> dict[str, dict[s
         plain[str(row["step"])][key].append(python_value(row["value"]))
     result: dict[str, dict[str, Any]] = defaultdict(lambda: {"task": task})
     for step, values in plain.items():
-        result[step].update({k: v[0] if len(v) == 1 else sorted(v, key=str) for k, v in values.items()})
+        result[step].update(
+            {k: v[0] if len(v) == 1 else sorted(v, key=str) for k, v in values.items()}
+        )
     for row in queries.select(store, "step_hyperparameters", graph=graph):
-        result[str(row["step"])].setdefault("hyperparameters", {})[str(row["name"])] = (
-            python_value(row["value"])
+        result[str(row["step"])].setdefault("hyperparameters", {})[str(row["name"])] = python_value(
+            row["value"]
         )
     for row in queries.select(store, "step_search_space", graph=graph):
         space = result[str(row["step"])].setdefault("search_space", {})
@@ -202,4 +190,3 @@ def _number_or_none(term: Node | None) -> float | None:
 
 def _str_or_none(term: Node | None) -> str | None:
     return None if term is None else str(term)
-

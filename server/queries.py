@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +82,7 @@ def to_sparql(name: str, kind: str, value: Any) -> str:
     raise QueryError(f"parameter {name!r} has unknown type {kind!r}; use one of {PARAM_TYPES}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str, directory: Path = QUERIES_DIR) -> NamedQuery:
     """Load the named query ``directory/name.rq``."""
     if not re.fullmatch(r"[a-z0-9_]+", name):

@@ -270,9 +270,13 @@ PHASE_FACTS: dict[str, Callable[[RunRecord, StepRecord, StepResult], list[Triple
 }
 
 
-def _optional(subject: URIRef, facts: list[tuple[URIRef, Any, Callable[[Any], Any]]]) -> list[Triple]:
+def _optional(
+    subject: URIRef, facts: list[tuple[URIRef, Any, Callable[[Any], Any]]]
+) -> list[Triple]:
     """Triples for the facts whose value is known."""
-    return [(subject, predicate, make(value)) for predicate, value, make in facts if value is not None]
+    return [
+        (subject, predicate, make(value)) for predicate, value, make in facts if value is not None
+    ]
 
 
 def _value(value: Any) -> Literal:

@@ -105,7 +105,7 @@ class RunService:
                 output=definition.produces[0] if definition.produces else None,
                 inputs=dict(planned.inputs),
                 depends_on=planned.depends_on,
-                parameters=_step_parameters(planned),
+                parameters=_step_parameters(planned, pipeline.identifier),
             )
         return RunRecord(
             run_id=uuid.uuid4().hex[:16],
@@ -162,7 +162,8 @@ class _Execution:
         limit = self.settings.max_parallel_steps - len(running)
         steps = self.record.steps
         ready = [
-            sid for sid, planned in waiting.items()
+            sid
+            for sid, planned in waiting.items()
             if all(steps[d].status == "succeeded" for d in planned.depends_on)
         ]
         return sorted(ready)[: max(limit, 0)]
@@ -186,14 +187,17 @@ class _Execution:
             step.result, step.cache_hit, step.reused_from = hit.result, True, hit.step_run
             step.ended_at = _now()
             step.status = "succeeded"
-            self.emit(RunEvent(self.record.run_id, step.id, "succeeded", f"cached from {hit.step_run}"))
+            self.emit(
+                RunEvent(self.record.run_id, step.id, "succeeded", f"cached from {hit.step_run}")
+            )
             self.save(self.record)
             return
         step.status = "running"
         self.emit(RunEvent(self.record.run_id, step.id, "running"))
         self.save(self.record)
-        timeout = float(planned.definition.resources.get(
-            "timeout_seconds", self.settings.step_timeout))
+        timeout = float(
+            planned.definition.resources.get("timeout_seconds", self.settings.step_timeout)
+        )
         workdir = self.settings.runs_dir / self.record.run_id / step.id
         outcome = self.provisioner.run_step(spec, workdir, timeout)
         step.result, step.worker = outcome.result, outcome.worker
@@ -221,8 +225,10 @@ class _Execution:
         )
 
 
-def _step_parameters(planned: PlannedStep) -> dict[str, Any]:
+def _step_parameters(planned: PlannedStep, experiment: str) -> dict[str, Any]:
     parameters = dict(planned.definition.parameters)
+    if planned.phase == "build":
+        parameters.setdefault("model_name", f"{experiment}-{planned.id}".lower())
     source = parameters.get("source")
     if planned.phase == "extract" and isinstance(source, str) and not source.startswith("sklearn:"):
         parameters["source"] = str(Path(source).resolve())
@@ -237,4 +243,3 @@ def _error_text(step: StepRecord) -> str:
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
-

@@ -85,7 +85,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read ONTOLAB_CONFIG file {path}: {exc}; fix or unset it") from exc
+        raise ConfigError(
+            f"cannot read ONTOLAB_CONFIG file {path}: {exc}; fix or unset it"
+        ) from exc
     unknown = set(data) - set(_fields())
     if unknown:
         raise ConfigError(

@@ -19,6 +19,7 @@ import subprocess
 import sys
 import threading
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
@@ -30,8 +31,12 @@ from server.provision.base import StepOutcome, collect_result, utc_now
 PRELOAD = ["executor.__main__", "executor.phases"]
 
 
+_Wait = Callable[[float | None], int | None]
+
+
 class _Process(Protocol):
-    pid: int | None
+    @property
+    def pid(self) -> int | None: ...
 
     def kill(self) -> None: ...
 
@@ -85,7 +90,7 @@ class LocalProvisioner:
                 for process in processes:
                     process.kill()
 
-    def _start(self, argv: list[str], log_path: Path):  # type: ignore[no-untyped-def]
+    def _start(self, argv: list[str], log_path: Path) -> tuple[_Process, _Wait]:
         try:
             if self._context is None:
                 return _start_subprocess(argv, log_path)
@@ -109,7 +114,7 @@ class LocalProvisioner:
         return None
 
 
-def _start_subprocess(argv: list[str], log_path: Path):  # type: ignore[no-untyped-def]
+def _start_subprocess(argv: list[str], log_path: Path) -> tuple[_Process, _Wait]:
     with open(log_path, "ab") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "executor", *argv],

@@ -60,11 +60,15 @@ class OxigraphStore:
         triples = self._query(query)
         if not isinstance(triples, ox.QueryTriples):
             raise QueryError("expected a CONSTRUCT or DESCRIBE query")
-        return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in triples]
+        return [
+            (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in triples
+        ]
 
     def replace_graph(self, graph: URIRef, triples: Iterable[Triple]) -> None:
         body = " .\n".join(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in triples)
-        self._update(f"DROP SILENT GRAPH {graph.n3()} ;\nINSERT DATA {{ GRAPH {graph.n3()} {{\n{body}\n}} }}")
+        self._update(
+            f"DROP SILENT GRAPH {graph.n3()} ;\nINSERT DATA {{ GRAPH {graph.n3()} {{\n{body}\n}} }}"
+        )
 
     def delete_graph(self, graph: URIRef) -> None:
         self._update(f"DROP SILENT GRAPH {graph.n3()}")

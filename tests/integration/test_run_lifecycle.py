@@ -92,8 +92,13 @@ def test_step_cache_reuses_identical_work_and_says_so(platform: Platform) -> Non
     assert metric_values(second.run_id) == metric_values(first.run_id)
     changed = run(platform, max_iter="600")
     hits = {sid: s.cache_hit for sid, s in changed.steps.items()}
-    assert hits == {"extract": True, "explore": True, "process": True, "build": False,
-                    "validate": False}
+    assert hits == {
+        "extract": True,
+        "explore": True,
+        "process": True,
+        "build": False,
+        "validate": False,
+    }
 
 
 @pytest.mark.slow
@@ -110,17 +115,35 @@ def test_run_graph_is_prov_and_ml_schema(platform: Platform) -> None:
     ask = platform.store.ask
     prefixes = """PREFIX ol: <https://w3id.org/ontolab/ns#> PREFIX prov: <http://www.w3.org/ns/prov#>
     PREFIX mls: <http://www.w3.org/ns/mls#> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> """
-    assert ask(prefixes + f"""ASK {{ GRAPH {graph} {{ ?run a prov:Activity, mls:Run ;
-        prov:startedAtTime ?s ; prov:endedAtTime ?e ; ol:status "succeeded" . }} }}""")
-    assert ask(prefixes + f"""ASK {{ GRAPH {graph} {{ ?m a mls:ModelEvaluation ;
-        mls:specifiedBy ol:accuracy ; mls:hasValue ?v . FILTER(datatype(?v) = xsd:double) }} }}""")
-    assert ask(prefixes + f"""ASK {{ GRAPH {graph} {{ ?h a mls:HyperParameterSetting ;
-        ol:parameterName "max_iter" ; mls:hasValue 500 . }} }}""")
-    assert ask(prefixes + f"""ASK {{ GRAPH {graph} {{ ?model a ol:Model ;
+    assert ask(
+        prefixes
+        + f"""ASK {{ GRAPH {graph} {{ ?run a prov:Activity, mls:Run ;
+        prov:startedAtTime ?s ; prov:endedAtTime ?e ; ol:status "succeeded" . }} }}"""
+    )
+    assert ask(
+        prefixes
+        + f"""ASK {{ GRAPH {graph} {{ ?m a mls:ModelEvaluation ;
+        mls:specifiedBy ol:accuracy ; mls:hasValue ?v . FILTER(datatype(?v) = xsd:double) }} }}"""
+    )
+    assert ask(
+        prefixes
+        + f"""ASK {{ GRAPH {graph} {{ ?h a mls:HyperParameterSetting ;
+        ol:parameterName "max_iter" ; mls:hasValue 500 . }} }}"""
+    )
+    assert ask(
+        prefixes
+        + f"""ASK {{ GRAPH {graph} {{ ?model a ol:Model ;
         prov:wasGeneratedBy ?step ; ol:sha256 ?sha ; ol:byteSize ?size .
-        ?step prov:used ?splits . ?model prov:wasDerivedFrom ?splits . }} }}""")
-    assert ask(prefixes + f"""ASK {{ GRAPH {graph} {{ ?dataset ol:hasColumnProfile ?c .
-        ?c ol:columnName "sepal length (cm)" ; ol:mean ?mean . }} }}""")
-    steps = platform.store.select(prefixes + f"""SELECT ?step WHERE {{ GRAPH {graph} {{
-        ?step a prov:Activity, ol:StepRun ; prov:startedAtTime ?s ; prov:endedAtTime ?e }} }}""")
+        ?step prov:used ?splits . ?model prov:wasDerivedFrom ?splits . }} }}"""
+    )
+    assert ask(
+        prefixes
+        + f"""ASK {{ GRAPH {graph} {{ ?dataset ol:hasColumnProfile ?c .
+        ?c ol:columnName "sepal length (cm)" ; ol:mean ?mean . }} }}"""
+    )
+    steps = platform.store.select(
+        prefixes
+        + f"""SELECT ?step WHERE {{ GRAPH {graph} {{
+        ?step a prov:Activity, ol:StepRun ; prov:startedAtTime ?s ; prov:endedAtTime ?e }} }}"""
+    )
     assert len(steps) == 5

@@ -19,7 +19,9 @@ PREFIXES = """
 
 
 def tiny(accuracy: str = "0.8", target: str = 'ol:targetColumn "target" ;') -> str:
-    return PREFIXES + f"""
+    return (
+        PREFIXES
+        + f"""
 :experiment a ol:Experiment ; dcterms:identifier "tiny" ; ol:task "classification" ;
     ol:hasStep :extract, :process, :build, :validate .
 :extract a ol:DataExtraction ; ol:source "sklearn:iris" ; {target} ol:produces :raw .
@@ -30,6 +32,7 @@ def tiny(accuracy: str = "0.8", target: str = 'ol:targetColumn "target" ;') -> s
 :validate a ol:ModelValidation ; ol:consumes :model, :splits ;
     ol:threshold [ ol:metricName "accuracy" ; ol:minValue {accuracy} ] ; ol:produces :report .
 """
+    )
 
 
 def graph_names(platform: Platform) -> set[str]:
@@ -74,7 +77,7 @@ def test_invalid_definition_names_node_property_and_reason(platform: Platform) -
 
 
 def test_violation_on_a_blank_node_says_whose_value_it_is(platform: Platform) -> None:
-    text = tiny().replace('ol:parameterValue 500', '')
+    text = tiny().replace("ol:parameterValue 500", "")
     with pytest.raises(DefinitionError) as error:
         definitions.submit(platform.store, definitions.parse(text))
     nodes = {v.node for v in error.value.violations}
@@ -104,8 +107,12 @@ def test_submit_versions_by_content(platform: Platform) -> None:
     assert (changed.created, changed.version.number) == (True, 2)
     assert changed.version.graph != first.version.graph
     assert [v.number for v in definitions.versions(platform.store, "tiny")] == [2, 1]
-    old = definitions.version_turtle(platform.store, definitions.get_version(platform.store, "tiny", 1))
-    new = definitions.version_turtle(platform.store, definitions.get_version(platform.store, "tiny"))
+    old = definitions.version_turtle(
+        platform.store, definitions.get_version(platform.store, "tiny", 1)
+    )
+    new = definitions.version_turtle(
+        platform.store, definitions.get_version(platform.store, "tiny")
+    )
     assert "0.8" in old and "0.85" not in old
     assert "0.85" in new
 
@@ -113,7 +120,8 @@ def test_submit_versions_by_content(platform: Platform) -> None:
 def test_stored_version_has_no_blank_nodes(platform: Platform) -> None:
     version = definitions.submit(platform.store, definitions.parse(tiny())).version
     rows = platform.store.select(
-        f"SELECT * WHERE {{ GRAPH <{version.graph}> {{ ?s ?p ?o FILTER(isBlank(?s) || isBlank(?o)) }} }}"
+        f"SELECT * WHERE {{ GRAPH <{version.graph}> {{ ?s ?p ?o "
+        "FILTER(isBlank(?s) || isBlank(?o)) } }"
     )
     assert rows == []
 
@@ -127,8 +135,20 @@ def test_missing_experiment_or_version_says_what_exists(platform: Platform) -> N
 
 
 def test_ontology_is_loaded_once_into_its_graph(platform: Platform) -> None:
-    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/ontolab/graph/ontology> { ?s ?p ?o } }"
+    count = (
+        "SELECT (COUNT(*) AS ?n) "
+        "WHERE { GRAPH <https://w3id.org/ontolab/graph/ontology> { ?s ?p ?o } }"
+    )
     before = int(platform.store.select(count)[0]["n"])
     definitions.ensure_ontology(platform.store)
     assert before > 100
     assert int(platform.store.select(count)[0]["n"]) == before
+
+
+def test_misspelt_ontology_terms_are_named_with_a_suggestion() -> None:
+    text = tiny().replace('ol:targetColumn "target"', 'ol:targetColum "target"')
+    with pytest.raises(DefinitionError) as error:
+        definitions.validate(definitions.parse(text))
+    [violation] = error.value.violations
+    assert (violation.node, violation.path) == (":extract", "ol:targetColum")
+    assert "did you mean ol:targetColumn?" in violation.message

@@ -42,7 +42,9 @@ def test_implements_the_protocol(provisioner: LocalProvisioner) -> None:
     assert isinstance(provisioner, Provisioner)
 
 
-def test_step_runs_in_its_own_process_and_logs(provisioner: LocalProvisioner, tmp_path: Path) -> None:
+def test_step_runs_in_its_own_process_and_logs(
+    provisioner: LocalProvisioner, tmp_path: Path
+) -> None:
     outcome = provisioner.run_step(extract_spec(tmp_path), tmp_path / "work", timeout=120)
     assert outcome.result.status == "succeeded", outcome.result.log_tail
     ref = outcome.result.outputs["dataset"]

@@ -121,7 +121,9 @@ def test_cycle_is_rejected_naming_its_steps() -> None:
 
 def test_unknown_step_type_lists_the_runnable_ones() -> None:
     strange = pipeline(step("extract", None, types=["https://example.org/Teleport"]))
-    with pytest.raises(PlanError, match=r"<https://example.org/Teleport>.*not a step type") as error:
+    with pytest.raises(
+        PlanError, match=r"<https://example.org/Teleport>.*not a step type"
+    ) as error:
         plan(strange, KNOWN)
     assert "ol:ModelBuilding (build)" in str(error.value)
 
@@ -146,7 +148,9 @@ def test_dependency_on_a_missing_step_is_rejected() -> None:
 def test_input_nobody_produces_is_rejected() -> None:
     orphan = step("process", "process")
     orphan.consumes[EX + "nowhere"] = None
-    with pytest.raises(PlanError, match=r"'process' consumes <https://example.org/exp#nowhere>, which no step"):
+    with pytest.raises(
+        PlanError, match=r"'process' consumes <https://example.org/exp#nowhere>, which no step"
+    ):
         plan(pipeline(step("extract", "extract"), orphan), KNOWN)
 
 
@@ -179,7 +183,10 @@ def test_two_inputs_of_one_kind_are_rejected() -> None:
 def test_duplicate_step_ids_are_rejected() -> None:
     first = step("extract", "extract")
     second = StepDefinition(
-        iri="https://other.org/x#extract", id="extract", types=first.types, phase="extract",
+        iri="https://other.org/x#extract",
+        id="extract",
+        types=first.types,
+        phase="extract",
         produces=(),
     )
     with pytest.raises(PlanError, match="share the id 'extract'"):

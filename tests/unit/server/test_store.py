@@ -82,10 +82,7 @@ def test_data_persists_on_disk(tmp_path: Path) -> None:
 
 def test_store_held_by_another_process_gives_a_clear_error(tmp_path: Path) -> None:
     store = open_store(f"oxigraph:{tmp_path / 'store'}")
-    code = (
-        "from server.store import open_store\n"
-        f"open_store('oxigraph:{tmp_path / 'store'}')\n"
-    )
+    code = f"from server.store import open_store\nopen_store('oxigraph:{tmp_path / 'store'}')\n"
     other = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     store.close()
     assert other.returncode != 0

@@ -1,0 +1,156 @@
+"""The contract between the platform and a step: StepSpec in, StepResult out, both JSON.
+
+This module is the only part of ``executor`` the server imports. It also owns the layout of
+the content-addressed artifact store, because both sides read and write it: an artifact with
+checksum ``abcdef…`` lives at ``ROOT/ab/cdef…``. Writes go to a temporary file in the same
+folder, are fsynced and renamed, so a crash never leaves half an artifact behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+PHASES = ("extract", "explore", "process", "build", "validate")
+
+# The one output each phase produces, by the name consumers know it under.
+OUTPUT_KIND = {
+    "extract": "dataset",
+    "explore": "profile",
+    "process": "splits",
+    "build": "model",
+    "validate": "report",
+}
+
+# The inputs each phase needs, by kind.
+REQUIRED_INPUTS: dict[str, tuple[str, ...]] = {
+    "extract": (),
+    "explore": ("dataset",),
+    "process": ("dataset",),
+    "build": ("splits",),
+    "validate": ("model", "splits"),
+}
+
+MEDIA_TYPES = {
+    "dataset": "application/vnd.apache.parquet",
+    "profile": "application/json",
+    "splits": "application/x-joblib",
+    "model": "application/x-joblib",
+    "report": "application/json",
+}
+
+Status = Literal["succeeded", "failed"]
+
+
+@dataclass(frozen=True)
+class ArtifactRef:
+    """One content-addressed file."""
+
+    sha256: str
+    size: int
+    media_type: str
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ArtifactRef:
+        return cls(sha256=data["sha256"], size=int(data["size"]), media_type=data["media_type"])
+
+
+@dataclass(frozen=True)
+class StepSpec:
+    """What one step must do. Written by the server as ``spec.json``."""
+
+    run_id: str
+    step_id: str
+    phase: str
+    parameters: dict[str, Any]
+    inputs: dict[str, ArtifactRef]
+    artifact_root: str
+    resources: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> StepSpec:
+        data = json.loads(text)
+        data["inputs"] = {k: ArtifactRef.from_json(v) for k, v in data["inputs"].items()}
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class StepErrorInfo:
+    type: str
+    message: str
+
+
+@dataclass(frozen=True)
+class StepResult:
+    """What one step did. Written by the executor as ``result.json``.
+
+    ``summary`` holds phase-specific facts the server turns into triples (dataset shape,
+    column profiles, estimator and library versions, threshold checks).
+    """
+
+    status: Status
+    started_at: str
+    ended_at: str
+    outputs: dict[str, ArtifactRef] = field(default_factory=dict)
+    metrics: dict[str, float] = field(default_factory=dict)
+    parameters: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    log_tail: str = ""
+    error: StepErrorInfo | None = None
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, indent=1, default=str)
+
+    @classmethod
+    def from_json(cls, text: str) -> StepResult:
+        data = json.loads(text)
+        data["outputs"] = {k: ArtifactRef.from_json(v) for k, v in data["outputs"].items()}
+        if data.get("error"):
+            data["error"] = StepErrorInfo(**data["error"])
+        return cls(**data)
+
+
+def artifact_path(root: str | os.PathLike[str], sha256: str) -> Path:
+    """Where the artifact with this checksum lives under ``root``."""
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError(f"not a sha256 hex digest: {sha256!r}")
+    return Path(root) / sha256[:2] / sha256[2:]
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def store_artifact(
+    root: str | os.PathLike[str], source: str | os.PathLike[str], media_type: str
+) -> ArtifactRef:
+    """Copy ``source`` into the store atomically (temp file, fsync, rename) and return its ref."""
+    sha = sha256_of(source)
+    target = artifact_path(root, sha)
+    size = os.path.getsize(source)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            with os.fdopen(fd, "wb") as out, open(source, "rb") as src:
+                for block in iter(lambda: src.read(1 << 20), b""):
+                    out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return ArtifactRef(sha256=sha, size=size, media_type=media_type)

@@ -1,0 +1,14 @@
+"""The five phases, by name. Each module's ``run`` is a :class:`executor.context.PhaseRunner`."""
+
+from __future__ import annotations
+
+from executor.context import PhaseRunner
+from executor.phases import build, explore, extract, process, validate
+
+RUNNERS: dict[str, PhaseRunner] = {
+    "extract": extract.run,
+    "explore": explore.run,
+    "process": process.run,
+    "build": build.run,
+    "validate": validate.run,
+}

@@ -1,0 +1,145 @@
+"""The ``ontolab`` command as a user runs it: real processes, real data dir, exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+INVALID = """
+@prefix ol: <https://w3id.org/ontolab/ns#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix : <https://example.org/bad#> .
+:experiment a ol:Experiment ; dcterms:identifier "bad" ; ol:task "classification" ;
+    ol:hasStep :extract .
+:extract a ol:DataExtraction ; ol:source "sklearn:iris" ; ol:produces :raw .
+"""
+
+CYCLE = """
+@prefix ol: <https://w3id.org/ontolab/ns#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix : <https://example.org/loop#> .
+:experiment a ol:Experiment ; dcterms:identifier "loop" ; ol:task "classification" ;
+    ol:hasStep :extract, :process, :build, :validate .
+:extract a ol:DataExtraction ; ol:source "sklearn:iris" ; ol:targetColumn "target" ;
+    ol:produces :raw .
+:process a ol:DataProcessing ; ol:consumes :raw ; ol:dependsOn :validate ; ol:produces :splits .
+:build a ol:ModelBuilding ; ol:consumes :splits ; ol:estimator "GaussianNB" ; ol:produces :model .
+:validate a ol:ModelValidation ; ol:consumes :model, :splits ; ol:produces :report .
+"""
+
+
+@pytest.fixture
+def ontolab(tmp_path: Path):  # type: ignore[no-untyped-def]
+    env = {**os.environ, "ONTOLAB_DATA": str(tmp_path / "data")}
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "server.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=300,
+        )
+
+    return call
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def test_validate_prints_the_plan(ontolab, examples: Path) -> None:  # type: ignore[no-untyped-def]
+    done = ontolab("validate", str(examples / "wine.ttl"))
+    assert done.returncode == 0, done.stderr
+    assert "valid" in done.stdout
+    assert "build_logreg, build_forest" in done.stdout or "build" in done.stdout
+
+
+def test_invalid_definition_exits_non_zero_naming_node_and_property(ontolab, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = ontolab("submit", write(tmp_path, "bad.ttl", INVALID))
+    assert done.returncode == 1
+    assert ":extract ol:targetColumn" in done.stderr
+    assert "Traceback" not in done.stderr
+    listed = ontolab("runs", "list")
+    assert listed.returncode == 0 and "(none)" in listed.stdout
+
+
+def test_cycle_exits_non_zero_naming_the_steps(ontolab, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = ontolab("run", write(tmp_path, "loop.ttl", CYCLE))
+    assert done.returncode == 1
+    assert "cycle" in done.stderr
+    assert all(step in done.stderr for step in ("process", "build", "validate"))
+
+
+def test_missing_file_is_one_clear_line(ontolab, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    done = ontolab("submit", str(tmp_path / "nope.ttl"))
+    assert done.returncode == 1
+    assert done.stderr.strip().startswith("ontolab: cannot read")
+    assert len(done.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_submit_run_list_show_sparql_lineage(ontolab, examples: Path) -> None:  # type: ignore[no-untyped-def]
+    submitted = ontolab("submit", str(examples / "breast_cancer.ttl"))
+    assert submitted.returncode == 0, submitted.stderr
+    assert "stored as new version 1" in submitted.stdout
+
+    ran = ontolab("run", "breast_cancer")
+    assert ran.returncode == 0, ran.stderr
+    for step in ("extract", "explore", "process", "build", "validate"):
+        assert f"{step}" in ran.stdout
+    assert "succeeded" in ran.stdout and "accuracy" in ran.stdout
+
+    listed = ontolab("runs", "list", "--experiment", "breast_cancer")
+    run_id = listed.stdout.splitlines()[1].split()[0]
+    assert len(run_id) == 16
+
+    shown = ontolab("runs", "show", run_id)
+    assert shown.returncode == 0, shown.stderr
+    assert "roc_auc" in shown.stdout and "max_iter" in shown.stdout and "sha256" in shown.stdout
+
+    count = ontolab(
+        "sparql",
+        "PREFIX ol: <https://w3id.org/ontolab/ns#> "
+        "SELECT (COUNT(?r) AS ?runs) WHERE { ?r a ol:Run }",
+    )
+    assert count.returncode == 0, count.stderr
+    assert count.stdout.split()[-1] == "1"
+
+    named = ontolab(
+        "sparql",
+        "--name",
+        "run_metrics",
+        "--param",
+        f"run=https://w3id.org/ontolab/id/run/{run_id}",
+    )
+    assert "accuracy" in named.stdout
+
+    lineage = ontolab("lineage", "breast-cancer-classifier")
+    assert lineage.returncode == 0, lineage.stderr
+    assert "source:sklearn:breast_cancer" in lineage.stdout
+    assert "prov:wasDerivedFrom" in lineage.stdout
+
+
+@pytest.mark.slow
+def test_failed_run_exits_non_zero(ontolab, examples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    strict = (examples / "breast_cancer.ttl").read_text().replace("0.9", "0.9999")
+    assert "0.9999" in strict
+    done = ontolab("run", write(tmp_path, "strict.ttl", strict))
+    assert done.returncode == 1
+    assert "failed" in done.stdout
+    assert "below the minimum 0.9999" in done.stdout
+
+
+def test_bad_sparql_is_one_clear_line(ontolab) -> None:  # type: ignore[no-untyped-def]
+    done = ontolab("sparql", "SELEKT nothing")
+    assert done.returncode == 1
+    assert "SPARQL syntax error" in done.stderr
+    assert "Traceback" not in done.stderr
