@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from server import catalog, definitions
+from server.errors import PlanError
 from server.namespaces import run_iri, step_run_iri
 from server.platform import Platform
 from server.records import RunRecord
@@ -147,3 +148,24 @@ def test_run_graph_is_prov_and_ml_schema(platform: Platform) -> None:
         ?step a prov:Activity, ol:StepRun ; prov:startedAtTime ?s ; prov:endedAtTime ?e }} }}"""
     )
     assert len(steps) == 5
+
+
+ORPHAN = """
+@prefix ol: <https://w3id.org/ontolab/ns#> .
+@prefix dcterms: <http://purl.org/dc/terms/> .
+@prefix : <https://example.org/orphan#> .
+:experiment a ol:Experiment ; dcterms:identifier "orphan" ; ol:task "classification" ;
+    ol:hasStep :extract, :process .
+:extract a ol:DataExtraction ; ol:source "sklearn:iris" ; ol:targetColumn "target" ;
+    ol:produces :raw .
+:process a ol:DataProcessing ; ol:consumes :elsewhere ; ol:produces :splits .
+"""
+
+
+def test_input_nobody_produces_is_refused_before_anything_runs(platform: Platform) -> None:
+    version = definitions.submit(platform.store, definitions.parse(ORPHAN)).version
+    with pytest.raises(
+        PlanError, match=r"'process' consumes <https://example.org/orphan#elsewhere>"
+    ):
+        platform.runs.run(version)
+    assert catalog.list_runs(platform.store) == []
