@@ -76,6 +76,10 @@ def _parser() -> argparse.ArgumentParser:
         metavar="NAME=VALUE",
         help="bind a parameter of a named query (repeatable)",
     )
+    serve = command("serve", _serve, "start the platform (API, SPARQL, metrics) under waitress")
+    serve.add_argument("--host", help="address to bind (default 127.0.0.1; env ONTOLAB_HOST)")
+    serve.add_argument("--port", type=int, help="port (default 3000; env ONTOLAB_PORT)")
+    serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
     lineage = command("lineage", _lineage, "a model's lineage back to its source dataset")
     lineage.add_argument("model", help="model name, run id or model IRI")
     return parser
@@ -84,7 +88,9 @@ def _parser() -> argparse.ArgumentParser:
 def _settings(args: argparse.Namespace) -> Any:
     from server.settings import Settings
 
-    return Settings.load({"data": args.data, "store": args.store})
+    overrides = {"data": args.data, "store": args.store}
+    overrides.update({k: getattr(args, k, None) for k in ("host", "port")})
+    return Settings.load(overrides)
 
 
 def _platform(args: argparse.Namespace) -> Platform:
@@ -238,6 +244,22 @@ def _sparql(args: argparse.Namespace) -> int:
         platform.close()
     columns = list(dict.fromkeys(k for row in rows for k in row))
     _print_table(rows, columns)
+    return 0
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import waitress
+
+    from server.app import create_app
+
+    settings = _settings(args)
+    app = create_app(settings)
+    print(f"Ontolab on http://{settings.host}:{settings.port}/ (Ctrl-C stops it)", flush=True)
+    try:
+        waitress.serve(app, host=settings.host, port=settings.port, threads=args.threads,
+                       ident="ontolab", _quiet=True)
+    finally:
+        app.extensions["ontolab"].close()
     return 0
 
 

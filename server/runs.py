@@ -22,6 +22,7 @@ from server import pipeline as pipelines
 from server.artifacts import ArtifactStore
 from server.cache import StepCache
 from server.definitions import ExperimentVersion
+from server.errors import RunError
 from server.namespaces import run_iri, step_run_iri
 from server.planner import Plan, PlannedStep, plan
 from server.provision.base import Provisioner, StepOutcome
@@ -65,9 +66,27 @@ class RunService:
         self._artifacts = artifacts
         self._cache = cache
         self._write_lock = threading.Lock()
+        self._state_lock = threading.Lock()
+        self._active: dict[str, tuple[_Execution, threading.Thread]] = {}
+        self._listeners: list[EventSink] = []
+        self._finished_hooks: list[Callable[[RunRecord], None]] = []
 
     def plan(self, version: ExperimentVersion) -> tuple[pipelines.Pipeline, Plan]:
         return plan_version(self._store, version)
+
+    def add_listener(self, listener: EventSink) -> None:
+        """Receive every run's events (e.g. a live stream); call from any thread."""
+        with self._state_lock:
+            self._listeners.append(listener)
+
+    def remove_listener(self, listener: EventSink) -> None:
+        with self._state_lock:
+            if listener in self._listeners:
+                self._listeners.remove(listener)
+
+    def on_finished(self, hook: Callable[[RunRecord], None]) -> None:
+        """Call ``hook`` with every run's final record (e.g. to register its models)."""
+        self._finished_hooks.append(hook)
 
     def run(
         self,
@@ -77,21 +96,93 @@ class RunService:
         on_event: EventSink | None = None,
     ) -> RunRecord:
         """Run ``version`` to the end and return its final record."""
+        record = self.start(version, use_cache=use_cache, on_event=on_event)
+        self.wait(record.run_id)
+        return record
+
+    def start(
+        self,
+        version: ExperimentVersion,
+        *,
+        use_cache: bool | None = None,
+        on_event: EventSink | None = None,
+    ) -> RunRecord:
+        """Plan ``version`` and start running it in the background; return its record at once.
+
+        Planning errors are raised here, before a run exists.
+        """
         pipeline, steps_plan = self.plan(version)
         record = self._new_record(pipeline, steps_plan)
-        emit = on_event or (lambda event: None)
         use_cache = self._settings.step_cache if use_cache is None else use_cache
+        emit = self._emitter(on_event)
         self._save(record)
+        execution = _Execution(self, record, steps_plan, emit, self._cache if use_cache else None)
+        thread = threading.Thread(
+            target=self._execute, args=(execution,), name=f"run-{record.run_id}", daemon=True
+        )
+        with self._state_lock:
+            self._active[record.run_id] = (execution, thread)
         emit(RunEvent(record.run_id, None, "running", f"{len(record.steps)} steps"))
-        _Execution(self, record, steps_plan, emit, self._cache if use_cache else None).execute()
+        thread.start()
+        return record
+
+    def wait(self, run_id: str, timeout: float | None = None) -> bool:
+        """Block until the run ended; False if it still runs after ``timeout`` seconds."""
+        with self._state_lock:
+            active = self._active.get(run_id)
+        if active is None:
+            return True
+        active[1].join(timeout)
+        return not active[1].is_alive()
+
+    def active(self) -> list[RunRecord]:
+        with self._state_lock:
+            return [execution.record for execution, _ in self._active.values()]
+
+    def cancel(self, run_id: str) -> RunRecord:
+        """Stop a running run: no new steps start, running ones are killed."""
+        with self._state_lock:
+            active = self._active.get(run_id)
+        if active is None:
+            raise RunError(f"run {run_id!r} is not running, so it cannot be cancelled")
+        active[0].cancel()
+        self._provisioner.cancel(run_id)
+        return active[0].record
+
+    def _execute(self, execution: _Execution) -> None:
+        record = execution.record
+        try:
+            execution.execute()
+        except Exception as exc:  # never leave a run "running" behind a crashed scheduler
+            record.error = f"the run stopped unexpectedly: {type(exc).__name__}: {exc}"
         record.ended_at = _now()
         failed = [s for s in record.steps.values() if s.status == "failed"]
-        record.status = "failed" if failed else "succeeded"
-        if failed:
-            record.error = "; ".join(f"step {s.id!r} failed: {_error_text(s)}" for s in failed)
+        if execution.cancelled:
+            record.status = "cancelled"
+            record.error = record.error or "cancelled on request"
+        elif failed or record.error:
+            record.status = "failed"
+            if failed:
+                record.error = "; ".join(f"step {s.id!r} failed: {_error_text(s)}" for s in failed)
+        else:
+            record.status = "succeeded"
         self._save(record)
-        emit(RunEvent(record.run_id, None, record.status, record.error or ""))
-        return record
+        for hook in self._finished_hooks:
+            hook(record)
+        with self._state_lock:
+            self._active.pop(record.run_id, None)
+        execution.emit(RunEvent(record.run_id, None, record.status, record.error or ""))
+
+    def _emitter(self, on_event: EventSink | None) -> EventSink:
+        def emit(event: RunEvent) -> None:
+            if on_event is not None:
+                on_event(event)
+            with self._state_lock:
+                listeners = list(self._listeners)
+            for listener in listeners:
+                listener(event)
+
+        return emit
 
     def _new_record(self, pipeline: pipelines.Pipeline, steps_plan: Plan) -> RunRecord:
         steps = {}
@@ -139,6 +230,10 @@ class _Execution:
         self.plan = steps_plan
         self.emit = emit
         self.cache = cache
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
 
     def execute(self) -> None:
         settings = self.settings
@@ -146,6 +241,8 @@ class _Execution:
         running: dict[Future[StepOutcome | None], str] = {}
         with ThreadPoolExecutor(max_workers=settings.max_parallel_steps) as pool:
             while waiting or running:
+                if self.cancelled:
+                    self._cancel_waiting(waiting)
                 for step_id in self._ready(waiting, running):
                     del waiting[step_id]
                     running[pool.submit(self._run_step, self.plan.steps[step_id])] = step_id
@@ -167,6 +264,15 @@ class _Execution:
             if all(steps[d].status == "succeeded" for d in planned.depends_on)
         ]
         return sorted(ready)[: max(limit, 0)]
+
+    def _cancel_waiting(self, waiting: dict[str, PlannedStep]) -> None:
+        for step_id in sorted(waiting):
+            step = self.record.steps[step_id]
+            step.status = "cancelled"
+            step.skipped_because = "the run was cancelled before this step started"
+            self.emit(RunEvent(self.record.run_id, step_id, "cancelled"))
+        waiting.clear()
+        self.save(self.record)
 
     def _skip_dependents(self, failed_id: str, waiting: dict[str, PlannedStep]) -> None:
         for step_id in sorted(self.plan.dependents(failed_id)):
@@ -202,7 +308,7 @@ class _Execution:
         outcome = self.provisioner.run_step(spec, workdir, timeout)
         step.result, step.worker = outcome.result, outcome.worker
         step.ended_at = _now()
-        step.status = outcome.result.status
+        step.status = "cancelled" if self.cancelled else outcome.result.status
         if self.cache and step.status == "succeeded":
             self.cache.put(spec, outcome.result, str(step_run_iri(self.record.run_id, step.id)))
         self.emit(RunEvent(self.record.run_id, step.id, step.status, _error_text(step)))

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from waitress.server import create_server
 
 from server.platform import Platform, open_platform
 from server.settings import Settings
@@ -29,3 +32,28 @@ def platform(settings: Settings) -> Iterator[Platform]:
 @pytest.fixture
 def examples() -> Path:
     return EXAMPLES
+
+
+@dataclass
+class LiveServer:
+    """The platform served by waitress on a free loopback port, over real HTTP."""
+
+    url: str
+    platform: Platform
+
+    def __call__(self, path: str) -> str:
+        return self.url + path
+
+
+@pytest.fixture
+def live_server(platform: Platform) -> Iterator[LiveServer]:
+    from server.app import create_app
+
+    app = create_app(platform=platform)
+    server = create_server(app, host="127.0.0.1", port=0, threads=8, _quiet=True)
+    port = server.effective_port  # type: ignore[union-attr]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield LiveServer(f"http://127.0.0.1:{port}", platform)
+    server.close()
+    thread.join(10)

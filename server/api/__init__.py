@@ -1,0 +1,16 @@
+"""One blueprint per resource; ``BLUEPRINTS`` is what the app factory registers.
+
+Each module also exports ``OPENAPI``: its part of the OpenAPI 3 ``paths`` object, merged by
+``server.api.openapi`` so the document lives next to the routes it describes.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+from flask import Blueprint
+
+from server.api import experiments, health, runs
+
+MODULES: tuple[ModuleType, ...] = (health, experiments, runs)
+BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

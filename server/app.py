@@ -1,0 +1,36 @@
+"""The Flask app factory: one Platform per app, blueprints per resource, RFC 7807 errors."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from server.api import BLUEPRINTS
+from server.api.common import PROBLEM_JSON, problem
+from server.errors import OntolabError
+from server.platform import Platform, open_platform
+from server.settings import Settings
+
+def create_app(settings: Settings | None = None, platform: Platform | None = None) -> Flask:
+    """Build the app around ``platform`` (or one opened from ``settings``)."""
+    app = Flask(__name__, static_folder=None)
+    app.config["MAX_CONTENT_LENGTH"] = None  # uploads check their own limit, with a clear error
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["ontolab"] = platform or open_platform(settings)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+    app.register_error_handler(OntolabError, _ontolab_problem)
+    app.register_error_handler(HTTPException, _http_problem)
+    return app
+
+
+def _ontolab_problem(error: OntolabError) -> Response:
+    response = jsonify(error.to_problem())
+    response.status_code = error.status
+    response.mimetype = PROBLEM_JSON
+    return response
+
+
+def _http_problem(error: HTTPException) -> Response:
+    status = error.code or 500
+    return problem(status, error.name, error.description or error.name)
