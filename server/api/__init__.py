@@ -10,7 +10,7 @@ from types import ModuleType
 
 from flask import Blueprint
 
-from server.api import experiments, health, runs
+from server.api import health
 
-MODULES: tuple[ModuleType, ...] = (health, experiments, runs)
+MODULES: tuple[ModuleType, ...] = (health,)
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)
