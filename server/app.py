@@ -8,15 +8,20 @@ from werkzeug.exceptions import HTTPException
 from server.api import BLUEPRINTS
 from server.api.common import PROBLEM_JSON, problem
 from server.errors import OntolabError
+from server.monitoring import PlatformMetrics, instrument
 from server.platform import Platform, open_platform
 from server.settings import Settings
+
 
 def create_app(settings: Settings | None = None, platform: Platform | None = None) -> Flask:
     """Build the app around ``platform`` (or one opened from ``settings``)."""
     app = Flask(__name__, static_folder=None)
     app.config["MAX_CONTENT_LENGTH"] = None  # uploads check their own limit, with a clear error
     app.json.sort_keys = False  # type: ignore[attr-defined]
-    app.extensions["ontolab"] = platform or open_platform(settings)
+    app.extensions["ontolab"] = platform = platform or open_platform(settings)
+    metrics = app.extensions["ontolab.metrics"] = PlatformMetrics()  # this app's own registry
+    instrument(app, metrics)
+    platform.runs.on_finished(metrics.record_run)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
     app.register_error_handler(OntolabError, _ontolab_problem)

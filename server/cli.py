@@ -94,9 +94,10 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _platform(args: argparse.Namespace) -> Platform:
+    """The platform for one command; deployments are only brought back by ``serve``."""
     from server.platform import open_platform
 
-    return open_platform(_settings(args))
+    return open_platform(_settings(args), serve_deployments=False)
 
 
 def _read_definition(path: Path) -> Any:
@@ -111,15 +112,9 @@ def _read_definition(path: Path) -> Any:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from server import definitions
-    from server.runs import plan_version
-    from server.store import open_store
+    from server.runs import check_definition
 
-    graph = _read_definition(args.file)
-    store = open_store("oxigraph:memory")  # plan against a scratch store: nothing is kept
-    definitions.ensure_ontology(store)
-    version = definitions.submit(store, graph).version
-    _, plan = plan_version(store, version)
+    version, _, plan = check_definition(_read_definition(args.file))
     print(
         f"{args.file}: valid — experiment {version.identifier!r}, "
         f"{len(plan.steps)} steps in {len(plan.waves)} waves"
@@ -256,8 +251,14 @@ def _serve(args: argparse.Namespace) -> int:
     app = create_app(settings)
     print(f"Ontolab on http://{settings.host}:{settings.port}/ (Ctrl-C stops it)", flush=True)
     try:
-        waitress.serve(app, host=settings.host, port=settings.port, threads=args.threads,
-                       ident="ontolab", _quiet=True)
+        waitress.serve(
+            app,
+            host=settings.host,
+            port=settings.port,
+            threads=args.threads,
+            ident="ontolab",
+            _quiet=True,
+        )
     finally:
         app.extensions["ontolab"].close()
     return 0

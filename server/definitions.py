@@ -166,6 +166,26 @@ def get_version(store: Store, identifier: str, number: int | None = None) -> Exp
     )
 
 
+def delete_experiment(store: Store, identifier: str) -> tuple[int, int]:
+    """Delete every version of an experiment and the runs of those versions.
+
+    Returns (versions deleted, runs deleted). Artifacts stay: they are content-addressed and
+    may be shared with other runs.
+    """
+    found = versions(store, identifier)
+    if not found:
+        raise NotFoundError(f"no experiment {identifier!r} is stored; nothing to delete")
+    runs = [
+        URIRef(str(r["run"]))
+        for r in queries.select(store, "experiment_runs", identifier=identifier)
+    ]
+    for run in runs:
+        store.delete_graph(run)
+    for version in found:
+        store.delete_graph(version.graph)
+    return len(found), len(runs)
+
+
 def version_turtle(store: Store, version: ExperimentVersion) -> str:
     """The stored definition of one version, as Turtle."""
     graph = Graph()

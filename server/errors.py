@@ -89,3 +89,53 @@ class StepError(OntolabError):
 class RunError(OntolabError):
     status = 409
     title = "Run failed"
+
+
+class RegistryError(OntolabError):
+    """A registry change that conflicts with what the registry holds."""
+
+    status = 409
+    title = "Registry conflict"
+
+
+class RegistryInputError(OntolabError):
+    """A registry request naming something malformed (a model, alias or version)."""
+
+    status = 400
+    title = "Invalid registry request"
+
+
+class PromotionRefused(RegistryError):
+    """The promotion gate refused to point an alias at a version; ``compared`` says why."""
+
+    title = "Promotion refused"
+
+    def __init__(self, message: str, compared: dict[str, Any] | None = None) -> None:
+        self.compared = compared
+        super().__init__(message)
+
+    def to_problem(self) -> dict[str, Any]:
+        problem = super().to_problem()
+        if self.compared is not None:
+            problem["compared"] = self.compared
+        return problem
+
+
+class ServingInputError(OntolabError):
+    """A prediction request whose rows do not match the model's training schema."""
+
+    status = 400
+    title = "Invalid prediction input"
+
+    def __init__(self, message: str, field: str | None = None, row: int | None = None) -> None:
+        self.field = field
+        self.row = row
+        super().__init__(message)
+
+    def to_problem(self) -> dict[str, Any]:
+        problem = super().to_problem()
+        if self.field is not None:
+            problem["field"] = self.field
+        if self.row is not None:
+            problem["row"] = self.row
+        return problem

@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from server.artifacts import ArtifactStore
 from server.cache import StepCache
 from server.definitions import ensure_ontology
+from server.deployments import DeploymentService, registry_target
 from server.errors import ConfigError
 from server.provision.base import Provisioner
 from server.provision.local import LocalProvisioner
+from server.registry import Registry
 from server.runs import RunService
 from server.settings import Settings
 from server.store import Store, open_store
@@ -35,8 +37,11 @@ class Platform:
     provisioner: Provisioner
     artifacts: ArtifactStore
     runs: RunService
+    deployments: DeploymentService
+    registry: Registry
 
     def close(self) -> None:
+        self.deployments.close()  # stops the model servers; they stay desired-running
         self.provisioner.close()
         self.store.close()
 
@@ -51,8 +56,12 @@ def make_provisioner(settings: Settings) -> Provisioner:
     return factory(settings)
 
 
-def open_platform(settings: Settings | None = None) -> Platform:
-    """Open the store (loading the ontology if it changed) and build the services."""
+def open_platform(settings: Settings | None = None, *, serve_deployments: bool = True) -> Platform:
+    """Open the store (loading the ontology if it changed) and build the services.
+
+    With ``serve_deployments`` every deployment whose desired state is running is started
+    again in the background (``platform.deployments.wait_restored()`` waits for it).
+    """
     settings = settings or Settings.load()
     provisioner = make_provisioner(settings)  # first: a warm pool starts loading meanwhile
     store = open_store(settings.store_url)
@@ -60,4 +69,12 @@ def open_platform(settings: Settings | None = None) -> Platform:
     artifacts = ArtifactStore(settings.artifacts_dir)
     cache = StepCache(settings.cache_dir, artifacts)
     runs = RunService(settings, store, provisioner, artifacts, cache)
-    return Platform(settings, store, provisioner, artifacts, runs)
+    registry = Registry(store, artifacts)
+    runs.on_finished(registry.on_run_finished)
+    deployments = DeploymentService(settings, store, artifacts, registry, registry_target)
+    platform = Platform(
+        settings, store, provisioner, artifacts, runs, deployments=deployments, registry=registry
+    )
+    if serve_deployments:
+        deployments.restore()
+    return platform

@@ -116,5 +116,10 @@ def select(store: ReadableStore, name: str, /, **values: Any) -> list[Row]:
     return store.select(load(name).render(**values))
 
 
+def select_values(store: ReadableStore, name: str, /, **values: Any) -> list[dict[str, Any]]:
+    """Run the named SELECT query; rows as plain values (see ``Store.select_values``)."""
+    return store.select_values(load(name).render(**values))
+
+
 def ask(store: ReadableStore, name: str, /, **values: Any) -> bool:
     return store.ask(load(name).render(**values))

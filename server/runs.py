@@ -17,7 +17,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rdflib import Graph
+
 from executor.contract import ArtifactRef, StepSpec
+from server import datasets, definitions
 from server import pipeline as pipelines
 from server.artifacts import ArtifactStore
 from server.cache import StepCache
@@ -29,6 +32,7 @@ from server.provision.base import Provisioner, StepOutcome
 from server.records import RunRecord, StepRecord
 from server.results import run_triples
 from server.settings import Settings
+from server.store import open_store
 from server.store.base import Store
 
 
@@ -49,6 +53,18 @@ def plan_version(store: Store, version: ExperimentVersion) -> tuple[pipelines.Pi
     """Read and check the version's steps; raises PlanError before anything runs."""
     pipeline = pipelines.load_pipeline(store, version)
     return pipeline, plan(pipeline, pipelines.step_types(store))
+
+
+def check_definition(graph: Graph) -> tuple[ExperimentVersion, pipelines.Pipeline, Plan]:
+    """Validate and plan a definition in a scratch in-memory store: nothing is kept."""
+    store = open_store("oxigraph:memory")
+    try:
+        definitions.ensure_ontology(store)
+        version = definitions.submit(store, graph).version
+        pipeline, steps_plan = plan_version(store, version)
+    finally:
+        store.close()
+    return version, pipeline, steps_plan
 
 
 class RunService:
@@ -196,7 +212,7 @@ class RunService:
                 output=definition.produces[0] if definition.produces else None,
                 inputs=dict(planned.inputs),
                 depends_on=planned.depends_on,
-                parameters=_step_parameters(planned, pipeline.identifier),
+                parameters=self._resolve_dataset(_step_parameters(planned, pipeline.identifier)),
             )
         return RunRecord(
             run_id=uuid.uuid4().hex[:16],
@@ -205,6 +221,11 @@ class RunService:
             started_at=_now(),
             steps=steps,
         )
+
+    def _resolve_dataset(self, parameters: dict[str, Any]) -> dict[str, Any]:
+        """Point an extract step reading ``dataset:NAME[@N]`` at the stored file."""
+        path = datasets.resolve(self._store, self._artifacts, str(parameters.get("source", "")))
+        return parameters if path is None else {**parameters, "source_path": str(path)}
 
     def _save(self, record: RunRecord) -> None:
         with self._write_lock:
@@ -286,6 +307,10 @@ class _Execution:
 
     def _run_step(self, planned: PlannedStep) -> None:
         step = self.record.steps[planned.id]
+        if self.cancelled:
+            step.status = "cancelled"
+            step.skipped_because = "the run was cancelled before this step started"
+            return
         spec = self._spec(step)
         hit = self.cache.get(spec) if self.cache else None
         step.started_at = _now()
@@ -331,12 +356,15 @@ class _Execution:
         )
 
 
+_SCHEMES = ("sklearn:", "dataset:")
+
+
 def _step_parameters(planned: PlannedStep, experiment: str) -> dict[str, Any]:
     parameters = dict(planned.definition.parameters)
     if planned.phase == "build":
         parameters.setdefault("model_name", f"{experiment}-{planned.id}".lower())
     source = parameters.get("source")
-    if planned.phase == "extract" and isinstance(source, str) and not source.startswith("sklearn:"):
+    if planned.phase == "extract" and isinstance(source, str) and not source.startswith(_SCHEMES):
         parameters["source"] = str(Path(source).resolve())
     return parameters
 

@@ -33,6 +33,9 @@ class Settings:
     step_cache: bool = True
     host: str = "127.0.0.1"
     port: int = 3000
+    max_upload_mb: float = 100.0
+    deploy_port_start: int = 3100
+    deploy_threads: int = 4
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -44,6 +47,10 @@ class Settings:
             raise ConfigError("ONTOLAB_MAX_PARALLEL_STEPS must be at least 1")
         if self.step_timeout <= 0:
             raise ConfigError("ONTOLAB_STEP_TIMEOUT must be a positive number of seconds")
+        if not 1 <= self.deploy_port_start <= 65535:
+            raise ConfigError("ONTOLAB_DEPLOY_PORT_START must be a TCP port (1-65535)")
+        if self.deploy_threads < 1:
+            raise ConfigError("ONTOLAB_DEPLOY_THREADS must be at least 1")
 
     @property
     def store_url(self) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from waitress import wasyncore
 from waitress.server import create_server
 
 from server.platform import Platform, open_platform
@@ -50,10 +51,12 @@ def live_server(platform: Platform) -> Iterator[LiveServer]:
     from server.app import create_app
 
     app = create_app(platform=platform)
-    server = create_server(app, host="127.0.0.1", port=0, threads=8, _quiet=True)
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
     port = server.effective_port  # type: ignore[union-attr]
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     yield LiveServer(f"http://127.0.0.1:{port}", platform)
-    server.close()
+    # Close every channel from inside waitress's own loop, so the loop ends by itself.
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
     thread.join(10)
+    server.task_dispatcher.shutdown()  # type: ignore[union-attr]

@@ -84,7 +84,9 @@ def run(ctx: StepContext) -> PhaseOutput:
     source = str(params.required("source"))
     target = str(params.required("target_column"))
     drop = params.names("drop_column")
-    frame = load_source(source)
+    # An uploaded dataset arrives resolved by the platform to its stored Parquet file.
+    resolved = params.text("source_path")
+    frame = pd.read_parquet(resolved) if resolved else load_source(source)
     frame.columns = [str(column) for column in frame.columns]
     log.info("loaded %s: %d rows x %d columns", source, *frame.shape)
     if frame.empty:

@@ -10,7 +10,39 @@ from types import ModuleType
 
 from flask import Blueprint
 
-from server.api import health
+from server.api import (
+    artifacts,
+    compare,
+    datasets,
+    deployments,
+    experiments,
+    health,
+    lineage,
+    metrics,
+    models,
+    openapi,
+    queries,
+    runs,
+    sparql,
+    ui,
+    vocabulary,
+)
 
-MODULES: tuple[ModuleType, ...] = (health,)
+MODULES: tuple[ModuleType, ...] = (
+    health,
+    openapi,
+    experiments,
+    runs,
+    compare,
+    lineage,
+    artifacts,
+    datasets,
+    sparql,
+    queries,
+    deployments,
+    metrics,
+    models,
+    vocabulary,
+    ui,
+)
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

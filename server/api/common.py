@@ -36,5 +36,7 @@ def json_body() -> dict[str, Any]:
     """The request's JSON object; a clear 400 when it is missing or not an object."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        raise BadRequest("the request body must be a JSON object; send Content-Type: application/json")
+        raise BadRequest(
+            "the request body must be a JSON object; send Content-Type: application/json"
+        )
     return data

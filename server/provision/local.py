@@ -57,6 +57,8 @@ class LocalProvisioner:
         process = self._warm.start(argv, log) if self._warm else _Subprocess(argv, log)
         with self._lock:
             self._running[spec.run_id].add(process)
+            if spec.run_id in self._cancelled:  # cancelled while the process was starting
+                process.kill()
         try:
             exit_code = process.wait(timeout)
             if exit_code is None:

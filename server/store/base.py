@@ -11,13 +11,23 @@ Contract for implementers:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterable, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from rdflib.term import Node, URIRef
 
 Row = dict[str, Node]
 Triple = tuple[Node, Node, Node]
+
+#: What ``serialize_query`` offers for SELECT and ASK results; the first is the default.
+RESULTS_MEDIA_TYPES = (
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+)
+#: What ``serialize_query`` offers for CONSTRUCT and DESCRIBE results; the first is the default.
+GRAPH_MEDIA_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml")
 
 
 @runtime_checkable
@@ -28,10 +38,27 @@ class ReadableStore(Protocol):
         """Run a SELECT query; each row maps bound variable names to terms (unbound are absent)."""
         ...
 
+    def select_values(self, query: str) -> list[dict[str, Any]]:
+        """Run a SELECT query; rows as plain values: IRIs and strings as str, typed literals
+        as int / float / bool, dates as ISO strings. The fast path for large results."""
+        ...
+
     def ask(self, query: str) -> bool: ...
 
     def construct(self, query: str) -> list[Triple]:
         """Run a CONSTRUCT or DESCRIBE query."""
+        ...
+
+    def serialize_query(self, query: str, media_types: Sequence[str] = ()) -> tuple[bytes, str]:
+        """Run a read query of any form and serialize its result in a standard format.
+
+        The form is only known once the query is parsed, so callers pass their preferences for
+        every form at once, e.g. ``["application/sparql-results+xml", "application/n-triples"]``.
+        Implementations must use the first of ``media_types`` that fits the query's form
+        (``RESULTS_MEDIA_TYPES`` for SELECT/ASK, ``GRAPH_MEDIA_TYPES`` for CONSTRUCT/DESCRIBE),
+        else that tuple's first entry, and return the bytes with the media type actually used.
+        They must never run an update: the text is parsed as a query, nothing else.
+        """
         ...
 
 

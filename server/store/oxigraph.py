@@ -2,17 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from server.errors import QueryError, StoreError
-from server.store.base import Row, Triple
+from server.store.base import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, Row, Triple
+from server.terms import literal_value
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+_RESULTS_FORMATS = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+_GRAPH_FORMATS = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+}
+# Which formats fit each kind of result, in the order of base.py's tuples (the first is the
+# default): serialize_query picks from here by the query's form, without an if-chain.
+_FORMATS_BY_RESULT: dict[type, dict[str, Any]] = {
+    ox.QuerySolutions: {m: _RESULTS_FORMATS[m] for m in RESULTS_MEDIA_TYPES},
+    ox.QueryBoolean: {m: _RESULTS_FORMATS[m] for m in RESULTS_MEDIA_TYPES},
+    ox.QueryTriples: {m: _GRAPH_FORMATS[m] for m in GRAPH_MEDIA_TYPES},
+}
 
 
 class OxigraphStore:
@@ -50,6 +71,21 @@ class OxigraphStore:
             rows.append(row)
         return rows
 
+    def select_values(self, query: str) -> list[dict[str, Any]]:
+        solutions = self._query(query)
+        if not isinstance(solutions, ox.QuerySolutions):
+            raise QueryError("expected a SELECT query; use construct() or ask() for other forms")
+        names = [v.value for v in solutions.variables]
+        rows = []
+        for solution in solutions:
+            row = {}
+            for name in names:
+                term = solution[name]
+                if term is not None:
+                    row[name] = _plain(term)
+            rows.append(row)
+        return rows
+
     def ask(self, query: str) -> bool:
         answer = self._query(query)
         if not isinstance(answer, ox.QueryBoolean):
@@ -63,6 +99,16 @@ class OxigraphStore:
         return [
             (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in triples
         ]
+
+    def serialize_query(self, query: str, media_types: Sequence[str] = ()) -> tuple[bytes, str]:
+        result = self._query(query)
+        formats = _FORMATS_BY_RESULT[type(result)]
+        media_type = next((m for m in media_types if m in formats), next(iter(formats)))
+        try:  # evaluation is lazy: errors past parsing surface while serializing
+            data = result.serialize(format=formats[media_type])
+        except (OSError, ValueError) as exc:
+            raise StoreError(f"query failed on {self.describe()}: {exc}") from exc
+        return data or b"", media_type
 
     def replace_graph(self, graph: URIRef, triples: Iterable[Triple]) -> None:
         body = " .\n".join(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in triples)
@@ -93,6 +139,12 @@ class OxigraphStore:
             raise QueryError(f"SPARQL update syntax error: {exc}") from exc
         except (OSError, ValueError) as exc:
             raise StoreError(f"update failed on {self.describe()}: {exc}") from exc
+
+
+def _plain(term: Any) -> Any:
+    if isinstance(term, ox.Literal):
+        return literal_value(term.value, term.datatype.value)
+    return term.value
 
 
 def to_rdflib(term: object) -> Node:

@@ -11,6 +11,7 @@ from rdflib import Literal, URIRef
 
 from server.errors import ConfigError, QueryError, StoreError
 from server.store import Store, open_store
+from server.store.base import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES
 from server.store.oxigraph import OxigraphStore
 
 G1 = URIRef("https://example.org/graph/1")
@@ -102,3 +103,52 @@ def test_wrong_query_form_is_a_query_error() -> None:
 def test_unknown_backend_lists_the_valid_ones() -> None:
     with pytest.raises(ConfigError, match="names no store backend; use one of: oxigraph:"):
         open_store("mongodb://localhost")
+
+
+def zoo_store() -> Store:
+    store = open_store("oxigraph:memory")
+    store.replace_graph(G1, [(S, P, Literal(1)), (S, P, Literal(2))])
+    return store
+
+
+@pytest.mark.parametrize(
+    ("query", "asked", "expected_type", "expected_start"),
+    [
+        ("SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o", [], RESULTS_MEDIA_TYPES[0], b'{"head"'),
+        ("SELECT ?o WHERE { ?s ?p ?o } ORDER BY ?o", ["text/csv"], "text/csv", b"o\r\n1\r\n2"),
+        ("ASK { ?s ?p 2 }", ["text/turtle", "application/sparql-results+xml"],
+         "application/sparql-results+xml", b"<?xml"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", ["text/csv", "application/n-triples"],
+         "application/n-triples", b"<https://example.org/s> <https://example.org/p> "),
+        ("DESCRIBE <https://example.org/s>", [], GRAPH_MEDIA_TYPES[0], b"<https://example.org/s>"),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", ["text/csv"], "text/turtle", b"<https://example.org/s>"),
+    ],
+)  # fmt: skip
+def test_serialize_query_picks_the_first_type_that_fits_the_form(
+    query: str, asked: list[str], expected_type: str, expected_start: bytes
+) -> None:
+    data, media_type = zoo_store().serialize_query(query, asked)
+    assert media_type == expected_type
+    assert data.startswith(expected_start)
+
+
+def test_serialize_query_sees_the_union_default_graph() -> None:
+    store = zoo_store()
+    store.replace_graph(G2, [(S, P, Literal(3))])
+    data, _ = store.serialize_query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", ["text/csv"])
+    assert data == b"n\r\n3\r\n"
+
+
+def test_serialize_query_never_runs_an_update() -> None:
+    store = zoo_store()
+    with pytest.raises(QueryError, match="SPARQL syntax error"):
+        store.serialize_query(f"DROP GRAPH <{G1}>")
+    assert values(store, G1) == [1, 2]
+
+
+def test_every_offered_media_type_serializes() -> None:
+    store = zoo_store()
+    for media_type in RESULTS_MEDIA_TYPES:
+        assert store.serialize_query("ASK {}", [media_type])[1] == media_type
+    for media_type in GRAPH_MEDIA_TYPES:
+        assert store.serialize_query("CONSTRUCT WHERE { ?s ?p ?o }", [media_type])[1] == media_type

@@ -1,0 +1,295 @@
+"""Serving benchmark: an Ontolab deployment against ``mlflow models serve``, side by side.
+
+The breast_cancer LogisticRegression pipeline is built once by Ontolab (examples/
+breast_cancer.ttl), deployed through ``POST /api/deployments``, and the very same fitted
+pipeline is saved with ``mlflow.sklearn.save_model`` and served by ``mlflow models serve
+--env-manager local``. One bounded load generator (wrk, concurrency 8, fixed duration, single-row
+requests) hits each server in turn on 127.0.0.1. Reported: req/s, p50, p99, the ratios, the
+in-process predict time for one row, and the time from deploy request to first healthy answer.
+
+    .venv/bin/python bench/serving/run.py [--duration 10] [--connections 8]
+
+MLflow lives in its own venv (bench/.venv-mlflow, created on first use); wrk is installed with
+apt-get if missing. Every process started here is stopped by its pid (a server's process group
+is the one it was started in). Nothing is sent anywhere but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import timeit
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import joblib
+import requests
+import sklearn
+from sklearn.datasets import load_breast_cancer
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from server import definitions  # noqa: E402
+from server.app import create_app  # noqa: E402
+from server.model_server import CompiledPredictor  # noqa: E402
+from server.platform import open_platform  # noqa: E402
+from server.serving import LoadedModel  # noqa: E402
+from server.settings import Settings  # noqa: E402
+
+MLFLOW_VENV = ROOT / "bench" / ".venv-mlflow"
+RESULTS = ROOT / "bench" / "results"
+MODEL_NAME = "breast-cancer-classifier"
+HEALTH_DEADLINE = 120.0
+
+LUA = """wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.body = [[BODY]]
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ensure_wrk() -> str:
+    found = shutil.which("wrk")
+    if found:
+        return found
+    if os.geteuid() != 0:
+        sys.exit("wrk is missing: run `sudo apt-get install -y wrk` and try again")
+    apt = ["apt-get", "-o", "DPkg::Lock::Timeout=600"]
+    subprocess.run([*apt, "update", "-q"], check=True)
+    subprocess.run([*apt, "install", "-y", "-q", "--no-install-recommends", "wrk"], check=True)
+    return shutil.which("wrk") or sys.exit("wrk did not install")
+
+
+def ensure_mlflow() -> Path:
+    python = MLFLOW_VENV / "bin" / "python"
+    if not (MLFLOW_VENV / "bin" / "mlflow").exists():
+        print(f"installing MLflow into {MLFLOW_VENV} (first run only) …", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(MLFLOW_VENV)], check=True)
+        pins = [f"scikit-learn=={sklearn.__version__}", "pandas", "mlflow"]
+        subprocess.run([str(python), "-m", "pip", "install", "-q", *pins], check=True)
+    return python
+
+
+def wait_healthy(url: str, process: subprocess.Popen[Any] | None, deadline: float) -> float:
+    """Seconds until ``url`` answers 200 (polling every 5 ms)."""
+    started = time.perf_counter()
+    while time.perf_counter() - started < deadline:
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"the server exited with {process.returncode} before it was healthy")
+        try:
+            if requests.get(url, timeout=1).ok:
+                return time.perf_counter() - started
+        except requests.RequestException:
+            pass
+        time.sleep(0.005)
+    raise RuntimeError(f"{url} was not healthy within {deadline:g} s")
+
+
+def run_wrk(wrk: str, url: str, body: str, duration: int, connections: int, tmp: Path) -> dict:
+    script = tmp / "post.lua"
+    script.write_text(LUA.replace("BODY", body))
+    argv = [wrk, "-t1", f"-c{connections}", f"-d{duration}s", "--latency", "-s", str(script), url]
+    out = subprocess.run(argv, check=True, capture_output=True, text=True, timeout=duration + 60)
+    text = out.stdout
+    if "Non-2xx" in text or "Socket errors" in text:
+        raise RuntimeError(f"wrk saw errors against {url}:\n{text}")
+    return {
+        "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", text)[1]),  # type: ignore[index]
+        "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", text)[1]),  # type: ignore[index]
+        "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", text)[1]),  # type: ignore[index]
+        "requests": int(re.search(r"(\d+) requests in", text)[1]),  # type: ignore[index]
+    }
+
+
+def _ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([\d.]+)(\w+)", value).groups()  # type: ignore[union-attr]
+    return float(number) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def stop(process: subprocess.Popen[Any]) -> None:
+    """Stop a server we started (and its workers: the process group it leads) by its pid."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def stop_waitress(server: Any, thread: threading.Thread) -> None:
+    """Stop a waitress server on its loop's own thread (server.close() from here races it)."""
+    from waitress import wasyncore
+
+    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+    thread.join(10)
+    server.task_dispatcher.shutdown()
+
+
+def in_process_times(artifact: Path, row: dict[str, float]) -> dict[str, float]:
+    bundle = joblib.load(artifact)
+    pipeline = bundle["pipeline"]
+    import pandas as pd
+
+    frame = pd.DataFrame([row])
+    features = pipeline[:-1].transform(frame)
+    estimator = pipeline.steps[-1][1]
+    model = LoadedModel.load(artifact)
+    served = CompiledPredictor.compile(model) or model
+    payload = {"dataframe_records": [row]}
+
+    def per_call_ms(call: Any) -> float:
+        runs = timeit.repeat(call, number=200, repeat=5)
+        return min(runs) / 200 * 1000
+
+    return {
+        "sklearn_estimator_on_numpy_ms": per_call_ms(lambda: estimator.predict(features)),
+        "sklearn_pipeline_on_dataframe_ms": per_call_ms(lambda: pipeline.predict(frame)),
+        "ontolab_loaded_model_predict_ms": per_call_ms(lambda: model.predict(payload)),
+        "ontolab_model_server_predict_ms": per_call_ms(lambda: served.predict(payload)),
+    }
+
+
+def ontolab_side(
+    stack: ExitStack, tmp: Path, wrk: str, body: str, args: argparse.Namespace
+) -> tuple[dict, Path]:
+    from waitress.server import create_server
+
+    overrides = {"data": tmp / "data", "deploy_threads": args.threads}
+    settings = Settings.load(overrides, environ={})
+    platform = open_platform(settings)
+    stack.callback(platform.close)
+    app = create_app(platform=platform)  # starts the warm model-server parent
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    api = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    stack.callback(stop_waitress, server, thread)
+    text = (ROOT / "examples" / "breast_cancer.ttl").read_text()
+    version = definitions.submit(platform.store, definitions.parse(text)).version
+    record = platform.runs.run(version, use_cache=False)
+    if record.status != "succeeded":
+        sys.exit(f"the breast_cancer run {record.status}: {record.error}")
+    result = record.steps["build"].result
+    assert result is not None
+    artifact = platform.artifacts.path(next(iter(result.outputs.values())).sha256)
+    started = time.perf_counter()
+    answer = requests.post(
+        f"{api}/api/deployments", json={"model": MODEL_NAME, "version": 1}, timeout=60
+    )
+    answer.raise_for_status()
+    deployment = answer.json()
+    wait_healthy(deployment["url"] + "/health", None, HEALTH_DEADLINE)
+    healthy = time.perf_counter() - started
+    print(f"ontolab: deployed on {deployment['url']} (pid {deployment['pid']})", flush=True)
+    load = run_wrk(wrk, deployment["url"] + "/predict", body, args.duration, args.connections, tmp)
+    requests.delete(f"{api}/api/deployments/{deployment['id']}", timeout=30).raise_for_status()
+    return {"seconds_to_healthy": healthy, **load}, artifact
+
+
+def mlflow_side(tmp: Path, wrk: str, body: str, artifact: Path, args: argparse.Namespace) -> dict:
+    python = ensure_mlflow()
+    model_dir = tmp / "mlflow-model"
+    save = (
+        "import sys, joblib, mlflow.sklearn\n"
+        "bundle = joblib.load(sys.argv[1])\n"
+        "mlflow.sklearn.save_model(\n"
+        "    bundle['pipeline'], sys.argv[2], serialization_format='cloudpickle'\n"
+        ")\n"
+    )
+    env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
+    env.pop("VIRTUAL_ENV", None)
+    subprocess.run([str(python), "-c", save, str(artifact), str(model_dir)], check=True, env=env)
+    port = free_port()
+    argv = ["mlflow", "models", "serve", "-m", str(model_dir), "--env-manager", "local"]
+    argv += ["-p", str(port), "-h", "127.0.0.1"]
+    log = (tmp / "mlflow.log").open("wb")
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}/ping", process, HEALTH_DEADLINE)
+        healthy = time.perf_counter() - started
+        print(f"mlflow: serving on 127.0.0.1:{port} (pid {process.pid})", flush=True)
+        url = f"http://127.0.0.1:{port}/invocations"
+        check = requests.post(url, data=body, headers={"Content-Type": "application/json"})
+        check.raise_for_status()
+        load = run_wrk(wrk, url, body, args.duration, args.connections, tmp)
+    finally:
+        stop(process)
+        log.close()
+    return {"seconds_to_healthy": healthy, **load}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=int, default=10, help="seconds of load per server")
+    parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
+    parser.add_argument("--threads", type=int, default=None, help="model server threads")
+    args = parser.parse_args()
+    wrk = ensure_wrk()
+    ensure_mlflow()
+    frame = load_breast_cancer(as_frame=True).data
+    row = {str(k): float(v) for k, v in frame.iloc[0].items()}
+    body = json.dumps({"dataframe_records": [row]})
+    with tempfile.TemporaryDirectory(prefix="ontolab-bench-serving-") as name:
+        tmp = Path(name)
+        with ExitStack() as stack:
+            ontolab, artifact = ontolab_side(stack, tmp, wrk, body, args)
+            in_process = in_process_times(artifact, row)
+            mlflow = mlflow_side(tmp, wrk, body, artifact, args)
+    report = {
+        "load": f"wrk -t1 -c{args.connections} -d{args.duration}s, single-row POST, 127.0.0.1",
+        "ontolab": ontolab,
+        "mlflow": mlflow,
+        "in_process": in_process,
+        "ratios": {
+            "requests_per_second": ontolab["requests_per_second"] / mlflow["requests_per_second"],
+            "p50": ontolab["p50_ms"] / mlflow["p50_ms"],
+            "p99": ontolab["p99_ms"] / mlflow["p99_ms"],
+            "seconds_to_healthy": ontolab["seconds_to_healthy"] / mlflow["seconds_to_healthy"],
+        },
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "serving.json").write_text(json.dumps(report, indent=2))
+    print_report(report)
+    return 0
+
+
+def print_report(report: dict) -> None:
+    o, m, r = report["ontolab"], report["mlflow"], report["ratios"]
+    print(f"\n{report['load']}")
+    print(f"{'':10}{'req/s':>10}{'p50 ms':>10}{'p99 ms':>10}{'healthy s':>12}")
+    for name, side in (("ontolab", o), ("mlflow", m)):
+        print(
+            f"{name:10}{side['requests_per_second']:>10.0f}{side['p50_ms']:>10.2f}"
+            f"{side['p99_ms']:>10.2f}{side['seconds_to_healthy']:>12.3f}"
+        )
+    print(
+        f"ratio     req/s {r['requests_per_second']:.1f}x  p50 {r['p50']:.3f}  "
+        f"p99 {r['p99']:.3f}  healthy {r['seconds_to_healthy']:.3f}  (Ontolab/MLflow)"
+    )
+    for name, value in report["in_process"].items():
+        print(f"in-process {name}: {value:.3f} ms")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

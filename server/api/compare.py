@@ -1,0 +1,79 @@
+"""GET /api/compare?runs=A,B,…: runs side by side, the best value per metric marked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+
+from server import queries, run_index
+from server.api.common import BadRequest, get_platform
+from server.catalog import plain
+from server.errors import NotFoundError
+
+blueprint = Blueprint("compare", __name__)
+
+
+@blueprint.get("/api/compare")
+def compare() -> dict[str, Any]:
+    wanted = [r for r in request.args.get("runs", "").split(",") if r]
+    if len(wanted) < 2:
+        raise BadRequest("give at least two runs: /api/compare?runs=RUN_ID,RUN_ID")
+    store = get_platform().store
+    by_id = {s.run_id: s for s in run_index.summaries(store)}
+    missing = [r for r in wanted if r not in by_id]
+    if missing:
+        raise NotFoundError(f"no run(s) {', '.join(missing)}; list runs with GET /api/runs")
+    runs = [by_id[r] for r in dict.fromkeys(wanted)]
+    metrics = sorted({m for r in runs for m in r.metrics if "." in m})
+    params = sorted({p for r in runs for p in r.params if "." in p})
+    return {
+        "runs": [r.to_json() for r in runs],
+        "metrics": metrics,
+        "params": params,
+        "differing_params": [p for p in params if len({repr(r.params.get(p)) for r in runs}) > 1],
+        "best": _best(runs, metrics, _directions(store)),
+    }
+
+
+def _directions(store: Any) -> dict[str, bool]:
+    return {
+        row["name"]: row["higherIsBetter"] for row in map(plain, queries.select(store, "measures"))
+    }
+
+
+def _best(
+    runs: list[run_index.RunSummary], metrics: list[str], higher: dict[str, bool]
+) -> dict[str, list[str]]:
+    best = {}
+    for metric in metrics:
+        values = {r.run_id: r.metrics[metric] for r in runs if metric in r.metrics}
+        if not values:
+            continue
+        pick = max if higher.get(metric.rsplit(".", 1)[-1], True) else min
+        target = pick(values.values())
+        best[metric] = [run for run, value in values.items() if value == target]
+    return best
+
+
+OPENAPI: dict[str, Any] = {
+    "/api/compare": {
+        "get": {
+            "summary": "Runs side by side: params, metrics, the best run per metric",
+            "parameters": [
+                {
+                    "name": "runs",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "comma-separated run ids (two or more)",
+                }
+            ],
+            "responses": {
+                "200": {"description": "runs, metric and param names, differing params, best"},
+                "400": {"description": "problem JSON"},
+                "404": {"description": "problem JSON"},
+            },
+        }
+    }
+}

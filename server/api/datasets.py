@@ -1,0 +1,152 @@
+"""Datasets: upload CSV or Parquet (size-limited), list, versions, preview rows, profile."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, request
+
+from server import datasets, queries
+from server.api.common import BadRequest, get_platform
+from server.cache import StepCache
+from server.catalog import plain
+
+blueprint = Blueprint("datasets", __name__)
+_SUFFIX_TYPES = {".csv": "text/csv", ".parquet": datasets.PARQUET}
+
+
+def _upload_bytes(limit: int) -> tuple[bytes, str, str | None]:
+    """The uploaded file, its media type and (multipart) file name; refused past ``limit``."""
+    if request.content_length is not None and request.content_length > limit:
+        _too_large(request.content_length, limit)
+    upload = request.files.get("file")
+    if upload is not None:
+        data = upload.read(limit + 1)
+        suffix = "." + (upload.filename or "").rsplit(".", 1)[-1].lower()
+        media_type = _SUFFIX_TYPES.get(suffix, upload.mimetype)
+        name = (upload.filename or "").rsplit("/", 1)[-1].rsplit(".", 1)[0] or None
+    else:
+        data = request.stream.read(limit + 1)
+        media_type, name = request.mimetype, None
+    if len(data) > limit:
+        _too_large(len(data), limit)
+    return data, media_type, name
+
+
+def _too_large(size: int, limit: int) -> None:
+    raise datasets.UploadTooLarge(
+        f"the upload is {size / 1e6:.1f} MB, over the limit of {limit / 1e6:.1f} MB; "
+        "send a smaller file or raise ONTOLAB_MAX_UPLOAD_MB"
+    )
+
+
+@blueprint.post("/api/datasets")
+def upload() -> tuple[dict[str, Any], int]:
+    platform = get_platform()
+    data, media_type, file_name = _upload_bytes(int(platform.settings.max_upload_mb * 1e6))
+    name = request.args.get("name") or request.form.get("name") or file_name
+    if not name:
+        raise BadRequest("name the dataset: POST /api/datasets?name=NAME")
+    version = datasets.upload(platform.store, platform.artifacts, name, data, media_type)
+    return asdict(version) | {"source": f"dataset:{name}@{version.number}"}, 201
+
+
+@blueprint.get("/api/datasets")
+def list_datasets() -> dict[str, Any]:
+    return {"datasets": [plain(r) for r in queries.select(get_platform().store, "datasets")]}
+
+
+@blueprint.get("/api/datasets/<name>")
+def versions(name: str) -> dict[str, Any]:
+    store = get_platform().store
+    found = datasets.versions(store, name)
+    if not found:
+        datasets.get(store, name)  # raises NotFoundError with the fix
+    return {"name": name, "versions": [asdict(v) for v in found]}
+
+
+def _version(name: str) -> datasets.DatasetVersion:
+    return datasets.get(get_platform().store, name, request.args.get("version", type=int))
+
+
+@blueprint.get("/api/datasets/<name>/preview")
+def preview(name: str) -> dict[str, Any]:
+    rows = min(max(request.args.get("rows", 20, type=int), 1), 1000)
+    return datasets.preview(get_platform().artifacts, _version(name), rows)
+
+
+@blueprint.get("/api/datasets/<name>/profile")
+def profile(name: str) -> dict[str, Any]:
+    platform = get_platform()
+    cache = StepCache(platform.settings.cache_dir, platform.artifacts)
+    work = platform.settings.data / "profiles"
+    return datasets.profile(platform.provisioner, cache, platform.artifacts, work, _version(name))
+
+
+_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+_VERSION = {
+    "name": "version",
+    "in": "query",
+    "schema": {"type": "integer"},
+    "description": "a version number (default: newest)",
+}
+_PROBLEM = {"description": "problem JSON (RFC 7807)"}
+
+OPENAPI: dict[str, Any] = {
+    "/api/datasets": {
+        "post": {
+            "summary": "Upload CSV or Parquet as a new dataset version (size-limited)",
+            "parameters": [{"name": "name", "in": "query", "schema": {"type": "string"}}],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "text/csv": {"schema": {"type": "string"}},
+                    "application/vnd.apache.parquet": {
+                        "schema": {"type": "string", "format": "binary"}
+                    },
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {
+                                "file": {"type": "string", "format": "binary"},
+                                "name": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+            },
+            "responses": {
+                "201": {"description": "the stored version; use its `source`"},
+                "400": _PROBLEM,
+                "413": _PROBLEM,
+            },
+        },
+        "get": {"summary": "Uploaded datasets", "responses": {"200": {"description": "names"}}},
+    },
+    "/api/datasets/{name}": {
+        "get": {
+            "summary": "Versions of a dataset",
+            "parameters": [_NAME],
+            "responses": {"200": {"description": "versions"}, "404": _PROBLEM},
+        },
+    },
+    "/api/datasets/{name}/preview": {
+        "get": {
+            "summary": "The first rows",
+            "parameters": [
+                _NAME,
+                _VERSION,
+                {"name": "rows", "in": "query", "schema": {"type": "integer"}},
+            ],
+            "responses": {"200": {"description": "columns and rows"}, "404": _PROBLEM},
+        },
+    },
+    "/api/datasets/{name}/profile": {
+        "get": {
+            "summary": "Per-column profile and correlations (the explore phase)",
+            "parameters": [_NAME, _VERSION],
+            "responses": {"200": {"description": "profile"}, "404": _PROBLEM},
+        },
+    },
+}

@@ -1,0 +1,118 @@
+"""/api/deployments: deploy a registered model version as its own model server process."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+from flask.blueprints import BlueprintSetupState
+
+from server.api.common import BadRequest, get_platform, json_body
+
+blueprint = Blueprint("deployments", __name__)
+
+
+@blueprint.record_once
+def _warm_up(state: BlueprintSetupState) -> None:
+    # An app serves deploy requests: start the warm model-server parent now, so the first
+    # deploy does not wait a second for its imports.
+    state.app.extensions["ontolab"].deployments.warm_up()
+
+
+@blueprint.post("/api/deployments")
+def deploy() -> tuple[dict[str, Any], int]:
+    body = json_body()
+    name = body.get("model")
+    if not isinstance(name, str) or not name:
+        raise BadRequest('give the model to deploy: {"model": NAME, "version": N | "alias": A}')
+    version, alias = body.get("version"), body.get("alias")
+    if (version is None) == (alias is None):
+        raise BadRequest('give exactly one of "version" (a number) or "alias" (e.g. "champion")')
+    if version is not None and (isinstance(version, bool) or not isinstance(version, int)):
+        raise BadRequest(f'"version" must be an integer, not {version!r}')
+    if alias is not None and (not isinstance(alias, str) or not alias):
+        raise BadRequest(f'"alias" must be a non-empty string, not {alias!r}')
+    return get_platform().deployments.deploy(name, version=version, alias=alias), 201
+
+
+@blueprint.get("/api/deployments")
+def list_deployments() -> dict[str, Any]:
+    return {"deployments": get_platform().deployments.list_all()}
+
+
+@blueprint.get("/api/deployments/<deployment_id>")
+def get_deployment(deployment_id: str) -> dict[str, Any]:
+    return get_platform().deployments.get(deployment_id)
+
+
+@blueprint.delete("/api/deployments/<deployment_id>")
+def stop_deployment(deployment_id: str) -> dict[str, Any]:
+    return get_platform().deployments.stop(deployment_id)
+
+
+_DEPLOYMENT = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "string"},
+        "model": {"type": "string"},
+        "version": {"type": "integer"},
+        "alias": {"type": ["string", "null"]},
+        "sha256": {"type": "string"},
+        "url": {"type": "string"},
+        "port": {"type": "integer"},
+        "pid": {"type": ["integer", "null"]},
+        "status": {"enum": ["running", "stopped", "down", "unreachable", "unhealthy"]},
+        "desired_state": {"enum": ["running", "stopped"]},
+        "started_at": {"type": "string"},
+        "ended_at": {"type": ["string", "null"]},
+    },
+}
+_ID = [{"name": "deployment_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_ONE = {"content": {"application/json": {"schema": _DEPLOYMENT}}}
+
+OPENAPI: dict[str, Any] = {
+    "/api/deployments": {
+        "post": {
+            "summary": "Deploy a model version (or the version an alias points to)",
+            "description": "Starts a model server process on 127.0.0.1 (ports from 3100 up) "
+            "serving POST /predict, GET /health and GET /metrics; answers once it is healthy.",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["model"],
+                            "properties": {
+                                "model": {"type": "string"},
+                                "version": {"type": "integer"},
+                                "alias": {"type": "string"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {
+                "201": {"description": "the deployment, running", **_ONE},
+                "400": {"description": "bad request body"},
+                "404": {"description": "no such model, version or alias"},
+            },
+        },
+        "get": {
+            "summary": "Every deployment with its observed status (its /health probed)",
+            "responses": {"200": {"description": "the deployments"}},
+        },
+    },
+    "/api/deployments/{deployment_id}": {
+        "get": {
+            "summary": "One deployment with its observed status",
+            "parameters": _ID,
+            "responses": {"200": {"description": "the deployment", **_ONE}, "404": {}},
+        },
+        "delete": {
+            "summary": "Stop the deployment's model server (by its pid) and keep it stopped",
+            "parameters": _ID,
+            "responses": {"200": {"description": "the stopped deployment", **_ONE}, "404": {}},
+        },
+    },
+}

@@ -1,0 +1,175 @@
+"""Experiments: create (Turtle, JSON-LD or a JSON pipeline document), validate, get, delete."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request
+from rdflib import Graph
+
+from server import definitions, queries
+from server.api.common import BadRequest, get_platform
+from server.catalog import plain
+from server.pipeline_document import to_graph
+from server.runs import check_definition
+
+blueprint = Blueprint("experiments", __name__)
+
+_RDF_TYPES = {
+    "text/turtle": "turtle",
+    "application/x-turtle": "turtle",
+    "application/ld+json": "json-ld",
+}
+
+
+def _definition_from_request() -> Graph:
+    """The posted definition, by its Content-Type."""
+    media_type = request.mimetype
+    if media_type in _RDF_TYPES:
+        return definitions.parse(request.get_data(as_text=True), _RDF_TYPES[media_type])
+    if media_type == "application/json":
+        document = request.get_json(silent=True)
+        if not isinstance(document, dict):
+            raise BadRequest("the body is not a JSON object; send a pipeline document")
+        return to_graph(document)
+    raise BadRequest(
+        f"cannot read a definition sent as {media_type or 'no Content-Type'}; send "
+        "text/turtle, application/ld+json, or application/json (a pipeline document)"
+    )
+
+
+def _version_json(version: definitions.ExperimentVersion) -> dict[str, Any]:
+    return {
+        "identifier": version.identifier,
+        "version": version.number,
+        "iri": str(version.iri),
+        "experiment": str(version.experiment),
+        "content_hash": version.content_hash,
+        "created": version.created.isoformat(),
+    }
+
+
+@blueprint.post("/api/experiments")
+def create() -> tuple[dict[str, Any], int]:
+    graph = _definition_from_request()
+    submission = definitions.submit(get_platform().store, graph)
+    body = _version_json(submission.version) | {"created_new_version": submission.created}
+    return body, 201 if submission.created else 200
+
+
+@blueprint.post("/api/experiments/validate")
+def validate() -> dict[str, Any]:
+    version, pipeline, plan = check_definition(_definition_from_request())
+    return {
+        "valid": True,
+        "identifier": version.identifier,
+        "task": pipeline.task,
+        "steps": [
+            {
+                "id": s.id,
+                "phase": s.phase,
+                "depends_on": list(s.depends_on),
+                "inputs": dict(s.inputs),
+            }
+            for s in plan.steps.values()
+        ],
+        "waves": [list(wave) for wave in plan.waves],
+    }
+
+
+@blueprint.get("/api/experiments")
+def list_experiments() -> dict[str, Any]:
+    rows = queries.select(get_platform().store, "experiments")
+    return {"experiments": [plain(row) for row in rows]}
+
+
+@blueprint.get("/api/experiments/<identifier>")
+def get(identifier: str) -> dict[str, Any]:
+    store = get_platform().store
+    found = definitions.versions(store, identifier)
+    if not found:
+        definitions.get_version(store, identifier)  # raises NotFoundError with the fix
+    return {
+        "identifier": identifier,
+        "versions": [
+            _version_json(v) | {"turtle": definitions.version_turtle(store, v)} for v in found
+        ],
+    }
+
+
+@blueprint.get("/api/experiments/<identifier>/versions/<int:number>")
+def get_version(identifier: str, number: int) -> Response | dict[str, Any]:
+    store = get_platform().store
+    version = definitions.get_version(store, identifier, number)
+    turtle = definitions.version_turtle(store, version)
+    if request.accept_mimetypes.best_match(["application/json", "text/turtle"]) == "text/turtle":
+        return Response(turtle, mimetype="text/turtle")
+    return _version_json(version) | {"turtle": turtle}
+
+
+@blueprint.delete("/api/experiments/<identifier>")
+def delete(identifier: str) -> dict[str, Any]:
+    versions, runs = definitions.delete_experiment(get_platform().store, identifier)
+    return {"identifier": identifier, "deleted_versions": versions, "deleted_runs": runs}
+
+
+_DEFINITION_BODY = {
+    "required": True,
+    "content": {
+        "text/turtle": {"schema": {"type": "string"}},
+        "application/ld+json": {"schema": {"type": "object"}},
+        "application/json": {
+            "schema": {"$ref": "#/components/schemas/PipelineDocument"},
+            "description": "a JSON pipeline document (see docs/definitions.md)",
+        },
+    },
+}
+_PROBLEM = {"description": "problem JSON (RFC 7807); invalid definitions list `violations`"}
+_ID = {"name": "identifier", "in": "path", "required": True, "schema": {"type": "string"}}
+
+OPENAPI: dict[str, Any] = {
+    "/api/experiments": {
+        "post": {
+            "summary": "Store a definition; a new version only if its content changed",
+            "requestBody": _DEFINITION_BODY,
+            "responses": {
+                "201": {"description": "stored as a new version"},
+                "200": {"description": "unchanged: the existing version"},
+                "400": _PROBLEM,
+            },
+        },
+        "get": {
+            "summary": "Every experiment with its newest version",
+            "responses": {"200": {"description": "experiments"}},
+        },
+    },
+    "/api/experiments/validate": {
+        "post": {
+            "summary": "Validate (SHACL) and plan a definition without storing it",
+            "requestBody": _DEFINITION_BODY,
+            "responses": {"200": {"description": "valid: steps and waves"}, "400": _PROBLEM},
+        }
+    },
+    "/api/experiments/{identifier}": {
+        "get": {
+            "summary": "All versions of an experiment, each with its Turtle",
+            "parameters": [_ID],
+            "responses": {"200": {"description": "versions"}, "404": _PROBLEM},
+        },
+        "delete": {
+            "summary": "Delete an experiment's versions and their runs",
+            "parameters": [_ID],
+            "responses": {"200": {"description": "what was deleted"}, "404": _PROBLEM},
+        },
+    },
+    "/api/experiments/{identifier}/versions/{number}": {
+        "get": {
+            "summary": "One version, as JSON or (Accept: text/turtle) as Turtle",
+            "parameters": [
+                _ID,
+                {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}},
+            ],
+            "responses": {"200": {"description": "the version"}, "404": _PROBLEM},
+        }
+    },
+}

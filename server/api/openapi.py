@@ -1,0 +1,74 @@
+"""GET /api/openapi.json: the OpenAPI 3 document, merged from every blueprint's fragment."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from server import __version__
+
+blueprint = Blueprint("openapi", __name__)
+
+PIPELINE_DOCUMENT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": ["id", "task", "steps"],
+    "properties": {
+        "id": {"type": "string"},
+        "label": {"type": "string"},
+        "task": {"type": "string", "enum": ["classification", "regression"]},
+        "steps": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id", "type"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "type": {
+                        "type": "string",
+                        "description": "an ol: step class, e.g. ModelBuilding",
+                    },
+                    "consumes": {"type": "array", "items": {"type": "string"}},
+                    "dependsOn": {"type": "array", "items": {"type": "string"}},
+                    "parameters": {"type": "object"},
+                    "hyperParameters": {"type": "object"},
+                    "searchSpace": {"type": "object"},
+                    "thresholds": {"type": "array", "items": {"type": "object"}},
+                    "resources": {"type": "object"},
+                },
+            },
+        },
+    },
+}
+
+
+def document() -> dict[str, Any]:
+    from server.api import MODULES  # the list of modules includes this one
+
+    paths: dict[str, Any] = {}
+    for module in MODULES:
+        for path, operations in getattr(module, "OPENAPI", {}).items():
+            paths.setdefault(path, {}).update(operations)
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Ontolab API",
+            "version": __version__,
+            "description": "Experiments, runs, datasets, models and lineage as a knowledge "
+            "graph. Errors are RFC 7807 problem JSON (application/problem+json).",
+        },
+        "paths": dict(sorted(paths.items())),
+        "components": {"schemas": {"PipelineDocument": PIPELINE_DOCUMENT_SCHEMA}},
+    }
+
+
+@blueprint.get("/api/openapi.json")
+def openapi() -> dict[str, Any]:
+    return document()
+
+
+OPENAPI: dict[str, Any] = {
+    "/api/openapi.json": {
+        "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3"}}}
+    }
+}

@@ -1,0 +1,120 @@
+"""/api/queries: the named queries of ``ontology/queries/``, listed and run with typed parameters.
+
+A run goes through the store's standard SPARQL JSON results, so the answer keeps every
+column (also those no row binds) and needs no guess at the query's form.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import date, time
+from typing import Any
+
+from flask import Blueprint, request
+from rdflib.query import Result
+
+from server import queries
+from server.api.common import get_platform, json_body
+from server.catalog import plain
+from server.errors import QueryError
+
+blueprint = Blueprint("queries", __name__)
+
+_JSON_RESULTS = "application/sparql-results+json"
+
+
+@blueprint.get("/api/queries")
+def list_queries() -> dict[str, Any]:
+    return {"queries": [describe(queries.load(name)) for name in queries.available()]}
+
+
+@blueprint.get("/api/queries/<name>")
+def run_with_query_string(name: str) -> dict[str, Any]:
+    return run(name, request.args.to_dict())
+
+
+@blueprint.post("/api/queries/<name>")
+def run_with_json(name: str) -> dict[str, Any]:
+    return run(name, json_body())
+
+
+def describe(query: queries.NamedQuery) -> dict[str, Any]:
+    """A named query as the list shows it: name, description and typed parameters."""
+    return {
+        "name": query.name,
+        "description": query.description,
+        "parameters": [{"name": name, "type": kind} for name, kind in query.params.items()],
+    }
+
+
+def run(name: str, values: dict[str, Any]) -> dict[str, Any]:
+    """Run the named query with ``values`` bound: columns and rows, or the ASK answer."""
+    text = queries.load(name).render(**values)
+    data, media_type = get_platform().store.serialize_query(text, [_JSON_RESULTS])
+    if media_type != _JSON_RESULTS:
+        raise QueryError(f"query {name!r} builds a graph, not a table; run it at /sparql instead")
+    result = Result.parse(io.BytesIO(data), format="json")
+    if result.type == "ASK":
+        return {"boolean": bool(result.askAnswer)}
+    columns = [str(v) for v in result.vars or ()]
+    rows = []
+    for binding in result.bindings:
+        row = plain({str(var): term for var, term in binding.items() if term is not None})
+        rows.append({column: _json(row.get(column)) for column in columns})
+    return {"columns": columns, "rows": rows}
+
+
+def _json(value: Any) -> Any:
+    # Flask would write dates as RFC 822 strings and drop the offset; ISO 8601 keeps both.
+    return value.isoformat() if isinstance(value, date | time) else value
+
+
+_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+_ANSWER = {
+    "200": {
+        "description": (
+            'a SELECT gives {"columns": [...], "rows": [{column: value}]} (unbound values are '
+            'null, dates ISO 8601); an ASK gives {"boolean": true|false}'
+        )
+    },
+    "400": {"description": "a parameter missing, unexpected or not of its declared type"},
+    "404": {"description": "no named query by that name"},
+}
+
+OPENAPI: dict[str, Any] = {
+    "/api/queries": {
+        "get": {
+            "summary": "List the named queries with their typed parameters",
+            "responses": {
+                "200": {
+                    "description": (
+                        '{"queries": [{"name", "description", "parameters": [{"name", '
+                        '"type"}]}]}; types are ' + ", ".join(queries.PARAM_TYPES)
+                    )
+                }
+            },
+        }
+    },
+    "/api/queries/{name}": {
+        "get": {
+            "summary": "Run a named query, parameters in the query string",
+            "description": "Each declared parameter is given as ?param=value; all are required.",
+            "parameters": [_NAME],
+            "responses": _ANSWER,
+        },
+        "post": {
+            "summary": "Run a named query, parameters as a JSON object",
+            "parameters": [_NAME],
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {"type": "object", "additionalProperties": True},
+                        "example": {"identifier": "wine"},
+                    }
+                },
+            },
+            "responses": _ANSWER,
+        },
+    },
+}

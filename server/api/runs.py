@@ -1,0 +1,227 @@
+"""Runs: start, list (filter, sort), details, step logs, cancel, rerun, live events (SSE)."""
+
+from __future__ import annotations
+
+import json
+import queue
+from collections.abc import Iterator
+from dataclasses import asdict
+from typing import Any
+
+from flask import Blueprint, Response, request, stream_with_context
+
+from server import catalog, definitions, run_index
+from server.api.common import BadRequest, get_platform, json_body
+from server.errors import NotFoundError
+from server.records import RunRecord
+from server.runs import RunEvent
+
+blueprint = Blueprint("runs", __name__)
+HEARTBEAT_SECONDS = 15.0
+
+
+def _started(record: RunRecord) -> tuple[dict[str, Any], int]:
+    body = {
+        "run_id": record.run_id,
+        "status": record.status,
+        "experiment": record.pipeline.identifier,
+        "version": record.pipeline.version.number,
+        "steps": [
+            {"id": s.id, "phase": s.phase, "status": s.status} for s in record.steps.values()
+        ],
+        "url": f"/api/runs/{record.run_id}",
+    }
+    return body, 202
+
+
+@blueprint.post("/api/runs")
+def start() -> tuple[dict[str, Any], int]:
+    body = json_body()
+    experiment = body.get("experiment")
+    if not isinstance(experiment, str):
+        raise BadRequest('give the experiment to run: {"experiment": "ID", "version": N}')
+    version_number = body.get("version")
+    if version_number is not None and not isinstance(version_number, int):
+        raise BadRequest('"version" must be an integer version number')
+    use_cache = body.get("use_cache")
+    platform = get_platform()
+    version = definitions.get_version(platform.store, experiment, version_number)
+    return _started(platform.runs.start(version, use_cache=use_cache))
+
+
+@blueprint.get("/api/runs")
+def list_runs() -> dict[str, Any]:
+    runs = run_index.summaries(get_platform().store)
+    if request.args.get("experiment"):
+        runs = [r for r in runs if r.experiment == request.args["experiment"]]
+    if request.args.get("status"):
+        runs = [r for r in runs if r.status == request.args["status"]]
+    if request.args.get("filter"):
+        groups = run_index.parse_filter(request.args["filter"])
+        runs = [r for r in runs if run_index.matches(r, groups)]
+    if request.args.get("sort"):
+        runs = run_index.sort_runs(runs, request.args["sort"])
+    limit = request.args.get("limit", type=int)
+    total = len(runs)
+    return {"total": total, "runs": [r.to_json() for r in runs[:limit]]}
+
+
+@blueprint.get("/api/runs/<run_id>")
+def get(run_id: str) -> dict[str, Any]:
+    return catalog.run_details(get_platform().store, run_id)
+
+
+@blueprint.get("/api/runs/<run_id>/steps/<step_id>/log")
+def step_log(run_id: str, step_id: str) -> Response:
+    details = catalog.run_details(get_platform().store, run_id)
+    step = next((s for s in details["steps"] if s["stepId"] == step_id), None)
+    if step is None:
+        steps = ", ".join(s["stepId"] for s in details["steps"])
+        raise NotFoundError(f"run {run_id} has no step {step_id!r}; its steps: {steps}")
+    path = get_platform().settings.runs_dir / run_id / step_id / "step.log"
+    if not path.is_file():
+        reason = (
+            f"it was served from the step cache ({step['reusedFrom']})"
+            if step.get("cacheHit")
+            else f"it is {step['status']} and wrote no log"
+        )
+        raise NotFoundError(f"step {step_id!r} of run {run_id} has no log: {reason}")
+    return Response(path.read_bytes(), mimetype="text/plain")
+
+
+@blueprint.post("/api/runs/<run_id>/cancel")
+def cancel(run_id: str) -> tuple[dict[str, Any], int]:
+    record = get_platform().runs.cancel(run_id)
+    return {"run_id": record.run_id, "status": "cancelling"}, 202
+
+
+@blueprint.post("/api/runs/<run_id>/rerun")
+def rerun(run_id: str) -> tuple[dict[str, Any], int]:
+    platform = get_platform()
+    details = catalog.run_details(platform.store, run_id)
+    version = definitions.get_version(platform.store, details["identifier"], details["version"])
+    use_cache = (request.get_json(silent=True) or {}).get("use_cache")
+    return _started(platform.runs.start(version, use_cache=use_cache))
+
+
+@blueprint.get("/api/events")
+def events() -> Response:
+    """Server-Sent Events: every run and step state change, optionally for one run."""
+    runs = get_platform().runs
+    only = request.args.get("run")
+    inbox: queue.Queue[RunEvent] = queue.Queue()
+
+    def listener(event: RunEvent) -> None:
+        if only is None or event.run_id == only:
+            inbox.put(event)
+
+    def stream() -> Iterator[str]:
+        runs.add_listener(listener)
+        try:
+            yield ": connected\n\n"
+            while True:
+                try:
+                    event = inbox.get(timeout=HEARTBEAT_SECONDS)
+                except queue.Empty:
+                    yield ": heartbeat\n\n"
+                    continue
+                kind = "run" if event.step_id is None else "step"
+                yield f"event: {kind}\ndata: {json.dumps(asdict(event))}\n\n"
+        finally:
+            runs.remove_listener(listener)
+
+    response = Response(stream_with_context(stream()), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["X-Accel-Buffering"] = "no"
+    return response
+
+
+_PROBLEM = {"description": "problem JSON (RFC 7807)"}
+_RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_STARTED = {"description": "the run started; poll its url or follow /api/events"}
+
+OPENAPI: dict[str, Any] = {
+    "/api/runs": {
+        "post": {
+            "summary": "Start a run of an experiment version (newest if no version)",
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["experiment"],
+                            "properties": {
+                                "experiment": {"type": "string"},
+                                "version": {"type": "integer"},
+                                "use_cache": {"type": "boolean"},
+                            },
+                        }
+                    }
+                },
+            },
+            "responses": {"202": _STARTED, "400": _PROBLEM, "404": _PROBLEM},
+        },
+        "get": {
+            "summary": "Runs, newest first, with metrics and hyperparameters",
+            "parameters": [
+                {"name": "experiment", "in": "query", "schema": {"type": "string"}},
+                {"name": "status", "in": "query", "schema": {"type": "string"}},
+                {
+                    "name": "filter",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "e.g. `status = succeeded and metrics.accuracy >= 0.9 or "
+                    "experiment = iris` (fields: status, experiment, version, started, "
+                    "metrics.NAME, params.NAME; operators = != > >= < <=)",
+                },
+                {
+                    "name": "sort",
+                    "in": "query",
+                    "schema": {"type": "string"},
+                    "description": "a field; `-field` or `field desc` for descending",
+                },
+                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+            ],
+            "responses": {"200": {"description": "runs"}, "400": _PROBLEM},
+        },
+    },
+    "/api/runs/{run_id}": {
+        "get": {
+            "summary": "A run with its steps, states, timings, metrics, parameters, artifacts",
+            "parameters": [_RUN_ID],
+            "responses": {"200": {"description": "the run"}, "404": _PROBLEM},
+        }
+    },
+    "/api/runs/{run_id}/steps/{step_id}/log": {
+        "get": {
+            "summary": "The captured output of one step",
+            "parameters": [
+                _RUN_ID,
+                {"name": "step_id", "in": "path", "required": True, "schema": {"type": "string"}},
+            ],
+            "responses": {"200": {"description": "text/plain log"}, "404": _PROBLEM},
+        }
+    },
+    "/api/runs/{run_id}/cancel": {
+        "post": {
+            "summary": "Cancel a running run: no new steps start, running ones are killed",
+            "parameters": [_RUN_ID],
+            "responses": {"202": {"description": "cancelling"}, "409": _PROBLEM},
+        }
+    },
+    "/api/runs/{run_id}/rerun": {
+        "post": {
+            "summary": "Run the same experiment version again",
+            "parameters": [_RUN_ID],
+            "responses": {"202": _STARTED, "404": _PROBLEM},
+        }
+    },
+    "/api/events": {
+        "get": {
+            "summary": "Server-Sent Events of run and step state changes",
+            "parameters": [{"name": "run", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "text/event-stream"}},
+        }
+    },
+}

@@ -1,0 +1,168 @@
+"""GET/POST /sparql: the SPARQL 1.1 Protocol, read-only, results by content negotiation.
+
+Queries run on the platform's store with the union of all named graphs as the default graph.
+Updates are refused by design (writes go through the platform's own services), and the store
+only ever parses the text as a query, so nothing sent here can change the graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, Response, request
+
+from server.api.common import BadRequest, get_platform, problem
+from server.errors import OntolabError
+from server.store.base import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES
+
+blueprint = Blueprint("sparql", __name__)
+
+QUERY_FORM = "application/x-www-form-urlencoded"
+QUERY_BODY = "application/sparql-query"
+UPDATE_BODY = "application/sparql-update"
+OFFERED = {"SELECT, ASK": RESULTS_MEDIA_TYPES, "CONSTRUCT, DESCRIBE": GRAPH_MEDIA_TYPES}
+
+
+class ReadOnlyError(OntolabError):
+    status = 403
+    title = "Read-only endpoint"
+
+
+class UnsupportedMediaTypeError(OntolabError):
+    status = 415
+    title = "Unsupported media type"
+
+
+# Where a POST carries its query, by the request's Content-Type.
+_POSTED_QUERIES: dict[str, Callable[[], list[str]]] = {
+    QUERY_FORM: lambda: request.form.getlist("query"),
+    QUERY_BODY: lambda: [request.get_data(as_text=True)],
+}
+
+
+@blueprint.route("/sparql", methods=["GET", "POST"])
+def sparql() -> Response:
+    _refuse_updates()
+    _refuse_datasets()
+    query = _query_text()
+    accept = request.accept_mimetypes
+    preferred = [accept.best_match(offered) for offered in OFFERED.values()]
+    store = get_platform().store
+    data, media_type = store.serialize_query(query, [m for m in preferred if m])
+    if accept.provided and accept.quality(media_type) <= 0:
+        return problem(
+            406,
+            "Not acceptable",
+            f"this query's result cannot be given as {accept.to_header()!r}; "
+            f"send an Accept header naming one of: {', '.join(_offered_for(media_type))}",
+            offered=OFFERED,
+        )
+    return Response(data, mimetype=media_type)
+
+
+def _refuse_updates() -> None:
+    if request.mimetype == UPDATE_BODY or "update" in request.values:
+        raise ReadOnlyError(
+            "this SPARQL endpoint is read-only; change the graph through the platform's API "
+            "(submit definitions, start runs) instead of SPARQL Update"
+        )
+
+
+def _refuse_datasets() -> None:
+    named = [p for p in ("default-graph-uri", "named-graph-uri") if p in request.values]
+    if named:
+        raise BadRequest(
+            f"{' and '.join(named)} are not supported: the default graph is the union of all "
+            "named graphs; select graphs inside the query with GRAPH <iri> { … } instead"
+        )
+
+
+def _query_text() -> str:
+    if request.method == "GET":
+        texts = request.args.getlist("query")
+    else:
+        read = _POSTED_QUERIES.get(request.mimetype)
+        if read is None:
+            raise UnsupportedMediaTypeError(
+                f"cannot read a query from Content-Type {request.mimetype!r}; "
+                f"send {QUERY_FORM} with query=… or {QUERY_BODY} with the query as the body"
+            )
+        texts = read()
+    texts = [t for t in texts if t.strip()]
+    if len(texts) != 1:
+        raise BadRequest(
+            f"expected exactly one query, got {len(texts)}; send it as ?query=…, "
+            f"as query=… in a {QUERY_FORM} body, or as a {QUERY_BODY} body"
+        )
+    return texts[0]
+
+
+def _offered_for(media_type: str) -> tuple[str, ...]:
+    return next(o for o in OFFERED.values() if media_type in o)
+
+
+def _media(types: tuple[str, ...]) -> dict[str, Any]:
+    return {t: {"schema": {"type": "string"}} for t in types}
+
+
+_QUERY_PARAM = {
+    "name": "query",
+    "in": "query",
+    "required": True,
+    "schema": {"type": "string"},
+    "description": "a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE)",
+}
+_RESPONSES = {
+    "200": {
+        "description": (
+            "the result, as the Accept header asks: SELECT/ASK default to "
+            f"{RESULTS_MEDIA_TYPES[0]}, CONSTRUCT/DESCRIBE to {GRAPH_MEDIA_TYPES[0]}"
+        ),
+        "content": _media(RESULTS_MEDIA_TYPES + GRAPH_MEDIA_TYPES),
+    },
+    "400": {
+        "description": "missing query, syntax error (with the parser's message), or "
+        "default-graph-uri / named-graph-uri given (not supported)"
+    },
+    "403": {"description": f"an update (update=… or {UPDATE_BODY}): the endpoint is read-only"},
+    "406": {
+        "description": "the Accept header allows no format offered for the query's form; "
+        "the problem lists the offered ones under `offered`"
+    },
+    "415": {"description": "a POST body that is neither a query form nor a query"},
+}
+_DESCRIPTION = (
+    "The SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/), read-only. The default "
+    "graph is the union of all named graphs; default-graph-uri and named-graph-uri are "
+    "answered with 400 (use GRAPH in the query). Problems are RFC 7807 JSON."
+)
+
+OPENAPI: dict[str, Any] = {
+    "/sparql": {
+        "get": {
+            "summary": "Run a read-only SPARQL query given in the URL",
+            "description": _DESCRIPTION,
+            "parameters": [_QUERY_PARAM],
+            "responses": _RESPONSES,
+        },
+        "post": {
+            "summary": "Run a read-only SPARQL query given in the body",
+            "description": _DESCRIPTION,
+            "requestBody": {
+                "required": True,
+                "content": {
+                    QUERY_FORM: {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"query": _QUERY_PARAM["schema"]},
+                            "required": ["query"],
+                        }
+                    },
+                    QUERY_BODY: {"schema": {"type": "string"}},
+                },
+            },
+            "responses": _RESPONSES,
+        },
+    }
+}

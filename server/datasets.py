@@ -1,0 +1,207 @@
+"""Uploaded datasets: CSV or Parquet in, stored as a versioned Parquet artifact and a graph.
+
+An upload that cannot be read is refused before anything is stored. Each version lives in
+its own named graph (``…/id/dataset/NAME/vN``); experiments use it as
+``ol:source "dataset:NAME"`` (newest) or ``"dataset:NAME@N"``.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from rdflib import Literal, URIRef
+
+from executor.contract import ArtifactRef, StepSpec
+from server import queries
+from server.artifacts import ArtifactStore
+from server.cache import StepCache
+from server.errors import NotFoundError, OntolabError
+from server.namespaces import DCAT, DCTERMS, ID, OL, RDF
+from server.provision.base import Provisioner
+from server.store.base import Store
+from server.terms import python_value
+
+PARQUET = "application/vnd.apache.parquet"
+READERS = {"text/csv": "read_csv", PARQUET: "read_parquet"}
+_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+_REFERENCE = re.compile(r"dataset:([A-Za-z0-9_.-]+)(?:@([0-9]+))?")
+_lock = threading.Lock()
+
+
+class DatasetError(OntolabError):
+    status = 400
+    title = "Dataset not accepted"
+
+
+class UploadTooLarge(DatasetError):
+    status = 413
+    title = "Upload too large"
+
+
+@dataclass(frozen=True)
+class DatasetVersion:
+    name: str
+    number: int
+    iri: str
+    sha256: str
+    size: int
+    rows: int
+    columns: int
+    created: str
+    format: str
+
+    @property
+    def ref(self) -> ArtifactRef:
+        return ArtifactRef(self.sha256, self.size, PARQUET)
+
+
+def upload(
+    store: Store, artifacts: ArtifactStore, name: str, data: bytes, media_type: str
+) -> DatasetVersion:
+    """Read ``data`` as CSV or Parquet, store it as Parquet and record a new version."""
+    if not _NAME.fullmatch(name):
+        raise DatasetError(f"dataset name {name!r} must be letters, digits, '_', '-' or '.'")
+    frame = _read(data, media_type)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "dataset.parquet"
+        frame.to_parquet(path)
+        ref = artifacts.put(path, PARQUET)
+    with _lock:
+        existing = versions(store, name)
+        number = existing[0].number + 1 if existing else 1
+        version = DatasetVersion(
+            name=name,
+            number=number,
+            iri=f"{ID}dataset/{name}/v{number}",
+            sha256=ref.sha256,
+            size=ref.size,
+            rows=len(frame),
+            columns=len(frame.columns),
+            created=datetime.now(UTC).isoformat(),
+            format=media_type,
+        )
+        store.replace_graph(URIRef(version.iri), _triples(version, list(frame.columns)))
+    return version
+
+
+def versions(store: Store, name: str) -> list[DatasetVersion]:
+    rows = queries.select(store, "dataset_versions", name=name)
+    return [
+        DatasetVersion(
+            name=name,
+            number=int(python_value(r["number"])),
+            iri=str(r["dataset"]),
+            sha256=str(r["sha256"]),
+            size=int(python_value(r["size"])),
+            rows=int(python_value(r["rows"])),
+            columns=int(python_value(r["columns"])),
+            created=str(r["created"]),
+            format=str(r["format"]),
+        )
+        for r in rows
+    ]
+
+
+def get(store: Store, name: str, number: int | None = None) -> DatasetVersion:
+    found = versions(store, name)
+    if not found:
+        raise NotFoundError(f"no dataset {name!r} was uploaded; upload it with POST /api/datasets")
+    if number is None:
+        return found[0]
+    for version in found:
+        if version.number == number:
+            return version
+    numbers = ", ".join(str(v.number) for v in reversed(found))
+    raise NotFoundError(f"dataset {name!r} has no version {number}; it has versions {numbers}")
+
+
+def resolve(store: Store, artifacts: ArtifactStore, reference: str) -> Path | None:
+    """The stored file behind ``dataset:NAME[@N]``, or None if ``reference`` is not one."""
+    match = _REFERENCE.fullmatch(reference)
+    if not match:
+        return None
+    number = int(match.group(2)) if match.group(2) else None
+    return artifacts.path(get(store, match.group(1), number).sha256)
+
+
+def preview(artifacts: ArtifactStore, version: DatasetVersion, rows: int) -> dict[str, Any]:
+    import pandas as pd  # here, not at the top: the CLI should not pay for it at start-up
+
+    frame = pd.read_parquet(artifacts.path(version.sha256)).head(rows)
+    records = json.loads(frame.to_json(orient="split", date_format="iso"))
+    return {"columns": records["columns"], "rows": records["data"], "total_rows": version.rows}
+
+
+def profile(
+    provisioner: Provisioner,
+    cache: StepCache,
+    artifacts: ArtifactStore,
+    work: Path,
+    version: DatasetVersion,
+) -> dict[str, Any]:
+    """The explore phase's profile of the dataset, run as a step and cached by checksum."""
+    spec = StepSpec(
+        run_id=f"profile-{version.sha256[:16]}",
+        step_id="explore",
+        phase="explore",
+        parameters={"task": "classification"},
+        inputs={"dataset": version.ref},
+        artifact_root=str(artifacts.root.resolve()),
+    )
+    hit = cache.get(spec)
+    result = hit.result if hit else provisioner.run_step(spec, work / spec.run_id, 600).result
+    if result.status != "succeeded":
+        message = result.error.message if result.error else "no error recorded"
+        raise DatasetError(f"profiling dataset {version.name!r} failed: {message}")
+    if hit is None:
+        cache.put(spec, result, version.iri)
+    profile_ref = next(iter(result.outputs.values()))
+    loaded: dict[str, Any] = json.loads(artifacts.path(profile_ref.sha256).read_text())
+    return loaded
+
+
+def _read(data: bytes, media_type: str) -> Any:
+    import pandas as pd  # here, not at the top: the CLI should not pay for it at start-up
+
+    reader_name = READERS.get(media_type)
+    if reader_name is None:
+        raise DatasetError(
+            f"cannot read an upload of type {media_type or 'unknown'}; send text/csv or "
+            f"{PARQUET} (or a multipart file named *.csv / *.parquet)"
+        )
+    try:
+        frame = getattr(pd, reader_name)(io.BytesIO(data))
+    except Exception as exc:  # pandas and pyarrow raise many types for malformed files
+        raise DatasetError(f"the upload is not readable as {media_type}: {exc}") from exc
+    if frame.empty or len(frame.columns) == 0:
+        raise DatasetError("the upload holds no rows; send a table with a header and data")
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _triples(version: DatasetVersion, columns: list[str]) -> list[tuple[Any, Any, Any]]:
+    node = URIRef(version.iri)
+    triples = [
+        (node, RDF.type, OL.Dataset),
+        (node, RDF.type, DCAT.Dataset),
+        (node, OL.uploaded, Literal(True)),
+        (node, DCTERMS.identifier, Literal(version.name)),
+        (node, OL.versionNumber, Literal(version.number)),
+        (node, OL.sha256, Literal(version.sha256)),
+        (node, OL.byteSize, Literal(version.size)),
+        (node, DCAT.mediaType, Literal(PARQUET)),
+        (node, DCTERMS.format, Literal(version.format)),
+        (node, OL.rowCount, Literal(version.rows)),
+        (node, OL.columnCount, Literal(version.columns)),
+        (node, DCTERMS.created, Literal(datetime.fromisoformat(version.created))),
+    ]
+    triples += [(node, OL.featureColumn, Literal(c)) for c in columns]
+    return triples

@@ -1,0 +1,161 @@
+"""Dataset upload, versions, preview, profile, and use in an experiment, over real HTTP."""
+
+from __future__ import annotations
+
+import io
+import time
+from typing import Any
+
+import pandas as pd
+import pytest
+import requests
+from sklearn.datasets import load_wine
+
+CSV = "text/csv"
+
+
+@pytest.fixture
+def wine_csv() -> bytes:
+    frame = load_wine(as_frame=True).frame
+    frame.loc[3, "alcohol"] = None
+    return frame.to_csv(index=False).encode()
+
+
+def graph_size(server: Any) -> int:
+    rows = server.platform.store.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+    return int(rows[0]["n"])
+
+
+def test_upload_versions_preview(live_server: Any, wine_csv: bytes) -> None:
+    first = requests.post(
+        live_server("/api/datasets"),
+        params={"name": "wine"},
+        data=wine_csv,
+        headers={"Content-Type": CSV},
+        timeout=30,
+    )
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert (body["rows"], body["columns"], body["number"]) == (178, 14, 1)
+    assert body["source"] == "dataset:wine@1"
+    parquet = io.BytesIO()
+    pd.read_csv(io.BytesIO(wine_csv)).head(50).to_parquet(parquet)
+    second = requests.post(
+        live_server("/api/datasets"),
+        timeout=30,
+        files={"file": ("wine.parquet", parquet.getvalue())},
+    )
+    assert second.status_code == 201, second.text
+    assert (second.json()["name"], second.json()["number"], second.json()["rows"]) == (
+        "wine",
+        2,
+        50,
+    )
+    listed = requests.get(live_server("/api/datasets"), timeout=10).json()["datasets"]
+    assert listed == [{"name": "wine", "versions": 2, "updated": listed[0]["updated"]}]
+    preview = requests.get(
+        live_server("/api/datasets/wine/preview"), params={"rows": 3, "version": 1}, timeout=10
+    ).json()
+    assert preview["columns"][0] == "alcohol" and len(preview["rows"]) == 3
+    assert preview["rows"][0][0] == pytest.approx(14.23)
+    assert preview["total_rows"] == 178
+
+
+def test_bad_uploads_are_refused_and_store_nothing(live_server: Any) -> None:
+    before = graph_size(live_server)
+    empty = requests.post(
+        live_server("/api/datasets"),
+        params={"name": "x"},
+        data=b"",
+        headers={"Content-Type": CSV},
+        timeout=10,
+    )
+    assert empty.status_code == 400 and "No columns to parse" in empty.json()["detail"]
+    garbage = requests.post(
+        live_server("/api/datasets"),
+        params={"name": "x"},
+        data=b"\x00\x01 not parquet",
+        headers={"Content-Type": "application/vnd.apache.parquet"},
+        timeout=10,
+    )
+    assert garbage.status_code == 400 and "not readable" in garbage.json()["detail"]
+    wrong = requests.post(
+        live_server("/api/datasets"),
+        params={"name": "x"},
+        data=b"{}",
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+    )
+    assert wrong.status_code == 400 and "text/csv" in wrong.json()["detail"]
+    assert graph_size(live_server) == before
+
+
+def test_upload_past_the_size_limit_is_413(live_server: Any, monkeypatch: Any) -> None:
+    import dataclasses
+
+    platform = live_server.platform
+    monkeypatch.setattr(
+        platform, "settings", dataclasses.replace(platform.settings, max_upload_mb=0.001)
+    )
+    big = b"a,b\n" + b"1,2\n" * 1000
+    reply = requests.post(
+        live_server("/api/datasets"),
+        params={"name": "big"},
+        data=big,
+        headers={"Content-Type": CSV},
+        timeout=10,
+    )
+    assert reply.status_code == 413
+    assert "over the limit of 0.0 MB" in reply.json()["detail"]
+    assert "ONTOLAB_MAX_UPLOAD_MB" in reply.json()["detail"]
+    assert requests.get(live_server("/api/datasets/big"), timeout=10).status_code == 404
+
+
+@pytest.mark.slow
+def test_profile_and_experiment_on_an_uploaded_dataset(live_server: Any, wine_csv: bytes) -> None:
+    requests.post(
+        live_server("/api/datasets"),
+        params={"name": "wine"},
+        data=wine_csv,
+        headers={"Content-Type": CSV},
+        timeout=30,
+    )
+    profile = requests.get(live_server("/api/datasets/wine/profile"), timeout=120)
+    assert profile.status_code == 200, profile.text
+    columns = {c["name"]: c for c in profile.json()["columns"]}
+    assert columns["alcohol"]["missing"] == 1
+    assert sum(columns["alcohol"]["histogram"]["counts"]) == 177
+    document = {
+        "id": "wine_upload",
+        "task": "classification",
+        "steps": [
+            {
+                "id": "extract",
+                "type": "DataExtraction",
+                "parameters": {"source": "dataset:wine", "targetColumn": "target"},
+            },
+            {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
+            {
+                "id": "build",
+                "type": "ModelBuilding",
+                "consumes": ["process"],
+                "parameters": {"estimator": "RandomForestClassifier"},
+                "hyperParameters": {"n_estimators": 30},
+            },
+            {"id": "validate", "type": "ModelValidation", "consumes": ["build", "process"]},
+        ],
+    }
+    assert (
+        requests.post(live_server("/api/experiments"), json=document, timeout=30).status_code == 201
+    )
+    run_id = requests.post(
+        live_server("/api/runs"), json={"experiment": "wine_upload"}, timeout=30
+    ).json()["run_id"]
+    deadline = time.monotonic() + 120
+    while (run := requests.get(live_server(f"/api/runs/{run_id}"), timeout=10).json())[
+        "status"
+    ] == "running" and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert run["status"] == "succeeded", run.get("error")
+    accuracy = next(m["value"] for m in run["metrics"] if m["metric"] == "accuracy")
+    assert accuracy > 0.85

@@ -1,0 +1,218 @@
+"""Deployments over real HTTP: a model server process per deployment, its lifecycle, restart.
+
+One breast_cancer run per module (through ``server.definitions`` and ``platform.runs.run``);
+each test deploys its own model server, so the tests do not depend on each other's order
+except the restart test, which replaces the module's platform and so runs last.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import joblib
+import numpy as np
+import pytest
+import requests
+from sklearn.datasets import load_breast_cancer
+from waitress import wasyncore
+from waitress.server import create_server
+
+from server import definitions
+from server.app import create_app
+from server.platform import Platform, open_platform
+from server.serving import LoadedModel
+from server.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[3]
+MODEL = "breast-cancer-classifier"
+TIMEOUT = 30
+
+
+@dataclass
+class Served:
+    """The module's platform, its API over waitress, and what the run built."""
+
+    platform: Platform
+    api: str
+    sha256: str
+    pipeline: Any
+    rows: list[dict[str, float]]
+    stop_server: Any
+
+    def deploy(self, **body: Any) -> dict[str, Any]:
+        answer = requests.post(f"{self.api}/api/deployments", json=body, timeout=TIMEOUT)
+        assert answer.status_code == 201, answer.text
+        return dict(answer.json())
+
+
+def serve(platform: Platform) -> tuple[str, Any]:
+    server = create_server(create_app(platform=platform), host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+
+    def stop() -> None:
+        # Closed on the loop's own thread: server.close() from here races its select().
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
+        thread.join(10)
+        server.task_dispatcher.shutdown()
+
+    return f"http://127.0.0.1:{server.effective_port}", stop  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="module")
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
+    settings = Settings.load({"data": tmp_path_factory.mktemp("deploy") / "data"}, environ={})
+    platform = open_platform(settings)
+    api, stop_server = serve(platform)  # the app warms the model-server parent meanwhile
+    text = (ROOT / "examples" / "breast_cancer.ttl").read_text()
+    record = platform.runs.run(definitions.submit(platform.store, definitions.parse(text)).version)
+    assert record.status == "succeeded", record.error
+    build = record.steps["build"].result
+    assert build is not None
+    sha256 = next(iter(build.outputs.values())).sha256
+    pipeline = joblib.load(platform.artifacts.path(sha256))["pipeline"]
+    frame = load_breast_cancer(as_frame=True).data
+    rows = [{str(k): float(v) for k, v in row.items()} for _, row in frame.iloc[:25].iterrows()]
+    state = Served(platform, api, sha256, pipeline, rows, stop_server)
+    yield state
+    state.stop_server()
+    state.platform.close()
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def answers(url: str) -> bool:
+    try:
+        requests.get(f"{url}/health", timeout=2)
+    except requests.ConnectionError:
+        return False
+    return True
+
+
+def test_deploy_is_healthy_within_a_second_and_predicts_like_sklearn(served: Served) -> None:
+    started = time.perf_counter()
+    deployment = served.deploy(model=MODEL, version=1)
+    health = requests.get(f"{deployment['url']}/health", timeout=TIMEOUT)
+    elapsed = time.perf_counter() - started
+    assert health.status_code == 200
+    assert elapsed < 1.0, f"deploy → first healthy answer took {elapsed:.3f} s"
+    assert deployment["status"] == "running"
+    assert deployment["port"] >= served.platform.settings.deploy_port_start
+    assert deployment["url"] == f"http://127.0.0.1:{deployment['port']}"
+    assert pid_alive(deployment["pid"]) and deployment["pid"] != os.getpid()
+    body = health.json()
+    assert body["ready"] is True
+    assert (body["model"], body["version"], body["sha256"]) == (MODEL, "1", served.sha256)
+
+    answer = requests.post(
+        f"{deployment['url']}/predict", json={"dataframe_records": served.rows}, timeout=TIMEOUT
+    )
+    assert answer.status_code == 200, answer.text
+    import pandas as pd
+
+    expected = served.pipeline.predict(pd.DataFrame(served.rows)).tolist()
+    assert answer.json()["predictions"] == expected
+    # The server's compiled preprocessing answers exactly what LoadedModel.predict answers.
+    artifact = served.platform.artifacts.path(served.sha256)
+    in_process = LoadedModel.load(artifact, version=1).predict({"dataframe_records": served.rows})
+    served_proba = np.array(answer.json()["probabilities"])
+    assert np.allclose(served_proba, in_process["probabilities"], rtol=0, atol=1e-12)
+    assert {k: v for k, v in answer.json().items() if k != "probabilities"} == {
+        k: v for k, v in in_process.items() if k != "probabilities"
+    }
+    one = requests.post(
+        f"{deployment['url']}/predict", json={"inputs": served.rows[3]}, timeout=TIMEOUT
+    )
+    assert one.json()["predictions"] == expected[3:4]
+
+
+def test_bad_payload_is_a_400_problem_naming_the_field(served: Served) -> None:
+    deployment = served.deploy(model=MODEL, version=1)
+    row = dict(served.rows[0], **{"mean radius": "abc"})
+    answer = requests.post(
+        f"{deployment['url']}/predict", json={"dataframe_records": [row]}, timeout=TIMEOUT
+    )
+    assert answer.status_code == 400
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["status"] == 400 and problem["field"] == "mean radius"
+    assert "mean radius" in problem["detail"]
+    not_json = requests.post(f"{deployment['url']}/predict", data=b"[1,", timeout=TIMEOUT)
+    assert not_json.status_code == 400 and "JSON object" in not_json.json()["detail"]
+
+
+def test_deploy_by_alias_and_unknown_model_or_bad_body(served: Served) -> None:
+    served.platform.registry.set_alias(MODEL, "challenger", 1)
+    deployment = served.deploy(model=MODEL, alias="challenger")
+    assert (deployment["version"], deployment["alias"]) == (1, "challenger")
+    unknown = requests.post(
+        f"{served.api}/api/deployments", json={"model": "nope", "version": 1}, timeout=TIMEOUT
+    )
+    assert unknown.status_code == 404 and "nope" in unknown.json()["detail"]
+    both = requests.post(
+        f"{served.api}/api/deployments",
+        json={"model": MODEL, "version": 1, "alias": "champion"},
+        timeout=TIMEOUT,
+    )
+    assert both.status_code == 400 and "exactly one" in both.json()["detail"]
+
+
+def test_list_shows_it_running_and_stop_frees_port_and_pid(served: Served) -> None:
+    deployment = served.deploy(model=MODEL, version=1)
+    listed = requests.get(f"{served.api}/api/deployments", timeout=TIMEOUT).json()["deployments"]
+    mine = next(d for d in listed if d["id"] == deployment["id"])
+    assert (mine["status"], mine["desired_state"], mine["pid"]) == (
+        "running",
+        "running",
+        deployment["pid"],
+    )
+    assert len({d["port"] for d in listed if d["status"] == "running"}) == len(
+        [d for d in listed if d["status"] == "running"]
+    ), "every running deployment has its own port"
+
+    stopped = requests.delete(f"{served.api}/api/deployments/{deployment['id']}", timeout=TIMEOUT)
+    assert stopped.status_code == 200 and stopped.json()["status"] == "stopped"
+    assert not answers(deployment["url"])
+    assert not pid_alive(deployment["pid"])
+    again = requests.get(f"{served.api}/api/deployments/{deployment['id']}", timeout=TIMEOUT)
+    assert again.json()["status"] == "stopped"
+    missing = requests.delete(f"{served.api}/api/deployments/0123456789ab", timeout=TIMEOUT)
+    assert missing.status_code == 404
+
+
+def test_a_platform_restart_brings_running_deployments_back(served: Served) -> None:
+    kept = served.deploy(model=MODEL, version=1)
+    dropped = served.deploy(model=MODEL, version=1)
+    requests.delete(f"{served.api}/api/deployments/{dropped['id']}", timeout=TIMEOUT)
+
+    served.stop_server()
+    served.platform.close()
+    assert not answers(kept["url"]), "closing the platform stops its model servers"
+    assert not pid_alive(kept["pid"])
+
+    served.platform = open_platform(served.platform.settings)
+    served.api, served.stop_server = serve(served.platform)
+    assert served.platform.deployments.wait_restored(TIMEOUT)
+    listed = requests.get(f"{served.api}/api/deployments", timeout=TIMEOUT).json()["deployments"]
+    back = next(d for d in listed if d["id"] == kept["id"])
+    assert back["status"] == "running"
+    assert back["pid"] != kept["pid"] and back["port"] == kept["port"]
+    assert next(d for d in listed if d["id"] == dropped["id"])["status"] == "stopped"
+    health = requests.get(f"{back['url']}/health", timeout=TIMEOUT).json()
+    assert health["sha256"] == served.sha256
+    answer = requests.post(
+        f"{back['url']}/predict", json={"dataframe_records": served.rows[:2]}, timeout=TIMEOUT
+    )
+    assert answer.status_code == 200 and len(answer.json()["predictions"]) == 2
