@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Ontolab needs into ./.venv. Idempotent: a second run with nothing
 # changed returns in well under a second.
-#   ./installation.sh          runtime dependencies
-#   ./installation.sh --dev    plus test tooling (pytest, ruff, mypy) and Java for the OWL reasoner
+#   ./installation.sh          runtime dependencies and the web UI (ui/dist, built with npm)
+#   ./installation.sh --dev    plus test tooling (pytest, ruff, mypy, Playwright) and Java for the OWL reasoner
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -44,4 +44,18 @@ fi
 if [ "$dev" = 1 ] && ! command -v java >/dev/null; then
   echo "installation.sh: installing a Java runtime for the OWL reasoner (owlready2 / HermiT)"
   apt_install default-jre-headless
+fi
+
+# The web UI: npm ci && npm run build → ui/dist, skipped while package-lock.json and the
+# sources are unchanged since the last build (their hash is stamped into ui/dist).
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "installation.sh: installing Node.js and npm to build the web UI"
+  apt_install nodejs npm
+fi
+ui_hash=$(cd ui && find package.json package-lock.json index.html vite.config.ts tsconfig.json src -type f -print0 \
+  | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+if [ "$(cat ui/dist/.build-stamp 2>/dev/null)" != "$ui_hash" ]; then
+  echo "installation.sh: building the web UI (ui/dist)"
+  (cd ui && npm ci --no-audit --no-fund --loglevel=error >/dev/null && npm run build --silent >/dev/null)
+  echo "$ui_hash" > ui/dist/.build-stamp
 fi

@@ -1,6 +1,8 @@
 """What runs inside one step: ``python -m executor PHASE --spec FILE --workdir DIR``.
 
 The server talks to this package only through :mod:`executor.contract` (StepSpec in,
-StepResult out) and the content-addressed artifact store. Everything else here depends on
-pandas, numpy, scikit-learn, joblib and pyarrow only, so it runs in a slim container.
+StepResult out) and the content-addressed artifact store; the one other module it imports
+is :mod:`executor.forking`, the warm parents' pipe protocol, stdlib-only like the contract.
+Everything else here depends on pandas, numpy, scikit-learn, joblib and pyarrow only, so it
+runs in a slim container.
 """

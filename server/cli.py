@@ -259,8 +259,9 @@ def _serve(args: argparse.Namespace) -> int:
             ident="ontolab",
             _quiet=True,
         )
-    finally:
+    finally:  # waitress ends serve() on Ctrl-C by itself
         app.extensions["ontolab"].close()
+    print("Ontolab stopped; deployments come back on the next start", flush=True)
     return 0
 
 

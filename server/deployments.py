@@ -18,10 +18,7 @@ Thread-safety: every public method may be called from any thread.
 
 from __future__ import annotations
 
-import json
-import os
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -30,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
 import requests
 from rdflib import Literal, URIRef
@@ -43,12 +40,12 @@ from server.namespaces import ID, OL, PROV, RDF
 from server.settings import Settings
 from server.store.base import Store, Triple
 from server.terms import python_value
+from server.warm import WarmChild, WarmParent
 
 HOST = "127.0.0.1"
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
 PROBE_TIMEOUT = 0.5
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 _ID_CHARS = set("0123456789abcdef")
 
 
@@ -136,8 +133,8 @@ class DeploymentService:
         self._registry = registry
         self._resolve = resolver
         self._lock = threading.RLock()
-        self._warm: _WarmParent | None = None
-        self._processes: dict[str, _ServerProcess] = {}
+        self._warm: WarmParent | None = None
+        self._processes: dict[str, WarmChild] = {}
         self._restoring: threading.Thread | None = None
         self._closed = False
 
@@ -177,7 +174,7 @@ class DeploymentService:
         for process in processes:
             process.stop(signal.SIGKILL, STOP_TIMEOUT)
         if warm is not None:
-            warm.close()
+            warm.close(STOP_TIMEOUT)
         self.wait_restored(STOP_TIMEOUT)
 
     # --- operations ------------------------------------------------------------------------
@@ -231,7 +228,7 @@ class DeploymentService:
             if self._closed:
                 raise DeploymentError("the platform is closing; deploy again once it is up")
             exclude = [d.port for d in self._read_all() if d.desired == "running"]
-            exclude += [p.port for p in self._processes.values()]
+            exclude += [int(p.reply["port"]) for p in self._processes.values()]
         info = {
             "deployment": deployment.id,
             "model": deployment.name,
@@ -248,8 +245,8 @@ class DeploymentService:
             "info": info,
             "log": str(log),
         }
-        process = self._parent().start(request)
-        started = replace(deployment, port=process.port, pid=process.pid)
+        process = self._parent().start(request, READY_TIMEOUT)
+        started = replace(deployment, port=int(process.reply["port"]), pid=process.pid)
         try:
             _wait_ready(started.url, process, log)
         except DeploymentError:
@@ -268,12 +265,12 @@ class DeploymentService:
             except OntolabError as exc:  # one broken deployment must not keep the others down
                 print(f"ontolab: cannot restore deployment {deployment.id}: {exc}", file=sys.stderr)
 
-    def _parent(self) -> _WarmParent:
+    def _parent(self) -> WarmParent:
         with self._lock:
             if self._closed:
                 raise DeploymentError("the platform is closing; deploy again once it is up")
             if self._warm is None or not self._warm.alive():
-                self._warm = _WarmParent()
+                self._warm = _warm_parent()
             return self._warm
 
     def _status(self, deployment: Deployment) -> str:
@@ -354,7 +351,7 @@ def _now() -> str:
     return datetime.now(UTC).isoformat()
 
 
-def _wait_ready(url: str, process: _ServerProcess, log: Path) -> None:
+def _wait_ready(url: str, process: WarmChild, log: Path) -> None:
     """Poll ``/health`` until it answers; a DeploymentError with the log tail if it never does."""
     deadline = time.monotonic() + READY_TIMEOUT
     session = requests.Session()
@@ -379,127 +376,14 @@ def _wait_ready(url: str, process: _ServerProcess, log: Path) -> None:
     )
 
 
+def _warm_parent() -> WarmParent:
+    """``python -m server.model_warm``; a child it cannot start is mostly a port it cannot bind."""
+    hint = "free a port or stop another deployment"
+    return WarmParent("server.model_warm", "model-server", DeploymentError, refused_hint=hint)
+
+
 def _tail(log: Path, lines: int = 15) -> str:
     try:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
-
-
-class _ServerProcess:
-    """A model server forked by the warm parent; its exit arrives over the parent's pipe."""
-
-    def __init__(self, pid: int, port: int) -> None:
-        self.pid = pid
-        self.port = port
-        self.exited = threading.Event()
-        self.exit_code: int | None = None
-
-    def stop(self, sig: signal.Signals, timeout: float) -> None:
-        """Signal our own child and wait until its parent has reaped it (the pid is gone)."""
-        if self.exited.is_set():
-            return
-        try:
-            os.kill(self.pid, sig)
-        except ProcessLookupError:
-            return
-        if not self.exited.wait(timeout) and sig != signal.SIGKILL:
-            self.stop(signal.SIGKILL, timeout)
-
-
-def _blas_single_threaded(environ: Mapping[str, str]) -> dict[str, str]:
-    """One BLAS thread per model server: a forked OpenBLAS thread pool runs ~20x slower."""
-    env = dict(environ)
-    for name in BLAS_THREAD_VARIABLES:
-        env.setdefault(name, "1")
-    return env
-
-
-class _WarmParent:
-    """Talks to ``python -m server.model_warm`` over its stdin/stdout (JSON lines)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._next_id = 0
-        self._pending: dict[int, tuple[threading.Event, dict[str, Any]]] = {}
-        self._servers: dict[int, _ServerProcess] = {}
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "server.model_warm"],
-            env=_blas_single_threaded(os.environ),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-        )
-        stdin, stdout = self._process.stdin, self._process.stdout
-        if stdin is None or stdout is None:
-            raise DeploymentError("cannot talk to the warm model-server parent: no pipes")
-        self._stdin: IO[str] = stdin
-        self._reader = threading.Thread(target=self._read, args=(stdout,), daemon=True)
-        self._reader.start()
-
-    def alive(self) -> bool:
-        return self._process.poll() is None
-
-    def start(self, request: dict[str, Any]) -> _ServerProcess:
-        ready = threading.Event()
-        reply: dict[str, Any] = {}
-        with self._lock:
-            request_id = self._next_id
-            self._next_id += 1
-            self._pending[request_id] = (ready, reply)
-            try:
-                self._stdin.write(json.dumps({"id": request_id, **request}) + "\n")
-                self._stdin.flush()
-            except (OSError, ValueError) as exc:
-                raise DeploymentError(f"the warm model-server parent is gone ({exc})") from exc
-        if not ready.wait(READY_TIMEOUT):
-            raise DeploymentError(
-                f"the warm model-server parent did not answer within {READY_TIMEOUT:g} s"
-            )
-        if "error" in reply:
-            raise DeploymentError(f"{reply['error']}; free a port or stop another deployment")
-        server: _ServerProcess = reply["server"]
-        return server
-
-    def close(self) -> None:
-        """Stop the parent at once (it may still be importing); its servers are already gone."""
-        with self._lock:
-            try:
-                self._stdin.close()
-            except OSError:
-                pass
-        if not any(not s.exited.is_set() for s in list(self._servers.values())):
-            self._process.kill()  # nothing left to clean up: don't wait for its imports to end
-        try:
-            self._process.wait(STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
-        self._reader.join(STOP_TIMEOUT)
-
-    def _read(self, stdout: IO[str]) -> None:
-        with stdout:
-            for line in stdout:
-                self._dispatch(json.loads(line))
-        for server in list(self._servers.values()):  # the parent is gone, and its children
-            server.exited.set()
-        for ready, reply in list(self._pending.values()):
-            reply.setdefault("error", "the warm model-server parent exited")
-            ready.set()
-
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        request_id = message["id"]
-        if "pid" in message:
-            server = _ServerProcess(int(message["pid"]), int(message["port"]))
-            self._servers[request_id] = message["server"] = server
-        elif "exit" in message:
-            ended = self._servers.pop(request_id, None)
-            if ended is not None:
-                ended.exit_code = int(message["exit"])
-                ended.exited.set()
-            return
-        pending = self._pending.pop(request_id, None)
-        if pending is not None:
-            pending[1].update(message)
-            pending[0].set()

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+import requests
+from flask import Blueprint, Response
 from flask.blueprints import BlueprintSetupState
 
 from server.api.common import BadRequest, get_platform, json_body
+from server.errors import OntolabError
 
 blueprint = Blueprint("deployments", __name__)
+METRICS_TIMEOUT_SECONDS = 3.0
+
+
+class DeploymentUnreachable(OntolabError):
+    status = 502
+    title = "Deployment unreachable"
 
 
 @blueprint.record_once
@@ -45,6 +53,22 @@ def get_deployment(deployment_id: str) -> dict[str, Any]:
     return get_platform().deployments.get(deployment_id)
 
 
+@blueprint.get("/api/deployments/<deployment_id>/metrics")
+def deployment_metrics(deployment_id: str) -> Response:
+    """The deployment's own /metrics, relayed so the UI can poll it from this origin."""
+    url = str(get_platform().deployments.get(deployment_id)["url"]).rstrip("/") + "/metrics"
+    try:
+        upstream = requests.get(url, timeout=METRICS_TIMEOUT_SECONDS)
+        upstream.raise_for_status()
+    except requests.RequestException as exc:
+        raise DeploymentUnreachable(
+            f"could not read {url}: {exc}; check the deployment's status, or deploy it again"
+        ) from exc
+    response = Response(upstream.content, content_type=upstream.headers.get("Content-Type"))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @blueprint.delete("/api/deployments/<deployment_id>")
 def stop_deployment(deployment_id: str) -> dict[str, Any]:
     return get_platform().deployments.stop(deployment_id)
@@ -71,6 +95,24 @@ _ID = [{"name": "deployment_id", "in": "path", "required": True, "schema": {"typ
 _ONE = {"content": {"application/json": {"schema": _DEPLOYMENT}}}
 
 OPENAPI: dict[str, Any] = {
+    "/api/deployments/{deployment_id}/metrics": {
+        "get": {
+            "summary": "The deployment's Prometheus metrics, relayed from its own /metrics",
+            "parameters": [
+                {
+                    "name": "deployment_id",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string"},
+                }
+            ],
+            "responses": {
+                "200": {"description": "Prometheus text exposition format"},
+                "404": {"description": "problem JSON: no such deployment"},
+                "502": {"description": "problem JSON: the model server did not answer"},
+            },
+        }
+    },
     "/api/deployments": {
         "post": {
             "summary": "Deploy a model version (or the version an alias points to)",

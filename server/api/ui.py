@@ -3,9 +3,6 @@
 Client-side routes (``/runs/ID``, ``/compare`` …) are real URLs: any GET that no other route
 answers, outside ``/api``, ``/sparql`` and ``/metrics``, gets ``index.html`` and the app's
 router takes over. Without a build, ``/`` says how to make one.
-
-Also the one thing the UI needs that a browser cannot fetch itself: a deployment's
-Prometheus text, which lives on the model server's own port (another origin, no CORS).
 """
 
 from __future__ import annotations
@@ -13,24 +10,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import requests
 from flask import Blueprint, Response, current_app, request, send_from_directory
 from werkzeug.exceptions import NotFound
 
-from server.api.common import get_platform, problem
-from server.errors import OntolabError
+from server.api.common import problem
 
 blueprint = Blueprint("ui", __name__)
-METRICS_TIMEOUT_SECONDS = 3.0
-
-
-class DeploymentUnreachable(OntolabError):
-    status = 502
-    title = "Deployment unreachable"
 
 
 DEFAULT_DIST = Path(__file__).resolve().parents[2] / "ui" / "dist"
-_NOT_UI = ("/api/", "/api", "/sparql", "/metrics")
+_NOT_UI = ("/api/", "/api", "/sparql", "/metrics", "/assets/")
 _NO_BUILD = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Ontolab</title></head>
 <body style="font-family: sans-serif; max-width: 40rem; margin: 4rem auto">
@@ -70,22 +59,6 @@ def assets(filename: str) -> Response:
     return response
 
 
-@blueprint.get("/api/deployments/<deployment_id>/metrics")
-def deployment_metrics(deployment_id: str) -> Response:
-    """The deployment's own /metrics, relayed so the UI can poll it from this origin."""
-    url = str(get_platform().deployments.get(deployment_id)["url"]).rstrip("/") + "/metrics"
-    try:
-        upstream = requests.get(url, timeout=METRICS_TIMEOUT_SECONDS)
-        upstream.raise_for_status()
-    except requests.RequestException as exc:
-        raise DeploymentUnreachable(
-            f"could not read {url}: {exc}; check the deployment's status, or deploy it again"
-        ) from exc
-    response = Response(upstream.content, content_type=upstream.headers.get("Content-Type"))
-    response.headers["Cache-Control"] = "no-store"
-    return response
-
-
 @blueprint.app_errorhandler(404)
 def client_route(error: NotFound) -> Response:
     """index.html (or a top-level file of the build) for a GET no route answers."""
@@ -100,22 +73,13 @@ def client_route(error: NotFound) -> Response:
 
 
 OPENAPI: dict[str, Any] = {
-    "/api/deployments/{deployment_id}/metrics": {
+    "/assets/{filename}": {
         "get": {
-            "summary": "The deployment's Prometheus metrics, relayed from its own /metrics",
+            "summary": "A built UI asset (content-hashed name, cached for good)",
             "parameters": [
-                {
-                    "name": "deployment_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
+                {"name": "filename", "in": "path", "required": True, "schema": {"type": "string"}}
             ],
-            "responses": {
-                "200": {"description": "Prometheus text exposition format"},
-                "404": {"description": "problem JSON: no such deployment"},
-                "502": {"description": "problem JSON: the model server did not answer"},
-            },
+            "responses": {"200": {"description": "the file"}, "404": {"description": "problem"}},
         }
     },
     "/": {

@@ -8,23 +8,18 @@ fresh interpreter needs; the child runs exactly what ``python -m executor PHASE 
 
 from __future__ import annotations
 
-import json
-import os
-import signal
 import socket
 import subprocess
 import sys
 import threading
 from collections import defaultdict
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import Protocol
 
 from executor.contract import StepSpec
 from server.errors import StepError
 from server.provision.base import StepOutcome, collect_result, utc_now
-
-BLAS_THREAD_VARIABLES = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+from server.warm import WarmParent
 
 
 class _Process(Protocol):
@@ -43,7 +38,7 @@ class LocalProvisioner:
     supports_resource_limits = False
 
     def __init__(self, warm: bool = True) -> None:
-        self._warm = _WarmParent() if warm else None
+        self._warm = _warm_parent() if warm else None
         self._lock = threading.Lock()
         self._running: dict[str, set[_Process]] = defaultdict(set)
         self._cancelled: set[str] = set()
@@ -54,7 +49,8 @@ class LocalProvisioner:
         argv = [spec.phase, "--spec", str(workdir / "spec.json"), "--workdir", str(workdir)]
         started = utc_now()
         log = workdir / "step.log"
-        process = self._warm.start(argv, log) if self._warm else _Subprocess(argv, log)
+        request = {"argv": argv, "log": str(log)}
+        process: _Process = self._warm.start(request) if self._warm else _Subprocess(argv, log)
         with self._lock:
             self._running[spec.run_id].add(process)
             if spec.run_id in self._cancelled:  # cancelled while the process was starting
@@ -97,6 +93,12 @@ class LocalProvisioner:
         return None
 
 
+def _warm_parent() -> WarmParent:
+    """``python -m executor.warm``, whose children run exactly what ``_Subprocess`` runs."""
+    hint = "set ONTOLAB_WARM_WORKERS=false to start each step in a fresh interpreter"
+    return WarmParent("executor.warm", "step", StepError, gone_hint=hint)
+
+
 def _worker(pid: int) -> str:
     return f"pid {pid} on {socket.gethostname()}"
 
@@ -125,107 +127,3 @@ class _Subprocess:
 
     def kill(self) -> None:
         self._popen.kill()
-
-
-class _ForkedStep:
-    """A step forked by the warm parent; its exit code arrives over the parent's pipe."""
-
-    def __init__(self, pid: int, exited: threading.Event, code: Callable[[], int]) -> None:
-        self.pid = pid
-        self._exited = exited
-        self._code = code
-
-    def wait(self, timeout: float | None) -> int | None:
-        return self._code() if self._exited.wait(timeout) else None
-
-    def kill(self) -> None:
-        if not self._exited.is_set():
-            try:
-                os.kill(self.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass  # it ended on its own meanwhile
-
-
-def _single_threaded_blas(environ: Mapping[str, str]) -> dict[str, str]:
-    """The warm parent's environment: one BLAS thread per step unless the user chose otherwise.
-
-    A BLAS thread pool does not survive fork: a forked child that calls into a multi-threaded
-    OpenBLAS runs ~10-40x slower (LogisticRegression on breast_cancer: 150 ms instead of 8 ms).
-    Steps already run in parallel with each other, one per core.
-    """
-    env = dict(environ)
-    for name in BLAS_THREAD_VARIABLES:
-        env.setdefault(name, "1")
-    return env
-
-
-class _WarmParent:
-    """Talks to ``python -m executor.warm`` over its stdin/stdout (JSON lines)."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._next_id = 0
-        self._replies: dict[int, dict[str, Any]] = {}
-        self._events: dict[int, dict[str, threading.Event]] = {}
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "executor.warm"],
-            env=_single_threaded_blas(os.environ),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-            bufsize=1,
-        )
-        stdin, stdout = self._process.stdin, self._process.stdout
-        if stdin is None or stdout is None:
-            raise StepError("cannot talk to the warm step parent: its pipes did not open")
-        self._stdin: IO[str] = stdin
-        self._reader = threading.Thread(target=self._read, args=(stdout,), daemon=True)
-        self._reader.start()
-
-    def start(self, argv: list[str], log: Path) -> _ForkedStep:
-        with self._lock:
-            request_id = self._next_id
-            self._next_id += 1
-            events = {"pid": threading.Event(), "exit": threading.Event()}
-            self._events[request_id] = events
-            self._replies[request_id] = {}
-            try:
-                self._stdin.write(json.dumps({"id": request_id, "argv": argv, "log": str(log)}))
-                self._stdin.write("\n")
-                self._stdin.flush()
-            except (OSError, ValueError) as exc:
-                raise StepError(
-                    f"the warm step parent is gone ({exc}); set ONTOLAB_WARM_WORKERS=false "
-                    "to start each step in a fresh interpreter"
-                ) from exc
-        events["pid"].wait()
-        reply = self._replies[request_id]
-        if "error" in reply:
-            raise StepError(str(reply["error"]))
-        return _ForkedStep(int(reply["pid"]), events["exit"], lambda: int(reply["exit"]))
-
-    def _dispatch(self, message: dict[str, Any]) -> None:
-        request_id = message.pop("id")
-        self._replies[request_id].update(message)
-        if "pid" in message or "error" in message:
-            self._events[request_id]["pid"].set()
-        if "exit" in message or "error" in message:
-            self._events[request_id]["exit"].set()
-
-    def close(self) -> None:
-        """Stop the parent; the provisioner has already killed any step still running."""
-        with self._lock:
-            self._stdin.close()
-            self._process.kill()
-            self._process.wait()
-        self._reader.join(10)
-
-    def _read(self, stdout: IO[str]) -> None:
-        with stdout:
-            for line in stdout:
-                self._dispatch(json.loads(line))
-        for request_id, events in list(self._events.items()):  # the parent is gone: unblock all
-            self._replies[request_id].setdefault("error", "the warm step parent exited")
-            self._replies[request_id].setdefault("exit", -signal.SIGKILL)
-            events["pid"].set()
-            events["exit"].set()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -57,34 +57,20 @@ class OxigraphStore:
         return f"oxigraph:{self._path}" if self._path else "oxigraph:memory"
 
     def select(self, query: str) -> list[Row]:
-        solutions = self._query(query)
-        if not isinstance(solutions, ox.QuerySolutions):
-            raise QueryError("expected a SELECT query; use construct() or ask() for other forms")
-        names = [v.value for v in solutions.variables]
-        rows = []
-        for solution in solutions:
-            row = {}
-            for name in names:
-                term = solution[name]
-                if term is not None:
-                    row[name] = to_rdflib(term)
-            rows.append(row)
-        return rows
+        return self._rows(query, to_rdflib)
 
     def select_values(self, query: str) -> list[dict[str, Any]]:
+        return self._rows(query, _plain)
+
+    def _rows(self, query: str, convert: Callable[[Any], Any]) -> list[dict[str, Any]]:
         solutions = self._query(query)
         if not isinstance(solutions, ox.QuerySolutions):
             raise QueryError("expected a SELECT query; use construct() or ask() for other forms")
         names = [v.value for v in solutions.variables]
-        rows = []
-        for solution in solutions:
-            row = {}
-            for name in names:
-                term = solution[name]
-                if term is not None:
-                    row[name] = _plain(term)
-            rows.append(row)
-        return rows
+        return [
+            {name: convert(term) for name in names if (term := solution[name]) is not None}
+            for solution in solutions
+        ]
 
     def ask(self, query: str) -> bool:
         answer = self._query(query)

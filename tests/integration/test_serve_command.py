@@ -1,0 +1,62 @@
+"""`ontolab serve`: a real waitress process that answers and stops cleanly on Ctrl-C."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_serve_answers_health_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "server.cli",
+            "--data",
+            str(tmp_path / "data"),
+            "serve",
+            "--port",
+            str(port),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "ONTOLAB_HOST": "127.0.0.1"},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        health = None
+        while time.monotonic() < deadline and server.poll() is None:
+            try:
+                health = requests.get(f"http://127.0.0.1:{port}/api/health", timeout=2)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        assert health is not None and health.status_code == 200, server.stderr
+        body = health.json()
+        assert body["status"] == "ok"
+        assert body["store"]["backend"] == f"oxigraph:{tmp_path / 'data' / 'store'}"
+        assert health.headers["Server"] == "ontolab"
+        server.send_signal(signal.SIGINT)
+        out, err = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert server.returncode == 0, err
+    assert "Traceback" not in err
+    assert f"http://127.0.0.1:{port}/" in out and "Ontolab stopped" in out

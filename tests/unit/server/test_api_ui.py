@@ -1,0 +1,134 @@
+"""server.api.ui and server.api.vocabulary: the built UI at / and the builder's vocabulary."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from server.app import create_app
+from server.platform import Platform
+
+
+@dataclass
+class Answer:
+    status_code: int
+    mimetype: str | None
+    headers: dict[str, str]
+    data: bytes
+
+    def get_json(self) -> Any:
+        return json.loads(self.data)
+
+
+class Client:
+    """A test client whose answers are read and closed (file responses hold a file open)."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self._client = client
+
+    def get(self, path: str) -> Answer:
+        return self._call("get", path)
+
+    def post(self, path: str) -> Answer:
+        return self._call("post", path)
+
+    def _call(self, method: str, path: str) -> Answer:
+        with getattr(self._client, method)(path) as response:
+            return Answer(
+                response.status_code, response.mimetype, dict(response.headers), response.data
+            )
+
+
+@pytest.fixture
+def client(platform: Platform, tmp_path: Path) -> Client:
+    app = create_app(platform=platform)
+    app.config["ONTOLAB_UI_DIST"] = tmp_path / "dist"
+    return Client(app.test_client())
+
+
+@pytest.fixture
+def built(tmp_path: Path) -> Path:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    (dist / "index.html").write_text("<!doctype html><div id=root></div>")
+    (dist / "assets" / "index-abc123.js").write_text("console.log(1)")
+    (dist / "favicon.svg").write_text("<svg/>")
+    return dist
+
+
+def test_without_a_build_the_root_says_how_to_make_one(client: Client) -> None:
+    answer = client.get("/")
+    assert answer.status_code == 200
+    assert answer.mimetype == "text/html"
+    assert b"./installation.sh" in answer.data
+
+
+def test_client_routes_get_index_html(client: Client, built: Path) -> None:
+    for path in ("/", "/runs/0123456789abcdef", "/compare", "/models/iris-forest"):
+        answer = client.get(path)
+        assert answer.status_code == 200, path
+        assert b"id=root" in answer.data
+        assert answer.headers["Cache-Control"] == "no-cache"
+
+
+def test_assets_and_top_level_files_are_served(client: Client, built: Path) -> None:
+    asset = client.get("/assets/index-abc123.js")
+    assert asset.status_code == 200
+    assert "immutable" in asset.headers["Cache-Control"]
+    assert client.get("/favicon.svg").data == b"<svg/>"
+    assert client.get("/assets/missing.js").status_code == 404
+
+
+def test_api_paths_keep_their_problem_json(client: Client, built: Path) -> None:
+    for method in ("get", "post"):
+        answer = (
+            client.get("/api/no-such-route")
+            if method == "get"
+            else client.post("/api/no-such-route")
+        )
+        assert answer.status_code == 404
+        assert answer.mimetype == "application/problem+json"
+    assert client.get("/metrics").mimetype != "text/html"
+    assert client.get("/sparql").mimetype != "text/html"
+
+
+def test_metrics_of_an_unknown_deployment_is_a_404_problem(client: Client) -> None:
+    answer = client.get("/api/deployments/nope/metrics")
+    assert answer.status_code == 404
+    assert answer.mimetype == "application/problem+json"
+
+
+def test_vocabulary_comes_from_the_shapes(client: Client) -> None:
+    vocabulary = client.get("/api/vocabulary").get_json()
+    assert vocabulary["task"] == ["classification", "regression"]
+    steps = {s["type"]: s for s in vocabulary["steps"]}
+    extract = {p["name"]: p for p in steps["DataExtraction"]["parameters"]}
+    assert extract["source"]["required"] and extract["targetColumn"]["required"]
+    assert steps["DataExtraction"]["consumes"] == {"min": 0, "max": 0}
+    assert steps["ModelValidation"]["consumes"]["min"] == 2
+    process = {p["name"]: p for p in steps["DataProcessing"]["parameters"]}
+    assert process["scaling"]["in"] == ["standard", "minmax", "robust", "none"]
+    assert process["testSize"]["minExclusive"] == 0 and process["testSize"]["maxExclusive"] == 1
+    assert process["oneHotEncoding"]["datatype"] == "boolean"
+    estimators = vocabulary["choicesByTask"]["estimator"]
+    assert "LogisticRegression" in estimators["classification"]
+    assert "Ridge" in estimators["regression"]
+    assert vocabulary["choicesByTask"]["metricName"]["regression"] == ["rmse", "mae", "r2"]
+    assert {r["name"] for r in vocabulary["resources"]} == {
+        "image",
+        "cpus",
+        "memory",
+        "timeoutSeconds",
+    }
+
+
+def test_openapi_documents_the_new_routes(client: Client) -> None:
+    paths = client.get("/api/openapi.json").get_json()["paths"]
+    assert "/api/vocabulary" in paths
+    assert "/" in paths
+    assert "/api/deployments/{deployment_id}/metrics" in paths

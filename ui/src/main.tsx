@@ -1,0 +1,65 @@
+import { StrictMode } from "react";
+import { createRoot } from "react-dom/client";
+import { BrowserRouter, NavLink, Route, Routes } from "react-router-dom";
+import "@xyflow/react/dist/style.css";
+import "./styles.css";
+import { Dashboard } from "./pages/Dashboard";
+import { Experiments } from "./pages/Experiments";
+import { Builder } from "./pages/Builder";
+import { RunView } from "./pages/RunView";
+import { Explore } from "./pages/Explore";
+import { Compare } from "./pages/Compare";
+import { Lineage } from "./pages/Lineage";
+import { Models } from "./pages/Models";
+import { SparqlConsole } from "./pages/SparqlConsole";
+import { Empty } from "./components/State";
+
+const PAGES = [
+  ["/", "Dashboard"],
+  ["/experiments", "Experiments"],
+  ["/builder", "Pipeline builder"],
+  ["/explore", "Exploration"],
+  ["/compare", "Compare"],
+  ["/lineage", "Lineage"],
+  ["/models", "Models"],
+  ["/query", "SPARQL"],
+] as const;
+
+function App() {
+  return (
+    <BrowserRouter>
+      <header className="topbar">
+        <span className="brand">Ontolab</span>
+        <nav aria-label="Main">
+          {PAGES.map(([to, label]) => (
+            <NavLink key={to} to={to} end={to === "/"}>
+              {label}
+            </NavLink>
+          ))}
+        </nav>
+      </header>
+      <main>
+        <Routes>
+          <Route path="/" element={<Dashboard />} />
+          <Route path="/experiments" element={<Experiments />} />
+          <Route path="/experiments/:id" element={<Experiments />} />
+          <Route path="/builder" element={<Builder />} />
+          <Route path="/runs/:id" element={<RunView />} />
+          <Route path="/explore" element={<Explore />} />
+          <Route path="/compare" element={<Compare />} />
+          <Route path="/lineage" element={<Lineage />} />
+          <Route path="/models" element={<Models />} />
+          <Route path="/models/:name" element={<Models />} />
+          <Route path="/query" element={<SparqlConsole />} />
+          <Route path="*" element={<Empty>No page here. Pick one from the bar above.</Empty>} />
+        </Routes>
+      </main>
+    </BrowserRouter>
+  );
+}
+
+createRoot(document.getElementById("root")!).render(
+  <StrictMode>
+    <App />
+  </StrictMode>,
+);

@@ -1,0 +1,146 @@
+import { Link } from "react-router-dom";
+import { useJson } from "../api";
+import { Guard, StatusBadge } from "../components/State";
+import type { RunSummary } from "../lib/compare";
+import { formatValue } from "../lib/compare";
+
+interface Health {
+  status: string;
+  version: string;
+  store: { backend: string; reachable: boolean };
+  provisioner: { name: string };
+  active_runs: number;
+}
+interface ModelRow {
+  name: string;
+  task: string;
+  latest_version: number;
+  versions: number;
+  aliases: Record<string, number>;
+}
+
+export function Dashboard() {
+  const runs = useJson<{ total: number; runs: RunSummary[] }>("/api/runs?limit=12");
+  const models = useJson<{ models: ModelRow[] }>("/api/models");
+  const health = useJson<Health>("/api/health");
+  const deployments = useJson<{ deployments: { status: string }[] }>("/api/deployments");
+  return (
+    <>
+      <h1>Dashboard</h1>
+      <section className="panel" aria-labelledby="health-h">
+        <h2 id="health-h">Platform health</h2>
+        <Guard loaded={health} what="platform health">
+          {(h) => (
+            <div className="cards">
+              <div className="card">
+                <div className="muted small">Status</div>
+                <div className="big">
+                  <StatusBadge status={h.status} />
+                </div>
+              </div>
+              <div className="card">
+                <div className="muted small">Store</div>
+                <div>{h.store.backend}</div>
+                <div className="small">{h.store.reachable ? "reachable" : "NOT reachable"}</div>
+              </div>
+              <div className="card">
+                <div className="muted small">Active runs</div>
+                <div className="big">{h.active_runs}</div>
+                <div className="small">provisioner: {h.provisioner.name}</div>
+              </div>
+              <div className="card">
+                <div className="muted small">Deployments running</div>
+                <div className="big">
+                  {deployments.data ? deployments.data.deployments.filter((d) => d.status === "running").length : "…"}
+                </div>
+                <div className="small">version {h.version}</div>
+              </div>
+            </div>
+          )}
+        </Guard>
+      </section>
+      <div className="grid2">
+        <section className="panel" aria-labelledby="runs-h">
+          <h2 id="runs-h">Recent runs</h2>
+          <Guard
+            loaded={runs}
+            what="runs"
+            isEmpty={(d) => d.runs.length === 0}
+            empty={
+              <>
+                No runs yet. Build a pipeline in the <Link to="/builder">builder</Link> or run an experiment from{" "}
+                <Link to="/experiments">Experiments</Link>.
+              </>
+            }
+          >
+            {(d) => (
+              <table>
+                <thead>
+                  <tr>
+                    <th>Run</th>
+                    <th>Experiment</th>
+                    <th>Status</th>
+                    <th>Started</th>
+                    <th>Accuracy / r2</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {d.runs.map((r) => (
+                    <tr key={r.run_id}>
+                      <td>
+                        <Link to={`/runs/${r.run_id}`}>{r.run_id}</Link>
+                      </td>
+                      <td>
+                        {r.experiment} v{r.version}
+                      </td>
+                      <td>
+                        <StatusBadge status={r.status} />
+                      </td>
+                      <td className="small">{new Date(r.started).toLocaleString()}</td>
+                      <td className="num">{formatValue(r.metrics.accuracy ?? r.metrics.r2)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+          </Guard>
+        </section>
+        <section className="panel" aria-labelledby="champ-h">
+          <h2 id="champ-h">Champion models</h2>
+          <Guard loaded={models} what="models" isEmpty={(d) => d.models.length === 0} empty="No registered models yet: a successful build step registers one.">
+            {(d) => {
+              const champions = d.models.filter((m) => m.aliases.champion !== undefined);
+              return (
+                <>
+                  {champions.length === 0 && <p className="muted">No champion yet: promote a version on the Models page.</p>}
+                  <table>
+                    <thead>
+                      <tr>
+                        <th>Model</th>
+                        <th>Task</th>
+                        <th>Champion</th>
+                        <th>Latest</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {d.models.map((m) => (
+                        <tr key={m.name}>
+                          <td>
+                            <Link to={`/models/${m.name}`}>{m.name}</Link>
+                          </td>
+                          <td>{m.task}</td>
+                          <td>{m.aliases.champion !== undefined ? `v${m.aliases.champion}` : "—"}</td>
+                          <td>v{m.latest_version}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </>
+              );
+            }}
+          </Guard>
+        </section>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,221 @@
+import { useMemo, useState } from "react";
+import { Link, useSearchParams } from "react-router-dom";
+import { useJson } from "../api";
+import { Chart } from "../components/Chart";
+import { Empty, Guard } from "../components/State";
+import { formatValue, type RunSummary } from "../lib/compare";
+
+interface ColumnProfile {
+  name: string;
+  kind: string;
+  dtype: string;
+  count: number;
+  missing: number;
+  unique?: number;
+  mean?: number;
+  std?: number;
+  min?: number;
+  max?: number;
+  histogram?: { counts: number[]; edges: number[] };
+  top_values?: { value: string; count: number }[];
+}
+interface Profile {
+  rows: number;
+  target_column?: string;
+  columns: ColumnProfile[];
+  correlation?: { columns: string[]; matrix: (number | null)[][] };
+}
+interface RunDetails {
+  artifacts: { stepId: string; kind: string; sha256: string }[];
+}
+
+export function Explore() {
+  const [params, setParams] = useSearchParams();
+  const run = params.get("run") ?? "";
+  const dataset = params.get("dataset") ?? "";
+  const runs = useJson<{ runs: RunSummary[] }>("/api/runs?status=succeeded&limit=200");
+  const datasets = useJson<{ datasets: { name: string }[] }>("/api/datasets");
+  const details = useJson<RunDetails>(run ? `/api/runs/${run}` : null);
+  const profileSha = details.data?.artifacts.find((a) => a.kind === "profile")?.sha256;
+  const profilePath = dataset
+    ? `/api/datasets/${encodeURIComponent(dataset)}/profile`
+    : profileSha
+      ? `/api/artifacts/${profileSha}`
+      : null;
+  const profile = useJson<Profile>(profilePath);
+  return (
+    <>
+      <h1>Exploration</h1>
+      <div className="panel row">
+        <label htmlFor="explore-run" className="inline">
+          Run
+        </label>
+        <select id="explore-run" value={run} onChange={(e) => setParams(e.target.value ? { run: e.target.value } : {})}>
+          <option value="">— a run with an explore step —</option>
+          {runs.data?.runs.map((r) => (
+            <option key={r.run_id} value={r.run_id}>
+              {r.run_id} ({r.experiment} v{r.version})
+            </option>
+          ))}
+        </select>
+        <span className="muted">or</span>
+        <label htmlFor="explore-dataset" className="inline">
+          Uploaded dataset
+        </label>
+        <select id="explore-dataset" value={dataset} onChange={(e) => setParams(e.target.value ? { dataset: e.target.value } : {})}>
+          <option value="">— none uploaded —</option>
+          {datasets.data?.datasets.map((d) => (
+            <option key={d.name} value={d.name}>
+              {d.name}
+            </option>
+          ))}
+        </select>
+      </div>
+      {!run && !dataset && <Empty>Pick a run (its explore step's profile) or an uploaded dataset.</Empty>}
+      {run && details.data && !profileSha && (
+        <Empty>
+          Run <Link to={`/runs/${run}`}>{run}</Link> has no profile artifact: its experiment has no explore step (ol:DataExploration).
+        </Empty>
+      )}
+      {run && details.error && <Guard loaded={details} what="the run">{() => null}</Guard>}
+      {profilePath && <Guard loaded={profile} what="the profile">{(p) => <ProfileView profile={p} />}</Guard>}
+    </>
+  );
+}
+
+function ProfileView({ profile }: { profile: Profile }) {
+  const [column, setColumn] = useState(profile.columns[0]?.name ?? "");
+  const current = profile.columns.find((c) => c.name === column) ?? profile.columns[0];
+  const missingOption = useMemo(
+    () => ({
+      title: { text: "Missing values per column", subtext: profile.columns.some((c) => c.missing) ? "" : "no column has missing values", textStyle: { fontSize: 13 } },
+      grid: { left: 50, right: 10, top: 36, bottom: 90 },
+      tooltip: {},
+      animation: false,
+      xAxis: { type: "category" as const, data: profile.columns.map((c) => c.name), axisLabel: { rotate: 45, fontSize: 10 } },
+      yAxis: { type: "value" as const, minInterval: 1 },
+      series: [{ type: "bar" as const, data: profile.columns.map((c) => c.missing), itemStyle: { color: "#b26a00" } }],
+    }),
+    [profile],
+  );
+  const histogramOption = useMemo(() => histogram(current), [current]);
+  const heatmapOption = useMemo(() => heatmap(profile), [profile]);
+  return (
+    <>
+      <div className="cards" style={{ marginBottom: "1rem" }}>
+        <div className="card">
+          <div className="muted small">Rows</div>
+          <div className="big">{profile.rows}</div>
+        </div>
+        <div className="card">
+          <div className="muted small">Columns</div>
+          <div className="big">{profile.columns.length}</div>
+        </div>
+        <div className="card">
+          <div className="muted small">Missing cells</div>
+          <div className="big">{profile.columns.reduce((a, c) => a + c.missing, 0)}</div>
+        </div>
+        <div className="card">
+          <div className="muted small">Target</div>
+          <div className="big">{profile.target_column ?? "—"}</div>
+        </div>
+      </div>
+      <div className="grid2">
+        <section className="panel">
+          <h2>Columns</h2>
+          <div className="table-wrap" style={{ maxHeight: 420 }}>
+            <table aria-label="Columns">
+              <thead>
+                <tr>
+                  <th>Column</th>
+                  <th>Kind</th>
+                  <th>Missing</th>
+                  <th>Unique</th>
+                  <th>Mean</th>
+                  <th>Std</th>
+                </tr>
+              </thead>
+              <tbody>
+                {profile.columns.map((c) => (
+                  <tr key={c.name} className={c.name === current?.name ? "selected" : ""}>
+                    <td>
+                      <button className="sort" onClick={() => setColumn(c.name)} aria-pressed={c.name === current?.name}>
+                        {c.name}
+                      </button>
+                    </td>
+                    <td>{c.kind}</td>
+                    <td className="num">{c.missing}</td>
+                    <td className="num">{formatValue(c.unique)}</td>
+                    <td className="num">{formatValue(c.mean)}</td>
+                    <td className="num">{formatValue(c.std)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </section>
+        <section className="panel">
+          <h2>Histogram of {current?.name}</h2>
+          <Chart option={histogramOption} height={380} label={`histogram of ${current?.name}`} />
+        </section>
+      </div>
+      <div className="grid2">
+        <section className="panel">
+          <Chart option={missingOption} height={360} label="missing values per column" />
+        </section>
+        <section className="panel">
+          {profile.correlation ? (
+            <Chart option={heatmapOption} height={420} label="correlation heatmap" />
+          ) : (
+            <Empty>No numeric columns to correlate.</Empty>
+          )}
+        </section>
+      </div>
+    </>
+  );
+}
+
+function histogram(column: ColumnProfile | undefined) {
+  if (!column) return {};
+  if (column.histogram) {
+    const { counts, edges } = column.histogram;
+    return {
+      grid: { left: 50, right: 10, top: 20, bottom: 50 },
+      tooltip: {},
+      animation: false,
+      xAxis: {
+        type: "category" as const,
+        data: counts.map((_, i) => `${formatValue(edges[i])}–${formatValue(edges[i + 1])}`),
+        axisLabel: { rotate: 45, fontSize: 9 },
+      },
+      yAxis: { type: "value" as const, minInterval: 1 },
+      series: [{ type: "bar" as const, data: counts, barCategoryGap: "5%" }],
+    };
+  }
+  const top = column.top_values ?? [];
+  return {
+    grid: { left: 50, right: 10, top: 20, bottom: 50 },
+    tooltip: {},
+    animation: false,
+    xAxis: { type: "category" as const, data: top.map((t) => t.value), axisLabel: { rotate: 45, fontSize: 9 } },
+    yAxis: { type: "value" as const, minInterval: 1 },
+    series: [{ type: "bar" as const, data: top.map((t) => t.count) }],
+  };
+}
+
+function heatmap(profile: Profile) {
+  const corr = profile.correlation;
+  if (!corr) return {};
+  const data: [number, number, number | null][] = [];
+  corr.matrix.forEach((row, i) => row.forEach((v, j) => data.push([j, i, v === null ? null : Number(v.toFixed(2))])));
+  return {
+    title: { text: "Correlation", textStyle: { fontSize: 13 } },
+    tooltip: { position: "top" as const },
+    animation: false,
+    grid: { left: 120, right: 20, top: 36, bottom: 110 },
+    xAxis: { type: "category" as const, data: corr.columns, axisLabel: { rotate: 60, fontSize: 9 } },
+    yAxis: { type: "category" as const, data: corr.columns, axisLabel: { fontSize: 9 } },
+    visualMap: { min: -1, max: 1, calculable: true, orient: "horizontal" as const, left: "center", bottom: 0, inRange: { color: ["#2457c5", "#f6f7f9", "#c62828"] } },
+    series: [{ type: "heatmap" as const, data, label: { show: corr.columns.length <= 8, fontSize: 9 } }],
+  };
+}

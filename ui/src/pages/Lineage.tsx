@@ -1,0 +1,160 @@
+import { ReactFlow, Background, Controls, MarkerType, Position, type Edge, type Node } from "@xyflow/react";
+import { useMemo, useState } from "react";
+import { Link, useSearchParams } from "react-router-dom";
+import { runIdOf, useJson } from "../api";
+import { Guard } from "../components/State";
+
+interface LineageNode {
+  id: string;
+  kind: string;
+  label: string | null;
+  sha256: string | null;
+}
+interface LineageGraph {
+  roots: string[];
+  nodes: LineageNode[];
+  edges: { source: string; relation: string; target: string }[];
+}
+
+/** Columns by distance from the roots: the model on the right, its sources on the left. */
+function layout(graph: LineageGraph): { nodes: Node[]; edges: Edge[] } {
+  const depth = new Map<string, number>(graph.roots.map((r) => [r, 0]));
+  const queue = [...graph.roots];
+  while (queue.length) {
+    const at = queue.shift()!;
+    for (const e of graph.edges.filter((x) => x.source === at)) {
+      if (!depth.has(e.target)) {
+        depth.set(e.target, depth.get(at)! + 1);
+        queue.push(e.target);
+      }
+    }
+  }
+  const maxDepth = Math.max(0, ...depth.values());
+  const perColumn = new Map<number, number>();
+  const nodes: Node[] = graph.nodes.map((n) => {
+    const d = depth.get(n.id) ?? maxDepth + 1;
+    const row = perColumn.get(d) ?? 0;
+    perColumn.set(d, row + 1);
+    return {
+      id: n.id,
+      position: { x: (maxDepth + 1 - d) * 230, y: row * 90 + (d % 2) * 30 },
+      data: { label: <LineageLabel node={n} /> },
+      className: `lin-node kind-${n.kind}`,
+      type: "default",
+      sourcePosition: Position.Right,
+      targetPosition: Position.Left,
+    };
+  });
+  const edges: Edge[] = graph.edges.map((e, i) => ({
+    id: `e${i}`,
+    source: e.target,
+    target: e.source,
+    label: e.relation.replace("prov:", ""),
+    markerEnd: { type: MarkerType.ArrowClosed },
+    style: { strokeWidth: 1.5 },
+    labelStyle: { fontSize: 10 },
+  }));
+  return { nodes, edges };
+}
+
+function LineageLabel({ node }: { node: LineageNode }) {
+  return (
+    <div>
+      <div className="small muted">{node.kind}</div>
+      <strong>{node.label ?? node.id.replace(/^.*\//, "")}</strong>
+    </div>
+  );
+}
+
+export function Lineage() {
+  const [params, setParams] = useSearchParams();
+  const model = params.get("model") ?? "";
+  const models = useJson<{ models: { name: string }[] }>("/api/models");
+  const graph = useJson<LineageGraph>(model ? `/api/lineage?model=${encodeURIComponent(model)}` : null);
+  const [picked, setPicked] = useState<string | null>(null);
+  const drawn = useMemo(() => (graph.data ? layout(graph.data) : null), [graph.data]);
+  const node = graph.data?.nodes.find((n) => n.id === picked) ?? null;
+  return (
+    <>
+      <h1>Lineage</h1>
+      <div className="panel row">
+        <label htmlFor="lineage-model" className="inline">
+          Model
+        </label>
+        <select
+          id="lineage-model"
+          value={model}
+          onChange={(e) => {
+            setPicked(null);
+            setParams(e.target.value ? { model: e.target.value } : {});
+          }}
+        >
+          <option value="">— pick a model —</option>
+          {model && !models.data?.models.some((m) => m.name === model) && <option value={model}>{model}</option>}
+          {models.data?.models.map((m) => (
+            <option key={m.name} value={m.name}>
+              {m.name}
+            </option>
+          ))}
+        </select>
+        <span className="muted small">dataset → steps → artifacts → model; click a node to open it</span>
+      </div>
+      {!model && <p className="state empty">Pick a model to draw where it came from.</p>}
+      {model && (
+        <Guard loaded={graph} what="lineage">
+          {() => (
+            <div className="grid2" style={{ gridTemplateColumns: "3fr 1fr" }}>
+              <div className="lineage-graph" data-testid="lineage-graph">
+                <ReactFlow
+                  nodes={drawn!.nodes}
+                  edges={drawn!.edges}
+                  fitView
+                  nodesConnectable={false}
+                  onNodeClick={(_, n) => setPicked(n.id)}
+                  proOptions={{ hideAttribution: true }}
+                >
+                  <Background />
+                  <Controls />
+                </ReactFlow>
+              </div>
+              <aside className="panel" aria-live="polite">
+                {node ? <NodeDetail node={node} /> : <p className="muted">Click a node to see what it is.</p>}
+              </aside>
+            </div>
+          )}
+        </Guard>
+      )}
+    </>
+  );
+}
+
+function NodeDetail({ node }: { node: LineageNode }) {
+  const run = runIdOf(node.id);
+  const step = /\/step\/([^/]+)$/.exec(node.id)?.[1];
+  return (
+    <div className="node-detail">
+      <h2>
+        {node.kind}: {node.label}
+      </h2>
+      <p className="small" style={{ wordBreak: "break-all" }}>
+        {node.id}
+      </p>
+      {node.sha256 && (
+        <p>
+          <a href={`/api/artifacts/${node.sha256}`}>Download artifact</a> <span className="small muted">sha256 {node.sha256.slice(0, 12)}…</span>
+        </p>
+      )}
+      {run && (
+        <p>
+          <Link to={`/runs/${run}${step ? `?step=${step}` : ""}`}>Open run {run}</Link>
+        </p>
+      )}
+      {node.kind === "model" && node.label && (
+        <p>
+          <Link to={`/models/${node.label}`}>Open model {node.label} in the registry</Link>
+        </p>
+      )}
+      {node.kind === "source" && <p className="muted">The data source the run read.</p>}
+    </div>
+  );
+}
