@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from waitress import wasyncore
 from waitress.server import create_server
 
@@ -46,17 +48,31 @@ class LiveServer:
         return self.url + path
 
 
+@contextmanager
+def serving(app: Flask) -> Iterator[str]:
+    """Serve ``app`` with waitress on a free loopback port; yields its base URL."""
+    server = create_server(app, host="127.0.0.1", port=0, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+    finally:
+        # Close every channel from inside waitress's own loop, so the loop ends by itself:
+        # server.close() from this thread races its select() and fails with EBADF.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
+        thread.join(10)
+        server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+
+
+@pytest.fixture(scope="session")
+def serve_app() -> Callable[[Flask], AbstractContextManager[str]]:
+    """``with serve_app(app) as url:`` — for module-scoped servers."""
+    return serving
+
+
 @pytest.fixture
 def live_server(platform: Platform) -> Iterator[LiveServer]:
     from server.app import create_app
 
-    app = create_app(platform=platform)
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
-    port = server.effective_port  # type: ignore[union-attr]
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    yield LiveServer(f"http://127.0.0.1:{port}", platform)
-    # Close every channel from inside waitress's own loop, so the loop ends by itself.
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
-    thread.join(10)
-    server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+    with serving(create_app(platform=platform)) as url:
+        yield LiveServer(url, platform)

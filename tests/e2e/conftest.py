@@ -9,13 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from waitress.server import create_server
 
 from server.platform import open_platform
 from server.settings import Settings
@@ -68,7 +66,9 @@ def ui_dist() -> Path:
 
 
 @pytest.fixture(scope="module")
-def server_url(tmp_path_factory: pytest.TempPathFactory, ui_dist: Path) -> Iterator[str]:
+def server_url(
+    tmp_path_factory: pytest.TempPathFactory, ui_dist: Path, serve_app: Any
+) -> Iterator[str]:
     """The platform with the UI, on a free loopback port, with its own data dir."""
     from server.app import create_app
 
@@ -76,27 +76,11 @@ def server_url(tmp_path_factory: pytest.TempPathFactory, ui_dist: Path) -> Itera
     platform = open_platform(Settings.load({"data": data}, environ={}))
     app = create_app(platform=platform)
     app.config["ONTOLAB_UI_DIST"] = ui_dist
-    server = create_server(app, host="127.0.0.1", port=0, threads=16)
-    port = server.effective_port  # type: ignore[union-attr]
-    stopping = threading.Event()
-
-    def serve() -> None:
-        try:
-            server.run()
-        except OSError:  # closing the socket under a running select() ends the loop this way
-            if not stopping.is_set():
-                raise
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{port}"
-    for deployment in platform.deployments.list_all():
-        if deployment.get("status") == "running":
-            platform.deployments.stop(deployment["id"])
-    stopping.set()
-    server.task_dispatcher.shutdown()  # type: ignore[union-attr]
-    server.close()
-    thread.join(10)
+    with serve_app(app) as url:
+        yield url
+        for deployment in platform.deployments.list_all():
+            if deployment.get("status") == "running":
+                platform.deployments.stop(deployment["id"])
     platform.close()
 
 

@@ -13,17 +13,15 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
 from sklearn.datasets import load_breast_cancer
-from waitress import wasyncore
-from waitress.server import create_server
 
 from server import definitions
 from server.app import create_app
@@ -60,23 +58,14 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def stop(server: Any, thread: threading.Thread) -> None:
-    """Stop a waitress server on its loop's own thread (server.close() from here races it)."""
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    thread.join(10)
-    server.task_dispatcher.shutdown()
-
-
 @pytest.fixture(scope="module")
-def targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+def targets(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[dict[str, str]]:
     """The platform (after a run) and one deployment that has made predictions."""
     settings = Settings.load({"data": tmp_path_factory.mktemp("prom") / "data"}, environ={})
     platform = open_platform(settings)
-    server = create_server(create_app(platform=platform), host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    api = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
+    stack = ExitStack()
     try:
+        api = stack.enter_context(serve_app(create_app(platform=platform)))
         text = (ROOT / "examples" / "breast_cancer.ttl").read_text()
         version = definitions.submit(platform.store, definitions.parse(text)).version
         assert platform.runs.run(version).status == "succeeded"
@@ -96,7 +85,7 @@ def targets(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         requests.get(f"{api}/api/health", timeout=TIMEOUT).raise_for_status()
         yield {"platform": api, "deployment": deployment}
     finally:
-        stop(server, thread)
+        stack.close()
         platform.close()
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,6 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 from sklearn.datasets import load_breast_cancer
-from waitress import wasyncore
-from waitress.server import create_server
 
 from server import definitions
 from server.app import create_app
@@ -25,26 +22,17 @@ ROOT = Path(__file__).resolve().parents[3]
 TIMEOUT = 30
 
 
-def stop(server: Any, thread: threading.Thread) -> None:
-    """Stop a waitress server on its loop's own thread (server.close() from here races it)."""
-    server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
-    thread.join(10)
-    server.task_dispatcher.shutdown()
-
-
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def api(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[str]:
     """The platform over waitress, after one breast_cancer run (counted: the app came first)."""
     settings = Settings.load({"data": tmp_path_factory.mktemp("metrics") / "data"}, environ={})
     platform = open_platform(settings)
-    server = create_server(create_app(platform=platform), host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    text = (ROOT / "examples" / "breast_cancer.ttl").read_text()
-    record = platform.runs.run(definitions.submit(platform.store, definitions.parse(text)).version)
-    assert record.status == "succeeded", record.error
-    yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
-    stop(server, thread)
+    with serve_app(create_app(platform=platform)) as url:
+        text = (ROOT / "examples" / "breast_cancer.ttl").read_text()
+        version = definitions.submit(platform.store, definitions.parse(text)).version
+        record = platform.runs.run(version)
+        assert record.status == "succeeded", record.error
+        yield url
     platform.close()
 
 

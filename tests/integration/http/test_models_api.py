@@ -7,7 +7,6 @@ Tests that move aliases use their own alias names, so their order does not matte
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,6 @@ import pandas as pd
 import pytest
 import requests
 from sklearn.datasets import load_breast_cancer, load_diabetes
-from waitress.server import create_server
 
 from server import definitions
 from server.app import create_app
@@ -75,7 +73,7 @@ def rows(frame: pd.DataFrame, count: int) -> list[dict[str, float]]:
 
 
 @pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
+def api(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Api]:
     settings = Settings.load({"data": tmp_path_factory.mktemp("models") / "data"}, environ={})
     platform = open_platform(settings, serve_deployments=False)
     cancer = (ROOT / "examples" / "breast_cancer.ttl").read_text()
@@ -83,18 +81,13 @@ def api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
     run_text(platform, cancer)
     run_text(platform, without_validation(cancer))
     run_text(platform, (ROOT / "examples" / "diabetes.jsonld").read_text(), "json-ld")
-    server = create_server(create_app(platform=platform), host="127.0.0.1", port=0, threads=4)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
-    yield Api(
-        platform,
-        url,
-        rows(load_breast_cancer(as_frame=True).data, 5),
-        rows(load_diabetes(as_frame=True).data, 5),
-    )
-    server.close()
-    thread.join(10)
+    with serve_app(create_app(platform=platform)) as url:
+        yield Api(
+            platform,
+            url,
+            rows(load_breast_cancer(as_frame=True).data, 5),
+            rows(load_diabetes(as_frame=True).data, 5),
+        )
     platform.close()
 
 
