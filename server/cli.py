@@ -95,9 +95,13 @@ def _settings(args: argparse.Namespace) -> Any:
 
 def _platform(args: argparse.Namespace) -> Platform:
     """The platform for one command; deployments are only brought back by ``serve``."""
+    from server.provision import make_provisioner
+
+    settings = _settings(args)
+    provisioner = make_provisioner(settings)  # before the heavy imports: it warms up meanwhile
     from server.platform import open_platform
 
-    return open_platform(_settings(args), serve_deployments=False)
+    return open_platform(settings, serve_deployments=False, provisioner=provisioner)
 
 
 def _read_definition(path: Path) -> Any:
@@ -140,22 +144,19 @@ def _submit(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from server import definitions
+    platform = _platform(args)  # first: its step workers warm up while the definition is read
+    from server import catalog, definitions
 
     path = Path(args.experiment)
-    graph = _read_definition(path) if path.suffix and path.exists() else None
-    platform = _platform(args)
     try:
-        if graph is not None:
-            version = definitions.submit(platform.store, graph).version
+        if path.suffix and path.exists():
+            version = definitions.submit(platform.store, _read_definition(path)).version
         else:
             version = definitions.get_version(platform.store, args.experiment, args.version)
         printer = _ProgressPrinter(version.identifier, version.number)
         record = platform.runs.run(
             version, use_cache=False if args.no_cache else None, on_event=printer
         )
-        from server import catalog
-
         details = catalog.run_details(platform.store, record.run_id)
     finally:
         platform.close()

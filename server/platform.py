@@ -5,29 +5,18 @@ The CLI uses ``open_platform`` directly; the Flask app factory builds on the sam
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from server.artifacts import ArtifactStore
 from server.cache import StepCache
 from server.definitions import ensure_ontology
 from server.deployments import DeploymentService, registry_target
-from server.errors import ConfigError
+from server.provision import make_provisioner
 from server.provision.base import Provisioner
-from server.provision.local import LocalProvisioner
 from server.registry import Registry
 from server.runs import RunService
 from server.settings import Settings
 from server.store import Store, open_store
-
-
-def _local(settings: Settings) -> Provisioner:
-    return LocalProvisioner(warm=settings.warm_workers)
-
-
-PROVISIONERS: dict[str, Callable[[Settings], Provisioner]] = {
-    "local": _local,
-}
 
 
 @dataclass
@@ -46,24 +35,20 @@ class Platform:
         self.store.close()
 
 
-def make_provisioner(settings: Settings) -> Provisioner:
-    factory = PROVISIONERS.get(settings.provisioner)
-    if factory is None:
-        raise ConfigError(
-            f"ONTOLAB_PROVISIONER={settings.provisioner!r} is not available; "
-            f"use one of: {', '.join(PROVISIONERS)}"
-        )
-    return factory(settings)
-
-
-def open_platform(settings: Settings | None = None, *, serve_deployments: bool = True) -> Platform:
+def open_platform(
+    settings: Settings | None = None,
+    *,
+    serve_deployments: bool = True,
+    provisioner: Provisioner | None = None,
+) -> Platform:
     """Open the store (loading the ontology if it changed) and build the services.
 
     With ``serve_deployments`` every deployment whose desired state is running is started
-    again in the background (``platform.deployments.wait_restored()`` waits for it).
+    again in the background (``platform.deployments.wait_restored()`` waits for it). A
+    ``provisioner`` made earlier with ``make_provisioner`` is used instead of a new one.
     """
     settings = settings or Settings.load()
-    provisioner = make_provisioner(settings)  # first: a warm pool starts loading meanwhile
+    provisioner = provisioner or make_provisioner(settings)
     store = open_store(settings.store_url)
     ensure_ontology(store)
     artifacts = ArtifactStore(settings.artifacts_dir)
