@@ -17,8 +17,6 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from server.errors import OntolabError
 from server.monitoring import CONTENT_TYPE_LATEST, ModelMetrics
 from server.serving import LoadedModel
@@ -33,136 +31,11 @@ _REASONS |= {413: "Content Too Large", 500: "Internal Server Error"}
 MAX_BODY = 64 * 1024 * 1024
 
 
-_IMPUTE_STRATEGIES = ("mean", "median", "most_frequent", "constant")
-_PROBES = 8
-
-
-class CompiledPredictor:
-    """``LoadedModel.predict`` with the preprocessing compiled to numpy, where it allows.
-
-    scikit-learn's ColumnTransformer costs ~1.4 ms per call whatever the row count, ~90% of a
-    one-row predict. When the preprocessing is only numeric columns through SimpleImputer /
-    StandardScaler / MinMaxScaler (what the process phase builds for numeric data), it is the
-    same as a NaN fill and an affine map on the checked float matrix. ``compile`` returns
-    None for anything else, and the compiled transform is checked against the pipeline's own
-    on probe rows before it is used. Input checks and the response stay LoadedModel's.
-    """
-
-    def __init__(self, model: LoadedModel, fill: np.ndarray, shift: np.ndarray, scale: np.ndarray,
-                 order: np.ndarray) -> None:  # fmt: skip
-        self.model = model
-        self._fill, self._shift, self._scale, self._order = fill, shift, scale, order
-        self._estimator = model.pipeline.steps[-1][1]
-        self._proba = model.task == "classification" and hasattr(self._estimator, "predict_proba")
-        self._meta: dict[str, Any] = {"name": model.name}
-        if model.version is not None:
-            self._meta["version"] = model.version
-
-    @classmethod
-    def compile(cls, model: LoadedModel) -> CompiledPredictor | None:
-        try:
-            parts = _affine_parts(model)
-        except (AttributeError, TypeError, ValueError, KeyError):
-            return None
-        if parts is None:
-            return None
-        compiled = cls(model, *parts)
-        return compiled if compiled._matches_pipeline() else None
-
-    def transform(self, matrix: np.ndarray) -> np.ndarray:
-        x = matrix[:, self._order]
-        missing = np.isnan(x)
-        if missing.any():
-            x = np.where(missing, self._fill, x)
-        return (x - self._shift) / self._scale
-
-    def predict(self, payload: dict[str, Any]) -> dict[str, Any]:
-        frame = self.model.frame(payload)  # the checks, and ServingInputError naming the field
-        features = self.transform(frame.to_numpy(dtype=np.float64))
-        response: dict[str, Any] = {"predictions": self._estimator.predict(features).tolist()}
-        if self._proba:
-            response["probabilities"] = self._estimator.predict_proba(features).tolist()
-        if self.model.classes is not None:
-            response["classes"] = self.model.classes
-        response["model"] = self._meta
-        return response
-
-    def _matches_pipeline(self) -> bool:
-        rng = np.random.default_rng(0)
-        center = np.where(np.isfinite(self._shift), self._shift, 0.0)
-        spread = np.where(np.isfinite(self._scale) & (self._scale != 0), self._scale, 1.0)
-        columns = len(self.model.feature_columns)
-        probe = np.zeros((_PROBES, columns))
-        probe[:, self._order] = center + rng.normal(size=(_PROBES, len(center))) * spread
-        import pandas as pd
-
-        frame = pd.DataFrame(probe, columns=self.model.feature_columns)
-        expected = np.asarray(self.model.pipeline[:-1].transform(frame), dtype=np.float64)
-        return bool(np.allclose(self.transform(probe), expected, rtol=1e-9, atol=1e-9))
-
-
-def _affine_parts(model: LoadedModel) -> tuple[np.ndarray, ...] | None:
-    """(fill, shift, scale, column order) if the preprocessing is numeric impute + scale."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import Pipeline
-    from sklearn.preprocessing import MinMaxScaler, StandardScaler
-
-    pipeline = model.pipeline
-    if not isinstance(pipeline, Pipeline) or len(pipeline.steps) != 2:
-        return None
-    columns_of = {name: i for i, name in enumerate(model.feature_columns)}
-    if not all(c.numeric for c in model.columns):
-        return None
-    pre = pipeline.steps[0][1]
-    if not isinstance(pre, ColumnTransformer):
-        return None
-    order: list[int] = []
-    fill: list[float] = []
-    shift: list[float] = []
-    scale: list[float] = []
-    for _, transformer, selected in pre.transformers_:
-        if transformer == "drop" or (isinstance(selected, list) and not selected):
-            continue
-        if not isinstance(selected, list | tuple) or not all(c in columns_of for c in selected):
-            return None
-        steps = transformer.steps if isinstance(transformer, Pipeline) else [("", transformer)]
-        width = len(selected)
-        f, a, b = np.full(width, np.nan), np.zeros(width), np.ones(width)
-        for index, (_, step) in enumerate(steps):
-            if isinstance(step, SimpleImputer) and step.strategy in _IMPUTE_STRATEGIES:
-                statistics = np.asarray(step.statistics_, dtype=np.float64)
-                if index != 0 or step.add_indicator or np.isnan(statistics).any():
-                    return None  # only a fill before any scaling is a plain NaN fill
-                f = statistics
-            elif isinstance(step, StandardScaler):
-                mean = step.mean_ if step.with_mean else np.zeros(width)
-                std = step.scale_ if step.with_std else np.ones(width)
-                a, b = _compose(a, b, np.asarray(mean, float), np.asarray(std, float))
-            elif isinstance(step, MinMaxScaler) and not step.clip:
-                a, b = _compose(a, b, -step.min_ / step.scale_, 1.0 / step.scale_)
-            elif step != "passthrough":
-                return None
-        order += [columns_of[c] for c in selected]
-        fill += f.tolist()
-        shift += a.tolist()
-        scale += b.tolist()
-    return np.array(fill), np.array(shift), np.array(scale), np.array(order, dtype=np.intp)
-
-
-def _compose(
-    shift: np.ndarray, scale: np.ndarray, mean: np.ndarray, std: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """((x - shift)/scale - mean)/std as (x - shift')/scale'."""
-    return shift + mean * scale, scale * std
-
-
 class ModelServerApp:
     """The WSGI application around one loaded model. Thread-safe: the model is read-only."""
 
     def __init__(self, model: LoadedModel, info: dict[str, str]) -> None:
         self.model = model
-        self.predictor = CompiledPredictor.compile(model) or model
         self.info = info
         self.metrics = ModelMetrics(info, model.task, model.classes)
         self._health = json.dumps(
@@ -213,7 +86,7 @@ class ModelServerApp:
         if not isinstance(payload, dict):
             detail = "the request body must be a JSON object; send Content-Type: application/json"
             return 400, PROBLEM_JSON, _problem(400, detail)
-        result = self.predictor.predict(payload)
+        result = self.model.predict(payload)
         self.metrics.observe_predictions(list(result.get("predictions", ())))
         return 200, JSON, _dump(result)
 

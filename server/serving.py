@@ -45,6 +45,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.pipeline import Pipeline
 from sklearn.utils import get_tags
 
+from server.affine import compile_affine
 from server.errors import NotFoundError, ServingInputError
 
 RECORD_KEYS = ("dataframe_records", "records", "inputs")
@@ -99,6 +100,11 @@ class LoadedModel:
         self._numeric = [i for i, c in enumerate(self.columns) if c.numeric]
         self._text = [i for i, c in enumerate(self.columns) if not c.numeric]
         self._transform, self._estimator = _split_pipeline(self.pipeline)
+        self._affine = (
+            compile_affine(self.pipeline.steps[0][1], self.feature_columns)
+            if self._transform is not None and not self._text and len(self.pipeline.steps) == 2
+            else None
+        )
         self._has_proba = self.task == "classification" and hasattr(
             self._estimator, "predict_proba"
         )
@@ -157,8 +163,7 @@ class LoadedModel:
 
     def predict(self, payload: dict[str, Any]) -> dict[str, Any]:
         """Predictions (and class probabilities) for the rows of ``payload``."""
-        frame = self.frame(payload)
-        features = self._transform(frame) if self._transform is not None else frame
+        features = self._features(payload)
         predictions = self._estimator.predict(features)
         response: dict[str, Any] = {"predictions": np.asarray(predictions).tolist()}
         if self._has_proba:
@@ -170,6 +175,14 @@ class LoadedModel:
             model["version"] = self.version
         response["model"] = model
         return response
+
+    def _features(self, payload: dict[str, Any]) -> Any:
+        """The estimator's input: through the compiled numeric transform where there is one."""
+        if self._affine is not None:
+            values, rows = self._columns(payload)
+            return self._affine(self._numeric_matrix(values, rows))
+        frame = self.frame(payload)
+        return self._transform(frame) if self._transform is not None else frame
 
     def frame(self, payload: dict[str, Any]) -> pd.DataFrame:
         """The checked rows of ``payload`` as the DataFrame the pipeline takes."""

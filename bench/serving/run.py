@@ -43,7 +43,6 @@ sys.path.insert(0, str(ROOT))
 
 from server import definitions  # noqa: E402
 from server.app import create_app  # noqa: E402
-from server.model_server import CompiledPredictor  # noqa: E402
 from server.platform import open_platform  # noqa: E402
 from server.serving import LoadedModel  # noqa: E402
 from server.settings import Settings  # noqa: E402
@@ -152,7 +151,6 @@ def in_process_times(artifact: Path, row: dict[str, float]) -> dict[str, float]:
     features = pipeline[:-1].transform(frame)
     estimator = pipeline.steps[-1][1]
     model = LoadedModel.load(artifact)
-    served = CompiledPredictor.compile(model) or model
     payload = {"dataframe_records": [row]}
 
     def per_call_ms(call: Any) -> float:
@@ -163,7 +161,6 @@ def in_process_times(artifact: Path, row: dict[str, float]) -> dict[str, float]:
         "sklearn_estimator_on_numpy_ms": per_call_ms(lambda: estimator.predict(features)),
         "sklearn_pipeline_on_dataframe_ms": per_call_ms(lambda: pipeline.predict(frame)),
         "ontolab_loaded_model_predict_ms": per_call_ms(lambda: model.predict(payload)),
-        "ontolab_model_server_predict_ms": per_call_ms(lambda: served.predict(payload)),
     }
 
 
