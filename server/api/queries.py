@@ -39,11 +39,13 @@ def run_with_json(name: str) -> dict[str, Any]:
 
 
 def describe(query: queries.NamedQuery) -> dict[str, Any]:
-    """A named query as the list shows it: name, description and typed parameters."""
+    """A named query as the list shows it: name, description, typed parameters and its text
+    (parameters appear in it as ``$name``, which SPARQL reads as an unbound variable)."""
     return {
         "name": query.name,
         "description": query.description,
         "parameters": [{"name": name, "type": kind} for name, kind in query.params.items()],
+        "text": query.text,
     }
 
 

@@ -251,11 +251,14 @@ def test_promote_deploy_and_call_the_model(
 def test_sparql_console(page: Any, screenshot: Shot) -> None:
     page.goto("/query")
     page.get_by_label("Query", exact=True).select_option("experiments")
+    editor = page.get_by_label(re.compile(r"^Query \(read-only"))
+    assert "ol:ExperimentVersion" in editor.input_value(), "picking a saved query loads its text"
     page.get_by_role("button", name="Run saved query").click()
     results = page.locator("table.results")
     results.get_by_role("cell", name=EXPERIMENT, exact=True).wait_for()
+    page.get_by_role("button", name="Run query", exact=True).click()
+    results.get_by_role("cell", name=EXPERIMENT, exact=True).wait_for()
 
-    editor = page.get_by_label(re.compile(r"^Query \(read-only"))
     editor.fill("SELEC nonsense")
     page.get_by_role("button", name="Run query", exact=True).click()
     page.get_by_role("alert").filter(has_text="syntax error").wait_for()

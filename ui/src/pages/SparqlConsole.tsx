@@ -7,6 +7,7 @@ interface NamedQuery {
   name: string;
   description: string;
   parameters: { name: string; type: string }[];
+  text: string;
 }
 interface Table {
   columns: string[];
@@ -130,6 +131,8 @@ export function SparqlConsole() {
                   onChange={(e) => {
                     setPicked(e.target.value);
                     setValues({});
+                    const chosen = d.queries.find((q) => q.name === e.target.value);
+                    if (chosen) setText(chosen.text);
                   }}
                 >
                   <option value="">— pick a saved query —</option>
