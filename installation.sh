@@ -3,14 +3,18 @@
 # changed returns in well under a second.
 #   ./installation.sh          runtime dependencies and the web UI (ui/dist, built with npm)
 #   ./installation.sh --dev    plus test tooling (pytest, ruff, mypy, Playwright) and Java for the OWL reasoner
+#   ./installation.sh --docker plus Debian's Docker Engine, docker-compose and debootstrap (docker and
+#                              swarm provisioners; then `ontolab image build` makes the runner image)
 set -euo pipefail
 cd "$(dirname "$0")"
 
 dev=0
+docker=0
 for arg in "$@"; do
   case "$arg" in
     --dev) dev=1 ;;
-    *) echo "installation.sh: unknown option '$arg'; use --dev or nothing" >&2; exit 2 ;;
+    --docker) docker=1 ;;
+    *) echo "installation.sh: unknown option '$arg'; use --dev, --docker or nothing" >&2; exit 2 ;;
   esac
 done
 
@@ -44,6 +48,18 @@ fi
 if [ "$dev" = 1 ] && ! command -v java >/dev/null; then
   echo "installation.sh: installing a Java runtime for the OWL reasoner (owlready2 / HermiT)"
   apt_install default-jre-headless
+fi
+
+if [ "$docker" = 1 ]; then
+  missing=""
+  [ -x /usr/sbin/dockerd ] || missing="$missing docker.io"
+  command -v docker-compose >/dev/null || missing="$missing docker-compose"
+  [ -x /usr/sbin/debootstrap ] || missing="$missing debootstrap"
+  if [ -n "$missing" ]; then
+    echo "installation.sh: installing$missing for the docker and swarm provisioners"
+    # shellcheck disable=SC2086
+    apt_install $missing
+  fi
 fi
 
 # The web UI: npm ci && npm run build → ui/dist, skipped while package-lock.json and the

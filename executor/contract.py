@@ -71,6 +71,9 @@ class StepSpec:
     inputs: dict[str, ArtifactRef]
     artifact_root: str
     resources: dict[str, Any] = field(default_factory=dict)
+    # Set for steps that do not see the artifact store (swarm): inputs are fetched from
+    # ``{artifact_url}/SHA256`` and outputs pushed there with PUT (see executor.remote).
+    artifact_url: str = ""
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, indent=1)

@@ -64,6 +64,19 @@ def _parser() -> argparse.ArgumentParser:
     runs_show = runs.add_parser("show", help="one run's steps, metrics, hyperparameters, artifacts")
     runs_show.add_argument("run_id")
     runs_show.set_defaults(command=_runs_show)
+    store = commands.add_parser("store", help="move every graph between stores").add_subparsers(
+        required=True, metavar="ACTION"
+    )
+    store_export = store.add_parser(
+        "export", help="write every Ontolab graph of the store to FILE (.nq N-Quads, .trig TriG)"
+    )
+    store_export.add_argument("file", type=Path)
+    store_export.set_defaults(command=_store_export)
+    store_import = store.add_parser(
+        "import", help="replace each graph named in FILE (.nq or .trig) in the store"
+    )
+    store_import.add_argument("file", type=Path)
+    store_import.set_defaults(command=_store_import)
     sparql = command("sparql", _sparql, "run a SPARQL query and print the result as a table")
     source = sparql.add_mutually_exclusive_group(required=True)
     source.add_argument("query", nargs="?", help="query text")
@@ -82,6 +95,13 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
     lineage = command("lineage", _lineage, "a model's lineage back to its source dataset")
     lineage.add_argument("model", help="model name, run id or model IRI")
+    image = commands.add_parser("image", help="the runner image for docker and swarm steps")
+    image_build = image.add_subparsers(required=True, metavar="ACTION").add_parser(
+        "build", help="build the runner image offline (debootstrap + docker import), cached"
+    )
+    image_build.add_argument("--name", help="image name (default ONTOLAB_RUNNER_IMAGE)")
+    image_build.add_argument("--cache-dir", type=Path, help="default ~/.cache/ontolab")
+    image_build.set_defaults(command=_image_build)
     return parser
 
 
@@ -225,6 +245,36 @@ def _runs_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_export(args: argparse.Namespace) -> int:
+    return _transfer(args, "export")
+
+
+def _store_import(args: argparse.Namespace) -> int:
+    return _transfer(args, "import")
+
+
+def _transfer(args: argparse.Namespace, action: str) -> int:
+    """Export or import with the bare store: no provisioner, no ontology load."""
+    from server.store import open_store
+    from server.store.transfer import export_graphs, import_graphs
+
+    settings = _settings(args)
+    store = open_store(settings.store_url, settings)
+    try:
+        if action == "export":
+            moved = export_graphs(store, args.file)
+        else:
+            moved = import_graphs(store, args.file)
+    finally:
+        store.close()
+    direction = "to" if action == "export" else "from"
+    print(
+        f"{action}ed {moved.quads} quads in {moved.graphs} graphs {direction} {args.file} "
+        f"({store.describe()})"
+    )
+    return 0
+
+
 def _sparql(args: argparse.Namespace) -> int:
     from server import catalog, queries
 
@@ -309,6 +359,23 @@ def _cell(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4f}"
     return str(value)
+
+
+def _image_build(args: argparse.Namespace) -> int:
+    from server.provision.docker import docker_client
+    from server.provision.image import build_runner_image
+
+    settings = _settings(args)
+    started = time.monotonic()
+    built = build_runner_image(
+        docker_client(settings.docker_host), args.name or settings.runner_image, args.cache_dir
+    )
+    what = " and ".join(built.built) or "nothing (cached)"
+    print(
+        f"{built.name} = {built.id[:19]} on {built.base}; built {what} in "
+        f"{time.monotonic() - started:.1f} s"
+    )
+    return 0
 
 
 if __name__ == "__main__":

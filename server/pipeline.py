@@ -46,6 +46,7 @@ class Pipeline:
     task: str
     label: str | None
     steps: tuple[StepDefinition, ...]
+    provisioner: str | None = None  # ol:provisioner on the experiment: local, docker, swarm
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def load_pipeline(store: ReadableStore, version: ExperimentVersion) -> Pipeline:
         identifier=str(head["identifier"]),
         task=task,
         label=_str_or_none(head.get("label")),
+        provisioner=_str_or_none(head.get("provisioner")),
         steps=tuple(
             StepDefinition(
                 iri=iri,
@@ -178,6 +180,7 @@ def _resources(store: ReadableStore, graph: str) -> dict[str, dict[str, Any]]:
                 ("cpus", "cpus"),
                 ("memory", "memory"),
                 ("timeout_seconds", "timeout"),
+                ("placement", "placement"),
             )
             if var in row
         }

@@ -31,6 +31,7 @@ class Platform:
 
     def close(self) -> None:
         self.deployments.close()  # stops the model servers; they stay desired-running
+        self.runs.close()
         self.provisioner.close()
         self.store.close()
 
@@ -49,7 +50,7 @@ def open_platform(
     """
     settings = settings or Settings.load()
     provisioner = provisioner or make_provisioner(settings)
-    store = open_store(settings.store_url)
+    store = open_store(settings.store_url, settings)
     ensure_ontology(store)
     artifacts = ArtifactStore(settings.artifacts_dir)
     cache = StepCache(settings.cache_dir, artifacts)

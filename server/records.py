@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from executor.contract import StepResult
+from executor.contract import ArtifactRef, StepResult
 from server.pipeline import Pipeline
 
 FINAL_STEP_STATES = ("succeeded", "failed", "skipped", "cancelled")
@@ -40,3 +40,4 @@ class RunRecord:
     status: str = "running"  # running | succeeded | failed | cancelled
     ended_at: str | None = None
     error: str | None = None
+    compose_file: ArtifactRef | None = None  # the run as a Compose file (server.provision.compose)

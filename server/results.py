@@ -65,6 +65,16 @@ def run_triples(record: RunRecord) -> list[Triple]:
         out.append((run, PROV.endedAtTime, _time(record.ended_at)))
     if record.error:
         out.append((run, OL.errorMessage, Literal(record.error)))
+    if record.compose_file:
+        compose = sub_iri(run, "file", "compose.yaml")
+        out += [
+            (run, OL.composeFile, compose),
+            (compose, RDF.type, PROV.Entity),
+            (compose, OL.sha256, Literal(record.compose_file.sha256)),
+            (compose, OL.byteSize, Literal(record.compose_file.size)),
+            (compose, DCAT.mediaType, Literal(record.compose_file.media_type)),
+            (compose, PROV.wasGeneratedBy, run),
+        ]
     for step in record.steps.values():
         out += _step_triples(record, step)
     return out

@@ -8,6 +8,7 @@ one request at every state change.
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Callable
@@ -28,7 +29,9 @@ from server.definitions import ExperimentVersion
 from server.errors import RunError
 from server.namespaces import run_iri, step_run_iri
 from server.planner import Plan, PlannedStep, plan
+from server.provision import ProvisionerPool
 from server.provision.base import Provisioner, StepOutcome
+from server.provision.compose import ComposeStep, compose_document, to_yaml
 from server.records import RunRecord, StepRecord
 from server.results import run_triples
 from server.settings import Settings
@@ -78,7 +81,7 @@ class RunService:
     ) -> None:
         self._settings = settings
         self._store = store
-        self._provisioner = provisioner
+        self._provisioners = ProvisionerPool(settings, provisioner)
         self._artifacts = artifacts
         self._cache = cache
         self._write_lock = threading.Lock()
@@ -89,6 +92,10 @@ class RunService:
 
     def plan(self, version: ExperimentVersion) -> tuple[pipelines.Pipeline, Plan]:
         return plan_version(self._store, version)
+
+    def close(self) -> None:
+        """Close the provisioners experiments asked for besides the platform's own."""
+        self._provisioners.close()
 
     def add_listener(self, listener: EventSink) -> None:
         """Receive every run's events (e.g. a live stream); call from any thread."""
@@ -128,11 +135,13 @@ class RunService:
         Planning errors are raised here, before a run exists.
         """
         pipeline, steps_plan = self.plan(version)
-        record = self._new_record(pipeline, steps_plan)
+        provisioner = self._provisioners.get(pipeline.provisioner)  # ConfigError before a run
+        record = self._new_record(pipeline, steps_plan, provisioner.name)
         use_cache = self._settings.step_cache if use_cache is None else use_cache
         emit = self._emitter(on_event)
         self._save(record)
-        execution = _Execution(self, record, steps_plan, emit, self._cache if use_cache else None)
+        cache = self._cache if use_cache else None
+        execution = _Execution(self, provisioner, record, steps_plan, emit, cache)
         thread = threading.Thread(
             target=self._execute, args=(execution,), name=f"run-{record.run_id}", daemon=True
         )
@@ -162,7 +171,7 @@ class RunService:
         if active is None:
             raise RunError(f"run {run_id!r} is not running, so it cannot be cancelled")
         active[0].cancel()
-        self._provisioner.cancel(run_id)
+        active[0].provisioner.cancel(run_id)
         return active[0].record
 
     def _execute(self, execution: _Execution) -> None:
@@ -171,6 +180,7 @@ class RunService:
             execution.execute()
         except Exception as exc:  # never leave a run "running" behind a crashed scheduler
             record.error = f"the run stopped unexpectedly: {type(exc).__name__}: {exc}"
+        record.compose_file = execution.write_compose(self._artifacts)
         record.ended_at = _now()
         failed = [s for s in record.steps.values() if s.status == "failed"]
         if execution.cancelled:
@@ -200,7 +210,9 @@ class RunService:
 
         return emit
 
-    def _new_record(self, pipeline: pipelines.Pipeline, steps_plan: Plan) -> RunRecord:
+    def _new_record(
+        self, pipeline: pipelines.Pipeline, steps_plan: Plan, provisioner: str
+    ) -> RunRecord:
         steps = {}
         for step_id in (s for wave in steps_plan.waves for s in wave):
             planned = steps_plan.steps[step_id]
@@ -217,7 +229,7 @@ class RunService:
         return RunRecord(
             run_id=uuid.uuid4().hex[:16],
             pipeline=pipeline,
-            provisioner=self._provisioner.name,
+            provisioner=provisioner,
             started_at=_now(),
             steps=steps,
         )
@@ -238,13 +250,14 @@ class _Execution:
     def __init__(
         self,
         service: RunService,
+        provisioner: Provisioner,
         record: RunRecord,
         steps_plan: Plan,
         emit: EventSink,
         cache: StepCache | None,
     ) -> None:
         self.settings = service._settings
-        self.provisioner = service._provisioner
+        self.provisioner = provisioner
         self.artifact_root = str(service._artifacts.root.resolve())
         self.save = service._save
         self.record = record
@@ -339,6 +352,34 @@ class _Execution:
         self.emit(RunEvent(self.record.run_id, step.id, step.status, _error_text(step)))
         self.save(self.record)
 
+    def write_compose(self, artifacts: ArtifactStore) -> ArtifactRef | None:
+        """The run as a Compose file (``runs/RUN_ID/compose.yaml``), kept as an artifact.
+
+        Covers every step whose inputs are known; never fails the run.
+        """
+        steps = self.record.steps
+        ready = [s for s in steps.values() if all(_has_output(steps[p]) for p in s.inputs.values())]
+        ids = {step.id for step in ready}
+        known = [
+            ComposeStep(self._spec(step), tuple(d for d in step.depends_on if d in ids))
+            for step in ready
+        ]
+        header = (
+            f"Ontolab run {self.record.run_id} as a Compose file: one service per step.\n"
+            "Reproduce it with `docker-compose up` in this folder (then `docker-compose down`);\n"
+            "each step's result.json lands in ./steps/STEP/.\n"
+            "The image comes from `ontolab image build`."
+        )
+        user = f"{os.getuid()}:{os.getgid()}"
+        text = to_yaml(compose_document(known, self.settings.runner_image, user), header)
+        folder = self.settings.runs_dir / self.record.run_id
+        try:
+            (folder / "steps").mkdir(parents=True, exist_ok=True)
+            (folder / "compose.yaml").write_text(text)
+            return artifacts.put(folder / "compose.yaml", "application/yaml")
+        except OSError:
+            return None
+
     def _spec(self, step: StepRecord) -> StepSpec:
         inputs: dict[str, ArtifactRef] = {}
         for kind, producer in step.inputs.items():
@@ -367,6 +408,10 @@ def _step_parameters(planned: PlannedStep, experiment: str) -> dict[str, Any]:
     if planned.phase == "extract" and isinstance(source, str) and not source.startswith(_SCHEMES):
         parameters["source"] = str(Path(source).resolve())
     return parameters
+
+
+def _has_output(step: StepRecord) -> bool:
+    return step.result is not None and bool(step.result.outputs)
 
 
 def _error_text(step: StepRecord) -> str:

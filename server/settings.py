@@ -17,7 +17,8 @@ from typing import Any
 from server.errors import ConfigError
 
 ENV_PREFIX = "ONTOLAB_"
-PROVISIONERS = ("local",)
+PROVISIONERS = ("local", "docker", "swarm")
+STORE_AUTHS = ("none", "basic", "digest", "bearer", "graphdb")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,18 @@ class Settings:
     max_upload_mb: float = 100.0
     deploy_port_start: int = 3100
     deploy_threads: int = 4
+    runner_image: str = "ontolab-runner:latest"
+    docker_host: str = ""
+    platform_url: str = ""
+    # Remote stores (server/store/sparql_endpoint.py); ignored by the embedded store.
+    store_auth: str = "none"
+    store_user: str = ""
+    store_password: str = ""
+    store_token: str = ""
+    store_timeout: float = 30.0
+    store_retries: int = 2
+    sparql_update_url: str = ""
+    sparql_graph_store_url: str = ""
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -51,11 +64,26 @@ class Settings:
             raise ConfigError("ONTOLAB_DEPLOY_PORT_START must be a TCP port (1-65535)")
         if self.deploy_threads < 1:
             raise ConfigError("ONTOLAB_DEPLOY_THREADS must be at least 1")
+        if self.store_auth not in STORE_AUTHS:
+            raise ConfigError(
+                f"ONTOLAB_STORE_AUTH={self.store_auth!r} is not an auth strategy; "
+                f"use one of: {', '.join(STORE_AUTHS)}"
+            )
+        if self.store_timeout <= 0:
+            raise ConfigError("ONTOLAB_STORE_TIMEOUT must be a positive number of seconds")
+        if self.store_retries < 0:
+            raise ConfigError("ONTOLAB_STORE_RETRIES must be 0 or more")
 
     @property
     def store_url(self) -> str:
         """The store to open; defaults to the embedded Oxigraph store in the data dir."""
         return self.store or f"oxigraph:{self.data / 'store'}"
+
+    @property
+    def artifact_api_url(self) -> str:
+        """Where swarm steps fetch and push artifacts: the platform's own HTTP API."""
+        base = self.platform_url or f"http://{self.host}:{self.port}"
+        return base.rstrip("/") + "/api/artifacts"
 
     @property
     def artifacts_dir(self) -> Path:

@@ -1,13 +1,22 @@
-"""GET /api/artifacts/SHA256: download an artifact by its checksum."""
+"""GET /api/artifacts/SHA256: download an artifact by its checksum; PUT: upload one.
+
+The upload is how swarm steps, which do not see the artifact directory, push their outputs:
+the body is stored only if its sha256 is the one in the path.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
+from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, Response, send_file
+from flask import Blueprint, Response, jsonify, request, send_file
 
+from executor.contract import artifact_path
 from server import queries
-from server.api.common import get_platform
+from server.api.common import BadRequest, get_platform
 
 blueprint = Blueprint("artifacts", __name__)
 _SUFFIX = {
@@ -37,8 +46,54 @@ def download(sha256: str) -> Response:
     return response
 
 
+@blueprint.put("/api/artifacts/<sha256>")
+def upload(sha256: str) -> tuple[Response, int]:
+    platform = get_platform()
+    try:
+        artifact_path(platform.artifacts.root, sha256)
+    except ValueError as exc:
+        raise BadRequest(
+            f"{sha256!r} is not a sha256 checksum; PUT to /api/artifacts/SHA256"
+        ) from exc
+    limit = int(platform.settings.max_upload_mb * 1024 * 1024)
+    media_type = request.mimetype or "application/octet-stream"
+    fd, tmp = tempfile.mkstemp(dir=platform.artifacts.root, prefix=".upload-")
+    try:
+        digest, size = hashlib.sha256(), 0
+        with os.fdopen(fd, "wb") as out:
+            for block in iter(lambda: request.stream.read(1 << 20), b""):
+                size += len(block)
+                if size > limit:
+                    raise BadRequest(
+                        f"the artifact is larger than {platform.settings.max_upload_mb:g} MB; "
+                        "raise ONTOLAB_MAX_UPLOAD_MB"
+                    )
+                digest.update(block)
+                out.write(block)
+        if digest.hexdigest() != sha256:
+            raise BadRequest(
+                f"the body's sha256 is {digest.hexdigest()}, not {sha256}; send the whole file"
+            )
+        ref = platform.artifacts.put(Path(tmp), media_type)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    body = {"sha256": ref.sha256, "size": ref.size, "media_type": ref.media_type}
+    return jsonify(body), 201
+
+
 OPENAPI: dict[str, Any] = {
     "/api/artifacts/{sha256}": {
+        "put": {
+            "summary": "Upload an artifact; stored only if the body's sha256 matches the path",
+            "parameters": [
+                {"name": "sha256", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "requestBody": {"content": {"application/octet-stream": {}}},
+            "responses": {
+                "201": {"description": "stored: sha256, size, media_type"},
+                "400": {"description": "problem JSON: bad checksum, mismatch or too large"},
+            },
+        },
         "get": {
             "summary": "Download an artifact by its sha256 (content-addressed, immutable)",
             "parameters": [
@@ -48,6 +103,6 @@ OPENAPI: dict[str, Any] = {
                 "200": {"description": "the file, with the media type recorded for it"},
                 "404": {"description": "problem JSON (RFC 7807)"},
             },
-        }
+        },
     }
 }

@@ -1,4 +1,5 @@
-"""Every example end to end on the embedded store: metrics, triples and lineage."""
+"""Every example end to end on each store (embedded, Oxigraph server, Virtuoso): metrics,
+triples and lineage."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from server import catalog, definitions
 from server.platform import Platform
 from server.records import RunRecord
+from server.settings import Settings
 
 SANE = {
     "breast_cancer.ttl": {"accuracy": 0.9, "roc_auc": 0.95},
@@ -23,6 +25,12 @@ def run_example(platform: Platform, path: Path) -> RunRecord:
     graph = definitions.parse(path.read_text(), definitions.format_for(path))
     version = definitions.submit(platform.store, graph).version
     return platform.runs.run(version)
+
+
+@pytest.fixture
+def settings(store_settings: Settings) -> Settings:
+    """Every test here runs on each store: embedded, Oxigraph server, Virtuoso."""
+    return store_settings
 
 
 @pytest.mark.slow

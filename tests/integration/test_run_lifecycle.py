@@ -9,6 +9,7 @@ from server.errors import PlanError
 from server.namespaces import run_iri, step_run_iri
 from server.platform import Platform
 from server.records import RunRecord
+from server.settings import Settings
 
 DEFINITION = """
 @prefix ol: <https://w3id.org/ontolab/ns#> .
@@ -26,6 +27,12 @@ DEFINITION = """
 :validate a ol:ModelValidation ; ol:consumes :model, :splits ;
     ol:threshold [ ol:metricName "accuracy" ; ol:minValue MINACC ] ; ol:produces :report .
 """
+
+
+@pytest.fixture
+def settings(store_settings: Settings) -> Settings:
+    """Every test here runs on each store: embedded, Oxigraph server, Virtuoso."""
+    return store_settings
 
 
 def run(platform: Platform, max_iter: str = "500", min_accuracy: str = "0.5", **kw) -> RunRecord:

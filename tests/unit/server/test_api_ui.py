@@ -124,6 +124,7 @@ def test_vocabulary_comes_from_the_shapes(client: Client) -> None:
         "cpus",
         "memory",
         "timeoutSeconds",
+        "placement",
     }
 
 

@@ -1,0 +1,261 @@
+"""Benchmark: the hot queries and run writes at 10,000 runs, Ontolab's stores vs MLflow.
+
+Runs the breast_cancer example once for real, then clones its RunRecord N times (metrics and
+C perturbed) through the project's own result writer (server/results.run_triples), so the
+lineage graph has the real shape (~100 triples a run). The same graph is loaded into
+embedded Oxigraph on disk, the Oxigraph server (``oxigraph serve``) and rdflib in memory,
+and the same runs are logged into MLflow (bench/.venv-mlflow, sqlite). Timed side by side:
+writing one run's results (runs/s; MLflow: create_run + log_batch + set_terminated),
+leaderboard (top 10 by accuracy in one experiment; MLflow: search_runs ordered by the metric),
+compare (two runs' params and metrics) and lineage (model back to its source).
+
+    .venv/bin/python bench/store/run.py [--runs 10000] [--repeats 21] [--no-rdflib]
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import json
+import random
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyoxigraph as ox
+from rdflib import Dataset, URIRef
+
+from server import definitions, queries
+from server.namespaces import output_iri, run_iri
+from server.platform import open_platform
+from server.records import RunRecord
+from server.results import run_triples
+from server.settings import Settings
+from server.store import open_store
+from server.store.transfer import export_graphs
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLE = ROOT / "examples" / "breast_cancer.ttl"
+MLFLOW_PYTHON = ROOT / "bench" / ".venv-mlflow" / "bin" / "python"
+METRIC = "accuracy"
+
+
+def clone(record: RunRecord, index: int, rng: random.Random) -> RunRecord:
+    """A copy of ``record`` as run number ``index``: metrics and C perturbed."""
+    twin = copy.deepcopy(record)
+    twin.run_id = f"{index:016x}"
+    validate = twin.steps["validate"]
+    assert validate.result is not None
+    metrics = {k: min(1.0, v * rng.uniform(0.9, 1.02)) for k, v in validate.result.metrics.items()}
+    validate.result = dataclasses.replace(validate.result, metrics=metrics)
+    build = twin.steps["build"]
+    assert build.result is not None
+    summary = dict(build.result.summary)
+    summary["hyperparameters"] = {**summary["hyperparameters"], "C": rng.choice([0.1, 1.0, 10.0])}
+    build.result = dataclasses.replace(build.result, summary=summary)
+    return twin
+
+
+def mlflow_row(record: RunRecord) -> dict[str, Any]:
+    validate, build = record.steps["validate"].result, record.steps["build"].result
+    assert validate is not None and build is not None
+    return {"metrics": validate.metrics, "params": build.summary["hyperparameters"]}
+
+
+def p50(call: Callable[[], object], repeats: int) -> float:
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        call()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times) * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--repeats", type=int, default=21)
+    parser.add_argument("--writes", type=int, default=200, help="runs written to time writes")
+    parser.add_argument("--no-rdflib", action="store_true", help="skip rdflib (slow to load)")
+    args = parser.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-store-"))
+    server = None
+    try:
+        server = bench(args, tmp)
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(10)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def bench(args: argparse.Namespace, tmp: Path) -> subprocess.Popen[bytes]:
+    started = time.perf_counter()
+    platform = open_platform(Settings.load({"data": tmp / "data"}, environ={}))
+    try:
+        version = definitions.submit(platform.store, definitions.parse(EXAMPLE.read_text())).version
+        record = platform.runs.run(version)
+        assert record.status == "succeeded", record.error
+        rng = random.Random(7)
+        clones = [clone(record, index, rng) for index in range(args.runs)]
+        for twin in clones:
+            platform.store.replace_graph(run_iri(twin.run_id), run_triples(twin))
+        extra = [clone(record, args.runs + i, rng) for i in range(args.writes)]
+        dump = tmp / "graph.nq"
+        moved = export_graphs(platform.store, dump)
+    finally:
+        platform.close()
+    print(
+        f"generated {args.runs} runs, {moved.quads:,} quads in {moved.graphs} graphs by "
+        f"server/results.run_triples in {time.perf_counter() - started:.0f} s"
+    )
+    a, b = run_iri(clones[0].run_id), run_iri(clones[1].run_id)
+    model = output_iri(clones[-1].run_id, "build")
+    hot = {
+        "leaderboard": queries.load("leaderboard").render(
+            experiment="breast_cancer", metric=METRIC, limit=10
+        ),
+        "compare": queries.load("compare_runs").render(run_a=str(a), run_b=str(b)),
+        "lineage": queries.load("lineage").render(entity=str(model)),
+    }
+
+    # Embedded Oxigraph on disk, loaded as the platform would hold it.
+    disk = tmp / "embedded"
+    loaded = ox.Store(str(disk))
+    t0 = time.perf_counter()
+    loaded.bulk_load(path=str(dump), format=ox.RdfFormat.N_QUADS)
+    loaded.flush()
+    del loaded
+    print(f"embedded Oxigraph (disk): bulk_load {time.perf_counter() - t0:.1f} s")
+    embedded = open_store(f"oxigraph:{disk}")
+
+    # The Oxigraph server over its own copy.
+    server_dir = tmp / "server"
+    subprocess.run(
+        [str(Path(sys.executable).parent / "oxigraph"), "load", "--location", str(server_dir),
+         "--file", str(dump)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    port = free_port()
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "oxigraph"), "serve", "--location", str(server_dir),
+         "--bind", f"127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    remote = open_store(f"oxigraph-server:http://127.0.0.1:{port}")
+    for _ in range(100):
+        try:
+            remote.ask("ASK {}")
+            break
+        except Exception:  # noqa: BLE001 — still starting
+            time.sleep(0.1)
+
+    results: dict[str, dict[str, float]] = {}
+    for name, store in (("embedded", embedded), ("oxigraph-server", remote)):
+        row = {
+            q: p50(lambda text=text, store=store: store.select_values(text), args.repeats)  # type: ignore[misc]
+            for q, text in hot.items()
+        }
+        check(store.select_values(hot["leaderboard"]), store.select_values(hot["compare"]))
+        t0 = time.perf_counter()
+        for twin in extra:
+            store.replace_graph(run_iri(twin.run_id), run_triples(twin))
+        row["runs_per_s"] = len(extra) / (time.perf_counter() - t0)
+        results[name] = row
+
+    if not args.no_rdflib:
+        results["rdflib"] = bench_rdflib(dump, hot, extra, min(args.repeats, 3))
+
+    mlflow = bench_mlflow([mlflow_row(c) for c in clones], args.repeats)
+    report(args.runs, results, mlflow)
+    embedded.close()
+    remote.close()
+    return server
+
+
+def check(leaderboard: list[dict[str, Any]], compare: list[dict[str, Any]]) -> None:
+    values = [row["value"] for row in leaderboard]
+    assert len(values) == 10 and values == sorted(values, reverse=True), leaderboard
+    kinds = {(row["run"], row["kind"]) for row in compare}
+    assert len(kinds) == 4, compare
+
+
+def bench_rdflib(
+    dump: Path, hot: dict[str, str], extra: list[RunRecord], repeats: int
+) -> dict[str, float]:
+    t0 = time.perf_counter()
+    dataset = Dataset(default_union=True)
+    dataset.parse(source=str(dump), format="nquads")
+    print(f"rdflib (memory): parse {time.perf_counter() - t0:.1f} s")
+    row = {q: p50(lambda text=text: list(dataset.query(text)), repeats)  # type: ignore[misc]
+           for q, text in hot.items()}  # fmt: skip
+    t0 = time.perf_counter()
+    for twin in extra:
+        graph = dataset.graph(URIRef(run_iri(twin.run_id)))
+        graph.remove((None, None, None))
+        for triple in run_triples(twin):
+            graph.add(triple)
+    row["runs_per_s"] = len(extra) / (time.perf_counter() - t0)
+    return row
+
+
+def bench_mlflow(rows: list[dict[str, Any]], repeats: int) -> dict[str, float] | None:
+    if not MLFLOW_PYTHON.exists():
+        print(f"MLflow skipped: {MLFLOW_PYTHON} is missing (bench/serving/run.py installs it)")
+        return None
+    t0 = time.perf_counter()
+    done = subprocess.run(
+        [str(MLFLOW_PYTHON), str(Path(__file__).with_name("mlflow_side.py")), METRIC,
+         str(repeats)],
+        input="\n".join(json.dumps(r) for r in rows), capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    print(f"MLflow (sqlite): logged {len(rows)} runs in {time.perf_counter() - t0:.0f} s")
+    result: dict[str, float] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def report(
+    runs: int, results: dict[str, dict[str, float]], mlflow: dict[str, float] | None
+) -> None:
+    print(f"\n{runs:,} runs; p50 ms per query; writes in runs/s")
+    print(f"  {'store':<17}{'leaderboard':>12}{'compare':>10}{'lineage':>10}{'writes':>10}")
+    for name, row in results.items():
+        print(
+            f"  {name:<17}{row['leaderboard']:>12.2f}{row['compare']:>10.2f}"
+            f"{row['lineage']:>10.2f}{row['runs_per_s']:>10.0f}"
+        )
+    if mlflow is None:
+        return
+    print(
+        f"  {'mlflow (sqlite)':<17}{mlflow['search_runs_p50_ms']:>12.2f}{'-':>10}{'-':>10}"
+        f"{mlflow['runs_per_s']:>10.0f}"
+    )
+    embedded = results["embedded"]
+    print(
+        f"\nleaderboard: embedded {mlflow['search_runs_p50_ms'] / embedded['leaderboard']:.0f}x "
+        f"faster than MLflow search_runs (target >= 50x)"
+    )
+    print(
+        f"writes: embedded {embedded['runs_per_s'] / mlflow['runs_per_s']:.1f}x MLflow log_batch "
+        f"(target >= 10x)"
+    )
+    slow = [q for q in ("leaderboard", "compare", "lineage") if embedded[q] > 20]
+    print("embedded p50 <= 20 ms for leaderboard, compare, lineage:", "yes" if not slow else slow)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""Docker provisioner: each step is its own container on a Docker Engine (the ``docker`` SDK).
+
+The container runs ``python -m executor PHASE --spec FILE --workdir DIR`` in the runner image
+(``ontolab image build``) with host networking, the step's workdir and the artifact store
+mounted at their host paths (so the spec needs no rewriting), the definition's ``ol:cpus``
+and ``ol:memory`` as limits and the host user's uid, so every file it writes is the host's.
+Its output streams into ``step.log``; it is removed once its result is collected.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from executor.contract import StepSpec
+from server.errors import ConfigError, StepError
+from server.provision.base import StepOutcome, collect_result, utc_now
+
+RUN_LABEL = "org.ontolab.run"
+STEP_LABEL = "org.ontolab.step"
+# Passed through so a container computes exactly what a local process computes.
+PASSED_ENV = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
+ENGINE_HINT = (
+    "start a Docker Engine (`dockerd --bridge=none --iptables=false`, see the README) "
+    "or point ONTOLAB_DOCKER_HOST at one; `./installation.sh --docker` installs it"
+)
+
+
+def docker_client(docker_host: str) -> Any:
+    """A client for the engine at ``docker_host`` (or DOCKER_HOST), checked with a ping."""
+    import docker
+
+    try:
+        client = (
+            docker.DockerClient(base_url=docker_host, timeout=60, max_pool_size=32)
+            if docker_host
+            else docker.from_env(timeout=60, max_pool_size=32)
+        )
+        client.ping()
+    except Exception as exc:  # DockerException, requests errors: all mean "no engine"
+        where = docker_host or os.environ.get("DOCKER_HOST", "the default socket")
+        raise ConfigError(
+            f"cannot reach a Docker Engine at {where} ({exc}); {ENGINE_HINT}"
+        ) from exc
+    return client
+
+
+def require_image(client: Any, image: str) -> Any:
+    import docker.errors
+
+    try:
+        return client.images.get(image)
+    except docker.errors.ImageNotFound as exc:
+        raise ConfigError(
+            f"the runner image {image!r} is not on the Docker Engine; build it with "
+            "`ontolab image build` (offline) or set ONTOLAB_RUNNER_IMAGE"
+        ) from exc
+
+
+def limits(resources: dict[str, Any]) -> dict[str, Any]:
+    """``ol:cpus`` / ``ol:memory`` as container limits (``nano_cpus``, ``mem_limit``)."""
+    out: dict[str, Any] = {}
+    if resources.get("cpus"):
+        out["nano_cpus"] = int(float(resources["cpus"]) * 1e9)
+    if resources.get("memory"):
+        out["mem_limit"] = str(resources["memory"]).lower()
+    return out
+
+
+def passed_env() -> dict[str, str]:
+    return {name: os.environ[name] for name in PASSED_ENV if name in os.environ}
+
+
+def source_mounts(spec: StepSpec) -> dict[str, dict[str, str]]:
+    """Files an extract step reads from the host (a CSV path), mounted read-only."""
+    mounts = {}
+    for key in ("source", "source_path"):
+        value = spec.parameters.get(key)
+        if isinstance(value, str) and os.path.isabs(value) and os.path.exists(value):
+            mounts[value] = {"bind": value, "mode": "ro"}
+    return mounts
+
+
+class DockerProvisioner:
+    name = "docker"
+    supports_cancel = True
+    supports_resource_limits = True
+
+    def __init__(self, client: Any, image: str) -> None:
+        self._client = client
+        self._image = image
+        self._lock = threading.Lock()
+        self._running: dict[str, set[Any]] = defaultdict(set)
+        self._cancelled: set[str] = set()
+
+    def run_step(self, spec: StepSpec, workdir: Path, timeout: float) -> StepOutcome:
+        workdir.mkdir(parents=True, exist_ok=True)
+        (workdir / "spec.json").write_text(spec.to_json())
+        started = utc_now()
+        container = self._start(spec, workdir)
+        with self._lock:
+            self._running[spec.run_id].add(container)
+            if spec.run_id in self._cancelled:
+                _kill(container)
+        logs = threading.Thread(target=_stream_logs, args=(container, workdir / "step.log"))
+        logs.start()
+        try:
+            exit_code = _wait(container, timeout)
+            if exit_code is None:
+                _kill(container)
+            logs.join(30)
+            state = _state(container)
+        finally:
+            with self._lock:
+                self._running[spec.run_id].discard(container)
+            _remove(container)
+        failure = self._failure(spec, exit_code, state, timeout)
+        worker = f"container {container.id[:12]} on {socket.gethostname()}"
+        return StepOutcome(collect_result(workdir, started, failure), worker)
+
+    def cancel(self, run_id: str) -> None:
+        with self._lock:
+            self._cancelled.add(run_id)
+            containers = list(self._running.get(run_id, ()))
+        for container in containers:
+            _kill(container)
+
+    def close(self) -> None:
+        with self._lock:
+            containers = [c for running in self._running.values() for c in running]
+        for container in containers:
+            _kill(container)
+        self._client.close()
+
+    def _start(self, spec: StepSpec, workdir: Path) -> Any:
+        image = str(spec.resources.get("image") or self._image)
+        root = spec.artifact_root
+        command = ["python", "-m", "executor", spec.phase]
+        command += ["--spec", str(workdir / "spec.json"), "--workdir", str(workdir)]
+        try:
+            return self._client.containers.run(
+                image,
+                command,
+                detach=True,
+                init=True,
+                network_mode="host",
+                user=f"{os.getuid()}:{os.getgid()}",
+                environment=passed_env(),
+                volumes={
+                    str(workdir): {"bind": str(workdir), "mode": "rw"},
+                    root: {"bind": root, "mode": "rw"},
+                    **source_mounts(spec),
+                },
+                labels={RUN_LABEL: spec.run_id, STEP_LABEL: spec.step_id},
+                **limits(spec.resources),
+            )
+        except Exception as exc:  # ImageNotFound, APIError, connection errors
+            raise StepError(
+                f"cannot start a container for step {spec.step_id!r} from image {image!r}: "
+                f"{exc}; build the image with `ontolab image build` and check the engine"
+            ) from exc
+
+    def _failure(
+        self, spec: StepSpec, exit_code: int | None, state: dict[str, Any], timeout: float
+    ) -> str | None:
+        if spec.run_id in self._cancelled:
+            return "the run was cancelled while this step ran (its container was stopped)"
+        if exit_code is None:
+            return (
+                f"the step ran longer than its timeout of {timeout:g} s and its container was "
+                "stopped; raise ol:timeoutSeconds in its ol:requires if it needs longer"
+            )
+        if state.get("OOMKilled"):
+            return (
+                f"the step's container ran out of memory (limit {spec.resources.get('memory')}) "
+                "and was killed; raise ol:memory in its ol:requires"
+            )
+        if exit_code > 128:
+            return (
+                f"the step's container was killed (exit {exit_code}, signal {exit_code - 128}) "
+                "before the step finished; re-run it"
+            )
+        return None
+
+
+def _wait(container: Any, timeout: float) -> int | None:
+    """The exit code, or None when the container still runs after ``timeout`` seconds."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        try:
+            return int(container.wait(timeout=min(remaining, 3600))["StatusCode"])
+        except requests.exceptions.RequestException:
+            time.sleep(0.2)  # the wait call's own read timeout (or a blip): check the deadline
+
+
+def _stream_logs(container: Any, log: Path) -> None:
+    with open(log, "ab") as handle:
+        try:
+            for chunk in container.logs(stream=True, follow=True):
+                handle.write(chunk)
+                handle.flush()
+        except Exception as exc:  # the container vanished mid-stream: keep what we have
+            handle.write(f"\n[ontolab] log stream ended: {exc}\n".encode())
+
+
+def _state(container: Any) -> dict[str, Any]:
+    try:
+        container.reload()
+        return dict(container.attrs.get("State", {}))
+    except Exception:  # already gone: nothing more to learn
+        return {}
+
+
+def _kill(container: Any) -> None:
+    try:
+        container.kill()
+    except Exception:  # it ended on its own meanwhile
+        pass
+
+
+def _remove(container: Any) -> None:
+    try:
+        container.remove(force=True)
+    except Exception:  # removed by someone else
+        pass

@@ -1,0 +1,410 @@
+"""A remote store: any SPARQL 1.1 server, over the SPARQL 1.1 Protocol and the Graph Store
+Protocol (GSP), with presets for GraphDB, Apache Jena Fuseki, the Oxigraph server and Virtuoso.
+
+``ONTOLAB_STORE`` names the server (see ``server/store/__init__.py``):
+
+==========================================  =====================================================
+``graphdb:http://HOST:7200#REPO``           query ``/repositories/REPO``, update ``…/statements``,
+(or ``http://HOST:7200/repositories/REPO``)  GSP ``…/rdf-graphs/service?graph=``; token login
+                                            at ``/rest/login`` with ``ONTOLAB_STORE_AUTH=graphdb``
+``fuseki:http://HOST:3030/DATASET``         ``/DATASET/query``, ``/DATASET/update``,
+                                            ``/DATASET/data?graph=``
+``oxigraph-server:http://HOST:7878``        ``/query?union-default-graph``, ``/update``,
+                                            ``/store?graph=``
+``virtuoso:http://HOST:8890``               ``/sparql``, ``/sparql-graph-crud?graph-uri=``
+                                            (``/sparql-auth``, ``/sparql-graph-crud-auth`` when
+                                            credentials are set: Virtuoso wants digest)
+``http(s)://…``                             any other endpoint: query and update at that URL
+                                            (``ONTOLAB_SPARQL_UPDATE_URL`` overrides), GSP only
+                                            if ``ONTOLAB_SPARQL_GRAPH_STORE_URL`` is set
+==========================================  =====================================================
+
+How the Store contract is kept over HTTP:
+
+- Union default graph: Oxigraph is asked for it per query (``union-default-graph``); Virtuoso
+  and GraphDB query all graphs by default; Fuseki needs ``tdb2:unionDefaultGraph true``.
+- ``replace_graph`` is one request: a GSP ``PUT`` of the whole graph (Turtle) where the server
+  has a graph store, else one update ``DROP SILENT GRAPH … ; INSERT DATA …`` (``INSERT … WHERE
+  {}`` when blank nodes are present, which Virtuoso refuses in ``INSERT DATA``). Updates are
+  never retried; reads (idempotent) are retried ``ONTOLAB_STORE_RETRIES`` times on connection
+  errors and HTTP 502/503/504. Every request has ``ONTOLAB_STORE_TIMEOUT``.
+- Terms come back as rdflib terms. Virtuoso's quirks are absorbed here: ``typed-literal`` JSON,
+  booleans as ``"1"``/``"0"``, ``xsd:string`` literals (returned as plain literals, as the
+  embedded store does); a result Virtuoso cut at its ``ResultSetMaxRows`` is refused.
+- Thread-safe: one ``requests.Session`` per thread; auth objects are shared (see ``auth.py``).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
+import requests
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from server.errors import ConfigError, QueryError, StoreError
+from server.store.auth import CREDENTIALS_FIX, Credentials, make_auth
+from server.store.base import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, Row, Triple
+from server.store.oxigraph import to_rdflib
+from server.terms import literal_value
+
+if TYPE_CHECKING:
+    from server.settings import Settings
+
+_XSD = "http://www.w3.org/2001/XMLSchema#"
+_JSON_RESULTS = "application/sparql-results+json"
+_RETRY_STATUSES = frozenset({502, 503, 504})
+_BOOLEANS = {"1": "true", "0": "false"}
+_GRAPHDB_URL = re.compile(r"^(https?://.+?)/repositories/([^/?#]+)/?$")
+_UPDATE_FIX = (
+    'grant this user SPARQL Update (Virtuoso: GRANT SPARQL_UPDATE TO "SPARQL"; GraphDB and '
+    f"Fuseki: a user with write access), or {CREDENTIALS_FIX}"
+)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    """Where one server takes queries, updates and whole graphs."""
+
+    kind: str
+    query: str
+    update: str
+    graph_store: str = ""
+    graph_param: str = "graph"
+    query_params: dict[str, str] = field(default_factory=dict)
+    login_url: str = ""
+
+
+@dataclass(frozen=True)
+class EndpointOptions:
+    """The settings a remote store reads (all from ``ONTOLAB_*``; see settings.py)."""
+
+    credentials: Credentials = Credentials()
+    timeout: float = 30.0
+    retries: int = 2
+    update_url: str = ""
+    graph_store_url: str = ""
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> EndpointOptions:
+        return cls(
+            Credentials(
+                settings.store_auth,
+                settings.store_user,
+                settings.store_password,
+                settings.store_token,
+                timeout=settings.store_timeout,
+            ),
+            timeout=settings.store_timeout,
+            retries=settings.store_retries,
+            update_url=settings.sparql_update_url,
+            graph_store_url=settings.sparql_graph_store_url,
+        )
+
+
+def _base(location: str, example: str) -> str:
+    base = location.rstrip("/")
+    if not base.startswith(("http://", "https://")):
+        raise ConfigError(f"{location!r} is not an http(s) URL; write it like {example}")
+    return base
+
+
+def graphdb(location: str, options: EndpointOptions) -> Endpoints:
+    """``BASE#REPOSITORY``: a GraphDB (or RDF4J) repository."""
+    base, _, repository = location.partition("#")
+    base = _base(base, "graphdb:http://localhost:7200#REPOSITORY")
+    if not repository:
+        raise ConfigError(
+            f"graphdb:{location} names no repository; write graphdb:{base}#REPOSITORY"
+        )
+    repo = f"{base}/repositories/{repository}"
+    return Endpoints(
+        "graphdb", repo, f"{repo}/statements", f"{repo}/rdf-graphs/service",
+        login_url=f"{base}/rest/login",
+    )  # fmt: skip
+
+
+def fuseki(location: str, options: EndpointOptions) -> Endpoints:
+    """``BASE/DATASET``: an Apache Jena Fuseki dataset."""
+    dataset = _base(location, "fuseki:http://localhost:3030/DATASET")
+    return Endpoints("fuseki", f"{dataset}/query", f"{dataset}/update", f"{dataset}/data")
+
+
+def oxigraph_server(location: str, options: EndpointOptions) -> Endpoints:
+    """``BASE``: ``oxigraph serve``; the union default graph is asked for per query."""
+    base = _base(location, "oxigraph-server:http://localhost:7878")
+    return Endpoints(
+        "oxigraph-server", f"{base}/query", f"{base}/update", f"{base}/store",
+        query_params={"union-default-graph": ""},
+    )  # fmt: skip
+
+
+def virtuoso(location: str, options: EndpointOptions) -> Endpoints:
+    """``BASE``: OpenLink Virtuoso; its ``-auth`` endpoints when credentials are set."""
+    base = _base(location, "virtuoso:http://localhost:8890")
+    suffix = "" if options.credentials.kind == "none" else "-auth"
+    return Endpoints(
+        "virtuoso", f"{base}/sparql{suffix}", f"{base}/sparql{suffix}",
+        f"{base}/sparql-graph-crud{suffix}", graph_param="graph-uri",
+    )  # fmt: skip
+
+
+def generic(url: str, options: EndpointOptions) -> Endpoints:
+    """Any SPARQL 1.1 endpoint URL; a GraphDB ``…/repositories/ID`` URL gets its preset."""
+    match = _GRAPHDB_URL.match(url)
+    if match:
+        return graphdb(f"{match.group(1)}#{match.group(2)}", options)
+    return Endpoints("sparql", url, options.update_url or url, options.graph_store_url)
+
+
+PRESETS: dict[str, Callable[[str, EndpointOptions], Endpoints]] = {
+    "graphdb": graphdb,
+    "fuseki": fuseki,
+    "oxigraph-server": oxigraph_server,
+    "virtuoso": virtuoso,
+}
+
+
+class SparqlEndpointStore:
+    """A Store over HTTP: SPARQL 1.1 Protocol for queries and updates, GSP for graphs."""
+
+    def __init__(self, name: str, endpoints: Endpoints, options: EndpointOptions) -> None:
+        self._name = name
+        self.endpoints = endpoints
+        self._options = options
+        credentials = replace(options.credentials, login_url=endpoints.login_url)
+        self._auth = make_auth(credentials)
+        self._local = threading.local()
+        self._sessions: list[requests.Session] = []
+        self._lock = threading.Lock()
+        self._parser = ox.Store()  # empty: only tells a query's form, and refuses updates
+
+    def describe(self) -> str:
+        return self._name
+
+    # -- reads ----------------------------------------------------------------------------
+
+    def select(self, query: str) -> list[Row]:
+        return [
+            {name: _term(value) for name, value in binding.items()}
+            for binding in self._bindings(query)
+        ]
+
+    def select_values(self, query: str) -> list[dict[str, Any]]:
+        return [
+            {name: _plain(value) for name, value in binding.items()}
+            for binding in self._bindings(query)
+        ]
+
+    def ask(self, query: str) -> bool:
+        if self._form(query) is not ox.QueryBoolean:
+            raise QueryError("expected an ASK query")
+        answer = self._json(query).get("boolean")
+        return answer in (True, 1, "true", "1")
+
+    def construct(self, query: str) -> list[Triple]:
+        if self._form(query) is not ox.QueryTriples:
+            raise QueryError("expected a CONSTRUCT or DESCRIBE query")
+        reply = self._read(query, "application/n-triples")
+        media_type = reply.headers.get("Content-Type", "").split(";")[0].strip()
+        rdf_format = ox.RdfFormat.from_media_type(media_type) or ox.RdfFormat.N_TRIPLES
+        try:
+            parsed = list(ox.parse(reply.content, format=rdf_format))
+        except SyntaxError as exc:
+            raise StoreError(f"{self.endpoints.query} sent unreadable RDF: {exc}") from exc
+        return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in parsed]
+
+    def serialize_query(self, query: str, media_types: Sequence[str] = ()) -> tuple[bytes, str]:
+        offered = GRAPH_MEDIA_TYPES if self._form(query) is ox.QueryTriples else RESULTS_MEDIA_TYPES
+        media_type = next((m for m in media_types if m in offered), offered[0])
+        return self._read(query, media_type).content, media_type
+
+    def _bindings(self, query: str) -> list[dict[str, dict[str, str]]]:
+        if self._form(query) is not ox.QuerySolutions:
+            raise QueryError("expected a SELECT query; use construct() or ask() for other forms")
+        bindings: list[dict[str, dict[str, str]]] = self._json(query)["results"]["bindings"]
+        return bindings
+
+    def _json(self, query: str) -> dict[str, Any]:
+        reply = self._read(query, _JSON_RESULTS)
+        try:
+            answer: dict[str, Any] = json.loads(reply.content)
+        except ValueError as exc:
+            raise StoreError(
+                f"{self.endpoints.query} did not answer SPARQL JSON results "
+                f"({reply.headers.get('Content-Type')}): {reply.text[:200]!r}; "
+                "check that ONTOLAB_STORE points at a SPARQL endpoint"
+            ) from exc
+        return answer
+
+    def _form(self, query: str) -> type:
+        """SELECT / ASK / CONSTRUCT-or-DESCRIBE, from a local parse (an update never parses)."""
+        try:
+            return type(self._parser.query(query))
+        except SyntaxError as exc:
+            raise QueryError(f"SPARQL syntax error: {exc}; fix the query text") from exc
+        except (OSError, ValueError) as exc:
+            raise QueryError(f"invalid SPARQL query: {exc}; fix the query text") from exc
+
+    def _read(self, query: str, accept: str) -> requests.Response:
+        url = self.endpoints.query
+        attempts = 1 + self._options.retries
+        for attempt in range(attempts):
+            last = attempt == attempts - 1
+            try:
+                reply = self._session().post(
+                    url,
+                    params=self.endpoints.query_params,
+                    data={"query": query},
+                    headers={"Accept": accept},
+                    timeout=self._options.timeout,
+                )
+            except requests.RequestException as exc:
+                if last:
+                    raise self._unreachable(url, "query", exc) from exc
+            else:
+                if reply.status_code not in _RETRY_STATUSES or last:
+                    self._check(reply, "query", QueryError)
+                    self._refuse_cut_results(reply)
+                    return reply
+            time.sleep(0.2 * 2**attempt)
+        raise AssertionError("unreachable")  # the loop returns or raises on its last attempt
+
+    def _refuse_cut_results(self, reply: requests.Response) -> None:
+        cap = reply.headers.get("X-SPARQL-MaxRows")
+        if cap:
+            raise StoreError(
+                f"{self.endpoints.query} cut the result at {cap} rows (Virtuoso's "
+                "[SPARQL] ResultSetMaxRows); raise ResultSetMaxRows in virtuoso.ini"
+            )
+
+    # -- writes ---------------------------------------------------------------------------
+
+    def replace_graph(self, graph: URIRef, triples: Iterable[Triple]) -> None:
+        triples = list(triples)
+        body = "\n".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in triples)
+        if self.endpoints.graph_store:
+            self._write(
+                "put",
+                self.endpoints.graph_store,
+                params={self.endpoints.graph_param: str(graph)},
+                data=body.encode(),
+                headers={"Content-Type": "text/turtle; charset=utf-8", "Accept": "*/*"},
+            )
+            return
+        blank = any(isinstance(term, BNode) for triple in triples for term in triple)
+        insert = (
+            "INSERT {{ GRAPH {g} {{\n{b}\n}} }} WHERE {{}}"
+            if blank
+            else ("INSERT DATA {{ GRAPH {g} {{\n{b}\n}} }}")
+        )
+        self.update(f"DROP SILENT GRAPH {graph.n3()} ;\n" + insert.format(g=graph.n3(), b=body))
+
+    def delete_graph(self, graph: URIRef) -> None:
+        self.update(f"DROP SILENT GRAPH {graph.n3()}")
+
+    def update(self, update: str) -> None:
+        """Run one SPARQL Update request (never retried: it may not be idempotent)."""
+        self._write(
+            "post",
+            self.endpoints.update,
+            data={"update": update},
+            headers={"Accept": f"{_JSON_RESULTS}, */*;q=0.1"},
+        )
+
+    def _write(self, method: str, url: str, **kwargs: Any) -> None:
+        try:
+            reply = self._session().request(method, url, timeout=self._options.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise self._unreachable(url, "update", exc) from exc
+        self._check(reply, "update", StoreError)
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _session(self) -> requests.Session:
+        session: requests.Session | None = getattr(self._local, "session", None)
+        if session is None:
+            session = requests.Session()
+            session.auth = self._auth
+            self._local.session = session
+            with self._lock:
+                self._sessions.append(session)
+        return session
+
+    def _unreachable(self, url: str, what: str, exc: requests.RequestException) -> StoreError:
+        if isinstance(exc, requests.Timeout):
+            return StoreError(
+                f"the SPARQL endpoint {url} did not answer the {what} within "
+                f"{self._options.timeout:g} s; check the server, or raise ONTOLAB_STORE_TIMEOUT"
+            )
+        if isinstance(exc, StoreError):
+            return exc
+        return StoreError(
+            f"cannot reach the SPARQL endpoint {url} ({type(exc).__name__}); is the server "
+            f"running? start it, or fix ONTOLAB_STORE (now {self._name})"
+        )
+
+    def _check(self, reply: requests.Response, what: str, syntax_error: type[Exception]) -> None:
+        status = reply.status_code
+        if status < 300:
+            return
+        said = f"the SPARQL endpoint {reply.url} answered the {what} with HTTP {status}"
+        detail = reply.text.strip()[:300]
+        if status in (401, 403):
+            fix = _UPDATE_FIX if what == "update" else CREDENTIALS_FIX
+            raise StoreError(f"{said} {reply.reason}: {detail!r}; {fix}")
+        if status == 404:
+            raise StoreError(
+                f"{said}: no such endpoint; fix ONTOLAB_STORE (now {self._name}): "
+                "the repository or dataset name, or the server's base URL"
+            )
+        if status == 400:
+            raise syntax_error(f"{said}: {detail}; fix the {what} text")
+        if "exceeds the limit" in detail:  # Virtuoso's cost estimate, not the real time
+            raise StoreError(
+                f"{said}: {detail!r}; set [SPARQL] MaxQueryCostEstimationTime = 0 in virtuoso.ini"
+            )
+        raise StoreError(f"{said}: {detail!r}; see the server's log")
+
+    def close(self) -> None:
+        with self._lock:
+            for session in self._sessions:
+                session.close()
+            self._sessions.clear()
+
+
+def _term(binding: dict[str, str]) -> Node:
+    kind, value = binding["type"], binding["value"]
+    if kind == "uri":
+        return URIRef(value)
+    if kind == "bnode":
+        return BNode(value)
+    if "xml:lang" in binding:
+        return Literal(value, lang=binding["xml:lang"])
+    datatype = binding.get("datatype")
+    if datatype is None or datatype == _XSD + "string":
+        return Literal(value)
+    if datatype == _XSD + "boolean":
+        value = _BOOLEANS.get(value, value)
+    return Literal(value, datatype=URIRef(datatype))
+
+
+def _plain(binding: dict[str, str]) -> Any:
+    if binding["type"] in ("uri", "bnode"):
+        return binding["value"]
+    return literal_value(binding["value"], binding.get("datatype", _XSD + "string"))
+
+
+def open_endpoint(
+    url: str, options: EndpointOptions, kind: str | None = None
+) -> SparqlEndpointStore:
+    """The store for ``kind:LOCATION`` (a preset) or a plain ``http(s)://`` URL (``kind=None``)."""
+    endpoints = generic(url, options) if kind is None else PRESETS[kind](url, options)
+    return SparqlEndpointStore(url if kind is None else f"{kind}:{url}", endpoints, options)

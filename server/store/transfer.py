@@ -1,0 +1,102 @@
+"""Moving every Ontolab graph between stores through one file (N-Quads or TriG, by suffix).
+
+Export reads each named graph under ``https://w3id.org/ontolab/`` (a shared server such as
+Virtuoso holds system graphs of its own, which are left out); import writes each graph of
+the file with ``replace_graph``, one request per graph, so a graph is never half-written
+and importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from server.errors import ConfigError, StoreError
+from server.namespaces import ONTOLOGY_GRAPH
+from server.store.base import ReadableStore, Store, Triple
+from server.store.oxigraph import to_rdflib
+
+GRAPH_SPACE = str(ONTOLOGY_GRAPH).rsplit("graph/", 1)[0]  # https://w3id.org/ontolab/
+FORMATS = {".nq": ox.RdfFormat.N_QUADS, ".nquads": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
+_GRAPHS = f"""SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
+  FILTER(STRSTARTS(STR(?g), "{GRAPH_SPACE}")) }} ORDER BY ?g"""
+_QUADS = f"""SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
+  FILTER(STRSTARTS(STR(?g), "{GRAPH_SPACE}")) }}"""
+
+
+@dataclass(frozen=True)
+class Moved:
+    graphs: int
+    quads: int
+
+
+def rdf_format(path: Path) -> ox.RdfFormat:
+    fmt = FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ConfigError(f"{path}: unknown format; name the file *.nq (N-Quads) or *.trig (TriG)")
+    return fmt
+
+
+def graph_names(store: ReadableStore) -> list[URIRef]:
+    return [URIRef(str(row["g"])) for row in store.select(_GRAPHS)]
+
+
+def quad_count(store: ReadableStore) -> int:
+    return int(store.select_values(_QUADS)[0]["n"])
+
+
+def export_graphs(store: ReadableStore, path: Path) -> Moved:
+    """Write every Ontolab graph of ``store`` to ``path``."""
+    fmt = rdf_format(path)
+    graphs = graph_names(store)
+    quads = [
+        ox.Quad(_ox(s), _ox(p), _ox(o), _ox(graph))  # type: ignore[arg-type]
+        for graph in graphs
+        for s, p, o in store.construct(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph.n3()} {{ ?s ?p ?o }} }}"
+        )
+    ]
+    try:
+        ox.serialize(quads, str(path), format=fmt)
+    except OSError as exc:
+        raise StoreError(f"cannot write {path}: {exc}; check the path") from exc
+    return Moved(len(graphs), len(quads))
+
+
+def import_graphs(store: Store, path: Path) -> Moved:
+    """Replace each graph named in ``path`` with its content there; others stay as they are."""
+    fmt = rdf_format(path)
+    graphs: dict[URIRef, list[Triple]] = defaultdict(list)
+    try:
+        for quad in ox.parse(path=str(path), format=fmt):
+            if not isinstance(quad.graph_name, ox.NamedNode):
+                raise StoreError(
+                    f"{path} has triples outside any named graph; Ontolab keeps every triple "
+                    "in a named graph — make the file with `ontolab store export`"
+                )
+            triple = (to_rdflib(quad.subject), to_rdflib(quad.predicate), to_rdflib(quad.object))
+            graphs[URIRef(quad.graph_name.value)].append(triple)
+    except (OSError, SyntaxError) as exc:
+        raise StoreError(f"cannot read {path}: {exc}; check the file") from exc
+    for name, triples in graphs.items():
+        store.replace_graph(name, triples)
+    return Moved(len(graphs), sum(map(len, graphs.values())))
+
+
+def _ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise StoreError(f"cannot export the term {term!r}")

@@ -1,0 +1,135 @@
+"""One Docker Engine, one runner image and one single-node swarm for the whole test session.
+
+The engine is installed if missing and started by the tests themselves; when it cannot
+start, the tests fail with the reason and the command to fix it: they never skip, so CI
+cannot pass without having run them.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from waitress import wasyncore
+from waitress.server import create_server
+
+from server import catalog, definitions
+from server.platform import Platform, open_platform
+from server.provision.image import BuiltImage, build_runner_image
+from server.records import RunRecord
+from server.settings import Settings
+from tests.integration.docker.engine import Engine, EngineUnavailable, start_engine
+
+RUNNER_IMAGE = "ontolab-runner:test"
+
+
+@pytest.fixture(scope="session")
+def engine() -> Iterator[Engine]:
+    try:
+        started = start_engine()
+    except EngineUnavailable as exc:
+        pytest.fail(f"the Docker Engine for the docker tests cannot start: {exc}", pytrace=False)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+@pytest.fixture(scope="session")
+def docker_client(engine: Engine) -> Iterator[Any]:
+    import docker
+
+    client = docker.DockerClient(base_url=engine.host, timeout=120)
+    yield client
+    client.close()
+
+
+@dataclass
+class Image:
+    built: BuiltImage
+    seconds: float
+
+
+@pytest.fixture(scope="session")
+def runner_image(docker_client: Any) -> Image:
+    started = time.monotonic()
+    built = build_runner_image(docker_client, RUNNER_IMAGE, say=lambda m: print(f"[image] {m}"))
+    seconds = time.monotonic() - started
+    print(f"[image] {RUNNER_IMAGE} ready in {seconds:.1f} s (built: {built.built or 'cached'})")
+    return Image(built, seconds)
+
+
+@pytest.fixture(scope="session")
+def swarm(engine: Engine, runner_image: Image) -> Iterator[None]:
+    """A single-node swarm on loopback only, left (and so removed) at the end."""
+    engine.cli("swarm", "leave", "--force")  # state left behind by an interrupted session
+    done = engine.cli(
+        "swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", "127.0.0.1:2377"
+    )
+    if done.returncode != 0:
+        pytest.fail(f"`docker swarm init` failed: {done.stderr}", pytrace=False)
+    try:
+        yield
+    finally:
+        engine.cli("swarm", "leave", "--force")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def docker_settings(data: Path, engine: Engine, provisioner: str, port: int = 3000) -> Settings:
+    return Settings.load(
+        {
+            "data": data,
+            "provisioner": provisioner,
+            "docker_host": engine.host,
+            "runner_image": RUNNER_IMAGE,
+            "platform_url": f"http://127.0.0.1:{port}",
+        },
+        environ={},
+    )
+
+
+@contextmanager
+def served(platform: Platform, port: int) -> Iterator[str]:
+    """The platform's HTTP API on 127.0.0.1:PORT, where host-networked swarm tasks reach it."""
+    from server.app import create_app
+
+    server = create_server(create_app(platform=platform), host="127.0.0.1", port=port, threads=8)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
+        thread.join(10)
+        server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+
+
+@contextmanager
+def opened(settings: Settings) -> Iterator[Platform]:
+    platform = open_platform(settings, serve_deployments=False)
+    try:
+        yield platform
+    finally:
+        platform.close()
+
+
+def run_text(platform: Platform, text: str, fmt: str = "turtle") -> RunRecord:
+    version = definitions.submit(platform.store, definitions.parse(text, fmt)).version
+    return platform.runs.run(version, use_cache=False)
+
+
+def metrics(platform: Platform, record: RunRecord) -> dict[tuple[str, str], float]:
+    rows = catalog.run_details(platform.store, record.run_id)["metrics"]
+    return {(r["stepId"], r["metric"]): float(r["value"]) for r in rows}

@@ -1,0 +1,211 @@
+"""breast_cancer on local, docker and swarm gives the same metrics; the Compose file reproduces
+a run by hand; a killed container fails its step and leaves a consistent run behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from executor.contract import StepSpec
+from server import catalog, definitions
+from server.provision.docker import DockerProvisioner
+from server.records import RunRecord
+from server.settings import Settings
+from tests.integration.docker.conftest import (
+    RUNNER_IMAGE,
+    Image,
+    docker_settings,
+    free_port,
+    metrics,
+    opened,
+    run_text,
+    served,
+)
+from tests.integration.docker.engine import Engine
+
+pytestmark = pytest.mark.docker
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "breast_cancer.ttl"
+RUN_LABEL = "org.ontolab.run"
+
+
+@pytest.fixture(scope="module")
+def local_metrics(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], float]:
+    settings = Settings.load({"data": tmp_path_factory.mktemp("local")}, environ={})
+    with opened(settings) as platform:
+        record = run_text(platform, EXAMPLE.read_text())
+        assert record.status == "succeeded", record.error
+        return metrics(platform, record)
+
+
+@pytest.fixture(scope="module")
+def docker_run(
+    tmp_path_factory: pytest.TempPathFactory, engine: Engine, runner_image: Image
+) -> tuple[Settings, RunRecord, dict[tuple[str, str], float], dict[str, Any]]:
+    settings = docker_settings(tmp_path_factory.mktemp("docker"), engine, "docker")
+    with opened(settings) as platform:
+        record = run_text(platform, EXAMPLE.read_text())
+        assert record.status == "succeeded", record.error
+        details = catalog.run_details(platform.store, record.run_id)
+        return settings, record, metrics(platform, record), details
+
+
+def test_docker_gives_the_local_metrics(
+    local_metrics: dict[tuple[str, str], float],
+    docker_run: tuple[Settings, RunRecord, dict[tuple[str, str], float], dict[str, Any]],
+    docker_client: Any,
+) -> None:
+    settings, record, found, details = docker_run
+    assert found == local_metrics and ("validate", "accuracy") in found
+    assert record.provisioner == "docker"
+    assert {s["status"] for s in details["steps"]} == {"succeeded"}
+    workers = [step.worker or "" for step in record.steps.values()]
+    assert all(w.startswith("container ") for w in workers), workers
+    leftovers = docker_client.containers.list(all=True, filters={"label": RUN_LABEL})
+    assert leftovers == [], "containers are removed once their step ended"
+    assert record.compose_file is not None
+    compose = settings.runs_dir / record.run_id / "compose.yaml"
+    assert compose.is_file()
+    assert (settings.artifacts_dir / record.compose_file.sha256[:2]).is_dir()
+
+
+def test_compose_file_reproduces_the_run_by_hand(
+    docker_run: tuple[Settings, RunRecord, dict[tuple[str, str], float], dict[str, Any]],
+    engine: Engine,
+    tmp_path: Path,
+) -> None:
+    settings, record, found, _ = docker_run
+    text = (settings.runs_dir / record.run_id / "compose.yaml").read_text()
+    assert "service_completed_successfully" in text and '"network_mode": "host"' in text
+    assert '"cpus": 1.0' in text and '"mem_limit": "1g"' in text  # the build step's limits
+    shutil.copy(settings.runs_dir / record.run_id / "compose.yaml", tmp_path / "compose.yaml")
+    (tmp_path / "steps").mkdir()
+    env = {**engine.env(), "COMPOSE_PROJECT_NAME": "ontolabbyhand"}
+    up = subprocess.run(
+        ["docker-compose", "up", "--no-color"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    subprocess.run(["docker-compose", "down"], cwd=tmp_path, env=env, capture_output=True)
+    assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+    result = json.loads((tmp_path / "steps" / "validate" / "result.json").read_text())
+    by_hand = {("validate", name): value for name, value in result["metrics"].items()}
+    assert by_hand == {k: v for k, v in found.items() if k[0] == "validate"}
+
+
+def test_swarm_gives_the_local_metrics(
+    local_metrics: dict[tuple[str, str], float],
+    engine: Engine,
+    swarm: None,
+    docker_client: Any,
+    tmp_path: Path,
+) -> None:
+    port = free_port()
+    settings = docker_settings(tmp_path / "data", engine, "swarm", port)
+    with opened(settings) as platform, served(platform, port):
+        record = run_text(platform, EXAMPLE.read_text())
+        assert record.status == "succeeded", record.error
+        assert metrics(platform, record) == local_metrics
+    workers = [step.worker or "" for step in record.steps.values()]
+    assert all(w.startswith("swarm node ") for w in workers), workers
+    assert docker_client.services.list(filters={"label": RUN_LABEL}) == []
+
+
+def fifo_definition(fifo: Path) -> str:
+    """breast_cancer on docker (whatever the platform's default) reading a pipe that blocks."""
+    text = EXAMPLE.read_text()
+    text = text.replace('"sklearn:breast_cancer"', json.dumps(str(fifo)))
+    text = text.replace(
+        'ol:targetColumn "target" ;',
+        'ol:targetColumn "target" ; ol:requires [ ol:cpus 0.5 ; ol:memory "256m" ] ;',
+    )
+    return text.replace("ol:task ", 'ol:provisioner "docker" ;\n    ol:task ', 1)
+
+
+@pytest.fixture
+def fifo(tmp_path: Path) -> Path:
+    path = tmp_path / "never.csv"
+    os.mkfifo(path)
+    return path
+
+
+def wait_for_container(client: Any, run_id: str, timeout: float = 120) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = client.containers.list(filters={"label": f"{RUN_LABEL}={run_id}"})
+        if found:
+            return found[0]
+        time.sleep(0.2)
+    raise AssertionError(f"no container of run {run_id} started within {timeout} s")
+
+
+def test_killed_container_fails_its_step_and_the_run_stays_consistent(
+    engine: Engine, runner_image: Image, docker_client: Any, tmp_path: Path, fifo: Path
+) -> None:
+    settings = docker_settings(tmp_path / "data", engine, "local")  # the experiment asks docker
+    with opened(settings) as platform:
+        graph = definitions.parse(fifo_definition(fifo))
+        version = definitions.submit(platform.store, graph).version
+        record = platform.runs.start(version, use_cache=False)
+        container = wait_for_container(docker_client, record.run_id)
+        host = container.attrs["HostConfig"]
+        assert (host["NanoCpus"], host["Memory"], host["NetworkMode"]) == (
+            500_000_000,
+            256 * 1024 * 1024,
+            "host",
+        )
+        assert engine.cli("kill", container.id).returncode == 0
+        assert platform.runs.wait(record.run_id, timeout=120)
+        details = catalog.run_details(platform.store, record.run_id)
+    assert record.provisioner == "docker"
+    assert record.status == "failed" and details["status"] == "failed"
+    extract = record.steps["extract"]
+    assert extract.status == "failed" and extract.result and extract.result.error
+    assert "container was killed (exit 137" in extract.result.error.message
+    statuses = {s["stepId"]: s["status"] for s in details["steps"]}
+    assert statuses == {s.id: s.status for s in record.steps.values()}
+    assert set(statuses.values()) == {"failed", "skipped"}
+    assert "container was killed" in (details.get("error") or record.error or "")
+    assert docker_client.containers.list(all=True, filters={"label": RUN_LABEL}) == []
+
+
+def fifo_spec(tmp_path: Path, fifo: Path, run_id: str) -> StepSpec:
+    return StepSpec(
+        run_id=run_id,
+        step_id="extract",
+        phase="extract",
+        parameters={"task": "classification", "source": str(fifo), "target_column": "t"},
+        inputs={},
+        artifact_root=str(tmp_path / "artifacts"),
+    )
+
+
+def test_timeout_and_cancel_stop_the_container(
+    engine: Engine, runner_image: Image, docker_client: Any, tmp_path: Path, fifo: Path
+) -> None:
+    provisioner = DockerProvisioner(docker_client, RUNNER_IMAGE)
+    timed_out = provisioner.run_step(fifo_spec(tmp_path, fifo, "slow"), tmp_path / "w1", 3)
+    assert timed_out.result.error is not None
+    assert "longer than its timeout of 3 s" in timed_out.result.error.message
+    outcomes = []
+    spec = fifo_spec(tmp_path, fifo, "to-cancel")
+    worker = threading.Thread(
+        target=lambda: outcomes.append(provisioner.run_step(spec, tmp_path / "w2", 120))
+    )
+    worker.start()
+    wait_for_container(docker_client, "to-cancel")
+    provisioner.cancel("to-cancel")
+    worker.join(60)
+    assert outcomes and outcomes[0].result.error is not None
+    assert "cancelled" in outcomes[0].result.error.message
+    assert docker_client.containers.list(all=True, filters={"label": RUN_LABEL}) == []
