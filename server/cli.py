@@ -299,6 +299,7 @@ def _serve(args: argparse.Namespace) -> int:
     from server.app import create_app
 
     settings = _settings(args)
+    _stop_on_signals()
     app = create_app(settings)
     print(f"Ontolab on http://{settings.host}:{settings.port}/ (Ctrl-C stops it)", flush=True)
     try:
@@ -314,6 +315,21 @@ def _serve(args: argparse.Namespace) -> int:
         app.extensions["ontolab"].close()
     print("Ontolab stopped; deployments come back on the next start", flush=True)
     return 0
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM both end ``serve`` cleanly (waitress stops on KeyboardInterrupt).
+
+    SIGINT is set explicitly because a shell starting us in the background without job
+    control makes us inherit it as ignored.
+    """
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, interrupt)
+    signal.signal(signal.SIGTERM, interrupt)
 
 
 def _lineage(args: argparse.Namespace) -> int:

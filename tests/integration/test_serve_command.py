@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 
 
@@ -19,7 +20,8 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_serve_answers_health_and_stops_on_ctrl_c(tmp_path: Path) -> None:
+@pytest.mark.parametrize("stop_signal", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_answers_health_and_stops_cleanly(tmp_path: Path, stop_signal: int) -> None:
     port = free_port()
     server = subprocess.Popen(
         [
@@ -51,7 +53,7 @@ def test_serve_answers_health_and_stops_on_ctrl_c(tmp_path: Path) -> None:
         assert body["status"] == "ok"
         assert body["store"]["backend"] == f"oxigraph:{tmp_path / 'data' / 'store'}"
         assert health.headers["Server"] == "ontolab"
-        server.send_signal(signal.SIGINT)
+        server.send_signal(stop_signal)
         out, err = server.communicate(timeout=30)
     finally:
         if server.poll() is None:
