@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -76,3 +78,22 @@ def live_server(platform: Platform) -> Iterator[LiveServer]:
 
     with serving(create_app(platform=platform)) as url:
         yield LiveServer(url, platform)
+
+
+def wait_for_run(base_url: str, run_id: str, timeout: float = 120) -> dict[str, Any]:
+    """Poll ``GET /api/runs/ID`` until the run has ended; its details, or an AssertionError."""
+    import requests
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run: dict[str, Any] = requests.get(f"{base_url}/api/runs/{run_id}", timeout=10).json()
+        if run["status"] != "running":
+            return run
+        time.sleep(0.2)
+    raise AssertionError(f"run {run_id} did not finish in {timeout:g} s")
+
+
+@pytest.fixture(scope="session")
+def finished_run() -> Callable[..., dict[str, Any]]:
+    """``finished_run(base_url, run_id)``: the run's details once it has ended."""
+    return wait_for_run

@@ -47,16 +47,6 @@ def _form(page: Any, step_id: str) -> Any:
     return page.locator(f'form[aria-label="Parameters of {step_id}"]')
 
 
-def _wait_for_run(base: str, run_id: str) -> dict[str, Any]:
-    deadline = time.monotonic() + RUN_TIMEOUT_MS / 1000
-    while time.monotonic() < deadline:
-        run: dict[str, Any] = requests.get(f"{base}/api/runs/{run_id}", timeout=10).json()
-        if run["status"] in ("succeeded", "failed", "cancelled"):
-            return run
-        time.sleep(0.3)
-    raise AssertionError(f"run {run_id} did not finish in {RUN_TIMEOUT_MS / 1000} s")
-
-
 def test_build_save_and_run_a_pipeline_by_drag_and_drop(
     page: Any, server_url: str, screenshot: Shot, shared: dict[str, Any]
 ) -> None:
@@ -134,7 +124,7 @@ def test_build_save_and_run_a_pipeline_by_drag_and_drop(
 
 
 def test_compare_two_runs(
-    page: Any, server_url: str, screenshot: Shot, shared: dict[str, Any]
+    page: Any, server_url: str, screenshot: Shot, shared: dict[str, Any], finished_run: Any
 ) -> None:
     assert "run" in shared, "needs the run of the first test"
     # A second version with a different C, run through the API.
@@ -170,7 +160,9 @@ def test_compare_two_runs(
     started = requests.post(
         f"{server_url}/api/runs", json={"experiment": EXPERIMENT, "version": 2}, timeout=30
     ).json()
-    assert _wait_for_run(server_url, started["run_id"])["status"] == "succeeded"
+    assert (
+        finished_run(server_url, started["run_id"], RUN_TIMEOUT_MS / 1000)["status"] == "succeeded"
+    )
     shared["second_run"] = started["run_id"]
 
     page.goto("/compare")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import time
 from typing import Any
 
 import pandas as pd
@@ -112,7 +111,9 @@ def test_upload_past_the_size_limit_is_413(live_server: Any, monkeypatch: Any) -
 
 
 @pytest.mark.slow
-def test_profile_and_experiment_on_an_uploaded_dataset(live_server: Any, wine_csv: bytes) -> None:
+def test_profile_and_experiment_on_an_uploaded_dataset(
+    live_server: Any, wine_csv: bytes, finished_run: Any
+) -> None:
     requests.post(
         live_server("/api/datasets"),
         params={"name": "wine"},
@@ -151,11 +152,7 @@ def test_profile_and_experiment_on_an_uploaded_dataset(live_server: Any, wine_cs
     run_id = requests.post(
         live_server("/api/runs"), json={"experiment": "wine_upload"}, timeout=30
     ).json()["run_id"]
-    deadline = time.monotonic() + 120
-    while (run := requests.get(live_server(f"/api/runs/{run_id}"), timeout=10).json())[
-        "status"
-    ] == "running" and time.monotonic() < deadline:
-        time.sleep(0.2)
+    run = finished_run(live_server.url, run_id)
     assert run["status"] == "succeeded", run.get("error")
     accuracy = next(m["value"] for m in run["metrics"] if m["metric"] == "accuracy")
     assert accuracy > 0.85

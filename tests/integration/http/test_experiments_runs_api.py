@@ -50,16 +50,6 @@ def document(**changes: Any) -> dict[str, Any]:
     return doc
 
 
-def wait_for(server: Any, run_id: str, deadline: float = 120) -> dict[str, Any]:
-    stop = time.monotonic() + deadline
-    while time.monotonic() < stop:
-        run = requests.get(server(f"/api/runs/{run_id}"), timeout=10).json()
-        if run["status"] not in ("running",):
-            return run
-        time.sleep(0.2)
-    raise AssertionError(f"run {run_id} did not finish in {deadline} s")
-
-
 def start_run(server: Any, experiment: str, **extra: Any) -> str:
     reply = requests.post(server("/api/runs"), json={"experiment": experiment, **extra}, timeout=30)
     assert reply.status_code == 202, reply.text
@@ -174,7 +164,9 @@ def test_versions_turtle_and_delete(live_server: Any) -> None:
 
 
 @pytest.mark.slow
-def test_run_over_http_with_live_events_logs_artifacts_lineage(live_server: Any) -> None:
+def test_run_over_http_with_live_events_logs_artifacts_lineage(
+    live_server: Any, finished_run: Any
+) -> None:
     requests.post(live_server("/api/experiments"), json=PIPELINE_DOCUMENT, timeout=30)
     events: list[dict[str, Any]] = []
     ready = threading.Event()
@@ -193,7 +185,7 @@ def test_run_over_http_with_live_events_logs_artifacts_lineage(live_server: Any)
     follower.start()
     assert ready.wait(30)
     run_id = start_run(live_server, "iris_doc")
-    run = wait_for(live_server, run_id)
+    run = finished_run(live_server.url, run_id)
     follower.join(60)
     assert run["status"] == "succeeded"
     assert {(e["step_id"], e["status"]) for e in events} >= {
@@ -223,14 +215,14 @@ def test_run_over_http_with_live_events_logs_artifacts_lineage(live_server: Any)
 
 
 @pytest.mark.slow
-def test_list_filter_sort_compare_and_rerun(live_server: Any) -> None:
+def test_list_filter_sort_compare_and_rerun(live_server: Any, finished_run: Any) -> None:
     requests.post(live_server("/api/experiments"), json=PIPELINE_DOCUMENT, timeout=30)
     weak = document(build={"hyperParameters": {"max_iter": 500, "C": 0.001}})
     first = start_run(live_server, "iris_doc", version=1)
-    wait_for(live_server, first)
+    finished_run(live_server.url, first)
     requests.post(live_server("/api/experiments"), json=weak, timeout=30)
     second = start_run(live_server, "iris_doc", version=2)
-    wait_for(live_server, second)
+    finished_run(live_server.url, second)
 
     ranked = requests.get(
         live_server("/api/runs"), params={"sort": "-metrics.accuracy"}, timeout=10
@@ -261,13 +253,13 @@ def test_list_filter_sort_compare_and_rerun(live_server: Any) -> None:
 
     again = requests.post(live_server(f"/api/runs/{first}/rerun"), json={}, timeout=30)
     assert again.status_code == 202
-    rerun = wait_for(live_server, again.json()["run_id"])
+    rerun = finished_run(live_server.url, again.json()["run_id"])
     assert rerun["version"] == 1
     assert all(step["cacheHit"] for step in rerun["steps"]), "same version: every step cached"
 
 
 @pytest.mark.slow
-def test_cancel_stops_a_running_run(live_server: Any, tmp_path: Path) -> None:
+def test_cancel_stops_a_running_run(live_server: Any, finished_run: Any, tmp_path: Path) -> None:
     fifo = tmp_path / "never.csv"
     os.mkfifo(fifo)
     blocked = document(extract={"parameters": {"source": str(fifo), "targetColumn": "y"}})
@@ -276,7 +268,7 @@ def test_cancel_stops_a_running_run(live_server: Any, tmp_path: Path) -> None:
     time.sleep(1.0)
     reply = requests.post(live_server(f"/api/runs/{run_id}/cancel"), timeout=30)
     assert reply.status_code == 202
-    run = wait_for(live_server, run_id)
+    run = finished_run(live_server.url, run_id)
     assert run["status"] == "cancelled"
     statuses = {s["stepId"]: s["status"] for s in run["steps"]}
     assert statuses["extract"] == "cancelled"

@@ -1,8 +1,9 @@
 import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
 import { useJson } from "../api";
+import { RunCells } from "../components/RunCells";
 import { Chart } from "../components/Chart";
-import { ErrorBox, Guard, StatusBadge } from "../components/State";
+import { ErrorBox, Guard } from "../components/State";
 import {
   formatValue,
   isBest,
@@ -150,16 +151,7 @@ export function Compare() {
                         <td>
                           <input type="checkbox" aria-label={`select run ${r.run_id}`} checked={selected.includes(r.run_id)} onChange={() => toggle(r.run_id)} />
                         </td>
-                        <td>
-                          <Link to={`/runs/${r.run_id}`}>{r.run_id}</Link>
-                        </td>
-                        <td>
-                          {r.experiment} v{r.version}
-                        </td>
-                        <td>
-                          <StatusBadge status={r.status} />
-                        </td>
-                        <td className="small">{new Date(r.started).toLocaleString()}</td>
+                        <RunCells run={r} />
                         {metricColumns.map((m) => (
                           <td key={m} className="num">
                             {formatValue(r.metrics[m])}

@@ -1,5 +1,6 @@
 import { Link } from "react-router-dom";
 import { useJson } from "../api";
+import { RunCells } from "../components/RunCells";
 import { Guard, StatusBadge } from "../components/State";
 import type { RunSummary } from "../lib/compare";
 import { formatValue } from "../lib/compare";
@@ -87,16 +88,7 @@ export function Dashboard() {
                 <tbody>
                   {d.runs.map((r) => (
                     <tr key={r.run_id}>
-                      <td>
-                        <Link to={`/runs/${r.run_id}`}>{r.run_id}</Link>
-                      </td>
-                      <td>
-                        {r.experiment} v{r.version}
-                      </td>
-                      <td>
-                        <StatusBadge status={r.status} />
-                      </td>
-                      <td className="small">{new Date(r.started).toLocaleString()}</td>
+                      <RunCells run={r} />
                       <td className="num">{formatValue(r.metrics.accuracy ?? r.metrics.r2)}</td>
                     </tr>
                   ))}
