@@ -9,8 +9,8 @@ from typing import Any
 from rdflib.term import Node
 
 from server import queries
-from server.errors import NotFoundError
-from server.namespaces import run_iri
+from server.errors import NotFoundError, QueryError
+from server.namespaces import metric_property, run_iri
 from server.store.base import ReadableStore, Row
 from server.terms import python_value
 
@@ -54,6 +54,28 @@ def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
         "artifacts": [plain(r) for r in queries.select(store, "run_artifacts", run=run)],
         "models": [plain(r) for r in queries.select(store, "run_models", run=run)],
     }
+
+
+def measure_directions(store: ReadableStore) -> dict[str, bool]:
+    """Every evaluation measure the ontology knows, and whether higher values are better."""
+    return {
+        row["name"]: row["higherIsBetter"] for row in map(plain, queries.select(store, "measures"))
+    }
+
+
+def leaderboard(
+    store: ReadableStore, experiment: str, metric: str, limit: int = 10
+) -> list[dict[str, Any]]:
+    """The best runs of an experiment (all versions) by one metric, best first: highest or
+    lowest as the measure says. Rows: run, runId, value."""
+    directions = measure_directions(store)
+    if metric not in directions:
+        raise QueryError(f"no metric {metric!r}; the measures are: {', '.join(sorted(directions))}")
+    name = "leaderboard" if directions[metric] else "leaderboard_lowest"
+    rows = queries.select(
+        store, name, experiment=experiment, metric=str(metric_property(metric)), limit=limit
+    )
+    return [plain(row) for row in rows]
 
 
 def resolve_model(store: ReadableStore, reference: str) -> str:

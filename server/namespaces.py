@@ -9,6 +9,9 @@ from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, XSD, Namespace
 
 OL = Namespace("https://w3id.org/ontolab/ns#")
 MLS = Namespace("http://www.w3.org/ns/mls#")
+#: One datatype property per evaluation measure (``olm:accuracy``…): a run's value of that
+#: measure one hop from the run, so a leaderboard reads one triple per run.
+OLM = Namespace("https://w3id.org/ontolab/metric#")
 ID = "https://w3id.org/ontolab/id/"
 ONTOLOGY_GRAPH = URIRef("https://w3id.org/ontolab/graph/ontology")
 ONTOLOGY_IRI = URIRef("https://w3id.org/ontolab/ns")
@@ -16,6 +19,7 @@ ONTOLOGY_IRI = URIRef("https://w3id.org/ontolab/ns")
 PREFIXES = {
     "ol": str(OL),
     "mls": str(MLS),
+    "olm": str(OLM),
     "prov": str(PROV),
     "dcat": str(DCAT),
     "dcterms": str(DCTERMS),
@@ -24,7 +28,7 @@ PREFIXES = {
     "xsd": str(XSD),
 }
 
-__all__ = ["DCAT", "DCTERMS", "ID", "MLS", "OL", "PROV", "RDF", "RDFS", "XSD"]
+__all__ = ["DCAT", "DCTERMS", "ID", "MLS", "OL", "OLM", "PROV", "RDF", "RDFS", "XSD"]
 
 
 def _segment(text: str) -> str:
@@ -78,3 +82,14 @@ def source_iri(source: str) -> URIRef:
 
 def measure_iri(metric: str) -> URIRef:
     return OL[metric]
+
+
+def metric_property(metric: str) -> URIRef:
+    """The property that holds a run's value of ``metric``, one hop from the run."""
+    return OLM[_segment(metric)]
+
+
+def profile_iri(sha256: str) -> URIRef:
+    """The column statistics of one profile artifact, named by its checksum; also the name of
+    the graph that holds them, written once and shared by every run that made that profile."""
+    return URIRef(f"{ID}profile/{sha256}")

@@ -2,6 +2,11 @@
 
 Pure: builds triples from a ``RunRecord`` and does no I/O. The whole graph is rebuilt and
 written in one request at each state change, so a reader never sees half a run.
+
+Facts that are the same for every run that meets them (an implementation and its
+hyperparameters, a data source, the column statistics of a profile, named by its checksum) go
+in shared graphs of their own (``shared_graphs``), written once instead of copied into every
+run graph: at 10,000 runs that keeps the store and each run's write small.
 """
 
 from __future__ import annotations
@@ -28,7 +33,9 @@ from server.namespaces import (
     hyperparameter_setting_iri,
     implementation_iri,
     measure_iri,
+    metric_property,
     output_iri,
+    profile_iri,
     run_iri,
     source_iri,
     step_run_iri,
@@ -85,7 +92,6 @@ def _step_triples(record: RunRecord, step: StepRecord) -> list[Triple]:
     node = step_run_iri(record.run_id, step.id)
     out: list[Triple] = [
         (run, OL.hasStepRun, node),
-        (node, OL.partOfRun, run),
         (node, RDF.type, OL.StepRun),
         (node, RDF.type, PROV.Activity),
         (node, OL.stepId, Literal(step.id)),
@@ -129,7 +135,6 @@ def _result_triples(record: RunRecord, step: StepRecord, result: StepResult) -> 
             (entity, OL.byteSize, Literal(ref.size)),
             (entity, DCAT.mediaType, Literal(ref.media_type)),
             (entity, PROV.wasGeneratedBy, node),
-            (entity, PROV.generatedAtTime, _time(result.ended_at)),
         ]
         out += [(entity, PROV.wasDerivedFrom, source) for source in inputs]
         if step.output:
@@ -143,13 +148,8 @@ def _extract_facts(record: RunRecord, step: StepRecord, result: StepResult) -> l
     if not result.outputs or "source" not in summary:
         return []
     entity = output_iri(record.run_id, step.id)
-    source = source_iri(str(summary["source"]))
     return [
-        (entity, OL.derivedFromSource, source),
-        (entity, PROV.wasDerivedFrom, source),
-        (source, RDF.type, OL.DataSource),
-        (source, RDF.type, PROV.Entity),
-        (source, OL.sourceRef, Literal(str(summary["source"]))),
+        (entity, PROV.wasDerivedFrom, source_iri(str(summary["source"]))),
         *_optional(
             entity,
             [
@@ -163,31 +163,11 @@ def _extract_facts(record: RunRecord, step: StepRecord, result: StepResult) -> l
 
 def _explore_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
     dataset_step = step.inputs.get("dataset")
-    if dataset_step is None:
+    profile = result.outputs.get("profile")
+    if dataset_step is None or profile is None or not result.summary.get("columns"):
         return []
     dataset = output_iri(record.run_id, dataset_step)
-    out: list[Triple] = []
-    for column in result.summary.get("columns", []):
-        profile = sub_iri(dataset, "column", str(column["name"]))
-        out += [
-            (dataset, OL.hasColumnProfile, profile),
-            (profile, RDF.type, OL.ColumnProfile),
-            (profile, OL.columnName, Literal(str(column["name"]))),
-        ]
-        out += _optional(
-            profile,
-            [
-                (OL.dataType, column.get("dtype"), Literal),
-                (OL.rowCount, column.get("count"), Literal),
-                (OL.missingCount, column.get("missing"), Literal),
-                (OL.uniqueCount, column.get("unique"), Literal),
-                (OL.mean, column.get("mean"), _double),
-                (OL.std, column.get("std"), _double),
-                (OL.minimum, column.get("min"), _double),
-                (OL.maximum, column.get("max"), _double),
-            ],
-        )
-    return out
+    return [(dataset, OL.hasDataProfile, profile_iri(profile.sha256))]
 
 
 def _build_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
@@ -201,9 +181,6 @@ def _build_facts(record: RunRecord, step: StepRecord, result: StepResult) -> lis
     out: list[Triple] = [
         (run, MLS.hasOutput, model),
         (run, MLS.executes, implementation),
-        (implementation, RDF.type, MLS.Implementation),
-        (implementation, RDFS.label, Literal(estimator_class)),
-        (model, OL.estimatorClass, Literal(estimator_class)),
     ]
     out += _optional(
         model,
@@ -226,9 +203,6 @@ def _build_facts(record: RunRecord, step: StepRecord, result: StepResult) -> lis
             (setting, OL.parameterName, Literal(name)),
             (setting, MLS.hasValue, _value(value)),
             (setting, DCTERMS.isPartOf, step_run_iri(record.run_id, step.id)),
-            (parameter, RDF.type, MLS.HyperParameter),
-            (parameter, RDFS.label, Literal(name)),
-            (implementation, MLS.hasHyperParameter, parameter),
         ]
     return out
 
@@ -241,6 +215,7 @@ def _validate_facts(record: RunRecord, step: StepRecord, result: StepResult) -> 
     for metric, value in sorted(result.metrics.items()):
         evaluation = evaluation_iri(record.run_id, step.id, metric)
         out += [
+            (run, metric_property(metric), _double(value)),
             (run, MLS.hasOutput, evaluation),
             (evaluation, RDF.type, MLS.ModelEvaluation),
             (evaluation, MLS.specifiedBy, measure_iri(metric)),
@@ -277,6 +252,103 @@ PHASE_FACTS: dict[str, Callable[[RunRecord, StepRecord, StepResult], list[Triple
     "explore": _explore_facts,
     "build": _build_facts,
     "validate": _validate_facts,
+}
+
+
+SharedGraphs = dict[URIRef, Callable[[], list[Triple]]]
+
+
+def shared_graphs(record: RunRecord) -> SharedGraphs:
+    """The shared graphs ``record`` points to, by name, each with a function that builds its
+    triples (only called for a graph the writer has not written yet)."""
+    graphs: SharedGraphs = {}
+    for step in record.steps.values():
+        if step.result is not None and not step.result.error:
+            graphs.update(SHARED_FACTS.get(step.phase, _no_shared)(step.result))
+    return graphs
+
+
+def _source_graph(result: StepResult) -> SharedGraphs:
+    if not result.outputs or "source" not in result.summary:
+        return {}
+    ref = str(result.summary["source"])
+    source = source_iri(ref)
+    return {
+        source: lambda: [
+            (source, RDF.type, OL.DataSource),
+            (source, RDF.type, PROV.Entity),
+            (source, OL.sourceRef, Literal(ref)),
+        ]
+    }
+
+
+def _profile_graph(result: StepResult) -> SharedGraphs:
+    profile = result.outputs.get("profile")
+    columns = result.summary.get("columns", [])
+    if profile is None or not columns:
+        return {}
+    node = profile_iri(profile.sha256)
+    return {node: lambda: _column_triples(node, columns)}
+
+
+def _column_triples(node: URIRef, columns: list[dict[str, Any]]) -> list[Triple]:
+    out: list[Triple] = [(node, RDF.type, OL.DataProfile)]
+    for column in columns:
+        profile = sub_iri(node, "column", str(column["name"]))
+        out += [
+            (node, OL.hasColumnProfile, profile),
+            (profile, RDF.type, OL.ColumnProfile),
+            (profile, OL.columnName, Literal(str(column["name"]))),
+        ]
+        out += _optional(
+            profile,
+            [
+                (OL.dataType, column.get("dtype"), Literal),
+                (OL.rowCount, column.get("count"), Literal),
+                (OL.missingCount, column.get("missing"), Literal),
+                (OL.uniqueCount, column.get("unique"), Literal),
+                (OL.mean, column.get("mean"), _double),
+                (OL.std, column.get("std"), _double),
+                (OL.minimum, column.get("min"), _double),
+                (OL.maximum, column.get("max"), _double),
+            ],
+        )
+    return out
+
+
+def _implementation_graph(result: StepResult) -> SharedGraphs:
+    summary = result.summary
+    if not result.outputs:
+        return {}
+    estimator_class = str(summary.get("estimator_class", summary.get("estimator", "unknown")))
+    names = sorted(summary.get("hyperparameters", {}))
+    implementation = implementation_iri(estimator_class)
+
+    def triples() -> list[Triple]:
+        out: list[Triple] = [
+            (implementation, RDF.type, MLS.Implementation),
+            (implementation, RDFS.label, Literal(estimator_class)),
+        ]
+        for name in names:
+            parameter = hyperparameter_iri(estimator_class, name)
+            out += [
+                (parameter, RDF.type, MLS.HyperParameter),
+                (parameter, RDFS.label, Literal(name)),
+                (implementation, MLS.hasHyperParameter, parameter),
+            ]
+        return out
+
+    return {implementation: triples}
+
+
+def _no_shared(result: StepResult) -> SharedGraphs:
+    return {}
+
+
+SHARED_FACTS: dict[str, Callable[[StepResult], SharedGraphs]] = {
+    "extract": _source_graph,
+    "explore": _profile_graph,
+    "build": _implementation_graph,
 }
 
 

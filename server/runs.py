@@ -27,13 +27,13 @@ from server.artifacts import ArtifactStore
 from server.cache import StepCache
 from server.definitions import ExperimentVersion
 from server.errors import RunError
-from server.namespaces import run_iri, step_run_iri
+from server.namespaces import step_run_iri
 from server.planner import Plan, PlannedStep, plan
 from server.provision import ProvisionerPool
 from server.provision.base import Provisioner, StepOutcome
 from server.provision.compose import ComposeStep, compose_document, to_yaml
 from server.records import RunRecord, StepRecord
-from server.results import run_triples
+from server.run_writer import RunWriter
 from server.settings import Settings
 from server.store import open_store
 from server.store.base import Store
@@ -84,7 +84,7 @@ class RunService:
         self._provisioners = ProvisionerPool(settings, provisioner)
         self._artifacts = artifacts
         self._cache = cache
-        self._write_lock = threading.Lock()
+        self._writer = RunWriter(store)
         self._state_lock = threading.Lock()
         self._active: dict[str, tuple[_Execution, threading.Thread]] = {}
         self._listeners: list[EventSink] = []
@@ -240,8 +240,7 @@ class RunService:
         return parameters if path is None else {**parameters, "source_path": str(path)}
 
     def _save(self, record: RunRecord) -> None:
-        with self._write_lock:
-            self._store.replace_graph(run_iri(record.run_id), run_triples(record))
+        self._writer.write(record)
 
 
 class _Execution:

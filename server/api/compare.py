@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from server import queries, run_index
+from server import run_index
 from server.api.common import BadRequest, get_platform
-from server.catalog import plain
+from server.catalog import measure_directions
 from server.errors import NotFoundError
 
 blueprint = Blueprint("compare", __name__)
@@ -32,13 +32,7 @@ def compare() -> dict[str, Any]:
         "metrics": metrics,
         "params": params,
         "differing_params": [p for p in params if len({repr(r.params.get(p)) for r in runs}) > 1],
-        "best": _best(runs, metrics, _directions(store)),
-    }
-
-
-def _directions(store: Any) -> dict[str, bool]:
-    return {
-        row["name"]: row["higherIsBetter"] for row in map(plain, queries.select(store, "measures"))
+        "best": _best(runs, metrics, measure_directions(store)),
     }
 
 

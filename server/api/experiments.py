@@ -1,4 +1,5 @@
-"""Experiments: create (Turtle, JSON-LD or a JSON pipeline document), validate, get, delete."""
+"""Experiments: create (Turtle, JSON-LD or a JSON pipeline document), validate, get, delete,
+and the leaderboard of an experiment's runs by one metric."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ from typing import Any
 from flask import Blueprint, Response, request
 from rdflib import Graph
 
-from server import definitions, queries
+from server import catalog, definitions, queries
 from server.api.common import BadRequest, get_platform
 from server.catalog import plain
 from server.pipeline_document import to_graph
 from server.runs import check_definition
 
 blueprint = Blueprint("experiments", __name__)
+MAX_LEADERBOARD = 1000
 
 _RDF_TYPES = {
     "text/turtle": "turtle",
@@ -97,6 +99,24 @@ def get(identifier: str) -> dict[str, Any]:
     }
 
 
+@blueprint.get("/api/experiments/<identifier>/leaderboard")
+def leaderboard(identifier: str) -> dict[str, Any]:
+    store = get_platform().store
+    metric = request.args.get("metric", "")
+    limit = request.args.get("limit", "10")
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LEADERBOARD:
+        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LEADERBOARD}, not {limit!r}")
+    if not definitions.versions(store, identifier):
+        definitions.get_version(store, identifier)  # raises NotFoundError with the fix
+    directions = catalog.measure_directions(store)
+    return {
+        "experiment": identifier,
+        "metric": metric,
+        "higherIsBetter": directions.get(metric),
+        "runs": catalog.leaderboard(store, identifier, metric, int(limit)),
+    }
+
+
 @blueprint.get("/api/experiments/<identifier>/versions/<int:number>")
 def get_version(identifier: str, number: int) -> Response | dict[str, Any]:
     store = get_platform().store
@@ -161,6 +181,34 @@ OPENAPI: dict[str, Any] = {
             "parameters": [_ID],
             "responses": {"200": {"description": "what was deleted"}, "404": _PROBLEM},
         },
+    },
+    "/api/experiments/{identifier}/leaderboard": {
+        "get": {
+            "summary": "The best runs of an experiment (all versions) by one metric, best first",
+            "parameters": [
+                _ID,
+                {
+                    "name": "metric",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string"},
+                    "description": "a measure name, e.g. accuracy or rmse; lower-is-better "
+                    "measures rank lowest first",
+                },
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "default": 10, "minimum": 1, "maximum": 1000},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "experiment, metric, higherIsBetter, runs (run, runId, value)"
+                },
+                "400": _PROBLEM,
+                "404": _PROBLEM,
+            },
+        }
     },
     "/api/experiments/{identifier}/versions/{number}": {
         "get": {

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +43,7 @@ class OxigraphStore:
 
     def __init__(self, path: Path | None = None) -> None:
         self._path = path
+        self._write_lock = threading.Lock()
         try:
             if path is None:
                 self._store = ox.Store()
@@ -97,13 +100,28 @@ class OxigraphStore:
         return data or b"", media_type
 
     def replace_graph(self, graph: URIRef, triples: Iterable[Triple]) -> None:
-        body = " .\n".join(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in triples)
-        self._update(
-            f"DROP SILENT GRAPH {graph.n3()} ;\nINSERT DATA {{ GRAPH {graph.n3()} {{\n{body}\n}} }}"
-        )
+        """A new graph goes in as one native transaction (no SPARQL to write or parse: about
+        twice as fast); an existing one is dropped and refilled by one SPARQL update, the one
+        atomic way pyoxigraph offers to do both. The lock keeps two writers of one graph from
+        both finding it new."""
+        name = ox.NamedNode(str(graph))
+        with self._write_lock:
+            if self._store.contains_named_graph(name):
+                body = " .\n".join(f"{s.n3()} {p.n3()} {o.n3()}" for s, p, o in triples)
+                self._update(
+                    f"DROP SILENT GRAPH {graph.n3()} ;\n"
+                    f"INSERT DATA {{ GRAPH {graph.n3()} {{\n{body}\n}} }}"
+                )
+                return
+            quads = [_quad(triple, name) for triple in triples]
+            try:
+                self._store.extend(quads)
+            except (OSError, ValueError) as exc:
+                raise StoreError(f"update failed on {self.describe()}: {exc}") from exc
 
     def delete_graph(self, graph: URIRef) -> None:
-        self._update(f"DROP SILENT GRAPH {graph.n3()}")
+        with self._write_lock:
+            self._update(f"DROP SILENT GRAPH {graph.n3()}")
 
     def close(self) -> None:
         if self._path is not None:
@@ -131,6 +149,33 @@ def _plain(term: Any) -> Any:
     if isinstance(term, ox.Literal):
         return literal_value(term.value, term.datatype.value)
     return term.value
+
+
+def _quad(triple: Triple, graph: ox.NamedNode) -> ox.Quad:
+    subject, predicate, value = triple
+    node = _named_node(subject) if isinstance(subject, URIRef) else ox.BlankNode(str(subject))
+    return ox.Quad(node, _named_node(predicate), to_oxigraph(value), graph)
+
+
+def to_oxigraph(term: Node) -> ox.NamedNode | ox.Literal | ox.BlankNode:
+    """Convert an rdflib term to its pyoxigraph equivalent."""
+    if isinstance(term, URIRef):
+        return _named_node(term)
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(term, language=term.language)
+        if term.datatype is None:
+            return ox.Literal(term)
+        return ox.Literal(term, datatype=_named_node(term.datatype))
+    if isinstance(term, BNode):
+        return ox.BlankNode(term)
+    raise StoreError(f"unsupported term for the store: {term!r}")
+
+
+@lru_cache(maxsize=65536)
+def _named_node(iri: str) -> ox.NamedNode:
+    """IRIs repeat within a run's graph and across runs (predicates, classes, the run itself)."""
+    return ox.NamedNode(iri)
 
 
 def to_rdflib(term: object) -> Node:

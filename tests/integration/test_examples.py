@@ -59,8 +59,15 @@ def test_example_runs_with_sane_metrics(platform: Platform, examples: Path, name
 @pytest.mark.slow
 def test_regression_reports_regression_metrics(platform: Platform, examples: Path) -> None:
     record = run_example(platform, examples / "diabetes.jsonld")
-    metrics = {r["metric"] for r in catalog.run_details(platform.store, record.run_id)["metrics"]}
-    assert metrics == {"rmse", "mae", "r2"}
+    metrics = {
+        r["metric"]: r["value"]
+        for r in catalog.run_details(platform.store, record.run_id)["metrics"]
+    }
+    assert set(metrics) == {"rmse", "mae", "r2"}
+    for metric in ("rmse", "r2"):  # lower is better, then higher: each its own named query
+        board = catalog.leaderboard(platform.store, "diabetes", metric)
+        assert [(r["runId"], r["value"]) for r in board] == [(record.run_id, metrics[metric])]
+    assert catalog.leaderboard(platform.store, "diabetes", "accuracy") == []
 
 
 @pytest.mark.slow

@@ -146,8 +146,15 @@ def test_run_graph_is_prov_and_ml_schema(platform: Platform) -> None:
     )
     assert ask(
         prefixes
-        + f"""ASK {{ GRAPH {graph} {{ ?dataset ol:hasColumnProfile ?c .
+        + f"""ASK {{ GRAPH {graph} {{ ?dataset ol:hasDataProfile ?profile }}
+        GRAPH ?profile {{ ?profile ol:hasColumnProfile ?c .
         ?c ol:columnName "sepal length (cm)" ; ol:mean ?mean . }} }}"""
+    )
+    assert ask(
+        prefixes
+        + f"""PREFIX olm: <https://w3id.org/ontolab/metric#>
+        ASK {{ GRAPH {graph} {{ ?run olm:accuracy ?v ; mls:hasOutput ?m .
+        ?m mls:specifiedBy ol:accuracy ; mls:hasValue ?v . }} }}"""
     )
     steps = platform.store.select(
         prefixes

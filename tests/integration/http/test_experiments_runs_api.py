@@ -251,6 +251,32 @@ def test_list_filter_sort_compare_and_rerun(live_server: Any, finished_run: Any)
     assert "build.C" in compared["differing_params"]
     assert "build.max_iter" not in compared["differing_params"]
 
+    board = requests.get(
+        live_server("/api/experiments/iris_doc/leaderboard"),
+        params={"metric": "accuracy", "limit": 5},
+        timeout=10,
+    ).json()
+    assert board["higherIsBetter"] is True
+    assert [r["runId"] for r in board["runs"]] == [first, second], "both versions, best first"
+    assert [r["value"] for r in board["runs"]] == [r["metrics"]["accuracy"] for r in ranked]
+    unknown = requests.get(
+        live_server("/api/experiments/iris_doc/leaderboard"), params={"metric": "acc"}, timeout=10
+    )
+    assert unknown.status_code == 400 and "'acc'" in unknown.json()["detail"]
+    assert "accuracy" in unknown.json()["detail"], "the error lists the known measures"
+    too_many = requests.get(
+        live_server("/api/experiments/iris_doc/leaderboard"),
+        params={"metric": "accuracy", "limit": "0"},
+        timeout=10,
+    )
+    assert too_many.status_code == 400 and "limit" in too_many.json()["detail"]
+    nobody = requests.get(
+        live_server("/api/experiments/nobody/leaderboard"),
+        params={"metric": "accuracy"},
+        timeout=10,
+    )
+    assert nobody.status_code == 404
+
     again = requests.post(live_server(f"/api/runs/{first}/rerun"), json={}, timeout=30)
     assert again.status_code == 202
     rerun = finished_run(live_server.url, again.json()["run_id"])
