@@ -20,9 +20,8 @@ from pathlib import Path
 
 from server import definitions
 from server.app import create_app
-from server.namespaces import run_iri
 from server.platform import open_platform
-from server.results import run_triples
+from server.run_writer import RunWriter
 from server.settings import Settings
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "breast_cancer.ttl"
@@ -30,6 +29,7 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "breast_cancer.ttl"
 
 def clone_runs(platform, record, count: int) -> list[str]:  # type: ignore[no-untyped-def]
     rng = random.Random(7)
+    writer = RunWriter(platform.store)
     ids = []
     for index in range(count):
         clone = copy.deepcopy(record)
@@ -46,7 +46,7 @@ def clone_runs(platform, record, count: int) -> list[str]:  # type: ignore[no-un
             "C": rng.choice([0.1, 1.0, 10.0]),
         }
         build.result = dataclasses.replace(build.result, summary=summary)
-        platform.store.replace_graph(run_iri(clone.run_id), run_triples(clone))
+        writer.write(clone)
         ids.append(clone.run_id)
     return ids
 
