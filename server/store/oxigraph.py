@@ -113,9 +113,8 @@ class OxigraphStore:
                     f"INSERT DATA {{ GRAPH {graph.n3()} {{\n{body}\n}} }}"
                 )
                 return
-            quads = [_quad(triple, name) for triple in triples]
             try:
-                self._store.extend(quads)
+                self._store.extend([_quad(triple, name) for triple in triples])
             except (OSError, ValueError) as exc:
                 raise StoreError(f"update failed on {self.describe()}: {exc}") from exc
 

@@ -164,6 +164,33 @@ def test_run_graph_is_prov_and_ml_schema(platform: Platform) -> None:
     assert len(steps) == 5
 
 
+@pytest.mark.slow
+def test_runs_share_one_profile_and_implementation_graph(platform: Platform) -> None:
+    first, second = run(platform), run(platform, use_cache=False)
+    prefixes = (
+        "PREFIX ol: <https://w3id.org/ontolab/ns#> PREFIX mls: <http://www.w3.org/ns/mls#> "
+        "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> "
+    )
+    profiles = {
+        str(row["profile"])
+        for record in (first, second)
+        for row in platform.store.select(
+            prefixes + f"SELECT ?profile WHERE {{ GRAPH <{run_iri(record.run_id)}> "
+            "{ ?dataset ol:hasDataProfile ?profile } }"
+        )
+    }
+    assert len(profiles) == 1, "the same data gives the same profile, named by its checksum"
+    columns = platform.store.select(
+        prefixes + f"SELECT ?c WHERE {{ <{profiles.pop()}> ol:hasColumnProfile ?c }}"
+    )
+    assert len(columns) == 5, "iris: four features and the target, stored once for both runs"
+    names = platform.store.select(
+        prefixes
+        + """SELECT ?g WHERE { GRAPH ?g { ?p a mls:HyperParameter ; rdfs:label "max_iter" } }"""
+    )
+    assert len(names) == 1, "the implementation's hyperparameters live in one shared graph"
+
+
 ORPHAN = """
 @prefix ol: <https://w3id.org/ontolab/ns#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .

@@ -62,6 +62,14 @@ def test_failed_replace_leaves_the_old_graph() -> None:
     assert values(store, G1) == [1]
 
 
+def test_failed_write_of_a_new_graph_leaves_nothing() -> None:
+    store = open_store("oxigraph:memory")
+    with pytest.raises((QueryError, StoreError), match="update failed"):
+        store.replace_graph(G1, [(S, P, Literal(2)), (S, P, URIRef("http://[::1"))])
+    assert values(store, G1) == []
+    assert not store.ask(f"ASK {{ GRAPH <{G1}> {{ }} }}")
+
+
 def test_delete_graph_and_construct() -> None:
     store = open_store("oxigraph:memory")
     store.replace_graph(G1, [(S, P, Literal(1))])
