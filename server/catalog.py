@@ -64,11 +64,16 @@ def measure_directions(store: ReadableStore) -> dict[str, bool]:
 
 
 def leaderboard(
-    store: ReadableStore, experiment: str, metric: str, limit: int = 10
+    store: ReadableStore,
+    experiment: str,
+    metric: str,
+    limit: int = 10,
+    directions: dict[str, bool] | None = None,
 ) -> list[dict[str, Any]]:
     """The best runs of an experiment (all versions) by one metric, best first: highest or
-    lowest as the measure says. Rows: run, runId, value."""
-    directions = measure_directions(store)
+    lowest as the measure says (``directions``, from ``measure_directions`` when not given).
+    Rows: run, runId, value."""
+    directions = measure_directions(store) if directions is None else directions
     if metric not in directions:
         raise QueryError(f"no metric {metric!r}; the measures are: {', '.join(sorted(directions))}")
     name = "leaderboard" if directions[metric] else "leaderboard_lowest"

@@ -113,7 +113,7 @@ def leaderboard(identifier: str) -> dict[str, Any]:
         "experiment": identifier,
         "metric": metric,
         "higherIsBetter": directions.get(metric),
-        "runs": catalog.leaderboard(store, identifier, metric, int(limit)),
+        "runs": catalog.leaderboard(store, identifier, metric, int(limit), directions),
     }
 
 
