@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from rdflib.term import Node
@@ -46,7 +47,7 @@ def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
         raise NotFoundError(f"no run {run_id!r}; list runs with `ontolab runs list`")
     return {
         **plain(summary[0]),
-        "steps": [plain(r) for r in queries.select(store, "run_steps", run=run)],
+        "steps": [_with_duration(plain(r)) for r in queries.select(store, "run_steps", run=run)],
         "metrics": [plain(r) for r in queries.select(store, "run_metrics", run=run)],
         "hyperparameters": [
             plain(r) for r in queries.select(store, "run_hyperparameters", run=run)
@@ -54,6 +55,13 @@ def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
         "artifacts": [plain(r) for r in queries.select(store, "run_artifacts", run=run)],
         "models": [plain(r) for r in queries.select(store, "run_models", run=run)],
     }
+
+
+def _with_duration(step: dict[str, Any]) -> dict[str, Any]:
+    """A step row with its duration in seconds, when it has started and ended."""
+    if isinstance(step.get("started"), datetime) and isinstance(step.get("ended"), datetime):
+        step["duration"] = round((step["ended"] - step["started"]).total_seconds(), 6)
+    return step
 
 
 def measure_directions(store: ReadableStore) -> dict[str, bool]:

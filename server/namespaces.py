@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from urllib.parse import quote
 
 from rdflib import URIRef
@@ -58,8 +59,17 @@ def evaluation_iri(run_id: str, step_id: str, metric: str) -> URIRef:
     return URIRef(f"{step_run_iri(run_id, step_id)}/evaluation/{_segment(metric)}")
 
 
-def hyperparameter_setting_iri(run_id: str, step_id: str, name: str) -> URIRef:
-    return URIRef(f"{step_run_iri(run_id, step_id)}/hyperparameter/{_segment(name)}")
+def hyperparameter_setting_iri(parameter: URIRef, value: str) -> URIRef:
+    """A hyperparameter set to one value (``value`` in N-Triples form), named by a digest of
+    both: one setting, in a graph of the same name, shared by every run that used it."""
+    digest = hashlib.sha256(f"{parameter} {value}".encode()).hexdigest()
+    return URIRef(f"{ID}setting/{digest}")
+
+
+def signature_iri(digest: str) -> URIRef:
+    """What a model expects and was fitted with (feature columns, target, libraries), named by
+    a digest of those facts; also the name of the graph that holds them."""
+    return URIRef(f"{ID}signature/{digest}")
 
 
 def sub_iri(parent: URIRef, kind: str, name: str) -> URIRef:

@@ -11,9 +11,11 @@ run graph: at 10,000 runs that keeps the store and each run's write small.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from rdflib import Literal, URIRef
@@ -22,7 +24,6 @@ from rdflib.namespace import XSD
 from executor.contract import StepResult
 from server.namespaces import (
     DCAT,
-    DCTERMS,
     MLS,
     OL,
     PROV,
@@ -37,6 +38,7 @@ from server.namespaces import (
     output_iri,
     profile_iri,
     run_iri,
+    signature_iri,
     source_iri,
     step_run_iri,
     sub_iri,
@@ -44,12 +46,14 @@ from server.namespaces import (
 from server.records import RunRecord, StepRecord
 from server.store.base import Triple
 
+#: Each node is typed with its most specific class only; the ontology's subclass axioms give
+#: the PROV, ML-Schema and DCAT classes (query them as ``a/rdfs:subClassOf*``).
 KIND_CLASSES = {
-    "dataset": (OL.Dataset, DCAT.Dataset, MLS.Dataset),
-    "profile": (OL.DataProfile,),
-    "splits": (OL.Dataset, DCAT.Dataset, MLS.Dataset),
-    "model": (OL.Model, MLS.Model),
-    "report": (OL.EvaluationReport,),
+    "dataset": OL.Dataset,
+    "profile": OL.DataProfile,
+    "splits": OL.Dataset,
+    "model": OL.Model,
+    "report": OL.EvaluationReport,
 }
 
 
@@ -59,8 +63,6 @@ def run_triples(record: RunRecord) -> list[Triple]:
     pipeline = record.pipeline
     out: list[Triple] = [
         (run, RDF.type, OL.Run),
-        (run, RDF.type, MLS.Run),
-        (run, RDF.type, PROV.Activity),
         (run, OL.runId, Literal(record.run_id)),
         (run, OL.status, Literal(record.status)),
         (run, OL.ofExperiment, URIRef(pipeline.experiment)),
@@ -93,14 +95,12 @@ def _step_triples(record: RunRecord, step: StepRecord) -> list[Triple]:
     out: list[Triple] = [
         (run, OL.hasStepRun, node),
         (node, RDF.type, OL.StepRun),
-        (node, RDF.type, PROV.Activity),
         (node, OL.stepId, Literal(step.id)),
-        (node, OL.phase, Literal(step.phase)),
         (node, OL.status, Literal(step.status)),
         (node, OL.executesStep, URIRef(step.definition)),
-        (node, OL.cacheHit, Literal(step.cache_hit)),
     ]
-    out += [(node, PROV.wasInformedBy, step_run_iri(record.run_id, d)) for d in step.depends_on]
+    if step.cache_hit:
+        out.append((node, OL.cacheHit, Literal(True)))
     out += _optional(
         node,
         [
@@ -111,9 +111,6 @@ def _step_triples(record: RunRecord, step: StepRecord) -> list[Triple]:
             (OL.errorMessage, step.skipped_because, Literal),
         ],
     )
-    if step.started_at and step.ended_at:
-        seconds = (_parse(step.ended_at) - _parse(step.started_at)).total_seconds()
-        out.append((node, OL.durationSeconds, Literal(round(seconds, 6), datatype=XSD.double)))
     if step.result is not None:
         out += _result_triples(record, step, step.result)
     return out
@@ -128,8 +125,9 @@ def _result_triples(record: RunRecord, step: StepRecord, result: StepResult) -> 
         out.append((node, OL.errorMessage, Literal(result.error.message)))
     for kind, ref in result.outputs.items():
         entity = output_iri(record.run_id, step.id)
-        out += [(entity, RDF.type, cls) for cls in (PROV.Entity, OL.Artifact, *KIND_CLASSES[kind])]
         out += [
+            (entity, RDF.type, OL.Artifact),
+            (entity, RDF.type, KIND_CLASSES[kind]),
             (entity, OL.artifactKind, Literal(kind)),
             (entity, OL.sha256, Literal(ref.sha256)),
             (entity, OL.byteSize, Literal(ref.size)),
@@ -175,36 +173,52 @@ def _build_facts(record: RunRecord, step: StepRecord, result: StepResult) -> lis
     if not result.outputs:
         return []
     run = run_iri(record.run_id)
+    node = step_run_iri(record.run_id, step.id)
     model = output_iri(record.run_id, step.id)
-    estimator_class = str(summary.get("estimator_class", summary.get("estimator", "unknown")))
-    implementation = implementation_iri(estimator_class)
     out: list[Triple] = [
         (run, MLS.hasOutput, model),
-        (run, MLS.executes, implementation),
+        (run, MLS.executes, implementation_iri(_estimator_class(summary))),
+        (model, OL.hasSignature, signature_iri(_signature_digest(summary))),
     ]
-    out += _optional(
-        model,
-        [
-            (OL.modelName, summary.get("model_name"), Literal),
-            (OL.serializationFormat, summary.get("serialization_format"), Literal),
-            (OL.targetColumn, summary.get("target_column"), Literal),
-        ],
-    )
-    versions = summary.get("library_versions", {})
-    out += [(model, OL.libraryVersion, Literal(f"{k} {v}")) for k, v in sorted(versions.items())]
-    out += [(model, OL.featureColumn, Literal(str(c))) for c in summary.get("feature_columns", [])]
-    for name, value in sorted(summary.get("hyperparameters", {}).items()):
-        setting = hyperparameter_setting_iri(record.run_id, step.id, name)
-        parameter = hyperparameter_iri(estimator_class, name)
-        out += [
-            (run, MLS.hasInput, setting),
-            (setting, RDF.type, MLS.HyperParameterSetting),
-            (setting, MLS.specifiedBy, parameter),
-            (setting, OL.parameterName, Literal(name)),
-            (setting, MLS.hasValue, _value(value)),
-            (setting, DCTERMS.isPartOf, step_run_iri(record.run_id, step.id)),
-        ]
+    if summary.get("model_name") is not None:
+        out.append((model, OL.modelName, Literal(summary["model_name"])))
+    out += [(node, OL.hasHyperParameterSetting, setting) for setting in _settings(summary)]
     return out
+
+
+def _estimator_class(summary: dict[str, Any]) -> str:
+    return str(summary.get("estimator_class", summary.get("estimator", "unknown")))
+
+
+def _settings(summary: dict[str, Any]) -> dict[URIRef, tuple[str, URIRef, Literal]]:
+    """Each hyperparameter's setting, named by its parameter and value: (name, parameter, value)
+    by setting IRI."""
+    estimator_class = _estimator_class(summary)
+    settings = {}
+    for name, raw in sorted(summary.get("hyperparameters", {}).items()):
+        parameter, value = hyperparameter_iri(estimator_class, name), _value(raw)
+        settings[hyperparameter_setting_iri(parameter, value.n3())] = (name, parameter, value)
+    return settings
+
+
+def _signature_facts(summary: dict[str, Any]) -> list[tuple[URIRef, Literal]]:
+    """What a model expects and was fitted with: the same for every model trained on the same
+    columns with the same libraries, so it is named by its digest and stored once."""
+    versions = summary.get("library_versions", {})
+    facts = [(OL.featureColumn, Literal(str(c))) for c in summary.get("feature_columns", [])]
+    facts += [(OL.libraryVersion, Literal(f"{k} {v}")) for k, v in sorted(versions.items())]
+    for predicate, key in (
+        (OL.serializationFormat, "serialization_format"),
+        (OL.targetColumn, "target_column"),
+    ):
+        if summary.get(key) is not None:
+            facts.append((predicate, Literal(summary[key])))
+    return facts
+
+
+def _signature_digest(summary: dict[str, Any]) -> str:
+    lines = sorted(f"{p.n3()} {v.n3()}" for p, v in _signature_facts(summary))
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
 
 
 def _validate_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
@@ -316,29 +330,51 @@ def _column_triples(node: URIRef, columns: list[dict[str, Any]]) -> list[Triple]
     return out
 
 
-def _implementation_graph(result: StepResult) -> SharedGraphs:
+def _build_graphs(result: StepResult) -> SharedGraphs:
+    """The implementation and its hyperparameters, each setting, and the model signature."""
     summary = result.summary
     if not result.outputs:
         return {}
-    estimator_class = str(summary.get("estimator_class", summary.get("estimator", "unknown")))
-    names = sorted(summary.get("hyperparameters", {}))
+    estimator_class = _estimator_class(summary)
     implementation = implementation_iri(estimator_class)
+    names = sorted(summary.get("hyperparameters", {}))
+    signature = signature_iri(_signature_digest(summary))
+    graphs: SharedGraphs = {
+        implementation: lambda: _implementation_triples(implementation, estimator_class, names),
+        signature: lambda: [
+            (signature, RDF.type, OL.ModelSignature),
+            *((signature, p, v) for p, v in _signature_facts(summary)),
+        ],
+    }
+    for setting, facts in _settings(summary).items():
+        graphs[setting] = partial(_setting_triples, setting, *facts)
+    return graphs
 
-    def triples() -> list[Triple]:
-        out: list[Triple] = [
-            (implementation, RDF.type, MLS.Implementation),
-            (implementation, RDFS.label, Literal(estimator_class)),
+
+def _setting_triples(setting: URIRef, name: str, parameter: URIRef, value: Literal) -> list[Triple]:
+    return [
+        (setting, RDF.type, MLS.HyperParameterSetting),
+        (setting, MLS.specifiedBy, parameter),
+        (setting, OL.parameterName, Literal(name)),
+        (setting, MLS.hasValue, value),
+    ]
+
+
+def _implementation_triples(
+    implementation: URIRef, estimator_class: str, names: list[str]
+) -> list[Triple]:
+    out: list[Triple] = [
+        (implementation, RDF.type, MLS.Implementation),
+        (implementation, RDFS.label, Literal(estimator_class)),
+    ]
+    for name in names:
+        parameter = hyperparameter_iri(estimator_class, name)
+        out += [
+            (parameter, RDF.type, MLS.HyperParameter),
+            (parameter, RDFS.label, Literal(name)),
+            (implementation, MLS.hasHyperParameter, parameter),
         ]
-        for name in names:
-            parameter = hyperparameter_iri(estimator_class, name)
-            out += [
-                (parameter, RDF.type, MLS.HyperParameter),
-                (parameter, RDFS.label, Literal(name)),
-                (implementation, MLS.hasHyperParameter, parameter),
-            ]
-        return out
-
-    return {implementation: triples}
+    return out
 
 
 def _no_shared(result: StepResult) -> SharedGraphs:
@@ -348,7 +384,7 @@ def _no_shared(result: StepResult) -> SharedGraphs:
 SHARED_FACTS: dict[str, Callable[[StepResult], SharedGraphs]] = {
     "extract": _source_graph,
     "explore": _profile_graph,
-    "build": _implementation_graph,
+    "build": _build_graphs,
 }
 
 

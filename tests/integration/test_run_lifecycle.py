@@ -122,11 +122,13 @@ def test_run_graph_is_prov_and_ml_schema(platform: Platform) -> None:
     graph = f"<{run_iri(record.run_id)}>"
     ask = platform.store.ask
     prefixes = """PREFIX ol: <https://w3id.org/ontolab/ns#> PREFIX prov: <http://www.w3.org/ns/prov#>
-    PREFIX mls: <http://www.w3.org/ns/mls#> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> """
+    PREFIX mls: <http://www.w3.org/ns/mls#> PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#> """
     assert ask(
         prefixes
-        + f"""ASK {{ GRAPH {graph} {{ ?run a prov:Activity, mls:Run ;
-        prov:startedAtTime ?s ; prov:endedAtTime ?e ; ol:status "succeeded" . }} }}"""
+        + f"""ASK {{ GRAPH {graph} {{ ?run a ol:Run ;
+        prov:startedAtTime ?s ; prov:endedAtTime ?e ; ol:status "succeeded" . }}
+        ol:Run rdfs:subClassOf prov:Activity, mls:Run . }}"""
     )
     assert ask(
         prefixes
@@ -135,8 +137,17 @@ def test_run_graph_is_prov_and_ml_schema(platform: Platform) -> None:
     )
     assert ask(
         prefixes
-        + f"""ASK {{ GRAPH {graph} {{ ?h a mls:HyperParameterSetting ;
-        ol:parameterName "max_iter" ; mls:hasValue 500 . }} }}"""
+        + f"""ASK {{ GRAPH {graph} {{ ?build ol:hasHyperParameterSetting ?h }}
+        GRAPH ?h {{ ?h a mls:HyperParameterSetting ; ol:parameterName "max_iter" ;
+        mls:hasValue 500 ; mls:specifiedBy ?parameter . }}
+        ?implementation mls:hasHyperParameter ?parameter .
+        ol:hasHyperParameterSetting rdfs:subPropertyOf mls:hasInput . }}"""
+    )
+    assert ask(
+        prefixes
+        + f"""ASK {{ GRAPH {graph} {{ ?model a ol:Model ; ol:hasSignature ?signature }}
+        GRAPH ?signature {{ ?signature a ol:ModelSignature ;
+        ol:featureColumn "sepal length (cm)" ; ol:libraryVersion ?library . }} }}"""
     )
     assert ask(
         prefixes
@@ -159,9 +170,22 @@ def test_run_graph_is_prov_and_ml_schema(platform: Platform) -> None:
     steps = platform.store.select(
         prefixes
         + f"""SELECT ?step WHERE {{ GRAPH {graph} {{
-        ?step a prov:Activity, ol:StepRun ; prov:startedAtTime ?s ; prov:endedAtTime ?e }} }}"""
+        ?step a ol:StepRun ; prov:startedAtTime ?s ; prov:endedAtTime ?e }} }}"""
     )
     assert len(steps) == 5
+
+
+@pytest.mark.slow
+def test_run_details_derive_phase_duration_and_cache_use(platform: Platform) -> None:
+    record = run(platform)
+    steps = {s["stepId"]: s for s in catalog.run_details(platform.store, record.run_id)["steps"]}
+    assert {sid: s["phase"] for sid, s in steps.items()} == {
+        sid: s.phase for sid, s in record.steps.items()
+    }, "the phase comes from the step's type in the definition"
+    for sid, step in steps.items():
+        expected = (step["ended"] - step["started"]).total_seconds()
+        assert step["duration"] == pytest.approx(expected) and step["duration"] >= 0, sid
+        assert step["cacheHit"] is False, sid
 
 
 @pytest.mark.slow
@@ -189,6 +213,18 @@ def test_runs_share_one_profile_and_implementation_graph(platform: Platform) -> 
         + """SELECT ?g WHERE { GRAPH ?g { ?p a mls:HyperParameter ; rdfs:label "max_iter" } }"""
     )
     assert len(names) == 1, "the implementation's hyperparameters live in one shared graph"
+    for record in (first, second):
+        hyperparameters = catalog.run_details(platform.store, record.run_id)["hyperparameters"]
+        assert {"stepId": "build", "name": "max_iter", "value": 500} in hyperparameters
+    settings = platform.store.select(
+        prefixes + """SELECT ?g WHERE { GRAPH ?g { ?s a mls:HyperParameterSetting ;
+        ol:parameterName "max_iter" } }"""
+    )
+    assert len(settings) == 1, "one setting per hyperparameter value, shared by both runs"
+    signatures = platform.store.select(
+        prefixes + "SELECT DISTINCT ?s WHERE { ?model ol:hasSignature ?s }"
+    )
+    assert len(signatures) == 1, "both models expect the same columns: one signature"
 
 
 ORPHAN = """
