@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from urllib.parse import quote
 
 from rdflib import URIRef
 from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, XSD, Namespace
 
-OL = Namespace("https://w3id.org/ontolab/ns#")
-MLS = Namespace("http://www.w3.org/ns/mls#")
+
+class _Vocabulary(Namespace):
+    """A namespace that mints each of its terms once: the result writer looks up the same
+    few dozen terms for every triple of every run, and a fresh URIRef costs an IRI check."""
+
+    def term(self, name: str) -> URIRef:
+        return _term(str(self), name)
+
+
+@lru_cache(maxsize=4096)
+def _term(namespace: str, name: str) -> URIRef:
+    return URIRef(namespace + name)
+
+
+OL = _Vocabulary("https://w3id.org/ontolab/ns#")
+MLS = _Vocabulary("http://www.w3.org/ns/mls#")
 #: One datatype property per evaluation measure (``olm:accuracy``…): a run's value of that
 #: measure one hop from the run, so a leaderboard reads one triple per run.
-OLM = Namespace("https://w3id.org/ontolab/metric#")
+OLM = _Vocabulary("https://w3id.org/ontolab/metric#")
 ID = "https://w3id.org/ontolab/id/"
 ONTOLOGY_GRAPH = URIRef("https://w3id.org/ontolab/graph/ontology")
 ONTOLOGY_IRI = URIRef("https://w3id.org/ontolab/ns")
@@ -32,6 +47,7 @@ PREFIXES = {
 __all__ = ["DCAT", "DCTERMS", "ID", "MLS", "OL", "OLM", "PROV", "RDF", "RDFS", "XSD"]
 
 
+@lru_cache(maxsize=4096)
 def _segment(text: str) -> str:
     return quote(text, safe="-_.~")
 
@@ -41,15 +57,19 @@ def experiment_version_iri(identifier: str, number: int) -> URIRef:
     return URIRef(f"{ID}experiment/{_segment(identifier)}/v{number}")
 
 
+@lru_cache(maxsize=4096)
 def run_iri(run_id: str) -> URIRef:
-    """A run; also the name of the graph that holds its results."""
+    """A run; also the name of the graph that holds its results. (The minting functions are
+    cached: writing one run's graph asks for the same few IRIs dozens of times.)"""
     return URIRef(f"{ID}run/{_segment(run_id)}")
 
 
+@lru_cache(maxsize=4096)
 def step_run_iri(run_id: str, step_id: str) -> URIRef:
     return URIRef(f"{run_iri(run_id)}/step/{_segment(step_id)}")
 
 
+@lru_cache(maxsize=4096)
 def output_iri(run_id: str, step_id: str) -> URIRef:
     """The one artifact a step run generated."""
     return URIRef(f"{run_iri(run_id)}/output/{_segment(step_id)}")
@@ -60,7 +80,7 @@ def evaluation_iri(run_id: str, step_id: str, metric: str) -> URIRef:
 
 
 def hyperparameter_setting_iri(parameter: URIRef, value: str) -> URIRef:
-    """A hyperparameter set to one value (``value`` in N-Triples form), named by a digest of
+    """A hyperparameter set to one value (``value`` as canonical JSON), named by a digest of
     both: one setting, in a graph of the same name, shared by every run that used it."""
     digest = hashlib.sha256(f"{parameter} {value}".encode()).hexdigest()
     return URIRef(f"{ID}setting/{digest}")
@@ -77,10 +97,12 @@ def sub_iri(parent: URIRef, kind: str, name: str) -> URIRef:
     return URIRef(f"{parent}/{kind}/{_segment(name)}")
 
 
+@lru_cache(maxsize=4096)
 def implementation_iri(estimator_class: str) -> URIRef:
     return URIRef(f"{ID}implementation/{_segment(estimator_class)}")
 
 
+@lru_cache(maxsize=4096)
 def hyperparameter_iri(estimator_class: str, name: str) -> URIRef:
     return URIRef(f"{implementation_iri(estimator_class)}/{_segment(name)}")
 
@@ -94,6 +116,7 @@ def measure_iri(metric: str) -> URIRef:
     return OL[metric]
 
 
+@lru_cache(maxsize=4096)
 def metric_property(metric: str) -> URIRef:
     """The property that holds a run's value of ``metric``, one hop from the run."""
     return OLM[_segment(metric)]

@@ -15,7 +15,7 @@ import hashlib
 import json
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
+from functools import lru_cache, partial
 from typing import Any
 
 from rdflib import Literal, URIRef
@@ -190,14 +190,18 @@ def _estimator_class(summary: dict[str, Any]) -> str:
     return str(summary.get("estimator_class", summary.get("estimator", "unknown")))
 
 
-def _settings(summary: dict[str, Any]) -> dict[URIRef, tuple[str, URIRef, Literal]]:
-    """Each hyperparameter's setting, named by its parameter and value: (name, parameter, value)
-    by setting IRI."""
+def _settings(summary: dict[str, Any]) -> dict[URIRef, tuple[str, URIRef, Any]]:
+    """Each hyperparameter's setting, named by its parameter and value: (name, parameter, raw
+    value) by setting IRI. No literals are made here: this runs for every write."""
     estimator_class = _estimator_class(summary)
     settings = {}
     for name, raw in sorted(summary.get("hyperparameters", {}).items()):
-        parameter, value = hyperparameter_iri(estimator_class, name), _value(raw)
-        settings[hyperparameter_setting_iri(parameter, value.n3())] = (name, parameter, value)
+        parameter = hyperparameter_iri(estimator_class, name)
+        settings[hyperparameter_setting_iri(parameter, json.dumps(raw, sort_keys=True))] = (
+            name,
+            parameter,
+            raw,
+        )
     return settings
 
 
@@ -217,8 +221,18 @@ def _signature_facts(summary: dict[str, Any]) -> list[tuple[URIRef, Literal]]:
 
 
 def _signature_digest(summary: dict[str, Any]) -> str:
-    lines = sorted(f"{p.n3()} {v.n3()}" for p, v in _signature_facts(summary))
-    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+    versions = summary.get("library_versions", {})
+    return _digest(
+        tuple(map(str, summary.get("feature_columns", []))),
+        summary.get("target_column"),
+        summary.get("serialization_format"),
+        tuple(sorted((str(k), str(v)) for k, v in versions.items())),
+    )
+
+
+@lru_cache(maxsize=256)
+def _digest(*facts: Any) -> str:
+    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
 
 
 def _validate_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
@@ -351,12 +365,12 @@ def _build_graphs(result: StepResult) -> SharedGraphs:
     return graphs
 
 
-def _setting_triples(setting: URIRef, name: str, parameter: URIRef, value: Literal) -> list[Triple]:
+def _setting_triples(setting: URIRef, name: str, parameter: URIRef, value: Any) -> list[Triple]:
     return [
         (setting, RDF.type, MLS.HyperParameterSetting),
         (setting, MLS.specifiedBy, parameter),
         (setting, OL.parameterName, Literal(name)),
-        (setting, MLS.hasValue, value),
+        (setting, MLS.hasValue, _value(value)),
     ]
 
 

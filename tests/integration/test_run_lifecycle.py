@@ -217,7 +217,8 @@ def test_runs_share_one_profile_and_implementation_graph(platform: Platform) -> 
         hyperparameters = catalog.run_details(platform.store, record.run_id)["hyperparameters"]
         assert {"stepId": "build", "name": "max_iter", "value": 500} in hyperparameters
     settings = platform.store.select(
-        prefixes + """SELECT ?g WHERE { GRAPH ?g { ?s a mls:HyperParameterSetting ;
+        prefixes
+        + """SELECT ?g WHERE { GRAPH ?g { ?s a mls:HyperParameterSetting ;
         ol:parameterName "max_iter" } }"""
     )
     assert len(settings) == 1, "one setting per hyperparameter value, shared by both runs"
