@@ -64,9 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     runs_show = runs.add_parser("show", help="one run's steps, metrics, hyperparameters, artifacts")
     runs_show.add_argument("run_id")
     runs_show.set_defaults(command=_runs_show)
-    store = commands.add_parser("store", help="move every graph between stores").add_subparsers(
-        required=True, metavar="ACTION"
-    )
+    store = commands.add_parser(
+        "store", help="move every graph between stores, or upgrade old run graphs"
+    ).add_subparsers(required=True, metavar="ACTION")
     store_export = store.add_parser(
         "export", help="write every Ontolab graph of the store to FILE (.nq N-Quads, .trig TriG)"
     )
@@ -77,6 +77,10 @@ def _parser() -> argparse.ArgumentParser:
     )
     store_import.add_argument("file", type=Path)
     store_import.set_defaults(command=_store_import)
+    store_upgrade = store.add_parser(
+        "upgrade", help="add to run graphs from earlier versions what today's queries read"
+    )
+    store_upgrade.set_defaults(command=_store_upgrade)
     sparql = command("sparql", _sparql, "run a SPARQL query and print the result as a table")
     source = sparql.add_mutually_exclusive_group(required=True)
     source.add_argument("query", nargs="?", help="query text")
@@ -272,6 +276,20 @@ def _transfer(args: argparse.Namespace, action: str) -> int:
         f"{action}ed {moved.quads} quads in {moved.graphs} graphs {direction} {args.file} "
         f"({store.describe()})"
     )
+    return 0
+
+
+def _store_upgrade(args: argparse.Namespace) -> int:
+    from server.store import open_store
+    from server.upgrade import upgrade_runs
+
+    settings = _settings(args)
+    store = open_store(settings.store_url, settings)
+    try:
+        upgraded = upgrade_runs(store)
+    finally:
+        store.close()
+    print(f"upgraded {upgraded} run graphs ({store.describe()})")
     return 0
 
 

@@ -1,0 +1,79 @@
+"""`ontolab store upgrade`: run graphs written by the earlier shape read fully again."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import URIRef
+
+from server import catalog, definitions
+from server.cli import main
+from server.namespaces import DCTERMS, MLS, OL, OLM, RDF, run_iri
+from server.platform import open_platform
+from server.settings import Settings
+from server.store import Store, open_store
+from server.store.base import Triple
+
+EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "wine.ttl"
+
+
+def as_written_before(store: Store, run: URIRef) -> list[Triple]:
+    """The run's graph in the earlier shape: each setting a node of the run's own, tied to the
+    run by mls:hasInput and to its step run by dcterms:isPartOf; no olm: values."""
+    triples = store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{run}> {{ ?s ?p ?o }} }}")
+    old = [
+        (s, p, o)
+        for s, p, o in triples
+        if p != OL.hasHyperParameterSetting and not str(p).startswith(str(OLM))
+    ]
+    for step_run, p, setting in triples:
+        if p != OL.hasHyperParameterSetting:
+            continue
+        facts = store.select(
+            "PREFIX ol: <https://w3id.org/ontolab/ns#> PREFIX mls: <http://www.w3.org/ns/mls#> "
+            f"SELECT ?name ?value ?parameter WHERE {{ <{setting}> ol:parameterName ?name ; "
+            "mls:hasValue ?value ; mls:specifiedBy ?parameter }"
+        )[0]
+        node = URIRef(f"{step_run}/hyperparameter/{facts['name']}")
+        old += [
+            (run, MLS.hasInput, node),
+            (node, RDF.type, MLS.HyperParameterSetting),
+            (node, MLS.specifiedBy, facts["parameter"]),
+            (node, OL.parameterName, facts["name"]),
+            (node, MLS.hasValue, facts["value"]),
+            (node, DCTERMS.isPartOf, step_run),
+        ]
+    return old
+
+
+@pytest.mark.slow
+def test_upgrade_adds_what_old_run_graphs_lack_and_is_idempotent(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    platform = open_platform(Settings.load({"data": tmp_path}, environ={}), serve_deployments=False)
+    try:
+        version = definitions.submit(platform.store, definitions.parse(EXAMPLE.read_text()))
+        record = platform.runs.run(version.version)
+        assert record.status == "succeeded", record.error
+        run = run_iri(record.run_id)
+        expected = catalog.run_details(platform.store, record.run_id)["hyperparameters"]
+        board = catalog.leaderboard(platform.store, "wine", "accuracy")
+        assert expected and board, "the example records hyperparameters and accuracy"
+        platform.store.replace_graph(run, as_written_before(platform.store, run))
+        assert catalog.run_details(platform.store, record.run_id)["hyperparameters"] == []
+        assert catalog.leaderboard(platform.store, "wine", "accuracy") == []
+    finally:
+        platform.close()
+
+    assert main(["--data", str(tmp_path), "store", "upgrade"]) == 0
+    assert "upgraded 1 run graphs" in capsys.readouterr().out
+    store = open_store(f"oxigraph:{tmp_path / 'store'}")
+    try:
+        assert catalog.run_details(store, record.run_id)["hyperparameters"] == expected
+        assert catalog.leaderboard(store, "wine", "accuracy") == board
+    finally:
+        store.close()
+
+    assert main(["--data", str(tmp_path), "store", "upgrade"]) == 0
+    assert "upgraded 0 run graphs" in capsys.readouterr().out
