@@ -9,13 +9,15 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from server.platform import Platform
     from server.runs import RunEvent
+    from server.store import Store
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -257,20 +259,27 @@ def _store_import(args: argparse.Namespace) -> int:
     return _transfer(args, "import")
 
 
-def _transfer(args: argparse.Namespace, action: str) -> int:
-    """Export or import with the bare store: no provisioner, no ontology load."""
+@contextmanager
+def _bare_store(args: argparse.Namespace) -> Iterator[Store]:
+    """The configured store alone: no provisioner, no ontology load."""
     from server.store import open_store
-    from server.store.transfer import export_graphs, import_graphs
 
     settings = _settings(args)
     store = open_store(settings.store_url, settings)
     try:
+        yield store
+    finally:
+        store.close()
+
+
+def _transfer(args: argparse.Namespace, action: str) -> int:
+    from server.store.transfer import export_graphs, import_graphs
+
+    with _bare_store(args) as store:
         if action == "export":
             moved = export_graphs(store, args.file)
         else:
             moved = import_graphs(store, args.file)
-    finally:
-        store.close()
     direction = "to" if action == "export" else "from"
     print(
         f"{action}ed {moved.quads} quads in {moved.graphs} graphs {direction} {args.file} "
@@ -280,15 +289,10 @@ def _transfer(args: argparse.Namespace, action: str) -> int:
 
 
 def _store_upgrade(args: argparse.Namespace) -> int:
-    from server.store import open_store
     from server.upgrade import upgrade_runs
 
-    settings = _settings(args)
-    store = open_store(settings.store_url, settings)
-    try:
+    with _bare_store(args) as store:
         upgraded = upgrade_runs(store)
-    finally:
-        store.close()
     print(f"upgraded {upgraded} run graphs ({store.describe()})")
     return 0
 

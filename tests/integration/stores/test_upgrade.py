@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from rdflib import URIRef
 
-from server import catalog, definitions
+from server import catalog, definitions, queries
 from server.cli import main
 from server.namespaces import DCTERMS, MLS, OL, OLM, RDF, run_iri
 from server.platform import open_platform
@@ -21,7 +21,8 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "wine.ttl"
 def as_written_before(store: Store, run: URIRef) -> list[Triple]:
     """The run's graph in the earlier shape: each setting a node of the run's own, tied to the
     run by mls:hasInput and to its step run by dcterms:isPartOf; no olm: values."""
-    triples = store.construct(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{run}> {{ ?s ?p ?o }} }}")
+    rows = queries.select(store, "run_graph", run=str(run))
+    triples = [(row["s"], row["p"], row["o"]) for row in rows]
     old = [
         (s, p, o)
         for s, p, o in triples
