@@ -1,7 +1,8 @@
 """A run's state as triples in its own named graph (PROV-O + ML-Schema).
 
 Pure: builds triples from a ``RunRecord`` and does no I/O. The whole graph is rebuilt and
-written in one request at each state change, so a reader never sees half a run.
+written in one request at each state change, so a reader never sees half a run. Terms are
+pyoxigraph terms (``server.write_terms``): this runs for every write of every run.
 
 Facts that are the same for every run that meets them (an implementation and its
 hyperparameters, a data source, the column statistics of a profile, named by its checksum) go
@@ -14,21 +15,14 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from datetime import datetime
 from functools import lru_cache, partial
 from typing import Any
 
-from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
+import pyoxigraph as ox
+from rdflib import URIRef
 
 from executor.contract import StepResult
 from server.namespaces import (
-    DCAT,
-    MLS,
-    OL,
-    PROV,
-    RDF,
-    RDFS,
     evaluation_iri,
     hyperparameter_iri,
     hyperparameter_setting_iri,
@@ -44,7 +38,21 @@ from server.namespaces import (
     sub_iri,
 )
 from server.records import RunRecord, StepRecord
-from server.store.base import Triple
+from server.store.base import WriteTriple
+from server.write_terms import (
+    DCAT,
+    MLS,
+    OL,
+    PROV,
+    RDF,
+    RDFS,
+    date_time,
+    double,
+    iri,
+    plain,
+    string,
+    value,
+)
 
 #: Each node is typed with its most specific class only; the ontology's subclass axioms give
 #: the PROV, ML-Schema and DCAT classes (query them as ``a/rdfs:subClassOf*``).
@@ -57,31 +65,31 @@ KIND_CLASSES = {
 }
 
 
-def run_triples(record: RunRecord) -> list[Triple]:
+def run_triples(record: RunRecord) -> list[WriteTriple]:
     """Every triple describing ``record``, for its run graph."""
-    run = run_iri(record.run_id)
+    run = _run(record)
     pipeline = record.pipeline
-    out: list[Triple] = [
+    out: list[WriteTriple] = [
         (run, RDF.type, OL.Run),
-        (run, OL.runId, Literal(record.run_id)),
-        (run, OL.status, Literal(record.status)),
-        (run, OL.ofExperiment, URIRef(pipeline.experiment)),
-        (run, OL.ofExperimentVersion, pipeline.version.iri),
-        (run, OL.provisioner, Literal(record.provisioner)),
-        (run, PROV.startedAtTime, _time(record.started_at)),
+        (run, OL.runId, string(record.run_id)),
+        (run, OL.status, string(record.status)),
+        (run, OL.ofExperiment, iri(pipeline.experiment)),
+        (run, OL.ofExperimentVersion, iri(pipeline.version.iri)),
+        (run, OL.provisioner, string(record.provisioner)),
+        (run, PROV.startedAtTime, date_time(record.started_at)),
     ]
     if record.ended_at:
-        out.append((run, PROV.endedAtTime, _time(record.ended_at)))
+        out.append((run, PROV.endedAtTime, date_time(record.ended_at)))
     if record.error:
-        out.append((run, OL.errorMessage, Literal(record.error)))
+        out.append((run, OL.errorMessage, string(record.error)))
     if record.compose_file:
-        compose = sub_iri(run, "file", "compose.yaml")
+        compose = iri(sub_iri(run_iri(record.run_id), "file", "compose.yaml"))
         out += [
             (run, OL.composeFile, compose),
             (compose, RDF.type, PROV.Entity),
-            (compose, OL.sha256, Literal(record.compose_file.sha256)),
-            (compose, OL.byteSize, Literal(record.compose_file.size)),
-            (compose, DCAT.mediaType, Literal(record.compose_file.media_type)),
+            (compose, OL.sha256, string(record.compose_file.sha256)),
+            (compose, OL.byteSize, plain(record.compose_file.size)),
+            (compose, DCAT.mediaType, string(record.compose_file.media_type)),
             (compose, PROV.wasGeneratedBy, run),
         ]
     for step in record.steps.values():
@@ -89,26 +97,25 @@ def run_triples(record: RunRecord) -> list[Triple]:
     return out
 
 
-def _step_triples(record: RunRecord, step: StepRecord) -> list[Triple]:
-    run = run_iri(record.run_id)
-    node = step_run_iri(record.run_id, step.id)
-    out: list[Triple] = [
-        (run, OL.hasStepRun, node),
+def _step_triples(record: RunRecord, step: StepRecord) -> list[WriteTriple]:
+    node = _step_run(record, step.id)
+    out: list[WriteTriple] = [
+        (_run(record), OL.hasStepRun, node),
         (node, RDF.type, OL.StepRun),
-        (node, OL.stepId, Literal(step.id)),
-        (node, OL.status, Literal(step.status)),
-        (node, OL.executesStep, URIRef(step.definition)),
+        (node, OL.stepId, string(step.id)),
+        (node, OL.status, string(step.status)),
+        (node, OL.executesStep, iri(step.definition)),
     ]
     if step.cache_hit:
-        out.append((node, OL.cacheHit, Literal(True)))
+        out.append((node, OL.cacheHit, plain(True)))
     out += _optional(
         node,
         [
-            (PROV.startedAtTime, step.started_at, _time),
-            (PROV.endedAtTime, step.ended_at, _time),
-            (OL.workerId, step.worker, Literal),
-            (OL.reusedFrom, step.reused_from, URIRef),
-            (OL.errorMessage, step.skipped_because, Literal),
+            (PROV.startedAtTime, step.started_at, date_time),
+            (PROV.endedAtTime, step.ended_at, date_time),
+            (OL.workerId, step.worker, string),
+            (OL.reusedFrom, step.reused_from, iri),
+            (OL.errorMessage, step.skipped_because, string),
         ],
     )
     if step.result is not None:
@@ -116,73 +123,72 @@ def _step_triples(record: RunRecord, step: StepRecord) -> list[Triple]:
     return out
 
 
-def _result_triples(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
-    node = step_run_iri(record.run_id, step.id)
-    inputs = [output_iri(record.run_id, producer) for producer in step.inputs.values()]
-    out: list[Triple] = [(node, PROV.used, entity) for entity in inputs]
+def _result_triples(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
+    node = _step_run(record, step.id)
+    inputs = [_output(record, producer) for producer in step.inputs.values()]
+    out: list[WriteTriple] = [(node, PROV.used, entity) for entity in inputs]
     if result.error is not None:
-        out.append((node, OL.errorType, Literal(result.error.type)))
-        out.append((node, OL.errorMessage, Literal(result.error.message)))
+        out.append((node, OL.errorType, string(result.error.type)))
+        out.append((node, OL.errorMessage, string(result.error.message)))
     for kind, ref in result.outputs.items():
-        entity = output_iri(record.run_id, step.id)
+        entity = _output(record, step.id)
         out += [
             (entity, RDF.type, OL.Artifact),
             (entity, RDF.type, KIND_CLASSES[kind]),
-            (entity, OL.artifactKind, Literal(kind)),
-            (entity, OL.sha256, Literal(ref.sha256)),
-            (entity, OL.byteSize, Literal(ref.size)),
-            (entity, DCAT.mediaType, Literal(ref.media_type)),
+            (entity, OL.artifactKind, string(kind)),
+            (entity, OL.sha256, string(ref.sha256)),
+            (entity, OL.byteSize, plain(ref.size)),
+            (entity, DCAT.mediaType, string(ref.media_type)),
             (entity, PROV.wasGeneratedBy, node),
         ]
         out += [(entity, PROV.wasDerivedFrom, source) for source in inputs]
         if step.output:
-            out.append((entity, PROV.specializationOf, URIRef(step.output)))
+            out.append((entity, PROV.specializationOf, iri(step.output)))
     out += PHASE_FACTS.get(step.phase, _no_facts)(record, step, result)
     return out
 
 
-def _extract_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
+def _extract_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
     summary = result.summary
     if not result.outputs or "source" not in summary:
         return []
-    entity = output_iri(record.run_id, step.id)
+    entity = _output(record, step.id)
     return [
-        (entity, PROV.wasDerivedFrom, source_iri(str(summary["source"]))),
+        (entity, PROV.wasDerivedFrom, iri(source_iri(str(summary["source"])))),
         *_optional(
             entity,
             [
-                (OL.rowCount, summary.get("rows"), Literal),
-                (OL.columnCount, summary.get("columns"), Literal),
-                (OL.targetColumn, summary.get("target_column"), Literal),
+                (OL.rowCount, summary.get("rows"), plain),
+                (OL.columnCount, summary.get("columns"), plain),
+                (OL.targetColumn, summary.get("target_column"), string),
             ],
         ),
     ]
 
 
-def _explore_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
+def _explore_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
     dataset_step = step.inputs.get("dataset")
     profile = result.outputs.get("profile")
     if dataset_step is None or profile is None or not result.summary.get("columns"):
         return []
-    dataset = output_iri(record.run_id, dataset_step)
-    return [(dataset, OL.hasDataProfile, profile_iri(profile.sha256))]
+    return [(_output(record, dataset_step), OL.hasDataProfile, iri(profile_iri(profile.sha256)))]
 
 
-def _build_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
+def _build_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
     summary = result.summary
     if not result.outputs:
         return []
-    run = run_iri(record.run_id)
-    node = step_run_iri(record.run_id, step.id)
-    model = output_iri(record.run_id, step.id)
-    out: list[Triple] = [
+    run = _run(record)
+    node = _step_run(record, step.id)
+    model = _output(record, step.id)
+    out: list[WriteTriple] = [
         (run, MLS.hasOutput, model),
-        (run, MLS.executes, implementation_iri(_estimator_class(summary))),
-        (model, OL.hasSignature, signature_iri(_signature_digest(summary))),
+        (run, MLS.executes, iri(implementation_iri(_estimator_class(summary)))),
+        (model, OL.hasSignature, iri(signature_iri(_signature_digest(summary)))),
     ]
     if summary.get("model_name") is not None:
-        out.append((model, OL.modelName, Literal(summary["model_name"])))
-    out += [(node, OL.hasHyperParameterSetting, setting) for setting in _settings(summary)]
+        out.append((model, OL.modelName, string(summary["model_name"])))
+    out += [(node, OL.hasHyperParameterSetting, iri(s)) for s in _settings(summary)]
     return out
 
 
@@ -192,31 +198,36 @@ def _estimator_class(summary: dict[str, Any]) -> str:
 
 def _settings(summary: dict[str, Any]) -> dict[URIRef, tuple[str, URIRef, Any]]:
     """Each hyperparameter's setting, named by its parameter and value: (name, parameter, raw
-    value) by setting IRI. No literals are made here: this runs for every write."""
+    value) by setting IRI."""
     estimator_class = _estimator_class(summary)
-    settings = {}
-    for name, raw in sorted(summary.get("hyperparameters", {}).items()):
-        parameter = hyperparameter_iri(estimator_class, name)
-        settings[hyperparameter_setting_iri(parameter, json.dumps(raw, sort_keys=True))] = (
+    return {
+        _setting_iri(estimator_class, name, json.dumps(raw, sort_keys=True)): (
             name,
-            parameter,
+            hyperparameter_iri(estimator_class, name),
             raw,
         )
-    return settings
+        for name, raw in sorted(summary.get("hyperparameters", {}).items())
+    }
 
 
-def _signature_facts(summary: dict[str, Any]) -> list[tuple[URIRef, Literal]]:
+@lru_cache(maxsize=4096)
+def _setting_iri(estimator_class: str, name: str, canonical: str) -> URIRef:
+    """Cached: a sweep meets the same few settings in every run, and each costs a digest."""
+    return hyperparameter_setting_iri(hyperparameter_iri(estimator_class, name), canonical)
+
+
+def _signature_facts(summary: dict[str, Any]) -> list[tuple[ox.NamedNode, ox.Literal]]:
     """What a model expects and was fitted with: the same for every model trained on the same
     columns with the same libraries, so it is named by its digest and stored once."""
     versions = summary.get("library_versions", {})
-    facts = [(OL.featureColumn, Literal(str(c))) for c in summary.get("feature_columns", [])]
-    facts += [(OL.libraryVersion, Literal(f"{k} {v}")) for k, v in sorted(versions.items())]
+    facts = [(OL.featureColumn, string(c)) for c in summary.get("feature_columns", [])]
+    facts += [(OL.libraryVersion, string(f"{k} {v}")) for k, v in sorted(versions.items())]
     for predicate, key in (
         (OL.serializationFormat, "serialization_format"),
         (OL.targetColumn, "target_column"),
     ):
         if summary.get(key) is not None:
-            facts.append((predicate, Literal(summary[key])))
+            facts.append((predicate, string(summary[key])))
     return facts
 
 
@@ -235,47 +246,51 @@ def _digest(*facts: Any) -> str:
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
 
 
-def _validate_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
-    run = run_iri(record.run_id)
-    node = step_run_iri(record.run_id, step.id)
+def _validate_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
+    run = _run(record)
+    node = _step_run(record, step.id)
     model_step = step.inputs.get("model")
-    out: list[Triple] = []
-    for metric, value in sorted(result.metrics.items()):
-        evaluation = evaluation_iri(record.run_id, step.id, metric)
+    model = _output(record, model_step) if model_step else None
+    out: list[WriteTriple] = []
+    for metric, measured in sorted(result.metrics.items()):
+        evaluation = iri(evaluation_iri(record.run_id, step.id, metric))
+        literal = double(measured)
         out += [
-            (run, metric_property(metric), _double(value)),
+            (run, iri(metric_property(metric)), literal),
             (run, MLS.hasOutput, evaluation),
             (evaluation, RDF.type, MLS.ModelEvaluation),
-            (evaluation, MLS.specifiedBy, measure_iri(metric)),
-            (evaluation, MLS.hasValue, _double(value)),
+            (evaluation, MLS.specifiedBy, iri(measure_iri(metric))),
+            (evaluation, MLS.hasValue, literal),
             (evaluation, PROV.wasGeneratedBy, node),
         ]
-        if model_step:
-            out.append((evaluation, OL.evaluates, output_iri(record.run_id, model_step)))
+        if model is not None:
+            out.append((evaluation, OL.evaluates, model))
     for check in result.summary.get("thresholds", []):
-        check_node = sub_iri(node, "threshold", str(check["metric"]))
+        check_node = iri(
+            sub_iri(step_run_iri(record.run_id, step.id), "threshold", str(check["metric"]))
+        )
         out += [
             (node, OL.hasThresholdCheck, check_node),
             (check_node, RDF.type, OL.ThresholdCheck),
-            (check_node, OL.metricName, Literal(str(check["metric"]))),
+            (check_node, OL.metricName, string(check["metric"])),
         ]
         out += _optional(
             check_node,
             [
-                (OL.minValue, check.get("min"), _double),
-                (OL.maxValue, check.get("max"), _double),
-                (OL.observedValue, check.get("value"), _double),
-                (OL.passed, check.get("passed"), Literal),
+                (OL.minValue, check.get("min"), double),
+                (OL.maxValue, check.get("max"), double),
+                (OL.observedValue, check.get("value"), double),
+                (OL.passed, check.get("passed"), plain),
             ],
         )
     return out
 
 
-def _no_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[Triple]:
+def _no_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
     return []
 
 
-PHASE_FACTS: dict[str, Callable[[RunRecord, StepRecord, StepResult], list[Triple]]] = {
+PHASE_FACTS: dict[str, Callable[[RunRecord, StepRecord, StepResult], list[WriteTriple]]] = {
     "extract": _extract_facts,
     "explore": _explore_facts,
     "build": _build_facts,
@@ -283,7 +298,7 @@ PHASE_FACTS: dict[str, Callable[[RunRecord, StepRecord, StepResult], list[Triple
 }
 
 
-SharedGraphs = dict[URIRef, Callable[[], list[Triple]]]
+SharedGraphs = dict[URIRef, Callable[[], list[WriteTriple]]]
 
 
 def shared_graphs(record: RunRecord) -> SharedGraphs:
@@ -300,12 +315,13 @@ def _source_graph(result: StepResult) -> SharedGraphs:
     if not result.outputs or "source" not in result.summary:
         return {}
     ref = str(result.summary["source"])
-    source = source_iri(ref)
+    name = source_iri(ref)
+    source = iri(name)
     return {
-        source: lambda: [
+        name: lambda: [
             (source, RDF.type, OL.DataSource),
             (source, RDF.type, PROV.Entity),
-            (source, OL.sourceRef, Literal(ref)),
+            (source, OL.sourceRef, string(ref)),
         ]
     }
 
@@ -315,30 +331,31 @@ def _profile_graph(result: StepResult) -> SharedGraphs:
     columns = result.summary.get("columns", [])
     if profile is None or not columns:
         return {}
-    node = profile_iri(profile.sha256)
-    return {node: lambda: _column_triples(node, columns)}
+    name = profile_iri(profile.sha256)
+    return {name: lambda: _column_triples(name, columns)}
 
 
-def _column_triples(node: URIRef, columns: list[dict[str, Any]]) -> list[Triple]:
-    out: list[Triple] = [(node, RDF.type, OL.DataProfile)]
+def _column_triples(name: URIRef, columns: list[dict[str, Any]]) -> list[WriteTriple]:
+    node = iri(name)
+    out: list[WriteTriple] = [(node, RDF.type, OL.DataProfile)]
     for column in columns:
-        profile = sub_iri(node, "column", str(column["name"]))
+        profile = iri(sub_iri(name, "column", str(column["name"])))
         out += [
             (node, OL.hasColumnProfile, profile),
             (profile, RDF.type, OL.ColumnProfile),
-            (profile, OL.columnName, Literal(str(column["name"]))),
+            (profile, OL.columnName, string(column["name"])),
         ]
         out += _optional(
             profile,
             [
-                (OL.dataType, column.get("dtype"), Literal),
-                (OL.rowCount, column.get("count"), Literal),
-                (OL.missingCount, column.get("missing"), Literal),
-                (OL.uniqueCount, column.get("unique"), Literal),
-                (OL.mean, column.get("mean"), _double),
-                (OL.std, column.get("std"), _double),
-                (OL.minimum, column.get("min"), _double),
-                (OL.maximum, column.get("max"), _double),
+                (OL.dataType, column.get("dtype"), string),
+                (OL.rowCount, column.get("count"), plain),
+                (OL.missingCount, column.get("missing"), plain),
+                (OL.uniqueCount, column.get("unique"), plain),
+                (OL.mean, column.get("mean"), double),
+                (OL.std, column.get("std"), double),
+                (OL.minimum, column.get("min"), double),
+                (OL.maximum, column.get("max"), double),
             ],
         )
     return out
@@ -356,8 +373,8 @@ def _build_graphs(result: StepResult) -> SharedGraphs:
     graphs: SharedGraphs = {
         implementation: lambda: _implementation_triples(implementation, estimator_class, names),
         signature: lambda: [
-            (signature, RDF.type, OL.ModelSignature),
-            *((signature, p, v) for p, v in _signature_facts(summary)),
+            (iri(signature), RDF.type, OL.ModelSignature),
+            *((iri(signature), p, v) for p, v in _signature_facts(summary)),
         ],
     }
     for setting, facts in _settings(summary).items():
@@ -365,28 +382,30 @@ def _build_graphs(result: StepResult) -> SharedGraphs:
     return graphs
 
 
-def _setting_triples(setting: URIRef, name: str, parameter: URIRef, value: Any) -> list[Triple]:
+def _setting_triples(setting: URIRef, name: str, parameter: URIRef, raw: Any) -> list[WriteTriple]:
+    node = iri(setting)
     return [
-        (setting, RDF.type, MLS.HyperParameterSetting),
-        (setting, MLS.specifiedBy, parameter),
-        (setting, OL.parameterName, Literal(name)),
-        (setting, MLS.hasValue, _value(value)),
+        (node, RDF.type, MLS.HyperParameterSetting),
+        (node, MLS.specifiedBy, iri(parameter)),
+        (node, OL.parameterName, string(name)),
+        (node, MLS.hasValue, value(raw)),
     ]
 
 
 def _implementation_triples(
     implementation: URIRef, estimator_class: str, names: list[str]
-) -> list[Triple]:
-    out: list[Triple] = [
-        (implementation, RDF.type, MLS.Implementation),
-        (implementation, RDFS.label, Literal(estimator_class)),
+) -> list[WriteTriple]:
+    node = iri(implementation)
+    out: list[WriteTriple] = [
+        (node, RDF.type, MLS.Implementation),
+        (node, RDFS.label, string(estimator_class)),
     ]
     for name in names:
-        parameter = hyperparameter_iri(estimator_class, name)
+        parameter = iri(hyperparameter_iri(estimator_class, name))
         out += [
             (parameter, RDF.type, MLS.HyperParameter),
-            (parameter, RDFS.label, Literal(name)),
-            (implementation, MLS.hasHyperParameter, parameter),
+            (parameter, RDFS.label, string(name)),
+            (node, MLS.hasHyperParameter, parameter),
         ]
     return out
 
@@ -402,30 +421,22 @@ SHARED_FACTS: dict[str, Callable[[StepResult], SharedGraphs]] = {
 }
 
 
+def _run(record: RunRecord) -> ox.NamedNode:
+    return iri(run_iri(record.run_id))
+
+
+def _step_run(record: RunRecord, step_id: str) -> ox.NamedNode:
+    return iri(step_run_iri(record.run_id, step_id))
+
+
+def _output(record: RunRecord, step_id: str) -> ox.NamedNode:
+    return iri(output_iri(record.run_id, step_id))
+
+
 def _optional(
-    subject: URIRef, facts: list[tuple[URIRef, Any, Callable[[Any], Any]]]
-) -> list[Triple]:
+    subject: ox.NamedNode, facts: list[tuple[ox.NamedNode, Any, Callable[[Any], Any]]]
+) -> list[WriteTriple]:
     """Triples for the facts whose value is known."""
     return [
-        (subject, predicate, make(value)) for predicate, value, make in facts if value is not None
+        (subject, predicate, make(known)) for predicate, known, make in facts if known is not None
     ]
-
-
-def _value(value: Any) -> Literal:
-    if value is None or isinstance(value, list | dict):
-        return Literal(json.dumps(value), datatype=RDF.JSON)
-    if isinstance(value, float):
-        return _double(value)
-    return Literal(value)
-
-
-def _double(value: Any) -> Literal:
-    return Literal(float(value), datatype=XSD.double)
-
-
-def _time(stamp: str) -> Literal:
-    return Literal(_parse(stamp), datatype=XSD.dateTime)
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp)

@@ -42,6 +42,7 @@ from server.results import run_triples
 from server.run_writer import RunWriter
 from server.settings import Settings
 from server.store import Store, open_store
+from server.store.oxigraph import to_rdflib
 from server.store.transfer import export_graphs
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -223,8 +224,8 @@ def bench_rdflib(
     for twin in extra:
         graph = dataset.graph(URIRef(run_iri(twin.run_id)))
         graph.remove((None, None, None))
-        for triple in run_triples(twin):
-            graph.add(triple)
+        for s, p, o in run_triples(twin):
+            graph.add((to_rdflib(s), to_rdflib(p), to_rdflib(o)))
     row["runs_per_s"] = len(extra) / (time.perf_counter() - t0)
     return row
 

@@ -51,7 +51,14 @@ from rdflib.term import Node
 
 from server.errors import ConfigError, QueryError, StoreError
 from server.store.auth import CREDENTIALS_FIX, Credentials, make_auth
-from server.store.base import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, Row, Triple
+from server.store.base import (
+    GRAPH_MEDIA_TYPES,
+    RESULTS_MEDIA_TYPES,
+    Row,
+    Triple,
+    WriteTriple,
+    n_triples,
+)
 from server.store.oxigraph import to_rdflib
 from server.terms import literal_value
 
@@ -287,9 +294,9 @@ class SparqlEndpointStore:
 
     # -- writes ---------------------------------------------------------------------------
 
-    def replace_graph(self, graph: URIRef, triples: Iterable[Triple]) -> None:
+    def replace_graph(self, graph: URIRef, triples: Iterable[WriteTriple]) -> None:
         triples = list(triples)
-        body = "\n".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in triples)
+        body = "\n".join(f"{n_triples(s)} {n_triples(p)} {n_triples(o)} ." for s, p, o in triples)
         if self.endpoints.graph_store:
             self._write(
                 "put",
@@ -299,7 +306,7 @@ class SparqlEndpointStore:
                 headers={"Content-Type": "text/turtle; charset=utf-8", "Accept": "*/*"},
             )
             return
-        blank = any(isinstance(term, BNode) for triple in triples for term in triple)
+        blank = any(isinstance(term, BNode | ox.BlankNode) for triple in triples for term in triple)
         insert = (
             "INSERT {{ GRAPH {g} {{\n{b}\n}} }} WHERE {{}}"
             if blank
