@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from executor.contract import ArtifactRef, StepResult
 from server.pipeline import Pipeline
 
 FINAL_STEP_STATES = ("succeeded", "failed", "skipped", "cancelled")
+FINAL_RUN_STATES = ("succeeded", "failed", "cancelled")
 
 
 @dataclass
@@ -41,3 +42,15 @@ class RunRecord:
     ended_at: str | None = None
     error: str | None = None
     compose_file: ArtifactRef | None = None  # the run as a Compose file (server.provision.compose)
+
+
+def as_started(record: RunRecord) -> RunRecord:
+    """``record`` as it was first saved, when its run started: no step begun, nothing ended.
+    (For rebuilding a run's start graph from a finished record, as the store benchmark does.)"""
+    steps = {
+        key: StepRecord(s.id, s.phase, s.definition, s.output, dict(s.inputs), s.depends_on)
+        for key, s in record.steps.items()
+    }
+    return replace(
+        record, steps=steps, status="running", ended_at=None, error=None, compose_file=None
+    )

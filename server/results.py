@@ -1,8 +1,14 @@
 """A run's state as triples in its own named graph (PROV-O + ML-Schema).
 
-Pure: builds triples from a ``RunRecord`` and does no I/O. The whole graph is rebuilt and
-written in one request at each state change, so a reader never sees half a run. Terms are
+Pure: builds triples from a ``RunRecord`` and does no I/O. The whole graph is rebuilt at each
+state change and written in one request, so a reader never sees half a run. Terms are
 pyoxigraph terms (``server.write_terms``): this runs for every write of every run.
+
+A run graph only grows while the run goes on: a status is stated once it is final (no
+``ol:status`` means running; for a step run, running once it has a start time, else pending),
+and nothing else a run states changes later. So each save of a run (at its start, as each step
+starts and ends, with its results) is one addition to its graph (``server.run_writer``), never
+a delete and rewrite.
 
 Facts that are the same for every run that meets them (an implementation and its
 hyperparameters, a data source, the column statistics of a profile, named by its checksum) go
@@ -37,7 +43,7 @@ from server.namespaces import (
     step_run_iri,
     sub_iri,
 )
-from server.records import RunRecord, StepRecord
+from server.records import FINAL_RUN_STATES, FINAL_STEP_STATES, RunRecord, StepRecord
 from server.store.base import WriteTriple
 from server.write_terms import (
     DCAT,
@@ -72,12 +78,13 @@ def run_triples(record: RunRecord) -> list[WriteTriple]:
     out: list[WriteTriple] = [
         (run, RDF.type, OL.Run),
         (run, OL.runId, string(record.run_id)),
-        (run, OL.status, string(record.status)),
         (run, OL.ofExperiment, iri(pipeline.experiment)),
         (run, OL.ofExperimentVersion, iri(pipeline.version.iri)),
         (run, OL.provisioner, string(record.provisioner)),
         (run, PROV.startedAtTime, date_time(record.started_at)),
     ]
+    if record.status in FINAL_RUN_STATES:
+        out.append((run, OL.status, string(record.status)))
     if record.ended_at:
         out.append((run, PROV.endedAtTime, date_time(record.ended_at)))
     if record.error:
@@ -103,9 +110,10 @@ def _step_triples(record: RunRecord, step: StepRecord) -> list[WriteTriple]:
         (_run(record), OL.hasStepRun, node),
         (node, RDF.type, OL.StepRun),
         (node, OL.stepId, string(step.id)),
-        (node, OL.status, string(step.status)),
         (node, OL.executesStep, iri(step.definition)),
     ]
+    if step.status in FINAL_STEP_STATES:
+        out.append((node, OL.status, string(step.status)))
     if step.cache_hit:
         out.append((node, OL.cacheHit, plain(True)))
     out += _optional(

@@ -4,7 +4,8 @@ Contract for implementers:
 - Queries see the union of all named graphs as their default graph, so a query can join a run's
   graph with the ontology without naming both.
 - ``replace_graph`` is atomic: readers see the old graph or the new one, never a mix, and a
-  failure leaves the old graph in place. A run's results are written this way, as one request.
+  failure leaves the old graph in place. ``add_to_graph`` is atomic the same way. A run's
+  results are written with one of them, as one request.
 - Implementations must be safe to call from several threads of one process.
 - Terms cross the seam as rdflib terms (URIRef, Literal, BNode). Writes also take pyoxigraph
   terms (NamedNode, Literal, BlankNode), ten times cheaper to build: the result writer uses them
@@ -72,6 +73,10 @@ class WritableStore(Protocol):
     """Write access: whole named graphs, each written in one atomic request."""
 
     def replace_graph(self, graph: URIRef, triples: Iterable[WriteTriple]) -> None: ...
+
+    def add_to_graph(self, graph: URIRef, triples: Iterable[WriteTriple]) -> None:
+        """Add ``triples`` to ``graph`` (made if missing), keeping what it holds."""
+        ...
 
     def delete_graph(self, graph: URIRef) -> None: ...
 

@@ -123,10 +123,18 @@ class OxigraphStore:
                     f"INSERT DATA {{ GRAPH {graph.n3()} {{\n{body}\n}} }}"
                 )
                 return
-            try:
-                self._store.extend(_quads(triples, name))
-            except (OSError, ValueError, TypeError) as exc:
-                raise StoreError(f"update failed on {self.describe()}: {exc}") from exc
+            self._extend(triples, name)
+
+    def add_to_graph(self, graph: URIRef, triples: Iterable[WriteTriple]) -> None:
+        """One native transaction: no SPARQL to write or parse, and nothing to drop."""
+        with self._write_lock:
+            self._extend(triples, ox.NamedNode(str(graph)))
+
+    def _extend(self, triples: Iterable[WriteTriple], graph: ox.NamedNode) -> None:
+        try:
+            self._store.extend(_quads(triples, graph))
+        except (OSError, ValueError, TypeError) as exc:
+            raise StoreError(f"update failed on {self.describe()}: {exc}") from exc
 
     def delete_graph(self, graph: URIRef) -> None:
         with self._write_lock:

@@ -25,7 +25,8 @@ How the Store contract is kept over HTTP:
   and GraphDB query all graphs by default; Fuseki needs ``tdb2:unionDefaultGraph true``.
 - ``replace_graph`` is one request: a GSP ``PUT`` of the whole graph (Turtle) where the server
   has a graph store, else one update ``DROP SILENT GRAPH … ; INSERT DATA …`` (``INSERT … WHERE
-  {}`` when blank nodes are present, which Virtuoso refuses in ``INSERT DATA``). Updates are
+  {}`` when blank nodes are present, which Virtuoso refuses in ``INSERT DATA``);
+  ``add_to_graph`` is that insert alone. Updates are
   never retried; reads (idempotent) are retried ``ONTOLAB_STORE_RETRIES`` times on connection
   errors and HTTP 502/503/504. Every request has ``ONTOLAB_STORE_TIMEOUT``.
 - Terms come back as rdflib terms. Virtuoso's quirks are absorbed here: ``typed-literal`` JSON,
@@ -296,23 +297,22 @@ class SparqlEndpointStore:
 
     def replace_graph(self, graph: URIRef, triples: Iterable[WriteTriple]) -> None:
         triples = list(triples)
-        body = "\n".join(f"{n_triples(s)} {n_triples(p)} {n_triples(o)} ." for s, p, o in triples)
         if self.endpoints.graph_store:
             self._write(
                 "put",
                 self.endpoints.graph_store,
                 params={self.endpoints.graph_param: str(graph)},
-                data=body.encode(),
+                data=_n_triples_body(triples).encode(),
                 headers={"Content-Type": "text/turtle; charset=utf-8", "Accept": "*/*"},
             )
             return
-        blank = any(isinstance(term, BNode | ox.BlankNode) for triple in triples for term in triple)
-        insert = (
-            "INSERT {{ GRAPH {g} {{\n{b}\n}} }} WHERE {{}}"
-            if blank
-            else ("INSERT DATA {{ GRAPH {g} {{\n{b}\n}} }}")
-        )
-        self.update(f"DROP SILENT GRAPH {graph.n3()} ;\n" + insert.format(g=graph.n3(), b=body))
+        drop = f"DROP SILENT GRAPH {graph.n3()}"
+        self.update(f"{drop} ;\n{_insert(graph, triples)}" if triples else drop)
+
+    def add_to_graph(self, graph: URIRef, triples: Iterable[WriteTriple]) -> None:
+        triples = list(triples)
+        if triples:  # an empty INSERT DATA is a syntax error to Virtuoso
+            self.update(_insert(graph, triples))
 
     def delete_graph(self, graph: URIRef) -> None:
         self.update(f"DROP SILENT GRAPH {graph.n3()}")
@@ -415,3 +415,16 @@ def open_endpoint(
     """The store for ``kind:LOCATION`` (a preset) or a plain ``http(s)://`` URL (``kind=None``)."""
     endpoints = generic(url, options) if kind is None else PRESETS[kind](url, options)
     return SparqlEndpointStore(url if kind is None else f"{kind}:{url}", endpoints, options)
+
+
+def _n_triples_body(triples: list[WriteTriple]) -> str:
+    return "\n".join(f"{n_triples(s)} {n_triples(p)} {n_triples(o)} ." for s, p, o in triples)
+
+
+def _insert(graph: URIRef, triples: list[WriteTriple]) -> str:
+    """An update that inserts ``triples`` into ``graph``: ``INSERT DATA``, or ``INSERT … WHERE
+    {}`` when blank nodes are present, which Virtuoso refuses in ``INSERT DATA``."""
+    body = _n_triples_body(triples)
+    if any(isinstance(term, BNode | ox.BlankNode) for triple in triples for term in triple):
+        return f"INSERT {{ GRAPH {graph.n3()} {{\n{body}\n}} }} WHERE {{}}"
+    return f"INSERT DATA {{ GRAPH {graph.n3()} {{\n{body}\n}} }}"

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
-from server import catalog, definitions
+from server import catalog, definitions, queries
 from server.errors import PlanError
-from server.namespaces import run_iri, step_run_iri
+from server.namespaces import OL, PROV, run_iri, step_run_iri
 from server.platform import Platform
-from server.records import RunRecord
+from server.records import RunRecord, as_started
+from server.results import run_triples
+from server.run_writer import RunWriter
 from server.settings import Settings
 
 DEFINITION = """
@@ -226,6 +230,62 @@ def test_runs_share_one_profile_and_implementation_graph(platform: Platform) -> 
         prefixes + "SELECT DISTINCT ?s WHERE { ?model ol:hasSignature ?s }"
     )
     assert len(signatures) == 1, "both models expect the same columns: one signature"
+
+
+def graph_size(platform: Platform, run_id: str) -> int:
+    return len(queries.select(platform.store, "run_graph", run=str(run_iri(run_id))))
+
+
+@pytest.mark.slow
+def test_a_started_run_reads_as_running_and_its_results_add_to_its_graph(
+    platform: Platform,
+) -> None:
+    finished = run(platform)
+    twin = replace(finished, run_id=finished.run_id[::-1])
+    writer = RunWriter(platform.store)
+    writer.write(as_started(twin))
+    details = catalog.run_details(platform.store, twin.run_id)
+    assert details["status"] == "running" and "ended" not in details
+    assert {s["status"] for s in details["steps"]} == {"pending"}
+    started = graph_size(platform, twin.run_id)
+    assert not platform.store.ask(
+        f"ASK {{ GRAPH <{run_iri(twin.run_id)}> {{ ?node <{OL.status}> ?status }} }}"
+    ), "nothing is stated that the results would take back"
+
+    going = as_started(twin)
+    going.steps["extract"].started_at, going.steps["extract"].status = twin.started_at, "running"
+    writer.write(going)
+    steps = catalog.run_details(platform.store, twin.run_id)["steps"]
+    assert {s["stepId"]: s["status"] for s in steps} == {
+        sid: "running" if sid == "extract" else "pending" for sid in twin.steps
+    }, "a step run with a start and no stated status is running"
+
+    writer.write(twin)
+    details = catalog.run_details(platform.store, twin.run_id)
+    assert details["status"] == "succeeded"
+    assert {s["status"] for s in details["steps"]} == {"succeeded"}
+    assert graph_size(platform, twin.run_id) == graph_size(platform, finished.run_id) > started
+    measured = catalog.run_details(platform.store, finished.run_id)["metrics"]
+    assert [m["value"] for m in details["metrics"]] == [m["value"] for m in measured]
+
+
+@pytest.mark.slow
+def test_a_record_that_takes_a_fact_back_replaces_the_graph(platform: Platform) -> None:
+    finished = run(platform)
+    writer = RunWriter(platform.store)
+    started = as_started(finished)
+    writer.write(started)
+    writer.write(replace(started, started_at="2020-01-01T00:00:00+00:00"))
+    starts = platform.store.select(
+        f"SELECT ?t WHERE {{ GRAPH <{run_iri(finished.run_id)}> "
+        f"{{ ?run <{PROV.startedAtTime}> ?t }} }}"
+    )
+    assert [row["t"].toPython().year for row in starts] == [2020], "the old start is gone"
+    writer.write(finished)
+    writer.write(replace(finished, status="failed", error="marked failed"))
+    details = catalog.run_details(platform.store, finished.run_id)
+    assert (details["status"], details["error"]) == ("failed", "marked failed")
+    assert graph_size(platform, finished.run_id) == len(run_triples(finished)) + 1
 
 
 ORPHAN = """

@@ -9,6 +9,7 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
+from server import write_terms
 from server.errors import QueryError, StoreError
 from server.store import Store, open_store
 from server.store.base import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES
@@ -68,6 +69,42 @@ def test_failed_replace_leaves_the_old_graph(store: Store) -> None:
     with pytest.raises((QueryError, StoreError)):
         store.replace_graph(G1, [(S, P, Literal(2)), (S, Literal("no predicate"), Literal(3))])
     assert values(store, G1) == [1]
+
+
+def test_add_to_graph_keeps_what_the_graph_holds(store: Store) -> None:
+    store.replace_graph(G1, [(S, P, Literal(1))])
+    store.add_to_graph(G1, [(S, P, Literal(2)), (S, P, Literal(1))])
+    store.add_to_graph(G1, [])
+    store.add_to_graph(G2, [(S, P, Literal(9))])
+    assert values(store, G1) == [1, 2]
+    assert values(store, G2) == [9], "adding to a graph that is not there makes it"
+
+
+def test_failed_addition_adds_nothing(store: Store) -> None:
+    store.replace_graph(G1, [(S, P, Literal(1))])
+    with pytest.raises((QueryError, StoreError)):
+        store.add_to_graph(G1, [(S, P, Literal(2)), (S, Literal("no predicate"), Literal(3))])
+    assert values(store, G1) == [1]
+
+
+def test_pyoxigraph_terms_are_written_as_their_rdflib_twins(store: Store) -> None:
+    tricky = 'say "hi"\n} ; DROP ALL ; \\ é'
+    stamp = "2024-05-01T10:00:00.123456+00:00"
+    twins = [
+        (Literal(tricky), write_terms.string(tricky)),
+        (Literal(0.5, datatype=XSD.double), write_terms.double(0.5)),
+        (Literal(True), write_terms.plain(True)),
+        (Literal(7), write_terms.plain(7)),
+        (Literal(stamp, datatype=XSD.dateTime), write_terms.date_time(stamp)),
+        (Literal('{"a": [1, 2]}', datatype=RDF.JSON), write_terms.value({"a": [1, 2]})),
+        (Q, write_terms.iri(str(Q))),
+    ]
+    store.replace_graph(G1, [(S, P, rdflib) for rdflib, _ in twins])
+    subject, predicate = write_terms.iri(str(S)), write_terms.iri(str(P))
+    store.replace_graph(G2, [(subject, predicate, native) for _, native in twins])
+    store.add_to_graph(G2, [(S, Q, write_terms.plain(False))])
+    assert values(store, G2) == values(store, G1) and len(values(store, G1)) == len(twins)
+    assert store.ask(f"ASK {{ GRAPH <{G2}> {{ <{S}> <{Q}> false }} }}")
 
 
 def test_delete_graph_and_construct(store: Store) -> None:
