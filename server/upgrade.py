@@ -21,7 +21,7 @@ def upgrade_runs(store: Store) -> int:
     """Upgrade every run graph that needs it; returns how many were rewritten."""
     runs = [URIRef(str(row["run"])) for row in queries.select(store, "runs_to_upgrade")]
     for run in runs:
-        rows = queries.select(store, "run_graph", run=str(run))
+        rows = queries.select(store, "graph_triples", graph=str(run))
         triples: list[Triple] = [(row["s"], row["p"], row["o"]) for row in rows]
         store.replace_graph(run, triples + missing_triples(run, triples))
     return len(runs)

@@ -1,7 +1,8 @@
 """Moving every Ontolab graph between stores through one file (N-Quads or TriG, by suffix).
 
-Export reads each named graph under ``https://w3id.org/ontolab/`` (a shared server such as
-Virtuoso holds system graphs of its own, which are left out); import writes each graph of
+Export reads each named graph under ``https://w3id.org/ontolab/`` (``ontolab_graphs.rq``: a
+shared server such as Virtuoso holds system graphs of its own, which are left out); import
+writes each graph of
 the file with ``replace_graph``, one request per graph, so a graph is never half-written
 and importing the same file twice changes nothing.
 """
@@ -13,20 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyoxigraph as ox
-from rdflib import BNode, Literal, URIRef
-from rdflib.term import Node
+from rdflib import URIRef
 
+from server import queries
 from server.errors import ConfigError, StoreError
-from server.namespaces import ONTOLOGY_GRAPH
 from server.store.base import ReadableStore, Store, Triple
-from server.store.oxigraph import to_rdflib
+from server.store.oxigraph import to_oxigraph, to_rdflib
 
-GRAPH_SPACE = str(ONTOLOGY_GRAPH).rsplit("graph/", 1)[0]  # https://w3id.org/ontolab/
 FORMATS = {".nq": ox.RdfFormat.N_QUADS, ".nquads": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
-_GRAPHS = f"""SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
-  FILTER(STRSTARTS(STR(?g), "{GRAPH_SPACE}")) }} ORDER BY ?g"""
-_QUADS = f"""SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }}
-  FILTER(STRSTARTS(STR(?g), "{GRAPH_SPACE}")) }}"""
 
 
 @dataclass(frozen=True)
@@ -43,24 +38,18 @@ def rdf_format(path: Path) -> ox.RdfFormat:
 
 
 def graph_names(store: ReadableStore) -> list[URIRef]:
-    return [URIRef(str(row["g"])) for row in store.select(_GRAPHS)]
+    return [URIRef(str(row["g"])) for row in queries.select(store, "ontolab_graphs")]
 
 
 def quad_count(store: ReadableStore) -> int:
-    return int(store.select_values(_QUADS)[0]["n"])
+    return int(queries.select_values(store, "ontolab_quad_count")[0]["n"])
 
 
 def export_graphs(store: ReadableStore, path: Path) -> Moved:
     """Write every Ontolab graph of ``store`` to ``path``."""
     fmt = rdf_format(path)
     graphs = graph_names(store)
-    quads = [
-        ox.Quad(_ox(s), _ox(p), _ox(o), _ox(graph))  # type: ignore[arg-type]
-        for graph in graphs
-        for s, p, o in store.construct(
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {graph.n3()} {{ ?s ?p ?o }} }}"
-        )
-    ]
+    quads = [quad for graph in graphs for quad in _graph_quads(store, graph)]
     try:
         ox.serialize(quads, str(path), format=fmt)
     except OSError as exc:
@@ -88,15 +77,9 @@ def import_graphs(store: Store, path: Path) -> Moved:
     return Moved(len(graphs), sum(map(len, graphs.values())))
 
 
-def _ox(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-    if isinstance(term, URIRef):
-        return ox.NamedNode(str(term))
-    if isinstance(term, BNode):
-        return ox.BlankNode(str(term))
-    if isinstance(term, Literal):
-        if term.language:
-            return ox.Literal(str(term), language=term.language)
-        if term.datatype:
-            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
-        return ox.Literal(str(term))
-    raise StoreError(f"cannot export the term {term!r}")
+def _graph_quads(store: ReadableStore, graph: URIRef) -> list[ox.Quad]:
+    name = ox.NamedNode(str(graph))
+    return [
+        ox.Quad(to_oxigraph(row["s"]), to_oxigraph(row["p"]), to_oxigraph(row["o"]), name)  # type: ignore[arg-type]
+        for row in queries.select(store, "graph_triples", graph=str(graph))
+    ]

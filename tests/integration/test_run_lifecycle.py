@@ -233,7 +233,7 @@ def test_runs_share_one_profile_and_implementation_graph(platform: Platform) -> 
 
 
 def graph_size(platform: Platform, run_id: str) -> int:
-    return len(queries.select(platform.store, "run_graph", run=str(run_iri(run_id))))
+    return len(queries.select(platform.store, "graph_triples", graph=str(run_iri(run_id))))
 
 
 @pytest.mark.slow

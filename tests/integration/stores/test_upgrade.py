@@ -21,7 +21,7 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "wine.ttl"
 def as_written_before(store: Store, run: URIRef) -> list[Triple]:
     """The run's graph in the earlier shape: each setting a node of the run's own, tied to the
     run by mls:hasInput and to its step run by dcterms:isPartOf; no olm: values."""
-    rows = queries.select(store, "run_graph", run=str(run))
+    rows = queries.select(store, "graph_triples", graph=str(run))
     triples = [(row["s"], row["p"], row["o"]) for row in rows]
     old = [
         (s, p, o)

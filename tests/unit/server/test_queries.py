@@ -29,7 +29,8 @@ def test_every_named_query_parses_and_runs_on_an_empty_store(name: str) -> None:
     if text.lstrip("# \n").find("ASK") >= 0 and "SELECT" not in text:
         store.ask(text)
     else:
-        assert store.select(text) == []
+        nothing = [{"n": 0}] if "(COUNT(*) AS ?n)" in text else []
+        assert store.select_values(text) == nothing, "an empty store answers nothing (a count 0)"
 
 
 def test_string_values_cannot_change_the_query() -> None:
