@@ -15,6 +15,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from rdflib import Literal, URIRef
 
+from server import write_terms
 from server.errors import ConfigError, QueryError, StoreError
 from server.settings import Settings
 from server.store import Store, open_store
@@ -105,8 +106,10 @@ def test_graphdb_urls_and_token_login(recorder: Recorder) -> None:
     )
     store.select("SELECT ?s WHERE { ?s ?p ?o }")
     store.replace_graph(G, [(S, P, Literal("x"))])
+    store.add_to_graph(G, [(S, P, write_terms.string("y"))])
+    store.add_to_graph(G, [])
     store.delete_graph(G)
-    login, query, put, update = recorder.seen
+    login, query, put, add, update = recorder.seen
     assert (login.method, login.path) == ("POST", "/rest/login")
     assert json.loads(login.body) == {"username": "ann", "password": "pw"}
     assert (query.method, query.path) == ("POST", "/repositories/lab")
@@ -118,9 +121,11 @@ def test_graphdb_urls_and_token_login(recorder: Recorder) -> None:
     )  # fmt: skip
     assert put.headers["Content-Type"].startswith("text/turtle")
     assert put.body == f'<{S}> <{P}> "x" .'.encode()
+    assert (add.method, add.path) == ("POST", "/repositories/lab/statements")
+    assert add.form["update"] == [f'INSERT DATA {{ GRAPH <{G}> {{\n<{S}> <{P}> "y" .\n}} }}']
     assert (update.method, update.path) == ("POST", "/repositories/lab/statements")
     assert update.form["update"] == [f"DROP SILENT GRAPH <{G}>"]
-    assert {s.headers["Authorization"] for s in (query, put, update)} == {"GDB tok-1"}
+    assert {s.headers["Authorization"] for s in (query, put, add, update)} == {"GDB tok-1"}
 
 
 def test_graphdb_repository_url_gets_the_preset(recorder: Recorder) -> None:
@@ -177,7 +182,9 @@ def test_fuseki_and_oxigraph_server_urls(recorder: Recorder) -> None:
 def test_plain_endpoint_writes_one_update(recorder: Recorder) -> None:
     store = remote(f"{recorder.url}/sparql", sparql_update_url=f"{recorder.url}/up")
     store.replace_graph(G, [(S, P, Literal(1))])
-    (update,) = recorder.seen
+    store.replace_graph(G, [])
+    (update, emptied) = recorder.seen
+    assert emptied.form["update"] == [f"DROP SILENT GRAPH <{G}>"], "no empty INSERT DATA"
     assert update.path == "/up"
     assert update.form["update"] == [
         f"DROP SILENT GRAPH <{G}> ;\nINSERT DATA {{ GRAPH <{G}> {{\n<{S}> <{P}> "
