@@ -29,7 +29,7 @@ class RunWriter:
     def __init__(self, store: WritableStore) -> None:
         self._store = store
         self._written: set[str] = set()
-        self._running: dict[str, frozenset[WriteTriple]] = {}
+        self._running: dict[str, frozenset[WriteTriple]] = {}  # what each running run's graph holds
         self._lock = threading.Lock()
 
     def write(self, record: RunRecord) -> None:
@@ -42,13 +42,12 @@ class RunWriter:
 
     def _write_run(self, record: RunRecord) -> None:
         graph = run_iri(record.run_id)
-        triples = run_triples(record)
+        triples = frozenset(run_triples(record))
         before = self._running.pop(record.run_id, None)
-        if before is not None and before.issubset(triples):
-            new = [t for t in triples if t not in before]
-            if new:
+        if before is not None and before <= triples:
+            if new := triples - before:
                 self._store.add_to_graph(graph, new)
         else:
             self._store.replace_graph(graph, triples)
         if record.status not in FINAL_RUN_STATES:
-            self._running[record.run_id] = frozenset(triples)
+            self._running[record.run_id] = triples
