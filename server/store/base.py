@@ -70,7 +70,7 @@ class ReadableStore(Protocol):
 
 @runtime_checkable
 class WritableStore(Protocol):
-    """Write access: whole named graphs, each written in one atomic request."""
+    """Write access to named graphs: each call is one atomic request."""
 
     def replace_graph(self, graph: URIRef, triples: Iterable[WriteTriple]) -> None: ...
 
