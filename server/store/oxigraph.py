@@ -180,12 +180,7 @@ def _quads(triples: Iterable[WriteTriple], graph: ox.NamedNode) -> list[ox.Quad]
 
 def _quad(triple: WriteTriple, graph: ox.NamedNode) -> ox.Quad:
     subject, predicate, value = triple
-    return ox.Quad(
-        _CONVERT[type(subject)](subject),
-        _CONVERT[type(predicate)](predicate),
-        _CONVERT[type(value)](value),
-        graph,
-    )
+    return ox.Quad(to_oxigraph(subject), to_oxigraph(predicate), to_oxigraph(value), graph)  # type: ignore[arg-type]
 
 
 def to_oxigraph(term: WriteTerm) -> ox.NamedNode | ox.Literal | ox.BlankNode:
@@ -203,21 +198,6 @@ def to_oxigraph(term: WriteTerm) -> ox.NamedNode | ox.Literal | ox.BlankNode:
     if isinstance(term, BNode):
         return ox.BlankNode(term)
     raise StoreError(f"unsupported term for the store: {term!r}")
-
-
-def _same(term: Any) -> Any:
-    return term
-
-
-class _Conversions(dict[type, Callable[[Any], Any]]):
-    """Conversion by exact type, the fast path for the thousands of terms of a run's graph;
-    any other type (a subclass, a wrong value) goes through ``to_oxigraph``."""
-
-    def __missing__(self, kind: type) -> Callable[[Any], Any]:
-        return to_oxigraph
-
-
-_CONVERT = _Conversions({ox.NamedNode: _same, ox.Literal: _same, ox.BlankNode: _same})
 
 
 @lru_cache(maxsize=65536)
