@@ -90,6 +90,11 @@ class Store(ReadableStore, WritableStore, Protocol):
     def close(self) -> None: ...
 
 
-def n_triples(term: WriteTerm) -> str:
-    """A term in N-Triples syntax, whichever kind it is (for writes sent as text)."""
+def n_triples(triples: Iterable[WriteTriple]) -> str:
+    """Triples as an N-Triples document, whichever kind their terms are (for writes sent as
+    text: a Graph Store PUT, or the body of an INSERT DATA)."""
+    return "\n".join(f"{_nt(s)} {_nt(p)} {_nt(o)} ." for s, p, o in triples)
+
+
+def _nt(term: WriteTerm) -> str:
     return term.n3() if isinstance(term, Node) else str(term)

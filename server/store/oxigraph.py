@@ -115,12 +115,9 @@ class OxigraphStore:
         name = ox.NamedNode(str(graph))
         with self._write_lock:
             if self._store.contains_named_graph(name):
-                body = " .\n".join(
-                    f"{n_triples(s)} {n_triples(p)} {n_triples(o)}" for s, p, o in triples
-                )
                 self._update(
                     f"DROP SILENT GRAPH {graph.n3()} ;\n"
-                    f"INSERT DATA {{ GRAPH {graph.n3()} {{\n{body}\n}} }}"
+                    f"INSERT DATA {{ GRAPH {graph.n3()} {{\n{n_triples(triples)}\n}} }}"
                 )
                 return
             self._extend(triples, name)

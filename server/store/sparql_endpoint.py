@@ -302,7 +302,7 @@ class SparqlEndpointStore:
                 "put",
                 self.endpoints.graph_store,
                 params={self.endpoints.graph_param: str(graph)},
-                data=_n_triples_body(triples).encode(),
+                data=n_triples(triples).encode(),
                 headers={"Content-Type": "text/turtle; charset=utf-8", "Accept": "*/*"},
             )
             return
@@ -417,14 +417,10 @@ def open_endpoint(
     return SparqlEndpointStore(url if kind is None else f"{kind}:{url}", endpoints, options)
 
 
-def _n_triples_body(triples: list[WriteTriple]) -> str:
-    return "\n".join(f"{n_triples(s)} {n_triples(p)} {n_triples(o)} ." for s, p, o in triples)
-
-
 def _insert(graph: URIRef, triples: list[WriteTriple]) -> str:
     """An update that inserts ``triples`` into ``graph``: ``INSERT DATA``, or ``INSERT … WHERE
     {}`` when blank nodes are present, which Virtuoso refuses in ``INSERT DATA``."""
-    body = _n_triples_body(triples)
+    body = n_triples(triples)
     if any(isinstance(term, BNode | ox.BlankNode) for triple in triples for term in triple):
         return f"INSERT {{ GRAPH {graph.n3()} {{\n{body}\n}} }} WHERE {{}}"
     return f"INSERT DATA {{ GRAPH {graph.n3()} {{\n{body}\n}} }}"
