@@ -189,10 +189,8 @@ def delete_experiment(store: Store, identifier: str) -> tuple[int, int]:
 def version_turtle(store: Store, version: ExperimentVersion) -> str:
     """The stored definition of one version, as Turtle."""
     graph = Graph()
-    for triple in store.construct(
-        f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {version.graph.n3()} {{ ?s ?p ?o }} }}"
-    ):
-        graph.add(triple)
+    for row in queries.select(store, "graph_triples", graph=str(version.graph)):
+        graph.add((row["s"], row["p"], row["o"]))
     graph.bind("ol", OL)
     return graph.serialize(format="turtle")
 
