@@ -1,15 +1,17 @@
 """MLflow's side of bench/store, run inside bench/.venv-mlflow (MLflow, sqlite backend).
 
-Reads runs (metrics and params) as JSON lines on stdin and logs each as one MLflow run:
-``create_run``, then one ``log_batch`` and ``set_terminated``. The last EXTRA are timed apart,
-in ROUNDS rounds (the median counts), so the write rate is taken on a store that already holds
-the others, as on Ontolab's side. Then times ``search_runs`` ordered by a metric and prints one
-JSON object.
+Reads runs (metrics and params) as JSON lines on stdin up to a blank line, and logs all but
+the last EXTRA as MLflow runs: ``create_run``, then one ``log_batch`` and ``set_terminated``.
+Then it answers one command a line, so that its timed rounds can take turns with Ontolab's
+(a slow minute of a noisy machine then falls on both sides):
 
-For comparison only, the same EXTRA runs are then logged again with the step-level facts an
-Ontolab run graph holds: one nested run per step (MLflow's way to record steps) with its
-status, worker and output artifact (checksum, size, media type) as tags. The target is set
-against the plain rate above.
+- ``plain I``: log write round I (of ROUNDS equal rounds of the last EXTRA runs) as above;
+- ``with_steps I``: log round I again, with the step-level facts an Ontolab run graph holds:
+  one nested run per step (MLflow's way to record steps) with its status, worker and output
+  artifact (checksum, size, media type) as tags; for comparison only;
+- ``search N``: time ``search_runs`` ordered by the metric, N times.
+
+Each answer is one line: ``@`` and a JSON object with ``value`` (runs/s, or the p50 in ms).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -27,13 +30,8 @@ def main() -> None:
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracking import MlflowClient
 
-    metric, extra, repeats, rounds = (
-        sys.argv[1],
-        int(sys.argv[2]),
-        int(sys.argv[3]),
-        int(sys.argv[4]),
-    )
-    runs = [json.loads(line) for line in sys.stdin]
+    metric, extra, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    runs = [json.loads(line) for line in iter(sys.stdin.readline, "\n")]
     with tempfile.TemporaryDirectory() as tmp:
         client = MlflowClient(tracking_uri=f"sqlite:///{Path(tmp) / 'mlflow.db'}")
         experiment = client.create_experiment("breast_cancer", artifact_location=tmp)
@@ -49,7 +47,7 @@ def main() -> None:
                     params=[Param(k, str(v)) for k, v in run["params"].items()],
                 )
                 client.set_terminated(created.info.run_id)
-            return time.perf_counter() - started
+            return len(batch) / (time.perf_counter() - started)
 
         def log_with_steps(batch: list[dict[str, Any]]) -> float:
             started = time.perf_counter()
@@ -68,33 +66,35 @@ def main() -> None:
                     params=[Param(k, str(v)) for k, v in run["params"].items()],
                 )
                 client.set_terminated(parent)
-            return time.perf_counter() - started
+            return len(batch) / (time.perf_counter() - started)
+
+        def search(repeats: int) -> float:
+            times = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                top = client.search_runs(
+                    [experiment], order_by=[f"metrics.{metric} DESC"], max_results=10
+                )
+                times.append(time.perf_counter() - t0)
+            assert len(top) == 10
+            return statistics.median(times) * 1000
 
         first, last = runs[: len(runs) - extra], runs[len(runs) - extra :]
-        first_seconds = log(first)
-        times = []
-        for _ in range(repeats):
-            t0 = time.perf_counter()
-            top = client.search_runs(
-                [experiment], order_by=[f"metrics.{metric} DESC"], max_results=10
-            )
-            times.append(time.perf_counter() - t0)
-        assert len(top) == 10
+        answer(log(first))
         size = max(1, extra // rounds)
-        rates = [size / log(last[i : i + size]) for i in range(0, size * rounds, size)]
-        with_steps = [
-            size / log_with_steps(last[i : i + size]) for i in range(0, size * rounds, size)
-        ]
-        print(
-            json.dumps(
-                {
-                    "runs_per_s": statistics.median(rates),
-                    "with_steps_runs_per_s": statistics.median(with_steps),
-                    "first_runs_per_s": len(first) / first_seconds,
-                    "search_runs_p50_ms": statistics.median(times) * 1000,
-                }
-            )
-        )
+        batches = [last[i : i + size] for i in range(0, size * rounds, size)]
+        commands: dict[str, Callable[[int], float]] = {
+            "plain": lambda i: log(batches[i]),
+            "with_steps": lambda i: log_with_steps(batches[i]),
+            "search": search,
+        }
+        for line in sys.stdin:
+            command, argument = line.split()
+            answer(commands[command](int(argument)))
+
+
+def answer(value: float) -> None:
+    print("@" + json.dumps({"value": value}), flush=True)
 
 
 if __name__ == "__main__":

@@ -129,7 +129,7 @@ class OxigraphStore:
 
     def _extend(self, triples: Iterable[WriteTriple], graph: ox.NamedNode) -> None:
         try:
-            self._store.extend(_quads(triples, graph))
+            self._store.extend(to_quads(triples, graph))
         except (OSError, ValueError, TypeError) as exc:
             raise StoreError(f"update failed on {self.describe()}: {exc}") from exc
 
@@ -165,7 +165,7 @@ def _plain(term: Any) -> Any:
     return term.value
 
 
-def _quads(triples: Iterable[WriteTriple], graph: ox.NamedNode) -> list[ox.Quad]:
+def to_quads(triples: Iterable[WriteTriple], graph: ox.NamedNode) -> list[ox.Quad]:
     """Quads in ``graph``: pyoxigraph triples go straight in, a list that holds any rdflib term
     is converted term by term."""
     triples = list(triples)
