@@ -10,6 +10,7 @@ and importing the same file twice changes nothing.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -46,15 +47,28 @@ def quad_count(store: ReadableStore) -> int:
 
 
 def export_graphs(store: ReadableStore, path: Path) -> Moved:
-    """Write every Ontolab graph of ``store`` to ``path``."""
+    """Write every Ontolab graph of ``store`` to ``path``, a graph at a time, so memory holds
+    one graph and not the store. The file appears only once it is whole: a failure on the way
+    leaves ``path`` as it was."""
     fmt = rdf_format(path)
     graphs = graph_names(store)
-    quads = [quad for graph in graphs for quad in _graph_quads(store, graph)]
+    sizes: list[int] = []
+
+    def quads() -> Iterator[ox.Quad]:
+        for graph in graphs:
+            batch = _graph_quads(store, graph)
+            sizes.append(len(batch))
+            yield from batch
+
+    partial = path.with_name(f".{path.name}.partial")
     try:
-        ox.serialize(quads, str(path), format=fmt)
+        ox.serialize(quads(), str(partial), format=fmt)
+        partial.replace(path)
     except OSError as exc:
         raise StoreError(f"cannot write {path}: {exc}; check the path") from exc
-    return Moved(len(graphs), len(quads))
+    finally:
+        partial.unlink(missing_ok=True)
+    return Moved(len(graphs), sum(sizes))
 
 
 def import_graphs(store: Store, path: Path) -> Moved:

@@ -7,15 +7,19 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pyoxigraph as ox
 import pytest
 
 from server import catalog, definitions, queries
 from server.cli import main
+from server.errors import StoreError
 from server.namespaces import run_iri
 from server.platform import open_platform
 from server.settings import Settings
 from server.store import ReadableStore, open_store
-from server.store.transfer import quad_count
+from server.store.base import Row
+from server.store.oxigraph import OxigraphStore
+from server.store.transfer import export_graphs, quad_count
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "wine.ttl"
 
@@ -97,3 +101,49 @@ def test_round_trip_keeps_every_quad_and_every_answer(
         finally:
             embedded.close()
             remote.close()
+
+
+class _FailingMidway(OxigraphStore):
+    """The embedded store, with its reads failing from the third on: an endpoint that goes
+    away in the middle of an export."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(path)
+        self.reads = 0
+
+    def select(self, query: str) -> list[Row]:
+        self.reads += 1
+        if self.reads > 2:
+            raise StoreError("the store went away")
+        return super().select(query)
+
+
+def test_export_writes_the_whole_file_and_nothing_beside_it(
+    source: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    data = source[0]
+    dump = tmp_path / "dump.nq"
+    store = OxigraphStore(data / "store")
+    try:
+        moved = export_graphs(store, dump)
+        assert moved.quads == quad_count(store) > 1000
+    finally:
+        store.close()
+    assert sum(1 for _ in ox.parse(path=str(dump), format=ox.RdfFormat.N_QUADS)) == moved.quads
+    assert [p.name for p in tmp_path.iterdir()] == ["dump.nq"]
+
+
+def test_failed_export_leaves_the_file_as_it_was(
+    source: tuple[Path, str, str], tmp_path: Path
+) -> None:
+    dump = tmp_path / "dump.nq"
+    dump.write_text("an earlier export\n")
+    store = _FailingMidway(source[0] / "store")
+    try:
+        with pytest.raises(StoreError, match="went away"):
+            export_graphs(store, dump)
+        assert store.reads == 3  # the graph list and one graph were read before the failure
+    finally:
+        store.close()
+    assert dump.read_text() == "an earlier export\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["dump.nq"]
