@@ -2,9 +2,8 @@
 
 Export reads each named graph under ``https://w3id.org/ontolab/`` (``ontolab_graphs.rq``: a
 shared server such as Virtuoso holds system graphs of its own, which are left out); import
-writes each graph of
-the file with ``replace_graph``, one request per graph, so a graph is never half-written
-and importing the same file twice changes nothing.
+writes each graph of the file with ``replace_graph``, one request per graph, so a graph is
+never half-written and importing the same file twice changes nothing.
 """
 
 from __future__ import annotations
@@ -20,7 +19,7 @@ from rdflib import URIRef
 from server import queries
 from server.errors import ConfigError, StoreError
 from server.store.base import ReadableStore, Store, Triple
-from server.store.oxigraph import to_oxigraph, to_rdflib
+from server.store.oxigraph import to_quads, to_rdflib
 
 FORMATS = {".nq": ox.RdfFormat.N_QUADS, ".nquads": ox.RdfFormat.N_QUADS, ".trig": ox.RdfFormat.TRIG}
 
@@ -92,8 +91,5 @@ def import_graphs(store: Store, path: Path) -> Moved:
 
 
 def _graph_quads(store: ReadableStore, graph: URIRef) -> list[ox.Quad]:
-    name = ox.NamedNode(str(graph))
-    return [
-        ox.Quad(to_oxigraph(row["s"]), to_oxigraph(row["p"]), to_oxigraph(row["o"]), name)  # type: ignore[arg-type]
-        for row in queries.select(store, "graph_triples", graph=str(graph))
-    ]
+    rows = queries.select(store, "graph_triples", graph=str(graph))
+    return to_quads([(row["s"], row["p"], row["o"]) for row in rows], ox.NamedNode(str(graph)))
