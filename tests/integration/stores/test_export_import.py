@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pyoxigraph as ox
 import pytest
+from rdflib import Literal, URIRef
 
 from server import catalog, definitions, queries
 from server.cli import main
@@ -19,7 +20,7 @@ from server.settings import Settings
 from server.store import ReadableStore, open_store
 from server.store.base import Row
 from server.store.oxigraph import OxigraphStore
-from server.store.transfer import export_graphs, quad_count
+from server.store.transfer import export_graphs, import_graphs, quad_count
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "wine.ttl"
 
@@ -112,10 +113,17 @@ class _FailingMidway(OxigraphStore):
         self.reads = 0
 
     def select(self, query: str) -> list[Row]:
+        self._read()
+        return super().select(query)
+
+    def serialize_query(self, query: str, media_types: Sequence[str] = ()) -> tuple[bytes, str]:
+        self._read()
+        return super().serialize_query(query, media_types)
+
+    def _read(self) -> None:
         self.reads += 1
         if self.reads > 2:
             raise StoreError("the store went away")
-        return super().select(query)
 
 
 def test_export_writes_the_whole_file_and_nothing_beside_it(
@@ -147,3 +155,53 @@ def test_failed_export_leaves_the_file_as_it_was(
         store.close()
     assert dump.read_text() == "an earlier export\n"
     assert [p.name for p in tmp_path.iterdir()] == ["dump.nq"]
+
+
+G = "https://w3id.org/ontolab/test/g"
+NQ = '<https://w3id.org/ontolab/test/s> <https://w3id.org/ontolab/test/p> "{value}" <{graph}> .\n'
+
+
+def _values(store: OxigraphStore, graph: str) -> list[str]:
+    rows = queries.select_values(store, "graph_triples", graph=graph)
+    return sorted(str(row["o"]) for row in rows)
+
+
+@pytest.mark.parametrize(
+    "bad_end",
+    [
+        '<https://w3id.org/ontolab/test/s> <https://w3id.org/ontolab/test/p> "cut short\n',
+        '<https://w3id.org/ontolab/test/s> <https://w3id.org/ontolab/test/p> "no graph" .\n',
+    ],
+    ids=["cut short", "outside any graph"],
+)
+def test_an_import_that_fails_changes_nothing(tmp_path: Path, bad_end: str) -> None:
+    """The file is read whole before anything is written: a bad last line, after graphs that
+    would replace one already there and add another, leaves the store as it was."""
+    dump = tmp_path / "bad.nq"
+    dump.write_text(NQ.format(value="new", graph=G) + NQ.format(value="x", graph=f"{G}2") + bad_end)
+    store = OxigraphStore(tmp_path / "store")
+    try:
+        store.replace_graph(URIRef(G), [(URIRef(f"{G}/s"), URIRef(f"{G}/p"), Literal("old"))])
+        before = quad_count(store)
+        with pytest.raises(StoreError, match="cannot read|outside any named graph"):
+            import_graphs(store, dump)
+        assert quad_count(store) == before == 1
+        assert _values(store, G) == ["old"] and _values(store, f"{G}2") == []
+    finally:
+        store.close()
+
+
+def test_a_graph_met_again_further_on_keeps_both_stretches(tmp_path: Path) -> None:
+    dump = tmp_path / "by_hand.nq"
+    dump.write_text(
+        NQ.format(value="a", graph=G) + NQ.format(value="x", graph=f"{G}2")
+        + NQ.format(value="b", graph=G)
+    )  # fmt: skip
+    store = OxigraphStore(tmp_path / "store")
+    try:
+        store.replace_graph(URIRef(G), [(URIRef(f"{G}/s"), URIRef(f"{G}/p"), Literal("old"))])
+        moved = import_graphs(store, dump)
+        assert (moved.graphs, moved.quads) == (2, 3)
+        assert _values(store, G) == ["a", "b"] and _values(store, f"{G}2") == ["x"]
+    finally:
+        store.close()
