@@ -10,11 +10,15 @@ and uses them as ``$experiment`` / ``$limit`` in the body. Binding replaces each
 with the value serialized as an RDF term (IRIs checked, literals escaped), so a value from a
 request can never change the shape of the query. Unbound optional parameters are not allowed:
 every declared parameter must be given.
+
+A list kind (``iris``, ``strings``) binds a sequence as the terms of a ``VALUES`` block, each
+checked as its single kind is: ``VALUES ?run { $runs }``. An empty list matches nothing.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
@@ -32,6 +36,8 @@ _PARAM_LINE = re.compile(r"^#\s*@param\s+(\w+)\s+(\w+)\s*$")
 _PLACEHOLDER = re.compile(r"\$(\w+)")
 _BAD_IRI_CHARS = re.compile(r'[\s<>"{}|^`\\]')
 PARAM_TYPES = ("iri", "string", "integer", "decimal", "boolean", "datetime")
+#: A list kind by the kind of its items.
+LIST_TYPES = {"iris": "iri", "strings": "string"}
 
 
 @dataclass(frozen=True)
@@ -55,7 +61,12 @@ class NamedQuery:
 
 
 def to_sparql(name: str, kind: str, value: Any) -> str:
-    """Serialize one parameter value as a SPARQL term of the declared kind."""
+    """Serialize one parameter value as a SPARQL term of the declared kind (a list kind: its
+    items' terms, space-separated)."""
+    if kind in LIST_TYPES:
+        if isinstance(value, str) or not isinstance(value, Iterable):
+            raise QueryError(f"parameter {name!r} must be a list of {LIST_TYPES[kind]}s")
+        return " ".join(to_sparql(name, LIST_TYPES[kind], item) for item in value)
     try:
         if kind == "iri":
             iri = str(value)
@@ -79,7 +90,8 @@ def to_sparql(name: str, kind: str, value: Any) -> str:
             return Literal(stamp, datatype=XSD.dateTime).n3()
     except (TypeError, ValueError) as exc:
         raise QueryError(f"parameter {name!r} must be a {kind}: {exc}") from exc
-    raise QueryError(f"parameter {name!r} has unknown type {kind!r}; use one of {PARAM_TYPES}")
+    known = (*PARAM_TYPES, *LIST_TYPES)
+    raise QueryError(f"parameter {name!r} has unknown type {kind!r}; use one of {known}")
 
 
 @cache
@@ -101,7 +113,7 @@ def load(name: str, directory: Path = QUERIES_DIR) -> NamedQuery:
             params[match.group(1)] = match.group(2)
         else:
             description.append(line.lstrip("# ").strip())
-    bad = {k: v for k, v in params.items() if v not in PARAM_TYPES}
+    bad = {k: v for k, v in params.items() if v not in PARAM_TYPES and v not in LIST_TYPES}
     if bad:
         raise QueryError(f"query {name!r} declares unknown parameter types {bad}")
     return NamedQuery(name, text, " ".join(d for d in description if d), params)

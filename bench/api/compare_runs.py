@@ -1,8 +1,10 @@
-"""Benchmark: GET /api/compare over 500 runs and GET /api/runs sorted by a metric.
+"""Benchmark: the run list and comparison endpoints as the store grows.
 
-Runs the breast_cancer example once for real, then records 500 more runs of the same shape
+Runs the breast_cancer example once for real, then records N more runs of the same shape
 through the project's own result writer (metrics and C perturbed), all in an on-disk
-embedded store, and times the API calls in-process (Flask test client, JSON included).
+embedded store, and times the API calls in-process (Flask test client, JSON included):
+GET /api/compare over up to 500 runs and over two, and GET /api/runs as the UI asks for it
+(the newest 12, the top 10 by a metric, a filtered page of 50).
 
     .venv/bin/python bench/api/compare_runs.py [--runs 500] [--repeats 5]
 """
@@ -75,15 +77,22 @@ def main() -> None:
             record = platform.runs.run(version)
             ids = clone_runs(platform, record, args.runs)
             client = create_app(platform=platform).test_client()
-            compare, size = timed(client, "/api/compare?runs=" + ",".join(ids), args.repeats)
-            ranked, _ = timed(client, "/api/runs?sort=-metrics.accuracy&limit=10", args.repeats)
+            many = ids[:500]
+            urls = {
+                f"GET /api/compare ({len(many)} runs)": "/api/compare?runs=" + ",".join(many),
+                "GET /api/compare (2 runs)": "/api/compare?runs=" + ",".join(ids[-2:]),
+                "GET /api/runs, the newest 12": "/api/runs?limit=12",
+                "GET /api/runs sorted by accuracy, top 10": "/api/runs?sort=-metrics.accuracy"
+                "&limit=10",
+                "GET /api/runs filtered on C, a page of 50": "/api/runs?filter=params.C+%3D+0.1"
+                "&sort=-metrics.f1&limit=50&offset=50",
+            }
+            timings = {label: timed(client, url, args.repeats) for label, url in urls.items()}
         finally:
             platform.close()
     print(f"{args.runs + 1} runs in the embedded store (on disk); median of {args.repeats}")
-    print(
-        f"  GET /api/compare ({args.runs} runs, {size / 1e6:.1f} MB JSON)  {compare * 1000:7.1f} ms"
-    )
-    print(f"  GET /api/runs sorted by accuracy, top 10          {ranked * 1000:7.1f} ms")
+    for label, (seconds, size) in timings.items():
+        print(f"  {label:<44}{seconds * 1000:9.1f} ms  {size / 1e6:6.2f} MB JSON")
 
 
 if __name__ == "__main__":

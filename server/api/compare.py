@@ -20,7 +20,7 @@ def compare() -> dict[str, Any]:
     if len(wanted) < 2:
         raise BadRequest("give at least two runs: /api/compare?runs=RUN_ID,RUN_ID")
     store = get_platform().store
-    by_id = {s.run_id: s for s in run_index.summaries(store)}
+    by_id = {s.run_id: s for s in run_index.summaries(store, wanted)}
     missing = [r for r in wanted if r not in by_id]
     if missing:
         raise NotFoundError(f"no run(s) {', '.join(missing)}; list runs with GET /api/runs")

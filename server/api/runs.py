@@ -51,19 +51,27 @@ def start() -> tuple[dict[str, Any], int]:
 
 @blueprint.get("/api/runs")
 def list_runs() -> dict[str, Any]:
-    runs = run_index.summaries(get_platform().store)
-    if request.args.get("experiment"):
-        runs = [r for r in runs if r.experiment == request.args["experiment"]]
-    if request.args.get("status"):
-        runs = [r for r in runs if r.status == request.args["status"]]
-    if request.args.get("filter"):
-        groups = run_index.parse_filter(request.args["filter"])
-        runs = [r for r in runs if run_index.matches(r, groups)]
-    if request.args.get("sort"):
-        runs = run_index.sort_runs(runs, request.args["sort"])
-    limit = request.args.get("limit", type=int)
-    total = len(runs)
-    return {"total": total, "runs": [r.to_json() for r in runs[:limit]]}
+    args = request.args
+    limit, offset = _whole_number("limit"), _whole_number("offset") or 0
+    selection = run_index.Selection(
+        experiment=args.get("experiment") or None,
+        status=args.get("status") or None,
+        filter=args.get("filter") or None,
+        sort=args.get("sort") or None,
+        limit=limit,
+        offset=offset,
+    )
+    total, runs = run_index.select(get_platform().store, selection)
+    return {"total": total, "offset": offset, "runs": [r.to_json() for r in runs]}
+
+
+def _whole_number(name: str) -> int | None:
+    text = request.args.get(name)
+    if text is None:
+        return None
+    if not text.isdigit():
+        raise BadRequest(f"{name} must be a whole number, 0 or more (got {text!r})")
+    return int(text)
 
 
 @blueprint.get("/api/runs/<run_id>")
@@ -181,7 +189,18 @@ OPENAPI: dict[str, Any] = {
                     "schema": {"type": "string"},
                     "description": "a field; `-field` or `field desc` for descending",
                 },
-                {"name": "limit", "in": "query", "schema": {"type": "integer"}},
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0},
+                    "description": "at most this many runs (`total` counts every match)",
+                },
+                {
+                    "name": "offset",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 0, "default": 0},
+                    "description": "skip this many matching runs first (pages)",
+                },
             ],
             "responses": {"200": {"description": "runs"}, "400": _PROBLEM},
         },

@@ -229,6 +229,17 @@ def test_list_filter_sort_compare_and_rerun(live_server: Any, finished_run: Any)
     ).json()["runs"]
     assert [r["run_id"] for r in ranked] == [first, second]
     assert ranked[0]["metrics"]["accuracy"] > ranked[1]["metrics"]["accuracy"]
+    paged = requests.get(
+        live_server("/api/runs"),
+        params={"sort": "-metrics.accuracy", "limit": 1, "offset": 1},
+        timeout=10,
+    ).json()
+    assert paged["total"] == 2 and paged["offset"] == 1
+    assert [r["run_id"] for r in paged["runs"]] == [second]
+    assert paged["runs"][0]["params"]["build.C"] == 0.001, "a page carries all its runs' values"
+    for bad_page in ({"offset": "-1"}, {"limit": "ten"}):
+        refused = requests.get(live_server("/api/runs"), params=bad_page, timeout=10)
+        assert refused.status_code == 400 and next(iter(bad_page)) in refused.json()["detail"]
     good = requests.get(
         live_server("/api/runs"),
         timeout=10,

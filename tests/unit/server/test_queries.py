@@ -18,6 +18,8 @@ SAMPLE = {
     "decimal": 0.5,
     "boolean": True,
     "datetime": "2026-01-01T00:00:00+00:00",
+    "iris": ["https://example.org/x", "https://example.org/y"],
+    "strings": ["x", "y"],
 }
 
 
@@ -56,6 +58,18 @@ def test_bad_iris_are_refused(bad: str) -> None:
 def test_missing_and_unexpected_parameters_are_named() -> None:
     with pytest.raises(QueryError, match=r"missing \['run'\], unexpected \['rn'\]"):
         queries.load("run_steps").render(rn="https://example.org/r")
+
+
+def test_a_list_binds_each_item_checked_as_its_kind() -> None:
+    store = open_store("oxigraph:memory")
+    hostile = 'accuracy" } ?x ?y ?z { "'
+    rendered = queries.load("all_run_metrics").render(names=["f1", hostile])
+    assert f'VALUES ?metric {{ "f1" {Literal(hostile).n3()} }}' in rendered
+    assert store.select_values(rendered) == []
+    with pytest.raises(QueryError, match="parameter 'runs' must be a iri"):
+        queries.load("runs_of").render(runs=["https://example.org/r", "http://x> } <y"])
+    with pytest.raises(QueryError, match="parameter 'runs' must be a list of iris"):
+        queries.load("runs_of").render(runs="https://example.org/r")
 
 
 def test_integer_parameter_rejects_text() -> None:

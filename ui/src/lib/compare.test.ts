@@ -5,7 +5,6 @@ import {
   isBest,
   parallelData,
   paramsToShow,
-  sortRuns,
   type Comparison,
   type RunSummary,
 } from "./compare";
@@ -52,11 +51,6 @@ describe("table helpers", () => {
     expect(formatValue(3)).toBe("3");
     expect(formatValue(null)).toBe("—");
     expect(formatValue([1, 2])).toBe("[1,2]");
-  });
-  it("sorts by metric with missing values last", () => {
-    expect(sortRuns(runs, "metrics.validate.rmse", false).map((r) => r.run_id)).toEqual(["b", "a", "c"]);
-    expect(sortRuns(runs, "metrics.validate.rmse", true).map((r) => r.run_id)).toEqual(["a", "b", "c"]);
-    expect(sortRuns(runs, "run_id", true).map((r) => r.run_id)).toEqual(["c", "b", "a"]);
   });
   it("builds parallel coordinates over numeric params and metrics", () => {
     const { dims, lines } = parallelData(comparison, ["build.C", "build.solver"]);

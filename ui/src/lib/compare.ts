@@ -57,24 +57,6 @@ export function formatValue(value: unknown): string {
   return String(value);
 }
 
-/** Sort runs by a column ("started", "status", "metrics.accuracy", …); missing values last. */
-export function sortRuns(runs: RunSummary[], key: string, descending: boolean): RunSummary[] {
-  const value = (run: RunSummary): unknown => {
-    if (key.startsWith("metrics.")) return run.metrics[key.slice(8)];
-    if (key.startsWith("params.")) return run.params[key.slice(7)];
-    return (run as unknown as Record<string, unknown>)[key];
-  };
-  const present = runs.filter((r) => value(r) !== undefined && value(r) !== null);
-  const missing = runs.filter((r) => value(r) === undefined || value(r) === null);
-  present.sort((a, b) => {
-    const x = value(a) as string | number;
-    const y = value(b) as string | number;
-    const order = typeof x === "number" && typeof y === "number" ? x - y : String(x).localeCompare(String(y));
-    return descending ? -order : order;
-  });
-  return [...present, ...missing];
-}
-
 /** Metric names without a step prefix ("validate.accuracy" → kept only as "accuracy"). */
 export function plainMetricNames(runs: RunSummary[]): string[] {
   return [...new Set(runs.flatMap((r) => Object.keys(r.metrics).filter((m) => !m.includes("."))))].sort();

@@ -36,4 +36,13 @@ describe("runsQuery", () => {
     );
     expect(runsQuery([])).toBe("");
   });
+  it("asks the server for one sorted page", () => {
+    const page = { sort: "metrics.accuracy", descending: true, limit: 50, offset: 100 };
+    expect(runsQuery([], "iris", "", page)).toBe(
+      "?experiment=iris&sort=-metrics.accuracy&limit=50&offset=100",
+    );
+    expect(runsQuery([], "", "", { ...page, descending: false, offset: 0 })).toBe(
+      "?sort=metrics.accuracy&limit=50&offset=0",
+    );
+  });
 });

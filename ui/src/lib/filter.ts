@@ -31,13 +31,26 @@ export function buildFilter(conditions: Condition[]): string {
     .join("");
 }
 
+/** One page of runs in an order: sorted and paged by the server, which reads only that page's values. */
+export interface RunsPage {
+  sort: string;
+  descending: boolean;
+  limit: number;
+  offset: number;
+}
+
 /** The query string for /api/runs. */
-export function runsQuery(conditions: Condition[], experiment = "", status = ""): string {
+export function runsQuery(conditions: Condition[], experiment = "", status = "", page?: RunsPage): string {
   const params = new URLSearchParams();
   if (experiment) params.set("experiment", experiment);
   if (status) params.set("status", status);
   const filter = buildFilter(conditions);
   if (filter) params.set("filter", filter);
+  if (page) {
+    params.set("sort", `${page.descending ? "-" : ""}${page.sort}`);
+    params.set("limit", String(page.limit));
+    params.set("offset", String(page.offset));
+  }
   const text = params.toString();
   return text ? `?${text}` : "";
 }

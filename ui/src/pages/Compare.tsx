@@ -10,7 +10,6 @@ import {
   parallelData,
   paramsToShow,
   plainMetricNames,
-  sortRuns,
   type Comparison,
   type RunSummary,
 } from "../lib/compare";
@@ -24,20 +23,20 @@ export function Compare() {
   const [status, setStatus] = useState("");
   const [draft, setDraft] = useState<Condition[]>([]);
   const [applied, setApplied] = useState<Condition[]>([]);
-  const runs = useJson<{ total: number; runs: RunSummary[] }>(`/api/runs${runsQuery(applied, experiment, status)}`);
   const [sort, setSort] = useState<{ key: string; desc: boolean }>({ key: "started", desc: true });
   const [page, setPage] = useState(0);
+  const runsPage = { sort: sort.key, descending: sort.desc, limit: PAGE, offset: page * PAGE };
+  const runs = useJson<{ total: number; runs: RunSummary[] }>(`/api/runs${runsQuery(applied, experiment, status, runsPage)}`);
   const [selected, setSelected] = useState<string[]>([]);
   const [compared, setCompared] = useState<string[]>([]);
 
   const metricColumns = useMemo(() => plainMetricNames(runs.data?.runs ?? []).slice(0, 6), [runs.data]);
-  const sorted = useMemo(() => sortRuns(runs.data?.runs ?? [], sort.key, sort.desc), [runs.data, sort]);
-  const pages = Math.max(1, Math.ceil(sorted.length / PAGE));
-  const shown = sorted.slice(page * PAGE, page * PAGE + PAGE);
+  const pages = Math.max(1, Math.ceil((runs.data?.total ?? 0) / PAGE));
+  const shown = runs.data?.runs ?? [];
 
   const header = (key: string, label: string) => (
     <th aria-sort={sort.key === key ? (sort.desc ? "descending" : "ascending") : "none"}>
-      <button className="sort" onClick={() => setSort({ key, desc: sort.key === key ? !sort.desc : key !== "run_id" })}>
+      <button className="sort" onClick={() => { setSort({ key, desc: sort.key === key ? !sort.desc : key !== "run_id" }); setPage(0); }}>
         {label} {sort.key === key ? (sort.desc ? "▼" : "▲") : ""}
       </button>
     </th>
