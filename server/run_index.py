@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,12 +101,8 @@ def select(store: ReadableStore, selection: Selection) -> tuple[int, list[RunSum
 
 def summaries(store: ReadableStore, run_ids: Iterable[str]) -> list[RunSummary]:
     """The given runs that exist, newest first, with all their metrics and hyperparameters."""
-    iris = [str(run_iri(run_id)) for run_id in dict.fromkeys(run_ids)]
-    runs = [
-        run
-        for chunk in _chunks(iris)
-        for run in _run_rows(queries.select_values(store, "runs_of", runs=chunk))
-    ]
+    runs = _run_rows(_rows_of_runs(store, "runs_of", dict.fromkeys(run_ids)))
+    runs.sort(key=lambda run: run.started, reverse=True)
     _attach_all(store, runs)
     return runs
 
@@ -146,14 +142,8 @@ def _attach_all(store: ReadableStore, runs: list[RunSummary]) -> None:
     by_id = {r.run_id: r for r in runs}
     for run in runs:
         run.metrics, run.params = {}, {}
-    iris = [str(run_iri(run_id)) for run_id in by_id]
     for kind, (_, these_runs, column) in _VALUE_QUERIES.items():
-        rows = [
-            row
-            for chunk in _chunks(iris)
-            for row in queries.select_values(store, these_runs, runs=chunk)
-        ]
-        _attach(by_id, rows, column, kind)
+        _attach(by_id, _rows_of_runs(store, these_runs, by_id), column, kind)
 
 
 #: By RunSummary field: the named query over every run (for names), the one over given runs,
@@ -164,10 +154,17 @@ _VALUE_QUERIES = {
 }
 
 
-def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
-    """Runs bound a few hundred at a time, so that no query text grows with the store."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _rows_of_runs(
+    store: ReadableStore, query: str, run_ids: Iterable[str], chunk: int = 500
+) -> list[dict[str, Any]]:
+    """The named query's rows for the given runs, bound a few hundred at a time, so that no
+    query text grows with the store."""
+    iris = [str(run_iri(run_id)) for run_id in run_ids]
+    return [
+        row
+        for start in range(0, len(iris), chunk)
+        for row in queries.select_values(store, query, runs=iris[start : start + chunk])
+    ]
 
 
 def _attach(
