@@ -38,4 +38,9 @@ def _ontolab_problem(error: OntolabError) -> Response:
 
 def _http_problem(error: HTTPException) -> Response:
     status = error.code or 500
-    return problem(status, error.name, error.description or error.name)
+    response = problem(status, error.name, error.description or error.name)
+    # Keep the headers werkzeug attaches (a 405's Allow, a 401's WWW-Authenticate, …).
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response

@@ -1,5 +1,10 @@
 """Step cache: a step with the same phase, parameters and input checksums as an earlier
-successful step reuses that step's result instead of running again."""
+successful step reuses that step's result instead of running again.
+
+A hit needs every output of the earlier step stored with its checksum intact: the artifact
+store checks the bytes (and remembers the check per file while it is unchanged, so a hit
+stays cheap); an output that fails is quarantined and the step runs again.
+"""
 
 from __future__ import annotations
 
@@ -41,17 +46,18 @@ class StepCache:
         return hashlib.sha256(text.encode()).hexdigest()
 
     def get(self, spec: StepSpec) -> CacheHit | None:
-        """The earlier result for this work, if it succeeded and its outputs are still stored."""
+        """The earlier result for this work, if it succeeded and its outputs are stored intact."""
         path = self._path(self.key(spec))
-        if not path.is_file():
+        try:
+            entry = json.loads(path.read_text())
+            result, step_run = StepResult.from_json(entry["result"]), str(entry["step_run"])
+        except (OSError, ValueError, KeyError, TypeError):  # none, or damaged: run the step
             return None
-        entry = json.loads(path.read_text())
-        result = StepResult.from_json(entry["result"])
         if result.status != "succeeded" or not all(
             self._artifacts.has(ref) for ref in result.outputs.values()
         ):
             return None
-        return CacheHit(result, entry["step_run"])
+        return CacheHit(result, step_run)
 
     def put(self, spec: StepSpec, result: StepResult, step_run: str) -> None:
         if result.status != "succeeded":

@@ -1,8 +1,10 @@
 """Uploaded datasets: CSV or Parquet in, stored as a versioned Parquet artifact and a graph.
 
-An upload that cannot be read is refused before anything is stored. Each version lives in
-its own named graph (``…/id/dataset/NAME/vN``); experiments use it as
-``ol:source "dataset:NAME"`` (newest) or ``"dataset:NAME@N"``.
+An upload that cannot be read, or whose name is not a plain name, is refused before anything
+is stored. Each version lives in its own named graph (``…/id/dataset/NAME/vN``); experiments
+use it as ``ol:source "dataset:NAME"`` (newest) or ``"dataset:NAME@N"``. Its profile (the
+explore phase) is computed once, by the upload (``compute_profile``); reading it back
+(``stored_profile``) changes nothing.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import io
 import json
 import re
-import tempfile
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,7 +32,10 @@ from server.terms import python_value
 
 PARQUET = "application/vnd.apache.parquet"
 READERS = {"text/csv": "read_csv", PARQUET: "read_parquet"}
-_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+# A name is a path segment of the dataset's IRI and of the API's URLs: no '.', '..', hidden or
+# over-long names. Names stored by older versions stay readable (_REFERENCE, the GET routes).
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"
+_NAME = re.compile(NAME_PATTERN)
 _REFERENCE = re.compile(r"dataset:([A-Za-z0-9_.-]+)(?:@([0-9]+))?")
 _lock = threading.Lock()
 
@@ -67,11 +71,9 @@ def upload(
     store: Store, artifacts: ArtifactStore, name: str, data: bytes, media_type: str
 ) -> DatasetVersion:
     """Read ``data`` as CSV or Parquet, store it as Parquet and record a new version."""
-    if not _NAME.fullmatch(name):
-        raise DatasetError(f"dataset name {name!r} must be letters, digits, '_', '-' or '.'")
+    check_name(name)
     frame = _read(data, media_type)
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "dataset.parquet"
+    with artifacts.temp_file(".parquet") as path:  # removed on any error; swept if killed
         frame.to_parquet(path)
         ref = artifacts.put(path, PARQUET)
     with _lock:
@@ -90,6 +92,16 @@ def upload(
         )
         store.replace_graph(URIRef(version.iri), _triples(version, list(frame.columns)))
     return version
+
+
+def check_name(name: str) -> None:
+    """Refuse a name that is not 1-64 letters, digits, '_', '-', '.', led by a letter or digit."""
+    if not _NAME.fullmatch(name):
+        shown = name if len(name) <= 80 else name[:80] + "…"
+        raise DatasetError(
+            f"dataset name {shown!r} is not allowed: use 1 to 64 letters, digits, '_', '-' or "
+            f"'.', starting with a letter or digit (pattern {NAME_PATTERN}); rename the dataset"
+        )
 
 
 def versions(store: Store, name: str) -> list[DatasetVersion]:
@@ -140,15 +152,46 @@ def preview(artifacts: ArtifactStore, version: DatasetVersion, rows: int) -> dic
     return {"columns": records["columns"], "rows": records["data"], "total_rows": version.rows}
 
 
-def profile(
+def compute_profile(
     provisioner: Provisioner,
     cache: StepCache,
     artifacts: ArtifactStore,
     work: Path,
     version: DatasetVersion,
+) -> None:
+    """Run the explore phase on the dataset as a step and keep its profile in the step cache.
+
+    Called by the upload, so that reading the profile back has no side effect. Raises
+    DatasetError when the step fails.
+    """
+    spec = _profile_spec(artifacts, version)
+    if cache.get(spec) is not None:  # the same bytes were profiled before
+        return
+    result = provisioner.run_step(spec, work / spec.run_id, 600).result
+    if result.status != "succeeded":
+        message = result.error.message if result.error else "no error recorded"
+        raise DatasetError(f"profiling dataset {version.name!r} failed: {message}")
+    cache.put(spec, result, version.iri)
+
+
+def stored_profile(
+    cache: StepCache, artifacts: ArtifactStore, version: DatasetVersion
 ) -> dict[str, Any]:
-    """The explore phase's profile of the dataset, run as a step and cached by checksum."""
-    spec = StepSpec(
+    """The profile the upload computed; NotFoundError (with the fix) when there is none."""
+    hit = cache.get(_profile_spec(artifacts, version))
+    if hit is None or not hit.result.outputs:
+        raise NotFoundError(
+            f"dataset {version.name!r} version {version.number} has no stored profile (an older "
+            "Ontolab uploaded it, its profiling failed, or the step cache was cleared); "
+            f"upload the file again with POST /api/datasets?name={version.name}"
+        )
+    profile_ref = next(iter(hit.result.outputs.values()))
+    loaded: dict[str, Any] = json.loads(artifacts.path(profile_ref.sha256).read_text())
+    return loaded
+
+
+def _profile_spec(artifacts: ArtifactStore, version: DatasetVersion) -> StepSpec:
+    return StepSpec(
         run_id=f"profile-{version.sha256[:16]}",
         step_id="explore",
         phase="explore",
@@ -156,16 +199,6 @@ def profile(
         inputs={"dataset": version.ref},
         artifact_root=str(artifacts.root.resolve()),
     )
-    hit = cache.get(spec)
-    result = hit.result if hit else provisioner.run_step(spec, work / spec.run_id, 600).result
-    if result.status != "succeeded":
-        message = result.error.message if result.error else "no error recorded"
-        raise DatasetError(f"profiling dataset {version.name!r} failed: {message}")
-    if hit is None:
-        cache.put(spec, result, version.iri)
-    profile_ref = next(iter(result.outputs.values()))
-    loaded: dict[str, Any] = json.loads(artifacts.path(profile_ref.sha256).read_text())
-    return loaded
 
 
 def _read(data: bytes, media_type: str) -> Any:

@@ -1,22 +1,23 @@
 """GET /api/artifacts/SHA256: download an artifact by its checksum; PUT: upload one.
 
-The upload is how swarm steps, which do not see the artifact directory, push their outputs:
-the body is stored only if its sha256 is the one in the path.
+A download is checked against its checksum first (the check is remembered while the file is
+unchanged); a file that fails is quarantined and answered 410 "Corrupt artifact", never sent.
+The upload is how swarm steps, which do not see the artifact directory, push their outputs,
+and how a corrupt artifact is repaired: the body is stored only if its sha256 is the one in
+the path. It is written to a temporary file under the store's ``tmp/``, removed on any error.
 """
 
 from __future__ import annotations
 
 import hashlib
-import os
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, send_file
 
 from executor.contract import artifact_path
 from server import queries
-from server.api.common import BadRequest, get_platform
+from server.api.common import PROBLEM_JSON, BadRequest, get_platform
+from server.artifacts import CorruptArtifact
 
 blueprint = Blueprint("artifacts", __name__)
 _SUFFIX = {
@@ -30,7 +31,8 @@ _SUFFIX = {
 @blueprint.get("/api/artifacts/<sha256>")
 def download(sha256: str) -> Response:
     platform = get_platform()
-    path = platform.artifacts.path(sha256)  # NotFoundError for a bad or unknown checksum
+    # NotFoundError for a bad or unknown checksum, CorruptArtifact for bytes that differ
+    path = platform.artifacts.path(sha256)
     rows = queries.select(platform.store, "artifact_by_checksum", sha256=sha256)
     media_type = str(rows[0]["mediaType"]) if rows else "application/octet-stream"
     name = f"{rows[0]['kind']}-{sha256[:12]}" if rows else sha256[:12]
@@ -46,6 +48,16 @@ def download(sha256: str) -> Response:
     return response
 
 
+@blueprint.errorhandler(CorruptArtifact)
+def corrupt(error: CorruptArtifact) -> Response:
+    """The problem answer, marked so that no cache keeps it past a repair (410 is cacheable)."""
+    response = jsonify(error.to_problem())
+    response.status_code = error.status
+    response.mimetype = PROBLEM_JSON
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @blueprint.put("/api/artifacts/<sha256>")
 def upload(sha256: str) -> tuple[Response, int]:
     platform = get_platform()
@@ -57,10 +69,9 @@ def upload(sha256: str) -> tuple[Response, int]:
         ) from exc
     limit = int(platform.settings.max_upload_mb * 1024 * 1024)
     media_type = request.mimetype or "application/octet-stream"
-    fd, tmp = tempfile.mkstemp(dir=platform.artifacts.root, prefix=".upload-")
-    try:
+    with platform.artifacts.temp_file() as tmp:
         digest, size = hashlib.sha256(), 0
-        with os.fdopen(fd, "wb") as out:
+        with tmp.open("wb") as out:
             for block in iter(lambda: request.stream.read(1 << 20), b""):
                 size += len(block)
                 if size > limit:
@@ -74,9 +85,7 @@ def upload(sha256: str) -> tuple[Response, int]:
             raise BadRequest(
                 f"the body's sha256 is {digest.hexdigest()}, not {sha256}; send the whole file"
             )
-        ref = platform.artifacts.put(Path(tmp), media_type)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
+        ref = platform.artifacts.put(tmp, media_type)
     body = {"sha256": ref.sha256, "size": ref.size, "media_type": ref.media_type}
     return jsonify(body), 201
 
@@ -84,7 +93,8 @@ def upload(sha256: str) -> tuple[Response, int]:
 OPENAPI: dict[str, Any] = {
     "/api/artifacts/{sha256}": {
         "put": {
-            "summary": "Upload an artifact; stored only if the body's sha256 matches the path",
+            "summary": "Upload an artifact; stored only if the body's sha256 matches the path "
+            "(also repairs a corrupt one)",
             "parameters": [
                 {"name": "sha256", "in": "path", "required": True, "schema": {"type": "string"}}
             ],
@@ -102,6 +112,10 @@ OPENAPI: dict[str, Any] = {
             "responses": {
                 "200": {"description": "the file, with the media type recorded for it"},
                 "404": {"description": "problem JSON (RFC 7807)"},
+                "410": {
+                    "description": "problem JSON: the stored bytes do not match the checksum "
+                    "(quarantined; PUT the true bytes or rerun the step to repair)"
+                },
             },
         },
     }

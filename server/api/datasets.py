@@ -1,8 +1,12 @@
-"""Datasets: upload CSV or Parquet (size-limited), list, versions, preview rows, profile."""
+"""Datasets: upload CSV or Parquet (size-limited), list, versions, preview rows, profile.
+
+The upload computes the profile (the explore phase, a step); ``GET …/profile`` only reads it.
+"""
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, request
@@ -11,6 +15,7 @@ from server import datasets, queries
 from server.api.common import BadRequest, get_platform
 from server.cache import StepCache
 from server.catalog import plain
+from server.errors import OntolabError
 
 blueprint = Blueprint("datasets", __name__)
 _SUFFIX_TYPES = {".csv": "text/csv", ".parquet": datasets.PARQUET}
@@ -49,7 +54,23 @@ def upload() -> tuple[dict[str, Any], int]:
     if not name:
         raise BadRequest("name the dataset: POST /api/datasets?name=NAME")
     version = datasets.upload(platform.store, platform.artifacts, name, data, media_type)
-    return asdict(version) | {"source": f"dataset:{name}@{version.number}"}, 201
+    body = asdict(version) | {"source": f"dataset:{name}@{version.number}"}
+    try:
+        datasets.compute_profile(
+            platform.provisioner, _profile_cache(), platform.artifacts, _profile_work(), version
+        )
+    except OntolabError as exc:  # the data is stored and usable; only its profile is missing
+        body["profile_error"] = str(exc)
+    return body, 201
+
+
+def _profile_cache() -> StepCache:
+    platform = get_platform()
+    return StepCache(platform.settings.cache_dir, platform.artifacts)
+
+
+def _profile_work() -> Path:
+    return get_platform().settings.data / "profiles"
 
 
 @blueprint.get("/api/datasets")
@@ -78,10 +99,8 @@ def preview(name: str) -> dict[str, Any]:
 
 @blueprint.get("/api/datasets/<name>/profile")
 def profile(name: str) -> dict[str, Any]:
-    platform = get_platform()
-    cache = StepCache(platform.settings.cache_dir, platform.artifacts)
-    work = platform.settings.data / "profiles"
-    return datasets.profile(platform.provisioner, cache, platform.artifacts, work, _version(name))
+    """The profile the upload computed; reading it stores nothing."""
+    return datasets.stored_profile(_profile_cache(), get_platform().artifacts, _version(name))
 
 
 _NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -97,7 +116,15 @@ OPENAPI: dict[str, Any] = {
     "/api/datasets": {
         "post": {
             "summary": "Upload CSV or Parquet as a new dataset version (size-limited)",
-            "parameters": [{"name": "name", "in": "query", "schema": {"type": "string"}}],
+            "parameters": [
+                {
+                    "name": "name",
+                    "in": "query",
+                    "schema": {"type": "string", "pattern": f"^{datasets.NAME_PATTERN}$"},
+                    "description": "1-64 letters, digits, _ - . starting with a letter or digit "
+                    "(default: the multipart file's name); anything else is a 400",
+                }
+            ],
             "requestBody": {
                 "required": True,
                 "content": {
@@ -117,7 +144,10 @@ OPENAPI: dict[str, Any] = {
                 },
             },
             "responses": {
-                "201": {"description": "the stored version; use its `source`"},
+                "201": {
+                    "description": "the stored version; use its `source`. Its profile is "
+                    "computed now; `profile_error` says why when that failed"
+                },
                 "400": _PROBLEM,
                 "413": _PROBLEM,
             },
@@ -144,7 +174,8 @@ OPENAPI: dict[str, Any] = {
     },
     "/api/datasets/{name}/profile": {
         "get": {
-            "summary": "Per-column profile and correlations (the explore phase)",
+            "summary": "Per-column profile and correlations (the explore phase), as computed "
+            "by the upload; read-only",
             "parameters": [_NAME, _VERSION],
             "responses": {"200": {"description": "profile"}, "404": _PROBLEM},
         },

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 from rdflib import Graph
+from werkzeug.routing import BaseConverter
 
 from server import catalog, definitions, queries
 from server.api.common import BadRequest, get_platform
@@ -16,6 +17,20 @@ from server.runs import check_definition
 
 blueprint = Blueprint("experiments", __name__)
 MAX_LEADERBOARD = 1000
+
+
+class ExperimentId(BaseConverter):
+    """An experiment identifier in ``/api/experiments/<id>``: any segment but ``validate``.
+
+    Without it ``GET``/``DELETE /api/experiments/validate`` would reach the experiment routes
+    and read or delete an experiment named ``validate``; with it they answer 405, Allow: POST.
+    """
+
+    regex = r"(?!validate$)[^/]+"
+
+
+# Registered before the routes below are added to the app (deferred functions run in order).
+blueprint.record_once(lambda state: state.app.url_map.converters.update(experiment=ExperimentId))
 
 _RDF_TYPES = {
     "text/turtle": "turtle",
@@ -85,7 +100,7 @@ def list_experiments() -> dict[str, Any]:
     return {"experiments": [plain(row) for row in rows]}
 
 
-@blueprint.get("/api/experiments/<identifier>")
+@blueprint.get("/api/experiments/<experiment:identifier>")
 def get(identifier: str) -> dict[str, Any]:
     store = get_platform().store
     found = definitions.versions(store, identifier)
@@ -127,7 +142,7 @@ def get_version(identifier: str, number: int) -> Response | dict[str, Any]:
     return _version_json(version) | {"turtle": turtle}
 
 
-@blueprint.delete("/api/experiments/<identifier>")
+@blueprint.delete("/api/experiments/<experiment:identifier>")
 def delete(identifier: str) -> dict[str, Any]:
     versions, runs = definitions.delete_experiment(get_platform().store, identifier)
     return {"identifier": identifier, "deleted_versions": versions, "deleted_runs": runs}
@@ -169,6 +184,7 @@ OPENAPI: dict[str, Any] = {
             "requestBody": _DEFINITION_BODY,
             "responses": {"200": {"description": "valid: steps and waves"}, "400": _PROBLEM},
         }
+        # GET and DELETE answer 405 (Allow: POST, OPTIONS): `validate` is not an experiment id.
     },
     "/api/experiments/{identifier}": {
         "get": {

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -156,3 +158,52 @@ def test_profile_and_experiment_on_an_uploaded_dataset(
     assert run["status"] == "succeeded", run.get("error")
     accuracy = next(m["value"] for m in run["metrics"] if m["metric"] == "accuracy")
     assert accuracy > 0.85
+
+
+def files_under(*roots: Path) -> dict[Path, int]:
+    """Every file under ``roots`` with its mtime: what a request may not change."""
+    return {p: p.stat().st_mtime_ns for root in roots for p in root.rglob("*") if p.is_file()}
+
+
+@pytest.mark.parametrize(
+    "name", ["..", ".", ".hidden", "a/b", "..\\x", "a\x00b", "n" * 65, "-x", "wine data"]
+)
+def test_a_name_that_is_not_a_plain_name_is_refused(live_server: Any, name: str) -> None:
+    before = graph_size(live_server)
+    reply = requests.post(
+        live_server("/api/datasets"),
+        params={"name": name},
+        data=b"a,b\n1,2\n",
+        headers={"Content-Type": CSV},
+        timeout=30,
+    )
+    assert reply.status_code == 400, reply.text
+    detail = reply.json()["detail"]
+    assert "[A-Za-z0-9][A-Za-z0-9_.-]{0,63}" in detail and "rename the dataset" in detail
+    assert graph_size(live_server) == before
+    root = live_server.platform.artifacts.root
+    assert [p for p in root.rglob("*") if p.is_file()] == []
+
+
+def test_reading_the_profile_changes_nothing(live_server: Any, wine_csv: bytes) -> None:
+    settings = live_server.platform.settings
+    reply = requests.post(
+        live_server("/api/datasets"),
+        params={"name": "wine"},
+        data=wine_csv,
+        headers={"Content-Type": CSV},
+        timeout=120,
+    )
+    assert reply.status_code == 201 and "profile_error" not in reply.json(), reply.text
+    roots = (settings.data / "artifacts", settings.cache_dir, settings.data / "profiles")
+    before = files_under(*roots)
+    for _ in range(2):
+        profile = requests.get(live_server("/api/datasets/wine/profile"), timeout=30)
+        assert profile.status_code == 200, profile.text
+        assert {c["name"] for c in profile.json()["columns"]} >= {"alcohol", "target"}
+    assert files_under(*roots) == before
+    shutil.rmtree(settings.cache_dir)  # as after `rm -rf data/cache`: nothing to read back
+    missing = requests.get(live_server("/api/datasets/wine/profile"), timeout=30)
+    assert missing.status_code == 404
+    assert "upload the file again with POST /api/datasets?name=wine" in missing.json()["detail"]
+    assert not settings.cache_dir.exists()

@@ -312,3 +312,33 @@ def test_cancel_stops_a_running_run(live_server: Any, finished_run: Any, tmp_pat
     assert {statuses[s] for s in ("process", "build", "validate")} <= {"cancelled", "skipped"}
     again = requests.post(live_server(f"/api/runs/{run_id}/cancel"), timeout=30)
     assert again.status_code == 409 and "not running" in again.json()["detail"]
+
+
+def allowed(reply: requests.Response) -> set[str]:
+    return {m.strip() for m in reply.headers.get("Allow", "").split(",") if m.strip()}
+
+
+def test_every_405_says_which_methods_are_allowed(live_server: Any) -> None:
+    for method, path, expected in [
+        ("PUT", "/api/experiments", {"GET", "POST"}),
+        ("DELETE", "/api/runs", {"GET", "POST"}),
+        ("POST", "/api/health", {"GET"}),
+    ]:
+        reply = requests.request(method, live_server(path), timeout=10)
+        assert reply.status_code == 405, (method, path)
+        assert reply.headers["Content-Type"].startswith("application/problem+json")
+        assert expected <= allowed(reply), (method, path, reply.headers.get("Allow"))
+        assert method not in allowed(reply)
+
+
+def test_validate_is_not_an_experiment_id(live_server: Any) -> None:
+    for method in ("GET", "DELETE"):
+        reply = requests.request(method, live_server("/api/experiments/validate"), timeout=10)
+        assert reply.status_code == 405, (method, reply.text)
+        assert "POST" in allowed(reply) and method not in allowed(reply)
+    valid = requests.post(
+        live_server("/api/experiments/validate"), json=PIPELINE_DOCUMENT, timeout=30
+    )
+    assert valid.status_code == 200 and valid.json()["valid"] is True
+    near = requests.get(live_server("/api/experiments/validated"), timeout=10)
+    assert near.status_code == 404 and "validated" in near.json()["detail"]
