@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Flask, Response, jsonify
-from werkzeug.exceptions import HTTPException
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from server.api import BLUEPRINTS
 from server.api.common import PROBLEM_JSON, problem
@@ -38,7 +38,12 @@ def _ontolab_problem(error: OntolabError) -> Response:
 
 def _http_problem(error: HTTPException) -> Response:
     status = error.code or 500
-    response = problem(status, error.name, error.description or error.name)
+    detail = error.description or error.name
+    if isinstance(error, MethodNotAllowed) and error.valid_methods:
+        error.valid_methods = sorted(error.valid_methods)
+        allowed = ", ".join(error.valid_methods)
+        detail = f"{request.method} is not allowed on {request.path}; use {allowed}"
+    response = problem(status, error.name, detail)
     # Keep the headers werkzeug attaches (a 405's Allow, a 401's WWW-Authenticate, …).
     for name, value in error.get_headers():
         if name.lower() != "content-type":

@@ -329,6 +329,7 @@ def test_every_405_says_which_methods_are_allowed(live_server: Any) -> None:
         assert reply.headers["Content-Type"].startswith("application/problem+json")
         assert expected <= allowed(reply), (method, path, reply.headers.get("Allow"))
         assert method not in allowed(reply)
+        assert reply.json()["detail"].startswith(f"{method} is not allowed on {path}; use ")
 
 
 def test_validate_is_not_an_experiment_id(live_server: Any) -> None:
