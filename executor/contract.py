@@ -139,11 +139,14 @@ def sha256_of(path: str | os.PathLike[str]) -> str:
 def store_artifact(
     root: str | os.PathLike[str], source: str | os.PathLike[str], media_type: str
 ) -> ArtifactRef:
-    """Copy ``source`` into the store atomically (temp file, fsync, rename) and return its ref."""
+    """Copy ``source`` into the store atomically (temp file, fsync, rename) and return its ref.
+
+    A file already stored under the checksum is replaced when its bytes do not match it.
+    """
     sha = sha256_of(source)
     target = artifact_path(root, sha)
     size = os.path.getsize(source)
-    if not target.exists():
+    if not _intact(target, sha):  # kept only if intact: a rerun repairs a damaged file
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
@@ -157,3 +160,10 @@ def store_artifact(
             Path(tmp).unlink(missing_ok=True)
             raise
     return ArtifactRef(sha256=sha, size=size, media_type=media_type)
+
+
+def _intact(path: Path, sha256: str) -> bool:
+    try:
+        return sha256_of(path) == sha256
+    except FileNotFoundError:
+        return False

@@ -88,11 +88,7 @@ class ArtifactStore:
     def put(self, source: Path, media_type: str) -> ArtifactRef:
         """Store ``source``; a corrupt copy already stored under its checksum is replaced."""
         ref = store_artifact(self.root, source, media_type)
-        try:
-            self.path(ref.sha256)
-        except CorruptArtifact:  # store_artifact kept the damaged file: the name was taken
-            ref = store_artifact(self.root, source, media_type)
-            self.path(ref.sha256)
+        self.path(ref.sha256)  # remembers the check, so the first download is cheap
         self.quarantined(ref.sha256).unlink(missing_ok=True)  # repaired
         return ref
 

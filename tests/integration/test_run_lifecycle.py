@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from executor.contract import artifact_path, sha256_of
 from server import catalog, definitions, queries, run_index
 from server.errors import PlanError
 from server.namespaces import OL, PROV, run_iri, step_run_iri
@@ -113,6 +114,23 @@ def test_step_cache_reuses_identical_work_and_says_so(platform: Platform) -> Non
         "build": False,
         "validate": False,
     }
+
+
+@pytest.mark.slow
+def test_a_cached_output_damaged_on_disk_is_a_miss_and_the_rerun_repairs_it(
+    platform: Platform,
+) -> None:
+    first = run(platform)
+    build = first.steps["build"].result
+    assert build is not None
+    model = artifact_path(platform.artifacts.root, build.outputs["model"].sha256)
+    damaged = bytearray(model.read_bytes())
+    damaged[-1] ^= 0xFF  # same size: a size check alone would call it a hit
+    model.write_bytes(bytes(damaged))
+    second = run(platform)
+    assert second.status == "succeeded"
+    assert second.steps["process"].cache_hit and not second.steps["build"].cache_hit
+    assert sha256_of(model) == build.outputs["model"].sha256
 
 
 @pytest.mark.slow
