@@ -144,7 +144,8 @@ def _read_definition(path: Path) -> Any:
 def _validate(args: argparse.Namespace) -> int:
     from server.runs import check_definition
 
-    version, _, plan = check_definition(_read_definition(args.file))
+    graph = _read_definition(args.file)
+    version, _, plan = check_definition(graph, _settings(args).source_roots)
     print(
         f"{args.file}: valid — experiment {version.identifier!r}, "
         f"{len(plan.steps)} steps in {len(plan.waves)} waves"
@@ -160,7 +161,7 @@ def _submit(args: argparse.Namespace) -> int:
     graph = _read_definition(args.file)
     platform = _platform(args)
     try:
-        submission = definitions.submit(platform.store, graph)
+        submission = definitions.submit(platform.store, graph, platform.settings.source_roots)
     finally:
         platform.close()
     version = submission.version
@@ -176,7 +177,9 @@ def _run(args: argparse.Namespace) -> int:
     path = Path(args.experiment)
     try:
         if path.suffix and path.exists():
-            version = definitions.submit(platform.store, _read_definition(path)).version
+            graph = _read_definition(path)
+            roots = platform.settings.source_roots
+            version = definitions.submit(platform.store, graph, roots).version
         else:
             version = definitions.get_version(platform.store, args.experiment, args.version)
         printer = _ProgressPrinter(version.identifier, version.number)

@@ -7,21 +7,25 @@ query and remote stores that refuse blank nodes in updates get none.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
+import json
 import threading
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import SH
 from rdflib.term import Node
 
-from ontology import ONTOLOGY_FILE, SHAPES_FILE
+from ontology import CONTEXT_FILE, CONTEXT_IRI, ONTOLOGY_FILE, SHAPES_FILE
 from server import queries
 from server.errors import DefinitionError, NotFoundError, Violation
 from server.namespaces import DCTERMS, OL, ONTOLOGY_GRAPH, ONTOLOGY_IRI, RDF, experiment_version_iri
@@ -29,6 +33,9 @@ from server.store.base import Store, Triple
 from server.terms import python_value
 
 FORMATS = {".ttl": "turtle", ".turtle": "turtle", ".jsonld": "json-ld", ".json": "json-ld"}
+# ol:source values that name no file: bundled scikit-learn data and uploaded datasets.
+NON_FILE_SOURCES = ("sklearn:", "dataset:")
+ROOTS_SETTING = "ONTOLAB_DATA_ROOTS"
 _versions_lock = threading.Lock()
 
 
@@ -68,12 +75,13 @@ def parse(text: str, fmt: str = "turtle") -> Graph:
     """Parse a definition; a syntax error becomes a DefinitionError naming the format."""
     if fmt not in set(FORMATS.values()):
         raise DefinitionError(f"unknown definition format {fmt!r}; use 'turtle' or 'json-ld'")
+    document = offline_json_ld(text) if fmt == "json-ld" else None
     graph = Graph()
     try:
         with warnings.catch_warnings():
             # rdflib's own JSON-LD parser still builds a ConjunctiveGraph internally.
             warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
-            graph.parse(data=text, format=fmt)
+            graph.parse(data=text if document is None else json.dumps(document), format=fmt)
     except Exception as exc:  # rdflib raises many unrelated types for bad input
         raise DefinitionError(f"the definition is not valid {fmt}: {exc}; fix the syntax") from exc
     if len(graph) == 0:
@@ -81,8 +89,13 @@ def parse(text: str, fmt: str = "turtle") -> Graph:
     return graph
 
 
-def validate(graph: Graph) -> None:
-    """Check the definition against the SHACL shapes; raise with every violation if invalid."""
+def validate(graph: Graph, roots: Sequence[Path] | None = None) -> None:
+    """Check the definition against the SHACL shapes; raise with every violation if invalid.
+
+    File sources must also resolve inside ``roots`` (the settings' ``source_roots``; None: the
+    default roots of the working directory), so a definition that would read elsewhere is
+    refused before anything is stored.
+    """
     from pyshacl import validate as shacl_validate  # imported here: costs ~0.3 s at start-up
 
     unknown = _unknown_terms(graph)
@@ -105,11 +118,15 @@ def validate(graph: Graph) -> None:
             violations,
         )
     _experiment_node(graph)
+    _check_sources(graph, _default_roots() if roots is None else roots)
 
 
-def submit(store: Store, graph: Graph) -> Submission:
-    """Validate and store ``graph``; a new version only if its content changed."""
-    validate(graph)
+def submit(store: Store, graph: Graph, roots: Sequence[Path] | None = None) -> Submission:
+    """Validate and store ``graph``; a new version only if its content changed.
+
+    ``roots`` are the data roots file sources must resolve into (see ``validate``).
+    """
+    validate(graph, roots)
     experiment = _experiment_node(graph)
     identifier = str(graph.value(experiment, DCTERMS.identifier))
     canonical = to_canonical_graph(graph)
@@ -309,3 +326,133 @@ def _short(graph: Graph, term: Node | None) -> str:
         except Exception:
             return f"<{term}>"
     return str(term)
+
+
+# --- Data roots: where a file source may be read from ---------------------------------------
+
+
+def is_file_source(source: str) -> bool:
+    """True when ``source`` names a file (not a bundled or uploaded dataset)."""
+    return bool(source) and not source.startswith(NON_FILE_SOURCES)
+
+
+def resolve_source(source: str, roots: Sequence[Path]) -> Path:
+    """The real path of file source ``source``, or DefinitionError when it is outside ``roots``.
+
+    Relative paths resolve against the working directory; ``..`` and symlinks are followed
+    before the check, so neither can lead out of a root.
+    """
+    path, problem = _place(source, roots)
+    if problem is None:
+        return path
+    raise DefinitionError(
+        f"ol:source {source!r} {problem} ({_listed(roots)}); move the file into a data root, "
+        f"or add its folder to {ROOTS_SETTING}"
+    )
+
+
+def _place(source: str, roots: Sequence[Path]) -> tuple[Path, str | None]:
+    """The real path of ``source`` and why it may not be read (None: it may)."""
+    try:
+        path = Path(source).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:  # a NUL byte, a symlink loop
+        why = f"cannot be resolved to a file ({exc}), so it is not inside the data roots"
+        return Path(source), why
+    if any(path.is_relative_to(Path(root).resolve()) for root in roots):
+        return path, None
+    return path, f"resolves to {path}, outside the data roots"
+
+
+def _listed(roots: Sequence[Path]) -> str:
+    return ", ".join(str(Path(root).resolve()) for root in roots) or "none configured"
+
+
+def _check_sources(graph: Graph, roots: Sequence[Path]) -> None:
+    outside = []
+    for step, value in sorted(graph.subject_objects(OL.source)):
+        problem = _place(str(value), roots)[1] if is_file_source(str(value)) else None
+        if problem is not None:
+            outside.append(Violation(_short(graph, step), "ol:source", problem, str(value)))
+    if outside:
+        raise DefinitionError(
+            f"the definition reads {len(outside)} file(s) outside the data roots "
+            f"({_listed(roots)}); move them into a data root, or add their folders to "
+            f"{ROOTS_SETTING}",
+            outside,
+        )
+
+
+def _default_roots() -> tuple[Path, ...]:
+    from server.settings import Settings  # the defaults only: callers with settings pass roots
+
+    return Settings().source_roots
+
+
+# --- JSON-LD: contexts are never fetched -----------------------------------------------------
+
+
+def offline_json_ld(text: str) -> Any:
+    """The JSON-LD document ``text`` with no context left for rdflib to fetch or read.
+
+    The shipped Ontolab context (``CONTEXT_IRI``) is replaced by its content from the ontology
+    folder; inline contexts stay; any other string context or ``@import`` (http, https,
+    file, relative) is refused, so parsing a definition never opens a URL or a file.
+    """
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise DefinitionError(
+            f"the definition is not valid json-ld: {exc}; fix the syntax"
+        ) from exc
+    pending: list[Any] = [document]
+    while pending:  # a loop, not recursion: deeply nested documents must not overflow the stack
+        node = pending.pop()
+        if isinstance(node, dict):
+            if "@context" in node:
+                node["@context"] = _local_context(node["@context"])
+            if "@import" in node:
+                node.update(_imported(node))
+            pending.extend(node.values())
+        elif isinstance(node, list):
+            pending.extend(node)
+    return document
+
+
+def _local_context(context: Any) -> Any:
+    if isinstance(context, list):
+        return [_one_context(item) for item in context]
+    return _one_context(context)
+
+
+def _one_context(context: Any) -> Any:
+    if isinstance(context, str):
+        return _shipped_context(context, "@context")
+    if isinstance(context, list):  # not recursed into: nesting could be arbitrarily deep
+        raise DefinitionError(
+            "a JSON-LD @context list holds objects, null or the Ontolab context IRI, not "
+            "other lists; flatten the list"
+        )
+    return context  # an inline object (walked later for nested ones) or null
+
+
+def _imported(context: dict[str, Any]) -> dict[str, Any]:
+    """A context with its ``@import`` of the shipped context merged in (its own terms win)."""
+    source = context.pop("@import")
+    imported = _shipped_context(source if isinstance(source, str) else repr(source), "@import")
+    return {**imported, **context}
+
+
+def _shipped_context(reference: str, key: str) -> dict[str, Any]:
+    if reference != CONTEXT_IRI:
+        raise DefinitionError(
+            f"the definition's {key} {reference!r} is a reference to a context elsewhere; "
+            "Ontolab never fetches or reads contexts: write the context inline as an object, "
+            f'or use the Ontolab context shipped with the ontology, "{key}": "{CONTEXT_IRI}"'
+        )
+    return copy.deepcopy(_context_content())
+
+
+@lru_cache(maxsize=1)
+def _context_content() -> dict[str, Any]:
+    content: dict[str, Any] = json.loads(CONTEXT_FILE.read_text())["@context"]
+    return content

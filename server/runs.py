@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,12 +58,17 @@ def plan_version(store: Store, version: ExperimentVersion) -> tuple[pipelines.Pi
     return pipeline, plan(pipeline, pipelines.step_types(store))
 
 
-def check_definition(graph: Graph) -> tuple[ExperimentVersion, pipelines.Pipeline, Plan]:
-    """Validate and plan a definition in a scratch in-memory store: nothing is kept."""
+def check_definition(
+    graph: Graph, roots: Sequence[Path] | None = None
+) -> tuple[ExperimentVersion, pipelines.Pipeline, Plan]:
+    """Validate and plan a definition in a scratch in-memory store: nothing is kept.
+
+    ``roots``: the data roots file sources must resolve into (``Settings.source_roots``).
+    """
     store = open_store("oxigraph:memory")
     try:
         definitions.ensure_ontology(store)
-        version = definitions.submit(store, graph).version
+        version = definitions.submit(store, graph, roots).version
         pipeline, steps_plan = plan_version(store, version)
     finally:
         store.close()
@@ -224,7 +229,9 @@ class RunService:
                 output=definition.produces[0] if definition.produces else None,
                 inputs=dict(planned.inputs),
                 depends_on=planned.depends_on,
-                parameters=self._resolve_dataset(_step_parameters(planned, pipeline.identifier)),
+                parameters=self._resolve_dataset(
+                    _step_parameters(planned, pipeline.identifier, self._settings.source_roots)
+                ),
             )
         return RunRecord(
             run_id=uuid.uuid4().hex[:16],
@@ -396,16 +403,21 @@ class _Execution:
         )
 
 
-_SCHEMES = ("sklearn:", "dataset:")
-
-
-def _step_parameters(planned: PlannedStep, experiment: str) -> dict[str, Any]:
+def _step_parameters(
+    planned: PlannedStep, experiment: str, roots: Sequence[Path]
+) -> dict[str, Any]:
     parameters = dict(planned.definition.parameters)
     if planned.phase == "build":
         parameters.setdefault("model_name", f"{experiment}-{planned.id}".lower())
     source = parameters.get("source")
-    if planned.phase == "extract" and isinstance(source, str) and not source.startswith(_SCHEMES):
-        parameters["source"] = str(Path(source).resolve())
+    if (
+        planned.phase == "extract"
+        and isinstance(source, str)
+        and definitions.is_file_source(source)
+    ):
+        # Checked again at run time: a version stored before the data roots, or under other
+        # roots, must not read outside them either (DefinitionError before the run exists).
+        parameters["source"] = str(definitions.resolve_source(source, roots))
     return parameters
 
 

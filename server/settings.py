@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from server.errors import ConfigError
 ENV_PREFIX = "ONTOLAB_"
 PROVISIONERS = ("local", "docker", "swarm")
 STORE_AUTHS = ("none", "basic", "digest", "bearer", "graphdb")
+_ROOTS_SEPARATOR = re.compile(f"[,{re.escape(os.pathsep)}]")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,9 @@ class Settings:
     store_retries: int = 2
     sparql_update_url: str = ""
     sparql_graph_store_url: str = ""
+    # Data roots (issue 16): the only folders an ol:source file path may resolve into; a list
+    # separated by os.pathsep or commas (TOML: a list). Empty: the data dir and ./data.
+    data_roots: str = ""
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -73,6 +78,32 @@ class Settings:
             raise ConfigError("ONTOLAB_STORE_TIMEOUT must be a positive number of seconds")
         if self.store_retries < 0:
             raise ConfigError("ONTOLAB_STORE_RETRIES must be 0 or more")
+        self._check_data_roots()
+
+    def _check_data_roots(self) -> None:
+        listed: Any = self.data_roots
+        if isinstance(listed, list | tuple):  # a TOML list; kept as one string like the env
+            if not all(isinstance(item, str) for item in listed):
+                raise ConfigError("ONTOLAB_DATA_ROOTS must list folders as strings; fix the list")
+            object.__setattr__(self, "data_roots", os.pathsep.join(listed))
+        elif not isinstance(listed, str):
+            raise ConfigError("ONTOLAB_DATA_ROOTS must be a list of folders; fix the value")
+        for root in self.source_roots:
+            if root.exists() and not root.is_dir():
+                raise ConfigError(
+                    f"ONTOLAB_DATA_ROOTS names {root}, which is a file; list folders only"
+                )
+
+    @property
+    def source_roots(self) -> tuple[Path, ...]:
+        """The folders ``ol:source`` file paths must resolve into, as resolved real paths.
+
+        ``ONTOLAB_DATA_ROOTS`` when set, else the data dir and the working directory's ``data/``;
+        relative roots resolve against the working directory.
+        """
+        listed = [part.strip() for part in _ROOTS_SEPARATOR.split(self.data_roots)]
+        roots = [Path(part).expanduser() for part in listed if part] or [self.data, Path("data")]
+        return tuple(dict.fromkeys(root.resolve() for root in roots))
 
     @property
     def store_url(self) -> str:

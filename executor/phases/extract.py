@@ -32,7 +32,7 @@ FILE_READERS: dict[str, Callable[[Path], pd.DataFrame]] = {
 _SOURCES_HINT = (
     "set ol:source to one of "
     + ", ".join(f"sklearn:{name}" for name in BUNDLED)
-    + ", or a path to a .csv or .parquet file"
+    + ", or a path to a .csv or .parquet file inside the platform's data roots"
 )
 
 

@@ -69,14 +69,16 @@ def _version_json(version: definitions.ExperimentVersion) -> dict[str, Any]:
 @blueprint.post("/api/experiments")
 def create() -> tuple[dict[str, Any], int]:
     graph = _definition_from_request()
-    submission = definitions.submit(get_platform().store, graph)
+    platform = get_platform()
+    submission = definitions.submit(platform.store, graph, platform.settings.source_roots)
     body = _version_json(submission.version) | {"created_new_version": submission.created}
     return body, 201 if submission.created else 200
 
 
 @blueprint.post("/api/experiments/validate")
 def validate() -> dict[str, Any]:
-    version, pipeline, plan = check_definition(_definition_from_request())
+    roots = get_platform().settings.source_roots
+    version, pipeline, plan = check_definition(_definition_from_request(), roots)
     return {
         "valid": True,
         "identifier": version.identifier,

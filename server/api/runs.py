@@ -233,7 +233,8 @@ OPENAPI: dict[str, Any] = {
         "post": {
             "summary": "Run the same experiment version again",
             "parameters": [_RUN_ID],
-            "responses": {"202": _STARTED, "404": _PROBLEM},
+            # 400: e.g. the version reads a file outside the data roots (refused before a run)
+            "responses": {"202": _STARTED, "400": _PROBLEM, "404": _PROBLEM},
         }
     },
     "/api/events": {

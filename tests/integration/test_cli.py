@@ -78,6 +78,23 @@ def test_cycle_exits_non_zero_naming_the_steps(ontolab, tmp_path) -> None:  # ty
     assert all(step in done.stderr for step in ("process", "build", "validate"))
 
 
+def test_a_source_outside_the_data_roots_is_refused_by_name(ontolab, examples, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    outside = tmp_path / "elsewhere" / "iris.csv"
+    outside.parent.mkdir()
+    outside.write_text("a,target\n1,0\n2,1\n")
+    text = (examples / "iris.ttl").read_text()
+    leaking = write(tmp_path, "leak.ttl", text.replace('"sklearn:iris"', f'"{outside}"'))
+    for command in ("validate", "submit", "run"):
+        done = ontolab(command, leaking)
+        assert done.returncode == 1, done.stdout
+        assert f"(value: {outside})" in done.stderr and "ONTOLAB_DATA_ROOTS" in done.stderr
+        assert "Traceback" not in done.stderr
+    listed = ontolab("runs", "list")
+    assert listed.returncode == 0 and "(none)" in listed.stdout
+    inside = write(tmp_path, "inside.ttl", text.replace('"sklearn:iris"', '"data/iris.csv"'))
+    assert ontolab("validate", inside).returncode == 0
+
+
 def test_missing_file_is_one_clear_line(ontolab, tmp_path) -> None:  # type: ignore[no-untyped-def]
     done = ontolab("submit", str(tmp_path / "nope.ttl"))
     assert done.returncode == 1

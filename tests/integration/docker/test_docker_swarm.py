@@ -134,7 +134,8 @@ def fifo_definition(fifo: Path) -> str:
 
 @pytest.fixture
 def fifo(tmp_path: Path) -> Path:
-    path = tmp_path / "never.csv"
+    path = tmp_path / "data" / "never.csv"  # in the data dir: a data root
+    path.parent.mkdir(exist_ok=True)
     os.mkfifo(path)
     return path
 
@@ -155,7 +156,7 @@ def test_killed_container_fails_its_step_and_the_run_stays_consistent(
     settings = docker_settings(tmp_path / "data", engine, "local")  # the experiment asks docker
     with opened(settings) as platform:
         graph = definitions.parse(fifo_definition(fifo))
-        version = definitions.submit(platform.store, graph).version
+        version = definitions.submit(platform.store, graph, settings.source_roots).version
         record = platform.runs.start(version, use_cache=False)
         container = wait_for_container(docker_client, record.run_id)
         host = container.attrs["HostConfig"]

@@ -296,8 +296,8 @@ def test_list_filter_sort_compare_and_rerun(live_server: Any, finished_run: Any)
 
 
 @pytest.mark.slow
-def test_cancel_stops_a_running_run(live_server: Any, finished_run: Any, tmp_path: Path) -> None:
-    fifo = tmp_path / "never.csv"
+def test_cancel_stops_a_running_run(live_server: Any, finished_run: Any) -> None:
+    fifo = live_server.platform.settings.data / "never.csv"  # inside a data root
     os.mkfifo(fifo)
     blocked = document(extract={"parameters": {"source": str(fifo), "targetColumn": "y"}})
     requests.post(live_server("/api/experiments"), json=blocked, timeout=30)
