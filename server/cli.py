@@ -274,8 +274,8 @@ def _runs_resume(args: argparse.Namespace) -> int:
         details = catalog.run_details(platform.store, record.run_id)
     finally:
         platform.close()
-    cached = [s["stepId"] for s in details["steps"] if s.get("cacheHit")]
-    print(f"run {record.run_id} resumed run {args.run_id}; from the cache: {', '.join(cached) or 'none'}")
+    cached = ", ".join(s["stepId"] for s in details["steps"] if s.get("cacheHit")) or "none"
+    print(f"run {record.run_id} resumed run {args.run_id}; steps from the cache: {cached}")
     _print_metrics(details["metrics"])
     return 0 if details["status"] == "succeeded" else 1
 
