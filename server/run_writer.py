@@ -14,7 +14,8 @@ whole, also in one atomic write.
 
 A run a crash left in flight (no final status in its graph, and no process running it) is
 ended by ``mark_interrupted``: one addition of its final status, time and reason, like any
-other final save; its graph keeps everything it stated.
+other final save; its graph keeps everything it stated. (A graph from before statuses were
+stated once says ``running`` or ``pending``; that is taken back, so it is replaced whole.)
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import threading
 from server.namespaces import run_iri
 from server.records import FINAL_RUN_STATES, RunRecord
 from server.results import interrupted_triples, run_triples, shared_graphs
-from server.store.base import WritableStore, WriteTriple
+from server.store.base import Triple, WritableStore, WriteTriple
 
 
 class RunWriter:
@@ -45,7 +46,12 @@ class RunWriter:
             self._write_run(record)
 
     def mark_interrupted(
-        self, run_id: str, unfinished: dict[str, bool], noticed_at: str, reason: str
+        self,
+        run_id: str,
+        unfinished: dict[str, bool],
+        noticed_at: str,
+        reason: str,
+        kept: list[Triple] | None = None,
     ) -> None:
         """State that run ``run_id``, which no process runs any longer, was interrupted.
 
@@ -54,11 +60,17 @@ class RunWriter:
             unfinished: its step runs with no final status (IRI → whether it had started).
             noticed_at: when the interruption was noticed (ISO 8601); the crash time is lost.
             reason: why, for the run's ``ol:errorMessage``.
+            kept: for a graph that states a status that is not final (written before statuses
+                were stated once), what it keeps without those: the graph is replaced with it
+                plus the interruption, in one write. None: the interruption is added.
         """
         triples = interrupted_triples(run_id, unfinished, noticed_at, reason)
         with self._lock:
             self._running.pop(run_id, None)
-            self._store.add_to_graph(run_iri(run_id), triples)
+            if kept is None:
+                self._store.add_to_graph(run_iri(run_id), triples)
+            else:
+                self._store.replace_graph(run_iri(run_id), [*kept, *triples])
 
     def _write_run(self, record: RunRecord) -> None:
         graph = run_iri(record.run_id)

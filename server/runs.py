@@ -38,7 +38,7 @@ from server.artifacts import ArtifactStore
 from server.cache import StepCache
 from server.definitions import ExperimentVersion
 from server.errors import RunStateConflict
-from server.namespaces import step_run_iri
+from server.namespaces import OL, run_iri, step_run_iri
 from server.planner import Plan, PlannedStep, plan
 from server.provision import ProvisionerPool
 from server.provision.base import Provisioner, StepOutcome
@@ -47,9 +47,12 @@ from server.records import RESUMABLE_RUN_STATES, RunRecord, StepRecord
 from server.run_writer import RunWriter
 from server.settings import Settings
 from server.store import open_store
-from server.store.base import Store
+from server.store.base import Store, Triple
 
 log = logging.getLogger("ontolab.runs")
+
+#: Statuses graphs written before statuses were stated once may hold for a run in flight.
+_NOT_FINAL = ("running", "queued", "pending")
 
 #: How long deleting an experiment waits for its cancelled runs to stop before it gives up.
 STOP_WAIT_SECONDS = 30.0
@@ -207,6 +210,7 @@ class RunService:
         with self._state_lock:
             running_here = set(self._active)
         unfinished: dict[str, dict[str, bool]] = {}
+        stale: set[str] = set()
         for row in queries.select(self._store, "runs_in_flight"):
             run_id = str(row["runId"])
             if run_id in running_here:
@@ -214,11 +218,24 @@ class RunService:
             steps = unfinished.setdefault(run_id, {})
             if row.get("stepRun") is not None:
                 steps[str(row["stepRun"])] = row.get("started") is not None
+            if row.get("stated") is not None:
+                stale.add(run_id)
         noticed = _now()
         for run_id, steps in unfinished.items():
-            self._writer.mark_interrupted(run_id, steps, noticed, interrupted_reason(run_id))
+            kept = self._without_stale_statuses(run_id) if run_id in stale else None
+            self._writer.mark_interrupted(run_id, steps, noticed, interrupted_reason(run_id), kept)
             log.warning("run %s was left in flight by a crash; marked it interrupted", run_id)
         return sorted(unfinished)
+
+    def _without_stale_statuses(self, run_id: str) -> list[Triple]:
+        """The run's graph without the statuses that are not final (``running``, ``pending``),
+        which graphs written before statuses were stated once hold."""
+        rows = queries.select(self._store, "graph_triples", graph=str(run_iri(run_id)))
+        return [
+            (row["s"], row["p"], row["o"])
+            for row in rows
+            if not (row["p"] == OL.status and str(row["o"]) in _NOT_FINAL)
+        ]
 
     def resume(self, run_id: str, *, on_event: EventSink | None = None) -> RunRecord:
         """Start a new run that resumes ``run_id`` (interrupted, failed or cancelled).

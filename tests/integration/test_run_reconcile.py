@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from rdflib import Literal, URIRef
 
 from server import catalog, definitions, queries
 from server.errors import NotFoundError, RunStateConflict
-from server.namespaces import run_iri
+from server.namespaces import OL, run_iri, step_run_iri
 from server.pipeline_document import to_graph
 from server.platform import Platform, open_platform
 from server.records import RunRecord, StepRecord
+from server.results import run_triples
 from server.run_writer import RunWriter
 from server.settings import Settings
 
@@ -125,3 +127,26 @@ def test_no_run_of_an_experiment_starts_while_it_is_deleted(platform: Platform) 
             with platform.runs.stopped("quick"):
                 pass
     assert not catalog.list_runs(platform.store, "quick")
+
+
+def test_a_graph_that_says_running_from_before_statuses_were_final_is_replaced(
+    settings: Settings,
+) -> None:
+    crashed = open_platform(settings, serve_deployments=False)
+    record = in_flight(crashed, QUICK)
+    run, status = URIRef(run_iri(record.run_id)), URIRef(OL.status)
+    stated = [(run, status, Literal("running"))] + [
+        (URIRef(step_run_iri(record.run_id, sid)), status, Literal(step.status))
+        for sid, step in record.steps.items()
+    ]
+    crashed.store.replace_graph(run, [*run_triples(record), *stated])
+    crashed.close()
+
+    restarted = open_platform(settings, serve_deployments=False)
+    try:
+        run_rows = queries.select(restarted.store, "run_summary", run=str(run))
+        assert [str(r["status"]) for r in run_rows] == ["interrupted"], "one status, final"
+        steps = catalog.run_details(restarted.store, record.run_id)["steps"]
+        assert [s["status"] for s in steps] == ["interrupted"] * len(record.steps)
+    finally:
+        restarted.close()
