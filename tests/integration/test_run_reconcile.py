@@ -150,3 +150,19 @@ def test_a_graph_that_says_running_from_before_statuses_were_final_is_replaced(
         assert [s["status"] for s in steps] == ["interrupted"] * len(record.steps)
     finally:
         restarted.close()
+
+
+@pytest.mark.slow
+def test_the_versions_of_a_run_deleted_mid_flight_go_with_it(platform: Platform) -> None:
+    """What deleting an experiment does when a run it cancels had just registered a model."""
+    version = definitions.submit(platform.store, to_graph(QUICK)).version
+    kept, racing = platform.runs.run(version), platform.runs.run(version)
+    registry = platform.registry
+    registry.set_alias("quick-build", "challenger", 2)
+    assert registry.forget_runs([racing]) == ["quick-build/v2"]
+    entry = registry.model("quick-build")
+    assert [v.run_id for v in entry.versions] == [kept.run_id]
+    assert entry.aliases == {}, "no alias points at a version that is gone"
+    assert registry.forget_runs([kept]) == ["quick-build/v1"]
+    with pytest.raises(NotFoundError, match="no model named .quick-build. is registered"):
+        registry.model("quick-build")
