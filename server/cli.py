@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("experiment", help="definition file, or the id of a stored experiment")
     run.add_argument("--version", type=int, help="stored version to run (default: newest)")
     run.add_argument("--no-cache", action="store_true", help="run every step, even if cached")
-    runs = commands.add_parser("runs", help="list runs or show one").add_subparsers(
+    runs = commands.add_parser("runs", help="list runs, show or resume one").add_subparsers(
         required=True, metavar="ACTION"
     )
     runs_list = runs.add_parser("list", help="list runs, newest first")
@@ -66,6 +66,13 @@ def _parser() -> argparse.ArgumentParser:
     runs_show = runs.add_parser("show", help="one run's steps, metrics, hyperparameters, artifacts")
     runs_show.add_argument("run_id")
     runs_show.set_defaults(command=_runs_show)
+    runs_resume = runs.add_parser(
+        "resume",
+        help="run the unfinished steps of an interrupted, failed or cancelled run (a new run; "
+        "finished steps come from the step cache)",
+    )
+    runs_resume.add_argument("run_id")
+    runs_resume.set_defaults(command=_runs_resume)
     store = commands.add_parser(
         "store", help="move every graph between stores, or upgrade old run graphs"
     ).add_subparsers(required=True, metavar="ACTION")
@@ -238,6 +245,10 @@ def _runs_show(args: argparse.Namespace) -> int:
     print(f"started {details['started']}  ended {details.get('ended', '-')}")
     if details.get("error"):
         print(f"error: {details['error']}")
+    if details.get("resumes"):
+        print(f"resumes run {details['resumes']}")
+    if details.get("resumedBy"):
+        print(f"resumed by run {details['resumedBy']}")
     print("\nsteps:")
     for step in details["steps"]:
         step["cache"] = "cached" if step.get("cacheHit") else ""
@@ -252,6 +263,24 @@ def _runs_show(args: argparse.Namespace) -> int:
     print("\nartifacts:")
     _print_table(details["artifacts"], ["stepId", "kind", "sha256", "size", "mediaType"])
     return 0
+
+
+def _runs_resume(args: argparse.Namespace) -> int:
+    from server import catalog
+
+    platform = _platform(args)  # marks runs a crash left in flight interrupted first
+    try:
+        earlier = catalog.run_details(platform.store, args.run_id)
+        printer = _ProgressPrinter(earlier["identifier"], earlier["version"])
+        record = platform.runs.resume(args.run_id, on_event=printer)
+        platform.runs.wait(record.run_id)
+        details = catalog.run_details(platform.store, record.run_id)
+    finally:
+        platform.close()
+    cached = ", ".join(s["stepId"] for s in details["steps"] if s.get("cacheHit")) or "none"
+    print(f"run {record.run_id} resumed run {args.run_id}; steps from the cache: {cached}")
+    _print_metrics(details["metrics"])
+    return 0 if details["status"] == "succeeded" else 1
 
 
 def _store_export(args: argparse.Namespace) -> int:

@@ -91,6 +91,12 @@ class RunError(OntolabError):
     title = "Run failed"
 
 
+class RunStateConflict(RunError):
+    """A request a run's state does not allow: cancel a run that ended, resume one that runs."""
+
+    title = "Run state conflict"
+
+
 class RegistryError(OntolabError):
     """A registry change that conflicts with what the registry holds."""
 

@@ -6,7 +6,9 @@ The CLI uses ``open_platform`` directly; the Flask app factory builds on the sam
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from server import definitions
 from server.artifacts import ArtifactStore
 from server.cache import StepCache
 from server.definitions import ensure_ontology
@@ -29,6 +31,26 @@ class Platform:
     deployments: DeploymentService
     registry: Registry
 
+    def delete_experiment(self, identifier: str) -> dict[str, Any]:
+        """Delete an experiment's versions and runs; runs of it in flight are cancelled first.
+
+        While it is deleted no run of it can start. A run in flight is cancelled and waited
+        for before its graph is deleted, so nothing writes to it afterwards; a model version
+        one of those runs registered anyway (it ended just before the cancel reached it) is
+        removed with it. Raises NotFoundError for an unknown experiment and RunStateConflict
+        (409, nothing deleted) when a cancelled run does not stop in time.
+        """
+        with self.runs.stopped(identifier) as stopped:
+            versions, runs = definitions.delete_experiment(self.store, identifier)
+            forgotten = self.registry.forget_runs(stopped)
+        return {
+            "identifier": identifier,
+            "deleted_versions": versions,
+            "deleted_runs": runs,
+            "cancelled_runs": [record.run_id for record in stopped],
+            "removed_model_versions": forgotten,
+        }
+
     def close(self) -> None:
         self.deployments.close()  # stops the model servers; they stay desired-running
         self.runs.close()
@@ -43,6 +65,9 @@ def open_platform(
     provisioner: Provisioner | None = None,
 ) -> Platform:
     """Open the store (loading the ontology if it changed) and build the services.
+
+    Runs a crash left in flight are marked interrupted first (``RunService.reconcile``;
+    the ``reconcile_runs`` setting says on which stores).
 
     With ``serve_deployments`` every deployment whose desired state is running is started
     again in the background (``platform.deployments.wait_restored()`` waits for it). A
@@ -61,6 +86,8 @@ def open_platform(
     platform = Platform(
         settings, store, provisioner, artifacts, runs, deployments=deployments, registry=registry
     )
+    if settings.reconciles_runs:
+        runs.reconcile()  # before anything can start a run
     if serve_deployments:
         deployments.restore()
     return platform

@@ -8,8 +8,10 @@ from typing import Any
 from executor.contract import ArtifactRef, StepResult
 from server.pipeline import Pipeline
 
-FINAL_STEP_STATES = ("succeeded", "failed", "skipped", "cancelled")
-FINAL_RUN_STATES = ("succeeded", "failed", "cancelled")
+FINAL_STEP_STATES = ("succeeded", "failed", "skipped", "cancelled", "interrupted")
+FINAL_RUN_STATES = ("succeeded", "failed", "cancelled", "interrupted")
+#: Final states a run can be resumed from: it ended without succeeding.
+RESUMABLE_RUN_STATES = ("interrupted", "failed", "cancelled")
 
 
 @dataclass
@@ -20,7 +22,8 @@ class StepRecord:
     output: str | None  # IRI of the node the definition says it produces
     inputs: dict[str, str]  # input kind → producing step id
     depends_on: tuple[str, ...]
-    status: str = "pending"  # pending | running | succeeded | failed | skipped | cancelled
+    # pending | running | succeeded | failed | skipped | cancelled | interrupted
+    status: str = "pending"
     started_at: str | None = None
     ended_at: str | None = None
     result: StepResult | None = None
@@ -38,10 +41,13 @@ class RunRecord:
     provisioner: str
     started_at: str
     steps: dict[str, StepRecord]
-    status: str = "running"  # running | succeeded | failed | cancelled
+    # running | succeeded | failed | cancelled | interrupted (stated at start-up after a crash,
+    # never by a running process: see RunService.reconcile)
+    status: str = "running"
     ended_at: str | None = None
     error: str | None = None
     compose_file: ArtifactRef | None = None  # the run as a Compose file (server.provision.compose)
+    resumes: str | None = None  # the id of the run this one resumes (ol:resumes)
 
 
 def as_started(record: RunRecord) -> RunRecord:

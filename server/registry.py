@@ -234,6 +234,35 @@ class Registry:
         log.info("registered %s version %d from run %s", version.name, number, version.run_id)
         return version
 
+    def forget_runs(self, records: list[RunRecord]) -> list[str]:
+        """Remove the versions these runs registered, and the aliases on them (for runs that
+        are deleted with their experiment); returns them as ``NAME/vN``. A model left with
+        no version is removed whole."""
+        forgotten: list[str] = []
+        for record in records:
+            run_id = record.run_id
+            names = {c.name for s in record.steps.values() if (c := _candidate(record, s))}
+            for name in sorted(names):
+                with self._lock:
+                    forgotten += self._forget(name, run_id)
+        return forgotten
+
+    def _forget(self, name: str, run_id: str) -> list[str]:
+        entry = self._read(name)
+        if entry is None:
+            return []
+        gone = {v.number for v in entry.versions if v.run_id == run_id}
+        if not gone:
+            return []
+        entry.versions = [v for v in entry.versions if v.number not in gone]
+        entry.aliases = {k: a for k, a in entry.aliases.items() if a.version not in gone}
+        if entry.versions:
+            self._write(entry)
+        else:
+            self._store.delete_graph(model_iri(name))
+        log.info("removed %s versions %s of deleted run %s", name, sorted(gone), run_id)
+        return [f"{name}/v{number}" for number in sorted(gone)]
+
     # --- reading -----------------------------------------------------------------------
 
     def models(self) -> list[dict[str, Any]]:

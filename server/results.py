@@ -8,7 +8,9 @@ A run graph only grows while the run goes on: a status is stated once it is fina
 ``ol:status`` means running; for a step run, running once it has a start time, else pending),
 and nothing else a run states changes later. So each save of a run (at its start, as each step
 starts and ends, with its results) is one addition to its graph (``server.run_writer``), never
-a delete and rewrite.
+a delete and rewrite. A run left in flight by a crash is ended the same way, by addition: the
+next start of the platform adds status ``interrupted`` with the time and reason
+(``interrupted_triples``), and a resume is a new run pointing back with ``ol:resumes``.
 
 Facts that are the same for every run that meets them (an implementation and its
 hyperparameters, a data source, the column statistics of a profile, named by its checksum) go
@@ -89,6 +91,8 @@ def run_triples(record: RunRecord) -> list[WriteTriple]:
         out.append((run, PROV.endedAtTime, date_time(record.ended_at)))
     if record.error:
         out.append((run, OL.errorMessage, string(record.error)))
+    if record.resumes:
+        out.append((run, OL.resumes, iri(run_iri(record.resumes))))
     if record.compose_file:
         compose = iri(sub_iri(run_iri(record.run_id), "file", "compose.yaml"))
         out += [
@@ -101,6 +105,30 @@ def run_triples(record: RunRecord) -> list[WriteTriple]:
         ]
     for step in record.steps.values():
         out += _step_triples(record, step)
+    return out
+
+
+def interrupted_triples(
+    run_id: str, unfinished: dict[str, bool], noticed_at: str, reason: str
+) -> list[WriteTriple]:
+    """What marks a run left in flight by a crash as ended: status ``interrupted``, the time it
+    was noticed and why, on the run and on each step run with no final status yet
+    (``unfinished``: step run IRI → whether it had started). Only additions: nothing the run
+    graph already states is taken back."""
+    run = iri(run_iri(run_id))
+    ended = date_time(noticed_at)
+    out: list[WriteTriple] = [
+        (run, OL.status, string("interrupted")),
+        (run, PROV.endedAtTime, ended),
+        (run, OL.errorMessage, string(reason)),
+    ]
+    for step_run, started in sorted(unfinished.items()):
+        node = iri(step_run)
+        out.append((node, OL.status, string("interrupted")))
+        if started:
+            out.append((node, PROV.endedAtTime, ended))
+        why = "while this step ran" if started else "before this step started"
+        out.append((node, OL.errorMessage, string(f"the platform stopped {why}")))
     return out
 
 

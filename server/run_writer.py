@@ -11,6 +11,11 @@ runs it writes, remembers what it wrote for a run still going on and adds only w
 one atomic addition, a fraction of a delete and rewrite (nothing at all when nothing is new).
 Anything else (a run it did not start, a record that takes a fact back) replaces the graph
 whole, also in one atomic write.
+
+A run a crash left in flight (no final status in its graph, and no process running it) is
+ended by ``mark_interrupted``: one addition of its final status, time and reason, like any
+other final save; its graph keeps everything it stated. (A graph from before statuses were
+stated once says ``running`` or ``pending``; that is taken back, so it is replaced whole.)
 """
 
 from __future__ import annotations
@@ -19,8 +24,8 @@ import threading
 
 from server.namespaces import run_iri
 from server.records import FINAL_RUN_STATES, RunRecord
-from server.results import run_triples, shared_graphs
-from server.store.base import WritableStore, WriteTriple
+from server.results import interrupted_triples, run_triples, shared_graphs
+from server.store.base import Triple, WritableStore, WriteTriple
 
 
 class RunWriter:
@@ -39,6 +44,33 @@ class RunWriter:
                     self._store.replace_graph(graph, triples())
                     self._written.add(graph)
             self._write_run(record)
+
+    def mark_interrupted(
+        self,
+        run_id: str,
+        unfinished: dict[str, bool],
+        noticed_at: str,
+        reason: str,
+        kept: list[Triple] | None = None,
+    ) -> None:
+        """State that run ``run_id``, which no process runs any longer, was interrupted.
+
+        Args:
+            run_id: a run whose graph states no final status.
+            unfinished: its step runs with no final status (IRI → whether it had started).
+            noticed_at: when the interruption was noticed (ISO 8601); the crash time is lost.
+            reason: why, for the run's ``ol:errorMessage``.
+            kept: for a graph that states a status that is not final (written before statuses
+                were stated once), what it keeps without those: the graph is replaced with it
+                plus the interruption, in one write. None: the interruption is added.
+        """
+        triples = interrupted_triples(run_id, unfinished, noticed_at, reason)
+        with self._lock:
+            self._running.pop(run_id, None)
+            if kept is None:
+                self._store.add_to_graph(run_iri(run_id), triples)
+            else:
+                self._store.replace_graph(run_iri(run_id), [*kept, *triples])
 
     def _write_run(self, record: RunRecord) -> None:
         graph = run_iri(record.run_id)

@@ -4,15 +4,26 @@ Steps start as soon as every step they depend on has succeeded (at most
 ``max_parallel_steps`` at once), so independent steps of a wave run in parallel. A failed step
 marks everything downstream of it skipped and the run failed. The run's graph is rewritten in
 one request at every state change.
+
+A run's state lives in its graph, so a crash (kill -9, power loss) leaves the runs it was
+running reading ``running``. ``RunService.reconcile``, called by ``open_platform`` before
+anything starts, marks them ``interrupted`` (run and unfinished step runs, with the time and
+why); ``resume`` runs such a run again as a new run that ``ol:resumes`` it, its finished steps
+served by the step cache. A new run rather than the same id: a run graph only grows and
+states its status once (``server.results``), so the interrupted one keeps its record and the
+new one says what it resumed.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
+import time
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,22 +32,42 @@ from typing import Any
 from rdflib import Graph
 
 from executor.contract import ArtifactRef, StepSpec
-from server import datasets, definitions
+from server import catalog, datasets, definitions, queries
 from server import pipeline as pipelines
 from server.artifacts import ArtifactStore
 from server.cache import StepCache
 from server.definitions import ExperimentVersion
-from server.errors import RunError
-from server.namespaces import step_run_iri
+from server.errors import RunStateConflict
+from server.namespaces import OL, run_iri, step_run_iri
 from server.planner import Plan, PlannedStep, plan
 from server.provision import ProvisionerPool
 from server.provision.base import Provisioner, StepOutcome
 from server.provision.compose import ComposeStep, compose_document, to_yaml
-from server.records import RunRecord, StepRecord
+from server.records import RESUMABLE_RUN_STATES, RunRecord, StepRecord
 from server.run_writer import RunWriter
 from server.settings import Settings
 from server.store import open_store
-from server.store.base import Store
+from server.store.base import Store, Triple
+
+log = logging.getLogger("ontolab.runs")
+
+#: Statuses graphs written before statuses were stated once may hold for a run in flight.
+_NOT_FINAL = ("running", "queued", "pending")
+
+#: How long deleting an experiment waits for its cancelled runs to stop before it gives up.
+STOP_WAIT_SECONDS = 30.0
+
+
+def _resume_hint(run_id: str) -> str:
+    return f"resume it with `ontolab runs resume {run_id}` or POST /api/runs/{run_id}/resume"
+
+
+INTERRUPTED_WHY = "the platform stopped while the run was in flight (noticed when it started again)"
+
+
+def interrupted_reason(run_id: str) -> str:
+    """Why a run reads ``interrupted``, and how to go on (its ``ol:errorMessage``)."""
+    return f"{INTERRUPTED_WHY}; {_resume_hint(run_id)}"
 
 
 @dataclass(frozen=True)
@@ -92,6 +123,11 @@ class RunService:
         self._writer = RunWriter(store)
         self._state_lock = threading.Lock()
         self._active: dict[str, tuple[_Execution, threading.Thread]] = {}
+        # Held while a run is registered and its thread started, and while an experiment's
+        # runs are stopped (``stopped``), so no run of an experiment being deleted slips in.
+        self._start_lock = threading.Lock()
+        self._held: set[str] = set()  # experiments no run may start for (under _start_lock)
+        self._resume_lock = threading.Lock()  # one resume at a time: no run resumed twice
         self._listeners: list[EventSink] = []
         self._finished_hooks: list[Callable[[RunRecord], None]] = []
 
@@ -134,27 +170,154 @@ class RunService:
         *,
         use_cache: bool | None = None,
         on_event: EventSink | None = None,
+        resumes: str | None = None,
     ) -> RunRecord:
         """Plan ``version`` and start running it in the background; return its record at once.
 
-        Planning errors are raised here, before a run exists.
+        Planning errors are raised here, before a run exists. ``resumes`` is the id of the run
+        this one resumes (``resume``).
         """
         pipeline, steps_plan = self.plan(version)
         provisioner = self._provisioners.get(pipeline.provisioner)  # ConfigError before a run
         record = self._new_record(pipeline, steps_plan, provisioner.name)
+        record.resumes = resumes
         use_cache = self._settings.step_cache if use_cache is None else use_cache
         emit = self._emitter(on_event)
-        self._save(record)
         cache = self._cache if use_cache else None
         execution = _Execution(self, provisioner, record, steps_plan, emit, cache)
         thread = threading.Thread(
             target=self._execute, args=(execution,), name=f"run-{record.run_id}", daemon=True
         )
-        with self._state_lock:
-            self._active[record.run_id] = (execution, thread)
-        emit(RunEvent(record.run_id, None, "running", f"{len(record.steps)} steps"))
-        thread.start()
+        detail = f"{len(record.steps)} steps" + (f", resuming run {resumes}" if resumes else "")
+        with self._start_lock:
+            if pipeline.identifier in self._held:
+                raise RunStateConflict(
+                    f"experiment {pipeline.identifier!r} is being deleted, so no run of it can "
+                    "start; submit its definition again to run it"
+                )
+            self._save(record)
+            with self._state_lock:
+                self._active[record.run_id] = (execution, thread)
+            emit(RunEvent(record.run_id, None, "running", detail))
+            thread.start()
         return record
+
+    def reconcile(self) -> list[str]:
+        """Mark the runs a crash left in flight ``interrupted``; return their ids.
+
+        Call once at start, before any run starts: a run whose graph states no final status
+        and that this process does not run is then one no process runs, as long as no other
+        platform process writes to the same store (``open_platform`` only calls this when
+        that holds: see the ``reconcile_runs`` setting). Its unfinished step runs are marked
+        too; their step processes died with the platform (a warm parent kills its children
+        when the platform's pipe closes).
+        """
+        with self._state_lock:
+            running_here = set(self._active)
+        unfinished: dict[str, dict[str, bool]] = {}
+        stale: set[str] = set()
+        for row in queries.select(self._store, "runs_in_flight"):
+            run_id = str(row["runId"])
+            if run_id in running_here:
+                continue
+            steps = unfinished.setdefault(run_id, {})
+            if row.get("stepRun") is not None:
+                steps[str(row["stepRun"])] = row.get("started") is not None
+            if row.get("stated") is not None:
+                stale.add(run_id)
+        noticed = _now()
+        for run_id, steps in unfinished.items():
+            kept = self._without_stale_statuses(run_id) if run_id in stale else None
+            self._writer.mark_interrupted(run_id, steps, noticed, interrupted_reason(run_id), kept)
+            log.warning("run %s was left in flight by a crash; marked it interrupted", run_id)
+        return sorted(unfinished)
+
+    def _without_stale_statuses(self, run_id: str) -> list[Triple]:
+        """The run's graph without the statuses that are not final (``running``, ``pending``),
+        which graphs written before statuses were stated once hold."""
+        rows = queries.select(self._store, "graph_triples", graph=str(run_iri(run_id)))
+        return [
+            (row["s"], row["p"], row["o"])
+            for row in rows
+            if not (row["p"] == OL.status and str(row["o"]) in _NOT_FINAL)
+        ]
+
+    def resume(self, run_id: str, *, on_event: EventSink | None = None) -> RunRecord:
+        """Start a new run that resumes ``run_id`` (interrupted, failed or cancelled).
+
+        It runs the same experiment version with the step cache on, so the steps the earlier
+        run finished are reused and only the others run; its graph links back with
+        ``ol:resumes``. Raises NotFoundError for an unknown run and RunStateConflict (409) for
+        one that runs, succeeded or was already resumed.
+        """
+        with self._resume_lock:
+            details = self._ended_run(run_id, "resumed")
+            status = details["status"]
+            if status not in RESUMABLE_RUN_STATES:
+                raise RunStateConflict(
+                    f"run {run_id} already succeeded, so there is nothing to resume; run it "
+                    f"again with POST /api/runs/{run_id}/rerun"
+                )
+            if details.get("resumedBy"):
+                later = details["resumedBy"]
+                raise RunStateConflict(
+                    f"run {run_id} was already resumed by run {later}; follow that one "
+                    f"(`ontolab runs show {later}`) and resume it if it did not succeed"
+                )
+            version = definitions.get_version(
+                self._store, details["identifier"], details["version"]
+            )
+            return self.start(version, use_cache=True, on_event=on_event, resumes=run_id)
+
+    @contextmanager
+    def stopped(
+        self, experiment: str, timeout: float = STOP_WAIT_SECONDS
+    ) -> Iterator[list[RunRecord]]:
+        """Cancel the runs of ``experiment`` in flight and wait until they ended; inside the
+        block no run of it can start (e.g. while it is deleted). Yields their final records
+        (cancelled, or another final state when one ended before the cancel reached it).
+
+        Raises RunStateConflict, before the block runs, when one is still stopping after
+        ``timeout`` seconds.
+        """
+        with self._start_lock:
+            if experiment in self._held:
+                raise RunStateConflict(
+                    f"experiment {experiment!r} is already being deleted; wait for that to end"
+                )
+            self._held.add(experiment)
+            with self._state_lock:
+                active = [
+                    pair
+                    for pair in self._active.values()
+                    if pair[0].record.pipeline.identifier == experiment
+                ]
+        try:
+            yield self._stop(active, experiment, timeout)
+        finally:
+            with self._start_lock:
+                self._held.discard(experiment)
+
+    def _stop(
+        self,
+        active: list[tuple[_Execution, threading.Thread]],
+        experiment: str,
+        timeout: float,
+    ) -> list[RunRecord]:
+        for execution, _ in active:
+            execution.cancel()
+            execution.provisioner.cancel(execution.record.run_id)
+        deadline = time.monotonic() + timeout
+        for _, thread in active:
+            thread.join(max(deadline - time.monotonic(), 0))
+        stopping = [execution.record.run_id for execution, t in active if t.is_alive()]
+        if stopping:
+            raise RunStateConflict(
+                f"the runs {', '.join(stopping)} of experiment {experiment!r} were cancelled "
+                f"but are still stopping after {timeout:g} s, so nothing was deleted; "
+                "delete the experiment again in a moment"
+            )
+        return [execution.record for execution, _ in active]
 
     def wait(self, run_id: str, timeout: float | None = None) -> bool:
         """Block until the run ended; False if it still runs after ``timeout`` seconds."""
@@ -170,14 +333,38 @@ class RunService:
             return [execution.record for execution, _ in self._active.values()]
 
     def cancel(self, run_id: str) -> RunRecord:
-        """Stop a running run: no new steps start, running ones are killed."""
+        """Stop a running run: no new steps start, running ones are killed.
+
+        Raises NotFoundError for an unknown run and RunStateConflict (409) for one that ended
+        (saying how it ended and how to resume it) or that another process runs.
+        """
         with self._state_lock:
             active = self._active.get(run_id)
         if active is None:
-            raise RunError(f"run {run_id!r} is not running, so it cannot be cancelled")
+            details = self._ended_run(run_id, "cancelled")
+            raise RunStateConflict(_ended_message(run_id, details))
         active[0].cancel()
         active[0].provisioner.cancel(run_id)
         return active[0].record
+
+    def _ended_run(self, run_id: str, done: str) -> dict[str, Any]:
+        """The details of a run this process does not run; NotFoundError if unknown,
+        RunStateConflict if it runs here or its graph still says running. ``done``: what
+        the caller would do to it, as "cancelled" or "resumed"."""
+        with self._state_lock:
+            if run_id in self._active:
+                raise RunStateConflict(
+                    f"run {run_id} is still running, so it cannot be {done} yet; wait for "
+                    f"it to end, or cancel it with POST /api/runs/{run_id}/cancel first"
+                )
+        details = catalog.run_details(self._store, run_id)
+        if details["status"] == "running":
+            raise RunStateConflict(
+                f"run {run_id} reads running but this platform is not running it (another "
+                f"platform process on the same store may be); have it {done} there, or restart "
+                "this platform alone on the store so that it marks the run interrupted"
+            )
+        return details
 
     def _execute(self, execution: _Execution) -> None:
         record = execution.record
@@ -419,6 +606,33 @@ def _step_parameters(
         # roots, must not read outside them either (DefinitionError before the run exists).
         parameters["source"] = str(definitions.resolve_source(source, roots))
     return parameters
+
+
+_ENDED = {"interrupted": "was interrupted", "failed": "failed", "cancelled": "was cancelled"}
+
+
+def _ended_message(run_id: str, details: dict[str, Any]) -> str:
+    """Why a run that ended cannot be cancelled, and what to do instead."""
+    status = details["status"]
+    stamp = details.get("ended")
+    ended = f" at {stamp.isoformat(timespec='seconds')}" if isinstance(stamp, datetime) else ""
+    if status not in RESUMABLE_RUN_STATES:
+        return (
+            f"run {run_id} is not running: it already {status}{ended}, so there is nothing to "
+            f"cancel; start it again with POST /api/runs/{run_id}/rerun if you need a new run"
+        )
+    error = INTERRUPTED_WHY if status == "interrupted" else details.get("error")
+    why = f" ({error})" if error else ""
+    if details.get("resumedBy"):
+        later = details["resumedBy"]
+        return (
+            f"run {run_id} is not running: it {_ENDED[status]}{ended}{why} and run {later} resumed "
+            f"it; cancel run {later} instead if it still runs"
+        )
+    return (
+        f"run {run_id} is not running: it {_ENDED[status]}{ended}{why}, so there is nothing to "
+        f"cancel; {_resume_hint(run_id)}"
+    )
 
 
 def _has_output(step: StepRecord) -> bool:

@@ -21,6 +21,7 @@ ENV_PREFIX = "ONTOLAB_"
 PROVISIONERS = ("local", "docker", "swarm")
 STORE_AUTHS = ("none", "basic", "digest", "bearer", "graphdb")
 _ROOTS_SEPARATOR = re.compile(f"[,{re.escape(os.pathsep)}]")
+RECONCILE_RUNS = ("auto", "on", "off")
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,10 @@ class Settings:
     # Data roots (issue 16): the only folders an ol:source file path may resolve into; a list
     # separated by os.pathsep or commas (TOML: a list). Empty: the data dir and ./data.
     data_roots: str = ""
+    # Crash reconciliation (server/runs.py RunService.reconcile): at start, mark the runs a
+    # crash left in flight interrupted. auto: only on the embedded store, which one process
+    # holds at a time; on: on any store (only if no other platform process shares it); off.
+    reconcile_runs: str = "auto"
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -78,6 +83,11 @@ class Settings:
             raise ConfigError("ONTOLAB_STORE_TIMEOUT must be a positive number of seconds")
         if self.store_retries < 0:
             raise ConfigError("ONTOLAB_STORE_RETRIES must be 0 or more")
+        if self.reconcile_runs not in RECONCILE_RUNS:
+            raise ConfigError(
+                f"ONTOLAB_RECONCILE_RUNS={self.reconcile_runs!r} is not a choice; "
+                f"use one of: {', '.join(RECONCILE_RUNS)}"
+            )
         self._check_data_roots()
 
     def _check_data_roots(self) -> None:
@@ -115,6 +125,13 @@ class Settings:
         """Where swarm steps fetch and push artifacts: the platform's own HTTP API."""
         base = self.platform_url or f"http://{self.host}:{self.port}"
         return base.rstrip("/") + "/api/artifacts"
+
+    @property
+    def reconciles_runs(self) -> bool:
+        """Whether ``open_platform`` marks the runs a crash left in flight interrupted."""
+        if self.reconcile_runs == "auto":
+            return self.store_url.startswith("oxigraph:")  # exclusive: one process at a time
+        return self.reconcile_runs == "on"
 
     @property
     def artifacts_dir(self) -> Path:

@@ -146,8 +146,9 @@ def get_version(identifier: str, number: int) -> Response | dict[str, Any]:
 
 @blueprint.delete("/api/experiments/<experiment:identifier>")
 def delete(identifier: str) -> dict[str, Any]:
-    versions, runs = definitions.delete_experiment(get_platform().store, identifier)
-    return {"identifier": identifier, "deleted_versions": versions, "deleted_runs": runs}
+    """Runs of the experiment in flight are cancelled and waited for first (see
+    ``Platform.delete_experiment``); the answer lists them."""
+    return get_platform().delete_experiment(identifier)
 
 
 _DEFINITION_BODY = {
@@ -196,8 +197,22 @@ OPENAPI: dict[str, Any] = {
         },
         "delete": {
             "summary": "Delete an experiment's versions and their runs",
+            "description": "Runs of the experiment in flight are cancelled first and waited "
+            "for (no run of it can start meanwhile), so nothing writes to a deleted run "
+            "afterwards; a model version such a run registered is removed too. The answer "
+            "lists the cancelled runs.",
             "parameters": [_ID],
-            "responses": {"200": {"description": "what was deleted"}, "404": _PROBLEM},
+            "responses": {
+                "200": {
+                    "description": "what was deleted: deleted_versions, deleted_runs, "
+                    "cancelled_runs (ids), removed_model_versions (NAME/vN)"
+                },
+                "404": _PROBLEM,
+                "409": {
+                    "description": "problem JSON: a cancelled run was still stopping after "
+                    "30 s, or the experiment is being deleted already; nothing was deleted"
+                },
+            },
         },
     },
     "/api/experiments/{identifier}/leaderboard": {

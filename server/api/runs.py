@@ -1,4 +1,5 @@
-"""Runs: start, list (filter, sort), details, step logs, cancel, rerun, live events (SSE)."""
+"""Runs: start, list (filter, sort), details, step logs, cancel, resume, rerun, live events
+(SSE)."""
 
 from __future__ import annotations
 
@@ -99,8 +100,18 @@ def step_log(run_id: str, step_id: str) -> Response:
 
 @blueprint.post("/api/runs/<run_id>/cancel")
 def cancel(run_id: str) -> tuple[dict[str, Any], int]:
+    """404 for an unknown run; 409 saying how it ended (and how to resume it) for one that
+    is not running."""
     record = get_platform().runs.cancel(run_id)
     return {"run_id": record.run_id, "status": "cancelling"}, 202
+
+
+@blueprint.post("/api/runs/<run_id>/resume")
+def resume(run_id: str) -> tuple[dict[str, Any], int]:
+    """A new run of the same version that reuses the finished steps from the step cache."""
+    record = get_platform().runs.resume(run_id)
+    body, status = _started(record)
+    return body | {"resumes": run_id}, status
 
 
 @blueprint.post("/api/runs/<run_id>/rerun")
@@ -208,6 +219,9 @@ OPENAPI: dict[str, Any] = {
     "/api/runs/{run_id}": {
         "get": {
             "summary": "A run with its steps, states, timings, metrics, parameters, artifacts",
+            "description": "status: running, succeeded, failed, cancelled or interrupted (the "
+            "platform stopped while the run was in flight; `error` says so and how to "
+            "resume it); `resumes` / `resumedBy`: the run it resumes / that resumed it.",
             "parameters": [_RUN_ID],
             "responses": {"200": {"description": "the run"}, "404": _PROBLEM},
         }
@@ -226,7 +240,31 @@ OPENAPI: dict[str, Any] = {
         "post": {
             "summary": "Cancel a running run: no new steps start, running ones are killed",
             "parameters": [_RUN_ID],
-            "responses": {"202": {"description": "cancelling"}, "409": _PROBLEM},
+            "responses": {
+                "202": {"description": "cancelling"},
+                "404": _PROBLEM,
+                "409": {
+                    "description": "problem JSON: the run is not running; `detail` says how "
+                    "it ended and, if it did not succeed, how to resume it"
+                },
+            },
+        }
+    },
+    "/api/runs/{run_id}/resume": {
+        "post": {
+            "summary": "Resume an interrupted, failed or cancelled run as a new run",
+            "description": "Starts a new run of the same experiment version with the step "
+            "cache on: the steps the run finished are reused (`cacheHit`), the others run. "
+            "The new run links back with ol:resumes (`resumes` in its details).",
+            "parameters": [_RUN_ID],
+            "responses": {
+                "202": _STARTED,
+                "404": _PROBLEM,
+                "409": {
+                    "description": "problem JSON: the run still runs, succeeded, or was "
+                    "resumed already"
+                },
+            },
         }
     },
     "/api/runs/{run_id}/rerun": {
