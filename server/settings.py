@@ -49,6 +49,13 @@ class Settings:
     store_retries: int = 2
     sparql_update_url: str = ""
     sparql_graph_store_url: str = ""
+    # Request guards (server/http_guard.py, server/http_server.py): body limits, JSON depth,
+    # Host and Origin checks, and how many live event streams may be open at once.
+    max_request_mb: float = 10.0
+    max_predict_mb: float = 20.0
+    max_json_depth: int = 64
+    allowed_hosts: str = ""
+    max_event_streams: int = 1000
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -73,6 +80,16 @@ class Settings:
             raise ConfigError("ONTOLAB_STORE_TIMEOUT must be a positive number of seconds")
         if self.store_retries < 0:
             raise ConfigError("ONTOLAB_STORE_RETRIES must be 0 or more")
+        self._check_request_guards()
+
+    def _check_request_guards(self) -> None:
+        for name in ("max_request_mb", "max_predict_mb", "max_upload_mb"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"ONTOLAB_{name.upper()} must be a positive number of MB")
+        if not 1 <= self.max_json_depth <= 500:
+            raise ConfigError("ONTOLAB_MAX_JSON_DEPTH must be between 1 and 500")
+        if self.max_event_streams < 1:
+            raise ConfigError("ONTOLAB_MAX_EVENT_STREAMS must be at least 1")
 
     @property
     def store_url(self) -> str:
@@ -84,6 +101,13 @@ class Settings:
         """Where swarm steps fetch and push artifacts: the platform's own HTTP API."""
         base = self.platform_url or f"http://{self.host}:{self.port}"
         return base.rstrip("/") + "/api/artifacts"
+
+    @property
+    def allowed_host_names(self) -> tuple[str, ...]:
+        """``ONTOLAB_ALLOWED_HOSTS`` as lower-case names (a TOML list or a comma-separated text)."""
+        raw: Any = self.allowed_hosts
+        names = raw.split(",") if isinstance(raw, str) else list(raw)
+        return tuple(str(n).strip().lower() for n in names if str(n).strip())
 
     @property
     def artifacts_dir(self) -> Path:
