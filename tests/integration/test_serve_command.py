@@ -61,4 +61,34 @@ def test_serve_answers_health_and_stops_cleanly(tmp_path: Path, stop_signal: int
             server.wait()
     assert server.returncode == 0, err
     assert "Traceback" not in err
+    assert "WARNING" not in err  # loopback: nothing to warn about
     assert f"http://127.0.0.1:{port}/" in out and "Ontolab stopped" in out
+
+
+class NotServing:
+    """Stands in for waitress: ``run`` returns at once, as after Ctrl-C."""
+
+    def run(self) -> None:
+        return None
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20"])
+def test_serve_on_a_non_loopback_address_warns_on_stderr(
+    tmp_path: Path, host: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import server.cli
+    import server.http_server
+
+    bound: list[str] = []
+    monkeypatch.setattr(
+        server.http_server,
+        "make_server",
+        lambda app, h, port, threads: bound.append(h) or NotServing(),
+    )
+    monkeypatch.setattr(server.cli, "_stop_on_signals", lambda: None)
+    argv = ["--data", str(tmp_path / "data"), "serve", "--host", host, "--port", "0"]
+    assert server.cli.main(argv) == 0
+    err = capsys.readouterr().err
+    assert bound == [host]
+    assert f"WARNING: serving on {host}" in err
+    assert "no authentication" in err and "ONTOLAB_ALLOWED_HOSTS" in err
