@@ -189,6 +189,23 @@ class CappedInput:
         return line
 
 
+_GUARD_RESPONSES = {
+    "400": "problem JSON: a foreign Host, or JSON nested deeper than ONTOLAB_MAX_JSON_DEPTH",
+    "403": "problem JSON: a write sent by a page of another site (Origin)",
+    "413": "problem JSON: the body is over the route's limit (the detail names the setting)",
+}
+
+
+def add_guard_responses(paths: dict[str, Any]) -> None:
+    """Declare in an OpenAPI ``paths`` object what the guards may answer on each operation."""
+    for operations in paths.values():
+        for method, operation in operations.items():
+            wanted = ["400"] if method.upper() in SAFE_METHODS else list(_GUARD_RESPONSES)
+            responses = operation.setdefault("responses", {})
+            for status in wanted:
+                responses.setdefault(status, {"description": _GUARD_RESPONSES[status]})
+
+
 def loads_json(raw: str | bytes, max_depth: int) -> Any:
     """``json.loads`` after refusing nesting deeper than ``max_depth`` (a 400 naming it).
 

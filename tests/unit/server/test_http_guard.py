@@ -239,3 +239,13 @@ def test_each_stream_borrows_a_thread_and_gives_it_back_once() -> None:
     assert threads.open_count == 1 and dispatcher.counts == [9, 10, 9]
     second()
     assert threads.open_count == 0 and dispatcher.counts[-1] == 8
+
+
+def test_the_openapi_document_declares_what_the_guards_answer() -> None:
+    from server.api.openapi import document
+
+    paths = document()["paths"]
+    assert set(paths["/api/datasets"]["post"]["responses"]) >= {"400", "403", "413"}
+    assert "400" in paths["/api/health"]["get"]["responses"]
+    assert "403" not in paths["/api/health"]["get"]["responses"]
+    assert "503" in paths["/api/events"]["get"]["responses"]
