@@ -12,7 +12,7 @@ from werkzeug.exceptions import HTTPException
 from server.api import BLUEPRINTS
 from server.api.common import PROBLEM_JSON, problem
 from server.errors import OntolabError
-from server.http_guard import BodyLimit, RequestPolicy, check_json_depth
+from server.http_guard import BodyLimit, RequestPolicy, check_json_depth, too_deep
 from server.http_server import StreamThreads
 from server.monitoring import PlatformMetrics, instrument
 from server.platform import Platform, open_platform
@@ -36,7 +36,10 @@ class CheckedJSONProvider(DefaultJSONProvider):
 
     def loads(self, s: str | bytes, **kwargs: Any) -> Any:
         check_json_depth(s, self.max_depth)
-        return super().loads(s, **kwargs)
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:  # an encoding the check cannot read (UTF-16 with escapes)
+            raise too_deep(self.max_depth) from None
 
 
 def request_policy(settings: Settings) -> RequestPolicy:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import random
 from typing import Any
 
 import pytest
@@ -249,3 +250,36 @@ def test_the_openapi_document_declares_what_the_guards_answer() -> None:
     assert "400" in paths["/api/health"]["get"]["responses"]
     assert "403" not in paths["/api/health"]["get"]["responses"]
     assert "503" in paths["/api/events"]["get"]["responses"]
+
+
+def reference_depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max(map(reference_depth, value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max(map(reference_depth, value), default=0)
+    return 0
+
+
+def random_document(rng: random.Random, depth: int) -> Any:
+    kind = rng.random()
+    if depth == 0 or kind < 0.2:
+        return rng.choice([1, 2.5, None, True, '"[{', "\\", "]]}", 'a\\"[', ""])
+    if kind < 0.6:
+        return [random_document(rng, depth - 1) for _ in range(rng.randint(0, 4))]
+    keys = ["a", "[", '"}', "\\"]
+    return {rng.choice(keys): random_document(rng, depth - 1) for _ in range(rng.randint(0, 3))}
+
+
+def test_the_depth_check_agrees_with_a_parse_on_random_documents() -> None:
+    rng = random.Random(16)
+    for _ in range(500):
+        document = random_document(rng, rng.randint(0, 12))
+        text = json.dumps(document, indent=rng.choice([None, 1]), ensure_ascii=rng.random() < 0.5)
+        depth = reference_depth(document)
+        for limit in (max(depth - 1, 1), depth, depth + 1):
+            if depth > limit:
+                with pytest.raises(JsonTooDeep):
+                    check_json_depth(text, limit)
+            else:
+                check_json_depth(text, limit)
+                check_json_depth(text.encode(), limit)
