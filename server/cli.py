@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -328,6 +328,7 @@ def _serve(args: argparse.Namespace) -> int:
     except BaseException:
         app.extensions["ontolab"].close()
         raise
+    _stop_on_signals(before=app.extensions["ontolab.streams"].stop_all)  # streams end first
     if not is_loopback(settings.host):
         print(_EXPOSED_WARNING.format(host=settings.host), file=sys.stderr, flush=True)
     print(f"Ontolab on http://{settings.host}:{settings.port}/ (Ctrl-C stops it)", flush=True)
@@ -347,7 +348,7 @@ _EXPOSED_WARNING = (
 )
 
 
-def _stop_on_signals() -> None:
+def _stop_on_signals(before: Callable[[], None] | None = None) -> None:
     """Ctrl-C and SIGTERM both end ``serve`` cleanly (waitress stops on KeyboardInterrupt).
 
     SIGINT is set explicitly because a shell starting us in the background without job
@@ -356,6 +357,8 @@ def _stop_on_signals() -> None:
     import signal
 
     def interrupt(signum: int, frame: object) -> None:
+        if before is not None:
+            before()
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, interrupt)

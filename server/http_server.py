@@ -38,11 +38,16 @@ class StreamThreads:
         self._open = 0
         self._dispatcher: Any = None
         self._base_threads = 0
+        self.stopping = threading.Event()  # set: every stream ends at its next check
 
     def attach(self, dispatcher: Any, base_threads: int) -> None:
         """Lend threads from waitress's ``ThreadedTaskDispatcher`` serving ``base_threads``."""
         with self._lock:
             self._dispatcher, self._base_threads = dispatcher, base_threads
+
+    def stop_all(self) -> None:
+        """Ask every open stream to end (the server is stopping); each does within a second."""
+        self.stopping.set()
 
     @property
     def open_count(self) -> int:
@@ -77,7 +82,8 @@ class StreamThreads:
         return release
 
     def _resize(self) -> None:
-        if self._dispatcher is not None:
+        # Once stopping, waitress is taking its threads down: lending more would keep it up.
+        if self._dispatcher is not None and not self.stopping.is_set():
             self._dispatcher.set_thread_count(self._base_threads + self._open)
 
 
@@ -111,6 +117,7 @@ def serving_in_thread(app: Flask, host: str = "127.0.0.1", threads: int = 8) -> 
     try:
         yield f"http://{host}:{server.effective_port}"
     finally:
+        app.extensions["ontolab.streams"].stop_all()
         # Close every channel from inside waitress's own loop, so the loop ends by itself:
         # server.close() from this thread races its select() and fails with EBADF.
         server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))

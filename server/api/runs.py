@@ -122,7 +122,8 @@ def events() -> Response:
     """
     runs = get_platform().runs
     only = request.args.get("run")
-    release = current_app.extensions["ontolab.streams"].open()  # a 503 past the limit
+    streams = current_app.extensions["ontolab.streams"]
+    release = streams.open()  # a 503 past the limit
     client_gone = request.environ.get("waitress.client_disconnected", lambda: False)
     inbox: queue.Queue[RunEvent] = queue.Queue()
 
@@ -135,7 +136,7 @@ def events() -> Response:
         try:
             yield ": connected\n\n"
             quiet = 0.0
-            while not client_gone():
+            while not (client_gone() or streams.stopping.is_set()):
                 try:
                     event = inbox.get(timeout=POLL_SECONDS)
                 except queue.Empty:
