@@ -44,7 +44,7 @@ class CheckedJSONProvider(DefaultJSONProvider):
 
 def request_policy(settings: Settings) -> RequestPolicy:
     """What the platform accepts: its Host names, Origin rule and each route's body limit."""
-    upload = BodyLimit(settings.max_upload_mb + 1, "ONTOLAB_MAX_UPLOAD_MB")  # + form overhead
+    upload = BodyLimit(settings.max_upload_mb, "ONTOLAB_MAX_UPLOAD_MB", slack_mb=1)  # + form
     predict = BodyLimit(settings.max_predict_mb, "ONTOLAB_MAX_PREDICT_MB")
     routes = [(method, path, upload) for method, path in _UPLOADS]
     routes.append(("POST", _PREDICT, predict))

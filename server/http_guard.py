@@ -14,8 +14,8 @@ requests the same way. Framework-free on purpose: the model server imports no Fl
 - A body over its route's limit is refused from its ``Content-Length`` before a byte is read
   (waitress de-chunks a chunked body and sets the header, and caps every body at the largest
   limit); a stream without a length is capped while it is read.
-- JSON is parsed by :func:`loads_json`, which refuses nesting deeper than the limit before
-  the recursive parser sees it.
+- JSON nested deeper than the limit is refused by :func:`check_json_depth` before the
+  recursive parser sees it (Flask's JSON provider in ``server.app``; :func:`loads_json`).
 """
 
 from __future__ import annotations
@@ -47,10 +47,11 @@ class BodyLimit:
 
     mb: float
     setting: str
+    slack_mb: float = 0.0  # accepted beyond ``mb`` when the route checks ``mb`` exactly itself
 
     @property
-    def bytes(self) -> int:
-        return int(self.mb * MB)
+    def max_bytes(self) -> int:
+        return int((self.mb + self.slack_mb) * MB)
 
     def refuse(self, size: int | None) -> RequestTooLarge:
         """The 413 for a body of ``size`` bytes (None: found while reading)."""
@@ -108,7 +109,8 @@ class RequestPolicy:
     @property
     def largest_body(self) -> int:
         """The largest body any route accepts, in bytes (for the HTTP server's own cap)."""
-        return max([self.default_limit.bytes, *(limit.bytes for _, _, limit in self.routes)])
+        limits = [self.default_limit, *(limit for _, _, limit in self.routes)]
+        return max(limit.max_bytes for limit in limits)
 
     def check(self, environ: dict[str, Any]) -> BodyLimit:
         """Refuse a request that fails a guard (an OntolabError); else the body's limit."""
@@ -118,7 +120,7 @@ class RequestPolicy:
             self.check_origin(method, environ)
         limit = self.limit_for(method, environ.get("PATH_INFO") or "/")
         length = _content_length(environ)
-        if length is not None and length > limit.bytes:
+        if length is not None and length > limit.max_bytes:
             raise limit.refuse(length)
         if length is None and environ.get("wsgi.input_terminated"):
             environ["wsgi.input"] = CappedInput(environ["wsgi.input"], limit)
@@ -167,7 +169,7 @@ class CappedInput:
 
     def _count(self, data: bytes) -> bytes:
         self._read += len(data)
-        if self._read > self._limit.bytes:
+        if self._read > self._limit.max_bytes:
             raise self._limit.refuse(None)
         return data
 

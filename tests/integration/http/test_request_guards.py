@@ -131,7 +131,7 @@ def test_uploads_keep_their_own_limit(served: Served) -> None:
         served("/api/datasets"), params={"name": "huge"}, data=b"1\n" * 1_000_000,
         headers={"Content-Type": "text/csv"}, timeout=TIMEOUT,
     )  # fmt: skip
-    assert_problem(answer, 413, "ONTOLAB_MAX_UPLOAD_MB")
+    assert_problem(answer, 413, "0.2 MB", "ONTOLAB_MAX_UPLOAD_MB")
 
 
 # --- Host: DNS rebinding reached every route before; 400 after -------------------------------
