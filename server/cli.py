@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -348,30 +348,39 @@ def _sparql(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import waitress
-
     from server.app import create_app
+    from server.http_guard import is_loopback
+    from server.http_server import make_server
 
     settings = _settings(args)
     _stop_on_signals()
     app = create_app(settings)
+    try:
+        server = make_server(app, settings.host, settings.port, args.threads)
+    except BaseException:
+        app.extensions["ontolab"].close()
+        raise
+    _stop_on_signals(before=app.extensions["ontolab.streams"].stop_all)  # streams end first
+    if not is_loopback(settings.host):
+        print(_EXPOSED_WARNING.format(host=settings.host), file=sys.stderr, flush=True)
     print(f"Ontolab on http://{settings.host}:{settings.port}/ (Ctrl-C stops it)", flush=True)
     try:
-        waitress.serve(
-            app,
-            host=settings.host,
-            port=settings.port,
-            threads=args.threads,
-            ident="ontolab",
-            _quiet=True,
-        )
-    finally:  # waitress ends serve() on Ctrl-C by itself
+        server.run()  # returns on Ctrl-C: waitress closes itself
+    finally:
         app.extensions["ontolab"].close()
     print("Ontolab stopped; deployments come back on the next start", flush=True)
     return 0
 
 
-def _stop_on_signals() -> None:
+_EXPOSED_WARNING = (
+    "ontolab: WARNING: serving on {host}, reachable from other machines, and Ontolab has no "
+    "authentication yet: anyone who can reach this address can read every experiment, run "
+    "steps and upload data. Bind 127.0.0.1 (the default; --host or ONTOLAB_HOST) unless this "
+    "network is trusted; other names of this machine must be listed in ONTOLAB_ALLOWED_HOSTS."
+)
+
+
+def _stop_on_signals(before: Callable[[], None] | None = None) -> None:
     """Ctrl-C and SIGTERM both end ``serve`` cleanly (waitress stops on KeyboardInterrupt).
 
     SIGINT is set explicitly because a shell starting us in the background without job
@@ -380,6 +389,8 @@ def _stop_on_signals() -> None:
     import signal
 
     def interrupt(signum: int, frame: object) -> None:
+        if before is not None:
+            before()
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGINT, interrupt)

@@ -145,3 +145,41 @@ class ServingInputError(OntolabError):
         if self.row is not None:
             problem["row"] = self.row
         return problem
+
+
+# --- Request guards (server/http_guard.py) ------------------------------------------------
+
+
+class RequestTooLarge(OntolabError):
+    """A request body over the limit of its route."""
+
+    status = 413
+    title = "Request body too large"
+
+
+class JsonTooDeep(OntolabError):
+    """A JSON body nested deeper than ``ONTOLAB_MAX_JSON_DEPTH``."""
+
+    status = 400
+    title = "JSON nested too deeply"
+
+
+class HostNotAllowed(OntolabError):
+    """A request whose ``Host`` is not a name this server answers to (DNS rebinding)."""
+
+    status = 400
+    title = "Host not allowed"
+
+
+class CrossSiteRequest(OntolabError):
+    """A browser's write request sent by a page of another site."""
+
+    status = 403
+    title = "Cross-site request refused"
+
+
+class TooManyStreams(OntolabError):
+    """More live event streams than ``ONTOLAB_MAX_EVENT_STREAMS``."""
+
+    status = 503
+    title = "Too many event streams"

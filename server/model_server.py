@@ -18,25 +18,41 @@ from pathlib import Path
 from typing import Any
 
 from server.errors import OntolabError
+from server.http_guard import BodyLimit, RequestPolicy, loads_json
 from server.monitoring import CONTENT_TYPE_LATEST, ModelMetrics
 from server.serving import LoadedModel
+from server.settings import Settings
 
 DEFAULT_THREADS = 4
+BODY_CAP_MARGIN = 1024 * 1024  # waitress's own cap sits above the limits: they answer first
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
-_REASONS = {200: "OK", 400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed"}
-_REASONS |= {413: "Content Too Large", 500: "Internal Server Error"}
-MAX_BODY = 64 * 1024 * 1024
+_REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
+_REASONS |= {405: "Method Not Allowed", 413: "Content Too Large", 500: "Internal Server Error"}
+
+
+def request_policy(settings: Settings, bound_host: str = "127.0.0.1") -> RequestPolicy:
+    """What a model server accepts: the platform's Host and Origin rules, predict's body limit.
+
+    Settings come from the environment the platform's warm parent passed on, so
+    ``ONTOLAB_MAX_PREDICT_MB``, ``ONTOLAB_MAX_JSON_DEPTH`` and ``ONTOLAB_ALLOWED_HOSTS`` hold
+    here as on the platform.
+    """
+    predict = BodyLimit(settings.max_predict_mb, "ONTOLAB_MAX_PREDICT_MB")
+    return RequestPolicy.build(settings, bound_host, [("POST", "/predict", predict)])
 
 
 class ModelServerApp:
     """The WSGI application around one loaded model. Thread-safe: the model is read-only."""
 
-    def __init__(self, model: LoadedModel, info: dict[str, str]) -> None:
+    def __init__(
+        self, model: LoadedModel, info: dict[str, str], policy: RequestPolicy | None = None
+    ) -> None:
         self.model = model
         self.info = info
+        self.policy = policy or request_policy(Settings.load())
         self.metrics = ModelMetrics(info, model.task, model.classes)
         self._health = json.dumps(
             {"status": "ok", "ready": True, **info, "task": model.task}
@@ -58,6 +74,7 @@ class ModelServerApp:
         else:
             endpoint = path[1:]
             try:
+                self.policy.check(environ)
                 status, mimetype, body = handler(environ)
             except OntolabError as exc:
                 status, mimetype, body = exc.status, PROBLEM_JSON, _dump(exc.to_problem())
@@ -73,14 +90,12 @@ class ModelServerApp:
 
     def _predict(self, environ: dict[str, Any]) -> tuple[int, str, bytes]:
         try:
-            length = int(environ.get("CONTENT_LENGTH") or 0)
+            length = int(environ.get("CONTENT_LENGTH") or -1)
         except ValueError:
-            length = 0
-        if length > MAX_BODY:
-            return 413, PROBLEM_JSON, _problem(413, f"the body is over {MAX_BODY} bytes; split it")
-        raw = environ["wsgi.input"].read(length) if length else b""
+            length = -1
+        raw = environ["wsgi.input"].read(length)  # within the limit: policy.check saw to it
         try:
-            payload = json.loads(raw)
+            payload = loads_json(raw, self.policy.max_json_depth)
         except ValueError:
             payload = None
         if not isinstance(payload, dict):
@@ -133,6 +148,7 @@ def serve(app: ModelServerApp, sock: socket.socket, threads: int = DEFAULT_THREA
     """Serve ``app`` on an already bound socket until the process is stopped."""
     from waitress.server import create_server
 
+    app.policy = request_policy(Settings.load(), str(sock.getsockname()[0]))
     server = create_server(
         app,
         sockets=[sock],
@@ -140,6 +156,7 @@ def serve(app: ModelServerApp, sock: socket.socket, threads: int = DEFAULT_THREA
         ident="ontolab-model-server",
         channel_timeout=30,
         connection_limit=1000,
+        max_request_body_size=app.policy.largest_body + BODY_CAP_MARGIN,
     )
     print(f"serving {app.info.get('model')} on {sock.getsockname()}", flush=True)
     server.run()

@@ -59,6 +59,13 @@ class Settings:
     # crash left in flight interrupted. auto: only on the embedded store, which one process
     # holds at a time; on: on any store (only if no other platform process shares it); off.
     reconcile_runs: str = "auto"
+    # Request guards (server/http_guard.py, server/http_server.py): body limits, JSON depth,
+    # Host and Origin checks, and how many live event streams may be open at once.
+    max_request_mb: float = 10.0
+    max_predict_mb: float = 20.0
+    max_json_depth: int = 64
+    allowed_hosts: str = ""
+    max_event_streams: int = 1000
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -89,6 +96,7 @@ class Settings:
                 f"use one of: {', '.join(RECONCILE_RUNS)}"
             )
         self._check_data_roots()
+        self._check_request_guards()
 
     def _check_data_roots(self) -> None:
         listed: Any = self.data_roots
@@ -115,6 +123,15 @@ class Settings:
         roots = [Path(part).expanduser() for part in listed if part] or [self.data, Path("data")]
         return tuple(dict.fromkeys(root.resolve() for root in roots))
 
+    def _check_request_guards(self) -> None:
+        for name in ("max_request_mb", "max_predict_mb", "max_upload_mb"):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"ONTOLAB_{name.upper()} must be a positive number of MB")
+        if not 1 <= self.max_json_depth <= 500:
+            raise ConfigError("ONTOLAB_MAX_JSON_DEPTH must be between 1 and 500")
+        if self.max_event_streams < 1:
+            raise ConfigError("ONTOLAB_MAX_EVENT_STREAMS must be at least 1")
+
     @property
     def store_url(self) -> str:
         """The store to open; defaults to the embedded Oxigraph store in the data dir."""
@@ -132,6 +149,13 @@ class Settings:
         if self.reconcile_runs == "auto":
             return self.store_url.startswith("oxigraph:")  # exclusive: one process at a time
         return self.reconcile_runs == "on"
+
+    @property
+    def allowed_host_names(self) -> tuple[str, ...]:
+        """``ONTOLAB_ALLOWED_HOSTS`` as lower-case names (a TOML list or a comma-separated text)."""
+        raw: Any = self.allowed_hosts
+        names = raw.split(",") if isinstance(raw, str) else list(raw)
+        return tuple(str(n).strip().lower() for n in names if str(n).strip())
 
     @property
     def artifacts_dir(self) -> Path:

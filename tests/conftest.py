@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
-from waitress import wasyncore
-from waitress.server import create_server
 
+from server.http_server import serving_in_thread
 from server.platform import Platform, open_platform
 from server.settings import Settings
 
@@ -50,20 +48,9 @@ class LiveServer:
         return self.url + path
 
 
-@contextmanager
-def serving(app: Flask) -> Iterator[str]:
-    """Serve ``app`` with waitress on a free loopback port; yields its base URL."""
-    server = create_server(app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.effective_port}"  # type: ignore[union-attr]
-    finally:
-        # Close every channel from inside waitress's own loop, so the loop ends by itself:
-        # server.close() from this thread races its select() and fails with EBADF.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))  # type: ignore[union-attr]
-        thread.join(10)
-        server.task_dispatcher.shutdown()  # type: ignore[union-attr]
+def serving(app: Flask) -> AbstractContextManager[str]:
+    """Serve ``app`` as ``ontolab serve`` does, on a free loopback port; yields its base URL."""
+    return serving_in_thread(app)
 
 
 @pytest.fixture(scope="session")

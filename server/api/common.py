@@ -33,7 +33,8 @@ def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
 
 
 def json_body() -> dict[str, Any]:
-    """The request's JSON object; a clear 400 when it is missing or not an object."""
+    """The request's JSON object; a clear 400 when it is missing, not an object, or nested
+    deeper than ``ONTOLAB_MAX_JSON_DEPTH`` (the app's JSON provider checks that)."""
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise BadRequest(

@@ -12,6 +12,7 @@ from werkzeug.routing import BaseConverter
 from server import catalog, definitions, queries
 from server.api.common import BadRequest, get_platform
 from server.catalog import plain
+from server.http_guard import check_json_depth
 from server.pipeline_document import to_graph
 from server.runs import check_definition
 
@@ -43,7 +44,10 @@ def _definition_from_request() -> Graph:
     """The posted definition, by its Content-Type."""
     media_type = request.mimetype
     if media_type in _RDF_TYPES:
-        return definitions.parse(request.get_data(as_text=True), _RDF_TYPES[media_type])
+        text = request.get_data(as_text=True)
+        if _RDF_TYPES[media_type] == "json-ld":  # rdflib's JSON-LD parser recurses too
+            check_json_depth(text, get_platform().settings.max_json_depth)
+        return definitions.parse(text, _RDF_TYPES[media_type])
     if media_type == "application/json":
         document = request.get_json(silent=True)
         if not isinstance(document, dict):

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint
 
 from server import __version__
+from server.http_guard import add_guard_responses
 
 blueprint = Blueprint("openapi", __name__)
 
@@ -49,6 +50,7 @@ def document() -> dict[str, Any]:
     for module in MODULES:
         for path, operations in getattr(module, "OPENAPI", {}).items():
             paths.setdefault(path, {}).update(operations)
+    add_guard_responses(paths)
     return {
         "openapi": "3.0.3",
         "info": {

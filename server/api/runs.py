@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from dataclasses import asdict
 from typing import Any
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, current_app, request, stream_with_context
 
 from server import catalog, definitions, run_index
 from server.api.common import BadRequest, get_platform, json_body
@@ -18,7 +18,8 @@ from server.records import RunRecord
 from server.runs import RunEvent
 
 blueprint = Blueprint("runs", __name__)
-HEARTBEAT_SECONDS = 15.0
+HEARTBEAT_SECONDS = 5.0  # a comment line, so proxies and clients see the stream alive
+POLL_SECONDS = 1.0  # how often a stream checks that its client is still there
 
 
 def _started(record: RunRecord) -> tuple[dict[str, Any], int]:
@@ -125,9 +126,16 @@ def rerun(run_id: str) -> tuple[dict[str, Any], int]:
 
 @blueprint.get("/api/events")
 def events() -> Response:
-    """Server-Sent Events: every run and step state change, optionally for one run."""
+    """Server-Sent Events: every run and step state change, optionally for one run.
+
+    The stream borrows a server thread of its own (``server.http_server.StreamThreads``), so
+    open streams never hold up other requests, and ends within a second of its client leaving.
+    """
     runs = get_platform().runs
     only = request.args.get("run")
+    streams = current_app.extensions["ontolab.streams"]
+    release = streams.open()  # a 503 past the limit
+    client_gone = request.environ.get("waitress.client_disconnected", lambda: False)
     inbox: queue.Queue[RunEvent] = queue.Queue()
 
     def listener(event: RunEvent) -> None:
@@ -138,11 +146,15 @@ def events() -> Response:
         runs.add_listener(listener)
         try:
             yield ": connected\n\n"
-            while True:
+            quiet = 0.0
+            while not (client_gone() or streams.stopping.is_set()):
                 try:
-                    event = inbox.get(timeout=HEARTBEAT_SECONDS)
+                    event = inbox.get(timeout=POLL_SECONDS)
                 except queue.Empty:
-                    yield ": heartbeat\n\n"
+                    quiet += POLL_SECONDS
+                    if quiet >= HEARTBEAT_SECONDS:
+                        quiet = 0.0
+                        yield ": heartbeat\n\n"
                     continue
                 kind = "run" if event.step_id is None else "step"
                 yield f"event: {kind}\ndata: {json.dumps(asdict(event))}\n\n"
@@ -152,6 +164,7 @@ def events() -> Response:
     response = Response(stream_with_context(stream()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"
+    response.call_on_close(release)  # also when the body is never iterated
     return response
 
 
@@ -279,7 +292,10 @@ OPENAPI: dict[str, Any] = {
         "get": {
             "summary": "Server-Sent Events of run and step state changes",
             "parameters": [{"name": "run", "in": "query", "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "text/event-stream"}},
+            "responses": {
+                "200": {"description": "text/event-stream"},
+                "503": {"description": "problem JSON: ONTOLAB_MAX_EVENT_STREAMS are open"},
+            },
         }
     },
 }

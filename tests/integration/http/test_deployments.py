@@ -179,6 +179,28 @@ def test_list_shows_it_running_and_stop_frees_port_and_pid(served: Served) -> No
     assert missing.status_code == 404
 
 
+def test_the_model_server_refuses_hostile_requests(served: Served) -> None:
+    """Before: deep JSON was a 500 and any body up to 64 MB was read; no Host or Origin check."""
+    url = served.deploy(model=MODEL, version=1)["url"]
+    deep = '{"dataframe_records": ' + "[" * 2000 + "]" * 2000 + "}"
+    nested = requests.post(f"{url}/predict", data=deep, timeout=TIMEOUT)
+    assert nested.status_code == 400 and "ONTOLAB_MAX_JSON_DEPTH" in nested.json()["detail"]
+    body = {"dataframe_records": served.rows[:1]}
+    rebound = requests.post(
+        f"{url}/predict", json=body, headers={"Host": "evil.example"}, timeout=TIMEOUT
+    )
+    assert rebound.status_code == 400 and "ONTOLAB_ALLOWED_HOSTS" in rebound.json()["detail"]
+    cross = requests.post(
+        f"{url}/predict", json=body, headers={"Origin": "http://evil.example"}, timeout=TIMEOUT
+    )
+    assert cross.status_code == 403
+    limit_mb = Settings.load().max_predict_mb  # the model server reads the same environment
+    big = b" " * int((limit_mb + 0.5) * 1024 * 1024) + b"{}"
+    too_large = requests.post(f"{url}/predict", data=big, timeout=TIMEOUT)
+    assert too_large.status_code == 413 and "ONTOLAB_MAX_PREDICT_MB" in too_large.json()["detail"]
+    assert requests.post(f"{url}/predict", json=body, timeout=TIMEOUT).status_code == 200
+
+
 def test_a_platform_restart_brings_running_deployments_back(served: Served, serve_app: Any) -> None:
     kept = served.deploy(model=MODEL, version=1)
     dropped = served.deploy(model=MODEL, version=1)
