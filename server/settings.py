@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from server.errors import ConfigError
 ENV_PREFIX = "ONTOLAB_"
 PROVISIONERS = ("local", "docker", "swarm")
 STORE_AUTHS = ("none", "basic", "digest", "bearer", "graphdb")
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]+$")
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,11 @@ class Settings:
     store_retries: int = 2
     sparql_update_url: str = ""
     sparql_graph_store_url: str = ""
+    # Queries run for a client: /sparql and /api/queries (server/query_guard.py).
+    sparql_service_allow: str = ""  # comma-separated SERVICE endpoint IRIs; none by default
+    sparql_timeout: float = 30.0
+    sparql_max_running: int = 2
+    sparql_max_result_mb: float = 100.0
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -73,6 +80,26 @@ class Settings:
             raise ConfigError("ONTOLAB_STORE_TIMEOUT must be a positive number of seconds")
         if self.store_retries < 0:
             raise ConfigError("ONTOLAB_STORE_RETRIES must be 0 or more")
+        self._check_client_queries()
+
+    def _check_client_queries(self) -> None:
+        if self.sparql_timeout <= 0:
+            raise ConfigError("ONTOLAB_SPARQL_TIMEOUT must be a positive number of seconds")
+        if self.sparql_max_running < 1:
+            raise ConfigError("ONTOLAB_SPARQL_MAX_RUNNING must be at least 1")
+        if self.sparql_max_result_mb <= 0:
+            raise ConfigError("ONTOLAB_SPARQL_MAX_RESULT_MB must be a positive number")
+        relative = [iri for iri in self.service_endpoints if not _ABSOLUTE_IRI.match(iri)]
+        if relative:
+            raise ConfigError(
+                f"ONTOLAB_SPARQL_SERVICE_ALLOW names {', '.join(relative)}, not absolute IRIs; "
+                "list endpoints as full IRIs separated by commas, e.g. https://host/sparql"
+            )
+
+    @property
+    def service_endpoints(self) -> frozenset[str]:
+        """The SERVICE endpoints client queries may use (``ONTOLAB_SPARQL_SERVICE_ALLOW``)."""
+        return frozenset(i.strip() for i in self.sparql_service_allow.split(",") if i.strip())
 
     @property
     def store_url(self) -> str:
