@@ -21,6 +21,7 @@ The platform's own queries (runs, leaderboard, lineage…) do not come through h
 from __future__ import annotations
 
 import threading
+import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -98,8 +99,12 @@ class QueryGuard:
         max_running: int = 2,
         max_bytes: int = 100_000_000,
         service_allow: frozenset[str] = frozenset(),
+        grace: float = GRACE,
+        slot_wait: float = SLOT_WAIT,
     ) -> None:
         self._store = store
+        self._grace = grace
+        self._slot_wait = slot_wait
         self.timeout = timeout
         self.max_running = max_running
         self._max_bytes = max_bytes
@@ -119,7 +124,7 @@ class QueryGuard:
     def serialize_query(self, query: str, media_types: Sequence[str] = ()) -> tuple[bytes, str]:
         """``Store.serialize_query`` for a client: SERVICE checked, in a slot, on time."""
         refuse_service(query, self._allowed)
-        if not self._slots.acquire(timeout=SLOT_WAIT):
+        if not self._slots.acquire(timeout=self._slot_wait):
             raise QueryBusyError(
                 f"{self.max_running} SPARQL queries are already running, the most this server "
                 f"runs at once ({RUNNING_SETTING}); retry in {RETRY_AFTER} s, or raise "
@@ -146,13 +151,16 @@ class QueryGuard:
         try:
             job.answer = self._store.serialize_query(query, media_types, limits)
         except BaseException as exc:  # handed to the request thread, raised there
+            # Drop the locals of the frames it went through (the lines stay for the log):
+            # they may hold pyoxigraph results, which must not be freed on another thread.
+            traceback.clear_frames(exc.__traceback__)
             job.error = exc
         finally:
             self._slots.release()
             job.done.set()
 
     def _wait(self, job: _Job, limits: QueryLimits) -> tuple[bytes, str]:
-        if not job.done.wait(max(0.0, limits.remaining()) + GRACE):
+        if not job.done.wait(max(0.0, limits.remaining()) + self._grace):
             raise limits.timed_out(
                 "is still running: an ORDER BY, GROUP BY, aggregate or SERVICE is evaluated "
                 "whole before its first row and cannot be stopped mid-way, so it keeps one of "
