@@ -336,13 +336,20 @@ class SparqlEndpointStore:
         except requests.RequestException as exc:
             raise self._unreachable(url, "query", exc) from exc
         with reply:  # closing a half-read reply drops the connection: the server stops writing
-            if reply.status_code >= 500 and _CANCELLED.search(reply.content[:1000]):
-                raise limits.timed_out(f"was cancelled by {url}")
-            self._check(reply, "query", QueryError)
+            if reply.status_code >= 300:
+                self._refuse_error(reply, limits)
             self._refuse_cut_results(reply)
             if reply.headers.get("X-SQL-State") == "S1TAT":  # Virtuoso's partial answer
                 raise limits.timed_out(f"{url} answered only part of it: refused")
             return self._body(reply, limits)
+
+    def _refuse_error(self, reply: requests.Response, limits: QueryLimits) -> None:
+        """An error answer to a client's query: a timeout if the server says it stopped the
+        query or the deadline has passed (Virtuoso then sends a 500 with a partial body)."""
+        head = next(reply.iter_content(_CHUNK), b"")  # an error body may be huge: its start
+        if reply.status_code >= 500 and (limits.remaining() <= 0 or _CANCELLED.search(head)):
+            raise limits.timed_out(f"was cancelled by {reply.url}")
+        self._check(reply, "query", QueryError, head.decode(errors="replace"))
 
     def _body(self, reply: requests.Response, limits: QueryLimits) -> bytes:
         chunks, size = [], 0
@@ -457,12 +464,18 @@ class SparqlEndpointStore:
             f"running? start it, or fix ONTOLAB_STORE (now {self._name})"
         )
 
-    def _check(self, reply: requests.Response, what: str, syntax_error: type[Exception]) -> None:
+    def _check(
+        self,
+        reply: requests.Response,
+        what: str,
+        syntax_error: type[Exception],
+        body: str | None = None,
+    ) -> None:
         status = reply.status_code
         if status < 300:
             return
         said = f"the SPARQL endpoint {reply.url} answered the {what} with HTTP {status}"
-        detail = reply.text.strip()[:300]
+        detail = (reply.text if body is None else body).strip()[:300]
         if status in (401, 403):
             fix = _UPDATE_FIX if what == "update" else CREDENTIALS_FIX
             raise StoreError(f"{said} {reply.reason}: {detail!r}; {fix}")
