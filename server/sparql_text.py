@@ -11,24 +11,26 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-# SPARQL's terminals, as far as finding SERVICE needs: strings (long ones first), IRIs,
-# comments, variables, language tags and prefixed names are single tokens, so a word inside
-# them is never taken for the keyword.
+# SPARQL's terminals, as far as finding keywords needs: strings (long ones first), IRIs,
+# comments, variables, language tags and names (prefixed or not) are single tokens, so a word
+# inside them is never taken for a keyword. Every alternative either matches or fails within
+# the run of characters it may hold, and an unclosed string runs to the end of its line (or
+# of the text): tokenizing stays linear in the length of the query, whatever is sent.
 _TOKEN = re.compile(
     r"""
-    (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''|\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
-              |'(?:[^'\\\n\r]|\\.)*'|"(?:[^"\\\n\r]|\\.)*")
+    (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*(?:''')?|\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*(?:\"\"\")?
+              |'(?:[^'\\\n\r]|\\.)*'?|"(?:[^"\\\n\r]|\\.)*"?)
     |(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
     |(?P<comment>\#[^\n\r]*)
     |(?P<var>[?$]\w+)
     |(?P<lang>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)
-    |(?P<pname>(?:[^\W\d_][\w.-]*)?:(?:[\w:%.-]|\\.)*)
-    |(?P<bnode>_:[\w.-]+)
-    |(?P<word>[^\W\d]\w*)
+    |(?P<pname>(?:[^\W\d][\w.-]*)?:(?:[\w:%.-]|\\.)*)
+    |(?P<word>[^\W\d][\w.-]*)
     |(?P<other>\S)
     """,
     re.VERBOSE | re.DOTALL,
 )
+_WORD_PARTS = re.compile(r"[.-]")
 _CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
 _LOCAL_ESCAPE = re.compile(r"\\(.)")
@@ -66,12 +68,18 @@ def _services(text: str) -> list[Service]:
     prefixes = _prefixes(tokens)
     found = []
     for i, (kind, value) in enumerate(tokens):
-        if kind == "word" and value.upper() == "SERVICE":
+        if _is(kind, value, "SERVICE"):
             following = tokens[i + 1 : i + 3]
-            if following and following[0][0] == "word" and following[0][1].upper() == "SILENT":
+            if following and _is(*following[0], "SILENT"):
                 following = following[1:]
             found.append(_endpoint(following[0] if following else ("other", ""), prefixes))
     return found
+
+
+def _is(kind: str, value: str, keyword: str) -> bool:
+    """Whether a token is ``keyword``; a word with dots or hyphens (no keyword has any, the
+    parser would refuse it) counts if any part is, so nothing hides the keyword."""
+    return kind == "word" and keyword in _WORD_PARTS.split(value.upper())
 
 
 def _prefixes(tokens: list[tuple[str, str]]) -> dict[str, str]:

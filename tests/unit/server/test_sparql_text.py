@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pyoxigraph as ox
 import pytest
 
@@ -73,3 +75,15 @@ def test_oxigraph_reads_an_escaped_keyword_as_a_syntax_error() -> None:
 )
 def test_form(query: str, expected: str | None) -> None:
     assert form(query) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['"' + 'a\\"' * 100_000, "a." * 100_000, "'''" + "a'" * 100_000, "<a" * 100_000],
+    ids=["unclosed string", "dotted name", "unclosed long string", "less-thans"],
+)
+def test_hostile_text_is_read_in_one_pass(text: str) -> None:
+    # Each of these took minutes with a tokenizer that rescans after a failed match.
+    done = threading.Event()
+    threading.Thread(target=lambda: (services(text), done.set()), daemon=True).start()
+    assert done.wait(30), "tokenizing 200 kB took more than 30 s"
