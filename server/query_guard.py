@@ -6,9 +6,10 @@
   are not SERVICE — and every ``SERVICE [SILENT] endpoint`` is resolved (prefixes included);
   a variable or relative endpoint is always refused.
 - **A time limit** (``ONTOLAB_SPARQL_TIMEOUT``): at the deadline the client gets 504. The
-  store stops a query whose answer streams; one with a blocking operator (ORDER BY, GROUP
-  BY / COUNT, SERVICE) cannot be interrupted inside the embedded store and runs to its end in
-  its worker thread (see ``server/store/oxigraph.py``); a remote store is asked to stop it too.
+  embedded store stops a query at its next row; one that yields no row for a long time (ORDER
+  BY, GROUP BY / COUNT, SERVICE evaluate everything first; a FILTER may reject nearly every
+  row) cannot be interrupted and runs on in its worker thread until it yields a row or ends
+  (see ``server/store/oxigraph.py``); a remote store is asked to stop it too.
 - **A bounded number at once** (``ONTOLAB_SPARQL_MAX_RUNNING``): each query runs in a worker
   thread holding one slot until the query has really ended — also after its client got the
   504 — so runaway queries can never burn more than that many cores, and the rest of the API
@@ -162,9 +163,11 @@ class QueryGuard:
     def _wait(self, job: _Job, limits: QueryLimits) -> tuple[bytes, str]:
         if not job.done.wait(max(0.0, limits.remaining()) + self._grace):
             raise limits.timed_out(
-                "is still running: an ORDER BY, GROUP BY, aggregate or SERVICE is evaluated "
-                "whole before its first row and cannot be stopped mid-way, so it keeps one of "
-                f"the {self.max_running} query slots ({RUNNING_SETTING}) until it ends"
+                "is still running: a query is only stopped between two rows of its answer, and "
+                "this one has yielded none for a while (ORDER BY, GROUP BY, aggregates and "
+                "SERVICE evaluate everything first; a FILTER may reject nearly every row), so "
+                f"it keeps one of the {self.max_running} query slots ({RUNNING_SETTING}) until "
+                "it yields a row or ends"
             )
         if job.error is not None:
             raise job.error

@@ -2,12 +2,15 @@
 
 Client queries and their limits (measured with pyoxigraph 0.5.13): ``Store.query`` has no
 timeout or cancel and cannot be interrupted from Python. A query whose solutions stream (joins,
-products, FILTER, OPTIONAL, LIMIT…) is evaluated lazily while its answer is serialized, so
-``serialize_query`` truly stops it at the deadline: the output it writes to checks the limits
-and aborts the serialization. A blocking operator (ORDER BY, GROUP BY and aggregates such as
-COUNT, DISTINCT over a large input, SERVICE) evaluates everything inside ``Store.query`` before
-the first solution; such a query runs to its end and its answer is then refused — the caller
-(``server.query_guard``) has long answered the client and only keeps the query's slot.
+products, OPTIONAL, LIMIT…) is evaluated lazily while its answer is serialized, and the output
+it is serialized to checks the limits at every write, so ``serialize_query`` truly stops it at
+the deadline — at its next row. A query that yields no row for a long time is not stopped
+until it yields one or ends: a blocking operator (ORDER BY, GROUP BY and aggregates such as
+COUNT, SERVICE) evaluates everything inside ``Store.query`` before the first solution, and a
+FILTER that rejects nearly every row of a large product keeps the evaluation busy between
+rows (a 3-way product of 300 triples under such a FILTER ran its full 10 s). Its answer is
+then refused; the caller (``server.query_guard``) has long answered the client and only keeps
+the query's slot.
 """
 
 from __future__ import annotations
