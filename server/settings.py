@@ -22,6 +22,7 @@ PROVISIONERS = ("local", "docker", "swarm")
 STORE_AUTHS = ("none", "basic", "digest", "bearer", "graphdb")
 _ROOTS_SEPARATOR = re.compile(f"[,{re.escape(os.pathsep)}]")
 RECONCILE_RUNS = ("auto", "on", "off")
+_ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]+$")
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,11 @@ class Settings:
     max_json_depth: int = 64
     allowed_hosts: str = ""
     max_event_streams: int = 1000
+    # Queries run for a client: /sparql and /api/queries (server/query_guard.py).
+    sparql_service_allow: str = ""  # comma-separated SERVICE endpoint IRIs; none by default
+    sparql_timeout: float = 30.0
+    sparql_max_running: int = 2
+    sparql_max_result_mb: float = 100.0
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -97,6 +103,7 @@ class Settings:
             )
         self._check_data_roots()
         self._check_request_guards()
+        self._check_client_queries()
 
     def _check_data_roots(self) -> None:
         listed: Any = self.data_roots
@@ -131,6 +138,25 @@ class Settings:
             raise ConfigError("ONTOLAB_MAX_JSON_DEPTH must be between 1 and 500")
         if self.max_event_streams < 1:
             raise ConfigError("ONTOLAB_MAX_EVENT_STREAMS must be at least 1")
+
+    def _check_client_queries(self) -> None:
+        if self.sparql_timeout <= 0:
+            raise ConfigError("ONTOLAB_SPARQL_TIMEOUT must be a positive number of seconds")
+        if self.sparql_max_running < 1:
+            raise ConfigError("ONTOLAB_SPARQL_MAX_RUNNING must be at least 1")
+        if self.sparql_max_result_mb <= 0:
+            raise ConfigError("ONTOLAB_SPARQL_MAX_RESULT_MB must be a positive number")
+        relative = [iri for iri in self.service_endpoints if not _ABSOLUTE_IRI.match(iri)]
+        if relative:
+            raise ConfigError(
+                f"ONTOLAB_SPARQL_SERVICE_ALLOW names {', '.join(relative)}, not absolute IRIs; "
+                "list endpoints as full IRIs separated by commas, e.g. https://host/sparql"
+            )
+
+    @property
+    def service_endpoints(self) -> frozenset[str]:
+        """The SERVICE endpoints client queries may use (``ONTOLAB_SPARQL_SERVICE_ALLOW``)."""
+        return frozenset(i.strip() for i in self.sparql_service_allow.split(",") if i.strip())
 
     @property
     def store_url(self) -> str:

@@ -1,7 +1,9 @@
 """/api/queries: the named queries of ``ontology/queries/``, listed and run with typed parameters.
 
 A run goes through the store's standard SPARQL JSON results, so the answer keeps every
-column (also those no row binds) and needs no guess at the query's form.
+column (also those no row binds) and needs no guess at the query's form. It runs for a
+client, so through the app's ``QueryGuard`` like ``/sparql``: SERVICE refused unless allowed,
+a time limit, a bounded number at once.
 """
 
 from __future__ import annotations
@@ -14,11 +16,16 @@ from flask import Blueprint, request
 from rdflib.query import Result
 
 from server import queries
-from server.api.common import get_platform, json_body
+from server.api.common import json_body
+from server.api.sparql import attach_guard, busy_problem, query_guard
 from server.catalog import plain
 from server.errors import QueryError
+from server.query_guard import ALLOW_SETTING, RUNNING_SETTING, QueryBusyError
+from server.store.base import TIMEOUT_SETTING
 
 blueprint = Blueprint("queries", __name__)
+blueprint.record_once(attach_guard)
+blueprint.register_error_handler(QueryBusyError, busy_problem)
 
 _JSON_RESULTS = "application/sparql-results+json"
 
@@ -52,7 +59,7 @@ def describe(query: queries.NamedQuery) -> dict[str, Any]:
 def run(name: str, values: dict[str, Any]) -> dict[str, Any]:
     """Run the named query with ``values`` bound: columns and rows, or the ASK answer."""
     text = queries.load(name).render(**values)
-    data, media_type = get_platform().store.serialize_query(text, [_JSON_RESULTS])
+    data, media_type = query_guard().serialize_query(text, [_JSON_RESULTS])
     if media_type != _JSON_RESULTS:
         raise QueryError(f"query {name!r} builds a graph, not a table; run it at /sparql instead")
     result = Result.parse(io.BytesIO(data), format="json")
@@ -79,8 +86,17 @@ _ANSWER = {
             'null, dates ISO 8601); an ASK gives {"boolean": true|false}'
         )
     },
-    "400": {"description": "a parameter missing, unexpected or not of its declared type"},
+    "400": {
+        "description": "a parameter missing, unexpected or not of its declared type, or a "
+        f"query with a SERVICE whose endpoint is not listed in {ALLOW_SETTING}"
+    },
     "404": {"description": "no named query by that name"},
+    "503": {
+        "description": f"as many queries as {RUNNING_SETTING} allows are already running; "
+        "retry after the `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+    "504": {"description": f"the query ran past {TIMEOUT_SETTING} (30 s by default)"},
 }
 
 OPENAPI: dict[str, Any] = {

@@ -3,6 +3,9 @@
 Queries run on the platform's store with the union of all named graphs as the default graph.
 Updates are refused by design (writes go through the platform's own services), and the store
 only ever parses the text as a query, so nothing sent here can change the graph.
+
+Every query runs through the app's ``QueryGuard`` (``server/query_guard.py``): SERVICE refused
+unless allowed, a time limit, a bounded number at once. ``/api/queries`` shares the guard.
 """
 
 from __future__ import annotations
@@ -10,13 +13,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
+from flask.blueprints import BlueprintSetupState
 
-from server.api.common import BadRequest, get_platform, problem
+from server.api.common import BadRequest, problem
 from server.errors import OntolabError
-from server.store.base import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES
+from server.query_guard import ALLOW_SETTING, RUNNING_SETTING, QueryBusyError, QueryGuard
+from server.store.base import (
+    GRAPH_MEDIA_TYPES,
+    RESULTS_MEDIA_TYPES,
+    SIZE_SETTING,
+    TIMEOUT_SETTING,
+)
 
 blueprint = Blueprint("sparql", __name__)
+_GUARD = "ontolab.query_guard"
 
 QUERY_FORM = "application/x-www-form-urlencoded"
 QUERY_BODY = "application/sparql-query"
@@ -48,8 +59,7 @@ def sparql() -> Response:
     query = _query_text()
     accept = request.accept_mimetypes
     preferred = [accept.best_match(offered) for offered in OFFERED.values()]
-    store = get_platform().store
-    data, media_type = store.serialize_query(query, [m for m in preferred if m])
+    data, media_type = query_guard().serialize_query(query, [m for m in preferred if m])
     if accept.provided and accept.quality(media_type) <= 0:
         return problem(
             406,
@@ -59,6 +69,31 @@ def sparql() -> Response:
             offered=OFFERED,
         )
     return Response(data, mimetype=media_type)
+
+
+def attach_guard(state: BlueprintSetupState) -> None:
+    """Give the app one QueryGuard over its platform's store (for every blueprint that runs
+    client queries: register this with ``record_once``)."""
+    if _GUARD not in state.app.extensions:
+        platform = state.app.extensions["ontolab"]
+        state.app.extensions[_GUARD] = QueryGuard.from_settings(platform.store, platform.settings)
+
+
+def query_guard() -> QueryGuard:
+    """The current app's QueryGuard."""
+    guard: QueryGuard = current_app.extensions[_GUARD]
+    return guard
+
+
+def busy_problem(error: QueryBusyError) -> Response:
+    """The 503 problem with its ``Retry-After``."""
+    response = problem(error.status, error.title, str(error))
+    response.headers.update(error.headers)
+    return response
+
+
+blueprint.record_once(attach_guard)
+blueprint.register_error_handler(QueryBusyError, busy_problem)
 
 
 def _refuse_updates() -> None:
@@ -122,8 +157,10 @@ _RESPONSES = {
         "content": _media(RESULTS_MEDIA_TYPES + GRAPH_MEDIA_TYPES),
     },
     "400": {
-        "description": "missing query, syntax error (with the parser's message), or "
-        "default-graph-uri / named-graph-uri given (not supported)"
+        "description": "missing query, syntax error (with the parser's message), "
+        "default-graph-uri / named-graph-uri given (not supported), a SERVICE to an endpoint "
+        f"not listed in {ALLOW_SETTING} (always for a variable endpoint), or an answer larger "
+        f"than {SIZE_SETTING}"
     },
     "403": {"description": f"an update (update=… or {UPDATE_BODY}): the endpoint is read-only"},
     "406": {
@@ -131,11 +168,23 @@ _RESPONSES = {
         "the problem lists the offered ones under `offered`"
     },
     "415": {"description": "a POST body that is neither a query form nor a query"},
+    "503": {
+        "description": f"as many queries as {RUNNING_SETTING} allows are already running; "
+        "retry after the `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    },
+    "504": {
+        "description": f"the query ran past {TIMEOUT_SETTING} (30 s by default): stopped, or, "
+        "for a blocking operator, left to finish in its slot; the problem says which"
+    },
 }
 _DESCRIPTION = (
     "The SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/), read-only. The default "
     "graph is the union of all named graphs; default-graph-uri and named-graph-uri are "
-    "answered with 400 (use GRAPH in the query). Problems are RFC 7807 JSON."
+    "answered with 400 (use GRAPH in the query). SERVICE is refused unless its endpoint is "
+    f"listed in {ALLOW_SETTING}; every query has a time limit ({TIMEOUT_SETTING}, 504 past it) "
+    f"and at most {RUNNING_SETTING} run at once (503 with Retry-After beyond). Problems are "
+    "RFC 7807 JSON."
 )
 
 OPENAPI: dict[str, Any] = {

@@ -10,15 +10,24 @@ Contract for implementers:
 - Terms cross the seam as rdflib terms (URIRef, Literal, BNode). Writes also take pyoxigraph
   terms (NamedNode, Literal, BlankNode), ten times cheaper to build: the result writer uses them
   for every run (``server.write_terms``). A triple may mix both kinds.
+- A query run for a client (``/sparql``, the named-query API) comes with ``QueryLimits``: the
+  backend stops reading or serializing its answer once the deadline or the size cap is passed
+  and raises ``QueryTimeoutError`` / ``QueryTooLargeError``. Whether the evaluation itself
+  stops is the backend's to say (see each one's ``serialize_query``). The platform's own
+  queries run without limits.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 import pyoxigraph as ox
 from rdflib.term import Node, URIRef
+
+from server.errors import OntolabError
 
 Row = dict[str, Node]
 Triple = tuple[Node, Node, Node]
@@ -34,6 +43,64 @@ RESULTS_MEDIA_TYPES = (
 )
 #: What ``serialize_query`` offers for CONSTRUCT and DESCRIBE results; the first is the default.
 GRAPH_MEDIA_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml")
+
+#: The settings that set ``QueryLimits``, named in the errors a client reads.
+TIMEOUT_SETTING = "ONTOLAB_SPARQL_TIMEOUT"
+SIZE_SETTING = "ONTOLAB_SPARQL_MAX_RESULT_MB"
+
+
+class QueryTimeoutError(OntolabError):
+    """A client query ran past its time limit. 504: the platform stopped waiting for the
+    query engine (its own, or a remote store) on the client's behalf; sending the same query
+    again will not help, a cheaper one will."""
+
+    status = 504
+    title = "Query time limit reached"
+
+
+class QueryTooLargeError(OntolabError):
+    """A client query's answer grew past the size cap (the answer is built in memory)."""
+
+    status = 400
+    title = "Query result too large"
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """How long a client query may run and how large its serialized answer may grow.
+
+    ``deadline`` is a ``time.monotonic()`` instant; ``timeout`` the seconds it stands for.
+    """
+
+    timeout: float
+    max_bytes: int
+    deadline: float
+
+    @classmethod
+    def starting_now(cls, timeout: float, max_bytes: int) -> QueryLimits:
+        return cls(timeout, max_bytes, time.monotonic() + timeout)
+
+    def remaining(self) -> float:
+        """Seconds left before the deadline (negative once it has passed)."""
+        return self.deadline - time.monotonic()
+
+    def check(self, size: int) -> None:
+        """Raise the client's error if the deadline has passed or ``size`` bytes is too many."""
+        if self.remaining() <= 0:
+            raise self.timed_out("was stopped")
+        if size > self.max_bytes:
+            raise QueryTooLargeError(
+                f"the query's answer grew past {self.max_bytes / 1e6:g} MB and was cut off; "
+                f"add a LIMIT (or select fewer columns), or raise {SIZE_SETTING}"
+            )
+
+    def timed_out(self, what_happened: str) -> QueryTimeoutError:
+        """The error for a query past its deadline; ``what_happened`` to it, e.g. "was stopped"."""
+        return QueryTimeoutError(
+            f"the query ran past the time limit of {self.timeout:g} s and {what_happened}; "
+            "make it cheaper (add a LIMIT, bind more of its variables, avoid unconstrained "
+            f"patterns and ORDER BY over large results), or raise {TIMEOUT_SETTING}"
+        )
 
 
 @runtime_checkable
@@ -55,7 +122,9 @@ class ReadableStore(Protocol):
         """Run a CONSTRUCT or DESCRIBE query."""
         ...
 
-    def serialize_query(self, query: str, media_types: Sequence[str] = ()) -> tuple[bytes, str]:
+    def serialize_query(
+        self, query: str, media_types: Sequence[str] = (), limits: QueryLimits | None = None
+    ) -> tuple[bytes, str]:
         """Run a read query of any form and serialize its result in a standard format.
 
         The form is only known once the query is parsed, so callers pass their preferences for
@@ -64,6 +133,11 @@ class ReadableStore(Protocol):
         (``RESULTS_MEDIA_TYPES`` for SELECT/ASK, ``GRAPH_MEDIA_TYPES`` for CONSTRUCT/DESCRIBE),
         else that tuple's first entry, and return the bytes with the media type actually used.
         They must never run an update: the text is parsed as a query, nothing else.
+
+        With ``limits`` (a client's query) they must raise ``QueryTimeoutError`` rather than
+        answer after ``limits.deadline``, and ``QueryTooLargeError`` rather than return more
+        than ``limits.max_bytes``; they may be called from a worker thread the caller stops
+        waiting for.
         """
         ...
 

@@ -1,12 +1,26 @@
-"""The embedded store: pyoxigraph on disk under the data dir (or in memory for tests)."""
+"""The embedded store: pyoxigraph on disk under the data dir (or in memory for tests).
+
+Client queries and their limits (measured with pyoxigraph 0.5.13): ``Store.query`` has no
+timeout or cancel and cannot be interrupted from Python. A query whose solutions stream (joins,
+products, OPTIONAL, LIMIT…) is evaluated lazily while its answer is serialized, and the output
+it is serialized to checks the limits at every write, so ``serialize_query`` truly stops it at
+the deadline — at its next row. A query that yields no row for a long time is not stopped
+until it yields one or ends: a blocking operator (ORDER BY, GROUP BY and aggregates such as
+COUNT, SERVICE) evaluates everything inside ``Store.query`` before the first solution, and a
+FILTER that rejects nearly every row of a large product keeps the evaluation busy between
+rows (a 3-way product of 300 triples under such a FILTER ran its full 10 s). Its answer is
+then refused; the caller (``server.query_guard``) has long answered the client and only keeps
+the query's slot.
+"""
 
 from __future__ import annotations
 
+import io
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Literal, URIRef
@@ -16,6 +30,7 @@ from server.errors import QueryError, StoreError
 from server.store.base import (
     GRAPH_MEDIA_TYPES,
     RESULTS_MEDIA_TYPES,
+    QueryLimits,
     Row,
     Triple,
     WriteTerm,
@@ -23,6 +38,9 @@ from server.store.base import (
     n_triples,
 )
 from server.terms import literal_value
+
+if TYPE_CHECKING:
+    from _typeshed import ReadableBuffer
 
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 
@@ -97,15 +115,20 @@ class OxigraphStore:
             (to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in triples
         ]
 
-    def serialize_query(self, query: str, media_types: Sequence[str] = ()) -> tuple[bytes, str]:
-        result = self._query(query)
+    def serialize_query(
+        self, query: str, media_types: Sequence[str] = (), limits: QueryLimits | None = None
+    ) -> tuple[bytes, str]:
+        """See the Store protocol; with ``limits``, a streaming query is stopped at the
+        deadline (see the module docstring for the ones that cannot be)."""
+        result = self._query(query)  # blocking operators are evaluated here, whole
         formats = _FORMATS_BY_RESULT[type(result)]
         media_type = next((m for m in media_types if m in formats), next(iter(formats)))
+        output = None if limits is None else _LimitedOutput(limits)
         try:  # evaluation is lazy: errors past parsing surface while serializing
-            data = result.serialize(format=formats[media_type])
-        except (OSError, ValueError) as exc:
+            data = result.serialize(output, format=formats[media_type])
+        except (OSError, ValueError, RuntimeError) as exc:
             raise StoreError(f"query failed on {self.describe()}: {exc}") from exc
-        return data or b"", media_type
+        return (data or b"") if output is None else output.getvalue(), media_type
 
     def replace_graph(self, graph: URIRef, triples: Iterable[WriteTriple]) -> None:
         """A new graph goes in as one native transaction (no SPARQL to write or parse: about
@@ -147,7 +170,7 @@ class OxigraphStore:
             return self._store.query(query, use_default_graph_as_union=True)
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}; fix the query text") from exc
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RuntimeError) as exc:  # RuntimeError: a SERVICE that failed
             raise StoreError(f"query failed on {self.describe()}: {exc}") from exc
 
     def _update(self, update: str) -> None:
@@ -157,6 +180,21 @@ class OxigraphStore:
             raise QueryError(f"SPARQL update syntax error: {exc}") from exc
         except (OSError, ValueError) as exc:
             raise StoreError(f"update failed on {self.describe()}: {exc}") from exc
+
+
+class _LimitedOutput(io.BytesIO):
+    """Where a client query's answer is serialized: each write checks the limits, so the
+    serialization, and with it a lazily evaluated query, stops at the deadline or the cap
+    (the error raised here comes out of ``serialize`` unchanged)."""
+
+    def __init__(self, limits: QueryLimits) -> None:
+        super().__init__()
+        self._limits = limits
+        limits.check(0)  # a blocking query may have used up the time inside Store.query
+
+    def write(self, data: ReadableBuffer, /) -> int:
+        self._limits.check(self.tell() + memoryview(data).nbytes)
+        return super().write(data)
 
 
 def _plain(term: Any) -> Any:

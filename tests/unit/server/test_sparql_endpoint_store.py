@@ -4,6 +4,7 @@ URLs and token login, auth headers, retries, and the errors a user reads."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -19,6 +20,7 @@ from server import write_terms
 from server.errors import ConfigError, QueryError, StoreError
 from server.settings import Settings
 from server.store import Store, open_store
+from server.store.base import QueryLimits, QueryTimeoutError, QueryTooLargeError
 
 G = URIRef("https://w3id.org/ontolab/id/run/0123456789abcdef")
 S = URIRef("https://example.org/s")
@@ -278,3 +280,88 @@ def test_updates_never_reach_the_server_as_queries(recorder: Recorder) -> None:
 def test_bad_configuration_names_the_fix(url: str, settings: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         remote(url, **settings)
+
+
+# --- a client's query under limits -----------------------------------------------------------
+
+
+OXIGRAPH_CANCELLED = b"The SPARQL operation has been cancelled"
+
+
+def limits(seconds: float = 2.5, max_bytes: int = 1_000_000) -> QueryLimits:
+    return QueryLimits.starting_now(seconds, max_bytes)
+
+
+@pytest.mark.parametrize(
+    ("url", "path", "expected"),
+    [
+        ("graphdb:{}#lab", "/repositories/lab", ["3"]),  # seconds, rounded up
+        ("fuseki:{}/ds", "/ds/query", ["3"]),
+        ("virtuoso:{}", "/sparql", ["2500", "2499"]),  # milliseconds
+        ("oxigraph-server:{}", "/query", None),  # only its own --timeout-s
+    ],
+)
+def test_a_client_query_asks_the_server_to_stop_at_the_limit(
+    recorder: Recorder, url: str, path: str, expected: list[str] | None
+) -> None:
+    remote(url.format(recorder.url)).serialize_query("SELECT * WHERE {}", (), limits(2.5))
+    [seen] = recorder.seen
+    assert seen.path == path
+    timeout = seen.params.get("timeout")
+    assert timeout is None if expected is None else timeout[0] in expected
+    remote(url.format(recorder.url)).serialize_query("SELECT * WHERE {}")
+    assert "timeout" not in recorder.seen[-1].params, "the platform's own queries: no limit"
+
+
+def test_a_slow_store_is_a_timeout_once_not_retried(recorder: Recorder) -> None:
+    def slow() -> Reply:
+        time.sleep(1.5)
+        return 200, {}, json.dumps(EMPTY).encode()
+
+    recorder.queue("/ds/query", slow, slow)
+    store = remote(f"fuseki:{recorder.url}/ds", store_retries=2)
+    with pytest.raises(QueryTimeoutError, match=r"0.3 s and .*/ds/query had not answered"):
+        store.serialize_query("SELECT * WHERE {}", (), limits(0.3))
+    assert len(recorder.seen) == 1
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        # The Oxigraph server's --timeout-s: 200, and the message at the end of the body.
+        (200, {}, b'{"head":{"vars":["n"]},"results":{"bindings":[' + OXIGRAPH_CANCELLED),
+        # Virtuoso's `timeout`: whatever it had, marked as partial.
+        (200, {"X-SQL-State": "S1TAT"}, json.dumps(EMPTY).encode()),
+        # GraphDB's `timeout`.
+        (503, {"Content-Type": "text/plain"}, b"Query evaluation took too long"),
+    ],
+)  # fmt: skip
+def test_a_store_that_cancelled_the_query_is_a_timeout(recorder: Recorder, reply: Reply) -> None:
+    recorder.queue("/query", reply)
+    store = remote(f"oxigraph-server:{recorder.url}")
+    with pytest.raises(QueryTimeoutError, match="ONTOLAB_SPARQL_TIMEOUT"):
+        store.serialize_query("SELECT * WHERE {}", (), limits())
+
+
+def test_an_answer_past_the_cap_is_refused(recorder: Recorder) -> None:
+    recorder.queue("/query", (200, {}, b" " * 200_000))
+    with pytest.raises(QueryTooLargeError, match="ONTOLAB_SPARQL_MAX_RESULT_MB"):
+        remote(f"oxigraph-server:{recorder.url}").serialize_query(
+            "SELECT * WHERE {}", (), limits(max_bytes=100_000)
+        )
+
+
+def test_a_service_query_is_not_run_here(recorder: Recorder) -> None:
+    # The store tells a query's form by a local parse, which on an empty pyoxigraph store
+    # would send the SERVICE's request from the platform: a SERVICE query is only read.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(1)
+        silent.setblocking(False)
+        endpoint = f"http://127.0.0.1:{silent.getsockname()[1]}/sparql"
+        query = f"SELECT * WHERE {{ SERVICE <{endpoint}> {{ ?s ?p ?o }} }}"
+        data, _ = remote(f"oxigraph-server:{recorder.url}").serialize_query(query, (), limits())
+        assert json.loads(data) == EMPTY
+        with pytest.raises(BlockingIOError):
+            silent.accept()  # nobody connected
+    assert recorder.seen[0].form["query"] == [query]

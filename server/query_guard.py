@@ -1,0 +1,175 @@
+"""Queries run on behalf of a client (``/sparql``, ``/api/queries``) run under limits.
+
+- **No SERVICE** but to the endpoints listed in ``ONTOLAB_SPARQL_SERVICE_ALLOW``: a federated
+  query makes the server send requests wherever the query says (and echo what comes back). The
+  query is tokenized — strings, comments, IRIs and prefixed names that merely contain the word
+  are not SERVICE — and every ``SERVICE [SILENT] endpoint`` is resolved (prefixes included);
+  a variable or relative endpoint is always refused.
+- **A time limit** (``ONTOLAB_SPARQL_TIMEOUT``): at the deadline the client gets 504. The
+  embedded store stops a query at its next row; one that yields no row for a long time (ORDER
+  BY, GROUP BY / COUNT, SERVICE evaluate everything first; a FILTER may reject nearly every
+  row) cannot be interrupted and runs on in its worker thread until it yields a row or ends
+  (see ``server/store/oxigraph.py``); a remote store is asked to stop it too.
+- **A bounded number at once** (``ONTOLAB_SPARQL_MAX_RUNNING``): each query runs in a worker
+  thread holding one slot until the query has really ended — also after its client got the
+  504 — so runaway queries can never burn more than that many cores, and the rest of the API
+  keeps its threads. With every slot taken, a client waits up to ``SLOT_WAIT`` seconds, then
+  gets 503 with ``Retry-After``.
+
+The platform's own queries (runs, leaderboard, lineage…) do not come through here.
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from server.errors import OntolabError, QueryError
+from server.sparql_text import services
+from server.store.base import QueryLimits, ReadableStore
+
+if TYPE_CHECKING:
+    from server.settings import Settings
+
+ALLOW_SETTING = "ONTOLAB_SPARQL_SERVICE_ALLOW"
+RUNNING_SETTING = "ONTOLAB_SPARQL_MAX_RUNNING"
+#: How long a client waits for a free slot before its 503.
+SLOT_WAIT = 1.0
+#: How long after the deadline a client waits for its query to stop by itself (a streaming
+#: one stops within milliseconds) before it is answered that the query is still running.
+GRACE = 1.0
+#: The Retry-After of a 503, in seconds.
+RETRY_AFTER = 5
+
+
+class ServiceRefusedError(QueryError):
+    title = "SERVICE not allowed"
+
+
+class QueryBusyError(OntolabError):
+    """Every query slot is taken; ``headers`` carries the ``Retry-After`` to send."""
+
+    status = 503
+    title = "Too many queries running"
+    headers = {"Retry-After": str(RETRY_AFTER)}
+
+
+def refuse_service(query: str, allowed: frozenset[str]) -> None:
+    """Raise ``ServiceRefusedError`` unless every SERVICE of ``query`` names, as an absolute
+    IRI, an endpoint in ``allowed``."""
+    for service in services(query):
+        if service.iri is None:
+            raise ServiceRefusedError(
+                f"SERVICE {service.written} is refused: only an endpoint written as an absolute "
+                f"IRI and listed in {ALLOW_SETTING} may be queried (never a variable or a "
+                "relative IRI); write the endpoint's IRI, or remove the SERVICE"
+            )
+        if service.iri not in allowed:
+            listed = ", ".join(sorted(allowed)) or "none"
+            raise ServiceRefusedError(
+                f"SERVICE <{service.iri}> is refused: a federated query makes this server send "
+                f"requests to other hosts, so only the endpoints listed in {ALLOW_SETTING} "
+                f"(now: {listed}) may be queried; remove the SERVICE, or have the operator "
+                f"add the endpoint to {ALLOW_SETTING}"
+            )
+
+
+# --- time and slots ---------------------------------------------------------------------------
+
+
+@dataclass
+class _Job:
+    """One query's outcome, handed from its worker thread to the waiting request."""
+
+    done: threading.Event = field(default_factory=threading.Event)
+    answer: tuple[bytes, str] | None = None
+    error: BaseException | None = None
+
+
+class QueryGuard:
+    """Runs client queries on ``store`` under the limits above. Thread-safe: one per app."""
+
+    def __init__(
+        self,
+        store: ReadableStore,
+        *,
+        timeout: float = 30.0,
+        max_running: int = 2,
+        max_bytes: int = 100_000_000,
+        service_allow: frozenset[str] = frozenset(),
+        grace: float = GRACE,
+        slot_wait: float = SLOT_WAIT,
+    ) -> None:
+        self._store = store
+        self._grace = grace
+        self._slot_wait = slot_wait
+        self.timeout = timeout
+        self.max_running = max_running
+        self._max_bytes = max_bytes
+        self._allowed = service_allow
+        self._slots = threading.BoundedSemaphore(max_running)
+
+    @classmethod
+    def from_settings(cls, store: ReadableStore, settings: Settings) -> QueryGuard:
+        return cls(
+            store,
+            timeout=settings.sparql_timeout,
+            max_running=settings.sparql_max_running,
+            max_bytes=int(settings.sparql_max_result_mb * 1_000_000),
+            service_allow=settings.service_endpoints,
+        )
+
+    def serialize_query(self, query: str, media_types: Sequence[str] = ()) -> tuple[bytes, str]:
+        """``Store.serialize_query`` for a client: SERVICE checked, in a slot, on time."""
+        refuse_service(query, self._allowed)
+        if not self._slots.acquire(timeout=self._slot_wait):
+            raise QueryBusyError(
+                f"{self.max_running} SPARQL queries are already running, the most this server "
+                f"runs at once ({RUNNING_SETTING}); retry in {RETRY_AFTER} s, or raise "
+                f"{RUNNING_SETTING} if the machine has cores to spare"
+            )
+        limits = QueryLimits.starting_now(self.timeout, self._max_bytes)
+        job = _Job()
+        try:
+            worker = threading.Thread(
+                target=self._run,
+                args=(job, query, media_types, limits),
+                name="ontolab-client-query",
+                daemon=True,  # a query that cannot be stopped must not hold up shutdown
+            )
+            worker.start()
+        except BaseException:
+            self._slots.release()
+            raise
+        return self._wait(job, limits)
+
+    def _run(self, job: _Job, query: str, media_types: Sequence[str], limits: QueryLimits) -> None:
+        # Runs in the worker: pyoxigraph's results must be read and dropped on the thread
+        # that made them, and the slot is only given back once the store is done.
+        try:
+            job.answer = self._store.serialize_query(query, media_types, limits)
+        except BaseException as exc:  # handed to the request thread, raised there
+            # Drop the locals of the frames it went through (the lines stay for the log):
+            # they may hold pyoxigraph results, which must not be freed on another thread.
+            traceback.clear_frames(exc.__traceback__)
+            job.error = exc
+        finally:
+            self._slots.release()
+            job.done.set()
+
+    def _wait(self, job: _Job, limits: QueryLimits) -> tuple[bytes, str]:
+        if not job.done.wait(max(0.0, limits.remaining()) + self._grace):
+            raise limits.timed_out(
+                "is still running: a query is only stopped between two rows of its answer, and "
+                "this one has yielded none for a while (ORDER BY, GROUP BY, aggregates and "
+                "SERVICE evaluate everything first; a FILTER may reject nearly every row), so "
+                f"it keeps one of the {self.max_running} query slots ({RUNNING_SETTING}) until "
+                "it yields a row or ends"
+            )
+        if job.error is not None:
+            raise job.error
+        assert job.answer is not None  # set whenever error is not
+        return job.answer

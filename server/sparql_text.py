@@ -1,0 +1,119 @@
+"""Reading SPARQL text without running it: the SERVICE clauses of a query, and its form.
+
+A tokenizer, not a parser: enough to find keywords reliably, because strings, IRIs, comments,
+variables, language tags and prefixed names are single tokens, so a word inside them is never
+taken for a keyword. No I/O, no dependencies: the store backends and the query guard use it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# SPARQL's terminals, as far as finding keywords needs: strings (long ones first), IRIs,
+# comments, variables, language tags and names (prefixed or not) are single tokens, so a word
+# inside them is never taken for a keyword. Every alternative either matches or fails within
+# the run of characters it may hold, and an unclosed string runs to the end of its line (or
+# of the text): tokenizing stays linear in the length of the query, whatever is sent.
+_TOKEN = re.compile(
+    r"""
+    (?P<string>'''(?:(?:'|'')?(?:[^'\\]|\\.))*(?:''')?|\"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*(?:\"\"\")?
+              |'(?:[^'\\\n\r]|\\.)*'?|"(?:[^"\\\n\r]|\\.)*"?)
+    |(?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
+    |(?P<comment>\#[^\n\r]*)
+    |(?P<var>[?$]\w+)
+    |(?P<lang>@[a-zA-Z]+(?:-[a-zA-Z0-9]+)*)
+    |(?P<pname>(?:[^\W\d][\w.-]*)?:(?:[\w:%.-]|\\.)*)
+    |(?P<word>[^\W\d][\w.-]*)
+    |(?P<other>\S)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_WORD_PARTS = re.compile(r"[.-]")
+_CODEPOINT = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+_ABSOLUTE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+_LOCAL_ESCAPE = re.compile(r"\\(.)")
+
+
+@dataclass(frozen=True)
+class Service:
+    """One ``SERVICE`` in a query: its endpoint as written, and as an absolute IRI when it
+    resolves to one (``None`` for a variable or a relative IRI)."""
+
+    written: str
+    iri: str | None
+
+
+def services(query: str) -> list[Service]:
+    """Every SERVICE of ``query``. The text is also read with its ``\\uXXXX`` escapes
+    decoded, as SPARQL 1.1 says a parser may do before anything else (Jena does; Oxigraph
+    does not), so an escaped keyword is found on either reading."""
+    decoded = _CODEPOINT.sub(lambda m: chr(int(m.group(1) or m.group(2), 16)), query)
+    found = _services(query)
+    if decoded != query:
+        found += [service for service in _services(decoded) if service not in found]
+    return found
+
+
+def _tokens(text: str) -> Iterator[tuple[str, str]]:
+    for match in _TOKEN.finditer(text):
+        kind = match.lastgroup or "other"
+        if kind != "comment":
+            yield kind, match.group()
+
+
+def _services(text: str) -> list[Service]:
+    tokens = list(_tokens(text))
+    prefixes = _prefixes(tokens)
+    found = []
+    for i, (kind, value) in enumerate(tokens):
+        if _is(kind, value, "SERVICE"):
+            following = tokens[i + 1 : i + 3]
+            if following and _is(*following[0], "SILENT"):
+                following = following[1:]
+            found.append(_endpoint(following[0] if following else ("other", ""), prefixes))
+    return found
+
+
+def _is(kind: str, value: str, keyword: str) -> bool:
+    """Whether a token is ``keyword``; a word with dots or hyphens (no keyword has any, the
+    parser would refuse it) counts if any part is, so nothing hides the keyword."""
+    return kind == "word" and keyword in _WORD_PARTS.split(value.upper())
+
+
+def _prefixes(tokens: list[tuple[str, str]]) -> dict[str, str]:
+    """``PREFIX p: <iri>`` declarations (the last one of a name wins, as in the parser)."""
+    declared = {}
+    for i, (kind, value) in enumerate(tokens[:-2]):
+        name, iri = tokens[i + 1], tokens[i + 2]
+        if kind == "word" and value.upper() == "PREFIX" and name[0] == "pname":
+            if iri[0] == "iri":
+                declared[name[1].rstrip(":")] = iri[1][1:-1]
+    return declared
+
+
+def _endpoint(token: tuple[str, str], prefixes: dict[str, str]) -> Service:
+    kind, value = token
+    iri = None
+    if kind == "iri":
+        iri = value[1:-1]
+    elif kind == "pname":
+        prefix, _, local = value.rstrip(".").partition(":")
+        if prefix in prefixes:
+            iri = prefixes[prefix] + _LOCAL_ESCAPE.sub(r"\1", local)
+    return Service(value, iri if iri and _ABSOLUTE.match(iri) else None)
+
+
+#: The keywords that open a query of each form.
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+
+def form(query: str) -> str | None:
+    """The form keyword the query starts with after its prologue (``SELECT``, ``ASK``…), or
+    None when the first keyword is anything else (an update, a syntax error)."""
+    for kind, value in _tokens(query):
+        word = value.upper()
+        if kind == "word" and word not in ("BASE", "PREFIX"):
+            return word if word in FORMS else None
+    return None
