@@ -72,15 +72,68 @@ def _json(value: Any) -> Any:
 
 
 _NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_TABLE_OR_BOOLEAN = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["columns", "rows"],
+            "properties": {
+                "columns": {"type": "array", "items": {"type": "string"}},
+                "rows": {"type": "array", "items": {"type": "object"}},
+            },
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "required": ["boolean"],
+            "properties": {"boolean": {"type": "boolean"}},
+            "additionalProperties": False,
+        },
+    ]
+}
 _ANSWER = {
     "200": {
         "description": (
             'a SELECT gives {"columns": [...], "rows": [{column: value}]} (unbound values are '
             'null, dates ISO 8601); an ASK gives {"boolean": true|false}'
-        )
+        ),
+        "content": {"application/json": {"schema": _TABLE_OR_BOOLEAN}},
     },
-    "400": {"description": "a parameter missing, unexpected or not of its declared type"},
-    "404": {"description": "no named query by that name"},
+    "400": {
+        "description": "a parameter missing, unexpected or not of its declared type",
+        "content": _PROBLEM_JSON,
+    },
+    "404": {"description": "no named query by that name", "content": _PROBLEM_JSON},
+}
+_LISTED = {
+    "type": "object",
+    "required": ["queries"],
+    "properties": {
+        "queries": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "description", "parameters", "text"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "description": {"type": "string"},
+                    "parameters": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "type"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "type": {"enum": list(queries.PARAM_TYPES)},
+                            },
+                        },
+                    },
+                    "text": {"type": "string"},
+                },
+            },
+        }
+    },
 }
 
 OPENAPI: dict[str, Any] = {
@@ -92,7 +145,8 @@ OPENAPI: dict[str, Any] = {
                     "description": (
                         '{"queries": [{"name", "description", "parameters": [{"name", '
                         '"type"}]}]}; types are ' + ", ".join(queries.PARAM_TYPES)
-                    )
+                    ),
+                    "content": {"application/json": {"schema": _LISTED}},
                 }
             },
         }

@@ -103,7 +103,11 @@ def _offered_for(media_type: str) -> tuple[str, ...]:
 
 
 def _media(types: tuple[str, ...]) -> dict[str, Any]:
-    return {t: {"schema": {"type": "string"}} for t in types}
+    # SPARQL JSON results are an object (head, results or boolean); the other formats are text.
+    return {
+        t: {"schema": {"type": "object"} if t.endswith("+json") else {"type": "string"}}
+        for t in types
+    }
 
 
 _QUERY_PARAM = {
@@ -113,6 +117,7 @@ _QUERY_PARAM = {
     "schema": {"type": "string"},
     "description": "a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE)",
 }
+_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _RESPONSES = {
     "200": {
         "description": (
@@ -123,14 +128,22 @@ _RESPONSES = {
     },
     "400": {
         "description": "missing query, syntax error (with the parser's message), or "
-        "default-graph-uri / named-graph-uri given (not supported)"
+        "default-graph-uri / named-graph-uri given (not supported)",
+        "content": _PROBLEM_JSON,
     },
-    "403": {"description": f"an update (update=… or {UPDATE_BODY}): the endpoint is read-only"},
+    "403": {
+        "description": f"an update (update=… or {UPDATE_BODY}): the endpoint is read-only",
+        "content": _PROBLEM_JSON,
+    },
     "406": {
         "description": "the Accept header allows no format offered for the query's form; "
-        "the problem lists the offered ones under `offered`"
+        "the problem lists the offered ones under `offered`",
+        "content": _PROBLEM_JSON,
     },
-    "415": {"description": "a POST body that is neither a query form nor a query"},
+    "415": {
+        "description": "a POST body that is neither a query form nor a query",
+        "content": _PROBLEM_JSON,
+    },
 }
 _DESCRIPTION = (
     "The SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/), read-only. The default "
