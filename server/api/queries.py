@@ -125,7 +125,7 @@ _LISTED = {
                             "required": ["name", "type"],
                             "properties": {
                                 "name": {"type": "string"},
-                                "type": {"enum": list(queries.PARAM_TYPES)},
+                                "type": {"enum": [*queries.PARAM_TYPES, *queries.LIST_TYPES]},
                             },
                         },
                     },
@@ -144,7 +144,8 @@ OPENAPI: dict[str, Any] = {
                 "200": {
                     "description": (
                         '{"queries": [{"name", "description", "parameters": [{"name", '
-                        '"type"}]}]}; types are ' + ", ".join(queries.PARAM_TYPES)
+                        '"type"}]}]}; types are '
+                        + ", ".join([*queries.PARAM_TYPES, *queries.LIST_TYPES])
                     ),
                     "content": {"application/json": {"schema": _LISTED}},
                 }
