@@ -42,7 +42,7 @@ from server.platform import open_platform
 from server.settings import Settings
 
 REQUEST_TIMEOUT = 30  # seconds; no request of this API should come near it: a timeout is a hang
-EXAMPLES = 12  # per operation and generation mode
+EXAMPLES = 10  # per operation and generation mode
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -182,6 +182,7 @@ class Tally:
     failures: Counter[str] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
     unsatisfiable: list[str] = field(default_factory=list)
+    seconds: Counter[str] = field(default_factory=Counter)
 
     def fail(self, kind: str, label: str, detail: str) -> None:
         self.failures[kind] += 1
@@ -245,11 +246,14 @@ def test_every_operation_conforms_to_the_document(seeded: Seeded) -> None:
         if names and (operation.method.upper(), operation.path) not in DESTRUCTIVE:
             real = real_parameters(seeded, operation.path, names)
             strategies.append(operation.as_strategy(GenerationMode.POSITIVE, path_parameters=real))
+        begun = time.monotonic()
         for strategy in strategies:
             exercise(operation, strategy, seeded.url, tally)
+        tally.seconds[operation.label] += time.monotonic() - begun
     report = (
         f"{tally.requests} requests to {tally.operations} operations; statuses "
-        f"{dict(sorted(tally.statuses.items()))}; failures {dict(tally.failures)}"
+        f"{dict(sorted(tally.statuses.items()))}; failures {dict(tally.failures)}; slowest "
+        + ", ".join(f"{label} {s:.1f} s" for label, s in tally.seconds.most_common(5))
     )
     print(report)
     assert not tally.failures, (
