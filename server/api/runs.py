@@ -108,7 +108,10 @@ def rerun(run_id: str) -> tuple[dict[str, Any], int]:
     platform = get_platform()
     details = catalog.run_details(platform.store, run_id)
     version = definitions.get_version(platform.store, details["identifier"], details["version"])
-    use_cache = (request.get_json(silent=True) or {}).get("use_cache")
+    options = request.get_json(silent=True)
+    if options is not None and not isinstance(options, dict):
+        raise BadRequest('the body, if any, must be a JSON object such as {"use_cache": false}')
+    use_cache = (options or {}).get("use_cache")
     return _started(platform.runs.start(version, use_cache=use_cache))
 
 
@@ -362,7 +365,18 @@ OPENAPI: dict[str, Any] = {
         "post": {
             "summary": "Run the same experiment version again",
             "parameters": [_RUN_ID],
-            "responses": {"202": _STARTED, "404": _PROBLEM},
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"use_cache": {"type": "boolean"}},
+                        }
+                    }
+                },
+            },
+            "responses": {"202": _STARTED, "400": _PROBLEM, "404": _PROBLEM},
         }
     },
     "/api/events": {

@@ -389,3 +389,13 @@ def test_main_resources_declare_response_schemas(seeded: Seeded) -> None:
     document = requests.get(f"{seeded.url}/api/openapi.json", timeout=REQUEST_TIMEOUT).json()
     for method, path, _url, status in SAMPLED:
         assert _schema_for(document, method, path, status), f"{method} {path} has no schema"
+
+
+@pytest.mark.parametrize("body", [[1], "x", 3])
+def test_rerun_refuses_a_body_that_is_not_an_object(seeded: Seeded, body: Any) -> None:
+    """Found while probing for 5xx: a JSON body other than an object was a 500 (AttributeError)."""
+    url = f"{seeded.url}/api/runs/{seeded.runs[0]}/rerun"
+    answer = requests.post(url, json=body, timeout=REQUEST_TIMEOUT)
+    assert answer.status_code == 400, answer.text
+    assert answer.headers["Content-Type"].startswith("application/problem+json")
+    assert "must be a JSON object" in answer.json()["detail"]
