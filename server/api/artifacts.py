@@ -90,6 +90,17 @@ def upload(sha256: str) -> tuple[Response, int]:
     return jsonify(body), 201
 
 
+_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_STORED = {
+    "type": "object",
+    "required": ["sha256", "size", "media_type"],
+    "properties": {
+        "sha256": {"type": "string"},
+        "size": {"type": "integer"},
+        "media_type": {"type": "string"},
+    },
+}
+
 OPENAPI: dict[str, Any] = {
     "/api/artifacts/{sha256}": {
         "put": {
@@ -100,8 +111,14 @@ OPENAPI: dict[str, Any] = {
             ],
             "requestBody": {"content": {"application/octet-stream": {}}},
             "responses": {
-                "201": {"description": "stored: sha256, size, media_type"},
-                "400": {"description": "problem JSON: bad checksum, mismatch or too large"},
+                "201": {
+                    "description": "stored: sha256, size, media_type",
+                    "content": {"application/json": {"schema": _STORED}},
+                },
+                "400": {
+                    "description": "problem JSON: bad checksum, mismatch or too large",
+                    "content": _PROBLEM_JSON,
+                },
             },
         },
         "get": {
@@ -111,10 +128,11 @@ OPENAPI: dict[str, Any] = {
             ],
             "responses": {
                 "200": {"description": "the file, with the media type recorded for it"},
-                "404": {"description": "problem JSON (RFC 7807)"},
+                "404": {"description": "problem JSON (RFC 7807)", "content": _PROBLEM_JSON},
                 "410": {
                     "description": "problem JSON: the stored bytes do not match the checksum "
-                    "(quarantined; PUT the true bytes or rerun the step to repair)"
+                    "(quarantined; PUT the true bytes or rerun the step to repair)",
+                    "content": _PROBLEM_JSON,
                 },
             },
         },

@@ -50,6 +50,44 @@ def _best(
     return best
 
 
+_PROBLEM = {
+    "description": "problem JSON (RFC 7807)",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+_NAMES = {"type": "array", "items": {"type": "string"}}
+_COMPARED = {
+    "type": "object",
+    "required": ["runs", "metrics", "params", "differing_params", "best"],
+    "properties": {
+        "runs": {
+            "type": "array",
+            "description": "the run summaries of GET /api/runs, in the order asked",
+            "items": {
+                "type": "object",
+                "required": ["run_id", "experiment", "version", "status", "metrics", "params"],
+                "properties": {
+                    "run_id": {"type": "string"},
+                    "experiment": {"type": "string"},
+                    "version": {"type": "integer"},
+                    "status": {"type": "string"},
+                    "started": {"type": "string"},
+                    "ended": {"type": ["string", "null"]},
+                    "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
+                    "params": {"type": "object"},
+                },
+            },
+        },
+        "metrics": _NAMES,
+        "params": _NAMES,
+        "differing_params": _NAMES,
+        "best": {
+            "type": "object",
+            "description": "per STEP.METRIC, the run(s) with the best value",
+            "additionalProperties": _NAMES,
+        },
+    },
+}
+
 OPENAPI: dict[str, Any] = {
     "/api/compare": {
         "get": {
@@ -64,9 +102,12 @@ OPENAPI: dict[str, Any] = {
                 }
             ],
             "responses": {
-                "200": {"description": "runs, metric and param names, differing params, best"},
-                "400": {"description": "problem JSON"},
-                "404": {"description": "problem JSON"},
+                "200": {
+                    "description": "runs, metric and param names, differing params, best",
+                    "content": {"application/json": {"schema": _COMPARED}},
+                },
+                "400": _PROBLEM,
+                "404": _PROBLEM,
             },
         }
     }

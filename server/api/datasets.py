@@ -110,7 +110,80 @@ _VERSION = {
     "schema": {"type": "integer"},
     "description": "a version number (default: newest)",
 }
-_PROBLEM = {"description": "problem JSON (RFC 7807)"}
+_PROBLEM = {
+    "description": "problem JSON (RFC 7807)",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+_STRING = {"type": "string"}
+_COUNT = {"type": "integer", "minimum": 0}
+_VERSION_FIELDS = {
+    "name": _STRING,
+    "number": {"type": "integer", "minimum": 1},
+    "iri": _STRING,
+    "sha256": _STRING,
+    "size": _COUNT,
+    "rows": _COUNT,
+    "columns": _COUNT,
+    "created": _STRING,
+    "format": _STRING,
+}
+_DATASET_VERSION = {
+    "type": "object",
+    "required": list(_VERSION_FIELDS),
+    "properties": _VERSION_FIELDS,
+}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_UPLOADED = {
+    "type": "object",
+    "required": [*_VERSION_FIELDS, "source"],
+    "properties": _VERSION_FIELDS | {"source": {"type": "string", "pattern": "^dataset:"}},
+}
+_LISTED = {
+    "type": "object",
+    "required": ["datasets"],
+    "properties": {
+        "datasets": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "versions", "updated"],
+                "properties": {"name": _STRING, "versions": _COUNT, "updated": _STRING},
+            },
+        }
+    },
+}
+_VERSIONS = {
+    "type": "object",
+    "required": ["name", "versions"],
+    "properties": {"name": _STRING, "versions": {"type": "array", "items": _DATASET_VERSION}},
+}
+_PREVIEW = {
+    "type": "object",
+    "required": ["columns", "rows", "total_rows"],
+    "properties": {
+        "columns": {"type": "array"},
+        "rows": {"type": "array", "items": {"type": "array"}},
+        "total_rows": _COUNT,
+    },
+}
+_PROFILE = {
+    "type": "object",
+    "required": ["columns", "rows"],
+    "properties": {
+        "columns": {
+            "type": "array",
+            "items": {"type": "object", "required": ["name"], "properties": {"name": _STRING}},
+        },
+        "rows": _COUNT,
+        "correlation": {"type": ["object", "null"]},
+        "target_column": {"type": ["string", "null"]},
+    },
+}
 
 OPENAPI: dict[str, Any] = {
     "/api/datasets": {
@@ -144,21 +217,25 @@ OPENAPI: dict[str, Any] = {
                 },
             },
             "responses": {
-                "201": {
-                    "description": "the stored version; use its `source`. Its profile is "
-                    "computed now; `profile_error` says why when that failed"
-                },
+                "201": _json(
+                    "the stored version; use its `source`. Its profile is computed now; "
+                    "`profile_error` says why when that failed",
+                    _UPLOADED,
+                ),
                 "400": _PROBLEM,
                 "413": _PROBLEM,
             },
         },
-        "get": {"summary": "Uploaded datasets", "responses": {"200": {"description": "names"}}},
+        "get": {
+            "summary": "Uploaded datasets",
+            "responses": {"200": _json("names, newest version numbers", _LISTED)},
+        },
     },
     "/api/datasets/{name}": {
         "get": {
             "summary": "Versions of a dataset",
             "parameters": [_NAME],
-            "responses": {"200": {"description": "versions"}, "404": _PROBLEM},
+            "responses": {"200": _json("versions", _VERSIONS), "404": _PROBLEM},
         },
     },
     "/api/datasets/{name}/preview": {
@@ -169,7 +246,7 @@ OPENAPI: dict[str, Any] = {
                 _VERSION,
                 {"name": "rows", "in": "query", "schema": {"type": "integer"}},
             ],
-            "responses": {"200": {"description": "columns and rows"}, "404": _PROBLEM},
+            "responses": {"200": _json("columns and rows", _PREVIEW), "404": _PROBLEM},
         },
     },
     "/api/datasets/{name}/profile": {
@@ -177,7 +254,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "Per-column profile and correlations (the explore phase), as computed "
             "by the upload; read-only",
             "parameters": [_NAME, _VERSION],
-            "responses": {"200": {"description": "profile"}, "404": _PROBLEM},
+            "responses": {"200": _json("profile", _PROFILE), "404": _PROBLEM},
         },
     },
 }

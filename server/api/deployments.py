@@ -76,6 +76,20 @@ def stop_deployment(deployment_id: str) -> dict[str, Any]:
 
 _DEPLOYMENT = {
     "type": "object",
+    "required": [
+        "id",
+        "model",
+        "version",
+        "alias",
+        "sha256",
+        "url",
+        "port",
+        "pid",
+        "status",
+        "desired_state",
+        "started_at",
+        "ended_at",
+    ],
     "properties": {
         "id": {"type": "string"},
         "model": {"type": "string"},
@@ -93,6 +107,12 @@ _DEPLOYMENT = {
 }
 _ID = [{"name": "deployment_id", "in": "path", "required": True, "schema": {"type": "string"}}]
 _ONE = {"content": {"application/json": {"schema": _DEPLOYMENT}}}
+_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_LIST = {
+    "type": "object",
+    "required": ["deployments"],
+    "properties": {"deployments": {"type": "array", "items": _DEPLOYMENT}},
+}
 
 OPENAPI: dict[str, Any] = {
     "/api/deployments/{deployment_id}/metrics": {
@@ -108,8 +128,14 @@ OPENAPI: dict[str, Any] = {
             ],
             "responses": {
                 "200": {"description": "Prometheus text exposition format"},
-                "404": {"description": "problem JSON: no such deployment"},
-                "502": {"description": "problem JSON: the model server did not answer"},
+                "404": {
+                    "description": "problem JSON: no such deployment",
+                    "content": _PROBLEM_JSON,
+                },
+                "502": {
+                    "description": "problem JSON: the model server did not answer",
+                    "content": _PROBLEM_JSON,
+                },
             },
         }
     },
@@ -136,25 +162,39 @@ OPENAPI: dict[str, Any] = {
             },
             "responses": {
                 "201": {"description": "the deployment, running", **_ONE},
-                "400": {"description": "bad request body"},
-                "404": {"description": "no such model, version or alias"},
+                "400": {"description": "bad request body", "content": _PROBLEM_JSON},
+                "404": {
+                    "description": "no such model, version or alias",
+                    "content": _PROBLEM_JSON,
+                },
             },
         },
         "get": {
             "summary": "Every deployment with its observed status (its /health probed)",
-            "responses": {"200": {"description": "the deployments"}},
+            "responses": {
+                "200": {
+                    "description": "the deployments",
+                    "content": {"application/json": {"schema": _LIST}},
+                }
+            },
         },
     },
     "/api/deployments/{deployment_id}": {
         "get": {
             "summary": "One deployment with its observed status",
             "parameters": _ID,
-            "responses": {"200": {"description": "the deployment", **_ONE}, "404": {}},
+            "responses": {
+                "200": {"description": "the deployment", **_ONE},
+                "404": {"description": "problem JSON", "content": _PROBLEM_JSON},
+            },
         },
         "delete": {
             "summary": "Stop the deployment's model server (by its pid) and keep it stopped",
             "parameters": _ID,
-            "responses": {"200": {"description": "the stopped deployment", **_ONE}, "404": {}},
+            "responses": {
+                "200": {"description": "the stopped deployment", **_ONE},
+                "404": {"description": "problem JSON", "content": _PROBLEM_JSON},
+            },
         },
     },
 }

@@ -166,8 +166,105 @@ _DEFINITION_BODY = {
         },
     },
 }
-_PROBLEM = {"description": "problem JSON (RFC 7807); invalid definitions list `violations`"}
+_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_PROBLEM = {
+    "description": "problem JSON (RFC 7807); invalid definitions list `violations`",
+    "content": _PROBLEM_JSON,
+}
 _ID = {"name": "identifier", "in": "path", "required": True, "schema": {"type": "string"}}
+_STRING = {"type": "string"}
+_VERSION_FIELDS = {
+    "identifier": _STRING,
+    "version": {"type": "integer", "minimum": 1},
+    "iri": _STRING,
+    "experiment": _STRING,
+    "content_hash": _STRING,
+    "created": {"type": "string", "description": "ISO 8601"},
+}
+_REQUIRED = list(_VERSION_FIELDS)
+
+
+def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_STORED = _object(
+    _VERSION_FIELDS | {"created_new_version": {"type": "boolean"}},
+    [*_REQUIRED, "created_new_version"],
+)
+_WITH_TURTLE = _object(_VERSION_FIELDS | {"turtle": _STRING}, [*_REQUIRED, "turtle"])
+_VALID = _object(
+    {
+        "valid": {"const": True},
+        "identifier": _STRING,
+        "task": _STRING,
+        "steps": {
+            "type": "array",
+            "items": _object(
+                {
+                    "id": _STRING,
+                    "phase": _STRING,
+                    "depends_on": {"type": "array", "items": _STRING},
+                    "inputs": {"type": "object", "additionalProperties": _STRING},
+                },
+                ["id", "phase", "depends_on", "inputs"],
+            ),
+        },
+        "waves": {"type": "array", "items": {"type": "array", "items": _STRING}},
+    },
+    ["valid", "identifier", "task", "steps", "waves"],
+)
+_LISTED = _object(
+    {
+        "experiments": {
+            "type": "array",
+            "items": _object(
+                {
+                    "identifier": _STRING,
+                    "versions": {"type": "integer", "description": "the newest version number"},
+                    "label": _STRING,
+                    "task": _STRING,
+                    "updated": {"type": "string", "description": "when the newest was stored"},
+                },
+                ["identifier", "versions", "task", "updated"],
+            ),
+        }
+    },
+    ["experiments"],
+)
+_VERSIONS = _object(
+    {"identifier": _STRING, "versions": {"type": "array", "items": _WITH_TURTLE}},
+    ["identifier", "versions"],
+)
+_DELETED = _object(
+    {
+        "identifier": _STRING,
+        "deleted_versions": {"type": "integer", "minimum": 0},
+        "deleted_runs": {"type": "integer", "minimum": 0},
+        "cancelled_runs": {"type": "array", "items": _STRING},
+        "removed_model_versions": {"type": "array", "items": _STRING},
+    },
+    ["identifier", "deleted_versions", "deleted_runs", "cancelled_runs", "removed_model_versions"],
+)
+_LEADERBOARD = _object(
+    {
+        "experiment": _STRING,
+        "metric": _STRING,
+        "higherIsBetter": {"type": ["boolean", "null"]},
+        "runs": {
+            "type": "array",
+            "items": _object(
+                {"run": _STRING, "runId": _STRING, "value": {"type": "number"}},
+                ["run", "runId", "value"],
+            ),
+        },
+    },
+    ["experiment", "metric", "higherIsBetter", "runs"],
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/experiments": {
@@ -175,21 +272,21 @@ OPENAPI: dict[str, Any] = {
             "summary": "Store a definition; a new version only if its content changed",
             "requestBody": _DEFINITION_BODY,
             "responses": {
-                "201": {"description": "stored as a new version"},
-                "200": {"description": "unchanged: the existing version"},
+                "201": _json("stored as a new version", _STORED),
+                "200": _json("unchanged: the existing version", _STORED),
                 "400": _PROBLEM,
             },
         },
         "get": {
             "summary": "Every experiment with its newest version",
-            "responses": {"200": {"description": "experiments"}},
+            "responses": {"200": _json("experiments", _LISTED)},
         },
     },
     "/api/experiments/validate": {
         "post": {
             "summary": "Validate (SHACL) and plan a definition without storing it",
             "requestBody": _DEFINITION_BODY,
-            "responses": {"200": {"description": "valid: steps and waves"}, "400": _PROBLEM},
+            "responses": {"200": _json("valid: steps and waves", _VALID), "400": _PROBLEM},
         }
         # GET and DELETE answer 405 (Allow: POST, OPTIONS): `validate` is not an experiment id.
     },
@@ -197,7 +294,7 @@ OPENAPI: dict[str, Any] = {
         "get": {
             "summary": "All versions of an experiment, each with its Turtle",
             "parameters": [_ID],
-            "responses": {"200": {"description": "versions"}, "404": _PROBLEM},
+            "responses": {"200": _json("versions", _VERSIONS), "404": _PROBLEM},
         },
         "delete": {
             "summary": "Delete an experiment's versions and their runs",
@@ -207,14 +304,12 @@ OPENAPI: dict[str, Any] = {
             "lists the cancelled runs.",
             "parameters": [_ID],
             "responses": {
-                "200": {
-                    "description": "what was deleted: deleted_versions, deleted_runs, "
-                    "cancelled_runs (ids), removed_model_versions (NAME/vN)"
-                },
+                "200": _json("what was deleted", _DELETED),
                 "404": _PROBLEM,
                 "409": {
                     "description": "problem JSON: a cancelled run was still stopping after "
-                    "30 s, or the experiment is being deleted already; nothing was deleted"
+                    "30 s, or the experiment is being deleted already; nothing was deleted",
+                    "content": _PROBLEM_JSON,
                 },
             },
         },
@@ -239,9 +334,9 @@ OPENAPI: dict[str, Any] = {
                 },
             ],
             "responses": {
-                "200": {
-                    "description": "experiment, metric, higherIsBetter, runs (run, runId, value)"
-                },
+                "200": _json(
+                    "experiment, metric, higherIsBetter, runs (run, runId, value)", _LEADERBOARD
+                ),
                 "400": _PROBLEM,
                 "404": _PROBLEM,
             },
@@ -254,7 +349,16 @@ OPENAPI: dict[str, Any] = {
                 _ID,
                 {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}},
             ],
-            "responses": {"200": {"description": "the version"}, "404": _PROBLEM},
+            "responses": {
+                "200": {
+                    "description": "the version",
+                    "content": {
+                        "application/json": {"schema": _WITH_TURTLE},
+                        "text/turtle": {"schema": _STRING},
+                    },
+                },
+                "404": _PROBLEM,
+            },
         }
     },
 }

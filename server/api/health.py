@@ -29,11 +29,48 @@ def health() -> dict[str, Any]:
     }
 
 
+_HEALTH = {
+    "type": "object",
+    "required": ["status", "version", "store", "provisioner", "active_runs"],
+    "properties": {
+        "status": {"enum": ["ok", "degraded"]},
+        "version": {"type": "string"},
+        "store": {
+            "type": "object",
+            "required": ["backend", "reachable"],
+            "properties": {"backend": {"type": "string"}, "reachable": {"type": "boolean"}},
+        },
+        "provisioner": {
+            "type": "object",
+            "required": ["name", "supports_cancel", "supports_resource_limits"],
+            "properties": {
+                "name": {"type": "string"},
+                "supports_cancel": {"type": "boolean"},
+                "supports_resource_limits": {"type": "boolean"},
+            },
+        },
+        "active_runs": {"type": "integer", "minimum": 0},
+    },
+}
+
 OPENAPI: dict[str, Any] = {
     "/api/health": {
         "get": {
             "summary": "Platform health: store, provisioner, version",
-            "responses": {"200": {"description": "health report"}},
+            "responses": {
+                "200": {
+                    "description": "health report",
+                    "content": {"application/json": {"schema": _HEALTH}},
+                },
+                "503": {
+                    "description": "problem JSON: the store cannot be reached",
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                },
+            },
         }
     }
 }

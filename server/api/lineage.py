@@ -40,6 +40,39 @@ def lineage() -> dict[str, Any]:
     }
 
 
+_PROBLEM = {
+    "description": "problem JSON (RFC 7807)",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+_STRINGS = {"type": "array", "items": {"type": "string"}}
+_LINEAGE = {
+    "type": "object",
+    "required": ["roots", "nodes", "edges"],
+    "properties": {
+        "roots": _STRINGS,
+        "nodes": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["id"],
+                "properties": {"id": {"type": "string"}},
+            },
+        },
+        "edges": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["source", "relation", "target"],
+                "properties": {
+                    "source": {"type": "string"},
+                    "relation": {"type": "string"},
+                    "target": {"type": "string"},
+                },
+            },
+        },
+    },
+}
+
 OPENAPI: dict[str, Any] = {
     "/api/lineage": {
         "get": {
@@ -55,9 +88,12 @@ OPENAPI: dict[str, Any] = {
                 {"name": "entity", "in": "query", "schema": {"type": "string", "format": "iri"}},
             ],
             "responses": {
-                "200": {"description": "nodes (id, kind, label, sha256) and edges"},
-                "400": {"description": "problem JSON"},
-                "404": {"description": "problem JSON"},
+                "200": {
+                    "description": "nodes (id, kind, label, sha256) and edges",
+                    "content": {"application/json": {"schema": _LINEAGE}},
+                },
+                "400": _PROBLEM,
+                "404": _PROBLEM,
             },
         }
     }

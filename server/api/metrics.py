@@ -25,7 +25,7 @@ OPENAPI: dict[str, Any] = {
             "responses": {
                 "200": {
                     "description": "Prometheus text exposition format",
-                    "content": {"text/plain": {}},
+                    "content": {"text/plain": {"schema": {"type": "string"}}},
                 }
             },
         }

@@ -133,7 +133,110 @@ def predict_alias(name: str, alias: str) -> dict[str, Any]:
 _NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
 _VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}
 _ALIAS = {"name": "alias", "in": "path", "required": True, "schema": {"type": "string"}}
-_PROBLEM = {"description": "problem details (RFC 7807)"}
+_PROBLEM = {
+    "description": "problem details (RFC 7807)",
+    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+}
+_STRING = {"type": "string"}
+_NUMBER = {"type": "integer", "minimum": 1}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+_VERSION_FIELDS: dict[str, Any] = {
+    "name": _STRING,
+    "version": _NUMBER,
+    "run_id": _STRING,
+    "artifact": _STRING,
+    "sha256": _STRING,
+    "created": _STRING,
+    "passed_validation": {"type": "boolean"},
+    "validation_note": {"type": ["string", "null"]},
+    "primary_metric": {"type": ["string", "null"]},
+    "primary_value": {"type": ["number", "null"]},
+    "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
+    "aliases": {"type": "array", "items": _STRING},
+}
+_MODEL_VERSION = {
+    "type": "object",
+    "required": list(_VERSION_FIELDS),
+    "properties": _VERSION_FIELDS,
+}
+_ALIASES = {"type": "object", "additionalProperties": _NUMBER, "description": "alias: version"}
+_MODEL_LIST = {
+    "type": "object",
+    "required": ["models"],
+    "properties": {
+        "models": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "task", "latest_version", "versions", "aliases"],
+                "properties": {
+                    "name": _STRING,
+                    "task": _STRING,
+                    "latest_version": _NUMBER,
+                    "versions": _NUMBER,
+                    "aliases": _ALIASES,
+                },
+            },
+        }
+    },
+}
+_MODEL = {
+    "type": "object",
+    "required": ["name", "task", "latest_version", "aliases", "versions"],
+    "properties": {
+        "name": _STRING,
+        "task": _STRING,
+        "latest_version": {"type": ["integer", "null"]},
+        "aliases": _ALIASES,
+        "versions": {"type": "array", "items": _MODEL_VERSION},
+    },
+}
+_ALIASED_VERSION = {
+    "type": "object",
+    "required": ["alias", *_VERSION_FIELDS],
+    "properties": {"alias": _STRING, **_VERSION_FIELDS},
+}
+_INPUT_SCHEMA = {
+    "type": "object",
+    "required": ["version", "columns"],
+    "properties": {
+        "version": _NUMBER,
+        "columns": {
+            "type": "array",
+            "items": {"type": "object", "required": ["name"], "properties": {"name": _STRING}},
+        },
+        "record_schema": {"type": "object"},
+    },
+}
+_REMOVED = {
+    "type": "object",
+    "required": ["model", "alias", "version", "deleted"],
+    "properties": {
+        "model": _STRING,
+        "alias": _STRING,
+        "version": _NUMBER,
+        "deleted": {"const": True},
+    },
+}
+_PREDICTED = {
+    "type": "object",
+    "required": ["predictions", "model"],
+    "properties": {
+        "predictions": {"type": "array"},
+        "probabilities": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
+        "classes": {"type": "array"},
+        "model": {
+            "type": "object",
+            "required": ["name", "version"],
+            "properties": {"name": _STRING, "version": _NUMBER, "alias": _STRING},
+        },
+    },
+}
 _PREDICT_BODY = {
     "required": True,
     "description": (
@@ -145,50 +248,82 @@ _PREDICT_BODY = {
     "content": {"application/json": {"schema": {"type": "object"}}},
 }
 _PREDICT_RESPONSES = {
-    "200": {
-        "description": (
-            "predictions; for classifiers also probabilities (one list per row, in the order "
-            "of classes) and classes; model: name, version (and alias)"
-        )
+    "200": _json(
+        "predictions; for classifiers also probabilities (one list per row, in the order "
+        "of classes) and classes; model: name, version (and alias)",
+        _PREDICTED,
+    ),
+    "400": {
+        "description": "the input does not match the training schema; names row and field",
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        },
     },
-    "400": {"description": "the input does not match the training schema; names row and field"},
     "404": _PROBLEM,
 }
-_ALIAS_CHANGE = {"200": {"description": "model, alias, version, previous, gated, compared"}}
+_ALIAS_CHANGE = {
+    "200": _json(
+        "model, alias, version, previous, gated, compared",
+        {
+            "type": "object",
+            "required": ["model", "alias", "version", "previous", "gated", "compared"],
+            "properties": {
+                "model": _STRING,
+                "alias": _STRING,
+                "version": _NUMBER,
+                "previous": {"type": ["integer", "null"]},
+                "gated": {"type": "boolean"},
+                "compared": {"type": ["object", "null"]},
+            },
+        },
+    )
+}
 
 OPENAPI: dict[str, Any] = {
     "/api/models": {
         "get": {
             "summary": "Registered models: name, task, latest version, version count, aliases",
-            "responses": {"200": {"description": "models"}},
+            "responses": {"200": _json("models", _MODEL_LIST)},
         }
     },
     "/api/models/{name}": {
         "get": {
             "summary": "One model: its versions (run, metrics, passed validation, aliases)",
             "parameters": [_NAME],
-            "responses": {"200": {"description": "the model"}, "404": _PROBLEM},
+            "responses": {"200": _json("the model", _MODEL), "400": _PROBLEM, "404": _PROBLEM},
         }
     },
     "/api/models/{name}/versions/{version}": {
         "get": {
             "summary": "One version: run, artifact and sha256, metrics, validation, aliases",
             "parameters": [_NAME, _VERSION],
-            "responses": {"200": {"description": "the version"}, "404": _PROBLEM},
+            "responses": {
+                "200": _json("the version", _MODEL_VERSION),
+                "400": _PROBLEM,
+                "404": _PROBLEM,
+            },
         }
     },
     "/api/models/{name}/versions/{version}/schema": {
         "get": {
             "summary": "What predict accepts for this version: columns, types, nullability",
             "parameters": [_NAME, _VERSION],
-            "responses": {"200": {"description": "input schema"}, "404": _PROBLEM},
+            "responses": {
+                "200": _json("input schema", _INPUT_SCHEMA),
+                "400": _PROBLEM,
+                "404": _PROBLEM,
+            },
         }
     },
     "/api/models/{name}/aliases/{alias}": {
         "get": {
             "summary": "The version an alias points at",
             "parameters": [_NAME, _ALIAS],
-            "responses": {"200": {"description": "the version"}, "404": _PROBLEM},
+            "responses": {
+                "200": _json("the version", _ALIASED_VERSION),
+                "400": _PROBLEM,
+                "404": _PROBLEM,
+            },
         },
         "put": {
             "summary": "Set or move an alias to a version",
@@ -206,7 +341,11 @@ OPENAPI: dict[str, Any] = {
         "delete": {
             "summary": "Remove an alias",
             "parameters": [_NAME, _ALIAS],
-            "responses": {"200": {"description": "what it pointed at"}, "404": _PROBLEM},
+            "responses": {
+                "200": _json("what it pointed at", _REMOVED),
+                "400": _PROBLEM,
+                "404": _PROBLEM,
+            },
         },
     },
     "/api/models/{name}/versions/{version}/promote": {

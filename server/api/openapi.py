@@ -43,6 +43,37 @@ PIPELINE_DOCUMENT_SCHEMA: dict[str, Any] = {
 }
 
 
+PROBLEM_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "RFC 7807 problem details; some errors add fields (violations, field, row, "
+    "compared, offered)",
+    "required": ["type", "title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer", "minimum": 400, "maximum": 599},
+        "detail": {"type": "string"},
+        "violations": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["node", "path", "message"],
+                "properties": {
+                    "node": {"type": "string"},
+                    "path": {"type": "string"},
+                    "message": {"type": "string"},
+                    "value": {"type": ["string", "null"]},
+                },
+            },
+        },
+        "field": {"type": "string"},
+        "row": {"type": "integer"},
+        "compared": {"type": ["object", "null"]},
+        "offered": {"type": "object"},
+    },
+}
+
+
 def document() -> dict[str, Any]:
     from server.api import MODULES  # the list of modules includes this one
 
@@ -52,7 +83,7 @@ def document() -> dict[str, Any]:
             paths.setdefault(path, {}).update(operations)
     add_guard_responses(paths)
     return {
-        "openapi": "3.0.3",
+        "openapi": "3.1.0",
         "info": {
             "title": "Ontolab API",
             "version": __version__,
@@ -60,7 +91,9 @@ def document() -> dict[str, Any]:
             "graph. Errors are RFC 7807 problem JSON (application/problem+json).",
         },
         "paths": dict(sorted(paths.items())),
-        "components": {"schemas": {"PipelineDocument": PIPELINE_DOCUMENT_SCHEMA}},
+        "components": {
+            "schemas": {"PipelineDocument": PIPELINE_DOCUMENT_SCHEMA, "Problem": PROBLEM_SCHEMA}
+        },
     }
 
 
@@ -71,6 +104,21 @@ def openapi() -> dict[str, Any]:
 
 OPENAPI: dict[str, Any] = {
     "/api/openapi.json": {
-        "get": {"summary": "This document", "responses": {"200": {"description": "OpenAPI 3"}}}
+        "get": {
+            "summary": "This document",
+            "responses": {
+                "200": {
+                    "description": "OpenAPI 3.1",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["openapi", "info", "paths", "components"],
+                            }
+                        }
+                    },
+                }
+            },
+        }
     }
 }

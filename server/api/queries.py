@@ -79,24 +79,79 @@ def _json(value: Any) -> Any:
 
 
 _NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_TABLE_OR_BOOLEAN = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["columns", "rows"],
+            "properties": {
+                "columns": {"type": "array", "items": {"type": "string"}},
+                "rows": {"type": "array", "items": {"type": "object"}},
+            },
+            "additionalProperties": False,
+        },
+        {
+            "type": "object",
+            "required": ["boolean"],
+            "properties": {"boolean": {"type": "boolean"}},
+            "additionalProperties": False,
+        },
+    ]
+}
 _ANSWER = {
     "200": {
         "description": (
             'a SELECT gives {"columns": [...], "rows": [{column: value}]} (unbound values are '
             'null, dates ISO 8601); an ASK gives {"boolean": true|false}'
-        )
+        ),
+        "content": {"application/json": {"schema": _TABLE_OR_BOOLEAN}},
     },
     "400": {
         "description": "a parameter missing, unexpected or not of its declared type, or a "
-        f"query with a SERVICE whose endpoint is not listed in {ALLOW_SETTING}"
+        f"query with a SERVICE whose endpoint is not listed in {ALLOW_SETTING}",
+        "content": _PROBLEM_JSON,
     },
-    "404": {"description": "no named query by that name"},
+    "404": {"description": "no named query by that name", "content": _PROBLEM_JSON},
+}
+_LISTED = {
+    "type": "object",
+    "required": ["queries"],
+    "properties": {
+        "queries": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["name", "description", "parameters", "text"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "description": {"type": "string"},
+                    "parameters": {
+                        "type": "array",
+                        "items": {
+                            "type": "object",
+                            "required": ["name", "type"],
+                            "properties": {
+                                "name": {"type": "string"},
+                                "type": {"enum": [*queries.PARAM_TYPES, *queries.LIST_TYPES]},
+                            },
+                        },
+                    },
+                    "text": {"type": "string"},
+                },
+            },
+        }
+    },
     "503": {
         "description": f"as many queries as {RUNNING_SETTING} allows are already running; "
         "retry after the `Retry-After` seconds",
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": _PROBLEM_JSON,
     },
-    "504": {"description": f"the query ran past {TIMEOUT_SETTING} (30 s by default)"},
+    "504": {
+        "description": f"the query ran past {TIMEOUT_SETTING} (30 s by default)",
+        "content": _PROBLEM_JSON,
+    },
 }
 
 OPENAPI: dict[str, Any] = {
@@ -107,8 +162,10 @@ OPENAPI: dict[str, Any] = {
                 "200": {
                     "description": (
                         '{"queries": [{"name", "description", "parameters": [{"name", '
-                        '"type"}]}]}; types are ' + ", ".join(queries.PARAM_TYPES)
-                    )
+                        '"type"}]}]}; types are '
+                        + ", ".join([*queries.PARAM_TYPES, *queries.LIST_TYPES])
+                    ),
+                    "content": {"application/json": {"schema": _LISTED}},
                 }
             },
         }

@@ -120,7 +120,10 @@ def rerun(run_id: str) -> tuple[dict[str, Any], int]:
     platform = get_platform()
     details = catalog.run_details(platform.store, run_id)
     version = definitions.get_version(platform.store, details["identifier"], details["version"])
-    use_cache = (request.get_json(silent=True) or {}).get("use_cache")
+    options = request.get_json(silent=True)
+    if options is not None and not isinstance(options, dict):
+        raise BadRequest('the body, if any, must be a JSON object such as {"use_cache": false}')
+    use_cache = (options or {}).get("use_cache")
     return _started(platform.runs.start(version, use_cache=use_cache))
 
 
@@ -168,9 +171,133 @@ def events() -> Response:
     return response
 
 
-_PROBLEM = {"description": "problem JSON (RFC 7807)"}
+_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_PROBLEM = {"description": "problem JSON (RFC 7807)", "content": _PROBLEM_JSON}
 _RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string"}}
-_STARTED = {"description": "the run started; poll its url or follow /api/events"}
+_STRING = {"type": "string"}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_VALUE: dict[str, Any] = {"description": "any JSON value the estimator took"}
+
+
+def _obj(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _rows(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    return {"type": "array", "items": _obj(properties, required)}
+
+
+_STARTED = _json(
+    "the run started; poll its url or follow /api/events",
+    _obj(
+        {
+            "run_id": _STRING,
+            "status": _STRING,
+            "experiment": _STRING,
+            "version": {"type": "integer"},
+            "steps": _rows(
+                {"id": _STRING, "phase": _STRING, "status": _STRING}, ["id", "phase", "status"]
+            ),
+            "url": _STRING,
+        },
+        ["run_id", "status", "experiment", "version", "steps", "url"],
+    ),
+)
+_SUMMARY = _obj(
+    {
+        "run_id": _STRING,
+        "experiment": _STRING,
+        "version": {"type": "integer"},
+        "status": _STRING,
+        "started": _STRING,
+        "ended": _NULLABLE_STRING,
+        "metrics": {
+            "type": "object",
+            "additionalProperties": {"type": "number"},
+            "description": "NAME and STEP.NAME",
+        },
+        "params": {"type": "object", "description": "hyperparameters: NAME and STEP.NAME"},
+    },
+    ["run_id", "experiment", "version", "status", "started", "ended", "metrics", "params"],
+)
+_RUN_LIST = _obj(
+    {
+        "total": {"type": "integer", "minimum": 0},
+        "offset": {"type": "integer", "minimum": 0},
+        "runs": {"type": "array", "items": _SUMMARY},
+    },
+    ["total", "offset", "runs"],
+)
+# The run's own details come straight from SPARQL rows: optional values are left out.
+_RUN = _obj(
+    {
+        "runId": _STRING,
+        "status": _STRING,
+        "started": _STRING,
+        "ended": _STRING,
+        "identifier": _STRING,
+        "version": {"type": "integer"},
+        "provisioner": _STRING,
+        "error": _STRING,
+        "steps": _rows(
+            {
+                "stepRun": _STRING,
+                "stepId": _STRING,
+                "phase": _STRING,
+                "status": _STRING,
+                "started": _STRING,
+                "ended": _STRING,
+                "duration": {"type": "number"},
+                "cacheHit": {"type": "boolean"},
+                "reusedFrom": _STRING,
+                "worker": _STRING,
+                "errorType": _STRING,
+                "errorMessage": _STRING,
+            },
+            ["stepRun", "stepId", "status", "cacheHit"],
+        ),
+        "metrics": _rows(
+            {"stepId": _STRING, "metric": _STRING, "value": {"type": "number"}, "model": _STRING},
+            ["stepId", "metric", "value"],
+        ),
+        "hyperparameters": _rows(
+            {"stepId": _STRING, "name": _STRING, "value": _VALUE}, ["stepId", "name", "value"]
+        ),
+        "artifacts": _rows(
+            {
+                "stepId": _STRING,
+                "artifact": _STRING,
+                "kind": _STRING,
+                "sha256": _STRING,
+                "size": {"type": "integer"},
+                "mediaType": _STRING,
+            },
+            ["stepId", "artifact", "kind", "sha256", "size", "mediaType"],
+        ),
+        "models": _rows({"model": _STRING, "name": _STRING}, ["model", "name"]),
+    },
+    [
+        "runId",
+        "status",
+        "started",
+        "identifier",
+        "version",
+        "provisioner",
+        "steps",
+        "metrics",
+        "hyperparameters",
+        "artifacts",
+        "models",
+    ],
+)
+_CANCELLING = _json(
+    "cancelling",
+    _obj({"run_id": _STRING, "status": {"const": "cancelling"}}, ["run_id", "status"]),
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/runs": {
@@ -226,7 +353,7 @@ OPENAPI: dict[str, Any] = {
                     "description": "skip this many matching runs first (pages)",
                 },
             ],
-            "responses": {"200": {"description": "runs"}, "400": _PROBLEM},
+            "responses": {"200": _json("runs", _RUN_LIST), "400": _PROBLEM},
         },
     },
     "/api/runs/{run_id}": {
@@ -236,7 +363,7 @@ OPENAPI: dict[str, Any] = {
             "platform stopped while the run was in flight; `error` says so and how to "
             "resume it); `resumes` / `resumedBy`: the run it resumes / that resumed it.",
             "parameters": [_RUN_ID],
-            "responses": {"200": {"description": "the run"}, "404": _PROBLEM},
+            "responses": {"200": _json("the run", _RUN), "404": _PROBLEM},
         }
     },
     "/api/runs/{run_id}/steps/{step_id}/log": {
@@ -246,7 +373,10 @@ OPENAPI: dict[str, Any] = {
                 _RUN_ID,
                 {"name": "step_id", "in": "path", "required": True, "schema": {"type": "string"}},
             ],
-            "responses": {"200": {"description": "text/plain log"}, "404": _PROBLEM},
+            "responses": {
+                "200": {"description": "the log", "content": {"text/plain": {"schema": _STRING}}},
+                "404": _PROBLEM,
+            },
         }
     },
     "/api/runs/{run_id}/cancel": {
@@ -254,11 +384,12 @@ OPENAPI: dict[str, Any] = {
             "summary": "Cancel a running run: no new steps start, running ones are killed",
             "parameters": [_RUN_ID],
             "responses": {
-                "202": {"description": "cancelling"},
+                "202": _CANCELLING,
                 "404": _PROBLEM,
                 "409": {
                     "description": "problem JSON: the run is not running; `detail` says how "
-                    "it ended and, if it did not succeed, how to resume it"
+                    "it ended and, if it did not succeed, how to resume it",
+                    "content": _PROBLEM_JSON,
                 },
             },
         }
@@ -275,7 +406,8 @@ OPENAPI: dict[str, Any] = {
                 "404": _PROBLEM,
                 "409": {
                     "description": "problem JSON: the run still runs, succeeded, or was "
-                    "resumed already"
+                    "resumed already",
+                    "content": _PROBLEM_JSON,
                 },
             },
         }
@@ -285,6 +417,17 @@ OPENAPI: dict[str, Any] = {
             "summary": "Run the same experiment version again",
             "parameters": [_RUN_ID],
             # 400: e.g. the version reads a file outside the data roots (refused before a run)
+            "requestBody": {
+                "required": False,
+                "content": {
+                    "application/json": {
+                        "schema": {
+                            "type": "object",
+                            "properties": {"use_cache": {"type": "boolean"}},
+                        }
+                    }
+                },
+            },
             "responses": {"202": _STARTED, "400": _PROBLEM, "404": _PROBLEM},
         }
     },
@@ -293,8 +436,15 @@ OPENAPI: dict[str, Any] = {
             "summary": "Server-Sent Events of run and step state changes",
             "parameters": [{"name": "run", "in": "query", "schema": {"type": "string"}}],
             "responses": {
-                "200": {"description": "text/event-stream"},
-                "503": {"description": "problem JSON: ONTOLAB_MAX_EVENT_STREAMS are open"},
+                "200": {
+                    "description": "an endless stream: `: connected`, then run and step events "
+                    "and heartbeats",
+                    "content": {"text/event-stream": {"schema": _STRING}},
+                },
+                "503": {
+                    "description": "problem JSON: ONTOLAB_MAX_EVENT_STREAMS are open",
+                    "content": _PROBLEM_JSON,
+                },
             },
         }
     },

@@ -138,7 +138,11 @@ def _offered_for(media_type: str) -> tuple[str, ...]:
 
 
 def _media(types: tuple[str, ...]) -> dict[str, Any]:
-    return {t: {"schema": {"type": "string"}} for t in types}
+    # SPARQL JSON results are an object (head, results or boolean); the other formats are text.
+    return {
+        t: {"schema": {"type": "object"} if t.endswith("+json") else {"type": "string"}}
+        for t in types
+    }
 
 
 _QUERY_PARAM = {
@@ -148,6 +152,7 @@ _QUERY_PARAM = {
     "schema": {"type": "string"},
     "description": "a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE)",
 }
+_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _RESPONSES = {
     "200": {
         "description": (
@@ -160,22 +165,32 @@ _RESPONSES = {
         "description": "missing query, syntax error (with the parser's message), "
         "default-graph-uri / named-graph-uri given (not supported), a SERVICE to an endpoint "
         f"not listed in {ALLOW_SETTING} (always for a variable endpoint), or an answer larger "
-        f"than {SIZE_SETTING}"
+        f"than {SIZE_SETTING}",
+        "content": _PROBLEM_JSON,
     },
-    "403": {"description": f"an update (update=… or {UPDATE_BODY}): the endpoint is read-only"},
+    "403": {
+        "description": f"an update (update=… or {UPDATE_BODY}): the endpoint is read-only",
+        "content": _PROBLEM_JSON,
+    },
     "406": {
         "description": "the Accept header allows no format offered for the query's form; "
-        "the problem lists the offered ones under `offered`"
+        "the problem lists the offered ones under `offered`",
+        "content": _PROBLEM_JSON,
     },
-    "415": {"description": "a POST body that is neither a query form nor a query"},
+    "415": {
+        "description": "a POST body that is neither a query form nor a query",
+        "content": _PROBLEM_JSON,
+    },
     "503": {
         "description": f"as many queries as {RUNNING_SETTING} allows are already running; "
         "retry after the `Retry-After` seconds",
         "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": _PROBLEM_JSON,
     },
     "504": {
         "description": f"the query ran past {TIMEOUT_SETTING} (30 s by default): stopped, or, "
-        "for a blocking operator, left to finish in its slot; the problem says which"
+        "for a blocking operator, left to finish in its slot; the problem says which",
+        "content": _PROBLEM_JSON,
     },
 }
 _DESCRIPTION = (

@@ -79,7 +79,17 @@ OPENAPI: dict[str, Any] = {
             "parameters": [
                 {"name": "filename", "in": "path", "required": True, "schema": {"type": "string"}}
             ],
-            "responses": {"200": {"description": "the file"}, "404": {"description": "problem"}},
+            "responses": {
+                "200": {"description": "the file"},
+                "404": {
+                    "description": "problem JSON",
+                    "content": {
+                        "application/problem+json": {
+                            "schema": {"$ref": "#/components/schemas/Problem"}
+                        }
+                    },
+                },
+            },
         }
     },
     "/": {

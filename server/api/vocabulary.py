@@ -204,7 +204,24 @@ OPENAPI: dict[str, Any] = {
                 "tasks. `choicesByTask`: e.g. the estimators (and threshold metrics) that fit "
                 "classification and regression."
             ),
-            "responses": {"200": {"description": "the vocabulary"}},
+            "responses": {
+                "200": {
+                    "description": "the vocabulary",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["task", "steps", "choicesByTask"],
+                                "properties": {
+                                    "task": {"type": "array"},
+                                    "steps": {"type": "array", "items": {"type": "object"}},
+                                    "choicesByTask": {"type": "object"},
+                                },
+                            }
+                        }
+                    },
+                }
+            },
         }
     }
 }
