@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from server.errors import OntolabError, QueryError
-from server.sparql_text import services
+from server.sparql_text import services, shape
 from server.store.base import QueryLimits, ReadableStore
 
 if TYPE_CHECKING:
@@ -41,6 +41,16 @@ SLOT_WAIT = 1.0
 #: How long after the deadline a client waits for its query to stop by itself (a streaming
 #: one stops within milliseconds) before it is answered that the query is still running.
 GRACE = 1.0
+#: The deepest bracket nesting and the most tree-building tokens a client's query may have:
+#: far beyond any query a person or a tool writes, far below what overflows a worker's stack.
+MAX_DEPTH = 256
+MAX_OPERATORS = 2000
+#: Each worker thread's stack. Oxigraph's parser and planner recurse once per level of a
+#: query's tree; the default 8 MiB overflowed (a segfault of the whole platform) at about
+#: 3,000 nested braces or 4,000 chained OPTIONALs, measured. Address space only: pages are
+#: committed as they are touched.
+WORKER_STACK = 64 * 1024 * 1024
+_STACK_LOCK = threading.Lock()
 #: The Retry-After of a 503, in seconds.
 RETRY_AFTER = 5
 
@@ -75,6 +85,30 @@ def refuse_service(query: str, allowed: frozenset[str]) -> None:
                 f"(now: {listed}) may be queried; remove the SERVICE, or have the operator "
                 f"add the endpoint to {ALLOW_SETTING}"
             )
+
+
+def refuse_deep(query: str) -> None:
+    """Raise ``QueryError`` for a query nested deeper or built of more operators than the
+    parser may safely take (see ``MAX_DEPTH``, ``MAX_OPERATORS``)."""
+    found = shape(query)
+    if found.depth > MAX_DEPTH or found.operators > MAX_OPERATORS:
+        raise QueryError(
+            f"the query nests {found.depth} levels of brackets and has {found.operators} "
+            f"operators and pattern keywords; this server parses at most {MAX_DEPTH} levels and "
+            f"{MAX_OPERATORS} operators; write it flatter (VALUES or IN instead of long chains "
+            "of || or UNION)"
+        )
+
+
+def _start_worker(thread: threading.Thread) -> None:
+    """Start ``thread`` with a ``WORKER_STACK``-sized stack (the size is process-wide while
+    set, so it is set and restored under a lock)."""
+    with _STACK_LOCK:
+        previous = threading.stack_size(WORKER_STACK)
+        try:
+            thread.start()
+        finally:
+            threading.stack_size(previous)
 
 
 # --- time and slots ---------------------------------------------------------------------------
@@ -124,6 +158,7 @@ class QueryGuard:
 
     def serialize_query(self, query: str, media_types: Sequence[str] = ()) -> tuple[bytes, str]:
         """``Store.serialize_query`` for a client: SERVICE checked, in a slot, on time."""
+        refuse_deep(query)
         refuse_service(query, self._allowed)
         if not self._slots.acquire(timeout=self._slot_wait):
             raise QueryBusyError(
@@ -140,7 +175,7 @@ class QueryGuard:
                 name="ontolab-client-query",
                 daemon=True,  # a query that cannot be stopped must not hold up shutdown
             )
-            worker.start()
+            _start_worker(worker)
         except BaseException:
             self._slots.release()
             raise

@@ -7,7 +7,7 @@ import threading
 import pyoxigraph as ox
 import pytest
 
-from server.sparql_text import Service, form, services
+from server.sparql_text import Service, Shape, form, services, shape
 
 EP = "http://127.0.0.1:9/sparql"
 
@@ -87,3 +87,12 @@ def test_hostile_text_is_read_in_one_pass(text: str) -> None:
     done = threading.Event()
     threading.Thread(target=lambda: (services(text), done.set()), daemon=True).start()
     assert done.wait(30), "tokenizing 200 kB took more than 30 s"
+
+
+def test_shape_counts_brackets_and_operators_outside_strings_iris_and_comments() -> None:
+    query = 'SELECT * WHERE { { ?s ?p "{{{ || !" } UNION { ?s <http://x/a-b> ?o } # {{{ ||\n}'
+    assert shape(query) == Shape(depth=2, operators=2)  # SELECT *, UNION
+
+
+def test_shape_reads_two_character_operators_as_one() -> None:
+    assert shape("ASK { FILTER(1 <= 2 && 3 != 4 || !false) }").operators == 6  # FILTER too

@@ -65,7 +65,7 @@ export function Compare() {
           </label>
           <select id="f-status" value={status} onChange={(e) => { setStatus(e.target.value); setPage(0); }}>
             <option value="">any</option>
-            {["succeeded", "failed", "running", "cancelled"].map((s) => (
+            {["succeeded", "failed", "running", "cancelled", "interrupted"].map((s) => (
               <option key={s}>{s}</option>
             ))}
           </select>

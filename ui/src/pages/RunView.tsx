@@ -35,7 +35,9 @@ interface Plan {
   waves: string[][];
 }
 
-const DONE = new Set(["succeeded", "failed", "cancelled"]);
+const DONE = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
+/** Runs that `POST /api/runs/ID/resume` takes: their finished steps come from the step cache. */
+const RESUMABLE = new Set(["failed", "cancelled", "interrupted"]);
 
 /** The steps and their dependencies, from the run's experiment version (planned again, not stored). */
 async function loadPlan(experiment: string, version: number): Promise<Plan> {
@@ -167,6 +169,17 @@ function RunActions({ run, onChange }: { run: RunDetails; onChange: () => void }
           }
         >
           Cancel run
+        </button>
+      )}
+      {RESUMABLE.has(run.status) && (
+        <button
+          onClick={() =>
+            sendJson<{ run_id: string }>("POST", `/api/runs/${run.runId}/resume`, {})
+              .then((r) => setRerun(r.run_id))
+              .catch((e) => setError(errorText(e)))
+          }
+        >
+          Resume
         </button>
       )}
       <button
