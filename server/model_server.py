@@ -68,9 +68,12 @@ class ModelServerApp:
         started = time.perf_counter()
         path = environ.get("PATH_INFO") or "/"
         handler = self._routes.get((environ["REQUEST_METHOD"], path))
+        headers = []
         if handler is None:
             status, mimetype, body = self._no_route(environ["REQUEST_METHOD"], path)
             endpoint = "other"
+            if status == 405:
+                headers.append(("Allow", self._allowed(path)))
         else:
             endpoint = path[1:]
             try:
@@ -83,7 +86,7 @@ class ModelServerApp:
                 body = _problem(500, f"the model server failed: {type(exc).__name__}: {exc}")
         start_response(
             f"{status} {_REASONS.get(status, 'Error')}",
-            [("Content-Type", mimetype), ("Content-Length", str(len(body)))],
+            [("Content-Type", mimetype), ("Content-Length", str(len(body))), *headers],
         )
         self.metrics.observe(endpoint, status, time.perf_counter() - started)
         return [body]
@@ -114,14 +117,13 @@ class ModelServerApp:
     def _get_schema(self, environ: dict[str, Any]) -> tuple[int, str, bytes]:
         return 200, JSON, _dump(self.model.input_schema())
 
+    def _allowed(self, path: str) -> str:
+        return ", ".join(m for m, p in self._routes if p == path)
+
     def _no_route(self, method: str, path: str) -> tuple[int, str, bytes]:
         if any(p == path for _, p in self._routes):
-            allowed = ", ".join(m for m, p in self._routes if p == path)
-            return (
-                405,
-                PROBLEM_JSON,
-                _problem(405, f"{method} {path} is not allowed; use {allowed}"),
-            )
+            detail = f"{method} {path} is not allowed; use {self._allowed(path)}"
+            return 405, PROBLEM_JSON, _problem(405, detail)
         known = ", ".join(f"{m} {p}" for m, p in self._routes)
         return 404, PROBLEM_JSON, _problem(404, f"no route {path}; this server answers {known}")
 

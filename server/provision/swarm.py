@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from executor.contract import StepSpec, artifact_path
+from executor.contract import StepSpec, artifact_path, sha256_of
 from executor.remote import RESULT_MARKER
 from server.errors import StepError
 from server.provision.base import StepOutcome, collect_result, utc_now
@@ -176,8 +176,11 @@ def _fetch_result(artifact_root: str, workdir: Path) -> None:
     ]
     if not shas:
         return  # collect_result then says the step ended without a result
-    path = artifact_path(artifact_root, shas[-1][:64])
-    if path.is_file():
+    sha = shas[-1][:64]
+    path = artifact_path(artifact_root, sha)
+    # The push was checked against its checksum; the file is checked again before it is
+    # trusted, like every artifact read back from disk (a damaged one: no result).
+    if path.is_file() and sha256_of(path) == sha:
         (workdir / "result.json").write_bytes(path.read_bytes())
 
 

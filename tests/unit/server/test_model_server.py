@@ -99,3 +99,10 @@ def test_refusals_are_counted_in_the_metrics(model: LoadedModel) -> None:
     predict(app, "[" * 100 + "]" * 100)
     metrics = app.get("/metrics").text
     assert 'endpoint="predict"' in metrics and 'status="400"' in metrics
+
+
+def test_a_method_a_route_does_not_take_is_405_with_allow(model: LoadedModel) -> None:
+    answer = client(model).get("/predict")
+    assert answer.status_code == 405
+    assert answer.headers["Allow"] == "POST"
+    assert "use POST" in answer.get_json()["detail"]
