@@ -196,6 +196,11 @@ _GUARD_RESPONSES = {
 }
 
 
+_PROBLEM_CONTENT = {
+    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+}
+
+
 def add_guard_responses(paths: dict[str, Any]) -> None:
     """Declare in an OpenAPI ``paths`` object what the guards may answer on each operation."""
     for operations in paths.values():
@@ -203,7 +208,9 @@ def add_guard_responses(paths: dict[str, Any]) -> None:
             wanted = ["400"] if method.upper() in SAFE_METHODS else list(_GUARD_RESPONSES)
             responses = operation.setdefault("responses", {})
             for status in wanted:
-                responses.setdefault(status, {"description": _GUARD_RESPONSES[status]})
+                responses.setdefault(
+                    status, {"description": _GUARD_RESPONSES[status], "content": _PROBLEM_CONTENT}
+                )
 
 
 def loads_json(raw: str | bytes, max_depth: int) -> Any:

@@ -113,6 +113,16 @@ _ANSWER = {
         "content": _PROBLEM_JSON,
     },
     "404": {"description": "no named query by that name", "content": _PROBLEM_JSON},
+    "503": {
+        "description": f"as many queries as {RUNNING_SETTING} allows are already running; "
+        "retry after the `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+        "content": _PROBLEM_JSON,
+    },
+    "504": {
+        "description": f"the query ran past {TIMEOUT_SETTING} (30 s by default)",
+        "content": _PROBLEM_JSON,
+    },
 }
 _LISTED = {
     "type": "object",
@@ -141,16 +151,6 @@ _LISTED = {
                 },
             },
         }
-    },
-    "503": {
-        "description": f"as many queries as {RUNNING_SETTING} allows are already running; "
-        "retry after the `Retry-After` seconds",
-        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-        "content": _PROBLEM_JSON,
-    },
-    "504": {
-        "description": f"the query ran past {TIMEOUT_SETTING} (30 s by default)",
-        "content": _PROBLEM_JSON,
     },
 }
 
