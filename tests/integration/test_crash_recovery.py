@@ -18,38 +18,11 @@ from typing import Any
 import pytest
 import requests
 
+from tests.documents import grid_search_document
+
 #: The build step searches a grid of random forests: a few seconds of deterministic work, long
 #: enough to kill the platform while it runs.
-SLOW_BUILD: dict[str, Any] = {
-    "id": "crash",
-    "task": "classification",
-    "steps": [
-        {
-            "id": "extract",
-            "type": "DataExtraction",
-            "parameters": {"source": "sklearn:iris", "targetColumn": "target"},
-        },
-        {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
-        {
-            "id": "build",
-            "type": "ModelBuilding",
-            "consumes": ["process"],
-            "parameters": {
-                "estimator": "RandomForestClassifier",
-                "randomSeed": 1,
-                "searchStrategy": "grid",
-                "searchFolds": 2,
-            },
-            "searchSpace": {"n_estimators": [60, 120], "max_depth": [2, 3]},
-        },
-        {
-            "id": "validate",
-            "type": "ModelValidation",
-            "consumes": ["build", "process"],
-            "thresholds": [{"metric": "accuracy", "min": 0.5}],
-        },
-    ],
-}
+SLOW_BUILD = grid_search_document("crash")
 
 
 def free_port() -> int:

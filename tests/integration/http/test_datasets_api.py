@@ -12,6 +12,8 @@ import pytest
 import requests
 from sklearn.datasets import load_wine
 
+from tests.documents import iris_document
+
 CSV = "text/csv"
 
 
@@ -128,26 +130,13 @@ def test_profile_and_experiment_on_an_uploaded_dataset(
     columns = {c["name"]: c for c in profile.json()["columns"]}
     assert columns["alcohol"]["missing"] == 1
     assert sum(columns["alcohol"]["histogram"]["counts"]) == 177
-    document = {
-        "id": "wine_upload",
-        "task": "classification",
-        "steps": [
-            {
-                "id": "extract",
-                "type": "DataExtraction",
-                "parameters": {"source": "dataset:wine", "targetColumn": "target"},
-            },
-            {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
-            {
-                "id": "build",
-                "type": "ModelBuilding",
-                "consumes": ["process"],
-                "parameters": {"estimator": "RandomForestClassifier"},
-                "hyperParameters": {"n_estimators": 30},
-            },
-            {"id": "validate", "type": "ModelValidation", "consumes": ["build", "process"]},
-        ],
-    }
+    document = iris_document(
+        "wine_upload",
+        source="dataset:wine",
+        estimator="RandomForestClassifier",
+        hyper={"n_estimators": 30},
+        min_accuracy=None,
+    )
     assert (
         requests.post(live_server("/api/experiments"), json=document, timeout=30).status_code == 201
     )
