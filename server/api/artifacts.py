@@ -16,7 +16,13 @@ from flask import Blueprint, Response, jsonify, request, send_file
 
 from executor.contract import artifact_path
 from server import queries
-from server.api.common import PROBLEM_JSON, BadRequest, get_platform
+from server.api.common import (
+    PROBLEM_CONTENT,
+    PROBLEM_JSON,
+    PROBLEM_RESPONSE,
+    BadRequest,
+    get_platform,
+)
 from server.artifacts import CorruptArtifact
 
 blueprint = Blueprint("artifacts", __name__)
@@ -90,7 +96,6 @@ def upload(sha256: str) -> tuple[Response, int]:
     return jsonify(body), 201
 
 
-_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _STORED = {
     "type": "object",
     "required": ["sha256", "size", "media_type"],
@@ -117,7 +122,7 @@ OPENAPI: dict[str, Any] = {
                 },
                 "400": {
                     "description": "problem JSON: bad checksum, mismatch or too large",
-                    "content": _PROBLEM_JSON,
+                    "content": PROBLEM_CONTENT,
                 },
             },
         },
@@ -128,11 +133,11 @@ OPENAPI: dict[str, Any] = {
             ],
             "responses": {
                 "200": {"description": "the file, with the media type recorded for it"},
-                "404": {"description": "problem JSON (RFC 7807)", "content": _PROBLEM_JSON},
+                "404": PROBLEM_RESPONSE,
                 "410": {
                     "description": "problem JSON: the stored bytes do not match the checksum "
                     "(quarantined; PUT the true bytes or rerun the step to repair)",
-                    "content": _PROBLEM_JSON,
+                    "content": PROBLEM_CONTENT,
                 },
             },
         },

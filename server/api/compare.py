@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from server import run_index
-from server.api.common import BadRequest, get_platform
+from server.api.common import PROBLEM_RESPONSE, BadRequest, get_platform
 from server.catalog import measure_directions
 from server.errors import NotFoundError
 
@@ -50,10 +50,6 @@ def _best(
     return best
 
 
-_PROBLEM = {
-    "description": "problem JSON (RFC 7807)",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
 _NAMES = {"type": "array", "items": {"type": "string"}}
 _COMPARED = {
     "type": "object",
@@ -106,8 +102,8 @@ OPENAPI: dict[str, Any] = {
                     "description": "runs, metric and param names, differing params, best",
                     "content": {"application/json": {"schema": _COMPARED}},
                 },
-                "400": _PROBLEM,
-                "404": _PROBLEM,
+                "400": PROBLEM_RESPONSE,
+                "404": PROBLEM_RESPONSE,
             },
         }
     }

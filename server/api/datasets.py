@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from server import datasets, queries
-from server.api.common import BadRequest, get_platform
+from server.api.common import PROBLEM_RESPONSE, BadRequest, get_platform, json_response
 from server.cache import StepCache
 from server.catalog import plain
 from server.errors import OntolabError
@@ -110,10 +110,6 @@ _VERSION = {
     "schema": {"type": "integer"},
     "description": "a version number (default: newest)",
 }
-_PROBLEM = {
-    "description": "problem JSON (RFC 7807)",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
 _STRING = {"type": "string"}
 _COUNT = {"type": "integer", "minimum": 0}
 _VERSION_FIELDS = {
@@ -132,10 +128,6 @@ _DATASET_VERSION = {
     "required": list(_VERSION_FIELDS),
     "properties": _VERSION_FIELDS,
 }
-
-
-def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 _UPLOADED = {
@@ -217,25 +209,25 @@ OPENAPI: dict[str, Any] = {
                 },
             },
             "responses": {
-                "201": _json(
+                "201": json_response(
                     "the stored version; use its `source`. Its profile is computed now; "
                     "`profile_error` says why when that failed",
                     _UPLOADED,
                 ),
-                "400": _PROBLEM,
-                "413": _PROBLEM,
+                "400": PROBLEM_RESPONSE,
+                "413": PROBLEM_RESPONSE,
             },
         },
         "get": {
             "summary": "Uploaded datasets",
-            "responses": {"200": _json("names, newest version numbers", _LISTED)},
+            "responses": {"200": json_response("names, newest version numbers", _LISTED)},
         },
     },
     "/api/datasets/{name}": {
         "get": {
             "summary": "Versions of a dataset",
             "parameters": [_NAME],
-            "responses": {"200": _json("versions", _VERSIONS), "404": _PROBLEM},
+            "responses": {"200": json_response("versions", _VERSIONS), "404": PROBLEM_RESPONSE},
         },
     },
     "/api/datasets/{name}/preview": {
@@ -246,7 +238,10 @@ OPENAPI: dict[str, Any] = {
                 _VERSION,
                 {"name": "rows", "in": "query", "schema": {"type": "integer"}},
             ],
-            "responses": {"200": _json("columns and rows", _PREVIEW), "404": _PROBLEM},
+            "responses": {
+                "200": json_response("columns and rows", _PREVIEW),
+                "404": PROBLEM_RESPONSE,
+            },
         },
     },
     "/api/datasets/{name}/profile": {
@@ -254,7 +249,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "Per-column profile and correlations (the explore phase), as computed "
             "by the upload; read-only",
             "parameters": [_NAME, _VERSION],
-            "responses": {"200": _json("profile", _PROFILE), "404": _PROBLEM},
+            "responses": {"200": json_response("profile", _PROFILE), "404": PROBLEM_RESPONSE},
         },
     },
 }

@@ -8,7 +8,14 @@ import requests
 from flask import Blueprint, Response
 from flask.blueprints import BlueprintSetupState
 
-from server.api.common import BadRequest, get_platform, json_body
+from server.api.common import (
+    PROBLEM_CONTENT,
+    BadRequest,
+    get_platform,
+    json_body,
+    json_request,
+    object_schema,
+)
 from server.errors import OntolabError
 
 blueprint = Blueprint("deployments", __name__)
@@ -107,7 +114,6 @@ _DEPLOYMENT = {
 }
 _ID = [{"name": "deployment_id", "in": "path", "required": True, "schema": {"type": "string"}}]
 _ONE = {"content": {"application/json": {"schema": _DEPLOYMENT}}}
-_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _LIST = {
     "type": "object",
     "required": ["deployments"],
@@ -130,11 +136,11 @@ OPENAPI: dict[str, Any] = {
                 "200": {"description": "Prometheus text exposition format"},
                 "404": {
                     "description": "problem JSON: no such deployment",
-                    "content": _PROBLEM_JSON,
+                    "content": PROBLEM_CONTENT,
                 },
                 "502": {
                     "description": "problem JSON: the model server did not answer",
-                    "content": _PROBLEM_JSON,
+                    "content": PROBLEM_CONTENT,
                 },
             },
         }
@@ -144,28 +150,22 @@ OPENAPI: dict[str, Any] = {
             "summary": "Deploy a model version (or the version an alias points to)",
             "description": "Starts a model server process on 127.0.0.1 (ports from 3100 up) "
             "serving POST /predict, GET /health and GET /metrics; answers once it is healthy.",
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["model"],
-                            "properties": {
-                                "model": {"type": "string"},
-                                "version": {"type": "integer"},
-                                "alias": {"type": "string"},
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": json_request(
+                object_schema(
+                    {
+                        "model": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "alias": {"type": "string"},
+                    },
+                    ["model"],
+                )
+            ),
             "responses": {
                 "201": {"description": "the deployment, running", **_ONE},
-                "400": {"description": "bad request body", "content": _PROBLEM_JSON},
+                "400": {"description": "bad request body", "content": PROBLEM_CONTENT},
                 "404": {
                     "description": "no such model, version or alias",
-                    "content": _PROBLEM_JSON,
+                    "content": PROBLEM_CONTENT,
                 },
             },
         },
@@ -185,7 +185,7 @@ OPENAPI: dict[str, Any] = {
             "parameters": _ID,
             "responses": {
                 "200": {"description": "the deployment", **_ONE},
-                "404": {"description": "problem JSON", "content": _PROBLEM_JSON},
+                "404": {"description": "problem JSON", "content": PROBLEM_CONTENT},
             },
         },
         "delete": {
@@ -193,7 +193,7 @@ OPENAPI: dict[str, Any] = {
             "parameters": _ID,
             "responses": {
                 "200": {"description": "the stopped deployment", **_ONE},
-                "404": {"description": "problem JSON", "content": _PROBLEM_JSON},
+                "404": {"description": "problem JSON", "content": PROBLEM_CONTENT},
             },
         },
     },

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint
 
 from server import __version__
-from server.api.common import get_platform
+from server.api.common import PROBLEM_CONTENT, get_platform
 
 blueprint = Blueprint("health", __name__)
 
@@ -64,11 +64,7 @@ OPENAPI: dict[str, Any] = {
                 },
                 "503": {
                     "description": "problem JSON: the store cannot be reached",
-                    "content": {
-                        "application/problem+json": {
-                            "schema": {"$ref": "#/components/schemas/Problem"}
-                        }
-                    },
+                    "content": PROBLEM_CONTENT,
                 },
             },
         }

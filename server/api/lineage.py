@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from server import catalog
-from server.api.common import BadRequest, get_platform
+from server.api.common import PROBLEM_RESPONSE, BadRequest, get_platform
 
 blueprint = Blueprint("lineage", __name__)
 
@@ -40,10 +40,6 @@ def lineage() -> dict[str, Any]:
     }
 
 
-_PROBLEM = {
-    "description": "problem JSON (RFC 7807)",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
 _LINEAGE = {
     "type": "object",
@@ -92,8 +88,8 @@ OPENAPI: dict[str, Any] = {
                     "description": "nodes (id, kind, label, sha256) and edges",
                     "content": {"application/json": {"schema": _LINEAGE}},
                 },
-                "400": _PROBLEM,
-                "404": _PROBLEM,
+                "400": PROBLEM_RESPONSE,
+                "404": PROBLEM_RESPONSE,
             },
         }
     }

@@ -12,7 +12,14 @@ from typing import Any
 
 from flask import Blueprint
 
-from server.api.common import BadRequest, get_platform, json_body
+from server.api.common import (
+    PROBLEM_CONTENT,
+    BadRequest,
+    get_platform,
+    json_body,
+    json_response,
+    problem_response,
+)
 from server.errors import NotFoundError
 from server.registry import Registry
 
@@ -133,16 +140,9 @@ def predict_alias(name: str, alias: str) -> dict[str, Any]:
 _NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
 _VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}
 _ALIAS = {"name": "alias", "in": "path", "required": True, "schema": {"type": "string"}}
-_PROBLEM = {
-    "description": "problem details (RFC 7807)",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
+_PROBLEM = problem_response("problem details (RFC 7807)")
 _STRING = {"type": "string"}
 _NUMBER = {"type": "integer", "minimum": 1}
-
-
-def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 _VERSION_FIELDS: dict[str, Any] = {
@@ -248,21 +248,19 @@ _PREDICT_BODY = {
     "content": {"application/json": {"schema": {"type": "object"}}},
 }
 _PREDICT_RESPONSES = {
-    "200": _json(
+    "200": json_response(
         "predictions; for classifiers also probabilities (one list per row, in the order "
         "of classes) and classes; model: name, version (and alias)",
         _PREDICTED,
     ),
     "400": {
         "description": "the input does not match the training schema; names row and field",
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
+        "content": PROBLEM_CONTENT,
     },
     "404": _PROBLEM,
 }
 _ALIAS_CHANGE = {
-    "200": _json(
+    "200": json_response(
         "model, alias, version, previous, gated, compared",
         {
             "type": "object",
@@ -283,14 +281,18 @@ OPENAPI: dict[str, Any] = {
     "/api/models": {
         "get": {
             "summary": "Registered models: name, task, latest version, version count, aliases",
-            "responses": {"200": _json("models", _MODEL_LIST)},
+            "responses": {"200": json_response("models", _MODEL_LIST)},
         }
     },
     "/api/models/{name}": {
         "get": {
             "summary": "One model: its versions (run, metrics, passed validation, aliases)",
             "parameters": [_NAME],
-            "responses": {"200": _json("the model", _MODEL), "400": _PROBLEM, "404": _PROBLEM},
+            "responses": {
+                "200": json_response("the model", _MODEL),
+                "400": _PROBLEM,
+                "404": _PROBLEM,
+            },
         }
     },
     "/api/models/{name}/versions/{version}": {
@@ -298,7 +300,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "One version: run, artifact and sha256, metrics, validation, aliases",
             "parameters": [_NAME, _VERSION],
             "responses": {
-                "200": _json("the version", _MODEL_VERSION),
+                "200": json_response("the version", _MODEL_VERSION),
                 "400": _PROBLEM,
                 "404": _PROBLEM,
             },
@@ -309,7 +311,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "What predict accepts for this version: columns, types, nullability",
             "parameters": [_NAME, _VERSION],
             "responses": {
-                "200": _json("input schema", _INPUT_SCHEMA),
+                "200": json_response("input schema", _INPUT_SCHEMA),
                 "400": _PROBLEM,
                 "404": _PROBLEM,
             },
@@ -320,7 +322,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "The version an alias points at",
             "parameters": [_NAME, _ALIAS],
             "responses": {
-                "200": _json("the version", _ALIASED_VERSION),
+                "200": json_response("the version", _ALIASED_VERSION),
                 "400": _PROBLEM,
                 "404": _PROBLEM,
             },
@@ -342,7 +344,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "Remove an alias",
             "parameters": [_NAME, _ALIAS],
             "responses": {
-                "200": _json("what it pointed at", _REMOVED),
+                "200": json_response("what it pointed at", _REMOVED),
                 "400": _PROBLEM,
                 "404": _PROBLEM,
             },

@@ -16,11 +16,11 @@ from flask import Blueprint, request
 from rdflib.query import Result
 
 from server import queries
-from server.api.common import json_body
-from server.api.sparql import attach_guard, busy_problem, query_guard
+from server.api.common import PROBLEM_CONTENT, json_body
+from server.api.sparql import BUSY_RESPONSE, attach_guard, busy_problem, query_guard
 from server.catalog import plain
 from server.errors import QueryError
-from server.query_guard import ALLOW_SETTING, RUNNING_SETTING, QueryBusyError
+from server.query_guard import ALLOW_SETTING, QueryBusyError
 from server.store.base import TIMEOUT_SETTING
 
 blueprint = Blueprint("queries", __name__)
@@ -79,7 +79,6 @@ def _json(value: Any) -> Any:
 
 
 _NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
-_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
 _TABLE_OR_BOOLEAN = {
     "oneOf": [
         {
@@ -110,9 +109,9 @@ _ANSWER = {
     "400": {
         "description": "a parameter missing, unexpected or not of its declared type, or a "
         f"query with a SERVICE whose endpoint is not listed in {ALLOW_SETTING}",
-        "content": _PROBLEM_JSON,
+        "content": PROBLEM_CONTENT,
     },
-    "404": {"description": "no named query by that name", "content": _PROBLEM_JSON},
+    "404": {"description": "no named query by that name", "content": PROBLEM_CONTENT},
 }
 _LISTED = {
     "type": "object",
@@ -142,15 +141,10 @@ _LISTED = {
             },
         }
     },
-    "503": {
-        "description": f"as many queries as {RUNNING_SETTING} allows are already running; "
-        "retry after the `Retry-After` seconds",
-        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-        "content": _PROBLEM_JSON,
-    },
+    "503": BUSY_RESPONSE,
     "504": {
         "description": f"the query ran past {TIMEOUT_SETTING} (30 s by default)",
-        "content": _PROBLEM_JSON,
+        "content": PROBLEM_CONTENT,
     },
 }
 

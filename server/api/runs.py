@@ -12,7 +12,16 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, stream_with_context
 
 from server import catalog, definitions, run_index
-from server.api.common import BadRequest, get_platform, json_body
+from server.api.common import (
+    PROBLEM_CONTENT,
+    PROBLEM_RESPONSE,
+    BadRequest,
+    get_platform,
+    json_body,
+    json_request,
+    json_response,
+    object_schema,
+)
 from server.errors import NotFoundError
 from server.records import RunRecord
 from server.runs import RunEvent
@@ -171,29 +180,19 @@ def events() -> Response:
     return response
 
 
-_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-_PROBLEM = {"description": "problem JSON (RFC 7807)", "content": _PROBLEM_JSON}
 _RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _VALUE: dict[str, Any] = {"description": "any JSON value the estimator took"}
 
 
-def _obj(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": properties}
-
-
-def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
 def _rows(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "array", "items": _obj(properties, required)}
+    return {"type": "array", "items": object_schema(properties, required)}
 
 
-_STARTED = _json(
+_STARTED = json_response(
     "the run started; poll its url or follow /api/events",
-    _obj(
+    object_schema(
         {
             "run_id": _STRING,
             "status": _STRING,
@@ -207,7 +206,7 @@ _STARTED = _json(
         ["run_id", "status", "experiment", "version", "steps", "url"],
     ),
 )
-_SUMMARY = _obj(
+_SUMMARY = object_schema(
     {
         "run_id": _STRING,
         "experiment": _STRING,
@@ -224,7 +223,7 @@ _SUMMARY = _obj(
     },
     ["run_id", "experiment", "version", "status", "started", "ended", "metrics", "params"],
 )
-_RUN_LIST = _obj(
+_RUN_LIST = object_schema(
     {
         "total": {"type": "integer", "minimum": 0},
         "offset": {"type": "integer", "minimum": 0},
@@ -233,7 +232,7 @@ _RUN_LIST = _obj(
     ["total", "offset", "runs"],
 )
 # The run's own details come straight from SPARQL rows: optional values are left out.
-_RUN = _obj(
+_RUN = object_schema(
     {
         "runId": _STRING,
         "status": _STRING,
@@ -294,32 +293,26 @@ _RUN = _obj(
         "models",
     ],
 )
-_CANCELLING = _json(
+_CANCELLING = json_response(
     "cancelling",
-    _obj({"run_id": _STRING, "status": {"const": "cancelling"}}, ["run_id", "status"]),
+    object_schema({"run_id": _STRING, "status": {"const": "cancelling"}}, ["run_id", "status"]),
 )
 
 OPENAPI: dict[str, Any] = {
     "/api/runs": {
         "post": {
             "summary": "Start a run of an experiment version (newest if no version)",
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["experiment"],
-                            "properties": {
-                                "experiment": {"type": "string"},
-                                "version": {"type": "integer"},
-                                "use_cache": {"type": "boolean"},
-                            },
-                        }
-                    }
-                },
-            },
-            "responses": {"202": _STARTED, "400": _PROBLEM, "404": _PROBLEM},
+            "requestBody": json_request(
+                object_schema(
+                    {
+                        "experiment": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "use_cache": {"type": "boolean"},
+                    },
+                    ["experiment"],
+                )
+            ),
+            "responses": {"202": _STARTED, "400": PROBLEM_RESPONSE, "404": PROBLEM_RESPONSE},
         },
         "get": {
             "summary": "Runs, newest first, with metrics and hyperparameters",
@@ -353,7 +346,7 @@ OPENAPI: dict[str, Any] = {
                     "description": "skip this many matching runs first (pages)",
                 },
             ],
-            "responses": {"200": _json("runs", _RUN_LIST), "400": _PROBLEM},
+            "responses": {"200": json_response("runs", _RUN_LIST), "400": PROBLEM_RESPONSE},
         },
     },
     "/api/runs/{run_id}": {
@@ -363,7 +356,7 @@ OPENAPI: dict[str, Any] = {
             "platform stopped while the run was in flight; `error` says so and how to "
             "resume it); `resumes` / `resumedBy`: the run it resumes / that resumed it.",
             "parameters": [_RUN_ID],
-            "responses": {"200": _json("the run", _RUN), "404": _PROBLEM},
+            "responses": {"200": json_response("the run", _RUN), "404": PROBLEM_RESPONSE},
         }
     },
     "/api/runs/{run_id}/steps/{step_id}/log": {
@@ -375,7 +368,7 @@ OPENAPI: dict[str, Any] = {
             ],
             "responses": {
                 "200": {"description": "the log", "content": {"text/plain": {"schema": _STRING}}},
-                "404": _PROBLEM,
+                "404": PROBLEM_RESPONSE,
             },
         }
     },
@@ -385,11 +378,11 @@ OPENAPI: dict[str, Any] = {
             "parameters": [_RUN_ID],
             "responses": {
                 "202": _CANCELLING,
-                "404": _PROBLEM,
+                "404": PROBLEM_RESPONSE,
                 "409": {
                     "description": "problem JSON: the run is not running; `detail` says how "
                     "it ended and, if it did not succeed, how to resume it",
-                    "content": _PROBLEM_JSON,
+                    "content": PROBLEM_CONTENT,
                 },
             },
         }
@@ -403,11 +396,11 @@ OPENAPI: dict[str, Any] = {
             "parameters": [_RUN_ID],
             "responses": {
                 "202": _STARTED,
-                "404": _PROBLEM,
+                "404": PROBLEM_RESPONSE,
                 "409": {
                     "description": "problem JSON: the run still runs, succeeded, or was "
                     "resumed already",
-                    "content": _PROBLEM_JSON,
+                    "content": PROBLEM_CONTENT,
                 },
             },
         }
@@ -417,18 +410,10 @@ OPENAPI: dict[str, Any] = {
             "summary": "Run the same experiment version again",
             "parameters": [_RUN_ID],
             # 400: e.g. the version reads a file outside the data roots (refused before a run)
-            "requestBody": {
-                "required": False,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {"use_cache": {"type": "boolean"}},
-                        }
-                    }
-                },
-            },
-            "responses": {"202": _STARTED, "400": _PROBLEM, "404": _PROBLEM},
+            "requestBody": json_request(
+                {"type": "object", "properties": {"use_cache": {"type": "boolean"}}}, required=False
+            ),
+            "responses": {"202": _STARTED, "400": PROBLEM_RESPONSE, "404": PROBLEM_RESPONSE},
         }
     },
     "/api/events": {
@@ -443,7 +428,7 @@ OPENAPI: dict[str, Any] = {
                 },
                 "503": {
                     "description": "problem JSON: ONTOLAB_MAX_EVENT_STREAMS are open",
-                    "content": _PROBLEM_JSON,
+                    "content": PROBLEM_CONTENT,
                 },
             },
         }

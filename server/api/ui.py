@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, send_from_directory
 from werkzeug.exceptions import NotFound
 
-from server.api.common import problem
+from server.api.common import PROBLEM_CONTENT, problem
 
 blueprint = Blueprint("ui", __name__)
 
@@ -83,11 +83,7 @@ OPENAPI: dict[str, Any] = {
                 "200": {"description": "the file"},
                 "404": {
                     "description": "problem JSON",
-                    "content": {
-                        "application/problem+json": {
-                            "schema": {"$ref": "#/components/schemas/Problem"}
-                        }
-                    },
+                    "content": PROBLEM_CONTENT,
                 },
             },
         }
