@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,6 +26,7 @@ from server import definitions
 from server.app import create_app
 from server.platform import open_platform
 from server.settings import Settings
+from tests.processes import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = [
@@ -50,12 +50,6 @@ def prometheus_binaries() -> tuple[str, str | None]:
         found = shutil.which("prometheus")
         assert found, "apt-get installed prometheus but it is not on PATH"
     return found, shutil.which("promtool")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
