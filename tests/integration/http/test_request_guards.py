@@ -16,7 +16,7 @@ import requests
 from server.app import create_app
 from server.platform import open_platform
 from server.settings import Settings
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, assert_problem
 
 TIMEOUT = 30
 DEEP = 1000
@@ -39,15 +39,6 @@ def nested(depth: int) -> str:
 
 def post_json(url: str, text: str, media_type: str = "application/json") -> requests.Response:
     return requests.post(url, data=text, headers={"Content-Type": media_type}, timeout=TIMEOUT)
-
-
-def assert_problem(answer: requests.Response, status: int, *phrases: str) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["Content-Type"] == "application/problem+json"
-    body: dict[str, Any] = answer.json()
-    for phrase in phrases:
-        assert phrase in body["detail"], body["detail"]
-    return body
 
 
 # --- JSON depth: 500 before, 400 naming the limit after -------------------------------------
