@@ -112,6 +112,11 @@ _ANSWER = {
         "content": PROBLEM_CONTENT,
     },
     "404": {"description": "no named query by that name", "content": PROBLEM_CONTENT},
+    "503": BUSY_RESPONSE,
+    "504": {
+        "description": f"the query ran past {TIMEOUT_SETTING} (30 s by default)",
+        "content": PROBLEM_CONTENT,
+    },
 }
 _LISTED = {
     "type": "object",
@@ -140,11 +145,6 @@ _LISTED = {
                 },
             },
         }
-    },
-    "503": BUSY_RESPONSE,
-    "504": {
-        "description": f"the query ran past {TIMEOUT_SETTING} (30 s by default)",
-        "content": PROBLEM_CONTENT,
     },
 }
 
