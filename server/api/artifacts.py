@@ -22,6 +22,8 @@ from server.api.common import (
     PROBLEM_RESPONSE,
     BadRequest,
     get_platform,
+    path_parameter,
+    problem_response,
 )
 from server.artifacts import CorruptArtifact
 
@@ -111,26 +113,19 @@ OPENAPI: dict[str, Any] = {
         "put": {
             "summary": "Upload an artifact; stored only if the body's sha256 matches the path "
             "(also repairs a corrupt one)",
-            "parameters": [
-                {"name": "sha256", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
+            "parameters": [path_parameter("sha256")],
             "requestBody": {"content": {"application/octet-stream": {}}},
             "responses": {
                 "201": {
                     "description": "stored: sha256, size, media_type",
                     "content": {"application/json": {"schema": _STORED}},
                 },
-                "400": {
-                    "description": "problem JSON: bad checksum, mismatch or too large",
-                    "content": PROBLEM_CONTENT,
-                },
+                "400": problem_response("problem JSON: bad checksum, mismatch or too large"),
             },
         },
         "get": {
             "summary": "Download an artifact by its sha256 (content-addressed, immutable)",
-            "parameters": [
-                {"name": "sha256", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
+            "parameters": [path_parameter("sha256")],
             "responses": {
                 "200": {"description": "the file, with the media type recorded for it"},
                 "404": PROBLEM_RESPONSE,

@@ -26,6 +26,11 @@ def problem_response(description: str = "problem JSON (RFC 7807)") -> dict[str, 
 PROBLEM_RESPONSE = problem_response()
 
 
+def path_parameter(name: str, type_: str = "string") -> dict[str, Any]:
+    """An OpenAPI path parameter ``name`` of JSON schema type ``type_``."""
+    return {"name": name, "in": "path", "required": True, "schema": {"type": type_}}
+
+
 def json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     """An OpenAPI response of ``application/json`` in ``schema``."""
     return {"description": description, "content": {"application/json": {"schema": schema}}}

@@ -12,7 +12,13 @@ from typing import Any
 from flask import Blueprint, request
 
 from server import datasets, queries
-from server.api.common import PROBLEM_RESPONSE, BadRequest, get_platform, json_response
+from server.api.common import (
+    PROBLEM_RESPONSE,
+    BadRequest,
+    get_platform,
+    json_response,
+    path_parameter,
+)
 from server.cache import StepCache
 from server.catalog import plain
 from server.errors import OntolabError
@@ -103,7 +109,7 @@ def profile(name: str) -> dict[str, Any]:
     return datasets.stored_profile(_profile_cache(), get_platform().artifacts, _version(name))
 
 
-_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+_NAME = path_parameter("name")
 _VERSION = {
     "name": "version",
     "in": "query",

@@ -15,6 +15,8 @@ from server.api.common import (
     json_body,
     json_request,
     object_schema,
+    path_parameter,
+    problem_response,
 )
 from server.errors import OntolabError
 
@@ -112,7 +114,7 @@ _DEPLOYMENT = {
         "ended_at": {"type": ["string", "null"]},
     },
 }
-_ID = [{"name": "deployment_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+_ID = [path_parameter("deployment_id")]
 _ONE = {"content": {"application/json": {"schema": _DEPLOYMENT}}}
 _LIST = {
     "type": "object",
@@ -124,24 +126,11 @@ OPENAPI: dict[str, Any] = {
     "/api/deployments/{deployment_id}/metrics": {
         "get": {
             "summary": "The deployment's Prometheus metrics, relayed from its own /metrics",
-            "parameters": [
-                {
-                    "name": "deployment_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-            ],
+            "parameters": _ID,
             "responses": {
                 "200": {"description": "Prometheus text exposition format"},
-                "404": {
-                    "description": "problem JSON: no such deployment",
-                    "content": PROBLEM_CONTENT,
-                },
-                "502": {
-                    "description": "problem JSON: the model server did not answer",
-                    "content": PROBLEM_CONTENT,
-                },
+                "404": problem_response("problem JSON: no such deployment"),
+                "502": problem_response("problem JSON: the model server did not answer"),
             },
         }
     },
@@ -185,7 +174,7 @@ OPENAPI: dict[str, Any] = {
             "parameters": _ID,
             "responses": {
                 "200": {"description": "the deployment", **_ONE},
-                "404": {"description": "problem JSON", "content": PROBLEM_CONTENT},
+                "404": problem_response("problem JSON"),
             },
         },
         "delete": {
@@ -193,7 +182,7 @@ OPENAPI: dict[str, Any] = {
             "parameters": _ID,
             "responses": {
                 "200": {"description": "the stopped deployment", **_ONE},
-                "404": {"description": "problem JSON", "content": PROBLEM_CONTENT},
+                "404": problem_response("problem JSON"),
             },
         },
     },

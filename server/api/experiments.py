@@ -16,6 +16,7 @@ from server.api.common import (
     get_platform,
     json_response,
     object_schema,
+    path_parameter,
     problem_response,
 )
 from server.catalog import plain
@@ -174,7 +175,7 @@ _DEFINITION_BODY = {
     },
 }
 _PROBLEM = problem_response("problem JSON (RFC 7807); invalid definitions list `violations`")
-_ID = {"name": "identifier", "in": "path", "required": True, "schema": {"type": "string"}}
+_ID = path_parameter("identifier")
 _STRING = {"type": "string"}
 _VERSION_FIELDS = {
     "identifier": _STRING,
@@ -342,7 +343,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "One version, as JSON or (Accept: text/turtle) as Turtle",
             "parameters": [
                 _ID,
-                {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}},
+                path_parameter("number", "integer"),
             ],
             "responses": {
                 "200": {

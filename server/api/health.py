@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint
 
 from server import __version__
-from server.api.common import PROBLEM_CONTENT, get_platform
+from server.api.common import get_platform, problem_response
 
 blueprint = Blueprint("health", __name__)
 
@@ -62,10 +62,7 @@ OPENAPI: dict[str, Any] = {
                     "description": "health report",
                     "content": {"application/json": {"schema": _HEALTH}},
                 },
-                "503": {
-                    "description": "problem JSON: the store cannot be reached",
-                    "content": PROBLEM_CONTENT,
-                },
+                "503": problem_response("problem JSON: the store cannot be reached"),
             },
         }
     }

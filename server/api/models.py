@@ -18,6 +18,7 @@ from server.api.common import (
     get_platform,
     json_body,
     json_response,
+    path_parameter,
     problem_response,
 )
 from server.errors import NotFoundError
@@ -137,9 +138,9 @@ def predict_alias(name: str, alias: str) -> dict[str, Any]:
     return _registry().predict(name, json_body(), alias=alias)
 
 
-_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
-_VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}
-_ALIAS = {"name": "alias", "in": "path", "required": True, "schema": {"type": "string"}}
+_NAME = path_parameter("name")
+_VERSION = path_parameter("version", "integer")
+_ALIAS = path_parameter("alias")
 _PROBLEM = problem_response("problem details (RFC 7807)")
 _STRING = {"type": "string"}
 _NUMBER = {"type": "integer", "minimum": 1}

@@ -16,7 +16,7 @@ from flask import Blueprint, request
 from rdflib.query import Result
 
 from server import queries
-from server.api.common import PROBLEM_CONTENT, json_body
+from server.api.common import PROBLEM_CONTENT, json_body, path_parameter
 from server.api.sparql import BUSY_RESPONSE, attach_guard, busy_problem, query_guard
 from server.catalog import plain
 from server.errors import QueryError
@@ -78,7 +78,7 @@ def _json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date | time) else value
 
 
-_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+_NAME = path_parameter("name")
 _TABLE_OR_BOOLEAN = {
     "oneOf": [
         {

@@ -21,6 +21,8 @@ from server.api.common import (
     json_request,
     json_response,
     object_schema,
+    path_parameter,
+    problem_response,
 )
 from server.errors import NotFoundError
 from server.records import RunRecord
@@ -180,7 +182,7 @@ def events() -> Response:
     return response
 
 
-_RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_RUN_ID = path_parameter("run_id")
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _VALUE: dict[str, Any] = {"description": "any JSON value the estimator took"}
@@ -364,7 +366,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "The captured output of one step",
             "parameters": [
                 _RUN_ID,
-                {"name": "step_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                path_parameter("step_id"),
             ],
             "responses": {
                 "200": {"description": "the log", "content": {"text/plain": {"schema": _STRING}}},
@@ -426,10 +428,7 @@ OPENAPI: dict[str, Any] = {
                     "and heartbeats",
                     "content": {"text/event-stream": {"schema": _STRING}},
                 },
-                "503": {
-                    "description": "problem JSON: ONTOLAB_MAX_EVENT_STREAMS are open",
-                    "content": PROBLEM_CONTENT,
-                },
+                "503": problem_response("problem JSON: ONTOLAB_MAX_EVENT_STREAMS are open"),
             },
         }
     },
