@@ -22,6 +22,7 @@ from server.api.common import (
     PROBLEM_RESPONSE,
     BadRequest,
     get_platform,
+    object_schema,
     path_parameter,
     problem_response,
 )
@@ -98,15 +99,14 @@ def upload(sha256: str) -> tuple[Response, int]:
     return jsonify(body), 201
 
 
-_STORED = {
-    "type": "object",
-    "required": ["sha256", "size", "media_type"],
-    "properties": {
+_STORED = object_schema(
+    {
         "sha256": {"type": "string"},
         "size": {"type": "integer"},
         "media_type": {"type": "string"},
     },
-}
+    ["sha256", "size", "media_type"],
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/artifacts/{sha256}": {

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from server import run_index
-from server.api.common import PROBLEM_RESPONSE, BadRequest, get_platform
+from server.api.common import PROBLEM_RESPONSE, BadRequest, get_platform, object_schema
 from server.catalog import measure_directions
 from server.errors import NotFoundError
 
@@ -51,17 +51,13 @@ def _best(
 
 
 _NAMES = {"type": "array", "items": {"type": "string"}}
-_COMPARED = {
-    "type": "object",
-    "required": ["runs", "metrics", "params", "differing_params", "best"],
-    "properties": {
+_COMPARED = object_schema(
+    {
         "runs": {
             "type": "array",
             "description": "the run summaries of GET /api/runs, in the order asked",
-            "items": {
-                "type": "object",
-                "required": ["run_id", "experiment", "version", "status", "metrics", "params"],
-                "properties": {
+            "items": object_schema(
+                {
                     "run_id": {"type": "string"},
                     "experiment": {"type": "string"},
                     "version": {"type": "integer"},
@@ -71,7 +67,8 @@ _COMPARED = {
                     "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
                     "params": {"type": "object"},
                 },
-            },
+                ["run_id", "experiment", "version", "status", "metrics", "params"],
+            ),
         },
         "metrics": _NAMES,
         "params": _NAMES,
@@ -82,7 +79,8 @@ _COMPARED = {
             "additionalProperties": _NAMES,
         },
     },
-}
+    ["runs", "metrics", "params", "differing_params", "best"],
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/compare": {

@@ -17,6 +17,7 @@ from server.api.common import (
     BadRequest,
     get_platform,
     json_response,
+    object_schema,
     path_parameter,
 )
 from server.cache import StepCache
@@ -129,59 +130,49 @@ _VERSION_FIELDS = {
     "created": _STRING,
     "format": _STRING,
 }
-_DATASET_VERSION = {
-    "type": "object",
-    "required": list(_VERSION_FIELDS),
-    "properties": _VERSION_FIELDS,
-}
+_DATASET_VERSION = object_schema(_VERSION_FIELDS, list(_VERSION_FIELDS))
 
 
-_UPLOADED = {
-    "type": "object",
-    "required": [*_VERSION_FIELDS, "source"],
-    "properties": _VERSION_FIELDS | {"source": {"type": "string", "pattern": "^dataset:"}},
-}
-_LISTED = {
-    "type": "object",
-    "required": ["datasets"],
-    "properties": {
+_UPLOADED = object_schema(
+    _VERSION_FIELDS | {"source": {"type": "string", "pattern": "^dataset:"}},
+    [*_VERSION_FIELDS, "source"],
+)
+_LISTED = object_schema(
+    {
         "datasets": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "versions", "updated"],
-                "properties": {"name": _STRING, "versions": _COUNT, "updated": _STRING},
-            },
+            "items": object_schema(
+                {"name": _STRING, "versions": _COUNT, "updated": _STRING},
+                ["name", "versions", "updated"],
+            ),
         }
     },
-}
-_VERSIONS = {
-    "type": "object",
-    "required": ["name", "versions"],
-    "properties": {"name": _STRING, "versions": {"type": "array", "items": _DATASET_VERSION}},
-}
-_PREVIEW = {
-    "type": "object",
-    "required": ["columns", "rows", "total_rows"],
-    "properties": {
+    ["datasets"],
+)
+_VERSIONS = object_schema(
+    {"name": _STRING, "versions": {"type": "array", "items": _DATASET_VERSION}},
+    ["name", "versions"],
+)
+_PREVIEW = object_schema(
+    {
         "columns": {"type": "array"},
         "rows": {"type": "array", "items": {"type": "array"}},
         "total_rows": _COUNT,
     },
-}
-_PROFILE = {
-    "type": "object",
-    "required": ["columns", "rows"],
-    "properties": {
+    ["columns", "rows", "total_rows"],
+)
+_PROFILE = object_schema(
+    {
         "columns": {
             "type": "array",
-            "items": {"type": "object", "required": ["name"], "properties": {"name": _STRING}},
+            "items": object_schema({"name": _STRING}, ["name"]),
         },
         "rows": _COUNT,
         "correlation": {"type": ["object", "null"]},
         "target_column": {"type": ["string", "null"]},
     },
-}
+    ["columns", "rows"],
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/datasets": {

@@ -83,23 +83,8 @@ def stop_deployment(deployment_id: str) -> dict[str, Any]:
     return get_platform().deployments.stop(deployment_id)
 
 
-_DEPLOYMENT = {
-    "type": "object",
-    "required": [
-        "id",
-        "model",
-        "version",
-        "alias",
-        "sha256",
-        "url",
-        "port",
-        "pid",
-        "status",
-        "desired_state",
-        "started_at",
-        "ended_at",
-    ],
-    "properties": {
+_DEPLOYMENT = object_schema(
+    {
         "id": {"type": "string"},
         "model": {"type": "string"},
         "version": {"type": "integer"},
@@ -113,14 +98,24 @@ _DEPLOYMENT = {
         "started_at": {"type": "string"},
         "ended_at": {"type": ["string", "null"]},
     },
-}
+    [
+        "id",
+        "model",
+        "version",
+        "alias",
+        "sha256",
+        "url",
+        "port",
+        "pid",
+        "status",
+        "desired_state",
+        "started_at",
+        "ended_at",
+    ],
+)
 _ID = [path_parameter("deployment_id")]
 _ONE = {"content": {"application/json": {"schema": _DEPLOYMENT}}}
-_LIST = {
-    "type": "object",
-    "required": ["deployments"],
-    "properties": {"deployments": {"type": "array", "items": _DEPLOYMENT}},
-}
+_LIST = object_schema({"deployments": {"type": "array", "items": _DEPLOYMENT}}, ["deployments"])
 
 OPENAPI: dict[str, Any] = {
     "/api/deployments/{deployment_id}/metrics": {

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from server import catalog
-from server.api.common import PROBLEM_RESPONSE, BadRequest, get_platform
+from server.api.common import PROBLEM_RESPONSE, BadRequest, get_platform, object_schema
 
 blueprint = Blueprint("lineage", __name__)
 
@@ -41,33 +41,27 @@ def lineage() -> dict[str, Any]:
 
 
 _STRINGS = {"type": "array", "items": {"type": "string"}}
-_LINEAGE = {
-    "type": "object",
-    "required": ["roots", "nodes", "edges"],
-    "properties": {
+_LINEAGE = object_schema(
+    {
         "roots": _STRINGS,
         "nodes": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id"],
-                "properties": {"id": {"type": "string"}},
-            },
+            "items": object_schema({"id": {"type": "string"}}, ["id"]),
         },
         "edges": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["source", "relation", "target"],
-                "properties": {
+            "items": object_schema(
+                {
                     "source": {"type": "string"},
                     "relation": {"type": "string"},
                     "target": {"type": "string"},
                 },
-            },
+                ["source", "relation", "target"],
+            ),
         },
     },
-}
+    ["roots", "nodes", "edges"],
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/lineage": {

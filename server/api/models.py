@@ -18,6 +18,7 @@ from server.api.common import (
     get_platform,
     json_body,
     json_response,
+    object_schema,
     path_parameter,
     problem_response,
 )
@@ -160,84 +161,68 @@ _VERSION_FIELDS: dict[str, Any] = {
     "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
     "aliases": {"type": "array", "items": _STRING},
 }
-_MODEL_VERSION = {
-    "type": "object",
-    "required": list(_VERSION_FIELDS),
-    "properties": _VERSION_FIELDS,
-}
+_MODEL_VERSION = object_schema(_VERSION_FIELDS, list(_VERSION_FIELDS))
 _ALIASES = {"type": "object", "additionalProperties": _NUMBER, "description": "alias: version"}
-_MODEL_LIST = {
-    "type": "object",
-    "required": ["models"],
-    "properties": {
+_MODEL_LIST = object_schema(
+    {
         "models": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "task", "latest_version", "versions", "aliases"],
-                "properties": {
+            "items": object_schema(
+                {
                     "name": _STRING,
                     "task": _STRING,
                     "latest_version": _NUMBER,
                     "versions": _NUMBER,
                     "aliases": _ALIASES,
                 },
-            },
+                ["name", "task", "latest_version", "versions", "aliases"],
+            ),
         }
     },
-}
-_MODEL = {
-    "type": "object",
-    "required": ["name", "task", "latest_version", "aliases", "versions"],
-    "properties": {
+    ["models"],
+)
+_MODEL = object_schema(
+    {
         "name": _STRING,
         "task": _STRING,
         "latest_version": {"type": ["integer", "null"]},
         "aliases": _ALIASES,
         "versions": {"type": "array", "items": _MODEL_VERSION},
     },
-}
-_ALIASED_VERSION = {
-    "type": "object",
-    "required": ["alias", *_VERSION_FIELDS],
-    "properties": {"alias": _STRING, **_VERSION_FIELDS},
-}
-_INPUT_SCHEMA = {
-    "type": "object",
-    "required": ["version", "columns"],
-    "properties": {
+    ["name", "task", "latest_version", "aliases", "versions"],
+)
+_ALIASED_VERSION = object_schema({"alias": _STRING, **_VERSION_FIELDS}, ["alias", *_VERSION_FIELDS])
+_INPUT_SCHEMA = object_schema(
+    {
         "version": _NUMBER,
         "columns": {
             "type": "array",
-            "items": {"type": "object", "required": ["name"], "properties": {"name": _STRING}},
+            "items": object_schema({"name": _STRING}, ["name"]),
         },
         "record_schema": {"type": "object"},
     },
-}
-_REMOVED = {
-    "type": "object",
-    "required": ["model", "alias", "version", "deleted"],
-    "properties": {
+    ["version", "columns"],
+)
+_REMOVED = object_schema(
+    {
         "model": _STRING,
         "alias": _STRING,
         "version": _NUMBER,
         "deleted": {"const": True},
     },
-}
-_PREDICTED = {
-    "type": "object",
-    "required": ["predictions", "model"],
-    "properties": {
+    ["model", "alias", "version", "deleted"],
+)
+_PREDICTED = object_schema(
+    {
         "predictions": {"type": "array"},
         "probabilities": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
         "classes": {"type": "array"},
-        "model": {
-            "type": "object",
-            "required": ["name", "version"],
-            "properties": {"name": _STRING, "version": _NUMBER, "alias": _STRING},
-        },
+        "model": object_schema(
+            {"name": _STRING, "version": _NUMBER, "alias": _STRING}, ["name", "version"]
+        ),
     },
-}
+    ["predictions", "model"],
+)
 _PREDICT_BODY = {
     "required": True,
     "description": (
@@ -263,10 +248,8 @@ _PREDICT_RESPONSES = {
 _ALIAS_CHANGE = {
     "200": json_response(
         "model, alias, version, previous, gated, compared",
-        {
-            "type": "object",
-            "required": ["model", "alias", "version", "previous", "gated", "compared"],
-            "properties": {
+        object_schema(
+            {
                 "model": _STRING,
                 "alias": _STRING,
                 "version": _NUMBER,
@@ -274,7 +257,8 @@ _ALIAS_CHANGE = {
                 "gated": {"type": "boolean"},
                 "compared": {"type": ["object", "null"]},
             },
-        },
+            ["model", "alias", "version", "previous", "gated", "compared"],
+        ),
     )
 }
 

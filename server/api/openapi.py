@@ -7,23 +7,20 @@ from typing import Any
 from flask import Blueprint
 
 from server import __version__
+from server.api.common import object_schema
 from server.http_guard import add_guard_responses
 
 blueprint = Blueprint("openapi", __name__)
 
-PIPELINE_DOCUMENT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "task", "steps"],
-    "properties": {
+PIPELINE_DOCUMENT_SCHEMA: dict[str, Any] = object_schema(
+    {
         "id": {"type": "string"},
         "label": {"type": "string"},
         "task": {"type": "string", "enum": ["classification", "regression"]},
         "steps": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "type"],
-                "properties": {
+            "items": object_schema(
+                {
                     "id": {"type": "string"},
                     "type": {
                         "type": "string",
@@ -37,10 +34,12 @@ PIPELINE_DOCUMENT_SCHEMA: dict[str, Any] = {
                     "thresholds": {"type": "array", "items": {"type": "object"}},
                     "resources": {"type": "object"},
                 },
-            },
+                ["id", "type"],
+            ),
         },
     },
-}
+    ["id", "task", "steps"],
+)
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -55,16 +54,15 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "detail": {"type": "string"},
         "violations": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["node", "path", "message"],
-                "properties": {
+            "items": object_schema(
+                {
                     "node": {"type": "string"},
                     "path": {"type": "string"},
                     "message": {"type": "string"},
                     "value": {"type": ["string", "null"]},
                 },
-            },
+                ["node", "path", "message"],
+            ),
         },
         "field": {"type": "string"},
         "row": {"type": "integer"},

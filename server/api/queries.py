@@ -16,7 +16,7 @@ from flask import Blueprint, request
 from rdflib.query import Result
 
 from server import queries
-from server.api.common import PROBLEM_CONTENT, json_body, path_parameter
+from server.api.common import PROBLEM_CONTENT, json_body, object_schema, path_parameter
 from server.api.sparql import BUSY_RESPONSE, attach_guard, busy_problem, query_guard
 from server.catalog import plain
 from server.errors import QueryError
@@ -118,35 +118,32 @@ _ANSWER = {
         "content": PROBLEM_CONTENT,
     },
 }
-_LISTED = {
-    "type": "object",
-    "required": ["queries"],
-    "properties": {
+_LISTED = object_schema(
+    {
         "queries": {
             "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "description", "parameters", "text"],
-                "properties": {
+            "items": object_schema(
+                {
                     "name": {"type": "string"},
                     "description": {"type": "string"},
                     "parameters": {
                         "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["name", "type"],
-                            "properties": {
+                        "items": object_schema(
+                            {
                                 "name": {"type": "string"},
                                 "type": {"enum": [*queries.PARAM_TYPES, *queries.LIST_TYPES]},
                             },
-                        },
+                            ["name", "type"],
+                        ),
                     },
                     "text": {"type": "string"},
                 },
-            },
+                ["name", "description", "parameters", "text"],
+            ),
         }
     },
-}
+    ["queries"],
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/queries": {
