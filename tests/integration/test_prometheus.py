@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import time
 from collections.abc import Iterator
@@ -26,7 +25,7 @@ from server import definitions
 from server.app import create_app
 from server.platform import open_platform
 from server.settings import Settings
-from tests.processes import free_port
+from tests.processes import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = [
@@ -112,13 +111,7 @@ def prometheus(targets: dict[str, str], tmp_path_factory: pytest.TempPathFactory
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process(process, grace=15)
         log.close()
 
 
