@@ -46,6 +46,11 @@ def object_schema(properties: dict[str, Any], required: list[str]) -> dict[str, 
     return {"type": "object", "required": required, "properties": properties}
 
 
+def array_schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """A JSON schema of an array of the objects ``object_schema`` describes."""
+    return {"type": "array", "items": object_schema(properties, required)}
+
+
 class BadRequest(OntolabError):
     status = 400
     title = "Bad request"

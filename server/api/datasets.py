@@ -15,6 +15,7 @@ from server import datasets, queries
 from server.api.common import (
     PROBLEM_RESPONSE,
     BadRequest,
+    array_schema,
     get_platform,
     json_response,
     object_schema,
@@ -139,13 +140,10 @@ _UPLOADED = object_schema(
 )
 _LISTED = object_schema(
     {
-        "datasets": {
-            "type": "array",
-            "items": object_schema(
-                {"name": _STRING, "versions": _COUNT, "updated": _STRING},
-                ["name", "versions", "updated"],
-            ),
-        }
+        "datasets": array_schema(
+            {"name": _STRING, "versions": _COUNT, "updated": _STRING},
+            ["name", "versions", "updated"],
+        )
     },
     ["datasets"],
 )
@@ -163,10 +161,7 @@ _PREVIEW = object_schema(
 )
 _PROFILE = object_schema(
     {
-        "columns": {
-            "type": "array",
-            "items": object_schema({"name": _STRING}, ["name"]),
-        },
+        "columns": array_schema({"name": _STRING}, ["name"]),
         "rows": _COUNT,
         "correlation": {"type": ["object", "null"]},
         "target_column": {"type": ["string", "null"]},

@@ -13,6 +13,7 @@ from server import catalog, definitions, queries
 from server.api.common import (
     PROBLEM_CONTENT,
     BadRequest,
+    array_schema,
     get_platform,
     json_response,
     object_schema,
@@ -198,37 +199,31 @@ _VALID = object_schema(
         "valid": {"const": True},
         "identifier": _STRING,
         "task": _STRING,
-        "steps": {
-            "type": "array",
-            "items": object_schema(
-                {
-                    "id": _STRING,
-                    "phase": _STRING,
-                    "depends_on": {"type": "array", "items": _STRING},
-                    "inputs": {"type": "object", "additionalProperties": _STRING},
-                },
-                ["id", "phase", "depends_on", "inputs"],
-            ),
-        },
+        "steps": array_schema(
+            {
+                "id": _STRING,
+                "phase": _STRING,
+                "depends_on": {"type": "array", "items": _STRING},
+                "inputs": {"type": "object", "additionalProperties": _STRING},
+            },
+            ["id", "phase", "depends_on", "inputs"],
+        ),
         "waves": {"type": "array", "items": {"type": "array", "items": _STRING}},
     },
     ["valid", "identifier", "task", "steps", "waves"],
 )
 _LISTED = object_schema(
     {
-        "experiments": {
-            "type": "array",
-            "items": object_schema(
-                {
-                    "identifier": _STRING,
-                    "versions": {"type": "integer", "description": "the newest version number"},
-                    "label": _STRING,
-                    "task": _STRING,
-                    "updated": {"type": "string", "description": "when the newest was stored"},
-                },
-                ["identifier", "versions", "task", "updated"],
-            ),
-        }
+        "experiments": array_schema(
+            {
+                "identifier": _STRING,
+                "versions": {"type": "integer", "description": "the newest version number"},
+                "label": _STRING,
+                "task": _STRING,
+                "updated": {"type": "string", "description": "when the newest was stored"},
+            },
+            ["identifier", "versions", "task", "updated"],
+        )
     },
     ["experiments"],
 )
@@ -251,13 +246,10 @@ _LEADERBOARD = object_schema(
         "experiment": _STRING,
         "metric": _STRING,
         "higherIsBetter": {"type": ["boolean", "null"]},
-        "runs": {
-            "type": "array",
-            "items": object_schema(
-                {"run": _STRING, "runId": _STRING, "value": {"type": "number"}},
-                ["run", "runId", "value"],
-            ),
-        },
+        "runs": array_schema(
+            {"run": _STRING, "runId": _STRING, "value": {"type": "number"}},
+            ["run", "runId", "value"],
+        ),
     },
     ["experiment", "metric", "higherIsBetter", "runs"],
 )

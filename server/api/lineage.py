@@ -7,7 +7,13 @@ from typing import Any
 from flask import Blueprint, request
 
 from server import catalog
-from server.api.common import PROBLEM_RESPONSE, BadRequest, get_platform, object_schema
+from server.api.common import (
+    PROBLEM_RESPONSE,
+    BadRequest,
+    array_schema,
+    get_platform,
+    object_schema,
+)
 
 blueprint = Blueprint("lineage", __name__)
 
@@ -44,21 +50,15 @@ _STRINGS = {"type": "array", "items": {"type": "string"}}
 _LINEAGE = object_schema(
     {
         "roots": _STRINGS,
-        "nodes": {
-            "type": "array",
-            "items": object_schema({"id": {"type": "string"}}, ["id"]),
-        },
-        "edges": {
-            "type": "array",
-            "items": object_schema(
-                {
-                    "source": {"type": "string"},
-                    "relation": {"type": "string"},
-                    "target": {"type": "string"},
-                },
-                ["source", "relation", "target"],
-            ),
-        },
+        "nodes": array_schema({"id": {"type": "string"}}, ["id"]),
+        "edges": array_schema(
+            {
+                "source": {"type": "string"},
+                "relation": {"type": "string"},
+                "target": {"type": "string"},
+            },
+            ["source", "relation", "target"],
+        ),
     },
     ["roots", "nodes", "edges"],
 )

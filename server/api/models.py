@@ -15,6 +15,7 @@ from flask import Blueprint
 from server.api.common import (
     PROBLEM_CONTENT,
     BadRequest,
+    array_schema,
     get_platform,
     json_body,
     json_response,
@@ -165,19 +166,16 @@ _MODEL_VERSION = object_schema(_VERSION_FIELDS, list(_VERSION_FIELDS))
 _ALIASES = {"type": "object", "additionalProperties": _NUMBER, "description": "alias: version"}
 _MODEL_LIST = object_schema(
     {
-        "models": {
-            "type": "array",
-            "items": object_schema(
-                {
-                    "name": _STRING,
-                    "task": _STRING,
-                    "latest_version": _NUMBER,
-                    "versions": _NUMBER,
-                    "aliases": _ALIASES,
-                },
-                ["name", "task", "latest_version", "versions", "aliases"],
-            ),
-        }
+        "models": array_schema(
+            {
+                "name": _STRING,
+                "task": _STRING,
+                "latest_version": _NUMBER,
+                "versions": _NUMBER,
+                "aliases": _ALIASES,
+            },
+            ["name", "task", "latest_version", "versions", "aliases"],
+        )
     },
     ["models"],
 )
@@ -195,10 +193,7 @@ _ALIASED_VERSION = object_schema({"alias": _STRING, **_VERSION_FIELDS}, ["alias"
 _INPUT_SCHEMA = object_schema(
     {
         "version": _NUMBER,
-        "columns": {
-            "type": "array",
-            "items": object_schema({"name": _STRING}, ["name"]),
-        },
+        "columns": array_schema({"name": _STRING}, ["name"]),
         "record_schema": {"type": "object"},
     },
     ["version", "columns"],

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint
 
 from server import __version__
-from server.api.common import object_schema
+from server.api.common import array_schema, object_schema
 from server.http_guard import add_guard_responses
 
 blueprint = Blueprint("openapi", __name__)
@@ -17,26 +17,23 @@ PIPELINE_DOCUMENT_SCHEMA: dict[str, Any] = object_schema(
         "id": {"type": "string"},
         "label": {"type": "string"},
         "task": {"type": "string", "enum": ["classification", "regression"]},
-        "steps": {
-            "type": "array",
-            "items": object_schema(
-                {
-                    "id": {"type": "string"},
-                    "type": {
-                        "type": "string",
-                        "description": "an ol: step class, e.g. ModelBuilding",
-                    },
-                    "consumes": {"type": "array", "items": {"type": "string"}},
-                    "dependsOn": {"type": "array", "items": {"type": "string"}},
-                    "parameters": {"type": "object"},
-                    "hyperParameters": {"type": "object"},
-                    "searchSpace": {"type": "object"},
-                    "thresholds": {"type": "array", "items": {"type": "object"}},
-                    "resources": {"type": "object"},
+        "steps": array_schema(
+            {
+                "id": {"type": "string"},
+                "type": {
+                    "type": "string",
+                    "description": "an ol: step class, e.g. ModelBuilding",
                 },
-                ["id", "type"],
-            ),
-        },
+                "consumes": {"type": "array", "items": {"type": "string"}},
+                "dependsOn": {"type": "array", "items": {"type": "string"}},
+                "parameters": {"type": "object"},
+                "hyperParameters": {"type": "object"},
+                "searchSpace": {"type": "object"},
+                "thresholds": {"type": "array", "items": {"type": "object"}},
+                "resources": {"type": "object"},
+            },
+            ["id", "type"],
+        ),
     },
     ["id", "task", "steps"],
 )
@@ -52,18 +49,15 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {"type": "string"},
-        "violations": {
-            "type": "array",
-            "items": object_schema(
-                {
-                    "node": {"type": "string"},
-                    "path": {"type": "string"},
-                    "message": {"type": "string"},
-                    "value": {"type": ["string", "null"]},
-                },
-                ["node", "path", "message"],
-            ),
-        },
+        "violations": array_schema(
+            {
+                "node": {"type": "string"},
+                "path": {"type": "string"},
+                "message": {"type": "string"},
+                "value": {"type": ["string", "null"]},
+            },
+            ["node", "path", "message"],
+        ),
         "field": {"type": "string"},
         "row": {"type": "integer"},
         "compared": {"type": ["object", "null"]},

@@ -16,7 +16,13 @@ from flask import Blueprint, request
 from rdflib.query import Result
 
 from server import queries
-from server.api.common import PROBLEM_CONTENT, json_body, object_schema, path_parameter
+from server.api.common import (
+    PROBLEM_CONTENT,
+    array_schema,
+    json_body,
+    object_schema,
+    path_parameter,
+)
 from server.api.sparql import BUSY_RESPONSE, attach_guard, busy_problem, query_guard
 from server.catalog import plain
 from server.errors import QueryError
@@ -120,27 +126,21 @@ _ANSWER = {
 }
 _LISTED = object_schema(
     {
-        "queries": {
-            "type": "array",
-            "items": object_schema(
-                {
-                    "name": {"type": "string"},
-                    "description": {"type": "string"},
-                    "parameters": {
-                        "type": "array",
-                        "items": object_schema(
-                            {
-                                "name": {"type": "string"},
-                                "type": {"enum": [*queries.PARAM_TYPES, *queries.LIST_TYPES]},
-                            },
-                            ["name", "type"],
-                        ),
+        "queries": array_schema(
+            {
+                "name": {"type": "string"},
+                "description": {"type": "string"},
+                "parameters": array_schema(
+                    {
+                        "name": {"type": "string"},
+                        "type": {"enum": [*queries.PARAM_TYPES, *queries.LIST_TYPES]},
                     },
-                    "text": {"type": "string"},
-                },
-                ["name", "description", "parameters", "text"],
-            ),
-        }
+                    ["name", "type"],
+                ),
+                "text": {"type": "string"},
+            },
+            ["name", "description", "parameters", "text"],
+        )
     },
     ["queries"],
 )

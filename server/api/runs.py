@@ -16,6 +16,7 @@ from server.api.common import (
     PROBLEM_CONTENT,
     PROBLEM_RESPONSE,
     BadRequest,
+    array_schema,
     get_platform,
     json_body,
     json_request,
@@ -188,10 +189,6 @@ _NULLABLE_STRING = {"type": ["string", "null"]}
 _VALUE: dict[str, Any] = {"description": "any JSON value the estimator took"}
 
 
-def _rows(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "array", "items": object_schema(properties, required)}
-
-
 _STARTED = json_response(
     "the run started; poll its url or follow /api/events",
     object_schema(
@@ -200,7 +197,7 @@ _STARTED = json_response(
             "status": _STRING,
             "experiment": _STRING,
             "version": {"type": "integer"},
-            "steps": _rows(
+            "steps": array_schema(
                 {"id": _STRING, "phase": _STRING, "status": _STRING}, ["id", "phase", "status"]
             ),
             "url": _STRING,
@@ -244,7 +241,7 @@ _RUN = object_schema(
         "version": {"type": "integer"},
         "provisioner": _STRING,
         "error": _STRING,
-        "steps": _rows(
+        "steps": array_schema(
             {
                 "stepRun": _STRING,
                 "stepId": _STRING,
@@ -261,14 +258,14 @@ _RUN = object_schema(
             },
             ["stepRun", "stepId", "status", "cacheHit"],
         ),
-        "metrics": _rows(
+        "metrics": array_schema(
             {"stepId": _STRING, "metric": _STRING, "value": {"type": "number"}, "model": _STRING},
             ["stepId", "metric", "value"],
         ),
-        "hyperparameters": _rows(
+        "hyperparameters": array_schema(
             {"stepId": _STRING, "name": _STRING, "value": _VALUE}, ["stepId", "name", "value"]
         ),
-        "artifacts": _rows(
+        "artifacts": array_schema(
             {
                 "stepId": _STRING,
                 "artifact": _STRING,
@@ -279,7 +276,7 @@ _RUN = object_schema(
             },
             ["stepId", "artifact", "kind", "sha256", "size", "mediaType"],
         ),
-        "models": _rows({"model": _STRING, "name": _STRING}, ["model", "name"]),
+        "models": array_schema({"model": _STRING, "name": _STRING}, ["model", "name"]),
     },
     [
         "runId",
