@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint
 
 from server import __version__
-from server.api.common import array_schema, object_schema
+from server.api.common import PROBLEM_CONTENT, array_schema, object_schema
 from server.http_guard import add_guard_responses
 
 blueprint = Blueprint("openapi", __name__)
@@ -73,7 +73,7 @@ def document() -> dict[str, Any]:
     for module in MODULES:
         for path, operations in getattr(module, "OPENAPI", {}).items():
             paths.setdefault(path, {}).update(operations)
-    add_guard_responses(paths)
+    add_guard_responses(paths, PROBLEM_CONTENT)
     return {
         "openapi": "3.1.0",
         "info": {
