@@ -11,6 +11,7 @@ from executor.artifacts import LOADERS
 from executor.context import PhaseOutput, StepContext
 from executor.contract import (
     REQUIRED_INPUTS,
+    Status,
     StepErrorInfo,
     StepResult,
     StepSpec,
@@ -72,27 +73,30 @@ def run_step(spec: StepSpec, workdir: Path) -> StepResult:
         log.exception("%s step crashed", spec.phase)
         return failed(started, exc)
     log.info("%s step succeeded", spec.phase)
-    return StepResult(
-        status="succeeded",
-        started_at=started,
-        ended_at=now(),
-        outputs=done.outputs,
-        metrics=done.metrics,
-        parameters=done.parameters,
-        summary=done.summary,
-    )
+    return ended("succeeded", started, done)
 
 
 def failed(started: str, exc: Exception) -> StepResult:
     """A failed result carrying whatever a PhaseError attached."""
     partial = exc if isinstance(exc, PhaseError) else PhaseError(str(exc))
+    error = StepErrorInfo(type=type(exc).__name__, message=str(exc))
+    return ended("failed", started, partial, error)
+
+
+def ended(
+    status: Status,
+    started: str,
+    outcome: PhaseOutput | PhaseError,
+    error: StepErrorInfo | None = None,
+) -> StepResult:
+    """The result of a step that ended now, with what its phase produced (or had when it failed)."""
     return StepResult(
-        status="failed",
+        status=status,
         started_at=started,
         ended_at=now(),
-        outputs=partial.outputs,
-        metrics=partial.metrics,
-        parameters=partial.parameters,
-        summary=partial.summary,
-        error=StepErrorInfo(type=type(exc).__name__, message=str(exc)),
+        outputs=outcome.outputs,
+        metrics=outcome.metrics,
+        parameters=outcome.parameters,
+        summary=outcome.summary,
+        error=error,
     )

@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -166,11 +166,8 @@ def _submit(args: argparse.Namespace) -> int:
     from server import definitions
 
     graph = _read_definition(args.file)
-    platform = _platform(args)
-    try:
+    with closing(_platform(args)) as platform:
         submission = definitions.submit(platform.store, graph, platform.settings.source_roots)
-    finally:
-        platform.close()
     version = submission.version
     state = "stored as new" if submission.created else "unchanged, still"
     print(f"{version.identifier}: {state} version {version.number} <{version.iri}>")
@@ -221,11 +218,8 @@ class _ProgressPrinter:
 def _runs_list(args: argparse.Namespace) -> int:
     from server import catalog
 
-    platform = _platform(args)
-    try:
+    with closing(_platform(args)) as platform:
         rows = catalog.list_runs(platform.store, args.experiment)
-    finally:
-        platform.close()
     _print_table(rows, ["runId", "identifier", "version", "status", "started", "ended"])
     return 0
 
@@ -233,11 +227,8 @@ def _runs_list(args: argparse.Namespace) -> int:
 def _runs_show(args: argparse.Namespace) -> int:
     from server import catalog
 
-    platform = _platform(args)
-    try:
+    with closing(_platform(args)) as platform:
         details = catalog.run_details(platform.store, args.run_id)
-    finally:
-        platform.close()
     print(
         f"run {details['runId']}: {details['identifier']} v{details['version']} — "
         f"{details['status']} ({details['provisioner']})"
@@ -268,15 +259,13 @@ def _runs_show(args: argparse.Namespace) -> int:
 def _runs_resume(args: argparse.Namespace) -> int:
     from server import catalog
 
-    platform = _platform(args)  # marks runs a crash left in flight interrupted first
-    try:
+    # Opening the platform marks runs a crash left in flight interrupted first.
+    with closing(_platform(args)) as platform:
         earlier = catalog.run_details(platform.store, args.run_id)
         printer = _ProgressPrinter(earlier["identifier"], earlier["version"])
         record = platform.runs.resume(args.run_id, on_event=printer)
         platform.runs.wait(record.run_id)
         details = catalog.run_details(platform.store, record.run_id)
-    finally:
-        platform.close()
     cached = ", ".join(s["stepId"] for s in details["steps"] if s.get("cacheHit")) or "none"
     print(f"run {record.run_id} resumed run {args.run_id}; steps from the cache: {cached}")
     _print_metrics(details["metrics"])
@@ -337,11 +326,8 @@ def _sparql(args: argparse.Namespace) -> int:
         text = queries.load(args.name).render(**params)
     else:
         text = args.file.read_text() if args.file else args.query
-    platform = _platform(args)
-    try:
+    with closing(_platform(args)) as platform:
         rows = [catalog.plain(r) for r in platform.store.select(text)]
-    finally:
-        platform.close()
     columns = list(dict.fromkeys(k for row in rows for k in row))
     _print_table(rows, columns)
     return 0
@@ -400,12 +386,9 @@ def _stop_on_signals(before: Callable[[], None] | None = None) -> None:
 def _lineage(args: argparse.Namespace) -> int:
     from server import catalog
 
-    platform = _platform(args)
-    try:
+    with closing(_platform(args)) as platform:
         model = catalog.resolve_model(platform.store, args.model)
         graph = catalog.lineage(platform.store, model)
-    finally:
-        platform.close()
 
     def name(iri: str) -> str:
         node = graph.nodes.get(iri, {})

@@ -196,20 +196,20 @@ _GUARD_RESPONSES = {
 }
 
 
-_PROBLEM_CONTENT = {
-    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-}
+def add_guard_responses(paths: dict[str, Any], content: dict[str, Any]) -> None:
+    """Declare in an OpenAPI ``paths`` object what the guards may answer on each operation.
 
-
-def add_guard_responses(paths: dict[str, Any]) -> None:
-    """Declare in an OpenAPI ``paths`` object what the guards may answer on each operation."""
+    Args:
+        paths: The document's ``paths``; changed in place.
+        content: The ``content`` of a problem response (the shared Problem schema).
+    """
     for operations in paths.values():
         for method, operation in operations.items():
             wanted = ["400"] if method.upper() in SAFE_METHODS else list(_GUARD_RESPONSES)
             responses = operation.setdefault("responses", {})
             for status in wanted:
                 responses.setdefault(
-                    status, {"description": _GUARD_RESPONSES[status], "content": _PROBLEM_CONTENT}
+                    status, {"description": _GUARD_RESPONSES[status], "content": content}
                 )
 
 

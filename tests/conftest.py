@@ -67,6 +67,18 @@ def live_server(platform: Platform) -> Iterator[LiveServer]:
         yield LiveServer(url, platform)
 
 
+def assert_problem(answer: Any, status: int, *fragments: str) -> dict[str, Any]:
+    """Assert ``answer`` (a ``requests.Response``) is RFC 7807 problem JSON of ``status`` whose
+    ``detail`` holds every fragment; its body."""
+    assert answer.status_code == status, answer.text
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    body: dict[str, Any] = answer.json()
+    assert body["status"] == status
+    for fragment in fragments:
+        assert fragment in body["detail"], body["detail"]
+    return body
+
+
 def wait_for_run(base_url: str, run_id: str, timeout: float = 120) -> dict[str, Any]:
     """Poll ``GET /api/runs/ID`` until the run has ended; its details, or an AssertionError."""
     import requests

@@ -40,6 +40,7 @@ if str(ROOT) not in sys.path:
 from server.app import create_app  # noqa: E402
 from server.platform import open_platform  # noqa: E402
 from server.settings import Settings  # noqa: E402
+from tests.documents import iris_document  # noqa: E402
 
 TIMEOUT = 30.0  # seconds per request: well past any answer; a timeout is an error (a hang)
 RUN_DEADLINE = 300.0
@@ -47,32 +48,7 @@ MODEL = "iris-lr"
 EXPERIMENT = "iris_load"
 OL = "https://w3id.org/ontolab/ns#"
 RUN_COUNT_QUERY = f"SELECT (COUNT(DISTINCT ?run) AS ?n) WHERE {{ ?run <{OL}runId> ?id }}"
-PIPELINE: dict[str, Any] = {
-    "id": EXPERIMENT,
-    "label": "Iris under load",
-    "task": "classification",
-    "steps": [
-        {
-            "id": "extract",
-            "type": "DataExtraction",
-            "parameters": {"source": "sklearn:iris", "targetColumn": "target"},
-        },
-        {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
-        {
-            "id": "build",
-            "type": "ModelBuilding",
-            "consumes": ["process"],
-            "parameters": {"estimator": "LogisticRegression", "modelName": MODEL},
-            "hyperParameters": {"max_iter": 500},
-        },
-        {
-            "id": "validate",
-            "type": "ModelValidation",
-            "consumes": ["build", "process"],
-            "thresholds": [{"metric": "accuracy", "min": 0.5}],
-        },
-    ],
-}
+PIPELINE = iris_document(EXPERIMENT, label="Iris under load", model=MODEL, hyper={"max_iter": 500})
 ROW = {
     "sepal length (cm)": 5.1,
     "sepal width (cm)": 3.5,

@@ -16,7 +16,16 @@ from flask import Blueprint, Response, jsonify, request, send_file
 
 from executor.contract import artifact_path
 from server import queries
-from server.api.common import PROBLEM_JSON, BadRequest, get_platform
+from server.api.common import (
+    PROBLEM_CONTENT,
+    PROBLEM_JSON,
+    PROBLEM_RESPONSE,
+    BadRequest,
+    get_platform,
+    object_schema,
+    path_parameter,
+    problem_response,
+)
 from server.artifacts import CorruptArtifact
 
 blueprint = Blueprint("artifacts", __name__)
@@ -90,49 +99,40 @@ def upload(sha256: str) -> tuple[Response, int]:
     return jsonify(body), 201
 
 
-_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-_STORED = {
-    "type": "object",
-    "required": ["sha256", "size", "media_type"],
-    "properties": {
+_STORED = object_schema(
+    {
         "sha256": {"type": "string"},
         "size": {"type": "integer"},
         "media_type": {"type": "string"},
     },
-}
+    ["sha256", "size", "media_type"],
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/artifacts/{sha256}": {
         "put": {
             "summary": "Upload an artifact; stored only if the body's sha256 matches the path "
             "(also repairs a corrupt one)",
-            "parameters": [
-                {"name": "sha256", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
+            "parameters": [path_parameter("sha256")],
             "requestBody": {"content": {"application/octet-stream": {}}},
             "responses": {
                 "201": {
                     "description": "stored: sha256, size, media_type",
                     "content": {"application/json": {"schema": _STORED}},
                 },
-                "400": {
-                    "description": "problem JSON: bad checksum, mismatch or too large",
-                    "content": _PROBLEM_JSON,
-                },
+                "400": problem_response("problem JSON: bad checksum, mismatch or too large"),
             },
         },
         "get": {
             "summary": "Download an artifact by its sha256 (content-addressed, immutable)",
-            "parameters": [
-                {"name": "sha256", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
+            "parameters": [path_parameter("sha256")],
             "responses": {
                 "200": {"description": "the file, with the media type recorded for it"},
-                "404": {"description": "problem JSON (RFC 7807)", "content": _PROBLEM_JSON},
+                "404": PROBLEM_RESPONSE,
                 "410": {
                     "description": "problem JSON: the stored bytes do not match the checksum "
                     "(quarantined; PUT the true bytes or rerun the step to repair)",
-                    "content": _PROBLEM_JSON,
+                    "content": PROBLEM_CONTENT,
                 },
             },
         },

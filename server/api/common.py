@@ -1,4 +1,5 @@
-"""What every blueprint shares: the current Platform and RFC 7807 problem responses."""
+"""What every blueprint shares: the current Platform, RFC 7807 problem responses and the
+OpenAPI fragments its ``OPENAPI`` dict is written with."""
 
 from __future__ import annotations
 
@@ -10,6 +11,44 @@ from server.errors import OntolabError
 from server.platform import Platform
 
 PROBLEM_JSON = "application/problem+json"
+#: The ``content`` of an OpenAPI problem response: the Problem schema of server/api/openapi.py.
+PROBLEM_CONTENT: dict[str, Any] = {
+    PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}
+}
+
+
+def problem_response(description: str = "problem JSON (RFC 7807)") -> dict[str, Any]:
+    """An OpenAPI response of problem JSON, described by ``description``."""
+    return {"description": description, "content": PROBLEM_CONTENT}
+
+
+#: The OpenAPI response of problem JSON, for the statuses that need no more words.
+PROBLEM_RESPONSE = problem_response()
+
+
+def path_parameter(name: str, type_: str = "string") -> dict[str, Any]:
+    """An OpenAPI path parameter ``name`` of JSON schema type ``type_``."""
+    return {"name": name, "in": "path", "required": True, "schema": {"type": type_}}
+
+
+def json_response(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    """An OpenAPI response of ``application/json`` in ``schema``."""
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def json_request(schema: dict[str, Any], *, required: bool = True) -> dict[str, Any]:
+    """An OpenAPI request body of ``application/json`` in ``schema``."""
+    return {"required": required, "content": {"application/json": {"schema": schema}}}
+
+
+def object_schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """A JSON schema of an object with ``properties``, of which ``required`` must be there."""
+    return {"type": "object", "required": required, "properties": properties}
+
+
+def array_schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    """A JSON schema of an array of the objects ``object_schema`` describes."""
+    return {"type": "array", "items": object_schema(properties, required)}
 
 
 class BadRequest(OntolabError):

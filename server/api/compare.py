@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint, request
 
 from server import run_index
-from server.api.common import BadRequest, get_platform
+from server.api.common import PROBLEM_RESPONSE, BadRequest, get_platform, object_schema
 from server.catalog import measure_directions
 from server.errors import NotFoundError
 
@@ -50,22 +50,14 @@ def _best(
     return best
 
 
-_PROBLEM = {
-    "description": "problem JSON (RFC 7807)",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
 _NAMES = {"type": "array", "items": {"type": "string"}}
-_COMPARED = {
-    "type": "object",
-    "required": ["runs", "metrics", "params", "differing_params", "best"],
-    "properties": {
+_COMPARED = object_schema(
+    {
         "runs": {
             "type": "array",
             "description": "the run summaries of GET /api/runs, in the order asked",
-            "items": {
-                "type": "object",
-                "required": ["run_id", "experiment", "version", "status", "metrics", "params"],
-                "properties": {
+            "items": object_schema(
+                {
                     "run_id": {"type": "string"},
                     "experiment": {"type": "string"},
                     "version": {"type": "integer"},
@@ -75,7 +67,8 @@ _COMPARED = {
                     "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
                     "params": {"type": "object"},
                 },
-            },
+                ["run_id", "experiment", "version", "status", "metrics", "params"],
+            ),
         },
         "metrics": _NAMES,
         "params": _NAMES,
@@ -86,7 +79,8 @@ _COMPARED = {
             "additionalProperties": _NAMES,
         },
     },
-}
+    ["runs", "metrics", "params", "differing_params", "best"],
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/compare": {
@@ -106,8 +100,8 @@ OPENAPI: dict[str, Any] = {
                     "description": "runs, metric and param names, differing params, best",
                     "content": {"application/json": {"schema": _COMPARED}},
                 },
-                "400": _PROBLEM,
-                "404": _PROBLEM,
+                "400": PROBLEM_RESPONSE,
+                "404": PROBLEM_RESPONSE,
             },
         }
     }

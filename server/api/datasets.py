@@ -12,7 +12,15 @@ from typing import Any
 from flask import Blueprint, request
 
 from server import datasets, queries
-from server.api.common import BadRequest, get_platform
+from server.api.common import (
+    PROBLEM_RESPONSE,
+    BadRequest,
+    array_schema,
+    get_platform,
+    json_response,
+    object_schema,
+    path_parameter,
+)
 from server.cache import StepCache
 from server.catalog import plain
 from server.errors import OntolabError
@@ -103,16 +111,12 @@ def profile(name: str) -> dict[str, Any]:
     return datasets.stored_profile(_profile_cache(), get_platform().artifacts, _version(name))
 
 
-_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
+_NAME = path_parameter("name")
 _VERSION = {
     "name": "version",
     "in": "query",
     "schema": {"type": "integer"},
     "description": "a version number (default: newest)",
-}
-_PROBLEM = {
-    "description": "problem JSON (RFC 7807)",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
 }
 _STRING = {"type": "string"}
 _COUNT = {"type": "integer", "minimum": 0}
@@ -127,63 +131,43 @@ _VERSION_FIELDS = {
     "created": _STRING,
     "format": _STRING,
 }
-_DATASET_VERSION = {
-    "type": "object",
-    "required": list(_VERSION_FIELDS),
-    "properties": _VERSION_FIELDS,
-}
+_DATASET_VERSION = object_schema(_VERSION_FIELDS, list(_VERSION_FIELDS))
 
 
-def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-_UPLOADED = {
-    "type": "object",
-    "required": [*_VERSION_FIELDS, "source"],
-    "properties": _VERSION_FIELDS | {"source": {"type": "string", "pattern": "^dataset:"}},
-}
-_LISTED = {
-    "type": "object",
-    "required": ["datasets"],
-    "properties": {
-        "datasets": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "versions", "updated"],
-                "properties": {"name": _STRING, "versions": _COUNT, "updated": _STRING},
-            },
-        }
+_UPLOADED = object_schema(
+    _VERSION_FIELDS | {"source": {"type": "string", "pattern": "^dataset:"}},
+    [*_VERSION_FIELDS, "source"],
+)
+_LISTED = object_schema(
+    {
+        "datasets": array_schema(
+            {"name": _STRING, "versions": _COUNT, "updated": _STRING},
+            ["name", "versions", "updated"],
+        )
     },
-}
-_VERSIONS = {
-    "type": "object",
-    "required": ["name", "versions"],
-    "properties": {"name": _STRING, "versions": {"type": "array", "items": _DATASET_VERSION}},
-}
-_PREVIEW = {
-    "type": "object",
-    "required": ["columns", "rows", "total_rows"],
-    "properties": {
+    ["datasets"],
+)
+_VERSIONS = object_schema(
+    {"name": _STRING, "versions": {"type": "array", "items": _DATASET_VERSION}},
+    ["name", "versions"],
+)
+_PREVIEW = object_schema(
+    {
         "columns": {"type": "array"},
         "rows": {"type": "array", "items": {"type": "array"}},
         "total_rows": _COUNT,
     },
-}
-_PROFILE = {
-    "type": "object",
-    "required": ["columns", "rows"],
-    "properties": {
-        "columns": {
-            "type": "array",
-            "items": {"type": "object", "required": ["name"], "properties": {"name": _STRING}},
-        },
+    ["columns", "rows", "total_rows"],
+)
+_PROFILE = object_schema(
+    {
+        "columns": array_schema({"name": _STRING}, ["name"]),
         "rows": _COUNT,
         "correlation": {"type": ["object", "null"]},
         "target_column": {"type": ["string", "null"]},
     },
-}
+    ["columns", "rows"],
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/datasets": {
@@ -217,25 +201,25 @@ OPENAPI: dict[str, Any] = {
                 },
             },
             "responses": {
-                "201": _json(
+                "201": json_response(
                     "the stored version; use its `source`. Its profile is computed now; "
                     "`profile_error` says why when that failed",
                     _UPLOADED,
                 ),
-                "400": _PROBLEM,
-                "413": _PROBLEM,
+                "400": PROBLEM_RESPONSE,
+                "413": PROBLEM_RESPONSE,
             },
         },
         "get": {
             "summary": "Uploaded datasets",
-            "responses": {"200": _json("names, newest version numbers", _LISTED)},
+            "responses": {"200": json_response("names, newest version numbers", _LISTED)},
         },
     },
     "/api/datasets/{name}": {
         "get": {
             "summary": "Versions of a dataset",
             "parameters": [_NAME],
-            "responses": {"200": _json("versions", _VERSIONS), "404": _PROBLEM},
+            "responses": {"200": json_response("versions", _VERSIONS), "404": PROBLEM_RESPONSE},
         },
     },
     "/api/datasets/{name}/preview": {
@@ -246,7 +230,10 @@ OPENAPI: dict[str, Any] = {
                 _VERSION,
                 {"name": "rows", "in": "query", "schema": {"type": "integer"}},
             ],
-            "responses": {"200": _json("columns and rows", _PREVIEW), "404": _PROBLEM},
+            "responses": {
+                "200": json_response("columns and rows", _PREVIEW),
+                "404": PROBLEM_RESPONSE,
+            },
         },
     },
     "/api/datasets/{name}/profile": {
@@ -254,7 +241,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "Per-column profile and correlations (the explore phase), as computed "
             "by the upload; read-only",
             "parameters": [_NAME, _VERSION],
-            "responses": {"200": _json("profile", _PROFILE), "404": _PROBLEM},
+            "responses": {"200": json_response("profile", _PROFILE), "404": PROBLEM_RESPONSE},
         },
     },
 }

@@ -8,7 +8,16 @@ import requests
 from flask import Blueprint, Response
 from flask.blueprints import BlueprintSetupState
 
-from server.api.common import BadRequest, get_platform, json_body
+from server.api.common import (
+    PROBLEM_CONTENT,
+    BadRequest,
+    get_platform,
+    json_body,
+    json_request,
+    object_schema,
+    path_parameter,
+    problem_response,
+)
 from server.errors import OntolabError
 
 blueprint = Blueprint("deployments", __name__)
@@ -74,23 +83,8 @@ def stop_deployment(deployment_id: str) -> dict[str, Any]:
     return get_platform().deployments.stop(deployment_id)
 
 
-_DEPLOYMENT = {
-    "type": "object",
-    "required": [
-        "id",
-        "model",
-        "version",
-        "alias",
-        "sha256",
-        "url",
-        "port",
-        "pid",
-        "status",
-        "desired_state",
-        "started_at",
-        "ended_at",
-    ],
-    "properties": {
+_DEPLOYMENT = object_schema(
+    {
         "id": {"type": "string"},
         "model": {"type": "string"},
         "version": {"type": "integer"},
@@ -104,38 +98,34 @@ _DEPLOYMENT = {
         "started_at": {"type": "string"},
         "ended_at": {"type": ["string", "null"]},
     },
-}
-_ID = [{"name": "deployment_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+    [
+        "id",
+        "model",
+        "version",
+        "alias",
+        "sha256",
+        "url",
+        "port",
+        "pid",
+        "status",
+        "desired_state",
+        "started_at",
+        "ended_at",
+    ],
+)
+_ID = [path_parameter("deployment_id")]
 _ONE = {"content": {"application/json": {"schema": _DEPLOYMENT}}}
-_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-_LIST = {
-    "type": "object",
-    "required": ["deployments"],
-    "properties": {"deployments": {"type": "array", "items": _DEPLOYMENT}},
-}
+_LIST = object_schema({"deployments": {"type": "array", "items": _DEPLOYMENT}}, ["deployments"])
 
 OPENAPI: dict[str, Any] = {
     "/api/deployments/{deployment_id}/metrics": {
         "get": {
             "summary": "The deployment's Prometheus metrics, relayed from its own /metrics",
-            "parameters": [
-                {
-                    "name": "deployment_id",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string"},
-                }
-            ],
+            "parameters": _ID,
             "responses": {
                 "200": {"description": "Prometheus text exposition format"},
-                "404": {
-                    "description": "problem JSON: no such deployment",
-                    "content": _PROBLEM_JSON,
-                },
-                "502": {
-                    "description": "problem JSON: the model server did not answer",
-                    "content": _PROBLEM_JSON,
-                },
+                "404": problem_response("problem JSON: no such deployment"),
+                "502": problem_response("problem JSON: the model server did not answer"),
             },
         }
     },
@@ -144,28 +134,22 @@ OPENAPI: dict[str, Any] = {
             "summary": "Deploy a model version (or the version an alias points to)",
             "description": "Starts a model server process on 127.0.0.1 (ports from 3100 up) "
             "serving POST /predict, GET /health and GET /metrics; answers once it is healthy.",
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["model"],
-                            "properties": {
-                                "model": {"type": "string"},
-                                "version": {"type": "integer"},
-                                "alias": {"type": "string"},
-                            },
-                        }
-                    }
-                },
-            },
+            "requestBody": json_request(
+                object_schema(
+                    {
+                        "model": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "alias": {"type": "string"},
+                    },
+                    ["model"],
+                )
+            ),
             "responses": {
                 "201": {"description": "the deployment, running", **_ONE},
-                "400": {"description": "bad request body", "content": _PROBLEM_JSON},
+                "400": {"description": "bad request body", "content": PROBLEM_CONTENT},
                 "404": {
                     "description": "no such model, version or alias",
-                    "content": _PROBLEM_JSON,
+                    "content": PROBLEM_CONTENT,
                 },
             },
         },
@@ -185,7 +169,7 @@ OPENAPI: dict[str, Any] = {
             "parameters": _ID,
             "responses": {
                 "200": {"description": "the deployment", **_ONE},
-                "404": {"description": "problem JSON", "content": _PROBLEM_JSON},
+                "404": problem_response("problem JSON"),
             },
         },
         "delete": {
@@ -193,7 +177,7 @@ OPENAPI: dict[str, Any] = {
             "parameters": _ID,
             "responses": {
                 "200": {"description": "the stopped deployment", **_ONE},
-                "404": {"description": "problem JSON", "content": _PROBLEM_JSON},
+                "404": problem_response("problem JSON"),
             },
         },
     },

@@ -10,7 +10,16 @@ from rdflib import Graph
 from werkzeug.routing import BaseConverter
 
 from server import catalog, definitions, queries
-from server.api.common import BadRequest, get_platform
+from server.api.common import (
+    PROBLEM_CONTENT,
+    BadRequest,
+    array_schema,
+    get_platform,
+    json_response,
+    object_schema,
+    path_parameter,
+    problem_response,
+)
 from server.catalog import plain
 from server.http_guard import check_json_depth
 from server.pipeline_document import to_graph
@@ -166,12 +175,8 @@ _DEFINITION_BODY = {
         },
     },
 }
-_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-_PROBLEM = {
-    "description": "problem JSON (RFC 7807); invalid definitions list `violations`",
-    "content": _PROBLEM_JSON,
-}
-_ID = {"name": "identifier", "in": "path", "required": True, "schema": {"type": "string"}}
+_PROBLEM = problem_response("problem JSON (RFC 7807); invalid definitions list `violations`")
+_ID = path_parameter("identifier")
 _STRING = {"type": "string"}
 _VERSION_FIELDS = {
     "identifier": _STRING,
@@ -184,63 +189,49 @@ _VERSION_FIELDS = {
 _REQUIRED = list(_VERSION_FIELDS)
 
 
-def _object(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": properties}
-
-
-def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-_STORED = _object(
+_STORED = object_schema(
     _VERSION_FIELDS | {"created_new_version": {"type": "boolean"}},
     [*_REQUIRED, "created_new_version"],
 )
-_WITH_TURTLE = _object(_VERSION_FIELDS | {"turtle": _STRING}, [*_REQUIRED, "turtle"])
-_VALID = _object(
+_WITH_TURTLE = object_schema(_VERSION_FIELDS | {"turtle": _STRING}, [*_REQUIRED, "turtle"])
+_VALID = object_schema(
     {
         "valid": {"const": True},
         "identifier": _STRING,
         "task": _STRING,
-        "steps": {
-            "type": "array",
-            "items": _object(
-                {
-                    "id": _STRING,
-                    "phase": _STRING,
-                    "depends_on": {"type": "array", "items": _STRING},
-                    "inputs": {"type": "object", "additionalProperties": _STRING},
-                },
-                ["id", "phase", "depends_on", "inputs"],
-            ),
-        },
+        "steps": array_schema(
+            {
+                "id": _STRING,
+                "phase": _STRING,
+                "depends_on": {"type": "array", "items": _STRING},
+                "inputs": {"type": "object", "additionalProperties": _STRING},
+            },
+            ["id", "phase", "depends_on", "inputs"],
+        ),
         "waves": {"type": "array", "items": {"type": "array", "items": _STRING}},
     },
     ["valid", "identifier", "task", "steps", "waves"],
 )
-_LISTED = _object(
+_LISTED = object_schema(
     {
-        "experiments": {
-            "type": "array",
-            "items": _object(
-                {
-                    "identifier": _STRING,
-                    "versions": {"type": "integer", "description": "the newest version number"},
-                    "label": _STRING,
-                    "task": _STRING,
-                    "updated": {"type": "string", "description": "when the newest was stored"},
-                },
-                ["identifier", "versions", "task", "updated"],
-            ),
-        }
+        "experiments": array_schema(
+            {
+                "identifier": _STRING,
+                "versions": {"type": "integer", "description": "the newest version number"},
+                "label": _STRING,
+                "task": _STRING,
+                "updated": {"type": "string", "description": "when the newest was stored"},
+            },
+            ["identifier", "versions", "task", "updated"],
+        )
     },
     ["experiments"],
 )
-_VERSIONS = _object(
+_VERSIONS = object_schema(
     {"identifier": _STRING, "versions": {"type": "array", "items": _WITH_TURTLE}},
     ["identifier", "versions"],
 )
-_DELETED = _object(
+_DELETED = object_schema(
     {
         "identifier": _STRING,
         "deleted_versions": {"type": "integer", "minimum": 0},
@@ -250,18 +241,15 @@ _DELETED = _object(
     },
     ["identifier", "deleted_versions", "deleted_runs", "cancelled_runs", "removed_model_versions"],
 )
-_LEADERBOARD = _object(
+_LEADERBOARD = object_schema(
     {
         "experiment": _STRING,
         "metric": _STRING,
         "higherIsBetter": {"type": ["boolean", "null"]},
-        "runs": {
-            "type": "array",
-            "items": _object(
-                {"run": _STRING, "runId": _STRING, "value": {"type": "number"}},
-                ["run", "runId", "value"],
-            ),
-        },
+        "runs": array_schema(
+            {"run": _STRING, "runId": _STRING, "value": {"type": "number"}},
+            ["run", "runId", "value"],
+        ),
     },
     ["experiment", "metric", "higherIsBetter", "runs"],
 )
@@ -272,21 +260,21 @@ OPENAPI: dict[str, Any] = {
             "summary": "Store a definition; a new version only if its content changed",
             "requestBody": _DEFINITION_BODY,
             "responses": {
-                "201": _json("stored as a new version", _STORED),
-                "200": _json("unchanged: the existing version", _STORED),
+                "201": json_response("stored as a new version", _STORED),
+                "200": json_response("unchanged: the existing version", _STORED),
                 "400": _PROBLEM,
             },
         },
         "get": {
             "summary": "Every experiment with its newest version",
-            "responses": {"200": _json("experiments", _LISTED)},
+            "responses": {"200": json_response("experiments", _LISTED)},
         },
     },
     "/api/experiments/validate": {
         "post": {
             "summary": "Validate (SHACL) and plan a definition without storing it",
             "requestBody": _DEFINITION_BODY,
-            "responses": {"200": _json("valid: steps and waves", _VALID), "400": _PROBLEM},
+            "responses": {"200": json_response("valid: steps and waves", _VALID), "400": _PROBLEM},
         }
         # GET and DELETE answer 405 (Allow: POST, OPTIONS): `validate` is not an experiment id.
     },
@@ -294,7 +282,7 @@ OPENAPI: dict[str, Any] = {
         "get": {
             "summary": "All versions of an experiment, each with its Turtle",
             "parameters": [_ID],
-            "responses": {"200": _json("versions", _VERSIONS), "404": _PROBLEM},
+            "responses": {"200": json_response("versions", _VERSIONS), "404": _PROBLEM},
         },
         "delete": {
             "summary": "Delete an experiment's versions and their runs",
@@ -304,12 +292,12 @@ OPENAPI: dict[str, Any] = {
             "lists the cancelled runs.",
             "parameters": [_ID],
             "responses": {
-                "200": _json("what was deleted", _DELETED),
+                "200": json_response("what was deleted", _DELETED),
                 "404": _PROBLEM,
                 "409": {
                     "description": "problem JSON: a cancelled run was still stopping after "
                     "30 s, or the experiment is being deleted already; nothing was deleted",
-                    "content": _PROBLEM_JSON,
+                    "content": PROBLEM_CONTENT,
                 },
             },
         },
@@ -334,7 +322,7 @@ OPENAPI: dict[str, Any] = {
                 },
             ],
             "responses": {
-                "200": _json(
+                "200": json_response(
                     "experiment, metric, higherIsBetter, runs (run, runId, value)", _LEADERBOARD
                 ),
                 "400": _PROBLEM,
@@ -347,7 +335,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "One version, as JSON or (Accept: text/turtle) as Turtle",
             "parameters": [
                 _ID,
-                {"name": "number", "in": "path", "required": True, "schema": {"type": "integer"}},
+                path_parameter("number", "integer"),
             ],
             "responses": {
                 "200": {

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Blueprint
 
 from server import __version__
-from server.api.common import get_platform
+from server.api.common import get_platform, object_schema, problem_response
 
 blueprint = Blueprint("health", __name__)
 
@@ -29,29 +29,26 @@ def health() -> dict[str, Any]:
     }
 
 
-_HEALTH = {
-    "type": "object",
-    "required": ["status", "version", "store", "provisioner", "active_runs"],
-    "properties": {
+_HEALTH = object_schema(
+    {
         "status": {"enum": ["ok", "degraded"]},
         "version": {"type": "string"},
-        "store": {
-            "type": "object",
-            "required": ["backend", "reachable"],
-            "properties": {"backend": {"type": "string"}, "reachable": {"type": "boolean"}},
-        },
-        "provisioner": {
-            "type": "object",
-            "required": ["name", "supports_cancel", "supports_resource_limits"],
-            "properties": {
+        "store": object_schema(
+            {"backend": {"type": "string"}, "reachable": {"type": "boolean"}},
+            ["backend", "reachable"],
+        ),
+        "provisioner": object_schema(
+            {
                 "name": {"type": "string"},
                 "supports_cancel": {"type": "boolean"},
                 "supports_resource_limits": {"type": "boolean"},
             },
-        },
+            ["name", "supports_cancel", "supports_resource_limits"],
+        ),
         "active_runs": {"type": "integer", "minimum": 0},
     },
-}
+    ["status", "version", "store", "provisioner", "active_runs"],
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/health": {
@@ -62,14 +59,7 @@ OPENAPI: dict[str, Any] = {
                     "description": "health report",
                     "content": {"application/json": {"schema": _HEALTH}},
                 },
-                "503": {
-                    "description": "problem JSON: the store cannot be reached",
-                    "content": {
-                        "application/problem+json": {
-                            "schema": {"$ref": "#/components/schemas/Problem"}
-                        }
-                    },
-                },
+                "503": problem_response("problem JSON: the store cannot be reached"),
             },
         }
     }

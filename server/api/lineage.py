@@ -7,7 +7,13 @@ from typing import Any
 from flask import Blueprint, request
 
 from server import catalog
-from server.api.common import BadRequest, get_platform
+from server.api.common import (
+    PROBLEM_RESPONSE,
+    BadRequest,
+    array_schema,
+    get_platform,
+    object_schema,
+)
 
 blueprint = Blueprint("lineage", __name__)
 
@@ -40,38 +46,22 @@ def lineage() -> dict[str, Any]:
     }
 
 
-_PROBLEM = {
-    "description": "problem JSON (RFC 7807)",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
 _STRINGS = {"type": "array", "items": {"type": "string"}}
-_LINEAGE = {
-    "type": "object",
-    "required": ["roots", "nodes", "edges"],
-    "properties": {
+_LINEAGE = object_schema(
+    {
         "roots": _STRINGS,
-        "nodes": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id"],
-                "properties": {"id": {"type": "string"}},
+        "nodes": array_schema({"id": {"type": "string"}}, ["id"]),
+        "edges": array_schema(
+            {
+                "source": {"type": "string"},
+                "relation": {"type": "string"},
+                "target": {"type": "string"},
             },
-        },
-        "edges": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["source", "relation", "target"],
-                "properties": {
-                    "source": {"type": "string"},
-                    "relation": {"type": "string"},
-                    "target": {"type": "string"},
-                },
-            },
-        },
+            ["source", "relation", "target"],
+        ),
     },
-}
+    ["roots", "nodes", "edges"],
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/lineage": {
@@ -92,8 +82,8 @@ OPENAPI: dict[str, Any] = {
                     "description": "nodes (id, kind, label, sha256) and edges",
                     "content": {"application/json": {"schema": _LINEAGE}},
                 },
-                "400": _PROBLEM,
-                "404": _PROBLEM,
+                "400": PROBLEM_RESPONSE,
+                "404": PROBLEM_RESPONSE,
             },
         }
     }

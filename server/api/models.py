@@ -12,7 +12,17 @@ from typing import Any
 
 from flask import Blueprint
 
-from server.api.common import BadRequest, get_platform, json_body
+from server.api.common import (
+    PROBLEM_CONTENT,
+    BadRequest,
+    array_schema,
+    get_platform,
+    json_body,
+    json_response,
+    object_schema,
+    path_parameter,
+    problem_response,
+)
 from server.errors import NotFoundError
 from server.registry import Registry
 
@@ -130,19 +140,12 @@ def predict_alias(name: str, alias: str) -> dict[str, Any]:
     return _registry().predict(name, json_body(), alias=alias)
 
 
-_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
-_VERSION = {"name": "version", "in": "path", "required": True, "schema": {"type": "integer"}}
-_ALIAS = {"name": "alias", "in": "path", "required": True, "schema": {"type": "string"}}
-_PROBLEM = {
-    "description": "problem details (RFC 7807)",
-    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
-}
+_NAME = path_parameter("name")
+_VERSION = path_parameter("version", "integer")
+_ALIAS = path_parameter("alias")
+_PROBLEM = problem_response("problem details (RFC 7807)")
 _STRING = {"type": "string"}
 _NUMBER = {"type": "integer", "minimum": 1}
-
-
-def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
 _VERSION_FIELDS: dict[str, Any] = {
@@ -159,84 +162,62 @@ _VERSION_FIELDS: dict[str, Any] = {
     "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
     "aliases": {"type": "array", "items": _STRING},
 }
-_MODEL_VERSION = {
-    "type": "object",
-    "required": list(_VERSION_FIELDS),
-    "properties": _VERSION_FIELDS,
-}
+_MODEL_VERSION = object_schema(_VERSION_FIELDS, list(_VERSION_FIELDS))
 _ALIASES = {"type": "object", "additionalProperties": _NUMBER, "description": "alias: version"}
-_MODEL_LIST = {
-    "type": "object",
-    "required": ["models"],
-    "properties": {
-        "models": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "task", "latest_version", "versions", "aliases"],
-                "properties": {
-                    "name": _STRING,
-                    "task": _STRING,
-                    "latest_version": _NUMBER,
-                    "versions": _NUMBER,
-                    "aliases": _ALIASES,
-                },
+_MODEL_LIST = object_schema(
+    {
+        "models": array_schema(
+            {
+                "name": _STRING,
+                "task": _STRING,
+                "latest_version": _NUMBER,
+                "versions": _NUMBER,
+                "aliases": _ALIASES,
             },
-        }
+            ["name", "task", "latest_version", "versions", "aliases"],
+        )
     },
-}
-_MODEL = {
-    "type": "object",
-    "required": ["name", "task", "latest_version", "aliases", "versions"],
-    "properties": {
+    ["models"],
+)
+_MODEL = object_schema(
+    {
         "name": _STRING,
         "task": _STRING,
         "latest_version": {"type": ["integer", "null"]},
         "aliases": _ALIASES,
         "versions": {"type": "array", "items": _MODEL_VERSION},
     },
-}
-_ALIASED_VERSION = {
-    "type": "object",
-    "required": ["alias", *_VERSION_FIELDS],
-    "properties": {"alias": _STRING, **_VERSION_FIELDS},
-}
-_INPUT_SCHEMA = {
-    "type": "object",
-    "required": ["version", "columns"],
-    "properties": {
+    ["name", "task", "latest_version", "aliases", "versions"],
+)
+_ALIASED_VERSION = object_schema({"alias": _STRING, **_VERSION_FIELDS}, ["alias", *_VERSION_FIELDS])
+_INPUT_SCHEMA = object_schema(
+    {
         "version": _NUMBER,
-        "columns": {
-            "type": "array",
-            "items": {"type": "object", "required": ["name"], "properties": {"name": _STRING}},
-        },
+        "columns": array_schema({"name": _STRING}, ["name"]),
         "record_schema": {"type": "object"},
     },
-}
-_REMOVED = {
-    "type": "object",
-    "required": ["model", "alias", "version", "deleted"],
-    "properties": {
+    ["version", "columns"],
+)
+_REMOVED = object_schema(
+    {
         "model": _STRING,
         "alias": _STRING,
         "version": _NUMBER,
         "deleted": {"const": True},
     },
-}
-_PREDICTED = {
-    "type": "object",
-    "required": ["predictions", "model"],
-    "properties": {
+    ["model", "alias", "version", "deleted"],
+)
+_PREDICTED = object_schema(
+    {
         "predictions": {"type": "array"},
         "probabilities": {"type": "array", "items": {"type": "array", "items": {"type": "number"}}},
         "classes": {"type": "array"},
-        "model": {
-            "type": "object",
-            "required": ["name", "version"],
-            "properties": {"name": _STRING, "version": _NUMBER, "alias": _STRING},
-        },
+        "model": object_schema(
+            {"name": _STRING, "version": _NUMBER, "alias": _STRING}, ["name", "version"]
+        ),
     },
-}
+    ["predictions", "model"],
+)
 _PREDICT_BODY = {
     "required": True,
     "description": (
@@ -248,26 +229,22 @@ _PREDICT_BODY = {
     "content": {"application/json": {"schema": {"type": "object"}}},
 }
 _PREDICT_RESPONSES = {
-    "200": _json(
+    "200": json_response(
         "predictions; for classifiers also probabilities (one list per row, in the order "
         "of classes) and classes; model: name, version (and alias)",
         _PREDICTED,
     ),
     "400": {
         "description": "the input does not match the training schema; names row and field",
-        "content": {
-            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
-        },
+        "content": PROBLEM_CONTENT,
     },
     "404": _PROBLEM,
 }
 _ALIAS_CHANGE = {
-    "200": _json(
+    "200": json_response(
         "model, alias, version, previous, gated, compared",
-        {
-            "type": "object",
-            "required": ["model", "alias", "version", "previous", "gated", "compared"],
-            "properties": {
+        object_schema(
+            {
                 "model": _STRING,
                 "alias": _STRING,
                 "version": _NUMBER,
@@ -275,7 +252,8 @@ _ALIAS_CHANGE = {
                 "gated": {"type": "boolean"},
                 "compared": {"type": ["object", "null"]},
             },
-        },
+            ["model", "alias", "version", "previous", "gated", "compared"],
+        ),
     )
 }
 
@@ -283,14 +261,18 @@ OPENAPI: dict[str, Any] = {
     "/api/models": {
         "get": {
             "summary": "Registered models: name, task, latest version, version count, aliases",
-            "responses": {"200": _json("models", _MODEL_LIST)},
+            "responses": {"200": json_response("models", _MODEL_LIST)},
         }
     },
     "/api/models/{name}": {
         "get": {
             "summary": "One model: its versions (run, metrics, passed validation, aliases)",
             "parameters": [_NAME],
-            "responses": {"200": _json("the model", _MODEL), "400": _PROBLEM, "404": _PROBLEM},
+            "responses": {
+                "200": json_response("the model", _MODEL),
+                "400": _PROBLEM,
+                "404": _PROBLEM,
+            },
         }
     },
     "/api/models/{name}/versions/{version}": {
@@ -298,7 +280,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "One version: run, artifact and sha256, metrics, validation, aliases",
             "parameters": [_NAME, _VERSION],
             "responses": {
-                "200": _json("the version", _MODEL_VERSION),
+                "200": json_response("the version", _MODEL_VERSION),
                 "400": _PROBLEM,
                 "404": _PROBLEM,
             },
@@ -309,7 +291,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "What predict accepts for this version: columns, types, nullability",
             "parameters": [_NAME, _VERSION],
             "responses": {
-                "200": _json("input schema", _INPUT_SCHEMA),
+                "200": json_response("input schema", _INPUT_SCHEMA),
                 "400": _PROBLEM,
                 "404": _PROBLEM,
             },
@@ -320,7 +302,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "The version an alias points at",
             "parameters": [_NAME, _ALIAS],
             "responses": {
-                "200": _json("the version", _ALIASED_VERSION),
+                "200": json_response("the version", _ALIASED_VERSION),
                 "400": _PROBLEM,
                 "404": _PROBLEM,
             },
@@ -342,7 +324,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "Remove an alias",
             "parameters": [_NAME, _ALIAS],
             "responses": {
-                "200": _json("what it pointed at", _REMOVED),
+                "200": json_response("what it pointed at", _REMOVED),
                 "400": _PROBLEM,
                 "404": _PROBLEM,
             },

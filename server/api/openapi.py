@@ -7,40 +7,36 @@ from typing import Any
 from flask import Blueprint
 
 from server import __version__
+from server.api.common import PROBLEM_CONTENT, array_schema, object_schema
 from server.http_guard import add_guard_responses
 
 blueprint = Blueprint("openapi", __name__)
 
-PIPELINE_DOCUMENT_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "required": ["id", "task", "steps"],
-    "properties": {
+PIPELINE_DOCUMENT_SCHEMA: dict[str, Any] = object_schema(
+    {
         "id": {"type": "string"},
         "label": {"type": "string"},
         "task": {"type": "string", "enum": ["classification", "regression"]},
-        "steps": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["id", "type"],
-                "properties": {
-                    "id": {"type": "string"},
-                    "type": {
-                        "type": "string",
-                        "description": "an ol: step class, e.g. ModelBuilding",
-                    },
-                    "consumes": {"type": "array", "items": {"type": "string"}},
-                    "dependsOn": {"type": "array", "items": {"type": "string"}},
-                    "parameters": {"type": "object"},
-                    "hyperParameters": {"type": "object"},
-                    "searchSpace": {"type": "object"},
-                    "thresholds": {"type": "array", "items": {"type": "object"}},
-                    "resources": {"type": "object"},
+        "steps": array_schema(
+            {
+                "id": {"type": "string"},
+                "type": {
+                    "type": "string",
+                    "description": "an ol: step class, e.g. ModelBuilding",
                 },
+                "consumes": {"type": "array", "items": {"type": "string"}},
+                "dependsOn": {"type": "array", "items": {"type": "string"}},
+                "parameters": {"type": "object"},
+                "hyperParameters": {"type": "object"},
+                "searchSpace": {"type": "object"},
+                "thresholds": {"type": "array", "items": {"type": "object"}},
+                "resources": {"type": "object"},
             },
-        },
+            ["id", "type"],
+        ),
     },
-}
+    ["id", "task", "steps"],
+)
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {
@@ -53,19 +49,15 @@ PROBLEM_SCHEMA: dict[str, Any] = {
         "title": {"type": "string"},
         "status": {"type": "integer", "minimum": 400, "maximum": 599},
         "detail": {"type": "string"},
-        "violations": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["node", "path", "message"],
-                "properties": {
-                    "node": {"type": "string"},
-                    "path": {"type": "string"},
-                    "message": {"type": "string"},
-                    "value": {"type": ["string", "null"]},
-                },
+        "violations": array_schema(
+            {
+                "node": {"type": "string"},
+                "path": {"type": "string"},
+                "message": {"type": "string"},
+                "value": {"type": ["string", "null"]},
             },
-        },
+            ["node", "path", "message"],
+        ),
         "field": {"type": "string"},
         "row": {"type": "integer"},
         "compared": {"type": ["object", "null"]},
@@ -81,7 +73,7 @@ def document() -> dict[str, Any]:
     for module in MODULES:
         for path, operations in getattr(module, "OPENAPI", {}).items():
             paths.setdefault(path, {}).update(operations)
-    add_guard_responses(paths)
+    add_guard_responses(paths, PROBLEM_CONTENT)
     return {
         "openapi": "3.1.0",
         "info": {

@@ -16,11 +16,17 @@ from flask import Blueprint, request
 from rdflib.query import Result
 
 from server import queries
-from server.api.common import json_body
-from server.api.sparql import attach_guard, busy_problem, query_guard
+from server.api.common import (
+    PROBLEM_CONTENT,
+    array_schema,
+    json_body,
+    object_schema,
+    path_parameter,
+)
+from server.api.sparql import BUSY_RESPONSE, attach_guard, busy_problem, query_guard
 from server.catalog import plain
 from server.errors import QueryError
-from server.query_guard import ALLOW_SETTING, RUNNING_SETTING, QueryBusyError
+from server.query_guard import ALLOW_SETTING, QueryBusyError
 from server.store.base import TIMEOUT_SETTING
 
 blueprint = Blueprint("queries", __name__)
@@ -78,8 +84,7 @@ def _json(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date | time) else value
 
 
-_NAME = {"name": "name", "in": "path", "required": True, "schema": {"type": "string"}}
-_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+_NAME = path_parameter("name")
 _TABLE_OR_BOOLEAN = {
     "oneOf": [
         {
@@ -110,49 +115,35 @@ _ANSWER = {
     "400": {
         "description": "a parameter missing, unexpected or not of its declared type, or a "
         f"query with a SERVICE whose endpoint is not listed in {ALLOW_SETTING}",
-        "content": _PROBLEM_JSON,
+        "content": PROBLEM_CONTENT,
     },
-    "404": {"description": "no named query by that name", "content": _PROBLEM_JSON},
-    "503": {
-        "description": f"as many queries as {RUNNING_SETTING} allows are already running; "
-        "retry after the `Retry-After` seconds",
-        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-        "content": _PROBLEM_JSON,
-    },
+    "404": {"description": "no named query by that name", "content": PROBLEM_CONTENT},
+    "503": BUSY_RESPONSE,
     "504": {
         "description": f"the query ran past {TIMEOUT_SETTING} (30 s by default)",
-        "content": _PROBLEM_JSON,
+        "content": PROBLEM_CONTENT,
     },
 }
-_LISTED = {
-    "type": "object",
-    "required": ["queries"],
-    "properties": {
-        "queries": {
-            "type": "array",
-            "items": {
-                "type": "object",
-                "required": ["name", "description", "parameters", "text"],
-                "properties": {
-                    "name": {"type": "string"},
-                    "description": {"type": "string"},
-                    "parameters": {
-                        "type": "array",
-                        "items": {
-                            "type": "object",
-                            "required": ["name", "type"],
-                            "properties": {
-                                "name": {"type": "string"},
-                                "type": {"enum": [*queries.PARAM_TYPES, *queries.LIST_TYPES]},
-                            },
-                        },
+_LISTED = object_schema(
+    {
+        "queries": array_schema(
+            {
+                "name": {"type": "string"},
+                "description": {"type": "string"},
+                "parameters": array_schema(
+                    {
+                        "name": {"type": "string"},
+                        "type": {"enum": [*queries.PARAM_TYPES, *queries.LIST_TYPES]},
                     },
-                    "text": {"type": "string"},
-                },
+                    ["name", "type"],
+                ),
+                "text": {"type": "string"},
             },
-        }
+            ["name", "description", "parameters", "text"],
+        )
     },
-}
+    ["queries"],
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/queries": {

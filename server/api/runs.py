@@ -12,7 +12,19 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, stream_with_context
 
 from server import catalog, definitions, run_index
-from server.api.common import BadRequest, get_platform, json_body
+from server.api.common import (
+    PROBLEM_CONTENT,
+    PROBLEM_RESPONSE,
+    BadRequest,
+    array_schema,
+    get_platform,
+    json_body,
+    json_request,
+    json_response,
+    object_schema,
+    path_parameter,
+    problem_response,
+)
 from server.errors import NotFoundError
 from server.records import RunRecord
 from server.runs import RunEvent
@@ -171,35 +183,21 @@ def events() -> Response:
     return response
 
 
-_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
-_PROBLEM = {"description": "problem JSON (RFC 7807)", "content": _PROBLEM_JSON}
-_RUN_ID = {"name": "run_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_RUN_ID = path_parameter("run_id")
 _STRING = {"type": "string"}
 _NULLABLE_STRING = {"type": ["string", "null"]}
 _VALUE: dict[str, Any] = {"description": "any JSON value the estimator took"}
 
 
-def _obj(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "object", "required": required, "properties": properties}
-
-
-def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _rows(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
-    return {"type": "array", "items": _obj(properties, required)}
-
-
-_STARTED = _json(
+_STARTED = json_response(
     "the run started; poll its url or follow /api/events",
-    _obj(
+    object_schema(
         {
             "run_id": _STRING,
             "status": _STRING,
             "experiment": _STRING,
             "version": {"type": "integer"},
-            "steps": _rows(
+            "steps": array_schema(
                 {"id": _STRING, "phase": _STRING, "status": _STRING}, ["id", "phase", "status"]
             ),
             "url": _STRING,
@@ -207,7 +205,7 @@ _STARTED = _json(
         ["run_id", "status", "experiment", "version", "steps", "url"],
     ),
 )
-_SUMMARY = _obj(
+_SUMMARY = object_schema(
     {
         "run_id": _STRING,
         "experiment": _STRING,
@@ -224,7 +222,7 @@ _SUMMARY = _obj(
     },
     ["run_id", "experiment", "version", "status", "started", "ended", "metrics", "params"],
 )
-_RUN_LIST = _obj(
+_RUN_LIST = object_schema(
     {
         "total": {"type": "integer", "minimum": 0},
         "offset": {"type": "integer", "minimum": 0},
@@ -233,7 +231,7 @@ _RUN_LIST = _obj(
     ["total", "offset", "runs"],
 )
 # The run's own details come straight from SPARQL rows: optional values are left out.
-_RUN = _obj(
+_RUN = object_schema(
     {
         "runId": _STRING,
         "status": _STRING,
@@ -243,7 +241,7 @@ _RUN = _obj(
         "version": {"type": "integer"},
         "provisioner": _STRING,
         "error": _STRING,
-        "steps": _rows(
+        "steps": array_schema(
             {
                 "stepRun": _STRING,
                 "stepId": _STRING,
@@ -260,14 +258,14 @@ _RUN = _obj(
             },
             ["stepRun", "stepId", "status", "cacheHit"],
         ),
-        "metrics": _rows(
+        "metrics": array_schema(
             {"stepId": _STRING, "metric": _STRING, "value": {"type": "number"}, "model": _STRING},
             ["stepId", "metric", "value"],
         ),
-        "hyperparameters": _rows(
+        "hyperparameters": array_schema(
             {"stepId": _STRING, "name": _STRING, "value": _VALUE}, ["stepId", "name", "value"]
         ),
-        "artifacts": _rows(
+        "artifacts": array_schema(
             {
                 "stepId": _STRING,
                 "artifact": _STRING,
@@ -278,7 +276,7 @@ _RUN = _obj(
             },
             ["stepId", "artifact", "kind", "sha256", "size", "mediaType"],
         ),
-        "models": _rows({"model": _STRING, "name": _STRING}, ["model", "name"]),
+        "models": array_schema({"model": _STRING, "name": _STRING}, ["model", "name"]),
     },
     [
         "runId",
@@ -294,32 +292,26 @@ _RUN = _obj(
         "models",
     ],
 )
-_CANCELLING = _json(
+_CANCELLING = json_response(
     "cancelling",
-    _obj({"run_id": _STRING, "status": {"const": "cancelling"}}, ["run_id", "status"]),
+    object_schema({"run_id": _STRING, "status": {"const": "cancelling"}}, ["run_id", "status"]),
 )
 
 OPENAPI: dict[str, Any] = {
     "/api/runs": {
         "post": {
             "summary": "Start a run of an experiment version (newest if no version)",
-            "requestBody": {
-                "required": True,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "required": ["experiment"],
-                            "properties": {
-                                "experiment": {"type": "string"},
-                                "version": {"type": "integer"},
-                                "use_cache": {"type": "boolean"},
-                            },
-                        }
-                    }
-                },
-            },
-            "responses": {"202": _STARTED, "400": _PROBLEM, "404": _PROBLEM},
+            "requestBody": json_request(
+                object_schema(
+                    {
+                        "experiment": {"type": "string"},
+                        "version": {"type": "integer"},
+                        "use_cache": {"type": "boolean"},
+                    },
+                    ["experiment"],
+                )
+            ),
+            "responses": {"202": _STARTED, "400": PROBLEM_RESPONSE, "404": PROBLEM_RESPONSE},
         },
         "get": {
             "summary": "Runs, newest first, with metrics and hyperparameters",
@@ -353,7 +345,7 @@ OPENAPI: dict[str, Any] = {
                     "description": "skip this many matching runs first (pages)",
                 },
             ],
-            "responses": {"200": _json("runs", _RUN_LIST), "400": _PROBLEM},
+            "responses": {"200": json_response("runs", _RUN_LIST), "400": PROBLEM_RESPONSE},
         },
     },
     "/api/runs/{run_id}": {
@@ -363,7 +355,7 @@ OPENAPI: dict[str, Any] = {
             "platform stopped while the run was in flight; `error` says so and how to "
             "resume it); `resumes` / `resumedBy`: the run it resumes / that resumed it.",
             "parameters": [_RUN_ID],
-            "responses": {"200": _json("the run", _RUN), "404": _PROBLEM},
+            "responses": {"200": json_response("the run", _RUN), "404": PROBLEM_RESPONSE},
         }
     },
     "/api/runs/{run_id}/steps/{step_id}/log": {
@@ -371,11 +363,11 @@ OPENAPI: dict[str, Any] = {
             "summary": "The captured output of one step",
             "parameters": [
                 _RUN_ID,
-                {"name": "step_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                path_parameter("step_id"),
             ],
             "responses": {
                 "200": {"description": "the log", "content": {"text/plain": {"schema": _STRING}}},
-                "404": _PROBLEM,
+                "404": PROBLEM_RESPONSE,
             },
         }
     },
@@ -385,11 +377,11 @@ OPENAPI: dict[str, Any] = {
             "parameters": [_RUN_ID],
             "responses": {
                 "202": _CANCELLING,
-                "404": _PROBLEM,
+                "404": PROBLEM_RESPONSE,
                 "409": {
                     "description": "problem JSON: the run is not running; `detail` says how "
                     "it ended and, if it did not succeed, how to resume it",
-                    "content": _PROBLEM_JSON,
+                    "content": PROBLEM_CONTENT,
                 },
             },
         }
@@ -403,11 +395,11 @@ OPENAPI: dict[str, Any] = {
             "parameters": [_RUN_ID],
             "responses": {
                 "202": _STARTED,
-                "404": _PROBLEM,
+                "404": PROBLEM_RESPONSE,
                 "409": {
                     "description": "problem JSON: the run still runs, succeeded, or was "
                     "resumed already",
-                    "content": _PROBLEM_JSON,
+                    "content": PROBLEM_CONTENT,
                 },
             },
         }
@@ -417,18 +409,10 @@ OPENAPI: dict[str, Any] = {
             "summary": "Run the same experiment version again",
             "parameters": [_RUN_ID],
             # 400: e.g. the version reads a file outside the data roots (refused before a run)
-            "requestBody": {
-                "required": False,
-                "content": {
-                    "application/json": {
-                        "schema": {
-                            "type": "object",
-                            "properties": {"use_cache": {"type": "boolean"}},
-                        }
-                    }
-                },
-            },
-            "responses": {"202": _STARTED, "400": _PROBLEM, "404": _PROBLEM},
+            "requestBody": json_request(
+                {"type": "object", "properties": {"use_cache": {"type": "boolean"}}}, required=False
+            ),
+            "responses": {"202": _STARTED, "400": PROBLEM_RESPONSE, "404": PROBLEM_RESPONSE},
         }
     },
     "/api/events": {
@@ -441,10 +425,7 @@ OPENAPI: dict[str, Any] = {
                     "and heartbeats",
                     "content": {"text/event-stream": {"schema": _STRING}},
                 },
-                "503": {
-                    "description": "problem JSON: ONTOLAB_MAX_EVENT_STREAMS are open",
-                    "content": _PROBLEM_JSON,
-                },
+                "503": problem_response("problem JSON: ONTOLAB_MAX_EVENT_STREAMS are open"),
             },
         }
     },

@@ -16,7 +16,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from server.api.common import BadRequest, problem
+from server.api.common import PROBLEM_CONTENT, BadRequest, problem
 from server.errors import OntolabError
 from server.query_guard import ALLOW_SETTING, RUNNING_SETTING, QueryBusyError, QueryGuard
 from server.store.base import (
@@ -152,7 +152,13 @@ _QUERY_PARAM = {
     "schema": {"type": "string"},
     "description": "a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE)",
 }
-_PROBLEM_JSON = {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+#: The answer of a query for which no slot is free, here and on the named queries.
+BUSY_RESPONSE: dict[str, Any] = {
+    "description": f"as many queries as {RUNNING_SETTING} allows are already running; "
+    "retry after the `Retry-After` seconds",
+    "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+    "content": PROBLEM_CONTENT,
+}
 _RESPONSES = {
     "200": {
         "description": (
@@ -166,31 +172,26 @@ _RESPONSES = {
         "default-graph-uri / named-graph-uri given (not supported), a SERVICE to an endpoint "
         f"not listed in {ALLOW_SETTING} (always for a variable endpoint), or an answer larger "
         f"than {SIZE_SETTING}",
-        "content": _PROBLEM_JSON,
+        "content": PROBLEM_CONTENT,
     },
     "403": {
         "description": f"an update (update=… or {UPDATE_BODY}): the endpoint is read-only",
-        "content": _PROBLEM_JSON,
+        "content": PROBLEM_CONTENT,
     },
     "406": {
         "description": "the Accept header allows no format offered for the query's form; "
         "the problem lists the offered ones under `offered`",
-        "content": _PROBLEM_JSON,
+        "content": PROBLEM_CONTENT,
     },
     "415": {
         "description": "a POST body that is neither a query form nor a query",
-        "content": _PROBLEM_JSON,
+        "content": PROBLEM_CONTENT,
     },
-    "503": {
-        "description": f"as many queries as {RUNNING_SETTING} allows are already running; "
-        "retry after the `Retry-After` seconds",
-        "headers": {"Retry-After": {"schema": {"type": "integer"}}},
-        "content": _PROBLEM_JSON,
-    },
+    "503": BUSY_RESPONSE,
     "504": {
         "description": f"the query ran past {TIMEOUT_SETTING} (30 s by default): stopped, or, "
         "for a blocking operator, left to finish in its slot; the problem says which",
-        "content": _PROBLEM_JSON,
+        "content": PROBLEM_CONTENT,
     },
 }
 _DESCRIPTION = (

@@ -13,7 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request, send_from_directory
 from werkzeug.exceptions import NotFound
 
-from server.api.common import problem
+from server.api.common import path_parameter, problem, problem_response
 
 blueprint = Blueprint("ui", __name__)
 
@@ -76,19 +76,10 @@ OPENAPI: dict[str, Any] = {
     "/assets/{filename}": {
         "get": {
             "summary": "A built UI asset (content-hashed name, cached for good)",
-            "parameters": [
-                {"name": "filename", "in": "path", "required": True, "schema": {"type": "string"}}
-            ],
+            "parameters": [path_parameter("filename")],
             "responses": {
                 "200": {"description": "the file"},
-                "404": {
-                    "description": "problem JSON",
-                    "content": {
-                        "application/problem+json": {
-                            "schema": {"$ref": "#/components/schemas/Problem"}
-                        }
-                    },
-                },
+                "404": problem_response("problem JSON"),
             },
         }
     },

@@ -20,6 +20,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from ontology import ONTOLOGY_FILE, SHAPES_FILE
+from server.api.common import object_schema
 
 blueprint = Blueprint("vocabulary", __name__)
 
@@ -209,15 +210,14 @@ OPENAPI: dict[str, Any] = {
                     "description": "the vocabulary",
                     "content": {
                         "application/json": {
-                            "schema": {
-                                "type": "object",
-                                "required": ["task", "steps", "choicesByTask"],
-                                "properties": {
+                            "schema": object_schema(
+                                {
                                     "task": {"type": "array"},
                                     "steps": {"type": "array", "items": {"type": "object"}},
                                     "choicesByTask": {"type": "object"},
                                 },
-                            }
+                                ["task", "steps", "choicesByTask"],
+                            )
                         }
                     },
                 }

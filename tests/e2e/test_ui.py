@@ -13,6 +13,8 @@ import pytest
 import requests
 from playwright.sync_api import expect
 
+from tests.documents import iris_document
+
 pytestmark = pytest.mark.browser
 
 EXPERIMENT = "iris_e2e"
@@ -130,31 +132,9 @@ def test_compare_two_runs(
     # A second version with a different C, run through the API.
     version = requests.get(f"{server_url}/api/experiments/{EXPERIMENT}", timeout=10).json()
     assert len(version["versions"]) == 1
-    document = {
-        "id": EXPERIMENT,
-        "task": "classification",
-        "steps": [
-            {
-                "id": "extract",
-                "type": "DataExtraction",
-                "parameters": {"source": "sklearn:iris", "targetColumn": "target"},
-            },
-            {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
-            {
-                "id": "build",
-                "type": "ModelBuilding",
-                "consumes": ["process"],
-                "parameters": {"estimator": "LogisticRegression", "modelName": MODEL},
-                "hyperParameters": {"C": 0.05, "max_iter": 500},
-            },
-            {
-                "id": "validate",
-                "type": "ModelValidation",
-                "consumes": ["build", "process"],
-                "thresholds": [{"metric": "accuracy", "min": 0.3}],
-            },
-        ],
-    }
+    document = iris_document(
+        EXPERIMENT, model=MODEL, hyper={"C": 0.05, "max_iter": 500}, min_accuracy=0.3
+    )
     saved = requests.post(f"{server_url}/api/experiments", json=document, timeout=30)
     assert saved.status_code == 201, saved.text
     started = requests.post(

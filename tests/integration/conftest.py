@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,7 @@ import requests
 
 from server.settings import Settings
 from server.store import open_store
+from tests.processes import free_port, stop_process
 
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
 VIRTUOSO_INSTALL = (
@@ -53,18 +53,7 @@ class StoreServer:
                 return
             except subprocess.TimeoutExpired:
                 pass
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait(10)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        stop_process(self.process, grace=10)
 
 
 def wait_until_up(url: str, process: subprocess.Popen[bytes], log: Path, seconds: float) -> None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,44 +17,12 @@ from typing import Any
 import pytest
 import requests
 
+from tests.documents import grid_search_document
+from tests.processes import free_port, stop_process
+
 #: The build step searches a grid of random forests: a few seconds of deterministic work, long
 #: enough to kill the platform while it runs.
-SLOW_BUILD: dict[str, Any] = {
-    "id": "crash",
-    "task": "classification",
-    "steps": [
-        {
-            "id": "extract",
-            "type": "DataExtraction",
-            "parameters": {"source": "sklearn:iris", "targetColumn": "target"},
-        },
-        {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
-        {
-            "id": "build",
-            "type": "ModelBuilding",
-            "consumes": ["process"],
-            "parameters": {
-                "estimator": "RandomForestClassifier",
-                "randomSeed": 1,
-                "searchStrategy": "grid",
-                "searchFolds": 2,
-            },
-            "searchSpace": {"n_estimators": [60, 120], "max_depth": [2, 3]},
-        },
-        {
-            "id": "validate",
-            "type": "ModelValidation",
-            "consumes": ["build", "process"],
-            "thresholds": [{"metric": "accuracy", "min": 0.5}],
-        },
-    ],
-}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+SLOW_BUILD = grid_search_document("crash")
 
 
 class Served:
@@ -85,13 +52,7 @@ class Served:
         return f"{self.url}/api{path}"
 
     def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process)
 
 
 @pytest.fixture

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,6 +25,7 @@ from server import definitions
 from server.app import create_app
 from server.platform import open_platform
 from server.settings import Settings
+from tests.processes import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 INSTALL = [
@@ -50,12 +49,6 @@ def prometheus_binaries() -> tuple[str, str | None]:
         found = shutil.which("prometheus")
         assert found, "apt-get installed prometheus but it is not on PATH"
     return found, shutil.which("promtool")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -118,13 +111,7 @@ def prometheus(targets: dict[str, str], tmp_path_factory: pytest.TempPathFactory
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        if process.poll() is None:
-            os.kill(process.pid, signal.SIGTERM)
-            try:
-                process.wait(15)
-            except subprocess.TimeoutExpired:
-                os.kill(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process(process, grace=15)
         log.close()
 
 

@@ -20,25 +20,9 @@ from server.records import RunRecord, StepRecord
 from server.results import run_triples
 from server.run_writer import RunWriter
 from server.settings import Settings
+from tests.documents import quick_document
 
-QUICK: dict[str, Any] = {
-    "id": "quick",
-    "task": "classification",
-    "steps": [
-        {
-            "id": "extract",
-            "type": "DataExtraction",
-            "parameters": {"source": "sklearn:iris", "targetColumn": "target"},
-        },
-        {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
-        {
-            "id": "build",
-            "type": "ModelBuilding",
-            "consumes": ["process"],
-            "parameters": {"estimator": "GaussianNB"},
-        },
-    ],
-}
+QUICK = quick_document()
 UNKNOWN = "0123456789abcdef"
 
 

@@ -7,7 +7,6 @@ cannot pass without having run them.
 
 from __future__ import annotations
 
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -79,12 +78,6 @@ def swarm(engine: Engine, runner_image: Image) -> Iterator[None]:
         yield
     finally:
         engine.cli("swarm", "leave", "--force")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def docker_settings(data: Path, engine: Engine, provisioner: str, port: int = 3000) -> Settings:

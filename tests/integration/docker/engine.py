@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -18,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.provision.image import default_cache_dir
+from tests.processes import stop_process
 
 PACKAGES = {
     "dockerd": "docker.io",
@@ -54,13 +54,7 @@ class Engine:
 
     def stop(self) -> None:
         """SIGTERM to our dockerd (by its PID), SIGKILL after 30 s; then drop its temp dir."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process)
         unmount_under(self.scratch)  # dockerd leaves exec/netns/default (nsfs) mounted
         shutil.rmtree(self.scratch, ignore_errors=True)
 

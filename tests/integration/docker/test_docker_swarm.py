@@ -23,13 +23,13 @@ from tests.integration.docker.conftest import (
     RUNNER_IMAGE,
     Image,
     docker_settings,
-    free_port,
     metrics,
     opened,
     run_text,
     served,
 )
 from tests.integration.docker.engine import Engine
+from tests.processes import free_port
 
 pytestmark = pytest.mark.docker
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "breast_cancer.ttl"

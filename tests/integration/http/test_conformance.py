@@ -42,6 +42,7 @@ from schemathesis.specs.openapi.checks import (
 from server.app import create_app
 from server.platform import open_platform
 from server.settings import Settings
+from tests.documents import iris_document
 
 REQUEST_TIMEOUT = 30  # seconds; no request of this API should come near it: a timeout is a hang
 EXAMPLES = 10  # per operation and generation mode
@@ -60,32 +61,7 @@ DESTRUCTIVE = {
     ("DELETE", "/api/models/{name}/aliases/{alias}"),
 }
 MODEL = "iris-lr"
-PIPELINE: dict[str, Any] = {
-    "id": "iris_doc",
-    "label": "Iris",
-    "task": "classification",
-    "steps": [
-        {
-            "id": "extract",
-            "type": "DataExtraction",
-            "parameters": {"source": "sklearn:iris", "targetColumn": "target"},
-        },
-        {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
-        {
-            "id": "build",
-            "type": "ModelBuilding",
-            "consumes": ["process"],
-            "parameters": {"estimator": "LogisticRegression", "modelName": MODEL},
-            "hyperParameters": {"max_iter": 500},
-        },
-        {
-            "id": "validate",
-            "type": "ModelValidation",
-            "consumes": ["build", "process"],
-            "thresholds": [{"metric": "accuracy", "min": 0.5}],
-        },
-    ],
-}
+PIPELINE = iris_document("iris_doc", label="Iris", model=MODEL, hyper={"max_iter": 500})
 
 
 @dataclass

@@ -12,6 +12,8 @@ import pytest
 import requests
 from sklearn.datasets import load_wine
 
+from tests.documents import iris_document
+
 CSV = "text/csv"
 
 
@@ -22,19 +24,26 @@ def wine_csv() -> bytes:
     return frame.to_csv(index=False).encode()
 
 
+def upload(
+    server: Any, name: str, data: bytes, media_type: str = CSV, timeout: float = 30
+) -> requests.Response:
+    """POST ``data`` as dataset ``name``, sent as ``media_type``."""
+    return requests.post(
+        server("/api/datasets"),
+        params={"name": name},
+        data=data,
+        headers={"Content-Type": media_type},
+        timeout=timeout,
+    )
+
+
 def graph_size(server: Any) -> int:
     rows = server.platform.store.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
     return int(rows[0]["n"])
 
 
 def test_upload_versions_preview(live_server: Any, wine_csv: bytes) -> None:
-    first = requests.post(
-        live_server("/api/datasets"),
-        params={"name": "wine"},
-        data=wine_csv,
-        headers={"Content-Type": CSV},
-        timeout=30,
-    )
+    first = upload(live_server, "wine", wine_csv)
     assert first.status_code == 201, first.text
     body = first.json()
     assert (body["rows"], body["columns"], body["number"]) == (178, 14, 1)
@@ -64,29 +73,17 @@ def test_upload_versions_preview(live_server: Any, wine_csv: bytes) -> None:
 
 def test_bad_uploads_are_refused_and_store_nothing(live_server: Any) -> None:
     before = graph_size(live_server)
-    empty = requests.post(
-        live_server("/api/datasets"),
-        params={"name": "x"},
-        data=b"",
-        headers={"Content-Type": CSV},
-        timeout=10,
-    )
+    empty = upload(live_server, "x", b"", timeout=10)
     assert empty.status_code == 400 and "No columns to parse" in empty.json()["detail"]
-    garbage = requests.post(
-        live_server("/api/datasets"),
-        params={"name": "x"},
-        data=b"\x00\x01 not parquet",
-        headers={"Content-Type": "application/vnd.apache.parquet"},
+    garbage = upload(
+        live_server,
+        "x",
+        b"\x00\x01 not parquet",
+        media_type="application/vnd.apache.parquet",
         timeout=10,
     )
     assert garbage.status_code == 400 and "not readable" in garbage.json()["detail"]
-    wrong = requests.post(
-        live_server("/api/datasets"),
-        params={"name": "x"},
-        data=b"{}",
-        headers={"Content-Type": "application/json"},
-        timeout=10,
-    )
+    wrong = upload(live_server, "x", b"{}", media_type="application/json", timeout=10)
     assert wrong.status_code == 400 and "text/csv" in wrong.json()["detail"]
     assert graph_size(live_server) == before
 
@@ -99,13 +96,7 @@ def test_upload_past_the_size_limit_is_413(live_server: Any, monkeypatch: Any) -
         platform, "settings", dataclasses.replace(platform.settings, max_upload_mb=0.001)
     )
     big = b"a,b\n" + b"1,2\n" * 1000
-    reply = requests.post(
-        live_server("/api/datasets"),
-        params={"name": "big"},
-        data=big,
-        headers={"Content-Type": CSV},
-        timeout=10,
-    )
+    reply = upload(live_server, "big", big, timeout=10)
     assert reply.status_code == 413
     assert "over the limit of 0.0 MB" in reply.json()["detail"]
     assert "ONTOLAB_MAX_UPLOAD_MB" in reply.json()["detail"]
@@ -116,38 +107,19 @@ def test_upload_past_the_size_limit_is_413(live_server: Any, monkeypatch: Any) -
 def test_profile_and_experiment_on_an_uploaded_dataset(
     live_server: Any, wine_csv: bytes, finished_run: Any
 ) -> None:
-    requests.post(
-        live_server("/api/datasets"),
-        params={"name": "wine"},
-        data=wine_csv,
-        headers={"Content-Type": CSV},
-        timeout=30,
-    )
+    upload(live_server, "wine", wine_csv)
     profile = requests.get(live_server("/api/datasets/wine/profile"), timeout=120)
     assert profile.status_code == 200, profile.text
     columns = {c["name"]: c for c in profile.json()["columns"]}
     assert columns["alcohol"]["missing"] == 1
     assert sum(columns["alcohol"]["histogram"]["counts"]) == 177
-    document = {
-        "id": "wine_upload",
-        "task": "classification",
-        "steps": [
-            {
-                "id": "extract",
-                "type": "DataExtraction",
-                "parameters": {"source": "dataset:wine", "targetColumn": "target"},
-            },
-            {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
-            {
-                "id": "build",
-                "type": "ModelBuilding",
-                "consumes": ["process"],
-                "parameters": {"estimator": "RandomForestClassifier"},
-                "hyperParameters": {"n_estimators": 30},
-            },
-            {"id": "validate", "type": "ModelValidation", "consumes": ["build", "process"]},
-        ],
-    }
+    document = iris_document(
+        "wine_upload",
+        source="dataset:wine",
+        estimator="RandomForestClassifier",
+        hyper={"n_estimators": 30},
+        min_accuracy=None,
+    )
     assert (
         requests.post(live_server("/api/experiments"), json=document, timeout=30).status_code == 201
     )
@@ -170,13 +142,7 @@ def files_under(*roots: Path) -> dict[Path, int]:
 )
 def test_a_name_that_is_not_a_plain_name_is_refused(live_server: Any, name: str) -> None:
     before = graph_size(live_server)
-    reply = requests.post(
-        live_server("/api/datasets"),
-        params={"name": name},
-        data=b"a,b\n1,2\n",
-        headers={"Content-Type": CSV},
-        timeout=30,
-    )
+    reply = upload(live_server, name, b"a,b\n1,2\n")
     assert reply.status_code == 400, reply.text
     detail = reply.json()["detail"]
     assert "[A-Za-z0-9][A-Za-z0-9_.-]{0,63}" in detail and "rename the dataset" in detail
@@ -187,13 +153,7 @@ def test_a_name_that_is_not_a_plain_name_is_refused(live_server: Any, name: str)
 
 def test_reading_the_profile_changes_nothing(live_server: Any, wine_csv: bytes) -> None:
     settings = live_server.platform.settings
-    reply = requests.post(
-        live_server("/api/datasets"),
-        params={"name": "wine"},
-        data=wine_csv,
-        headers={"Content-Type": CSV},
-        timeout=120,
-    )
+    reply = upload(live_server, "wine", wine_csv, timeout=120)
     assert reply.status_code == 201 and "profile_error" not in reply.json(), reply.text
     roots = (settings.data / "artifacts", settings.cache_dir, settings.data / "profiles")
     before = files_under(*roots)

@@ -14,32 +14,11 @@ from typing import Any
 import pytest
 import requests
 
-PIPELINE_DOCUMENT: dict[str, Any] = {
-    "id": "iris_doc",
-    "label": "Iris from a pipeline document",
-    "task": "classification",
-    "steps": [
-        {
-            "id": "extract",
-            "type": "DataExtraction",
-            "parameters": {"source": "sklearn:iris", "targetColumn": "target"},
-        },
-        {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
-        {
-            "id": "build",
-            "type": "ModelBuilding",
-            "consumes": ["process"],
-            "parameters": {"estimator": "LogisticRegression"},
-            "hyperParameters": {"max_iter": 500, "C": 1.0},
-        },
-        {
-            "id": "validate",
-            "type": "ModelValidation",
-            "consumes": ["build", "process"],
-            "thresholds": [{"metric": "accuracy", "min": 0.5}],
-        },
-    ],
-}
+from tests.documents import iris_document
+
+PIPELINE_DOCUMENT = iris_document(
+    "iris_doc", label="Iris from a pipeline document", hyper={"max_iter": 500, "C": 1.0}
+)
 TURTLE = "text/turtle"
 
 

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from server import definitions
-from tests.conftest import EXAMPLES, LiveServer
+from tests.conftest import EXAMPLES, LiveServer, assert_problem
 
 
 @pytest.fixture
@@ -56,15 +56,6 @@ def test_ask_queries_answer_a_boolean(live_server: LiveServer) -> None:
     url = live_server("/api/queries/ontology_version")
     response = requests.post(url, json={"hash": "not-the-hash"}, timeout=10)
     assert response.json() == {"boolean": False}
-
-
-def assert_problem(response: requests.Response, status: int, *fragments: str) -> None:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    for fragment in fragments:
-        assert fragment in body["detail"]
 
 
 def test_a_bad_iri_is_400_naming_the_parameter(live_server: LiveServer) -> None:

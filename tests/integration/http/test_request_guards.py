@@ -8,37 +8,28 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
 
 from server.app import create_app
-from server.platform import Platform, open_platform
+from server.platform import open_platform
 from server.settings import Settings
+from tests.conftest import LiveServer, assert_problem
 
 TIMEOUT = 30
 DEEP = 1000
 CSV = b"a,b\n1,2\n3,4\n"
 
 
-@dataclass
-class Served:
-    url: str
-    platform: Platform
-
-    def __call__(self, path: str) -> str:
-        return self.url + path
-
-
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[LiveServer]:
     overrides = {"max_request_mb": 0.05, "max_predict_mb": 0.1, "max_upload_mb": 0.2}
     data = tmp_path_factory.mktemp("guards") / "data"
     platform = open_platform(Settings.load({"data": data, **overrides}, environ={}))
     with serve_app(create_app(platform=platform)) as url:
-        yield Served(url, platform)
+        yield LiveServer(url, platform)
     platform.close()
 
 
@@ -48,15 +39,6 @@ def nested(depth: int) -> str:
 
 def post_json(url: str, text: str, media_type: str = "application/json") -> requests.Response:
     return requests.post(url, data=text, headers={"Content-Type": media_type}, timeout=TIMEOUT)
-
-
-def assert_problem(answer: requests.Response, status: int, *phrases: str) -> dict[str, Any]:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["Content-Type"] == "application/problem+json"
-    body: dict[str, Any] = answer.json()
-    for phrase in phrases:
-        assert phrase in body["detail"], body["detail"]
-    return body
 
 
 # --- JSON depth: 500 before, 400 naming the limit after -------------------------------------
@@ -74,20 +56,20 @@ def assert_problem(answer: requests.Response, status: int, *phrases: str) -> dic
     ],
 )
 def test_deeply_nested_json_is_a_400_naming_the_limit(
-    served: Served, path: str, media_type: str
+    served: LiveServer, path: str, media_type: str
 ) -> None:
     body = '{"experiment": "x", "inputs": ' + nested(DEEP) + "}"
     answer = post_json(served(path), body, media_type)
     assert_problem(answer, 400, "deeper than 64 levels", "ONTOLAB_MAX_JSON_DEPTH")
 
 
-def test_nesting_within_the_limit_is_read_as_before(served: Served) -> None:
+def test_nesting_within_the_limit_is_read_as_before(served: LiveServer) -> None:
     body = json.dumps({"experiment": "no-such-experiment", "extra": json.loads(nested(60))})
     answer = post_json(served("/api/runs"), body)
     assert answer.status_code == 404, answer.text  # read, then the experiment is looked up
 
 
-def test_brackets_inside_strings_do_not_count_as_nesting(served: Served) -> None:
+def test_brackets_inside_strings_do_not_count_as_nesting(served: LiveServer) -> None:
     body = json.dumps({"experiment": "[" * 5000})
     assert post_json(served("/api/runs"), body).status_code == 404
 
@@ -95,13 +77,13 @@ def test_brackets_inside_strings_do_not_count_as_nesting(served: Served) -> None
 # --- Body limits: accepted before, 413 naming the limit and setting after --------------------
 
 
-def test_a_json_body_over_the_limit_is_a_413_naming_the_setting(served: Served) -> None:
+def test_a_json_body_over_the_limit_is_a_413_naming_the_setting(served: LiveServer) -> None:
     body = json.dumps({"experiment": "x", "pad": "x" * 60_000})
     answer = post_json(served("/api/runs"), body)
     assert_problem(answer, 413, "at most 0.05 MB", "ONTOLAB_MAX_REQUEST_MB")
 
 
-def test_a_chunked_body_over_the_limit_is_refused_too(served: Served) -> None:
+def test_a_chunked_body_over_the_limit_is_refused_too(served: LiveServer) -> None:
     chunks = (b"x" * 10_000 for _ in range(8))  # no Content-Length: Transfer-Encoding: chunked
     answer = requests.post(
         served("/api/runs"),
@@ -112,7 +94,7 @@ def test_a_chunked_body_over_the_limit_is_refused_too(served: Served) -> None:
     assert_problem(answer, 413, "ONTOLAB_MAX_REQUEST_MB")
 
 
-def test_predict_has_its_own_limit(served: Served) -> None:
+def test_predict_has_its_own_limit(served: LiveServer) -> None:
     rows = json.dumps({"dataframe_records": [{"a": 1.0}] * 7_000})  # ~70 KB: over 50, under 100
     within = post_json(served("/api/models/no-such-model/predict"), rows)
     assert within.status_code == 404, within.text  # read, then the model is looked up
@@ -121,7 +103,7 @@ def test_predict_has_its_own_limit(served: Served) -> None:
     assert_problem(answer, 413, "at most 0.1 MB", "ONTOLAB_MAX_PREDICT_MB")
 
 
-def test_uploads_keep_their_own_limit(served: Served) -> None:
+def test_uploads_keep_their_own_limit(served: LiveServer) -> None:
     small = requests.post(
         served("/api/datasets"), params={"name": "sized"}, data=b"a\n" + b"1\n" * 40_000,
         headers={"Content-Type": "text/csv"}, timeout=TIMEOUT,
@@ -138,7 +120,7 @@ def test_uploads_keep_their_own_limit(served: Served) -> None:
 
 
 @pytest.mark.parametrize("host", ["evil.example", "evil.example:3000", "127.0.0.1.evil.example"])
-def test_a_foreign_host_is_refused(served: Served, host: str) -> None:
+def test_a_foreign_host_is_refused(served: LiveServer, host: str) -> None:
     answer = requests.get(served("/api/health"), headers={"Host": host}, timeout=TIMEOUT)
     assert_problem(answer, 400, f"Host {host!r}", "ONTOLAB_ALLOWED_HOSTS")
     write = requests.post(
@@ -150,7 +132,7 @@ def test_a_foreign_host_is_refused(served: Served, host: str) -> None:
 
 
 @pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "[::1]"])
-def test_loopback_names_are_answered(served: Served, host: str) -> None:
+def test_loopback_names_are_answered(served: LiveServer, host: str) -> None:
     port = served.url.rsplit(":", 1)[1]
     answer = requests.get(
         served("/api/health"), headers={"Host": f"{host}:{port}"}, timeout=TIMEOUT
@@ -161,14 +143,14 @@ def test_loopback_names_are_answered(served: Served, host: str) -> None:
 # --- Origin: a cross-site upload answered 201 before; 403 and nothing stored after -----------
 
 
-def datasets(served: Served) -> list[dict[str, Any]]:
+def datasets(served: LiveServer) -> list[dict[str, Any]]:
     listed: list[dict[str, Any]] = requests.get(served("/api/datasets"), timeout=TIMEOUT).json()[
         "datasets"
     ]
     return listed
 
 
-def upload(served: Served, name: str, headers: dict[str, str]) -> requests.Response:
+def upload(served: LiveServer, name: str, headers: dict[str, str]) -> requests.Response:
     return requests.post(
         served("/api/datasets"),
         params={"name": name},
@@ -189,14 +171,14 @@ def upload(served: Served, name: str, headers: dict[str, str]) -> requests.Respo
     ids=["foreign-origin", "null-origin", "other-port", "sec-fetch-site"],
 )
 def test_a_cross_site_upload_is_refused_and_stores_nothing(
-    served: Served, headers: dict[str, str]
+    served: LiveServer, headers: dict[str, str]
 ) -> None:
     answer = upload(served, "planted", headers)
     assert_problem(answer, 403, "POST refused", "ONTOLAB_ALLOWED_HOSTS")
     assert "planted" not in [d["name"] for d in datasets(served)]
 
 
-def test_cross_site_deletes_are_refused(served: Served) -> None:
+def test_cross_site_deletes_are_refused(served: LiveServer) -> None:
     answer = requests.delete(
         served("/api/experiments/anything"),
         headers={"Origin": "http://evil.example"},
@@ -215,19 +197,19 @@ def test_cross_site_deletes_are_refused(served: Served) -> None:
     ids=["no-origin", "same-origin-fetch", "typed-by-user"],
 )
 def test_same_origin_and_non_browser_writes_keep_working(
-    served: Served, headers: dict[str, str]
+    served: LiveServer, headers: dict[str, str]
 ) -> None:
     name = f"kept-{len(datasets(served))}"
     answer = upload(served, name, headers)
     assert answer.status_code == 201, answer.text
 
 
-def test_the_ui_own_origin_may_write(served: Served) -> None:
+def test_the_ui_own_origin_may_write(served: LiveServer) -> None:
     answer = upload(served, "from-ui", {"Origin": served.url})
     assert answer.status_code == 201, answer.text
 
 
-def test_cross_site_reads_are_not_refused(served: Served) -> None:
+def test_cross_site_reads_are_not_refused(served: LiveServer) -> None:
     answer = requests.get(
         served("/api/health"), headers={"Origin": "http://evil.example"}, timeout=TIMEOUT
     )

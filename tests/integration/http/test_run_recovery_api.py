@@ -10,45 +10,10 @@ import pytest
 import requests
 
 from server.namespaces import run_iri
+from tests.documents import grid_search_document
 
-QUICK: dict[str, Any] = {
-    "id": "quick",
-    "task": "classification",
-    "steps": [
-        {
-            "id": "extract",
-            "type": "DataExtraction",
-            "parameters": {"source": "sklearn:iris", "targetColumn": "target"},
-        },
-        {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
-        {
-            "id": "build",
-            "type": "ModelBuilding",
-            "consumes": ["process"],
-            "parameters": {"estimator": "GaussianNB"},
-        },
-    ],
-}
 #: Its build searches a grid of random forests: seconds of work, long enough to act meanwhile.
-SLOW_BUILD: dict[str, Any] = {
-    **QUICK,
-    "id": "slow",
-    "steps": [
-        *QUICK["steps"][:2],
-        {
-            "id": "build",
-            "type": "ModelBuilding",
-            "consumes": ["process"],
-            "parameters": {
-                "estimator": "RandomForestClassifier",
-                "randomSeed": 1,
-                "searchStrategy": "grid",
-                "searchFolds": 2,
-            },
-            "searchSpace": {"n_estimators": [60, 120], "max_depth": [2, 3]},
-        },
-    ],
-}
+SLOW_BUILD = grid_search_document("slow", validate=False)
 UNKNOWN = "0123456789abcdef"
 
 

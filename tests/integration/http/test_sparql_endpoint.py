@@ -16,7 +16,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, assert_problem
 
 G = URIRef("https://example.org/graph/zoo")
 ZOO = "https://example.org/zoo#"
@@ -202,16 +202,6 @@ def test_construct_in_each_accepted_format(zoo: LiveServer, accept: str, fmt: st
 def test_ask_in_xml(zoo: LiveServer) -> None:
     response = get(zoo, ASK, Accept="application/sparql-results+xml")
     assert ElementTree.fromstring(response.text).findtext(f"{RESULTS_NS}boolean") == "true"
-
-
-def assert_problem(response: requests.Response, status: int, *fragments: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/problem+json"
-    body = response.json()
-    assert body["status"] == status
-    for fragment in fragments:
-        assert fragment in body["detail"]
-    return body
 
 
 def count_triples(zoo: LiveServer) -> int:

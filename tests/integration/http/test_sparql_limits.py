@@ -20,7 +20,7 @@ import requests
 from server import queries
 from server.queries import NamedQuery
 from server.settings import Settings
-from tests.conftest import LiveServer
+from tests.conftest import LiveServer, assert_problem
 
 #: A 5-way product of every triple (the ontology alone makes it endless in practice).
 PRODUCT = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o }"
@@ -105,15 +105,6 @@ def settings(tmp_path: Path, allowed_target: _Target) -> Settings:
 
 def sparql(live: LiveServer, query: str, timeout: float = 30) -> requests.Response:
     return requests.get(live("/sparql"), params={"query": query}, timeout=timeout)
-
-
-def assert_problem(response: requests.Response, status: int, *fragments: str) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["Content-Type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    for fragment in fragments:
-        assert fragment in body["detail"]
-    return body
 
 
 # --- SERVICE ------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from rdflib import Literal, URIRef
 
 from server.store import Store, open_store
 from server.store.base import QueryLimits, QueryTimeoutError
-from tests.integration.conftest import StoreServer, free_port, wait_until_up
+from tests.integration.conftest import StoreServer, wait_until_up
+from tests.processes import free_port
 
 G = URIRef("https://w3id.org/ontolab/test/graph/limits")
 P = URIRef("https://w3id.org/ontolab/test/p")

@@ -13,6 +13,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, OWL, PROV, RDF, RDFS, XSD, Namespace
 
 from ontology import ONTOLOGY_DIR, ONTOLOGY_FILE, SHAPES_FILE
+from tests.reasoner import reason
 
 OL = Namespace("https://w3id.org/ontolab/ns#")
 MLS = Namespace("http://www.w3.org/ns/mls#")
@@ -76,22 +77,6 @@ def java() -> str:
             "run `./installation.sh --dev`"
         )
     return found
-
-
-def reason(graph: Graph, tmp_path: Path) -> None:
-    """Run HermiT over ``graph``; raises OwlReadyInconsistentOntologyError if inconsistent."""
-    # owlready2 does not read Turtle, and a fresh World keeps runs independent.
-    path = tmp_path / "ontology.nt"
-    graph.serialize(path, format="nt", encoding="utf-8")
-    world = owlready2.World()
-    try:
-        with path.open("rb") as fileobj:
-            world.get_ontology("https://w3id.org/ontolab/ns").load(
-                fileobj=fileobj, format="ntriples"
-            )
-        owlready2.sync_reasoner(world, infer_property_values=False, debug=0)
-    finally:
-        world.close()
 
 
 def test_ontology_header(onto: Graph) -> None:

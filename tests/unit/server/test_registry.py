@@ -26,6 +26,7 @@ from server.platform import Platform, open_platform
 from server.records import RunRecord
 from server.registry import ModelEntry, ModelVersion, Registry, model_iri, version_iri
 from server.settings import Settings
+from tests.reasoner import reason
 
 ROOT = Path(__file__).resolve().parents[3]
 MODEL = "breast-cancer-classifier"
@@ -276,17 +277,5 @@ def test_reasoner_finds_ontology_runs_and_registry_consistent(built: Built, tmp_
     graph = Graph().parse(ONTOLOGY_FILE)
     for row in built.platform.store.select("SELECT ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"):
         graph.add((row["s"], row["p"], hermit_friendly(row["o"])))
-    path = tmp_path / "all.nt"
-    graph.serialize(path, format="nt", encoding="utf-8")
-    world = owlready2.World()
-    try:
-        with path.open("rb") as fileobj:
-            world.get_ontology("https://w3id.org/ontolab/ns").load(
-                fileobj=fileobj, format="ntriples"
-            )
-        # rdf:JSON (hyperparameter values) is outside OWL 2's datatype map; xsd still checked.
-        owlready2.sync_reasoner(
-            world, infer_property_values=False, debug=0, ignore_unsupported_datatypes=True
-        )
-    finally:
-        world.close()
+    # rdf:JSON (hyperparameter values) is outside OWL 2's datatype map; xsd still checked.
+    reason(graph, tmp_path, ignore_unsupported_datatypes=True)
