@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from executor.contract import ArtifactRef, artifact_path, sha256_of, store_artifact
-from server.errors import NotFoundError, OntolabError
+from server.errors import CorruptArtifact, NotFoundError, OntolabError
 
 log = logging.getLogger("ontolab.artifacts")
 
@@ -34,18 +34,6 @@ STALE_TEMP_SECONDS = 3600.0
 QUARANTINE = "corrupt"
 TEMP = "tmp"
 _UPLOAD_PREFIX = "upload-"
-
-
-class CorruptArtifact(OntolabError):
-    """A stored file whose bytes no longer match its checksum.
-
-    410 Gone rather than a 5xx: the platform held these bytes and no longer can serve them,
-    and retrying will not help until someone stores the true bytes again (a 5xx invites
-    retries). The answer is marked ``no-store`` so no cache keeps it past a repair.
-    """
-
-    status = 410
-    title = "Corrupt artifact"
 
 
 class ArtifactStore:

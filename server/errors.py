@@ -183,3 +183,48 @@ class TooManyStreams(OntolabError):
 
     status = 503
     title = "Too many event streams"
+
+
+# Client queries (server/query_guard.py) and artifacts read back (server/artifacts.py).
+#: The Retry-After of a 503 for a busy query slot, in seconds.
+RETRY_AFTER = 5
+
+
+class CorruptArtifact(OntolabError):
+    """A stored file whose bytes no longer match its checksum.
+
+    410 Gone rather than a 5xx: the platform held these bytes and no longer can serve them,
+    and retrying will not help until someone stores the true bytes again (a 5xx invites
+    retries). The answer is marked ``no-store`` so no cache keeps it past a repair.
+    """
+
+    status = 410
+    title = "Corrupt artifact"
+
+
+class ServiceRefusedError(QueryError):
+    title = "SERVICE not allowed"
+
+
+class QueryBusyError(OntolabError):
+    """Every query slot is taken; ``headers`` carries the ``Retry-After`` to send."""
+
+    status = 503
+    title = "Too many queries running"
+    headers = {"Retry-After": str(RETRY_AFTER)}
+
+
+class QueryTimeoutError(OntolabError):
+    """A client query ran past its time limit. 504: the platform stopped waiting for the
+    query engine (its own, or a remote store) on the client's behalf; sending the same query
+    again will not help, a cheaper one will."""
+
+    status = 504
+    title = "Query time limit reached"
+
+
+class QueryTooLargeError(OntolabError):
+    """A client query's answer grew past the size cap (the answer is built in memory)."""
+
+    status = 400
+    title = "Query result too large"

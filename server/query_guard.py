@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from server.errors import OntolabError, QueryError
+from server.errors import RETRY_AFTER, QueryBusyError, QueryError, ServiceRefusedError
 from server.sparql_text import services, shape
 from server.store.base import QueryLimits, ReadableStore
 
@@ -51,20 +51,6 @@ MAX_OPERATORS = 2000
 #: committed as they are touched.
 WORKER_STACK = 64 * 1024 * 1024
 _STACK_LOCK = threading.Lock()
-#: The Retry-After of a 503, in seconds.
-RETRY_AFTER = 5
-
-
-class ServiceRefusedError(QueryError):
-    title = "SERVICE not allowed"
-
-
-class QueryBusyError(OntolabError):
-    """Every query slot is taken; ``headers`` carries the ``Retry-After`` to send."""
-
-    status = 503
-    title = "Too many queries running"
-    headers = {"Retry-After": str(RETRY_AFTER)}
 
 
 def refuse_service(query: str, allowed: frozenset[str]) -> None:

@@ -26,7 +26,7 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
-from server.artifacts import CorruptArtifact
+from server.errors import CorruptArtifact
 
 blueprint = Blueprint("artifacts", __name__)
 _SUFFIX = {

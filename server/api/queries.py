@@ -25,8 +25,8 @@ from server.api.common import (
 )
 from server.api.sparql import BUSY_RESPONSE, attach_guard, busy_problem, query_guard
 from server.catalog import plain
-from server.errors import QueryError
-from server.query_guard import ALLOW_SETTING, QueryBusyError
+from server.errors import QueryBusyError, QueryError
+from server.query_guard import ALLOW_SETTING
 from server.store.base import TIMEOUT_SETTING
 
 blueprint = Blueprint("queries", __name__)

@@ -17,14 +17,9 @@ from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
 from server.api.common import PROBLEM_CONTENT, BadRequest, problem
-from server.errors import OntolabError
-from server.query_guard import ALLOW_SETTING, RUNNING_SETTING, QueryBusyError, QueryGuard
-from server.store.base import (
-    GRAPH_MEDIA_TYPES,
-    RESULTS_MEDIA_TYPES,
-    SIZE_SETTING,
-    TIMEOUT_SETTING,
-)
+from server.errors import OntolabError, QueryBusyError
+from server.query_guard import ALLOW_SETTING, RUNNING_SETTING, QueryGuard
+from server.store.base import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, SIZE_SETTING, TIMEOUT_SETTING
 
 blueprint = Blueprint("sparql", __name__)
 _GUARD = "ontolab.query_guard"

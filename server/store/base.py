@@ -27,7 +27,7 @@ from typing import Any, Protocol, runtime_checkable
 import pyoxigraph as ox
 from rdflib.term import Node, URIRef
 
-from server.errors import OntolabError
+from server.errors import QueryTimeoutError, QueryTooLargeError
 
 Row = dict[str, Node]
 Triple = tuple[Node, Node, Node]
@@ -47,22 +47,6 @@ GRAPH_MEDIA_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xm
 #: The settings that set ``QueryLimits``, named in the errors a client reads.
 TIMEOUT_SETTING = "ONTOLAB_SPARQL_TIMEOUT"
 SIZE_SETTING = "ONTOLAB_SPARQL_MAX_RESULT_MB"
-
-
-class QueryTimeoutError(OntolabError):
-    """A client query ran past its time limit. 504: the platform stopped waiting for the
-    query engine (its own, or a remote store) on the client's behalf; sending the same query
-    again will not help, a cheaper one will."""
-
-    status = 504
-    title = "Query time limit reached"
-
-
-class QueryTooLargeError(OntolabError):
-    """A client query's answer grew past the size cap (the answer is built in memory)."""
-
-    status = 400
-    title = "Query result too large"
 
 
 @dataclass(frozen=True)

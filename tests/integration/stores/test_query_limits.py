@@ -10,8 +10,9 @@ from pathlib import Path
 import pytest
 from rdflib import Literal, URIRef
 
+from server.errors import QueryTimeoutError
 from server.store import Store, open_store
-from server.store.base import QueryLimits, QueryTimeoutError
+from server.store.base import QueryLimits
 from tests.integration.conftest import StoreServer, wait_until_up
 from tests.processes import free_port
 

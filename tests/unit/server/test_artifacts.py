@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 import server.artifacts as artifacts_module
-from server.artifacts import ArtifactStore, CorruptArtifact
-from server.errors import NotFoundError
+from server.artifacts import ArtifactStore
+from server.errors import CorruptArtifact, NotFoundError
 
 ROOT = Path(__file__).resolve().parents[3]
 BODY = b'{"accuracy": 0.98}'

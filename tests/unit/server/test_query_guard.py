@@ -9,15 +9,16 @@ from collections.abc import Iterator, Sequence
 import pytest
 from rdflib import Literal, URIRef
 
-from server.errors import ConfigError
-from server.query_guard import (
+from server.errors import (
+    ConfigError,
     QueryBusyError,
-    QueryGuard,
+    QueryTimeoutError,
+    QueryTooLargeError,
     ServiceRefusedError,
-    refuse_service,
 )
+from server.query_guard import QueryGuard, refuse_service
 from server.settings import Settings
-from server.store.base import QueryLimits, QueryTimeoutError, QueryTooLargeError
+from server.store.base import QueryLimits
 from server.store.oxigraph import OxigraphStore
 
 EP = "https://example.org/sparql"

@@ -17,10 +17,10 @@ import pytest
 from rdflib import Literal, URIRef
 
 from server import write_terms
-from server.errors import ConfigError, QueryError, StoreError
+from server.errors import ConfigError, QueryError, QueryTimeoutError, QueryTooLargeError, StoreError
 from server.settings import Settings
 from server.store import Store, open_store
-from server.store.base import QueryLimits, QueryTimeoutError, QueryTooLargeError
+from server.store.base import QueryLimits
 
 G = URIRef("https://w3id.org/ontolab/id/run/0123456789abcdef")
 S = URIRef("https://example.org/s")
