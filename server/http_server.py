@@ -120,6 +120,9 @@ def serving_in_thread(app: Flask, host: str = "127.0.0.1", threads: int = 8) -> 
         app.extensions["ontolab.streams"].stop_all()
         # Close every channel from inside waitress's own loop, so the loop ends by itself:
         # server.close() from this thread races its select() and fails with EBADF.
-        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        try:
+            server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        except OSError:  # the trigger is closed: the loop has ended or ends at its next turn
+            wasyncore.close_all(server._map, ignore_all=True)
         thread.join(10)
         server.task_dispatcher.shutdown()
