@@ -1,9 +1,9 @@
 """The fork-server protocol: a warm parent that forks one child per JSON request.
 
 A fresh interpreter importing pandas and scikit-learn costs about a second. A warm parent
-(``python -m executor.warm``, ``python -m server.model_warm``) imports them once, then reads
+(``python -m executor.warm``, ``python -m server.serving.model_warm``) imports them once, then reads
 requests on stdin and forks one child per request, so every child is still its own process
-but starts in milliseconds. ``server.warm.WarmParent`` is the other end of the pipe.
+but starts in milliseconds. ``server.provision.warm.WarmParent`` is the other end of the pipe.
 
 Protocol, one JSON object per line:
   stdin   {"id": 7, "log": "…/step.log", …}   a request; the other fields are the parent's own

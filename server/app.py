@@ -14,7 +14,7 @@ from server.api.common import PROBLEM_JSON, problem
 from server.errors import OntolabError
 from server.http_guard import BodyLimit, RequestPolicy, check_json_depth, too_deep
 from server.http_server import StreamThreads
-from server.monitoring import PlatformMetrics, instrument
+from server.monitoring.metrics import PlatformMetrics, instrument
 from server.platform import Platform, open_platform
 from server.settings import Settings
 

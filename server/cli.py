@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from server.platform import Platform
-    from server.runs import RunEvent
+    from server.runs.service import RunEvent
     from server.store import Store
 
 
@@ -149,7 +149,7 @@ def _read_definition(path: Path) -> Any:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from server.runs import check_definition
+    from server.runs.service import check_definition
 
     graph = _read_definition(args.file)
     version, _, plan = check_definition(graph, _settings(args).source_roots)
@@ -176,7 +176,8 @@ def _submit(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     platform = _platform(args)  # first: its step workers warm up while the definition is read
-    from server import catalog, definitions
+    from server import definitions
+    from server.tracking import catalog
 
     path = Path(args.experiment)
     try:
@@ -216,7 +217,7 @@ class _ProgressPrinter:
 
 
 def _runs_list(args: argparse.Namespace) -> int:
-    from server import catalog
+    from server.tracking import catalog
 
     with closing(_platform(args)) as platform:
         rows = catalog.list_runs(platform.store, args.experiment)
@@ -225,7 +226,7 @@ def _runs_list(args: argparse.Namespace) -> int:
 
 
 def _runs_show(args: argparse.Namespace) -> int:
-    from server import catalog
+    from server.tracking import catalog
 
     with closing(_platform(args)) as platform:
         details = catalog.run_details(platform.store, args.run_id)
@@ -257,7 +258,7 @@ def _runs_show(args: argparse.Namespace) -> int:
 
 
 def _runs_resume(args: argparse.Namespace) -> int:
-    from server import catalog
+    from server.tracking import catalog
 
     # Opening the platform marks runs a crash left in flight interrupted first.
     with closing(_platform(args)) as platform:
@@ -310,7 +311,7 @@ def _transfer(args: argparse.Namespace, action: str) -> int:
 
 
 def _store_upgrade(args: argparse.Namespace) -> int:
-    from server.upgrade import upgrade_runs
+    from server.graph.upgrade import upgrade_runs
 
     with _bare_store(args) as store:
         upgraded = upgrade_runs(store)
@@ -319,7 +320,8 @@ def _store_upgrade(args: argparse.Namespace) -> int:
 
 
 def _sparql(args: argparse.Namespace) -> int:
-    from server import catalog, queries
+    from server.graph import queries
+    from server.tracking import catalog
 
     if args.name:
         params = dict(p.split("=", 1) for p in args.param if "=" in p)
@@ -384,7 +386,7 @@ def _stop_on_signals(before: Callable[[], None] | None = None) -> None:
 
 
 def _lineage(args: argparse.Namespace) -> int:
-    from server import catalog
+    from server.tracking import catalog
 
     with closing(_platform(args)) as platform:
         model = catalog.resolve_model(platform.store, args.model)

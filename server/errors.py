@@ -185,7 +185,7 @@ class TooManyStreams(OntolabError):
     title = "Too many event streams"
 
 
-# Client queries (server/query_guard.py) and artifacts read back (server/artifacts.py).
+# Client queries (graph/query_guard.py) and artifacts read back (tracking/artifacts.py).
 #: The Retry-After of a 503 for a busy query slot, in seconds.
 RETRY_AFTER = 5
 
@@ -228,3 +228,55 @@ class QueryTooLargeError(OntolabError):
 
     status = 400
     title = "Query result too large"
+
+
+# Moved from the modules that raise them, so every error class lives here.
+
+
+class BadRequest(OntolabError):
+    """A request the API cannot read: a missing field, a value of the wrong kind."""
+
+    status = 400
+    title = "Bad request"
+
+
+class DeploymentUnreachable(OntolabError):
+    """A deployment's model server did not answer the platform's proxied request."""
+
+    status = 502
+    title = "Deployment unreachable"
+
+
+class ReadOnlyError(OntolabError):
+    """A SPARQL update sent to the read-only endpoint."""
+
+    status = 403
+    title = "Read-only endpoint"
+
+
+class UnsupportedMediaTypeError(OntolabError):
+    """A request body in a media type the endpoint does not read."""
+
+    status = 415
+    title = "Unsupported media type"
+
+
+class DatasetError(OntolabError):
+    """An upload or a dataset name the platform does not accept."""
+
+    status = 400
+    title = "Dataset not accepted"
+
+
+class UploadTooLarge(DatasetError):
+    """An upload over the configured size limit."""
+
+    status = 413
+    title = "Upload too large"
+
+
+class DeploymentError(OntolabError):
+    """A deployment that could not be started or stopped."""
+
+    status = 500
+    title = "Deployment failed"

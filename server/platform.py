@@ -9,16 +9,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from server import definitions
-from server.artifacts import ArtifactStore
-from server.cache import StepCache
 from server.definitions import ensure_ontology
-from server.deployments import DeploymentService, registry_target
 from server.provision import make_provisioner
 from server.provision.base import Provisioner
-from server.registry import Registry
-from server.runs import RunService
+from server.registry.service import Registry
+from server.runs.cache import StepCache
+from server.runs.service import RunService
+from server.serving.deployments import DeploymentService, registry_target
 from server.settings import Settings
 from server.store import Store, open_store
+from server.tracking.artifacts import ArtifactStore
 
 
 @dataclass

@@ -56,7 +56,7 @@ class Settings:
     # Data roots (issue 16): the only folders an ol:source file path may resolve into; a list
     # separated by os.pathsep or commas (TOML: a list). Empty: the data dir and ./data.
     data_roots: str = ""
-    # Crash reconciliation (server/runs.py RunService.reconcile): at start, mark the runs a
+    # Crash reconciliation (server/runs/service.py RunService.reconcile): at start, mark the runs a
     # crash left in flight interrupted. auto: only on the embedded store, which one process
     # holds at a time; on: on any store (only if no other platform process shares it); off.
     reconcile_runs: str = "auto"
@@ -67,7 +67,7 @@ class Settings:
     max_json_depth: int = 64
     allowed_hosts: str = ""
     max_event_streams: int = 1000
-    # Queries run for a client: /sparql and /api/queries (server/query_guard.py).
+    # Queries run for a client: /sparql and /api/queries (server/graph/query_guard.py).
     sparql_service_allow: str = ""  # comma-separated SERVICE endpoint IRIs; none by default
     sparql_timeout: float = 30.0
     sparql_max_running: int = 2

@@ -23,8 +23,8 @@ from pathlib import Path
 from server import definitions
 from server.app import create_app
 from server.platform import open_platform
-from server.run_writer import RunWriter
 from server.settings import Settings
+from server.tracking.writer import RunWriter
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "breast_cancer.ttl"
 

@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from server import definitions  # noqa: E402
 from server.app import create_app  # noqa: E402
 from server.platform import open_platform  # noqa: E402
-from server.serving import LoadedModel  # noqa: E402
+from server.serving.loaded_model import LoadedModel  # noqa: E402
 from server.settings import Settings  # noqa: E402
 
 MLFLOW_VENV = ROOT / "bench" / ".venv-mlflow"

@@ -1,7 +1,7 @@
 """Benchmark: the hot queries and run writes at 10,000 runs, Ontolab's stores vs MLflow.
 
 Runs the breast_cancer example once for real, then clones its RunRecord N times (metrics and
-C perturbed) and writes each through the project's own result writer (server/run_writer.py),
+C perturbed) and writes each through the project's own result writer (server/tracking/writer.py),
 so the lineage graph has the real shape (~170 triples a run, plus the shared graphs) in the
 platform's embedded Oxigraph store on disk. The same graph is exported and loaded into the
 Oxigraph server (``oxigraph serve``) and rdflib in memory, and the same runs are logged into
@@ -40,15 +40,16 @@ from typing import Any
 import pyoxigraph as ox
 from rdflib import Dataset, URIRef
 
-from server import definitions, queries
-from server.namespaces import metric_property, output_iri, run_iri
+from server import definitions
+from server.graph import queries
+from server.graph.namespaces import metric_property, output_iri, run_iri
 from server.platform import open_platform
-from server.records import RunRecord, as_started
-from server.results import run_triples
-from server.run_writer import RunWriter
 from server.settings import Settings
 from server.store import Store, open_store
 from server.store.oxigraph import to_quads, to_rdflib
+from server.tracking.records import RunRecord, as_started
+from server.tracking.results import run_triples
+from server.tracking.writer import RunWriter
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "breast_cancer.ttl"
@@ -139,7 +140,7 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) ->
     finally:
         platform.close()
     seconds = time.perf_counter() - started
-    print(f"generated {args.runs} runs by server/run_writer.py in {seconds:.0f} s")
+    print(f"generated {args.runs} runs by server/tracking/writer.py in {seconds:.0f} s")
     # Exported by the CLI in a process of its own, as a user would, so that the bench's
     # process has not held and freed the whole graph before it times the embedded store.
     dump = tmp / "graph.nq"

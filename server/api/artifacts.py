@@ -15,18 +15,17 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, send_file
 
 from executor.contract import artifact_path
-from server import queries
 from server.api.common import (
     PROBLEM_CONTENT,
     PROBLEM_JSON,
     PROBLEM_RESPONSE,
-    BadRequest,
     get_platform,
     object_schema,
     path_parameter,
     problem_response,
 )
-from server.errors import CorruptArtifact
+from server.errors import BadRequest, CorruptArtifact
+from server.graph import queries
 
 blueprint = Blueprint("artifacts", __name__)
 _SUFFIX = {

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Response, current_app, jsonify, request
 
-from server.errors import OntolabError
+from server.errors import BadRequest
 from server.platform import Platform
 
 PROBLEM_JSON = "application/problem+json"
@@ -49,11 +49,6 @@ def object_schema(properties: dict[str, Any], required: list[str]) -> dict[str, 
 def array_schema(properties: dict[str, Any], required: list[str]) -> dict[str, Any]:
     """A JSON schema of an array of the objects ``object_schema`` describes."""
     return {"type": "array", "items": object_schema(properties, required)}
-
-
-class BadRequest(OntolabError):
-    status = 400
-    title = "Bad request"
 
 
 def get_platform() -> Platform:

@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from server import run_index
-from server.api.common import PROBLEM_RESPONSE, BadRequest, get_platform, object_schema
-from server.catalog import measure_directions
-from server.errors import NotFoundError
+from server.api.common import PROBLEM_RESPONSE, get_platform, object_schema
+from server.errors import BadRequest, NotFoundError
+from server.tracking import run_index
+from server.tracking.catalog import measure_directions
 
 blueprint = Blueprint("compare", __name__)
 

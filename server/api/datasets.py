@@ -11,19 +11,19 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from server import datasets, queries
+from server import datasets
 from server.api.common import (
     PROBLEM_RESPONSE,
-    BadRequest,
     array_schema,
     get_platform,
     json_response,
     object_schema,
     path_parameter,
 )
-from server.cache import StepCache
-from server.catalog import plain
-from server.errors import OntolabError
+from server.errors import BadRequest, OntolabError, UploadTooLarge
+from server.graph import queries
+from server.runs.cache import StepCache
+from server.tracking.catalog import plain
 
 blueprint = Blueprint("datasets", __name__)
 _SUFFIX_TYPES = {".csv": "text/csv", ".parquet": datasets.PARQUET}
@@ -48,7 +48,7 @@ def _upload_bytes(limit: int) -> tuple[bytes, str, str | None]:
 
 
 def _too_large(size: int, limit: int) -> None:
-    raise datasets.UploadTooLarge(
+    raise UploadTooLarge(
         f"the upload is {size / 1e6:.1f} MB, over the limit of {limit / 1e6:.1f} MB; "
         "send a smaller file or raise ONTOLAB_MAX_UPLOAD_MB"
     )

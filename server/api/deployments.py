@@ -10,7 +10,6 @@ from flask.blueprints import BlueprintSetupState
 
 from server.api.common import (
     PROBLEM_CONTENT,
-    BadRequest,
     get_platform,
     json_body,
     json_request,
@@ -18,15 +17,10 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
-from server.errors import OntolabError
+from server.errors import BadRequest, DeploymentUnreachable
 
 blueprint = Blueprint("deployments", __name__)
 METRICS_TIMEOUT_SECONDS = 3.0
-
-
-class DeploymentUnreachable(OntolabError):
-    status = 502
-    title = "Deployment unreachable"
 
 
 @blueprint.record_once

@@ -9,10 +9,9 @@ from flask import Blueprint, Response, request
 from rdflib import Graph
 from werkzeug.routing import BaseConverter
 
-from server import catalog, definitions, queries
+from server import definitions
 from server.api.common import (
     PROBLEM_CONTENT,
-    BadRequest,
     array_schema,
     get_platform,
     json_response,
@@ -20,10 +19,13 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
-from server.catalog import plain
+from server.definitions.ui_document import to_graph
+from server.errors import BadRequest
+from server.graph import queries
 from server.http_guard import check_json_depth
-from server.pipeline_document import to_graph
-from server.runs import check_definition
+from server.runs.service import check_definition
+from server.tracking import catalog
+from server.tracking.catalog import plain
 
 blueprint = Blueprint("experiments", __name__)
 MAX_LEADERBOARD = 1000

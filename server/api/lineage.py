@@ -6,14 +6,14 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from server import catalog
 from server.api.common import (
     PROBLEM_RESPONSE,
-    BadRequest,
     array_schema,
     get_platform,
     object_schema,
 )
+from server.errors import BadRequest
+from server.tracking import catalog
 
 blueprint = Blueprint("lineage", __name__)
 

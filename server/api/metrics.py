@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app
 
-from server.monitoring import CONTENT_TYPE_LATEST, PlatformMetrics
+from server.monitoring.metrics import CONTENT_TYPE_LATEST, PlatformMetrics
 
 blueprint = Blueprint("metrics", __name__)
 

@@ -14,7 +14,6 @@ from flask import Blueprint
 
 from server.api.common import (
     PROBLEM_CONTENT,
-    BadRequest,
     array_schema,
     get_platform,
     json_body,
@@ -23,8 +22,8 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
-from server.errors import NotFoundError
-from server.registry import Registry
+from server.errors import BadRequest, NotFoundError
+from server.registry.service import Registry
 
 blueprint = Blueprint("models", __name__)
 

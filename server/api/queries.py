@@ -15,7 +15,6 @@ from typing import Any
 from flask import Blueprint, request
 from rdflib.query import Result
 
-from server import queries
 from server.api.common import (
     PROBLEM_CONTENT,
     array_schema,
@@ -24,10 +23,11 @@ from server.api.common import (
     path_parameter,
 )
 from server.api.sparql import BUSY_RESPONSE, attach_guard, busy_problem, query_guard
-from server.catalog import plain
 from server.errors import QueryBusyError, QueryError
-from server.query_guard import ALLOW_SETTING
+from server.graph import queries
+from server.graph.query_guard import ALLOW_SETTING
 from server.store.base import TIMEOUT_SETTING
+from server.tracking.catalog import plain
 
 blueprint = Blueprint("queries", __name__)
 blueprint.record_once(attach_guard)

@@ -11,11 +11,10 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, request, stream_with_context
 
-from server import catalog, definitions, run_index
+from server import definitions
 from server.api.common import (
     PROBLEM_CONTENT,
     PROBLEM_RESPONSE,
-    BadRequest,
     array_schema,
     get_platform,
     json_body,
@@ -25,9 +24,10 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
-from server.errors import NotFoundError
-from server.records import RunRecord
-from server.runs import RunEvent
+from server.errors import BadRequest, NotFoundError
+from server.runs.service import RunEvent
+from server.tracking import catalog, run_index
+from server.tracking.records import RunRecord
 
 blueprint = Blueprint("runs", __name__)
 HEARTBEAT_SECONDS = 5.0  # a comment line, so proxies and clients see the stream alive

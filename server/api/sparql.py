@@ -4,7 +4,7 @@ Queries run on the platform's store with the union of all named graphs as the de
 Updates are refused by design (writes go through the platform's own services), and the store
 only ever parses the text as a query, so nothing sent here can change the graph.
 
-Every query runs through the app's ``QueryGuard`` (``server/query_guard.py``): SERVICE refused
+Every query runs through the app's ``QueryGuard`` (``server/graph/query_guard.py``): SERVICE refused
 unless allowed, a time limit, a bounded number at once. ``/api/queries`` shares the guard.
 """
 
@@ -16,9 +16,14 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from server.api.common import PROBLEM_CONTENT, BadRequest, problem
-from server.errors import OntolabError, QueryBusyError
-from server.query_guard import ALLOW_SETTING, RUNNING_SETTING, QueryGuard
+from server.api.common import PROBLEM_CONTENT, problem
+from server.errors import (
+    BadRequest,
+    QueryBusyError,
+    ReadOnlyError,
+    UnsupportedMediaTypeError,
+)
+from server.graph.query_guard import ALLOW_SETTING, RUNNING_SETTING, QueryGuard
 from server.store.base import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, SIZE_SETTING, TIMEOUT_SETTING
 
 blueprint = Blueprint("sparql", __name__)
@@ -28,16 +33,6 @@ QUERY_FORM = "application/x-www-form-urlencoded"
 QUERY_BODY = "application/sparql-query"
 UPDATE_BODY = "application/sparql-update"
 OFFERED = {"SELECT, ASK": RESULTS_MEDIA_TYPES, "CONSTRUCT, DESCRIBE": GRAPH_MEDIA_TYPES}
-
-
-class ReadOnlyError(OntolabError):
-    status = 403
-    title = "Read-only endpoint"
-
-
-class UnsupportedMediaTypeError(OntolabError):
-    status = 415
-    title = "Unsupported media type"
 
 
 # Where a POST carries its query, by the request's Content-Type.

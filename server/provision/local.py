@@ -19,7 +19,7 @@ from typing import Protocol
 from executor.contract import StepSpec
 from server.errors import StepError
 from server.provision.base import StepOutcome, collect_result, utc_now
-from server.warm import WarmParent
+from server.provision.warm import WarmParent
 
 
 class _Process(Protocol):

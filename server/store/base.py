@@ -9,7 +9,7 @@ Contract for implementers:
 - Implementations must be safe to call from several threads of one process.
 - Terms cross the seam as rdflib terms (URIRef, Literal, BNode). Writes also take pyoxigraph
   terms (NamedNode, Literal, BlankNode), ten times cheaper to build: the result writer uses them
-  for every run (``server.write_terms``). A triple may mix both kinds.
+  for every run (``server.graph.write_terms``). A triple may mix both kinds.
 - A query run for a client (``/sparql``, the named-query API) comes with ``QueryLimits``: the
   backend stops reading or serializing its answer once the deadline or the size cap is passed
   and raises ``QueryTimeoutError`` / ``QueryTooLargeError``. Whether the evaluation itself

@@ -9,7 +9,7 @@ until it yields one or ends: a blocking operator (ORDER BY, GROUP BY and aggrega
 COUNT, SERVICE) evaluates everything inside ``Store.query`` before the first solution, and a
 FILTER that rejects nearly every row of a large product keeps the evaluation busy between
 rows (a 3-way product of 300 triples under such a FILTER ran its full 10 s). Its answer is
-then refused; the caller (``server.query_guard``) has long answered the client and only keeps
+then refused; the caller (``server.graph.query_guard``) has long answered the client and only keeps
 the query's slot.
 """
 
@@ -27,6 +27,7 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from server.errors import QueryError, StoreError
+from server.graph.terms import literal_value
 from server.store.base import (
     GRAPH_MEDIA_TYPES,
     RESULTS_MEDIA_TYPES,
@@ -37,7 +38,6 @@ from server.store.base import (
     WriteTriple,
     n_triples,
 )
-from server.terms import literal_value
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer

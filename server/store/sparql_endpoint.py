@@ -63,8 +63,9 @@ import requests
 from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
-from server import sparql_text
 from server.errors import ConfigError, QueryError, StoreError
+from server.graph import sparql_text
+from server.graph.terms import literal_value
 from server.store.auth import CREDENTIALS_FIX, Credentials, make_auth
 from server.store.base import (
     GRAPH_MEDIA_TYPES,
@@ -76,7 +77,6 @@ from server.store.base import (
     n_triples,
 )
 from server.store.oxigraph import to_rdflib
-from server.terms import literal_value
 
 if TYPE_CHECKING:
     from server.settings import Settings

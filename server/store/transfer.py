@@ -19,8 +19,8 @@ from pathlib import Path
 import pyoxigraph as ox
 from rdflib import URIRef
 
-from server import queries
 from server.errors import ConfigError, StoreError
+from server.graph import queries
 from server.store.base import ReadableStore, Store, WriteTriple
 
 _TURTLE = ("text/turtle",)

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from server import catalog, definitions
+from server import definitions
 from server.platform import Platform
-from server.records import RunRecord
 from server.settings import Settings
+from server.tracking import catalog
+from server.tracking.records import RunRecord
 
 SANE = {
     "breast_cancer.ttl": {"accuracy": 0.9, "roc_auc": 0.95},

@@ -9,14 +9,16 @@ from datetime import datetime, timedelta
 import pytest
 
 from executor.contract import artifact_path, sha256_of
-from server import catalog, definitions, queries, run_index
+from server import definitions
 from server.errors import PlanError
-from server.namespaces import OL, PROV, run_iri, step_run_iri
+from server.graph import queries
+from server.graph.namespaces import OL, PROV, run_iri, step_run_iri
 from server.platform import Platform
-from server.records import RunRecord, as_started
-from server.results import run_triples
-from server.run_writer import RunWriter
 from server.settings import Settings
+from server.tracking import catalog, run_index
+from server.tracking.records import RunRecord, as_started
+from server.tracking.results import run_triples
+from server.tracking.writer import RunWriter
 
 DEFINITION = """
 @prefix ol: <https://w3id.org/ontolab/ns#> .

@@ -11,15 +11,17 @@ from typing import Any
 import pytest
 from rdflib import Literal, URIRef
 
-from server import catalog, definitions, queries
+from server import definitions
+from server.definitions.ui_document import to_graph
 from server.errors import NotFoundError, RunStateConflict
-from server.namespaces import OL, run_iri, step_run_iri
-from server.pipeline_document import to_graph
+from server.graph import queries
+from server.graph.namespaces import OL, run_iri, step_run_iri
 from server.platform import Platform, open_platform
-from server.records import RunRecord, StepRecord
-from server.results import run_triples
-from server.run_writer import RunWriter
 from server.settings import Settings
+from server.tracking import catalog
+from server.tracking.records import RunRecord, StepRecord
+from server.tracking.results import run_triples
+from server.tracking.writer import RunWriter
 from tests.documents import quick_document
 
 QUICK = quick_document()

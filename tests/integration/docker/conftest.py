@@ -19,11 +19,12 @@ import pytest
 from waitress import wasyncore
 from waitress.server import create_server
 
-from server import catalog, definitions
+from server import definitions
 from server.platform import Platform, open_platform
 from server.provision.image import BuiltImage, build_runner_image
-from server.records import RunRecord
 from server.settings import Settings
+from server.tracking import catalog
+from server.tracking.records import RunRecord
 from tests.integration.docker.engine import Engine, EngineUnavailable, start_engine
 
 RUNNER_IMAGE = "ontolab-runner:test"

@@ -15,10 +15,11 @@ from typing import Any
 import pytest
 
 from executor.contract import StepSpec
-from server import catalog, definitions
+from server import definitions
 from server.provision.docker import DockerProvisioner
-from server.records import RunRecord
 from server.settings import Settings
+from server.tracking import catalog
+from server.tracking.records import RunRecord
 from tests.integration.docker.conftest import (
     RUNNER_IMAGE,
     Image,

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from server import definitions
-from server.pipeline_document import to_graph
+from server.definitions.ui_document import to_graph
 
 
 def leaking_document(source: str) -> dict[str, Any]:

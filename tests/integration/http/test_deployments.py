@@ -23,7 +23,7 @@ from sklearn.datasets import load_breast_cancer
 from server import definitions
 from server.app import create_app
 from server.platform import Platform, open_platform
-from server.serving import LoadedModel
+from server.serving.loaded_model import LoadedModel
 from server.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]

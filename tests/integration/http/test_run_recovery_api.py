@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from server.namespaces import run_iri
+from server.graph.namespaces import run_iri
 from tests.documents import grid_search_document
 
 #: Its build searches a grid of random forests: seconds of work, long enough to act meanwhile.

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 import requests
 
-from server import queries
-from server.queries import NamedQuery
+from server.graph import queries
+from server.graph.queries import NamedQuery
 from server.settings import Settings
 from tests.conftest import LiveServer, assert_problem
 

@@ -11,16 +11,18 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Literal, URIRef
 
-from server import catalog, definitions, queries
+from server import definitions
 from server.cli import main
 from server.errors import StoreError
-from server.namespaces import run_iri
+from server.graph import queries
+from server.graph.namespaces import run_iri
 from server.platform import open_platform
 from server.settings import Settings
 from server.store import ReadableStore, open_store
 from server.store.base import Row
 from server.store.oxigraph import OxigraphStore
 from server.store.transfer import export_graphs, import_graphs, quad_count
+from server.tracking import catalog
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "wine.ttl"
 

@@ -9,8 +9,8 @@ import pytest
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import RDF, XSD
 
-from server import write_terms
 from server.errors import QueryError, StoreError
+from server.graph import write_terms
 from server.store import Store, open_store
 from server.store.base import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES
 

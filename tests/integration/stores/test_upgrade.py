@@ -7,13 +7,15 @@ from pathlib import Path
 import pytest
 from rdflib import URIRef
 
-from server import catalog, definitions, queries
+from server import definitions
 from server.cli import main
-from server.namespaces import DCTERMS, MLS, OL, OLM, RDF, run_iri
+from server.graph import queries
+from server.graph.namespaces import DCTERMS, MLS, OL, OLM, RDF, run_iri
 from server.platform import open_platform
 from server.settings import Settings
 from server.store import Store, open_store
 from server.store.base import Triple
+from server.tracking import catalog
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "wine.ttl"
 

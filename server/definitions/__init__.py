@@ -1,0 +1,47 @@
+"""Experiment definitions: reading a document (``document``), checking it (``validation``), storing
+it as versions (``versioning``), the UI builder's JSON document (``ui_document``), reading a stored
+version back into step records (``steps``), the planner (``planner``, pure) and the vocabulary the
+builder offers (``vocabulary``).
+
+May import: ``server.graph``, ``server.store``, ``server.errors``, ``ontology``. The package exports
+the service surface callers use (``from server import definitions``; ``definitions.submit(...)``).
+"""
+
+from server.definitions.document import FORMATS, format_for, offline_json_ld, parse
+from server.definitions.validation import (
+    NON_FILE_SOURCES,
+    ROOTS_SETTING,
+    is_file_source,
+    resolve_source,
+    validate,
+)
+from server.definitions.versioning import (
+    ExperimentVersion,
+    Submission,
+    delete_experiment,
+    ensure_ontology,
+    get_version,
+    submit,
+    version_turtle,
+    versions,
+)
+
+__all__ = [
+    "FORMATS",
+    "NON_FILE_SOURCES",
+    "ROOTS_SETTING",
+    "ExperimentVersion",
+    "Submission",
+    "delete_experiment",
+    "ensure_ontology",
+    "format_for",
+    "get_version",
+    "is_file_source",
+    "offline_json_ld",
+    "parse",
+    "resolve_source",
+    "submit",
+    "validate",
+    "version_turtle",
+    "versions",
+]

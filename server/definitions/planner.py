@@ -1,0 +1,174 @@
+"""Turn step records into a runnable plan: checked, ordered, grouped into parallel waves.
+
+This module does no I/O: it takes what ``definitions.steps`` read from the store and returns a
+``Plan`` or raises ``PlanError``. Order comes from explicit ``ol:dependsOn`` links and from data
+flow (a step runs after the step producing what it consumes). Plans are deterministic: steps
+within a wave are sorted by id.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from graphlib import CycleError, TopologicalSorter
+
+from executor.contract import OUTPUT_KIND, REQUIRED_INPUTS
+from server.definitions.steps import Pipeline, StepDefinition, StepType, local_name
+from server.errors import PlanError
+
+_STEP_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+@dataclass(frozen=True)
+class PlannedStep:
+    definition: StepDefinition
+    depends_on: tuple[str, ...]
+    inputs: Mapping[str, str]  # input kind → id of the step producing it
+
+    @property
+    def id(self) -> str:
+        return self.definition.id
+
+    @property
+    def phase(self) -> str:
+        assert self.definition.phase is not None  # guaranteed by plan()
+        return self.definition.phase
+
+
+@dataclass(frozen=True)
+class Plan:
+    steps: Mapping[str, PlannedStep]
+    waves: tuple[tuple[str, ...], ...]
+
+    def dependents(self, step_id: str) -> set[str]:
+        """Every step that needs ``step_id`` directly or through others."""
+        found: set[str] = set()
+        frontier = [step_id]
+        while frontier:
+            current = frontier.pop()
+            for other in self.steps.values():
+                if current in other.depends_on and other.id not in found:
+                    found.add(other.id)
+                    frontier.append(other.id)
+        return found
+
+
+def plan(pipeline: Pipeline, known_types: Iterable[StepType]) -> Plan:
+    """Check ``pipeline`` and order its steps; raise ``PlanError`` naming what is wrong."""
+    steps = {s.iri: s for s in pipeline.steps}
+    if not steps:
+        raise PlanError(f"experiment {pipeline.identifier!r} has no steps; add ol:hasStep links")
+    _check_ids(steps.values())
+    _check_phases(steps.values(), list(known_types))
+    by_iri = {iri: s.id for iri, s in steps.items()}
+    planned = {
+        s.id: PlannedStep(s, _predecessors(s, by_iri), _inputs(s, steps)) for s in steps.values()
+    }
+    return Plan(steps=planned, waves=_waves(planned))
+
+
+def _check_ids(steps: Iterable[StepDefinition]) -> None:
+    seen: dict[str, str] = {}
+    for step in steps:
+        if not _STEP_ID.fullmatch(step.id):
+            raise PlanError(
+                f"step <{step.iri}> has the id {step.id!r}, which is not usable as a name; "
+                "end its IRI in letters, digits, '_', '-' or '.'"
+            )
+        if step.id in seen:
+            raise PlanError(
+                f"steps <{seen[step.id]}> and <{step.iri}> share the id {step.id!r}; "
+                "rename one so the local names of step IRIs are unique"
+            )
+        seen[step.id] = step.iri
+
+
+def _check_phases(steps: Iterable[StepDefinition], known: list[StepType]) -> None:
+    runnable = ", ".join(f"{_short(t.iri)} ({t.phase})" for t in known if t.phase)
+    names = {t.iri: t for t in known}
+    for step in steps:
+        if step.phase is not None:
+            continue
+        typed = [names[t] for t in step.types if t in names]
+        if typed:
+            raise PlanError(
+                f"step {step.id!r} is a {_short(typed[0].iri)}, which is not run as a step yet; "
+                f"use a runnable step type: {runnable}"
+            )
+        shown = ", ".join(_short(t) for t in step.types) or "no type"
+        raise PlanError(
+            f"step {step.id!r} has {shown}, which is not a step type the ontology knows; "
+            f"type it as one of: {runnable}"
+        )
+
+
+def _predecessors(step: StepDefinition, by_iri: Mapping[str, str]) -> tuple[str, ...]:
+    found = set()
+    for dependency in step.depends_on:
+        if dependency not in by_iri:
+            raise PlanError(
+                f"step {step.id!r} depends on <{dependency}>, which is not a step of this "
+                "experiment; add it with ol:hasStep or remove the ol:dependsOn"
+            )
+        found.add(by_iri[dependency])
+    for data, producer in step.consumes.items():
+        if producer is None:
+            raise PlanError(
+                f"step {step.id!r} consumes <{data}>, which no step of this experiment "
+                f"produces; add `ol:produces <{data}>` to the step that makes it"
+            )
+        found.add(by_iri[producer])
+    return tuple(sorted(found))
+
+
+def _inputs(step: StepDefinition, steps: Mapping[str, StepDefinition]) -> dict[str, str]:
+    assert step.phase is not None
+    inputs: dict[str, str] = {}
+    for producer_iri in step.consumes.values():
+        producer = steps[producer_iri or ""]
+        kind = OUTPUT_KIND[producer.phase or ""]
+        if kind not in REQUIRED_INPUTS[step.phase]:
+            raise PlanError(
+                f"step {step.id!r} ({step.phase}) consumes the {kind} of {producer.id!r}, which a "
+                f"{step.phase} step does not use; remove that ol:consumes "
+                "(use ol:dependsOn to order steps without data)"
+            )
+        if kind in inputs:
+            raise PlanError(
+                f"step {step.id!r} consumes two {kind} inputs ({inputs[kind]!r} and "
+                f"{producer.id!r}); keep one"
+            )
+        inputs[kind] = producer.id
+    for kind in REQUIRED_INPUTS[step.phase]:
+        if kind not in inputs:
+            makers = [p for p, k in OUTPUT_KIND.items() if k == kind]
+            raise PlanError(
+                f"step {step.id!r} ({step.phase}) needs a {kind} input; add ol:consumes with "
+                f"the output of a {' or '.join(makers)} step"
+            )
+    return inputs
+
+
+def _waves(planned: Mapping[str, PlannedStep]) -> tuple[tuple[str, ...], ...]:
+    sorter = TopologicalSorter({sid: s.depends_on for sid, s in planned.items()})
+    try:
+        sorter.prepare()
+    except CycleError as exc:
+        cycle = exc.args[1]
+        raise PlanError(
+            f"the steps form a cycle: {' → '.join(reversed(cycle))}; remove one of the "
+            "ol:dependsOn / ol:consumes links between them"
+        ) from exc
+    waves = []
+    while sorter.is_active():
+        ready = tuple(sorted(sorter.get_ready()))
+        waves.append(ready)
+        sorter.done(*ready)
+    return tuple(waves)
+
+
+def _short(iri: str) -> str:
+    if iri.startswith("https://w3id.org/ontolab/ns#"):
+        return "ol:" + local_name(iri)
+    return f"<{iri}>"

@@ -1,0 +1,159 @@
+"""The JSON pipeline document (what the UI's builder sends) turned into a definition graph.
+
+Shape (documented in docs/definitions.md, "JSON pipeline documents")::
+
+    {"id": "iris_ui", "label": "Iris from the builder", "task": "classification",
+     "steps": [
+       {"id": "extract", "type": "DataExtraction",
+        "parameters": {"source": "sklearn:iris", "targetColumn": "target"}},
+       {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
+       {"id": "build", "type": "ModelBuilding", "consumes": ["process"],
+        "parameters": {"estimator": "LogisticRegression"},
+        "hyperParameters": {"max_iter": 500}, "searchSpace": {"C": [0.1, 1.0]},
+        "resources": {"cpus": 1, "memory": "1g", "timeoutSeconds": 600}},
+       {"id": "validate", "type": "ModelValidation", "consumes": ["build", "process"],
+        "thresholds": [{"metric": "accuracy", "min": 0.9}]}]}
+
+``consumes`` and ``dependsOn`` name other steps by id; each step produces one output node.
+The graph then goes through the same SHACL validation as any Turtle definition, so a wrong
+parameter name or value is reported on the node it concerns.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS
+
+from server.errors import DefinitionError
+from server.graph.namespaces import OL
+
+BASE = "https://w3id.org/ontolab/experiments/"
+_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def to_graph(document: dict[str, Any]) -> Graph:
+    """The definition graph the document describes; DefinitionError if its shape is wrong."""
+    identifier = _text(document, "id", "the document")
+    if not _ID.fullmatch(identifier):
+        raise DefinitionError(f"document id {identifier!r} must be letters, digits, '_', '-', '.'")
+    ns = f"{BASE}{identifier}#"
+    graph = Graph()
+    graph.bind("ol", OL)
+    graph.bind("", ns)
+    experiment = URIRef(ns + "experiment")
+    graph.add((experiment, RDF.type, OL.Experiment))
+    graph.add((experiment, DCTERMS.identifier, Literal(identifier)))
+    graph.add((experiment, OL.task, Literal(_text(document, "task", "the document"))))
+    if document.get("label"):
+        graph.add((experiment, RDFS.label, Literal(str(document["label"]))))
+    steps = document.get("steps")
+    if not isinstance(steps, list) or not steps:
+        raise DefinitionError('the document needs a non-empty "steps" list')
+    ids = {_step_id(step) for step in steps}
+    for step in steps:
+        _add_step(graph, ns, experiment, step, ids)
+    return graph
+
+
+def _add_step(
+    graph: Graph, ns: str, experiment: URIRef, step: dict[str, Any], ids: set[str]
+) -> None:
+    step_id = _step_id(step)
+    node = URIRef(ns + step_id)
+    step_type = _text(step, "type", f"step {step_id!r}")
+    if not _NAME.fullmatch(step_type):
+        raise DefinitionError(
+            f"step {step_id!r} has type {step_type!r}; use a class name like DataExtraction"
+        )
+    graph.add((experiment, OL.hasStep, node))
+    graph.add((node, RDF.type, OL[step_type]))
+    graph.add((node, OL.produces, URIRef(f"{ns}{step_id}_output")))
+    for key, predicate in (("consumes", OL.consumes), ("dependsOn", OL.dependsOn)):
+        for other in _list(step, key, step_id):
+            if other not in ids:
+                raise DefinitionError(
+                    f"step {step_id!r} {key} {other!r}, which is not a step id of this document; "
+                    f"use one of {', '.join(sorted(ids))}"
+                )
+            target = f"{ns}{other}_output" if key == "consumes" else f"{ns}{other}"
+            graph.add((node, predicate, URIRef(target)))
+    for name, value in _mapping(step, "parameters", step_id).items():
+        for item in value if isinstance(value, list) else [value]:
+            graph.add((node, OL[_name(name, step_id)], _literal(item)))
+    _add_structured(graph, node, step, step_id)
+
+
+def _add_structured(graph: Graph, node: URIRef, step: dict[str, Any], step_id: str) -> None:
+    for index, (name, value) in enumerate(_mapping(step, "hyperParameters", step_id).items()):
+        part = URIRef(f"{node}/hyperparameter/{index}")
+        graph.add((node, OL.hyperParameter, part))
+        graph.add((part, OL.parameterName, Literal(str(name))))
+        graph.add((part, OL.parameterValue, _literal(value)))
+    for index, (name, values) in enumerate(_mapping(step, "searchSpace", step_id).items()):
+        part = URIRef(f"{node}/search/{index}")
+        graph.add((node, OL.searchSpace, part))
+        graph.add((part, OL.parameterName, Literal(str(name))))
+        for value in values if isinstance(values, list) else [values]:
+            graph.add((part, OL.candidateValue, _literal(value)))
+    for index, threshold in enumerate(_list(step, "thresholds", step_id)):
+        if not isinstance(threshold, dict):
+            raise DefinitionError(f'step {step_id!r}: each threshold is {{"metric", "min"|"max"}}')
+        part = URIRef(f"{node}/threshold/{index}")
+        graph.add((node, OL.threshold, part))
+        graph.add((part, OL.metricName, Literal(str(threshold.get("metric", "")))))
+        for key, predicate in (("min", OL.minValue), ("max", OL.maxValue)):
+            if threshold.get(key) is not None:
+                graph.add((part, predicate, _literal(threshold[key])))
+    resources = _mapping(step, "resources", step_id)
+    if resources:
+        part = URIRef(f"{node}/resources")
+        graph.add((node, OL.requires, part))
+        for name, value in resources.items():
+            graph.add((part, OL[_name(name, step_id)], _literal(value)))
+
+
+def _literal(value: Any) -> Literal:
+    if value is None or isinstance(value, list | dict):
+        return Literal(json.dumps(value), datatype=RDF.JSON)
+    return Literal(value)
+
+
+def _step_id(step: Any) -> str:
+    if not isinstance(step, dict):
+        raise DefinitionError('each entry of "steps" must be an object with an "id"')
+    step_id = _text(step, "id", "a step")
+    if not _ID.fullmatch(step_id):
+        raise DefinitionError(f"step id {step_id!r} must be letters, digits, '_', '-', '.'")
+    return step_id
+
+
+def _name(name: str, step_id: str) -> str:
+    if not _NAME.fullmatch(name):
+        raise DefinitionError(f"step {step_id!r}: {name!r} is not a property name (camelCase)")
+    return name
+
+
+def _text(data: dict[str, Any], key: str, where: str) -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value:
+        raise DefinitionError(f'{where} needs a "{key}" string')
+    return value
+
+
+def _list(step: dict[str, Any], key: str, step_id: str) -> list[Any]:
+    value = step.get(key, [])
+    if not isinstance(value, list):
+        raise DefinitionError(f'step {step_id!r}: "{key}" must be a list')
+    return value
+
+
+def _mapping(step: dict[str, Any], key: str, step_id: str) -> dict[str, Any]:
+    value = step.get(key, {})
+    if not isinstance(value, dict):
+        raise DefinitionError(f'step {step_id!r}: "{key}" must be an object')
+    return value

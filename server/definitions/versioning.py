@@ -1,0 +1,182 @@
+"""Experiment definitions stored as versions: submit (validate, store if new), list, read, delete.
+
+Each version lives in its own named graph, whose name is also the version's IRI. Blank nodes
+are replaced by IRIs under the version before storing, so every stored node can be named by a
+query and remote stores that refuse blank nodes in updates get none. A resubmitted definition
+whose canonical content is unchanged returns its existing version.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
+from rdflib.term import Node
+
+from ontology import ONTOLOGY_FILE
+from server.definitions.validation import experiment_node, ontology_graph, validate
+from server.errors import NotFoundError
+from server.graph import queries
+from server.graph.namespaces import (
+    DCTERMS,
+    OL,
+    ONTOLOGY_GRAPH,
+    ONTOLOGY_IRI,
+    RDF,
+    experiment_version_iri,
+)
+from server.graph.terms import python_value
+from server.store.base import Store, Triple
+
+_versions_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class ExperimentVersion:
+    """One stored version of an experiment definition."""
+
+    identifier: str
+    number: int
+    iri: URIRef
+    experiment: URIRef
+    content_hash: str
+    created: datetime
+
+    @property
+    def graph(self) -> URIRef:
+        return self.iri
+
+
+@dataclass(frozen=True)
+class Submission:
+    version: ExperimentVersion
+    created: bool
+
+
+def submit(store: Store, graph: Graph, roots: Sequence[Path] | None = None) -> Submission:
+    """Validate and store ``graph``; a new version only if its content changed.
+
+    ``roots`` are the data roots file sources must resolve into (see ``validate``).
+    """
+    validate(graph, roots)
+    experiment = experiment_node(graph)
+    identifier = str(graph.value(experiment, DCTERMS.identifier))
+    canonical = to_canonical_graph(graph)
+    content_hash = _content_hash(canonical)
+    with _versions_lock:
+        existing = versions(store, identifier)
+        if existing and existing[0].content_hash == content_hash:
+            return Submission(existing[0], created=False)
+        number = existing[0].number + 1 if existing else 1
+        version = ExperimentVersion(
+            identifier=identifier,
+            number=number,
+            iri=experiment_version_iri(identifier, number),
+            experiment=experiment,
+            content_hash=content_hash,
+            created=datetime.now(UTC),
+        )
+        store.replace_graph(version.graph, _version_triples(canonical, version))
+    return Submission(version, created=True)
+
+
+def versions(store: Store, identifier: str) -> list[ExperimentVersion]:
+    """Every stored version of an experiment, newest first."""
+    rows = queries.select(store, "experiment_versions", identifier=identifier)
+    return [
+        ExperimentVersion(
+            identifier=identifier,
+            number=int(python_value(row["number"])),
+            iri=URIRef(str(row["version"])),
+            experiment=URIRef(str(row["experiment"])),
+            content_hash=str(row["hash"]),
+            created=python_value(row["created"]),
+        )
+        for row in rows
+    ]
+
+
+def get_version(store: Store, identifier: str, number: int | None = None) -> ExperimentVersion:
+    """The given version of an experiment, or its newest when ``number`` is None."""
+    found = versions(store, identifier)
+    if not found:
+        raise NotFoundError(
+            f"no experiment {identifier!r} is stored; submit its definition first "
+            "(`ontolab submit FILE`)"
+        )
+    if number is None:
+        return found[0]
+    for version in found:
+        if version.number == number:
+            return version
+    raise NotFoundError(
+        f"experiment {identifier!r} has no version {number}; it has versions "
+        f"{', '.join(str(v.number) for v in reversed(found))}"
+    )
+
+
+def delete_experiment(store: Store, identifier: str) -> tuple[int, int]:
+    """Delete every version of an experiment and the runs of those versions.
+
+    Returns (versions deleted, runs deleted). Artifacts stay: they are content-addressed and
+    may be shared with other runs.
+    """
+    found = versions(store, identifier)
+    if not found:
+        raise NotFoundError(f"no experiment {identifier!r} is stored; nothing to delete")
+    runs = [
+        URIRef(str(r["run"]))
+        for r in queries.select(store, "experiment_runs", identifier=identifier)
+    ]
+    for run in runs:
+        store.delete_graph(run)
+    for version in found:
+        store.delete_graph(version.graph)
+    return len(found), len(runs)
+
+
+def version_turtle(store: Store, version: ExperimentVersion) -> str:
+    """The stored definition of one version, as Turtle."""
+    graph = Graph()
+    for row in queries.select(store, "graph_triples", graph=str(version.graph)):
+        graph.add((row["s"], row["p"], row["o"]))
+    graph.bind("ol", OL)
+    return graph.serialize(format="turtle")
+
+
+def ensure_ontology(store: Store) -> None:
+    """Load the ontology into its own graph unless the stored copy is already current."""
+    text = ONTOLOGY_FILE.read_text()
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    if queries.ask(store, "ontology_version", hash=digest):
+        return
+    triples: list[Triple] = list(ontology_graph())
+    triples.append((ONTOLOGY_IRI, OL.contentHash, Literal(digest)))
+    store.replace_graph(ONTOLOGY_GRAPH, triples)
+
+
+def _content_hash(canonical: Graph) -> str:
+    lines = sorted(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in canonical)
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def _version_triples(canonical: Graph, version: ExperimentVersion) -> list[Triple]:
+    def named(term: Node) -> Node:
+        return URIRef(f"{version.iri}/node/{term}") if isinstance(term, BNode) else term
+
+    triples: list[Triple] = [(named(s), named(p), named(o)) for s, p, o in canonical]
+    triples += [
+        (version.iri, RDF.type, OL.ExperimentVersion),
+        (version.iri, OL.versionOf, version.experiment),
+        (version.iri, DCTERMS.identifier, Literal(version.identifier)),
+        (version.iri, OL.versionNumber, Literal(version.number)),
+        (version.iri, OL.contentHash, Literal(version.content_hash)),
+        (version.iri, DCTERMS.created, Literal(version.created)),
+    ]
+    return triples

@@ -1,0 +1,45 @@
+"""Brings run graphs written by earlier versions up to what today's queries read. Adds only.
+
+Earlier run graphs tied each hyperparameter setting to its step run with ``dcterms:isPartOf``
+(today: ``ol:hasHyperParameterSetting`` from the step run) and kept metric values only on
+``mls:ModelEvaluation``s (today also ``olm:accuracy``… on the run, which the leaderboard
+reads). Each such graph is rewritten in one atomic write with those triples added, so an
+interrupted upgrade leaves every run either upgraded or as it was, and running it again
+changes nothing.
+"""
+
+from __future__ import annotations
+
+from rdflib import URIRef
+
+from server.graph import queries
+from server.graph.namespaces import DCTERMS, MLS, OL, RDF, metric_property
+from server.store.base import Store, Triple
+
+
+def upgrade_runs(store: Store) -> int:
+    """Upgrade every run graph that needs it; returns how many were rewritten."""
+    runs = [URIRef(str(row["run"])) for row in queries.select(store, "runs_to_upgrade")]
+    for run in runs:
+        rows = queries.select(store, "graph_triples", graph=str(run))
+        triples: list[Triple] = [(row["s"], row["p"], row["o"]) for row in rows]
+        store.replace_graph(run, triples + missing_triples(run, triples))
+    return len(runs)
+
+
+def missing_triples(run: URIRef, triples: list[Triple]) -> list[Triple]:
+    """What an earlier version's graph of ``run`` lacks, derived from what it holds."""
+    settings = {s for s, p, o in triples if p == RDF.type and o == MLS.HyperParameterSetting}
+    added: list[Triple] = [
+        (step_run, OL.hasHyperParameterSetting, setting)
+        for setting, p, step_run in triples
+        if p == DCTERMS.isPartOf and setting in settings
+    ]
+    outputs = {o for s, p, o in triples if s == run and p == MLS.hasOutput}
+    measures = {s: o for s, p, o in triples if p == MLS.specifiedBy and s in outputs}
+    for evaluation, p, value in triples:
+        measure = measures.get(evaluation)
+        if p == MLS.hasValue and measure is not None and str(measure).startswith(str(OL)):
+            added.append((run, metric_property(str(measure)[len(str(OL)) :]), value))
+    present = set(triples)
+    return [triple for triple in added if triple not in present]

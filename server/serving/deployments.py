@@ -1,0 +1,386 @@
+"""One-click deploy: a dedicated model server process per deployed model version.
+
+A deployment serves one registered model version on its own loopback port (from
+``deploy_port_start`` up, first free) with ``POST /predict``, ``GET /health`` and
+``GET /metrics`` (``server.serving.model_server``). Model servers are forked by a warm parent
+(``serving.model_warm``) that has numpy, pandas and scikit-learn loaded, so a deploy
+answers its first health check well within a second instead of paying a fresh interpreter's
+imports.
+
+Each deployment is recorded in its own named graph as an ``ol:ModelDeployment`` with its
+port, pid and desired state. ``close()`` stops the processes but keeps them desired-running;
+``restore()`` (called when the platform opens) starts every desired-running deployment again,
+on the same port when it is free. Processes are only ever stopped by the pid this service
+started them with: a pid read back from the graph may belong to somebody else by now.
+
+Thread-safety: every public method may be called from any thread.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import requests
+from rdflib import Literal, URIRef
+from rdflib.namespace import XSD
+
+from server.errors import DeploymentError, NotFoundError, OntolabError
+from server.graph import queries
+from server.graph.namespaces import ID, OL, PROV, RDF
+from server.graph.terms import python_value
+from server.provision.warm import WarmChild, WarmParent
+from server.settings import Settings
+from server.store.base import Store, Triple
+from server.tracking.artifacts import ArtifactStore
+
+HOST = "127.0.0.1"
+READY_TIMEOUT = 30.0
+STOP_TIMEOUT = 5.0
+PROBE_TIMEOUT = 0.5
+_ID_CHARS = set("0123456789abcdef")
+
+
+@dataclass(frozen=True)
+class Target:
+    """A resolved model version: what a deployment serves."""
+
+    name: str
+    version: int
+    sha256: str
+    model_iri: str | None = None
+    alias: str | None = None
+
+
+# (registry, model name, version or None, alias or None) → Target; NotFoundError if unknown.
+Resolver = Callable[[Any, str, int | None, str | None], Target]
+
+
+@dataclass(frozen=True)
+class Deployment:
+    id: str
+    name: str
+    version: int
+    sha256: str
+    port: int
+    desired: str  # running | stopped
+    started_at: str
+    pid: int | None = None
+    model_iri: str | None = None
+    alias: str | None = None
+    ended_at: str | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    def to_json(self, status: str) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "model": self.name,
+            "version": self.version,
+            "alias": self.alias,
+            "sha256": self.sha256,
+            "url": self.url,
+            "port": self.port,
+            "pid": self.pid,
+            "status": status,
+            "desired_state": self.desired,
+            "started_at": self.started_at,
+            "ended_at": self.ended_at,
+        }
+
+
+def registry_target(registry: Any, name: str, version: int | None, alias: str | None) -> Target:
+    """Resolve a model version through ``platform.registry`` (a ``Registry``)."""
+    from server.registry.service import version_iri
+
+    found = registry.resolve(name, version=version, alias=alias)
+    iri = str(version_iri(found.name, found.number))
+    return Target(found.name, found.number, found.sha256, iri, alias)
+
+
+def deployment_iri(deployment_id: str) -> URIRef:
+    """A deployment; also the name of the graph that holds it."""
+    return URIRef(f"{ID}deployment/{deployment_id}")
+
+
+class DeploymentService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        artifacts: ArtifactStore,
+        registry: Any,
+        resolver: Resolver,
+    ) -> None:
+        self._settings = settings
+        self._store = store
+        self._artifacts = artifacts
+        self._registry = registry
+        self._resolve = resolver
+        self._lock = threading.RLock()
+        self._warm: WarmParent | None = None
+        self._processes: dict[str, WarmChild] = {}
+        self._restoring: threading.Thread | None = None
+        self._closed = False
+
+    # --- lifecycle -------------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Start the warm parent now, so the first deploy does not wait for its imports."""
+        self._parent()
+
+    def restore(self, background: bool = True) -> None:
+        """Start every desired-running deployment again (new pid, same port when free)."""
+        wanted = [d for d in self._read_all() if d.desired == "running"]
+        if not wanted:
+            return
+        self.warm_up()
+        thread = threading.Thread(target=self._restore, args=(wanted,), name="deploy-restore")
+        thread.daemon = True
+        self._restoring = thread
+        thread.start()
+        if not background:
+            thread.join()
+
+    def wait_restored(self, timeout: float | None = None) -> bool:
+        """Block until ``restore`` is done; False if it still runs after ``timeout`` seconds."""
+        thread = self._restoring
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    def close(self) -> None:
+        """Stop every model server this service started; their desired state stays running."""
+        with self._lock:
+            self._closed = True
+            processes, self._processes = list(self._processes.values()), {}
+            warm, self._warm = self._warm, None
+        for process in processes:
+            process.stop(signal.SIGKILL, STOP_TIMEOUT)
+        if warm is not None:
+            warm.close(STOP_TIMEOUT)
+        self.wait_restored(STOP_TIMEOUT)
+
+    # --- operations ------------------------------------------------------------------------
+
+    def deploy(self, name: str, version: int | None = None, alias: str | None = None) -> dict:
+        """Start a model server for a version (given, or the one ``alias`` points to)."""
+        target = self._resolve(self._registry, name, version, alias)
+        artifact = self._artifacts.path(target.sha256)
+        deployment_id = uuid.uuid4().hex[:12]
+        deployment = Deployment(
+            id=deployment_id,
+            name=target.name,
+            version=target.version,
+            sha256=target.sha256,
+            port=0,
+            desired="running",
+            started_at=_now(),
+            model_iri=target.model_iri,
+            alias=target.alias,
+        )
+        deployment = self._start(deployment, artifact, preferred_port=None)
+        return deployment.to_json("running")
+
+    def list_all(self) -> list[dict[str, Any]]:
+        """Every deployment with its observed status (its /health probed)."""
+        return [d.to_json(self._status(d)) for d in self._read_all()]
+
+    def get(self, deployment_id: str) -> dict[str, Any]:
+        deployment = self._read(deployment_id)
+        return deployment.to_json(self._status(deployment))
+
+    def stop(self, deployment_id: str) -> dict[str, Any]:
+        """Stop the deployment's process (by the pid it was started with) and keep it stopped."""
+        deployment = self._read(deployment_id)
+        with self._lock:
+            process = self._processes.pop(deployment_id, None)
+        if process is not None:
+            process.stop(signal.SIGTERM, STOP_TIMEOUT)
+        stopped = replace(deployment, desired="stopped", ended_at=_now())
+        self._save(stopped)
+        return stopped.to_json("stopped")
+
+    # --- internals -------------------------------------------------------------------------
+
+    def _start(
+        self, deployment: Deployment, artifact: Path, preferred_port: int | None
+    ) -> Deployment:
+        log = self._settings.data / "deployments" / deployment.id / "server.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
+        with self._lock:
+            if self._closed:
+                raise DeploymentError("the platform is closing; deploy again once it is up")
+            exclude = [d.port for d in self._read_all() if d.desired == "running"]
+            exclude += [int(p.reply["port"]) for p in self._processes.values()]
+        info = {
+            "deployment": deployment.id,
+            "model": deployment.name,
+            "version": str(deployment.version),
+            "sha256": deployment.sha256,
+        }
+        request = {
+            "artifact": str(artifact),
+            "port": preferred_port,
+            "port_start": self._settings.deploy_port_start,
+            "exclude": [p for p in exclude if p != preferred_port],
+            "host": HOST,
+            "threads": self._settings.deploy_threads,
+            "info": info,
+            "log": str(log),
+        }
+        process = self._parent().start(request, READY_TIMEOUT)
+        started = replace(deployment, port=int(process.reply["port"]), pid=process.pid)
+        try:
+            _wait_ready(started.url, process, log)
+        except DeploymentError:
+            process.stop(signal.SIGKILL, STOP_TIMEOUT)
+            raise
+        with self._lock:
+            self._processes[deployment.id] = process
+        self._save(started)
+        return started
+
+    def _restore(self, wanted: list[Deployment]) -> None:
+        for deployment in wanted:
+            try:
+                artifact = self._artifacts.path(deployment.sha256)
+                self._start(replace(deployment, started_at=_now()), artifact, deployment.port)
+            except OntolabError as exc:  # one broken deployment must not keep the others down
+                print(f"ontolab: cannot restore deployment {deployment.id}: {exc}", file=sys.stderr)
+
+    def _parent(self) -> WarmParent:
+        with self._lock:
+            if self._closed:
+                raise DeploymentError("the platform is closing; deploy again once it is up")
+            if self._warm is None or not self._warm.alive():
+                self._warm = _warm_parent()
+            return self._warm
+
+    def _status(self, deployment: Deployment) -> str:
+        if deployment.desired == "stopped":
+            return "stopped"
+        with self._lock:
+            process = self._processes.get(deployment.id)
+        if process is None or process.exited.is_set():
+            return "down"
+        try:
+            answer = requests.get(f"{deployment.url}/health", timeout=PROBE_TIMEOUT)
+        except requests.RequestException:
+            return "unreachable"
+        return "running" if answer.ok else "unhealthy"
+
+    def _read_all(self) -> list[Deployment]:
+        return [_deployment(row) for row in queries.select(self._store, "deployments")]
+
+    def _read(self, deployment_id: str) -> Deployment:
+        if set(deployment_id) - _ID_CHARS:
+            raise NotFoundError(
+                f"{deployment_id!r} is not a deployment id; list GET /api/deployments"
+            )
+        for deployment in self._read_all():
+            if deployment.id == deployment_id:
+                return deployment
+        raise NotFoundError(f"no deployment {deployment_id!r}; list them with GET /api/deployments")
+
+    def _save(self, deployment: Deployment) -> None:
+        self._store.replace_graph(deployment_iri(deployment.id), _triples(deployment))
+
+
+def _triples(d: Deployment) -> list[Triple]:
+    node = deployment_iri(d.id)
+    triples: list[Triple] = [
+        (node, RDF.type, OL.ModelDeployment),
+        (node, OL.deploymentId, Literal(d.id)),
+        (node, OL.servedModelName, Literal(d.name)),
+        (node, OL.servedModelVersion, Literal(d.version, datatype=XSD.integer)),
+        (node, OL.sha256, Literal(d.sha256)),
+        (node, OL.port, Literal(d.port, datatype=XSD.integer)),
+        (node, OL.desiredState, Literal(d.desired)),
+        (node, PROV.startedAtTime, Literal(d.started_at, datatype=XSD.dateTime)),
+    ]
+    if d.pid is not None:
+        triples.append((node, OL.processId, Literal(d.pid, datatype=XSD.integer)))
+    if d.model_iri:
+        triples.append((node, PROV.used, URIRef(d.model_iri)))
+    if d.alias:
+        triples.append((node, OL.requestedAlias, Literal(d.alias)))
+    if d.ended_at:
+        triples.append((node, PROV.endedAtTime, Literal(d.ended_at, datatype=XSD.dateTime)))
+    return triples
+
+
+def _deployment(row: Mapping[str, Any]) -> Deployment:
+    value = {name: python_value(term) for name, term in row.items()}
+    return Deployment(
+        id=str(value["id"]),
+        name=str(value["name"]),
+        version=int(value["version"]),
+        sha256=str(value["sha256"]),
+        port=int(value["port"]),
+        desired=str(value["desired"]),
+        started_at=_text(value["started"]),
+        pid=int(value["pid"]) if "pid" in value else None,
+        model_iri=value.get("model"),
+        alias=value.get("alias"),
+        ended_at=_text(value["ended"]) if "ended" in value else None,
+    )
+
+
+def _text(value: Any) -> str:
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _wait_ready(url: str, process: WarmChild, log: Path) -> None:
+    """Poll ``/health`` until it answers; a DeploymentError with the log tail if it never does."""
+    deadline = time.monotonic() + READY_TIMEOUT
+    session = requests.Session()
+    try:
+        while time.monotonic() < deadline:
+            if process.exited.is_set():
+                raise DeploymentError(
+                    f"the model server exited with code {process.exit_code} before it answered; "
+                    f"its log ({log}) ends with:\n{_tail(log)}"
+                )
+            try:
+                if session.get(f"{url}/health", timeout=PROBE_TIMEOUT).ok:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.005)
+    finally:
+        session.close()
+    raise DeploymentError(
+        f"the model server on {url} did not answer /health within {READY_TIMEOUT:g} s; "
+        f"see its log {log}"
+    )
+
+
+def _warm_parent() -> WarmParent:
+    """The ``serving.model_warm`` parent; a child it cannot start is mostly a busy port."""
+    hint = "free a port or stop another deployment"
+    return WarmParent(
+        "server.serving.model_warm", "model-server", DeploymentError, refused_hint=hint
+    )
+
+
+def _tail(log: Path, lines: int = 15) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"

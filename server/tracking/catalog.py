@@ -1,0 +1,131 @@
+"""Reading recorded runs back from the graph: lists, details, metrics, lineage."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rdflib.term import Node
+
+from server.errors import NotFoundError, QueryError
+from server.graph import queries
+from server.graph.namespaces import metric_property, run_iri
+from server.graph.terms import python_value
+from server.store.base import ReadableStore, Row
+
+_RUN_ID = re.compile(r"[0-9a-f]{16}")
+
+
+@dataclass(frozen=True)
+class LineageGraph:
+    """Nodes and edges ready to draw: ``nodes[iri] = {kind, label, sha256}``."""
+
+    root: str
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    edges: list[tuple[str, str, str]] = field(default_factory=list)  # (from, relation, to)
+
+
+def plain(row: Row) -> dict[str, Any]:
+    """A result row as JSON-able values (literals converted, IRIs as strings)."""
+    return {name: python_value(term) for name, term in row.items()}
+
+
+def list_runs(store: ReadableStore, experiment: str | None = None) -> list[dict[str, Any]]:
+    rows = [plain(r) for r in queries.select(store, "runs")]
+    return [r for r in rows if experiment is None or r["identifier"] == experiment]
+
+
+def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
+    """Everything recorded about one run: summary, steps, metrics, hyperparameters, artifacts."""
+    if not _RUN_ID.fullmatch(run_id):
+        raise NotFoundError(f"{run_id!r} is not a run id; list runs with `ontolab runs list`")
+    run = str(run_iri(run_id))
+    summary = queries.select(store, "run_summary", run=run)
+    if not summary:
+        raise NotFoundError(f"no run {run_id!r}; list runs with `ontolab runs list`")
+    return {
+        **plain(summary[0]),
+        "steps": [_with_duration(plain(r)) for r in queries.select(store, "run_steps", run=run)],
+        "metrics": [plain(r) for r in queries.select(store, "run_metrics", run=run)],
+        "hyperparameters": [
+            plain(r) for r in queries.select(store, "run_hyperparameters", run=run)
+        ],
+        "artifacts": [plain(r) for r in queries.select(store, "run_artifacts", run=run)],
+        "models": [plain(r) for r in queries.select(store, "run_models", run=run)],
+    }
+
+
+def _with_duration(step: dict[str, Any]) -> dict[str, Any]:
+    """A step row with its duration in seconds, when it has started and ended."""
+    if isinstance(step.get("started"), datetime) and isinstance(step.get("ended"), datetime):
+        step["duration"] = round((step["ended"] - step["started"]).total_seconds(), 6)
+    return step
+
+
+def measure_directions(store: ReadableStore) -> dict[str, bool]:
+    """Every evaluation measure the ontology knows, and whether higher values are better."""
+    return {
+        row["name"]: row["higherIsBetter"] for row in map(plain, queries.select(store, "measures"))
+    }
+
+
+def leaderboard(
+    store: ReadableStore,
+    experiment: str,
+    metric: str,
+    limit: int = 10,
+    directions: dict[str, bool] | None = None,
+) -> list[dict[str, Any]]:
+    """The best runs of an experiment (all versions) by one metric, best first: highest or
+    lowest as the measure says (``directions``, from ``measure_directions`` when not given).
+    Rows: run, runId, value."""
+    directions = measure_directions(store) if directions is None else directions
+    if metric not in directions:
+        raise QueryError(f"no metric {metric!r}; the measures are: {', '.join(sorted(directions))}")
+    name = "leaderboard" if directions[metric] else "leaderboard_lowest"
+    rows = queries.select(
+        store, name, experiment=experiment, metric=str(metric_property(metric)), limit=limit
+    )
+    return [plain(row) for row in rows]
+
+
+def resolve_model(store: ReadableStore, reference: str) -> str:
+    """The IRI of a model given by name (newest successful run), run id, or IRI."""
+    if reference.startswith(("http://", "https://")):
+        return reference
+    if _RUN_ID.fullmatch(reference):
+        models = queries.select(store, "run_models", run=str(run_iri(reference)))
+        if models:
+            return str(models[0]["model"])
+    found = queries.select(store, "model_by_name", name=reference)
+    if not found:
+        raise NotFoundError(
+            f"no model named {reference!r} from a successful run; check `ontolab runs list` "
+            "or pass a run id"
+        )
+    return str(found[0]["model"])
+
+
+def lineage(store: ReadableStore, entity: str) -> LineageGraph:
+    """The provenance of ``entity`` back to its source dataset, as nodes and edges."""
+    graph = LineageGraph(root=entity)
+    for row in queries.select(store, "lineage_nodes", entity=entity):
+        graph.nodes[str(row["node"])] = {
+            key: _text(row.get(key)) for key in ("kind", "label", "sha256")
+        }
+    for row in queries.select(store, "lineage", entity=entity):
+        graph.edges.append((str(row["node"]), _local(row["relation"]), str(row["target"])))
+    graph.edges.sort()
+    if len(graph.nodes) <= 1 and not graph.edges:
+        raise NotFoundError(f"nothing is recorded about <{entity}>; is it a model or dataset IRI?")
+    return graph
+
+
+def _text(term: Node | None) -> str | None:
+    return None if term is None else str(term)
+
+
+def _local(term: Node) -> str:
+    return "prov:" + str(term).rsplit("#", 1)[-1]

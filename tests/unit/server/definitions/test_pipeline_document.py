@@ -1,0 +1,89 @@
+"""The JSON pipeline document → definition graph conversion."""
+
+from __future__ import annotations
+
+import pytest
+
+from server import definitions
+from server.definitions.ui_document import to_graph
+from server.errors import DefinitionError
+from server.runs.service import check_definition
+
+DOCUMENT = {
+    "id": "doc",
+    "task": "classification",
+    "steps": [
+        {
+            "id": "extract",
+            "type": "DataExtraction",
+            "parameters": {
+                "source": "sklearn:iris",
+                "targetColumn": "target",
+                "dropColumn": ["a", "b"],
+            },
+        },
+        {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
+        {
+            "id": "build",
+            "type": "ModelBuilding",
+            "consumes": ["process"],
+            "parameters": {"estimator": "SVC", "searchStrategy": "grid"},
+            "hyperParameters": {"C": 2.0, "gamma": None},
+            "searchSpace": {"kernel": ["rbf", "linear"]},
+            "resources": {"cpus": 2},
+        },
+        {
+            "id": "validate",
+            "type": "ModelValidation",
+            "consumes": ["build", "process"],
+            "dependsOn": ["extract"],
+            "thresholds": [{"metric": "f1", "min": 0.5, "max": None}],
+        },
+    ],
+}
+
+
+def test_document_becomes_a_valid_definition_with_the_same_plan() -> None:
+    graph = to_graph(DOCUMENT)
+    definitions.validate(graph)
+    _, pipeline, plan = check_definition(graph)
+    assert plan.waves == (("extract",), ("process",), ("build",), ("validate",))
+    build = next(s for s in pipeline.steps if s.id == "build")
+    assert build.parameters["hyperparameters"] == {"C": 2.0, "gamma": None}
+    assert build.parameters["search_space"] == {"kernel": ["linear", "rbf"]}
+    assert build.resources == {"cpus": 2}
+    extract = next(s for s in pipeline.steps if s.id == "extract")
+    assert extract.parameters["drop_column"] == ["a", "b"]
+    validate = next(s for s in pipeline.steps if s.id == "validate")
+    assert validate.parameters["thresholds"] == [{"metric": "f1", "min": 0.5, "max": None}]
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"steps": []}, 'non-empty "steps"'),
+        ({"id": "bad id"}, "must be letters"),
+        ({"task": None}, '"task" string'),
+        (
+            {"steps": [{"id": "a", "type": "DataExtraction", "consumes": ["ghost"]}]},
+            "'ghost', which is not a step id",
+        ),
+        ({"steps": [{"id": "a", "type": "Data Extraction"}]}, "use a class name"),
+        (
+            {"steps": [{"id": "a", "type": "DataExtraction", "parameters": {"bad key": 1}}]},
+            "not a property name",
+        ),
+        ({"steps": [{"id": "a", "type": "DataExtraction", "parameters": []}]}, "must be an object"),
+    ],
+)
+def test_malformed_documents_say_what_is_wrong(change: dict, message: str) -> None:
+    with pytest.raises(DefinitionError, match=message):
+        to_graph({**DOCUMENT, **change})
+
+
+def test_a_misspelt_parameter_is_caught_by_validation_on_its_node() -> None:
+    steps = [dict(s) for s in DOCUMENT["steps"]]
+    steps[0] = {**steps[0], "parameters": {"source": "sklearn:iris", "targetColum": "target"}}
+    with pytest.raises(DefinitionError) as error:
+        definitions.validate(to_graph({**DOCUMENT, "steps": steps}))
+    assert (":extract", "ol:targetColum") in {(v.node, v.path) for v in error.value.violations}

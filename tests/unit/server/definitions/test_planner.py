@@ -1,0 +1,198 @@
+"""The planner on step records built in memory: ordering, waves, and every plan error."""
+
+from __future__ import annotations
+
+import pytest
+
+from server.definitions.planner import plan
+from server.definitions.steps import Pipeline, StepDefinition, StepType
+from server.errors import PlanError
+
+EX = "https://example.org/exp#"
+OL = "https://w3id.org/ontolab/ns#"
+PHASE_TYPES = {
+    "extract": "DataExtraction",
+    "explore": "DataExploration",
+    "process": "DataProcessing",
+    "build": "ModelBuilding",
+    "validate": "ModelValidation",
+}
+KNOWN = [StepType(OL + cls, cls, phase) for phase, cls in PHASE_TYPES.items()] + [
+    StepType(OL + "Deployment", "Deployment", None)
+]
+
+
+def step(step_id: str, phase: str | None, consumes=(), depends_on=(), types=None) -> StepDefinition:
+    return StepDefinition(
+        iri=EX + step_id,
+        id=step_id,
+        types=tuple(types) if types is not None else (OL + PHASE_TYPES.get(phase or "", "X"),),
+        phase=phase,
+        produces=(EX + step_id + "_out",),
+        depends_on=tuple(EX + d for d in depends_on),
+        consumes={EX + c + "_out": (EX + c) for c in consumes},
+    )
+
+
+def pipeline(*steps: StepDefinition) -> Pipeline:
+    return Pipeline(
+        version=None,  # type: ignore[arg-type]  # the planner never reads it
+        experiment=EX + "experiment",
+        identifier="exp",
+        task="classification",
+        label=None,
+        steps=steps,
+    )
+
+
+@pytest.fixture
+def linear_chain() -> Pipeline:
+    return pipeline(
+        step("extract", "extract"),
+        step("process", "process", consumes=["extract"]),
+        step("build", "build", consumes=["process"]),
+        step("validate", "validate", consumes=["build", "process"]),
+    )
+
+
+@pytest.fixture
+def fan_out_fan_in() -> Pipeline:
+    return pipeline(
+        step("extract", "extract"),
+        step("explore", "explore", consumes=["extract"]),
+        step("process", "process", consumes=["extract"]),
+        step("build_a", "build", consumes=["process"]),
+        step("build_b", "build", consumes=["process"]),
+        step("validate_a", "validate", consumes=["build_a", "process"]),
+        step("validate_b", "validate", consumes=["build_b", "process"], depends_on=["explore"]),
+    )
+
+
+def test_linear_chain_is_one_step_per_wave(linear_chain: Pipeline) -> None:
+    result = plan(linear_chain, KNOWN)
+    assert result.waves == (("extract",), ("process",), ("build",), ("validate",))
+    assert dict(result.steps["validate"].inputs) == {"model": "build", "splits": "process"}
+
+
+def test_fan_out_groups_independent_steps_into_sorted_waves(fan_out_fan_in: Pipeline) -> None:
+    result = plan(fan_out_fan_in, KNOWN)
+    assert result.waves == (
+        ("extract",),
+        ("explore", "process"),
+        ("build_a", "build_b"),
+        ("validate_a", "validate_b"),
+    )
+    assert result.steps["validate_b"].depends_on == ("build_b", "explore", "process")
+
+
+def test_plan_is_the_same_whatever_the_step_order(fan_out_fan_in: Pipeline) -> None:
+    shuffled = pipeline(*reversed(fan_out_fan_in.steps))
+    assert plan(shuffled, KNOWN).waves == plan(fan_out_fan_in, KNOWN).waves
+
+
+def test_dependents_are_transitive(fan_out_fan_in: Pipeline) -> None:
+    result = plan(fan_out_fan_in, KNOWN)
+    assert result.dependents("build_a") == {"validate_a"}
+    assert result.dependents("process") == {"build_a", "build_b", "validate_a", "validate_b"}
+    assert result.dependents("explore") == {"validate_b"}
+
+
+def test_explicit_dependency_orders_steps_without_data() -> None:
+    result = plan(
+        pipeline(step("extract", "extract"), step("other", "extract", depends_on=["extract"])),
+        KNOWN,
+    )
+    assert result.waves == (("extract",), ("other",))
+
+
+def test_cycle_is_rejected_naming_its_steps() -> None:
+    cyclic = pipeline(
+        step("extract", "extract"),
+        step("process", "process", consumes=["extract"], depends_on=["validate"]),
+        step("build", "build", consumes=["process"]),
+        step("validate", "validate", consumes=["build", "process"]),
+    )
+    with pytest.raises(PlanError, match="cycle") as error:
+        plan(cyclic, KNOWN)
+    for name in ("process", "build", "validate"):
+        assert name in str(error.value)
+    assert "extract" not in str(error.value).split(";")[0]
+
+
+def test_unknown_step_type_lists_the_runnable_ones() -> None:
+    strange = pipeline(step("extract", None, types=["https://example.org/Teleport"]))
+    with pytest.raises(
+        PlanError, match=r"<https://example.org/Teleport>.*not a step type"
+    ) as error:
+        plan(strange, KNOWN)
+    assert "ol:ModelBuilding (build)" in str(error.value)
+
+
+def test_step_without_type_is_rejected() -> None:
+    with pytest.raises(PlanError, match="'extract' has no type"):
+        plan(pipeline(step("extract", None, types=[])), KNOWN)
+
+
+def test_deployment_is_known_but_not_runnable() -> None:
+    deploy = pipeline(step("deploy", None, types=[OL + "Deployment"]))
+    with pytest.raises(PlanError, match="ol:Deployment, which is not run as a step yet"):
+        plan(deploy, KNOWN)
+
+
+def test_dependency_on_a_missing_step_is_rejected() -> None:
+    broken = pipeline(step("extract", "extract", depends_on=["ghost"]))
+    with pytest.raises(PlanError, match=r"'extract' depends on <https://example.org/exp#ghost>"):
+        plan(broken, KNOWN)
+
+
+def test_input_nobody_produces_is_rejected() -> None:
+    orphan = step("process", "process")
+    orphan.consumes[EX + "nowhere"] = None
+    with pytest.raises(
+        PlanError, match=r"'process' consumes <https://example.org/exp#nowhere>, which no step"
+    ):
+        plan(pipeline(step("extract", "extract"), orphan), KNOWN)
+
+
+def test_missing_input_kind_names_the_producer_to_add() -> None:
+    no_model = pipeline(
+        step("extract", "extract"),
+        step("process", "process", consumes=["extract"]),
+        step("validate", "validate", consumes=["process"]),
+    )
+    with pytest.raises(PlanError, match="'validate' .* needs a model input; .* build step"):
+        plan(no_model, KNOWN)
+
+
+def test_input_of_a_kind_the_phase_does_not_use_is_rejected() -> None:
+    wrong = pipeline(step("extract", "extract"), step("build", "build", consumes=["extract"]))
+    with pytest.raises(PlanError, match="consumes the dataset of 'extract', which a build step"):
+        plan(wrong, KNOWN)
+
+
+def test_two_inputs_of_one_kind_are_rejected() -> None:
+    double = pipeline(
+        step("a", "extract"),
+        step("b", "extract"),
+        step("process", "process", consumes=["a", "b"]),
+    )
+    with pytest.raises(PlanError, match="two dataset inputs"):
+        plan(double, KNOWN)
+
+
+def test_duplicate_step_ids_are_rejected() -> None:
+    first = step("extract", "extract")
+    second = StepDefinition(
+        iri="https://other.org/x#extract",
+        id="extract",
+        types=first.types,
+        phase="extract",
+        produces=(),
+    )
+    with pytest.raises(PlanError, match="share the id 'extract'"):
+        plan(pipeline(first, second), KNOWN)
+
+
+def test_empty_experiment_is_rejected() -> None:
+    with pytest.raises(PlanError, match="has no steps"):
+        plan(pipeline(), KNOWN)
