@@ -12,7 +12,7 @@ import hashlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 from rdflib import BNode, Graph, Literal, URIRef
@@ -32,6 +32,7 @@ from server.graph.namespaces import (
     experiment_version_iri,
 )
 from server.graph.terms import python_value
+from server.graph.write_terms import utc_now
 from server.store.base import Store, Triple
 
 _versions_lock = threading.Lock()
@@ -80,7 +81,7 @@ def submit(store: Store, graph: Graph, roots: Sequence[Path] | None = None) -> S
             iri=experiment_version_iri(identifier, number),
             experiment=experiment,
             content_hash=content_hash,
-            created=datetime.now(UTC),
+            created=datetime.fromisoformat(utc_now()),
         )
         store.replace_graph(version.graph, _version_triples(canonical, version))
     return Submission(version, created=True)

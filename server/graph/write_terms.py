@@ -10,7 +10,7 @@ reads still answer with rdflib terms.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -65,6 +65,12 @@ def string(raw: Any) -> ox.Literal:
 def double(raw: Any) -> ox.Literal:
     """An ``xsd:double`` written as rdflib writes one (Python's shortest repr)."""
     return ox.Literal(repr(float(raw)), datatype=_DOUBLE)
+
+
+def utc_now() -> str:
+    """Now, in UTC, as ISO 8601 text: how the platform stamps what it records (run, step and
+    deployment times, dataset and version creation), ready for ``date_time``."""
+    return datetime.now(UTC).isoformat()
 
 
 def date_time(stamp: str) -> ox.Literal:
