@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
@@ -85,6 +86,12 @@ def submit(store: Store, graph: Graph, roots: Sequence[Path] | None = None) -> S
         )
         store.replace_graph(version.graph, _version_triples(canonical, version))
     return Submission(version, created=True)
+
+
+def list_experiments(store: Store) -> list[dict[str, Any]]:
+    """Every stored experiment, one row each (identifier, versions, newest), values plain."""
+    rows = queries.select(store, "experiments")
+    return [{key: python_value(term) for key, term in row.items()} for row in rows]
 
 
 def versions(store: Store, identifier: str) -> list[ExperimentVersion]:
