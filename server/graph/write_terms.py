@@ -3,8 +3,8 @@
 A run graph holds ~170 triples, all built again at every state change of every run (the writer
 then adds what is new: a run graph only grows). Building them with pyoxigraph costs a tenth of
 building them with rdflib (a typed rdflib ``Literal`` takes ~3 µs, a pyoxigraph one ~0.3 µs),
-and the embedded store takes them as they are, with no conversion. The Store seam accepts either kind on writes (``server.store.base``);
-reads still answer with rdflib terms.
+and the embedded store takes them as they are, with no conversion. The Store seam accepts
+either kind on writes (``server.store.base``); reads still answer with rdflib terms.
 """
 
 from __future__ import annotations
