@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server import definitions
+from server.datasets import DatasetService
 from server.definitions import ensure_ontology
 from server.provision import make_provisioner
 from server.provision.base import Provisioner
@@ -30,6 +31,7 @@ class Platform:
     runs: RunService
     deployments: DeploymentService
     registry: Registry
+    datasets: DatasetService
 
     def delete_experiment(self, identifier: str) -> dict[str, Any]:
         """Delete an experiment's versions and runs; runs of it in flight are cancelled first.
@@ -50,6 +52,10 @@ class Platform:
             "cancelled_runs": [record.run_id for record in stopped],
             "removed_model_versions": forgotten,
         }
+
+    def store_reachable(self) -> bool:
+        """Whether the store answers a query (the health check)."""
+        return self.store.ask("ASK { }")
 
     def close(self) -> None:
         self.deployments.close()  # stops the model servers; they stay desired-running
@@ -78,13 +84,21 @@ def open_platform(
     store = open_store(settings.store_url, settings)
     ensure_ontology(store)
     artifacts = ArtifactStore(settings.artifacts_dir)
-    cache = StepCache(settings.cache_dir, artifacts)
+    cache = StepCache(settings.cache_dir, artifacts)  # one per platform: runs and profiles share it
     runs = RunService(settings, store, provisioner, artifacts, cache)
     registry = Registry(store, artifacts)
     runs.on_finished(registry.on_run_finished)
     deployments = DeploymentService(settings, store, artifacts, registry, registry_target)
+    datasets = DatasetService(store, artifacts, provisioner, cache, settings.data / "profiles")
     platform = Platform(
-        settings, store, provisioner, artifacts, runs, deployments=deployments, registry=registry
+        settings,
+        store,
+        provisioner,
+        artifacts,
+        runs,
+        deployments=deployments,
+        registry=registry,
+        datasets=datasets,
     )
     if settings.reconciles_runs:
         runs.reconcile()  # before anything can start a run

@@ -25,7 +25,7 @@ from server.api.common import (
     problem_response,
 )
 from server.errors import BadRequest, CorruptArtifact
-from server.graph import queries
+from server.tracking import catalog
 
 blueprint = Blueprint("artifacts", __name__)
 _SUFFIX = {
@@ -41,9 +41,7 @@ def download(sha256: str) -> Response:
     platform = get_platform()
     # NotFoundError for a bad or unknown checksum, CorruptArtifact for bytes that differ
     path = platform.artifacts.path(sha256)
-    rows = queries.select(platform.store, "artifact_by_checksum", sha256=sha256)
-    media_type = str(rows[0]["mediaType"]) if rows else "application/octet-stream"
-    name = f"{rows[0]['kind']}-{sha256[:12]}" if rows else sha256[:12]
+    media_type, name = catalog.artifact_download(platform.store, sha256)
     response = send_file(
         path,
         mimetype=media_type,

@@ -6,7 +6,6 @@ The upload computes the profile (the explore phase, a step); ``GET …/profile``
 from __future__ import annotations
 
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, request
@@ -20,10 +19,7 @@ from server.api.common import (
     object_schema,
     path_parameter,
 )
-from server.errors import BadRequest, OntolabError, UploadTooLarge
-from server.graph import queries
-from server.runs.cache import StepCache
-from server.tracking.catalog import plain
+from server.errors import BadRequest, UploadTooLarge
 
 blueprint = Blueprint("datasets", __name__)
 _SUFFIX_TYPES = {".csv": "text/csv", ".parquet": datasets.PARQUET}
@@ -61,54 +57,38 @@ def upload() -> tuple[dict[str, Any], int]:
     name = request.args.get("name") or request.form.get("name") or file_name
     if not name:
         raise BadRequest("name the dataset: POST /api/datasets?name=NAME")
-    version = datasets.upload(platform.store, platform.artifacts, name, data, media_type)
+    version, profile_error = platform.datasets.upload(name, data, media_type)
     body = asdict(version) | {"source": f"dataset:{name}@{version.number}"}
-    try:
-        datasets.compute_profile(
-            platform.provisioner, _profile_cache(), platform.artifacts, _profile_work(), version
-        )
-    except OntolabError as exc:  # the data is stored and usable; only its profile is missing
-        body["profile_error"] = str(exc)
+    if profile_error is not None:  # the data is stored and usable; only its profile is missing
+        body["profile_error"] = profile_error
     return body, 201
-
-
-def _profile_cache() -> StepCache:
-    platform = get_platform()
-    return StepCache(platform.settings.cache_dir, platform.artifacts)
-
-
-def _profile_work() -> Path:
-    return get_platform().settings.data / "profiles"
 
 
 @blueprint.get("/api/datasets")
 def list_datasets() -> dict[str, Any]:
-    return {"datasets": [plain(r) for r in queries.select(get_platform().store, "datasets")]}
+    return {"datasets": get_platform().datasets.listing()}
 
 
 @blueprint.get("/api/datasets/<name>")
 def versions(name: str) -> dict[str, Any]:
-    store = get_platform().store
-    found = datasets.versions(store, name)
-    if not found:
-        datasets.get(store, name)  # raises NotFoundError with the fix
+    found = get_platform().datasets.versions(name)
     return {"name": name, "versions": [asdict(v) for v in found]}
 
 
 def _version(name: str) -> datasets.DatasetVersion:
-    return datasets.get(get_platform().store, name, request.args.get("version", type=int))
+    return get_platform().datasets.get(name, request.args.get("version", type=int))
 
 
 @blueprint.get("/api/datasets/<name>/preview")
 def preview(name: str) -> dict[str, Any]:
     rows = min(max(request.args.get("rows", 20, type=int), 1), 1000)
-    return datasets.preview(get_platform().artifacts, _version(name), rows)
+    return get_platform().datasets.preview(_version(name), rows)
 
 
 @blueprint.get("/api/datasets/<name>/profile")
 def profile(name: str) -> dict[str, Any]:
     """The profile the upload computed; reading it stores nothing."""
-    return datasets.stored_profile(_profile_cache(), get_platform().artifacts, _version(name))
+    return get_platform().datasets.profile(_version(name))
 
 
 _NAME = path_parameter("name")

@@ -21,11 +21,9 @@ from server.api.common import (
 )
 from server.definitions.ui_document import to_graph
 from server.errors import BadRequest
-from server.graph import queries
 from server.http_guard import check_json_depth
 from server.runs.service import check_definition
 from server.tracking import catalog
-from server.tracking.catalog import plain
 
 blueprint = Blueprint("experiments", __name__)
 MAX_LEADERBOARD = 1000
@@ -113,8 +111,7 @@ def validate() -> dict[str, Any]:
 
 @blueprint.get("/api/experiments")
 def list_experiments() -> dict[str, Any]:
-    rows = queries.select(get_platform().store, "experiments")
-    return {"experiments": [plain(row) for row in rows]}
+    return {"experiments": definitions.list_experiments(get_platform().store)}
 
 
 @blueprint.get("/api/experiments/<experiment:identifier>")

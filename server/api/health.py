@@ -15,7 +15,7 @@ blueprint = Blueprint("health", __name__)
 @blueprint.get("/api/health")
 def health() -> dict[str, Any]:
     platform = get_platform()
-    store_ok = platform.store.ask("ASK { }")
+    store_ok = platform.store_reachable()
     return {
         "status": "ok" if store_ok else "degraded",
         "version": __version__,

@@ -8,12 +8,10 @@ a time limit, a bounded number at once.
 
 from __future__ import annotations
 
-import io
 from datetime import date, time
 from typing import Any
 
 from flask import Blueprint, request
-from rdflib.query import Result
 
 from server.api.common import (
     PROBLEM_CONTENT,
@@ -23,17 +21,14 @@ from server.api.common import (
     path_parameter,
 )
 from server.api.sparql import BUSY_RESPONSE, attach_guard, busy_problem, query_guard
-from server.errors import QueryBusyError, QueryError
+from server.errors import QueryBusyError
 from server.graph import queries
 from server.graph.query_guard import ALLOW_SETTING
 from server.store.base import TIMEOUT_SETTING
-from server.tracking.catalog import plain
 
 blueprint = Blueprint("queries", __name__)
 blueprint.record_once(attach_guard)
 blueprint.register_error_handler(QueryBusyError, busy_problem)
-
-_JSON_RESULTS = "application/sparql-results+json"
 
 
 @blueprint.get("/api/queries")
@@ -64,19 +59,10 @@ def describe(query: queries.NamedQuery) -> dict[str, Any]:
 
 def run(name: str, values: dict[str, Any]) -> dict[str, Any]:
     """Run the named query with ``values`` bound: columns and rows, or the ASK answer."""
-    text = queries.load(name).render(**values)
-    data, media_type = query_guard().serialize_query(text, [_JSON_RESULTS])
-    if media_type != _JSON_RESULTS:
-        raise QueryError(f"query {name!r} builds a graph, not a table; run it at /sparql instead")
-    result = Result.parse(io.BytesIO(data), format="json")
-    if result.type == "ASK":
-        return {"boolean": bool(result.askAnswer)}
-    columns = [str(v) for v in result.vars or ()]
-    rows = []
-    for binding in result.bindings:
-        row = plain({str(var): term for var, term in binding.items() if term is not None})
-        rows.append({column: _json(row.get(column)) for column in columns})
-    return {"columns": columns, "rows": rows}
+    answer = query_guard().run_named(name, values)
+    if "rows" in answer:
+        answer["rows"] = [{column: _json(v) for column, v in row.items()} for row in answer["rows"]]
+    return answer
 
 
 def _json(value: Any) -> Any:

@@ -1,10 +1,16 @@
 """Uploaded datasets: CSV or Parquet in, versions by content hash, profiles, previews, and the
 ``dataset:NAME@N`` references definitions use.
 
-May import: ``server.tracking.artifacts``, ``server.graph``, ``server.store``, ``server.errors``.
-The package exports its service surface (``from server import datasets``; ``datasets.upload(...)``).
+``DatasetService`` (``service``) is what the API calls: the functions of ``uploads`` with the
+platform's store, artifact store, provisioner and step cache bound.
+
+May import: ``server.tracking.artifacts``, ``server.runs.cache`` (the step cache keeps profiles),
+``server.provision`` (a profile is computed as a step), ``server.graph``, ``server.store``,
+``server.errors``. The package exports its service surface (``from server import datasets``;
+``datasets.upload(...)``).
 """
 
+from server.datasets.service import DatasetService
 from server.datasets.uploads import (
     NAME_PATTERN,
     PARQUET,
@@ -24,6 +30,7 @@ __all__ = [
     "NAME_PATTERN",
     "PARQUET",
     "READERS",
+    "DatasetService",
     "DatasetVersion",
     "check_name",
     "compute_profile",

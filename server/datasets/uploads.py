@@ -14,7 +14,7 @@ import json
 import re
 import threading
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from server.errors import DatasetError, NotFoundError
 from server.graph import queries
 from server.graph.namespaces import DCAT, DCTERMS, ID, OL, RDF
 from server.graph.terms import python_value
+from server.graph.write_terms import utc_now
 from server.provision.base import Provisioner
 from server.runs.cache import StepCache
 from server.store.base import Store
@@ -77,7 +78,7 @@ def upload(
             size=ref.size,
             rows=len(frame),
             columns=len(frame.columns),
-            created=datetime.now(UTC).isoformat(),
+            created=utc_now(),
             format=media_type,
         )
         store.replace_graph(URIRef(version.iri), _triples(version, list(frame.columns)))

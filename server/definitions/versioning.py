@@ -12,8 +12,9 @@ import hashlib
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
@@ -32,6 +33,7 @@ from server.graph.namespaces import (
     experiment_version_iri,
 )
 from server.graph.terms import python_value
+from server.graph.write_terms import utc_now
 from server.store.base import Store, Triple
 
 _versions_lock = threading.Lock()
@@ -80,10 +82,16 @@ def submit(store: Store, graph: Graph, roots: Sequence[Path] | None = None) -> S
             iri=experiment_version_iri(identifier, number),
             experiment=experiment,
             content_hash=content_hash,
-            created=datetime.now(UTC),
+            created=datetime.fromisoformat(utc_now()),
         )
         store.replace_graph(version.graph, _version_triples(canonical, version))
     return Submission(version, created=True)
+
+
+def list_experiments(store: Store) -> list[dict[str, Any]]:
+    """Every stored experiment, one row each (identifier, versions, newest), values plain."""
+    rows = queries.select(store, "experiments")
+    return [{key: python_value(term) for key, term in row.items()} for row in rows]
 
 
 def versions(store: Store, identifier: str) -> list[ExperimentVersion]:

@@ -1,7 +1,8 @@
 """The graph vocabulary every domain shares: namespaces and minted IRIs, the named-query loader and
-binder (``ontology/queries/*.rq``), term conversion (read: ``terms``; write: ``write_terms``),
-reading SPARQL text without running it (``sparql_text``), the limits client queries run under
-(``query_guard``) and store upgrades.
+binder (``ontology/queries/*.rq``), term conversion (read: ``terms``; write: ``write_terms``,
+with ``utc_now``, the one clock for what the platform stamps), reading SPARQL text without
+running it (``sparql_text``), the limits client queries run under (``query_guard``, which also
+runs a named query for ``/api/queries``) and store upgrades.
 
 May import: ``server.store``, ``server.errors``, ``server.settings``, ``ontology``. Nothing here
 knows about runs, models or HTTP.

@@ -16,20 +16,26 @@
   keeps its threads. With every slot taken, a client waits up to ``SLOT_WAIT`` seconds, then
   gets 503 with ``Retry-After``.
 
+``run_named`` runs a named query (``server.graph.queries``) for ``/api/queries`` the same way.
 The platform's own queries (runs, leaderboard, lineage…) do not come through here.
 """
 
 from __future__ import annotations
 
+import io
 import queue
 import threading
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from rdflib.query import Result
 
 from server.errors import RETRY_AFTER, QueryBusyError, QueryError, ServiceRefusedError
+from server.graph import queries
 from server.graph.sparql_text import services, shape
+from server.graph.terms import python_value
 from server.store.base import QueryLimits, ReadableStore
 
 if TYPE_CHECKING:
@@ -52,6 +58,7 @@ MAX_OPERATORS = 2000
 #: committed as they are touched.
 WORKER_STACK = 64 * 1024 * 1024
 _STACK_LOCK = threading.Lock()
+_JSON_RESULTS = "application/sparql-results+json"
 
 
 def refuse_service(query: str, allowed: frozenset[str]) -> None:
@@ -168,6 +175,32 @@ class QueryGuard:
             raise
         self._work.put((job, query, media_types, limits))  # a worker is free: we hold a slot
         return self._wait(job, limits)
+
+    def run_named(self, name: str, values: dict[str, Any]) -> dict[str, Any]:
+        """Run the named query ``name`` with ``values`` bound, as ``serialize_query`` does:
+        ``{"columns", "rows"}`` (values plain, unbound ones None) or ``{"boolean"}`` for ASK.
+
+        Read through the standard SPARQL JSON results, so every column is kept (also those no
+        row binds) and the query's form needs no guess. QueryError for a query that builds a
+        graph; NotFoundError / QueryError from ``queries`` for an unknown name or bad values.
+        """
+        text = queries.load(name).render(**values)
+        data, media_type = self.serialize_query(text, [_JSON_RESULTS])
+        if media_type != _JSON_RESULTS:
+            raise QueryError(
+                f"query {name!r} builds a graph, not a table; run it at /sparql instead"
+            )
+        result = Result.parse(io.BytesIO(data), format="json")
+        if result.type == "ASK":
+            return {"boolean": bool(result.askAnswer)}
+        columns = [str(v) for v in result.vars or ()]
+        rows = []
+        for binding in result.bindings:
+            row = {
+                str(var): python_value(term) for var, term in binding.items() if term is not None
+            }
+            rows.append({column: row.get(column) for column in columns})
+        return {"columns": columns, "rows": rows}
 
     def _start_workers(self) -> None:
         with self._workers_lock:

@@ -1,16 +1,16 @@
 """pyoxigraph terms for what the platform writes at volume: a run's results.
 
-A run graph holds ~170 triples and is written at every state change of every run. Building
-its terms with pyoxigraph costs a tenth of building them with rdflib (a typed rdflib
-``Literal`` takes ~3 µs, a pyoxigraph one ~0.3 µs), and the embedded store takes them as they
-are, with no conversion. The Store seam accepts either kind on writes (``server.store.base``);
-reads still answer with rdflib terms.
+A run graph holds ~170 triples, all built again at every state change of every run (the writer
+then adds what is new: a run graph only grows). Building them with pyoxigraph costs a tenth of
+building them with rdflib (a typed rdflib ``Literal`` takes ~3 µs, a pyoxigraph one ~0.3 µs),
+and the embedded store takes them as they are, with no conversion. The Store seam accepts
+either kind on writes (``server.store.base``); reads still answer with rdflib terms.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
@@ -65,6 +65,12 @@ def string(raw: Any) -> ox.Literal:
 def double(raw: Any) -> ox.Literal:
     """An ``xsd:double`` written as rdflib writes one (Python's shortest repr)."""
     return ox.Literal(repr(float(raw)), datatype=_DOUBLE)
+
+
+def utc_now() -> str:
+    """Now, in UTC, as ISO 8601 text: the one clock for what the platform stamps (run and step
+    times, dataset and definition version creation), ready for ``date_time``."""
+    return datetime.now(UTC).isoformat()
 
 
 def date_time(stamp: str) -> ox.Literal:

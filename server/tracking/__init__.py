@@ -1,7 +1,9 @@
 """What a run leaves behind, and reading it back. ``records`` is a run's in-memory state while it
-executes; ``results`` turns it into triples and ``writer`` adds them to the run's graph (a run graph
-only grows); ``artifacts`` is the content-addressed file store; ``catalog`` and ``run_index`` read
-runs back (lists, details, lineage, compare, leaderboard).
+executes; ``results`` turns it into triples for the run's own graph and ``shared`` into the graphs
+runs share (an implementation, a setting, a source, a profile, a signature: written once);
+``writer`` adds them to the store (a run graph only grows); ``artifacts`` is the
+content-addressed file store; ``catalog`` and ``run_index`` read runs back (lists, details,
+lineage, compare, leaderboard, an artifact's recorded media type).
 
 May import: ``server.definitions`` (step records of a version), ``server.graph``, ``server.store``,
 ``server.errors``, ``executor.contract``.

@@ -25,7 +25,7 @@ from pathlib import Path
 from executor.contract import ArtifactRef, artifact_path, sha256_of, store_artifact
 from server.errors import CorruptArtifact, NotFoundError, OntolabError
 
-log = logging.getLogger("ontolab.artifacts")
+log = logging.getLogger(__name__)
 
 # Checks remembered; an entry is ~200 bytes, so this bounds the memory at about 1 MB.
 VERIFIED_CAPACITY = 4096

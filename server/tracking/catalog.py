@@ -64,6 +64,16 @@ def _with_duration(step: dict[str, Any]) -> dict[str, Any]:
     return step
 
 
+def artifact_download(store: ReadableStore, sha256: str) -> tuple[str, str]:
+    """The media type recorded for the artifact with checksum ``sha256`` and a file name stem
+    to download it as (``KIND-CHECKSUM12``); octet-stream and the bare checksum prefix when no
+    run recorded it."""
+    rows = queries.select(store, "artifact_by_checksum", sha256=sha256)
+    if not rows:
+        return "application/octet-stream", sha256[:12]
+    return str(rows[0]["mediaType"]), f"{rows[0]['kind']}-{sha256[:12]}"
+
+
 def measure_directions(store: ReadableStore) -> dict[str, bool]:
     """Every evaluation measure the ontology knows, and whether higher values are better."""
     return {

@@ -1,39 +1,33 @@
 """A run's state as triples in its own named graph (PROV-O + ML-Schema).
 
-Pure: builds triples from a ``RunRecord`` and does no I/O. The whole graph is rebuilt at each
-state change and written in one request, so a reader never sees half a run. Terms are
-pyoxigraph terms (``server.graph.write_terms``): this runs for every write of every run.
+Pure: builds triples from a ``RunRecord`` and does no I/O. ``run_triples`` gives everything the
+record states at a moment; the writer (``server.tracking.writer``) adds to the run's graph what
+is new since its last save, in one request, so a reader never sees half a state change. Terms
+are pyoxigraph terms (``server.graph.write_terms``): this runs for every write of every run.
 
 A run graph only grows while the run goes on: a status is stated once it is final (no
 ``ol:status`` means running; for a step run, running once it has a start time, else pending),
 and nothing else a run states changes later. So each save of a run (at its start, as each step
-starts and ends, with its results) is one addition to its graph (``server.tracking.writer``), never
-a delete and rewrite. A run left in flight by a crash is ended the same way, by addition: the
-next start of the platform adds status ``interrupted`` with the time and reason
-(``interrupted_triples``), and a resume is a new run pointing back with ``ol:resumes``.
+starts and ends, with its results) is one addition to its graph, never a delete and rewrite.
+A run left in flight by a crash is ended the same way, by addition: the next start of the
+platform adds status ``interrupted`` with the time and reason (``interrupted_triples``), and a
+resume is a new run pointing back with ``ol:resumes``.
 
-Facts that are the same for every run that meets them (an implementation and its
-hyperparameters, a data source, the column statistics of a profile, named by its checksum) go
-in shared graphs of their own (``shared_graphs``), written once instead of copied into every
-run graph: at 10,000 runs that keeps the store and each run's write small.
+Each phase adds its own facts (``PHASE_FACTS``: the data source and shape of an extract, the
+profile of an explore, the model and its hyperparameter settings of a build, the evaluations
+and threshold checks of a validate). Facts that are the same for every run that meets them live
+in shared graphs of their own (``server.tracking.shared``), which the run graph points to.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Callable
-from functools import lru_cache, partial
-from typing import Any
 
 import pyoxigraph as ox
-from rdflib import URIRef
 
 from executor.contract import StepResult
 from server.graph.namespaces import (
     evaluation_iri,
-    hyperparameter_iri,
-    hyperparameter_setting_iri,
     implementation_iri,
     measure_iri,
     metric_property,
@@ -51,16 +45,20 @@ from server.graph.write_terms import (
     OL,
     PROV,
     RDF,
-    RDFS,
     date_time,
     double,
     iri,
     plain,
     string,
-    value,
 )
 from server.store.base import WriteTriple
 from server.tracking.records import FINAL_RUN_STATES, FINAL_STEP_STATES, RunRecord, StepRecord
+from server.tracking.shared import (
+    estimator_class,
+    hyperparameter_settings,
+    optional,
+    signature_digest,
+)
 
 #: Each node is typed with its most specific class only; the ontology's subclass axioms give
 #: the PROV, ML-Schema and DCAT classes (query them as ``a/rdfs:subClassOf*``).
@@ -144,7 +142,7 @@ def _step_triples(record: RunRecord, step: StepRecord) -> list[WriteTriple]:
         out.append((node, OL.status, string(step.status)))
     if step.cache_hit:
         out.append((node, OL.cacheHit, plain(True)))
-    out += _optional(
+    out += optional(
         node,
         [
             (PROV.startedAtTime, step.started_at, date_time),
@@ -191,7 +189,7 @@ def _extract_facts(record: RunRecord, step: StepRecord, result: StepResult) -> l
     entity = _output(record, step.id)
     return [
         (entity, PROV.wasDerivedFrom, iri(source_iri(str(summary["source"])))),
-        *_optional(
+        *optional(
             entity,
             [
                 (OL.rowCount, summary.get("rows"), plain),
@@ -219,67 +217,13 @@ def _build_facts(record: RunRecord, step: StepRecord, result: StepResult) -> lis
     model = _output(record, step.id)
     out: list[WriteTriple] = [
         (run, MLS.hasOutput, model),
-        (run, MLS.executes, iri(implementation_iri(_estimator_class(summary)))),
-        (model, OL.hasSignature, iri(signature_iri(_signature_digest(summary)))),
+        (run, MLS.executes, iri(implementation_iri(estimator_class(summary)))),
+        (model, OL.hasSignature, iri(signature_iri(signature_digest(summary)))),
     ]
     if summary.get("model_name") is not None:
         out.append((model, OL.modelName, string(summary["model_name"])))
-    out += [(node, OL.hasHyperParameterSetting, iri(s)) for s in _settings(summary)]
+    out += [(node, OL.hasHyperParameterSetting, iri(s)) for s in hyperparameter_settings(summary)]
     return out
-
-
-def _estimator_class(summary: dict[str, Any]) -> str:
-    return str(summary.get("estimator_class", summary.get("estimator", "unknown")))
-
-
-def _settings(summary: dict[str, Any]) -> dict[URIRef, tuple[str, URIRef, Any]]:
-    """Each hyperparameter's setting, named by its parameter and value: (name, parameter, raw
-    value) by setting IRI."""
-    estimator_class = _estimator_class(summary)
-    return {
-        _setting_iri(estimator_class, name, json.dumps(raw, sort_keys=True)): (
-            name,
-            hyperparameter_iri(estimator_class, name),
-            raw,
-        )
-        for name, raw in sorted(summary.get("hyperparameters", {}).items())
-    }
-
-
-@lru_cache(maxsize=4096)
-def _setting_iri(estimator_class: str, name: str, canonical: str) -> URIRef:
-    """Cached: a sweep meets the same few settings in every run, and each costs a digest."""
-    return hyperparameter_setting_iri(hyperparameter_iri(estimator_class, name), canonical)
-
-
-def _signature_facts(summary: dict[str, Any]) -> list[tuple[ox.NamedNode, ox.Literal]]:
-    """What a model expects and was fitted with: the same for every model trained on the same
-    columns with the same libraries, so it is named by its digest and stored once."""
-    versions = summary.get("library_versions", {})
-    facts = [(OL.featureColumn, string(c)) for c in summary.get("feature_columns", [])]
-    facts += [(OL.libraryVersion, string(f"{k} {v}")) for k, v in sorted(versions.items())]
-    for predicate, key in (
-        (OL.serializationFormat, "serialization_format"),
-        (OL.targetColumn, "target_column"),
-    ):
-        if summary.get(key) is not None:
-            facts.append((predicate, string(summary[key])))
-    return facts
-
-
-def _signature_digest(summary: dict[str, Any]) -> str:
-    versions = summary.get("library_versions", {})
-    return _digest(
-        tuple(map(str, summary.get("feature_columns", []))),
-        summary.get("target_column"),
-        summary.get("serialization_format"),
-        tuple(sorted((str(k), str(v)) for k, v in versions.items())),
-    )
-
-
-@lru_cache(maxsize=256)
-def _digest(*facts: Any) -> str:
-    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
 
 
 def _validate_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
@@ -310,7 +254,7 @@ def _validate_facts(record: RunRecord, step: StepRecord, result: StepResult) -> 
             (check_node, RDF.type, OL.ThresholdCheck),
             (check_node, OL.metricName, string(check["metric"])),
         ]
-        out += _optional(
+        out += optional(
             check_node,
             [
                 (OL.minValue, check.get("min"), double),
@@ -334,129 +278,6 @@ PHASE_FACTS: dict[str, Callable[[RunRecord, StepRecord, StepResult], list[WriteT
 }
 
 
-SharedGraphs = dict[URIRef, Callable[[], list[WriteTriple]]]
-
-
-def shared_graphs(record: RunRecord) -> SharedGraphs:
-    """The shared graphs ``record`` points to, by name, each with a function that builds its
-    triples (only called for a graph the writer has not written yet)."""
-    graphs: SharedGraphs = {}
-    for step in record.steps.values():
-        if step.result is not None and not step.result.error:
-            graphs.update(SHARED_FACTS.get(step.phase, _no_shared)(step.result))
-    return graphs
-
-
-def _source_graph(result: StepResult) -> SharedGraphs:
-    if not result.outputs or "source" not in result.summary:
-        return {}
-    ref = str(result.summary["source"])
-    name = source_iri(ref)
-    source = iri(name)
-    return {
-        name: lambda: [
-            (source, RDF.type, OL.DataSource),
-            (source, RDF.type, PROV.Entity),
-            (source, OL.sourceRef, string(ref)),
-        ]
-    }
-
-
-def _profile_graph(result: StepResult) -> SharedGraphs:
-    profile = result.outputs.get("profile")
-    columns = result.summary.get("columns", [])
-    if profile is None or not columns:
-        return {}
-    name = profile_iri(profile.sha256)
-    return {name: lambda: _column_triples(name, columns)}
-
-
-def _column_triples(name: URIRef, columns: list[dict[str, Any]]) -> list[WriteTriple]:
-    node = iri(name)
-    out: list[WriteTriple] = [(node, RDF.type, OL.DataProfile)]
-    for column in columns:
-        profile = iri(sub_iri(name, "column", str(column["name"])))
-        out += [
-            (node, OL.hasColumnProfile, profile),
-            (profile, RDF.type, OL.ColumnProfile),
-            (profile, OL.columnName, string(column["name"])),
-        ]
-        out += _optional(
-            profile,
-            [
-                (OL.dataType, column.get("dtype"), string),
-                (OL.rowCount, column.get("count"), plain),
-                (OL.missingCount, column.get("missing"), plain),
-                (OL.uniqueCount, column.get("unique"), plain),
-                (OL.mean, column.get("mean"), double),
-                (OL.std, column.get("std"), double),
-                (OL.minimum, column.get("min"), double),
-                (OL.maximum, column.get("max"), double),
-            ],
-        )
-    return out
-
-
-def _build_graphs(result: StepResult) -> SharedGraphs:
-    """The implementation and its hyperparameters, each setting, and the model signature."""
-    summary = result.summary
-    if not result.outputs:
-        return {}
-    estimator_class = _estimator_class(summary)
-    implementation = implementation_iri(estimator_class)
-    names = sorted(summary.get("hyperparameters", {}))
-    signature = signature_iri(_signature_digest(summary))
-    graphs: SharedGraphs = {
-        implementation: lambda: _implementation_triples(implementation, estimator_class, names),
-        signature: lambda: [
-            (iri(signature), RDF.type, OL.ModelSignature),
-            *((iri(signature), p, v) for p, v in _signature_facts(summary)),
-        ],
-    }
-    for setting, facts in _settings(summary).items():
-        graphs[setting] = partial(_setting_triples, setting, *facts)
-    return graphs
-
-
-def _setting_triples(setting: URIRef, name: str, parameter: URIRef, raw: Any) -> list[WriteTriple]:
-    node = iri(setting)
-    return [
-        (node, RDF.type, MLS.HyperParameterSetting),
-        (node, MLS.specifiedBy, iri(parameter)),
-        (node, OL.parameterName, string(name)),
-        (node, MLS.hasValue, value(raw)),
-    ]
-
-
-def _implementation_triples(
-    implementation: URIRef, estimator_class: str, names: list[str]
-) -> list[WriteTriple]:
-    node = iri(implementation)
-    out: list[WriteTriple] = [
-        (node, RDF.type, MLS.Implementation),
-        (node, RDFS.label, string(estimator_class)),
-    ]
-    for name in names:
-        parameter = iri(hyperparameter_iri(estimator_class, name))
-        out += [
-            (parameter, RDF.type, MLS.HyperParameter),
-            (parameter, RDFS.label, string(name)),
-            (node, MLS.hasHyperParameter, parameter),
-        ]
-    return out
-
-
-def _no_shared(result: StepResult) -> SharedGraphs:
-    return {}
-
-
-SHARED_FACTS: dict[str, Callable[[StepResult], SharedGraphs]] = {
-    "extract": _source_graph,
-    "explore": _profile_graph,
-    "build": _build_graphs,
-}
-
-
 def _run(record: RunRecord) -> ox.NamedNode:
     return iri(run_iri(record.run_id))
 
@@ -467,12 +288,3 @@ def _step_run(record: RunRecord, step_id: str) -> ox.NamedNode:
 
 def _output(record: RunRecord, step_id: str) -> ox.NamedNode:
     return iri(output_iri(record.run_id, step_id))
-
-
-def _optional(
-    subject: ox.NamedNode, facts: list[tuple[ox.NamedNode, Any, Callable[[Any], Any]]]
-) -> list[WriteTriple]:
-    """Triples for the facts whose value is known."""
-    return [
-        (subject, predicate, make(known)) for predicate, known, make in facts if known is not None
-    ]

@@ -1,6 +1,6 @@
 """Writes a run's graph, and each shared graph it points to once per process.
 
-Shared graphs (see ``server.tracking.results.shared_graphs``) are named by what they describe (an
+Shared graphs (see ``server.tracking.shared``) are named by what they describe (an
 implementation, a data source, a profile's checksum), so rewriting one gives the same triples:
 they are written before the run graph that points to them, and a reader that finds the run
 finds them too.
@@ -25,7 +25,8 @@ import threading
 from server.graph.namespaces import run_iri
 from server.store.base import Triple, WritableStore, WriteTriple
 from server.tracking.records import FINAL_RUN_STATES, RunRecord
-from server.tracking.results import interrupted_triples, run_triples, shared_graphs
+from server.tracking.results import interrupted_triples, run_triples
+from server.tracking.shared import shared_graphs
 
 
 class RunWriter:
