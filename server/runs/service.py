@@ -40,7 +40,7 @@ from server.errors import RunStateConflict
 from server.graph import queries
 from server.graph.namespaces import OL, run_iri, step_run_iri
 from server.provision import ProvisionerPool
-from server.provision.base import Provisioner, StepOutcome
+from server.provision.base import Provisioner, StepOutcome, unenforced_limits
 from server.provision.compose import ComposeStep, compose_document, to_yaml
 from server.runs.cache import StepCache
 from server.settings import Settings
@@ -181,7 +181,7 @@ class RunService:
         """
         pipeline, steps_plan = self.plan(version)
         provisioner = self._provisioners.get(pipeline.provisioner)  # ConfigError before a run
-        record = self._new_record(pipeline, steps_plan, provisioner.name)
+        record = self._new_record(pipeline, steps_plan, provisioner)
         record.resumes = resumes
         use_cache = self._settings.step_cache if use_cache is None else use_cache
         emit = self._emitter(on_event)
@@ -307,8 +307,7 @@ class RunService:
         timeout: float,
     ) -> list[RunRecord]:
         for execution, _ in active:
-            execution.cancel()
-            execution.provisioner.cancel(execution.record.run_id)
+            self._cancel(execution)
         deadline = time.monotonic() + timeout
         for _, thread in active:
             thread.join(max(deadline - time.monotonic(), 0))
@@ -345,9 +344,18 @@ class RunService:
         if active is None:
             details = self._ended_run(run_id, "cancelled")
             raise RunStateConflict(_ended_message(run_id, details))
-        active[0].cancel()
-        active[0].provisioner.cancel(run_id)
+        self._cancel(active[0])
         return active[0].record
+
+    def _cancel(self, execution: _Execution) -> None:
+        """Start no more steps of the run and stop its running ones."""
+        execution.cancel()
+        run_id = execution.record.run_id
+        execution.provisioner.cancel(run_id)
+        with self._state_lock:
+            ended = run_id not in self._active
+        if ended:  # it ended meanwhile, its end_run perhaps first: forget the cancel mark
+            execution.provisioner.end_run(run_id)
 
     def _ended_run(self, run_id: str, done: str) -> dict[str, Any]:
         """The details of a run this process does not run; NotFoundError if unknown,
@@ -391,6 +399,7 @@ class RunService:
             hook(record)
         with self._state_lock:
             self._active.pop(record.run_id, None)
+        execution.provisioner.end_run(record.run_id)
         execution.emit(RunEvent(record.run_id, None, record.status, record.error or ""))
 
     def _emitter(self, on_event: EventSink | None) -> EventSink:
@@ -405,7 +414,7 @@ class RunService:
         return emit
 
     def _new_record(
-        self, pipeline: pipelines.Pipeline, steps_plan: Plan, provisioner: str
+        self, pipeline: pipelines.Pipeline, steps_plan: Plan, provisioner: Provisioner
     ) -> RunRecord:
         steps = {}
         for step_id in (s for wave in steps_plan.waves for s in wave):
@@ -422,12 +431,18 @@ class RunService:
                     _step_parameters(planned, pipeline.identifier, self._settings.source_roots)
                 ),
             )
+        run_id = uuid.uuid4().hex[:16]
+        resources = {sid: planned.definition.resources for sid, planned in steps_plan.steps.items()}
+        warnings = unenforced_limits(provisioner, resources)
+        for warning in warnings:
+            log.warning("run %s: %s", run_id, warning)
         return RunRecord(
-            run_id=uuid.uuid4().hex[:16],
+            run_id=run_id,
             pipeline=pipeline,
-            provisioner=provisioner,
+            provisioner=provisioner.name,
             started_at=_now(),
             steps=steps,
+            warnings=warnings,
         )
 
     def _resolve_dataset(self, parameters: dict[str, Any]) -> dict[str, Any]:
