@@ -272,7 +272,9 @@ def unenforced_limits(
         return []
     warnings = []
     for step_id, required in sorted(resources.items()):
-        limits = [f"{term} {required[key]!r}" for key, term in RESOURCE_LIMITS if required.get(key)]
+        limits = [
+            f"{term} {_turtle(required[key])}" for key, term in RESOURCE_LIMITS if required.get(key)
+        ]
         if limits:
             warnings.append(
                 f"step {step_id!r} sets {' and '.join(limits)} but the {provisioner.name} "
@@ -281,6 +283,11 @@ def unenforced_limits(
                 '(ONTOLAB_PROVISIONER=docker, or ol:provisioner "docker" on the experiment)'
             )
     return warnings
+
+
+def _turtle(value: Any) -> str:
+    """A limit as the definition writes it: ``1.0``, ``"1g"``."""
+    return f'"{value}"' if isinstance(value, str) else str(value)
 
 
 def utc_now() -> str:
