@@ -194,6 +194,7 @@ def _run(args: argparse.Namespace) -> int:
         details = catalog.run_details(platform.store, record.run_id)
     finally:
         platform.close()
+    _print_warnings(details["warnings"])
     _print_metrics(details["metrics"])
     return 0 if record.status == "succeeded" else 1
 
@@ -241,6 +242,7 @@ def _runs_show(args: argparse.Namespace) -> int:
         print(f"resumes run {details['resumes']}")
     if details.get("resumedBy"):
         print(f"resumed by run {details['resumedBy']}")
+    _print_warnings(details["warnings"])
     print("\nsteps:")
     for step in details["steps"]:
         step["cache"] = "cached" if step.get("cacheHit") else ""
@@ -400,6 +402,11 @@ def _lineage(args: argparse.Namespace) -> int:
     for source, relation, target in graph.edges:
         print(f"  {name(source):<34} {relation:<22} {name(target)}")
     return 0
+
+
+def _print_warnings(warnings: list[str]) -> None:
+    for warning in warnings:
+        print(f"warning: {warning}")
 
 
 def _print_metrics(metrics: list[dict[str, Any]]) -> None:

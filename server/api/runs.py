@@ -277,6 +277,12 @@ _RUN = object_schema(
             ["stepId", "artifact", "kind", "sha256", "size", "mediaType"],
         ),
         "models": array_schema({"model": _STRING, "name": _STRING}, ["model", "name"]),
+        "warnings": {
+            "type": "array",
+            "items": _STRING,
+            "description": "what did not stop the run but its user should know, with the fix "
+            "(e.g. ol:cpus or ol:memory its provisioner cannot enforce)",
+        },
     },
     [
         "runId",
@@ -290,6 +296,7 @@ _RUN = object_schema(
         "hyperparameters",
         "artifacts",
         "models",
+        "warnings",
     ],
 )
 _CANCELLING = json_response(

@@ -1,5 +1,9 @@
 """Provisioner backends, chosen by one name from the settings (see ``make_provisioner``).
 
+Every backend (``local``, ``docker``, ``swarm``) is drawn on ``base.BaseProvisioner``, which owns
+the lock, the running steps, cancellation, close, the workdir and spec, and reading the result
+back; a backend supplies only how a step is launched, awaited and killed.
+
 Importing this package stays cheap on purpose: the CLI starts the provisioner before it
 imports the rest of the platform, so a warm step parent loads pandas and scikit-learn while
 the CLI loads rdflib and validates the definition. The docker and swarm backends import the

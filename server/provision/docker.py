@@ -13,13 +13,12 @@ import os
 import socket
 import threading
 import time
-from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
 from executor.contract import StepSpec
 from server.errors import ConfigError, StepError
-from server.provision.base import StepOutcome, collect_result, utc_now
+from server.provision.base import BaseProvisioner, Ending
 
 RUN_LABEL = "org.ontolab.run"
 STEP_LABEL = "org.ontolab.step"
@@ -86,58 +85,21 @@ def source_mounts(spec: StepSpec) -> dict[str, dict[str, str]]:
     return mounts
 
 
-class DockerProvisioner:
+class DockerProvisioner(BaseProvisioner[Any]):
+    """Handles are ``docker`` SDK containers."""
+
     name = "docker"
     supports_cancel = True
     supports_resource_limits = True
+    stopped_how = "its container was stopped"
+    cancelled_how = " (its container was stopped)"
 
     def __init__(self, client: Any, image: str) -> None:
+        super().__init__()
         self._client = client
         self._image = image
-        self._lock = threading.Lock()
-        self._running: dict[str, set[Any]] = defaultdict(set)
-        self._cancelled: set[str] = set()
 
-    def run_step(self, spec: StepSpec, workdir: Path, timeout: float) -> StepOutcome:
-        workdir.mkdir(parents=True, exist_ok=True)
-        (workdir / "spec.json").write_text(spec.to_json())
-        started = utc_now()
-        container = self._start(spec, workdir)
-        with self._lock:
-            self._running[spec.run_id].add(container)
-            if spec.run_id in self._cancelled:
-                _kill(container)
-        logs = threading.Thread(target=_stream_logs, args=(container, workdir / "step.log"))
-        logs.start()
-        try:
-            exit_code = _wait(container, timeout)
-            if exit_code is None:
-                _kill(container)
-            logs.join(30)
-            state = _state(container)
-        finally:
-            with self._lock:
-                self._running[spec.run_id].discard(container)
-            _remove(container)
-        failure = self._failure(spec, exit_code, state, timeout)
-        worker = f"container {container.id[:12]} on {socket.gethostname()}"
-        return StepOutcome(collect_result(workdir, started, failure), worker)
-
-    def cancel(self, run_id: str) -> None:
-        with self._lock:
-            self._cancelled.add(run_id)
-            containers = list(self._running.get(run_id, ()))
-        for container in containers:
-            _kill(container)
-
-    def close(self) -> None:
-        with self._lock:
-            containers = [c for running in self._running.values() for c in running]
-        for container in containers:
-            _kill(container)
-        self._client.close()
-
-    def _start(self, spec: StepSpec, workdir: Path) -> Any:
+    def _launch(self, spec: StepSpec, workdir: Path) -> Any:
         image = str(spec.resources.get("image") or self._image)
         root = spec.artifact_root
         command = ["python", "-m", "executor", spec.phase]
@@ -165,27 +127,42 @@ class DockerProvisioner:
                 f"{exc}; build the image with `ontolab image build` and check the engine"
             ) from exc
 
-    def _failure(
-        self, spec: StepSpec, exit_code: int | None, state: dict[str, Any], timeout: float
-    ) -> str | None:
-        if spec.run_id in self._cancelled:
-            return "the run was cancelled while this step ran (its container was stopped)"
+    def _await(self, handle: Any, spec: StepSpec, workdir: Path, timeout: float) -> Ending:
+        logs = threading.Thread(target=_stream_logs, args=(handle, workdir / "step.log"))
+        logs.start()
+        exit_code = _wait(handle, timeout)
         if exit_code is None:
-            return (
-                f"the step ran longer than its timeout of {timeout:g} s and its container was "
-                "stopped; raise ol:timeoutSeconds in its ol:requires if it needs longer"
-            )
-        if state.get("OOMKilled"):
-            return (
-                f"the step's container ran out of memory (limit {spec.resources.get('memory')}) "
-                "and was killed; raise ol:memory in its ol:requires"
-            )
-        if exit_code > 128:
-            return (
-                f"the step's container was killed (exit {exit_code}, signal {exit_code - 128}) "
-                "before the step finished; re-run it"
-            )
-        return None
+            _kill(handle)
+        logs.join(30)
+        state = _state(handle)
+        worker = f"container {handle.id[:12]} on {socket.gethostname()}"
+        if exit_code is None:
+            return Ending(worker, timed_out=True)
+        return Ending(worker, failure=_abnormal_end(spec, exit_code, state))
+
+    def _kill(self, handle: Any) -> None:
+        _kill(handle)
+
+    def _release(self, handle: Any) -> None:
+        _remove(handle)
+
+    def _shutdown(self) -> None:
+        self._client.close()
+
+
+def _abnormal_end(spec: StepSpec, exit_code: int, state: dict[str, Any]) -> str | None:
+    """How a container that exited before its timeout was stopped, when it did not end itself."""
+    if state.get("OOMKilled"):
+        return (
+            f"the step's container ran out of memory (limit {spec.resources.get('memory')}) "
+            "and was killed; raise ol:memory in its ol:requires"
+        )
+    if exit_code > 128:
+        return (
+            f"the step's container was killed (exit {exit_code}, signal {exit_code - 128}) "
+            "before the step finished; re-run it"
+        )
+    return None
 
 
 def _wait(container: Any, timeout: float) -> int | None:

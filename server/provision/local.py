@@ -11,14 +11,12 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
-import threading
-from collections import defaultdict
 from pathlib import Path
 from typing import Protocol
 
 from executor.contract import StepSpec
 from server.errors import StepError
-from server.provision.base import StepOutcome, collect_result, utc_now
+from server.provision.base import BaseProvisioner, Ending
 from server.provision.warm import WarmParent
 
 
@@ -32,65 +30,38 @@ class _Process(Protocol):
     def kill(self) -> None: ...
 
 
-class LocalProvisioner:
+class LocalProvisioner(BaseProvisioner[_Process]):
     name = "local"
     supports_cancel = True
     supports_resource_limits = False
 
     def __init__(self, warm: bool = True) -> None:
+        super().__init__()
         self._warm = _warm_parent() if warm else None
-        self._lock = threading.Lock()
-        self._running: dict[str, set[_Process]] = defaultdict(set)
-        self._cancelled: set[str] = set()
 
-    def run_step(self, spec: StepSpec, workdir: Path, timeout: float) -> StepOutcome:
-        workdir.mkdir(parents=True, exist_ok=True)
-        (workdir / "spec.json").write_text(spec.to_json())
+    def _launch(self, spec: StepSpec, workdir: Path) -> _Process:
         argv = [spec.phase, "--spec", str(workdir / "spec.json"), "--workdir", str(workdir)]
-        started = utc_now()
         log = workdir / "step.log"
-        request = {"argv": argv, "log": str(log)}
-        process: _Process = self._warm.start(request) if self._warm else _Subprocess(argv, log)
-        with self._lock:
-            self._running[spec.run_id].add(process)
-            if spec.run_id in self._cancelled:  # cancelled while the process was starting
-                process.kill()
-        try:
-            exit_code = process.wait(timeout)
-            if exit_code is None:
-                process.kill()
-                process.wait(None)
-        finally:
-            with self._lock:
-                self._running[spec.run_id].discard(process)
-        failure = self._failure(spec.run_id, exit_code, timeout)
-        return StepOutcome(collect_result(workdir, started, failure), _worker(process.pid))
+        if self._warm:
+            return self._warm.start({"argv": argv, "log": str(log)})
+        return _Subprocess(argv, log)
 
-    def cancel(self, run_id: str) -> None:
-        with self._lock:
-            self._cancelled.add(run_id)
-            for process in list(self._running.get(run_id, ())):
-                process.kill()
+    def _await(self, handle: _Process, spec: StepSpec, workdir: Path, timeout: float) -> Ending:
+        exit_code = handle.wait(timeout)
+        if exit_code is None:
+            handle.kill()
+            handle.wait(None)
+        worker = _worker(handle.pid)
+        if exit_code is not None and exit_code < 0:
+            return Ending(worker, failure=f"the step process was killed by signal {-exit_code}")
+        return Ending(worker, timed_out=exit_code is None)
 
-    def close(self) -> None:
-        with self._lock:
-            for processes in self._running.values():
-                for process in processes:
-                    process.kill()
+    def _kill(self, handle: _Process) -> None:
+        handle.kill()
+
+    def _shutdown(self) -> None:
         if self._warm:
             self._warm.close()
-
-    def _failure(self, run_id: str, exit_code: int | None, timeout: float) -> str | None:
-        if run_id in self._cancelled:
-            return "the run was cancelled while this step ran"
-        if exit_code is None:
-            return (
-                f"the step ran longer than its timeout of {timeout:g} s and was stopped; "
-                "raise ol:timeoutSeconds in its ol:requires if it needs longer"
-            )
-        if exit_code < 0:
-            return f"the step process was killed by signal {-exit_code}"
-        return None
 
 
 def _warm_parent() -> WarmParent:

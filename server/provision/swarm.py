@@ -12,17 +12,14 @@ service's logs into ``step.log`` and removes the service.
 
 from __future__ import annotations
 
-import threading
 import time
-from collections import defaultdict
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from executor.contract import StepSpec, artifact_path, sha256_of
+from executor.contract import StepSpec
 from executor.remote import RESULT_MARKER
 from server.errors import StepError
-from server.provision.base import StepOutcome, collect_result, utc_now
+from server.provision.base import BaseProvisioner, Ending
 from server.provision.compose import SPEC_ENV
 from server.provision.docker import RUN_LABEL, STEP_LABEL, passed_env, require_image
 
@@ -31,55 +28,21 @@ POLL_SECONDS = 0.3
 LOG_ATTEMPTS = 6
 
 
-class SwarmProvisioner:
+class SwarmProvisioner(BaseProvisioner[Any]):
+    """Handles are ``docker`` SDK services; steps push their artifacts and result over HTTP."""
+
     name = "swarm"
     supports_cancel = True
     supports_resource_limits = True
+    stopped_how = "its swarm service was removed"
+    cancelled_how = " (its swarm service was removed)"
 
     def __init__(self, client: Any, image: str, artifact_url: str) -> None:
+        super().__init__(artifact_url=artifact_url)
         self._client = client
         self._image_id = require_image(client, image).id
-        self._artifact_url = artifact_url
-        self._lock = threading.Lock()
-        self._running: dict[str, set[Any]] = defaultdict(set)
-        self._cancelled: set[str] = set()
 
-    def run_step(self, spec: StepSpec, workdir: Path, timeout: float) -> StepOutcome:
-        workdir.mkdir(parents=True, exist_ok=True)
-        remote = replace(spec, artifact_url=self._artifact_url)
-        (workdir / "spec.json").write_text(remote.to_json())
-        started = utc_now()
-        service = self._create(remote)
-        with self._lock:
-            self._running[spec.run_id].add(service)
-            cancelled = spec.run_id in self._cancelled
-        try:
-            task = None if cancelled else _wait_for_task(service, timeout)
-            _copy_logs(service, workdir / "step.log", expect_result=task is not None)
-        finally:
-            with self._lock:
-                self._running[spec.run_id].discard(service)
-            _remove(service)
-        failure = self._failure(spec, task, timeout)
-        if failure is None:
-            _fetch_result(spec.artifact_root, workdir)
-        return StepOutcome(collect_result(workdir, started, failure), self._worker(task))
-
-    def cancel(self, run_id: str) -> None:
-        with self._lock:
-            self._cancelled.add(run_id)
-            services = list(self._running.get(run_id, ()))
-        for service in services:
-            _remove(service)
-
-    def close(self) -> None:
-        with self._lock:
-            services = [s for running in self._running.values() for s in running]
-        for service in services:
-            _remove(service)
-        self._client.close()
-
-    def _create(self, spec: StepSpec) -> Any:
+    def _launch(self, spec: StepSpec, workdir: Path) -> Any:
         import docker.types
         from docker.utils import parse_bytes
 
@@ -110,22 +73,20 @@ class SwarmProvisioner:
                 "platform on a swarm manager (`docker swarm init`) and check ol:placement"
             ) from exc
 
-    def _failure(self, spec: StepSpec, task: dict[str, Any] | None, timeout: float) -> str | None:
-        if spec.run_id in self._cancelled:
-            return "the run was cancelled while this step ran (its swarm service was removed)"
-        if task is None:
-            return (
-                f"the step ran longer than its timeout of {timeout:g} s and its swarm service "
-                "was removed; raise ol:timeoutSeconds in its ol:requires if it needs longer"
-            )
-        status = task.get("Status", {})
-        exit_code = status.get("ContainerStatus", {}).get("ExitCode")
-        if status.get("State") in ("complete", "failed") and exit_code in (0, 1):
-            return None  # the executor ran and published its result
-        return (
-            f"the swarm task ended in state {status.get('State')!r} (exit {exit_code}): "
-            f"{status.get('Err') or status.get('Message')}; see the step log"
-        )
+    def _await(self, handle: Any, spec: StepSpec, workdir: Path, timeout: float) -> Ending:
+        cancelled = self._is_cancelled(spec.run_id)  # its service is gone: no task will end
+        task = None if cancelled else _wait_for_task(handle, timeout)
+        _copy_logs(handle, workdir / "step.log", expect_result=task is not None)
+        return Ending(self._worker(task), timed_out=task is None, failure=_abnormal_end(task))
+
+    def _kill(self, handle: Any) -> None:
+        _remove(handle)
+
+    def _release(self, handle: Any) -> None:
+        _remove(handle)
+
+    def _shutdown(self) -> None:
+        self._client.close()
 
     def _worker(self, task: dict[str, Any] | None) -> str:
         if not task:
@@ -137,6 +98,20 @@ class SwarmProvisioner:
             pass
         container = task.get("Status", {}).get("ContainerStatus", {}).get("ContainerID", "")
         return f"swarm node {node}, container {container[:12]}"
+
+
+def _abnormal_end(task: dict[str, Any] | None) -> str | None:
+    """Why a job whose task reached a final state did not publish a result, if it did not."""
+    if task is None:
+        return None
+    status = task.get("Status", {})
+    exit_code = status.get("ContainerStatus", {}).get("ExitCode")
+    if status.get("State") in ("complete", "failed") and exit_code in (0, 1):
+        return None  # the executor ran and published its result
+    return (
+        f"the swarm task ended in state {status.get('State')!r} (exit {exit_code}): "
+        f"{status.get('Err') or status.get('Message')}; see the step log"
+    )
 
 
 def _wait_for_task(service: Any, timeout: float) -> dict[str, Any] | None:
@@ -164,24 +139,6 @@ def _copy_logs(service: Any, log: Path, expect_result: bool) -> None:
         if not expect_result or RESULT_MARKER.encode() in log.read_bytes():
             return
         time.sleep(0.5)
-
-
-def _fetch_result(artifact_root: str, workdir: Path) -> None:
-    """Copy the result the task pushed (named by the marker in its log) to result.json."""
-    text = (workdir / "step.log").read_text(errors="replace")
-    shas = [
-        line.split(RESULT_MARKER, 1)[1].strip()
-        for line in text.splitlines()
-        if RESULT_MARKER in line
-    ]
-    if not shas:
-        return  # collect_result then says the step ended without a result
-    sha = shas[-1][:64]
-    path = artifact_path(artifact_root, sha)
-    # The push was checked against its checksum; the file is checked again before it is
-    # trusted, like every artifact read back from disk (a damaged one: no result).
-    if path.is_file() and sha256_of(path) == sha:
-        (workdir / "result.json").write_bytes(path.read_bytes())
 
 
 def _remove(service: Any) -> None:

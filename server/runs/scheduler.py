@@ -31,7 +31,7 @@ from server.definitions.planner import Plan, PlannedStep
 from server.graph import queries
 from server.graph.namespaces import OL, run_iri, step_run_iri
 from server.graph.write_terms import utc_now
-from server.provision.base import Provisioner, StepOutcome
+from server.provision.base import Provisioner, StepOutcome, unenforced_limits
 from server.provision.compose import ComposeStep, compose_document, to_yaml
 from server.runs.cache import StepCache
 from server.settings import Settings
@@ -77,10 +77,11 @@ def new_record(
     artifacts: ArtifactStore,
     pipeline: pipelines.Pipeline,
     steps_plan: Plan,
-    provisioner: str,
+    provisioner: Provisioner,
 ) -> RunRecord:
     """A new run's record: every step of ``steps_plan`` pending, with its parameters resolved
-    (file sources inside the data roots, ``dataset:`` sources to the stored file)."""
+    (file sources inside the data roots, ``dataset:`` sources to the stored file), and a warning
+    for each resource limit ``provisioner`` cannot enforce."""
     steps = {}
     for step_id in (s for wave in steps_plan.waves for s in wave):
         planned = steps_plan.steps[step_id]
@@ -95,12 +96,18 @@ def new_record(
             depends_on=planned.depends_on,
             parameters=_resolve_dataset(store, artifacts, parameters),
         )
+    run_id = uuid.uuid4().hex[:16]
+    resources = {sid: planned.definition.resources for sid, planned in steps_plan.steps.items()}
+    warnings = unenforced_limits(provisioner, resources)
+    for warning in warnings:
+        log.warning("run %s: %s", run_id, warning)
     return RunRecord(
-        run_id=uuid.uuid4().hex[:16],
+        run_id=run_id,
         pipeline=pipeline,
-        provisioner=provisioner,
+        provisioner=provisioner.name,
         started_at=utc_now(),
         steps=steps,
+        warnings=warnings,
     )
 
 

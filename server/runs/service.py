@@ -158,7 +158,7 @@ class RunService:
         pipeline, steps_plan = self.plan(version)
         provisioner = self._provisioners.get(pipeline.provisioner)  # ConfigError before a run
         record = scheduler.new_record(
-            self._settings, self._store, self._artifacts, pipeline, steps_plan, provisioner.name
+            self._settings, self._store, self._artifacts, pipeline, steps_plan, provisioner
         )
         record.resumes = resumes
         use_cache = self._settings.step_cache if use_cache is None else use_cache
@@ -268,8 +268,7 @@ class RunService:
         timeout: float,
     ) -> list[RunRecord]:
         for execution, _ in active:
-            execution.cancel()
-            execution.provisioner.cancel(execution.record.run_id)
+            self._cancel(execution)
         deadline = time.monotonic() + timeout
         for _, thread in active:
             thread.join(max(deadline - time.monotonic(), 0))
@@ -306,9 +305,18 @@ class RunService:
         if active is None:
             details = self._ended_run(run_id, "cancelled")
             raise RunStateConflict(_ended_message(run_id, details))
-        active[0].cancel()
-        active[0].provisioner.cancel(run_id)
+        self._cancel(active[0])
         return active[0].record
+
+    def _cancel(self, execution: Execution) -> None:
+        """Start no more steps of the run and stop its running ones."""
+        execution.cancel()
+        run_id = execution.record.run_id
+        execution.provisioner.cancel(run_id)
+        with self._state_lock:
+            ended = run_id not in self._active
+        if ended:  # it ended meanwhile, its end_run perhaps first: forget the cancel mark
+            execution.provisioner.end_run(run_id)
 
     def _ended_run(self, run_id: str, done: str) -> dict[str, Any]:
         """The details of a run this process does not run; NotFoundError if unknown,
@@ -336,6 +344,7 @@ class RunService:
             hook(record)
         with self._state_lock:
             self._active.pop(record.run_id, None)
+        execution.provisioner.end_run(record.run_id)
         execution.emit(RunEvent(record.run_id, None, record.status, record.error or ""))
 
     def _emitter(self, on_event: EventSink | None) -> EventSink:

@@ -38,7 +38,8 @@ def list_runs(store: ReadableStore, experiment: str | None = None) -> list[dict[
 
 
 def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
-    """Everything recorded about one run: summary, steps, metrics, hyperparameters, artifacts."""
+    """Everything recorded about one run: summary, steps, metrics, hyperparameters, artifacts,
+    models and ``warnings`` (what did not stop it but its user should know, with the fix)."""
     if not _RUN_ID.fullmatch(run_id):
         raise NotFoundError(f"{run_id!r} is not a run id; list runs with `ontolab runs list`")
     run = str(run_iri(run_id))
@@ -54,6 +55,7 @@ def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
         ],
         "artifacts": [plain(r) for r in queries.select(store, "run_artifacts", run=run)],
         "models": [plain(r) for r in queries.select(store, "run_models", run=run)],
+        "warnings": [str(r["warning"]) for r in queries.select(store, "run_warnings", run=run)],
     }
 
 

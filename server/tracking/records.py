@@ -48,6 +48,9 @@ class RunRecord:
     error: str | None = None
     compose_file: ArtifactRef | None = None  # the run as a Compose file (server.provision.compose)
     resumes: str | None = None  # the id of the run this one resumes (ol:resumes)
+    # What the user should know that did not stop the run (ol:warning), known at its start:
+    # e.g. limits its provisioner cannot enforce (server.provision.base.unenforced_limits).
+    warnings: list[str] = field(default_factory=list)
 
 
 def as_started(record: RunRecord) -> RunRecord:

@@ -91,6 +91,7 @@ def run_triples(record: RunRecord) -> list[WriteTriple]:
         out.append((run, OL.errorMessage, string(record.error)))
     if record.resumes:
         out.append((run, OL.resumes, iri(run_iri(record.resumes))))
+    out += [(run, OL.warning, string(warning)) for warning in record.warnings]
     if record.compose_file:
         compose = iri(sub_iri(run_iri(record.run_id), "file", "compose.yaml"))
         out += [

@@ -146,6 +146,23 @@ def test_submit_run_list_show_sparql_lineage(ontolab, examples: Path) -> None:  
 
 
 @pytest.mark.slow
+def test_run_and_show_print_limits_local_cannot_enforce(ontolab, examples: Path) -> None:  # type: ignore[no-untyped-def]
+    warning = (
+        "warning: step 'build' sets ol:cpus 1.0 and ol:memory \"1g\" but the local provisioner "
+        "cannot enforce resource limits, so the step ran without them; to enforce them, run it "
+        "on the docker or swarm provisioner (ONTOLAB_PROVISIONER=docker, or ol:provisioner "
+        '"docker" on the experiment)'
+    )
+    ran = ontolab("run", str(examples / "breast_cancer.ttl"))  # its build step sets both
+    assert ran.returncode == 0, ran.stderr
+    assert warning in ran.stdout.splitlines()
+    run_id = ontolab("runs", "list").stdout.splitlines()[1].split()[0]
+    shown = ontolab("runs", "show", run_id)
+    assert shown.returncode == 0, shown.stderr
+    assert warning in shown.stdout.splitlines()
+
+
+@pytest.mark.slow
 def test_failed_run_exits_non_zero(ontolab, examples: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     strict = (examples / "breast_cancer.ttl").read_text().replace("0.9", "0.9999")
     assert "0.9999" in strict

@@ -136,6 +136,26 @@ def test_a_cached_output_damaged_on_disk_is_a_miss_and_the_rerun_repairs_it(
 
 
 @pytest.mark.slow
+def test_a_run_warns_of_limits_its_provisioner_cannot_enforce(platform: Platform) -> None:
+    plain = run(platform)
+    assert plain.warnings == []
+    assert catalog.run_details(platform.store, plain.run_id)["warnings"] == []
+    limited = DEFINITION.replace(
+        ":build a ol:ModelBuilding ;",
+        ':build a ol:ModelBuilding ; ol:requires [ ol:cpus 0.5 ; ol:memory "256m" ] ;',
+    )
+    text = limited.replace("MAXITER", "500").replace("MINACC", "0.5")
+    version = definitions.submit(platform.store, definitions.parse(text)).version
+    record = platform.runs.run(version)
+    assert record.status == "succeeded", record.error
+    details = catalog.run_details(platform.store, record.run_id)
+    assert details["warnings"] == record.warnings
+    assert len(record.warnings) == 1
+    for fragment in ("step 'build'", 'ol:cpus 0.5 and ol:memory "256m"', "local provisioner"):
+        assert fragment in record.warnings[0]
+    assert "ONTOLAB_PROVISIONER=docker" in record.warnings[0]
+
+
 def test_no_cache_runs_everything(platform: Platform) -> None:
     run(platform)
     again = run(platform, use_cache=False)

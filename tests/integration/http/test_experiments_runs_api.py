@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 import requests
 
+from server.provision.base import BaseProvisioner
 from tests.documents import iris_document
 
 PIPELINE_DOCUMENT = iris_document(
@@ -291,6 +292,26 @@ def test_cancel_stops_a_running_run(live_server: Any, finished_run: Any) -> None
     assert {statuses[s] for s in ("process", "build", "validate")} <= {"cancelled", "skipped"}
     again = requests.post(live_server(f"/api/runs/{run_id}/cancel"), timeout=30)
     assert again.status_code == 409 and "not running" in again.json()["detail"]
+    assert live_server.platform.runs.wait(run_id, timeout=30)
+    provisioner = live_server.platform.provisioner
+    assert isinstance(provisioner, BaseProvisioner)
+    assert run_id not in provisioner.tracked_runs(), "the cancel is forgotten once the run ended"
+
+
+@pytest.mark.slow
+def test_limits_the_provisioner_cannot_enforce_are_a_warning_on_the_run(
+    live_server: Any, finished_run: Any
+) -> None:
+    limited = document(build={"resources": {"cpus": 2.0, "memory": "512m"}})
+    assert requests.post(live_server("/api/experiments"), json=limited, timeout=30).ok
+    run = finished_run(live_server.url, start_run(live_server, "iris_doc"))
+    assert run["status"] == "succeeded", run.get("error")
+    assert run["warnings"] == [
+        "step 'build' sets ol:cpus 2.0 and ol:memory \"512m\" but the local provisioner "
+        "cannot enforce resource limits, so the step ran without them; to enforce them, run it "
+        "on the docker or swarm provisioner (ONTOLAB_PROVISIONER=docker, or ol:provisioner "
+        '"docker" on the experiment)'
+    ]
 
 
 def allowed(reply: requests.Response) -> set[str]:
