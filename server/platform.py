@@ -16,6 +16,7 @@ from server.registry.service import Registry
 from server.runs.cache import StepCache
 from server.runs.service import RunService
 from server.serving.deployments import DeploymentService, registry_target
+from server.serving.models import ModelServing
 from server.settings import Settings
 from server.store import Store, open_store
 from server.tracking.artifacts import ArtifactStore
@@ -30,6 +31,7 @@ class Platform:
     runs: RunService
     deployments: DeploymentService
     registry: Registry
+    serving: ModelServing
 
     def delete_experiment(self, identifier: str) -> dict[str, Any]:
         """Delete an experiment's versions and runs; runs of it in flight are cancelled first.
@@ -80,11 +82,19 @@ def open_platform(
     artifacts = ArtifactStore(settings.artifacts_dir)
     cache = StepCache(settings.cache_dir, artifacts)
     runs = RunService(settings, store, provisioner, artifacts, cache)
-    registry = Registry(store, artifacts)
+    registry = Registry(store)
     runs.on_finished(registry.on_run_finished)
     deployments = DeploymentService(settings, store, artifacts, registry, registry_target)
+    serving = ModelServing(registry, artifacts)
     platform = Platform(
-        settings, store, provisioner, artifacts, runs, deployments=deployments, registry=registry
+        settings,
+        store,
+        provisioner,
+        artifacts,
+        runs,
+        deployments=deployments,
+        registry=registry,
+        serving=serving,
     )
     if settings.reconciles_runs:
         runs.reconcile()  # before anything can start a run
