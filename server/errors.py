@@ -202,6 +202,19 @@ class CorruptArtifact(OntolabError):
     title = "Corrupt artifact"
 
 
+class ModelArtifactError(OntolabError):
+    """A registered model's stored artifact that cannot serve: it cannot be unpickled (written
+    by other library versions, or not a pickle at all) or is not a fitted Ontolab model bundle.
+
+    500 rather than a 4xx: the request was fine and the model exists (so not a 404); the
+    platform's own stored artifact is unusable, which only rebuilding the model repairs. Bytes
+    that no longer match their checksum are ``CorruptArtifact`` (410) instead.
+    """
+
+    status = 500
+    title = "Model artifact unusable"
+
+
 class ServiceRefusedError(QueryError):
     title = "SERVICE not allowed"
 

@@ -17,6 +17,7 @@ from server.registry.service import Registry
 from server.runs.cache import StepCache
 from server.runs.service import RunService
 from server.serving.deployments import DeploymentService, registry_target
+from server.serving.models import ModelServing
 from server.settings import Settings
 from server.store import Store, open_store
 from server.tracking.artifacts import ArtifactStore
@@ -32,6 +33,7 @@ class Platform:
     deployments: DeploymentService
     registry: Registry
     datasets: DatasetService
+    serving: ModelServing
 
     def delete_experiment(self, identifier: str) -> dict[str, Any]:
         """Delete an experiment's versions and runs; runs of it in flight are cancelled first.
@@ -86,10 +88,11 @@ def open_platform(
     artifacts = ArtifactStore(settings.artifacts_dir)
     cache = StepCache(settings.cache_dir, artifacts)  # one per platform: runs and profiles share it
     runs = RunService(settings, store, provisioner, artifacts, cache)
-    registry = Registry(store, artifacts)
+    registry = Registry(store)
     runs.on_finished(registry.on_run_finished)
     deployments = DeploymentService(settings, store, artifacts, registry, registry_target)
     datasets = DatasetService(store, artifacts, provisioner, cache, settings.data / "profiles")
+    serving = ModelServing(registry, artifacts)
     platform = Platform(
         settings,
         store,
@@ -99,6 +102,7 @@ def open_platform(
         deployments=deployments,
         registry=registry,
         datasets=datasets,
+        serving=serving,
     )
     if settings.reconciles_runs:
         runs.reconcile()  # before anything can start a run

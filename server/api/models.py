@@ -1,4 +1,5 @@
-"""Models: the registry (versions, aliases, promotion gate) and in-process prediction.
+"""Models: the registry (versions, aliases, promotion gate) and in-process prediction
+(``server.serving.models``).
 
 Alias rule: ``PUT /api/models/NAME/aliases/ALIAS`` goes through the promotion gate (the version
 must have passed its validation thresholds) when ALIAS is ``champion`` or the body says
@@ -24,12 +25,17 @@ from server.api.common import (
 )
 from server.errors import BadRequest, NotFoundError
 from server.registry.service import Registry
+from server.serving.models import ModelServing
 
 blueprint = Blueprint("models", __name__)
 
 
 def _registry() -> Registry:
     return get_platform().registry
+
+
+def _serving() -> ModelServing:
+    return get_platform().serving
 
 
 def _number(text: str, name: str) -> int:
@@ -78,9 +84,7 @@ def get_version(name: str, version: str) -> dict[str, Any]:
 
 @blueprint.get("/api/models/<name>/versions/<version>/schema")
 def get_input_schema(name: str, version: str) -> dict[str, Any]:
-    registry = _registry()
-    found = registry.resolve(name, _number(version, name))
-    return {"version": found.number, **registry.load(found).input_schema()}
+    return _serving().input_schema(name, _number(version, name))
 
 
 @blueprint.get("/api/models/<name>/aliases/<alias>")
@@ -126,17 +130,17 @@ def promote(name: str, version: str) -> dict[str, Any]:
 
 @blueprint.post("/api/models/<name>/predict")
 def predict_latest(name: str) -> dict[str, Any]:
-    return _registry().predict(name, json_body())
+    return _serving().predict(name, json_body())
 
 
 @blueprint.post("/api/models/<name>/versions/<version>/predict")
 def predict_version(name: str, version: str) -> dict[str, Any]:
-    return _registry().predict(name, json_body(), version=_number(version, name))
+    return _serving().predict(name, json_body(), version=_number(version, name))
 
 
 @blueprint.post("/api/models/<name>/aliases/<alias>/predict")
 def predict_alias(name: str, alias: str) -> dict[str, Any]:
-    return _registry().predict(name, json_body(), alias=alias)
+    return _serving().predict(name, json_body(), alias=alias)
 
 
 _NAME = path_parameter("name")
@@ -145,6 +149,20 @@ _ALIAS = path_parameter("alias")
 _PROBLEM = problem_response("problem details (RFC 7807)")
 _STRING = {"type": "string"}
 _NUMBER = {"type": "integer", "minimum": 1}
+_UNUSABLE_ARTIFACT = {
+    "410": {
+        "description": "the model's stored artifact no longer matches its checksum "
+        "(CorruptArtifact)",
+        "content": PROBLEM_CONTENT,
+    },
+    "500": {
+        "description": (
+            "the model's stored artifact cannot be unpickled or is not a fitted model bundle "
+            "(ModelArtifactError); rerun the experiment that built it"
+        ),
+        "content": PROBLEM_CONTENT,
+    },
+}
 
 
 _VERSION_FIELDS: dict[str, Any] = {
@@ -238,6 +256,7 @@ _PREDICT_RESPONSES = {
         "content": PROBLEM_CONTENT,
     },
     "404": _PROBLEM,
+    **_UNUSABLE_ARTIFACT,
 }
 _ALIAS_CHANGE = {
     "200": json_response(
@@ -293,6 +312,7 @@ OPENAPI: dict[str, Any] = {
                 "200": json_response("input schema", _INPUT_SCHEMA),
                 "400": _PROBLEM,
                 "404": _PROBLEM,
+                **_UNUSABLE_ARTIFACT,
             },
         }
     },

@@ -1,6 +1,10 @@
 """The model registry: numbered versions per model name, aliases and their history, and the
 promotion gate. It records what a model is and where its artifact lives; it never loads one
-(that is ``server.serving``).
+(that is ``server.serving``) and never imports scikit-learn, pandas or joblib.
+
+Modules: ``model`` (value types: a version, an alias, a model's entry; names and IRIs),
+``service`` (``Registry``: register a run's models, read versions, set and promote aliases),
+``gate`` (the promotion gate), ``triples`` (the registry graph written and read back).
 
 May import: ``server.tracking``, ``server.graph``, ``server.store``, ``server.errors``.
 """

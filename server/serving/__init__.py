@@ -1,6 +1,9 @@
-"""Models answering requests: the loaded model and its payload checks, compiled preprocessing
-(``affine``), deployments (one model server process each), the model server itself and the warm
-parent that forks model servers.
+"""Models answering requests: registered versions served in-process (``models``: resolve through
+the registry, load once per checksum, predict), the loaded model (``loaded_model``), the payload
+checks against the training schema (``payload``), compiled preprocessing (``affine``),
+deployments (``deployments``: one model server process each), the model server itself
+(``model_server``) and the warm parent that forks model servers (``model_warm``). Loading model
+artifacts, and with it scikit-learn, pandas and joblib, lives here, never in the registry.
 
 May import: ``server.registry``, ``server.tracking.artifacts``, ``server.monitoring``,
 ``server.provision.warm``, ``server.graph``, ``server.store``, ``server.errors``,

@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import requests
 from rdflib import Literal, URIRef
@@ -38,6 +38,7 @@ from server.graph import queries
 from server.graph.namespaces import ID, OL, PROV, RDF
 from server.graph.terms import python_value
 from server.provision.warm import WarmChild, WarmParent
+from server.registry.model import ModelVersion, version_iri
 from server.settings import Settings
 from server.store.base import Store, Triple
 from server.tracking.artifacts import ArtifactStore
@@ -60,8 +61,19 @@ class Target:
     alias: str | None = None
 
 
+class ModelVersions(Protocol):
+    """What a deployment needs of the registry; ``server.registry.service.Registry`` is one."""
+
+    def resolve(
+        self, name: str, version: int | None = None, alias: str | None = None
+    ) -> ModelVersion:
+        """The version asked for: by number, by alias, or else the newest; NotFoundError if
+        unknown."""
+        ...
+
+
 # (registry, model name, version or None, alias or None) → Target; NotFoundError if unknown.
-Resolver = Callable[[Any, str, int | None, str | None], Target]
+Resolver = Callable[[ModelVersions, str, int | None, str | None], Target]
 
 
 @dataclass(frozen=True)
@@ -99,10 +111,10 @@ class Deployment:
         }
 
 
-def registry_target(registry: Any, name: str, version: int | None, alias: str | None) -> Target:
+def registry_target(
+    registry: ModelVersions, name: str, version: int | None, alias: str | None
+) -> Target:
     """Resolve a model version through ``platform.registry`` (a ``Registry``)."""
-    from server.registry.service import version_iri
-
     found = registry.resolve(name, version=version, alias=alias)
     iri = str(version_iri(found.name, found.number))
     return Target(found.name, found.number, found.sha256, iri, alias)
@@ -119,7 +131,7 @@ class DeploymentService:
         settings: Settings,
         store: Store,
         artifacts: ArtifactStore,
-        registry: Any,
+        registry: ModelVersions,
         resolver: Resolver,
     ) -> None:
         self._settings = settings

@@ -22,7 +22,10 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 from server import definitions
 from server.app import create_app
 from server.platform import Platform, open_platform
+from server.registry.model import ModelEntry, ModelVersion, model_iri
+from server.registry.triples import entry_triples
 from server.settings import Settings
+from tests.conftest import LiveServer
 
 ROOT = Path(__file__).resolve().parents[3]
 CANCER = "breast-cancer-classifier"
@@ -302,3 +305,54 @@ def test_empty_and_malformed_predict_bodies_are_400(api: Api) -> None:
     assert "exactly one of" in body["detail"] and body["field"] == "columns"
     answer = requests.post(api.url + url, data="not json", timeout=TIMEOUT)
     assert "JSON object" in problem(answer, 400)["detail"]
+
+
+# --- an unusable stored artifact --------------------------------------------------------------
+
+
+def register_artifact(platform: Platform, name: str, artifact: Path) -> None:
+    """Register ``artifact`` as version 1 of ``name``, as if a run had built it."""
+    ref = platform.artifacts.put(artifact, "application/octet-stream")
+    version = ModelVersion(
+        name=name,
+        number=1,
+        run_id="0" * 16,
+        artifact="https://example.org/output/build",
+        sha256=ref.sha256,
+        created="2026-01-01T00:00:00+00:00",
+        passed=True,
+        note="validated",
+    )
+    entry = ModelEntry(name, "classification", [version])
+    platform.store.replace_graph(model_iri(name), entry_triples(entry))
+
+
+@pytest.mark.parametrize(
+    ("content", "detail"),
+    [
+        (b"these bytes are no pickle", "cannot unpickle the model artifact"),
+        ({"feature_columns": ["a"]}, "is not an Ontolab model bundle (missing 'pipeline')"),
+    ],
+    ids=["not-a-pickle", "not-a-bundle"],
+)
+def test_an_unusable_model_artifact_is_a_500_model_artifact_error_not_a_404(
+    live_server: LiveServer, tmp_path: Path, content: Any, detail: str
+) -> None:
+    artifact = tmp_path / "model.joblib"
+    if isinstance(content, bytes):
+        artifact.write_bytes(content)
+    else:
+        joblib.dump(content, artifact)
+    register_artifact(live_server.platform, "broken", artifact)
+    assert requests.get(live_server("/api/models/broken"), timeout=TIMEOUT).status_code == 200
+    answers = [
+        requests.get(live_server("/api/models/broken/versions/1/schema"), timeout=TIMEOUT),
+        requests.post(
+            live_server("/api/models/broken/predict"), json={"inputs": {"a": 1}}, timeout=TIMEOUT
+        ),
+    ]
+    for answer in answers:
+        body = problem(answer, 500)
+        assert body["type"].endswith("/ModelArtifactError")
+        assert body["title"] == "Model artifact unusable"
+        assert detail in body["detail"] and "build step" in body["detail"]

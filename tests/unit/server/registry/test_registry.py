@@ -23,7 +23,9 @@ from server import definitions
 from server.errors import NotFoundError, PromotionRefused, RegistryInputError
 from server.graph.namespaces import OL, run_iri
 from server.platform import Platform, open_platform
-from server.registry.service import ModelEntry, ModelVersion, Registry, model_iri, version_iri
+from server.registry.gate import check_promotion
+from server.registry.model import Alias, ModelEntry, ModelVersion, model_iri, version_iri
+from server.registry.service import Registry
 from server.settings import Settings
 from server.tracking.records import RunRecord
 from tests.reasoner import reason
@@ -224,12 +226,13 @@ def test_predict_through_the_registry_uses_the_chosen_version(built: Built) -> N
     from sklearn.datasets import load_breast_cancer
 
     row = {str(k): float(v) for k, v in load_breast_cancer(as_frame=True).data.iloc[0].items()}
-    answer = built.registry.predict(MODEL, {"inputs": row}, version=4)
+    serving = built.platform.serving
+    answer = serving.predict(MODEL, {"inputs": row}, version=4)
     assert answer["model"] == {"name": MODEL, "version": 4}
     assert answer["predictions"] in ([0], [1])
-    latest = built.registry.predict(MODEL, {"inputs": row})
+    latest = serving.predict(MODEL, {"inputs": row})
     assert latest["model"]["version"] == 4
-    assert built.registry.load(built.registry.resolve(MODEL, 1)) is built.registry.load(
+    assert serving.load(built.registry.resolve(MODEL, 1)) is serving.load(
         built.registry.resolve(MODEL, 2)
     ), "versions with the same artifact share one loaded model"
 
@@ -251,13 +254,11 @@ def version(number: int, value: float | None, metric: str = "rmse") -> ModelVers
 
 
 def test_lower_is_better_measures_are_compared_the_other_way() -> None:
-    from server.registry.service import Alias, _gate
-
     entry = ModelEntry("m", "regression", [version(1, 50.0), version(2, 40.0), version(3, 60.0)])
     entry.aliases["champion"] = Alias("champion", 1, "2026-01-01T00:00:00+00:00")
-    assert _gate(entry, entry.version(2), "champion", True)["higher_is_better"] is False
+    assert check_promotion(entry, entry.version(2), "champion", True)["higher_is_better"] is False
     with pytest.raises(PromotionRefused, match="60.0000 does not beat 50.0000.*lower is better"):
-        _gate(entry, entry.version(3), "champion", True)
+        check_promotion(entry, entry.version(3), "champion", True)
 
 
 def hermit_friendly(term: Node) -> Node:

@@ -21,7 +21,7 @@ from sklearn.pipeline import Pipeline
 
 from executor.phases.build import model_bundle
 from executor.phases.process import make_preprocessor
-from server.errors import NotFoundError, ServingInputError
+from server.errors import CorruptArtifact, ModelArtifactError, ServingInputError
 from server.serving.loaded_model import LoadedModel, ModelCache
 
 FEATURES = ["size", "weight", "colour"]
@@ -278,8 +278,38 @@ def test_version_given_at_load_is_reported(classifier_path: Path) -> None:
 
 
 def test_a_changed_artifact_is_refused(classifier_path: Path) -> None:
-    with pytest.raises(NotFoundError, match="does not match its checksum"):
+    with pytest.raises(CorruptArtifact, match="does not match its checksum"):
         LoadedModel.load(classifier_path, sha256="0" * 64)
+
+
+def unfitted_bundle() -> dict[str, Any]:
+    pipeline = Pipeline([("estimator", LogisticRegression())])
+    return {"pipeline": pipeline, "feature_columns": FEATURES, "task": "classification"}
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"not a pickle at all", r"cannot unpickle the model artifact .*rerun the experiment"),
+        (["a", "list"], r"holds a list, not an Ontolab model bundle; load the model output"),
+        ({"feature_columns": FEATURES}, r"not an Ontolab model bundle \(missing 'pipeline'\)"),
+        (unfitted_bundle(), r"not a fitted scikit-learn estimator .*rerun the experiment"),
+    ],
+    ids=["not-a-pickle", "not-a-dict", "no-pipeline", "unfitted"],
+)
+def test_an_unusable_artifact_is_a_model_artifact_error_not_a_404(
+    tmp_path: Path, content: Any, message: str
+) -> None:
+    path = tmp_path / "model.joblib"
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        joblib.dump(content, path)
+    sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(ModelArtifactError, match=message) as caught:
+        LoadedModel.load(path, sha256=sha256)
+    assert caught.value.status == 500
+    assert caught.value.to_problem()["title"] == "Model artifact unusable"
 
 
 def test_cache_keeps_the_most_recently_used_models(classifier_path: Path, tmp_path: Path) -> None:
