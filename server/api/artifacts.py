@@ -42,7 +42,7 @@ def download(sha256: str) -> Response:
     # NotFoundError for a bad or unknown checksum, CorruptArtifact for bytes that differ
     path = platform.artifacts.path(sha256)
     rows = queries.select(platform.store, "artifact_by_checksum", sha256=sha256)
-    media_type = str(rows[0]["mediaType"]) if rows else "application/octet-stream"
+    media_type = str(rows[0]["media_type"]) if rows else "application/octet-stream"
     name = f"{rows[0]['kind']}-{sha256[:12]}" if rows else sha256[:12]
     response = send_file(
         path,

@@ -581,7 +581,7 @@ def _check_alias(alias: str) -> None:
 
 def _version(row: Row, evaluations: list[tuple[str, str | None, float | None]]) -> ModelVersion:
     measure = row.get("measure")
-    higher = row.get("higherIsBetter")
+    higher = row.get("higher_is_better")
     return ModelVersion(
         name=str(row["name"]),
         number=_int(row["number"]),

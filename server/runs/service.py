@@ -219,12 +219,12 @@ class RunService:
         unfinished: dict[str, dict[str, bool]] = {}
         stale: set[str] = set()
         for row in queries.select(self._store, "runs_in_flight"):
-            run_id = str(row["runId"])
+            run_id = str(row["run_id"])
             if run_id in running_here:
                 continue
             steps = unfinished.setdefault(run_id, {})
-            if row.get("stepRun") is not None:
-                steps[str(row["stepRun"])] = row.get("started") is not None
+            if row.get("step_run") is not None:
+                steps[str(row["step_run"])] = row.get("started") is not None
             if row.get("stated") is not None:
                 stale.add(run_id)
         noticed = _now()
@@ -260,8 +260,8 @@ class RunService:
                     f"run {run_id} already succeeded, so there is nothing to resume; run it "
                     f"again with POST /api/runs/{run_id}/rerun"
                 )
-            if details.get("resumedBy"):
-                later = details["resumedBy"]
+            if details.get("resumed_by"):
+                later = details["resumed_by"]
                 raise RunStateConflict(
                     f"run {run_id} was already resumed by run {later}; follow that one "
                     f"(`ontolab runs show {later}`) and resume it if it did not succeed"
@@ -625,8 +625,8 @@ def _ended_message(run_id: str, details: dict[str, Any]) -> str:
         )
     error = INTERRUPTED_WHY if status == "interrupted" else details.get("error")
     why = f" ({error})" if error else ""
-    if details.get("resumedBy"):
-        later = details["resumedBy"]
+    if details.get("resumed_by"):
+        later = details["resumed_by"]
         return (
             f"run {run_id} is not running: it {_ENDED[status]}{ended}{why} and run {later} resumed "
             f"it; cancel run {later} instead if it still runs"

@@ -9,6 +9,7 @@ from typing import Any
 
 from rdflib.term import Node
 
+from server.definitions.steps import local_name
 from server.errors import NotFoundError, QueryError
 from server.graph import queries
 from server.graph.namespaces import metric_property, run_iri
@@ -38,16 +39,21 @@ def list_runs(store: ReadableStore, experiment: str | None = None) -> list[dict[
 
 
 def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
-    """Everything recorded about one run: summary, steps, metrics, hyperparameters, artifacts."""
+    """Everything recorded about one run: summary, steps (each with the ids of the steps it
+    waits for, ``depends_on``), metrics, hyperparameters, artifacts."""
     if not _RUN_ID.fullmatch(run_id):
         raise NotFoundError(f"{run_id!r} is not a run id; list runs with `ontolab runs list`")
     run = str(run_iri(run_id))
     summary = queries.select(store, "run_summary", run=run)
     if not summary:
         raise NotFoundError(f"no run {run_id!r}; list runs with `ontolab runs list`")
+    waits_for = _dependencies(store, run)
     return {
         **plain(summary[0]),
-        "steps": [_with_duration(plain(r)) for r in queries.select(store, "run_steps", run=run)],
+        "steps": [
+            _with_duration(plain(r)) | {"depends_on": waits_for.get(str(r["step_id"]), [])}
+            for r in queries.select(store, "run_steps", run=run)
+        ],
         "metrics": [plain(r) for r in queries.select(store, "run_metrics", run=run)],
         "hyperparameters": [
             plain(r) for r in queries.select(store, "run_hyperparameters", run=run)
@@ -55,6 +61,16 @@ def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
         "artifacts": [plain(r) for r in queries.select(store, "run_artifacts", run=run)],
         "models": [plain(r) for r in queries.select(store, "run_models", run=run)],
     }
+
+
+def _dependencies(store: ReadableStore, run: str) -> dict[str, list[str]]:
+    """The ids of the steps each step of the run waits for (its plan's edges), sorted."""
+    found: dict[str, set[str]] = {}
+    for row in queries.select(store, "run_step_dependencies", run=run):
+        found.setdefault(local_name(str(row["step"])), set()).add(
+            local_name(str(row["dependency"]))
+        )
+    return {step: sorted(ids) for step, ids in found.items()}
 
 
 def _with_duration(step: dict[str, Any]) -> dict[str, Any]:
@@ -67,7 +83,8 @@ def _with_duration(step: dict[str, Any]) -> dict[str, Any]:
 def measure_directions(store: ReadableStore) -> dict[str, bool]:
     """Every evaluation measure the ontology knows, and whether higher values are better."""
     return {
-        row["name"]: row["higherIsBetter"] for row in map(plain, queries.select(store, "measures"))
+        row["name"]: row["higher_is_better"]
+        for row in map(plain, queries.select(store, "measures"))
     }
 
 
@@ -80,7 +97,7 @@ def leaderboard(
 ) -> list[dict[str, Any]]:
     """The best runs of an experiment (all versions) by one metric, best first: highest or
     lowest as the measure says (``directions``, from ``measure_directions`` when not given).
-    Rows: run, runId, value."""
+    Rows: run, run_id, value."""
     directions = measure_directions(store) if directions is None else directions
     if metric not in directions:
         raise QueryError(f"no metric {metric!r}; the measures are: {', '.join(sorted(directions))}")
