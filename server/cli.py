@@ -222,7 +222,7 @@ def _runs_list(args: argparse.Namespace) -> int:
 
     with closing(_platform(args)) as platform:
         rows = catalog.list_runs(platform.store, args.experiment)
-    _print_table(rows, ["runId", "identifier", "version", "status", "started", "ended"])
+    _print_table(rows, ["run_id", "identifier", "version", "status", "started", "ended"])
     return 0
 
 
@@ -232,7 +232,7 @@ def _runs_show(args: argparse.Namespace) -> int:
     with closing(_platform(args)) as platform:
         details = catalog.run_details(platform.store, args.run_id)
     print(
-        f"run {details['runId']}: {details['identifier']} v{details['version']} — "
+        f"run {details['run_id']}: {details['identifier']} v{details['version']} — "
         f"{details['status']} ({details['provisioner']})"
     )
     print(f"started {details['started']}  ended {details.get('ended', '-')}")
@@ -240,22 +240,22 @@ def _runs_show(args: argparse.Namespace) -> int:
         print(f"error: {details['error']}")
     if details.get("resumes"):
         print(f"resumes run {details['resumes']}")
-    if details.get("resumedBy"):
-        print(f"resumed by run {details['resumedBy']}")
+    if details.get("resumed_by"):
+        print(f"resumed by run {details['resumed_by']}")
     _print_warnings(details["warnings"])
     print("\nsteps:")
     for step in details["steps"]:
-        step["cache"] = "cached" if step.get("cacheHit") else ""
+        step["cache"] = "cached" if step.get("cache_hit") else ""
     _print_table(
         details["steps"],
-        ["stepId", "phase", "status", "duration", "cache", "worker", "errorMessage"],
+        ["step_id", "phase", "status", "duration", "cache", "worker", "error_message"],
     )
     print("\nmetrics:")
-    _print_table(details["metrics"], ["stepId", "metric", "value"])
+    _print_table(details["metrics"], ["step_id", "metric", "value"])
     print("\nhyperparameters:")
-    _print_table(details["hyperparameters"], ["stepId", "name", "value"])
+    _print_table(details["hyperparameters"], ["step_id", "name", "value"])
     print("\nartifacts:")
-    _print_table(details["artifacts"], ["stepId", "kind", "sha256", "size", "mediaType"])
+    _print_table(details["artifacts"], ["step_id", "kind", "sha256", "size", "media_type"])
     return 0
 
 
@@ -269,7 +269,7 @@ def _runs_resume(args: argparse.Namespace) -> int:
         record = platform.runs.resume(args.run_id, on_event=printer)
         platform.runs.wait(record.run_id)
         details = catalog.run_details(platform.store, record.run_id)
-    cached = ", ".join(s["stepId"] for s in details["steps"] if s.get("cacheHit")) or "none"
+    cached = ", ".join(s["step_id"] for s in details["steps"] if s.get("cache_hit")) or "none"
     print(f"run {record.run_id} resumed run {args.run_id}; steps from the cache: {cached}")
     _print_metrics(details["metrics"])
     return 0 if details["status"] == "succeeded" else 1
@@ -412,7 +412,7 @@ def _print_warnings(warnings: list[str]) -> None:
 def _print_metrics(metrics: list[dict[str, Any]]) -> None:
     if metrics:
         print("metrics:")
-        _print_table(metrics, ["stepId", "metric", "value"])
+        _print_table(metrics, ["step_id", "metric", "value"])
 
 
 def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:

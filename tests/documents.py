@@ -40,10 +40,10 @@ def iris_document(
         label: Its ``label``; none when not given.
         source: The extract step's ``source``.
         estimator: The build step's ``estimator``.
-        model: The build step's ``modelName``; none when not given.
+        model: The build step's ``model_name``; none when not given.
         parameters: Further build parameters; they override ``estimator`` and ``model``.
-        hyper: The build step's ``hyperParameters``; none when not given.
-        build: Further keys of the build step (``searchSpace``, ...).
+        hyper: The build step's ``hyper_parameters``; none when not given.
+        build: Further keys of the build step (``search_space``, ...).
         validate: Whether the document ends with a ModelValidation step.
         min_accuracy: That step's accuracy threshold; ``None`` for a step without thresholds.
 
@@ -52,7 +52,7 @@ def iris_document(
     """
     build_parameters: dict[str, Any] = {"estimator": estimator}
     if model is not None:
-        build_parameters["modelName"] = model
+        build_parameters["model_name"] = model
     build_parameters.update(parameters or {})
     build_step: dict[str, Any] = {
         "id": "build",
@@ -61,13 +61,13 @@ def iris_document(
         "parameters": build_parameters,
     }
     if hyper is not None:
-        build_step["hyperParameters"] = dict(hyper)
+        build_step["hyper_parameters"] = dict(hyper)
     build_step.update(build or {})
     steps: list[dict[str, Any]] = [
         {
             "id": "extract",
             "type": "DataExtraction",
-            "parameters": {"source": source, "targetColumn": "target"},
+            "parameters": {"source": source, "target_column": "target"},
         },
         {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
         build_step,
@@ -93,7 +93,7 @@ def grid_search_document(identifier: str, *, validate: bool = True) -> dict[str,
     return iris_document(
         identifier,
         parameters=GRID_SEARCH,
-        build={"searchSpace": {k: list(v) for k, v in GRID_SEARCH_SPACE.items()}},
+        build={"search_space": {k: list(v) for k, v in GRID_SEARCH_SPACE.items()}},
         validate=validate,
     )
 

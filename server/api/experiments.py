@@ -141,7 +141,7 @@ def leaderboard(identifier: str) -> dict[str, Any]:
     return {
         "experiment": identifier,
         "metric": metric,
-        "higherIsBetter": directions.get(metric),
+        "higher_is_better": directions.get(metric),
         "runs": catalog.leaderboard(store, identifier, metric, int(limit), directions),
     }
 
@@ -244,13 +244,13 @@ _LEADERBOARD = object_schema(
     {
         "experiment": _STRING,
         "metric": _STRING,
-        "higherIsBetter": {"type": ["boolean", "null"]},
+        "higher_is_better": {"type": ["boolean", "null"]},
         "runs": array_schema(
-            {"run": _STRING, "runId": _STRING, "value": {"type": "number"}},
-            ["run", "runId", "value"],
+            {"run": _STRING, "run_id": _STRING, "value": {"type": "number"}},
+            ["run", "run_id", "value"],
         ),
     },
-    ["experiment", "metric", "higherIsBetter", "runs"],
+    ["experiment", "metric", "higher_is_better", "runs"],
 )
 
 OPENAPI: dict[str, Any] = {
@@ -322,7 +322,7 @@ OPENAPI: dict[str, Any] = {
             ],
             "responses": {
                 "200": json_response(
-                    "experiment, metric, higherIsBetter, runs (run, runId, value)", _LEADERBOARD
+                    "experiment, metric, higher_is_better, runs (run, run_id, value)", _LEADERBOARD
                 ),
                 "400": _PROBLEM,
                 "404": _PROBLEM,

@@ -25,10 +25,10 @@ PIPELINE_DOCUMENT_SCHEMA: dict[str, Any] = object_schema(
                     "description": "an ol: step class, e.g. ModelBuilding",
                 },
                 "consumes": {"type": "array", "items": {"type": "string"}},
-                "dependsOn": {"type": "array", "items": {"type": "string"}},
+                "depends_on": {"type": "array", "items": {"type": "string"}},
                 "parameters": {"type": "object"},
-                "hyperParameters": {"type": "object"},
-                "searchSpace": {"type": "object"},
+                "hyper_parameters": {"type": "object"},
+                "search_space": {"type": "object"},
                 "thresholds": {"type": "array", "items": {"type": "object"}},
                 "resources": {"type": "object"},
             },
@@ -37,6 +37,8 @@ PIPELINE_DOCUMENT_SCHEMA: dict[str, Any] = object_schema(
     },
     ["id", "task", "steps"],
 )
+# A step key the document does not know is refused (400), never dropped.
+PIPELINE_DOCUMENT_SCHEMA["properties"]["steps"]["items"]["additionalProperties"] = False
 
 
 PROBLEM_SCHEMA: dict[str, Any] = {

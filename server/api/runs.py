@@ -96,15 +96,15 @@ def get(run_id: str) -> dict[str, Any]:
 @blueprint.get("/api/runs/<run_id>/steps/<step_id>/log")
 def step_log(run_id: str, step_id: str) -> Response:
     details = catalog.run_details(get_platform().store, run_id)
-    step = next((s for s in details["steps"] if s["stepId"] == step_id), None)
+    step = next((s for s in details["steps"] if s["step_id"] == step_id), None)
     if step is None:
-        steps = ", ".join(s["stepId"] for s in details["steps"])
+        steps = ", ".join(s["step_id"] for s in details["steps"])
         raise NotFoundError(f"run {run_id} has no step {step_id!r}; its steps: {steps}")
     path = get_platform().settings.runs_dir / run_id / step_id / "step.log"
     if not path.is_file():
         reason = (
-            f"it was served from the step cache ({step['reusedFrom']})"
-            if step.get("cacheHit")
+            f"it was served from the step cache ({step['reused_from']})"
+            if step.get("cache_hit")
             else f"it is {step['status']} and wrote no log"
         )
         raise NotFoundError(f"step {step_id!r} of run {run_id} has no log: {reason}")
@@ -233,7 +233,7 @@ _RUN_LIST = object_schema(
 # The run's own details come straight from SPARQL rows: optional values are left out.
 _RUN = object_schema(
     {
-        "runId": _STRING,
+        "run_id": _STRING,
         "status": _STRING,
         "started": _STRING,
         "ended": _STRING,
@@ -243,38 +243,43 @@ _RUN = object_schema(
         "error": _STRING,
         "steps": array_schema(
             {
-                "stepRun": _STRING,
-                "stepId": _STRING,
+                "step_run": _STRING,
+                "step_id": _STRING,
                 "phase": _STRING,
                 "status": _STRING,
                 "started": _STRING,
                 "ended": _STRING,
                 "duration": {"type": "number"},
-                "cacheHit": {"type": "boolean"},
-                "reusedFrom": _STRING,
+                "cache_hit": {"type": "boolean"},
+                "reused_from": _STRING,
                 "worker": _STRING,
-                "errorType": _STRING,
-                "errorMessage": _STRING,
+                "error_type": _STRING,
+                "error_message": _STRING,
+                "depends_on": {
+                    "type": "array",
+                    "items": _STRING,
+                    "description": "the ids of the steps this step waits for (its plan's edges)",
+                },
             },
-            ["stepRun", "stepId", "status", "cacheHit"],
+            ["step_run", "step_id", "status", "cache_hit", "depends_on"],
         ),
         "metrics": array_schema(
-            {"stepId": _STRING, "metric": _STRING, "value": {"type": "number"}, "model": _STRING},
-            ["stepId", "metric", "value"],
+            {"step_id": _STRING, "metric": _STRING, "value": {"type": "number"}, "model": _STRING},
+            ["step_id", "metric", "value"],
         ),
         "hyperparameters": array_schema(
-            {"stepId": _STRING, "name": _STRING, "value": _VALUE}, ["stepId", "name", "value"]
+            {"step_id": _STRING, "name": _STRING, "value": _VALUE}, ["step_id", "name", "value"]
         ),
         "artifacts": array_schema(
             {
-                "stepId": _STRING,
+                "step_id": _STRING,
                 "artifact": _STRING,
                 "kind": _STRING,
                 "sha256": _STRING,
                 "size": {"type": "integer"},
-                "mediaType": _STRING,
+                "media_type": _STRING,
             },
-            ["stepId", "artifact", "kind", "sha256", "size", "mediaType"],
+            ["step_id", "artifact", "kind", "sha256", "size", "media_type"],
         ),
         "models": array_schema({"model": _STRING, "name": _STRING}, ["model", "name"]),
         "warnings": {
@@ -285,7 +290,7 @@ _RUN = object_schema(
         },
     },
     [
-        "runId",
+        "run_id",
         "status",
         "started",
         "identifier",
@@ -360,7 +365,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "A run with its steps, states, timings, metrics, parameters, artifacts",
             "description": "status: running, succeeded, failed, cancelled or interrupted (the "
             "platform stopped while the run was in flight; `error` says so and how to "
-            "resume it); `resumes` / `resumedBy`: the run it resumes / that resumed it.",
+            "resume it); `resumes` / `resumed_by`: the run it resumes / that resumed it.",
             "parameters": [_RUN_ID],
             "responses": {"200": json_response("the run", _RUN), "404": PROBLEM_RESPONSE},
         }
@@ -397,7 +402,7 @@ OPENAPI: dict[str, Any] = {
         "post": {
             "summary": "Resume an interrupted, failed or cancelled run as a new run",
             "description": "Starts a new run of the same experiment version with the step "
-            "cache on: the steps the run finished are reused (`cacheHit`), the others run. "
+            "cache on: the steps the run finished are reused (`cache_hit`), the others run. "
             "The new run links back with ol:resumes (`resumes` in its details).",
             "parameters": [_RUN_ID],
             "responses": {

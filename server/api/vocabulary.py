@@ -1,209 +1,56 @@
-"""GET /api/vocabulary: what a step may say, read from the SHACL shapes and the ontology.
-
-The shapes (``ontology/shapes.ttl``) are not loaded in the store, so this module parses
-them with rdflib once per process and answers, per step class, its plain parameters with
-their datatype, allowed values (``sh:in``), bounds, pattern and the shape's own message,
-plus the structured values (resources, hyperparameters, search space, thresholds) and the
-estimators that fit each task. The UI's pipeline builder draws its forms from it.
-"""
+"""GET /api/vocabulary: what a step may say (``server.definitions.vocabulary`` reads it from the
+SHACL shapes and the ontology). The UI's pipeline builder draws its palette and forms from it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from flask import Blueprint
-from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
-from rdflib.collection import Collection
-from rdflib.term import Node
 
-from ontology import ONTOLOGY_FILE, SHAPES_FILE
+from server import definitions
 from server.api.common import object_schema
 
 blueprint = Blueprint("vocabulary", __name__)
 
-OL = Namespace("https://w3id.org/ontolab/ns#")
-SH = Namespace("http://www.w3.org/ns/shacl#")
-XSD = "http://www.w3.org/2001/XMLSchema#"
-
-# Paths the builder draws as edges or sub-forms, not as plain parameter fields.
-STRUCTURAL = {
-    RDF.type: None,
-    OL.produces: None,
-    OL.consumes: "consumes",
-    OL.dependsOn: None,
-    OL.requires: None,
-    OL.hyperParameter: None,
-    OL.searchSpace: None,
-    OL.threshold: None,
-}
-STRUCTURES = {
-    "resources": OL.requires,
-    "hyperParameter": OL.hyperParameter,
-    "searchSpace": OL.searchSpace,
-    "threshold": OL.threshold,
-}
-_NUMERIC = {
-    "minInclusive": SH.minInclusive,
-    "minExclusive": SH.minExclusive,
-    "maxInclusive": SH.maxInclusive,
-    "maxExclusive": SH.maxExclusive,
-}
-
 
 @blueprint.get("/api/vocabulary")
 def vocabulary() -> dict[str, Any]:
-    return describe(SHAPES_FILE, ONTOLOGY_FILE)
+    return definitions.builder_vocabulary()
 
 
-@lru_cache(maxsize=4)
-def describe(shapes_file: Path, ontology_file: Path) -> dict[str, Any]:
-    """The builder's vocabulary from the two files (cached: they change with a release)."""
-    shapes = Graph().parse(shapes_file, format="turtle")
-    ontology = Graph().parse(ontology_file, format="turtle")
-    step_classes = sorted(
-        (c for c in ontology.subjects(RDFS.subClassOf, OL.Step) if isinstance(c, URIRef)),
-        key=str,
-    )
-    steps = []
-    for cls in step_classes:
-        props = _properties(shapes, ontology, _shapes_targeting(shapes, {cls, OL.Step}))
-        consumes = props.pop("consumes", {})
-        steps.append(
-            {
-                "type": _local(cls),
-                "label": _text(ontology.value(cls, RDFS.label)) or _local(cls),
-                "comment": _text(ontology.value(cls, RDFS.comment)),
-                "phase": _text(ontology.value(cls, OL.phaseName)),
-                "consumes": {
-                    "min": consumes.get("minCount", 0),
-                    "max": consumes.get("maxCount"),
-                },
-                "parameters": [p for p in props.values() if "name" in p],
-            }
-        )
-    structures = {
-        key: list(
-            _properties(shapes, ontology, set(shapes.subjects(SH.targetObjectsOf, path))).values()
-        )
-        for key, path in STRUCTURES.items()
-    }
-    experiment = _properties(shapes, ontology, _shapes_targeting(shapes, {OL.Experiment}))
-    return {
-        "task": experiment.get(str(OL.task), {}).get("in", []),
-        "steps": steps,
-        **structures,
-        "choicesByTask": _choices_by_task(shapes),
-    }
-
-
-def _shapes_targeting(shapes: Graph, classes: set[Node]) -> set[Node]:
-    return {s for cls in classes for s in shapes.subjects(SH.targetClass, cls)}
-
-
-def _properties(shapes: Graph, ontology: Graph, node_shapes: set[Node]) -> dict[str, Any]:
-    """Every direct property shape of ``node_shapes``, merged per path."""
-    merged: dict[str, dict[str, Any]] = {}
-    for node_shape in sorted(node_shapes, key=str):
-        for prop in shapes.objects(node_shape, SH.property):
-            path = shapes.value(prop, SH.path)
-            if not isinstance(path, URIRef):
-                continue
-            key = STRUCTURAL[path] if path in STRUCTURAL else str(path)
-            if key is None:
-                continue
-            entry = merged.setdefault(key, _describe_path(ontology, path, key))
-            entry.update(_constraints(shapes, prop))
-    for entry in merged.values():
-        entry["required"] = entry.get("minCount", 0) >= 1
-        entry["multiple"] = entry.get("maxCount") != 1
-        if "datatype" not in entry and any(k in entry for k in _NUMERIC):
-            entry["datatype"] = "decimal"
-    return merged
-
-
-def _describe_path(ontology: Graph, path: URIRef, key: str) -> dict[str, Any]:
-    if key == "consumes":
-        return {}
-    entry: dict[str, Any] = {
-        "name": _local(path),
-        "path": "ol:" + _local(path),
-        "label": _text(ontology.value(path, RDFS.label)) or _local(path),
-        "comment": _text(ontology.value(path, RDFS.comment)),
-    }
-    declared = ontology.value(path, RDFS.range)
-    if isinstance(declared, URIRef) and str(declared).startswith(XSD):
-        entry["datatype"] = str(declared)[len(XSD) :]
-    return entry
-
-
-def _constraints(shapes: Graph, prop: Node) -> Iterator[tuple[str, Any]]:
-    for key in ("minCount", "maxCount"):
-        value = shapes.value(prop, SH[key])
-        if value is not None:
-            yield key, int(value)  # type: ignore[call-overload]
-    datatype = shapes.value(prop, SH.datatype)
-    if datatype is not None:
-        yield "datatype", str(datatype)[len(XSD) :]
-    choices = shapes.value(prop, SH["in"])
-    if choices is not None:
-        yield "in", [_json(v) for v in Collection(shapes, choices)]
-    for key, predicate in _NUMERIC.items():
-        value = shapes.value(prop, predicate)
-        if value is not None:
-            yield key, _json(value)
-    pattern = shapes.value(prop, SH.pattern)
-    if pattern is not None:
-        yield "pattern", str(pattern)
-    message = shapes.value(prop, SH.message)
-    if message is not None:
-        yield "message", str(message)
-
-
-def _choices_by_task(shapes: Graph) -> dict[str, dict[str, list[Any]]]:
-    """From ``sh:or`` alternatives pairing ``sh:in`` on a path with ``sh:hasValue`` a task."""
-    found: dict[str, dict[str, list[Any]]] = {}
-    for alternatives in shapes.objects(None, SH["or"]):
-        for member in Collection(shapes, alternatives):
-            task, choices = None, None
-            for prop in shapes.objects(member, SH.property):
-                path = shapes.value(prop, SH.path)
-                if shapes.value(prop, SH.hasValue) is not None:
-                    task = str(shapes.value(prop, SH.hasValue))
-                elif isinstance(path, URIRef) and (listed := shapes.value(prop, SH["in"])):
-                    choices = (_local(path), [_json(v) for v in Collection(shapes, listed)])
-            if task and choices:
-                found.setdefault(choices[0], {})[task] = choices[1]
-    return found
-
-
-def _json(term: Node) -> Any:
-    return term.toPython() if isinstance(term, Literal) else "ol:" + _local(term)
-
-
-def _local(term: Node) -> str:
-    return str(term).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-
-
-def _text(term: Node | None) -> str | None:
-    return None if term is None else str(term)
-
+_STRING = {"type": "string"}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_FIELDS = {"type": "array", "items": {"type": "object"}}
+_STEP = object_schema(
+    {
+        "type": _STRING,
+        "label": _STRING,
+        "comment": _NULLABLE_STRING,
+        "phase": _NULLABLE_STRING,
+        "consumes": object_schema(
+            {"min": {"type": "integer"}, "max": {"type": ["integer", "null"]}}, ["min", "max"]
+        ),
+        "parameters": _FIELDS,
+        "structures": {"type": "array", "items": _STRING},
+    },
+    ["type", "label", "phase", "consumes", "parameters", "structures"],
+)
 
 OPENAPI: dict[str, Any] = {
     "/api/vocabulary": {
         "get": {
             "summary": "What a definition may say, from the SHACL shapes and the ontology",
             "description": (
-                "For the pipeline builder's forms. `steps`: per step class (type, label, "
-                "phase, how many inputs it consumes) its parameters, each with name, path, "
-                "label, comment, datatype, `in` (allowed values), bounds (minInclusive, "
-                "minExclusive, maxInclusive, maxExclusive), pattern, required, multiple and "
-                "the shape's message. `resources`, `hyperParameter`, `searchSpace`, "
-                "`threshold`: the fields of those structured values. `task`: the allowed "
-                "tasks. `choicesByTask`: e.g. the estimators (and threshold metrics) that fit "
-                "classification and regression."
+                "For the pipeline builder's palette and forms. `steps`: per step class (type, "
+                "label, phase, how many inputs it consumes, the structured values it may carry "
+                "in `structures`) its parameters, each with name (the "
+                "snake_case key a pipeline document uses), path (the ol: term), label, comment, "
+                "datatype, `in` (allowed values), bounds (min_inclusive, min_exclusive, "
+                "max_inclusive, max_exclusive), pattern, required, multiple and the shape's "
+                "message. `resources`, `hyper_parameter`, `search_space`, `threshold`: the fields "
+                "of those structured values. `task`: the allowed tasks. `choices_by_task`: e.g. "
+                "the estimators (and threshold metrics) that fit classification and regression. "
+                "`sources`: the bundled datasets an extract step may read."
             ),
             "responses": {
                 "200": {
@@ -212,11 +59,25 @@ OPENAPI: dict[str, Any] = {
                         "application/json": {
                             "schema": object_schema(
                                 {
-                                    "task": {"type": "array"},
-                                    "steps": {"type": "array", "items": {"type": "object"}},
-                                    "choicesByTask": {"type": "object"},
+                                    "task": {"type": "array", "items": _STRING},
+                                    "steps": {"type": "array", "items": _STEP},
+                                    "resources": _FIELDS,
+                                    "hyper_parameter": _FIELDS,
+                                    "search_space": _FIELDS,
+                                    "threshold": _FIELDS,
+                                    "choices_by_task": {"type": "object"},
+                                    "sources": {"type": "array", "items": _STRING},
                                 },
-                                ["task", "steps", "choicesByTask"],
+                                [
+                                    "task",
+                                    "steps",
+                                    "resources",
+                                    "hyper_parameter",
+                                    "search_space",
+                                    "threshold",
+                                    "choices_by_task",
+                                    "sources",
+                                ],
                             )
                         }
                     },

@@ -1,7 +1,8 @@
 """Experiment definitions: reading a document (``document``), checking it (``validation``), storing
 it as versions (``versioning``), the UI builder's JSON document (``ui_document``), reading a stored
 version back into step records (``steps``), the planner (``planner``, pure) and the vocabulary the
-builder offers (``vocabulary``).
+builder offers (``vocabulary``: the SHACL shapes and the ontology read into plain data for
+``GET /api/vocabulary``).
 
 May import: ``server.graph``, ``server.store``, ``server.errors``, ``ontology``. The package exports
 the service surface callers use (``from server import definitions``; ``definitions.submit(...)``).
@@ -26,6 +27,7 @@ from server.definitions.versioning import (
     version_turtle,
     versions,
 )
+from server.definitions.vocabulary import builder_vocabulary
 
 __all__ = [
     "FORMATS",
@@ -33,6 +35,7 @@ __all__ = [
     "ROOTS_SETTING",
     "ExperimentVersion",
     "Submission",
+    "builder_vocabulary",
     "delete_experiment",
     "ensure_ontology",
     "format_for",

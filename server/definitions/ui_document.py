@@ -5,16 +5,19 @@ Shape (documented in docs/definitions.md, "JSON pipeline documents")::
     {"id": "iris_ui", "label": "Iris from the builder", "task": "classification",
      "steps": [
        {"id": "extract", "type": "DataExtraction",
-        "parameters": {"source": "sklearn:iris", "targetColumn": "target"}},
+        "parameters": {"source": "sklearn:iris", "target_column": "target"}},
        {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
        {"id": "build", "type": "ModelBuilding", "consumes": ["process"],
         "parameters": {"estimator": "LogisticRegression"},
-        "hyperParameters": {"max_iter": 500}, "searchSpace": {"C": [0.1, 1.0]},
-        "resources": {"cpus": 1, "memory": "1g", "timeoutSeconds": 600}},
+        "hyper_parameters": {"max_iter": 500}, "search_space": {"C": [0.1, 1.0]},
+        "resources": {"cpus": 1, "memory": "1g", "timeout_seconds": 600}},
        {"id": "validate", "type": "ModelValidation", "consumes": ["build", "process"],
         "thresholds": [{"metric": "accuracy", "min": 0.9}]}]}
 
-``consumes`` and ``dependsOn`` name other steps by id; each step produces one output node.
+``consumes`` and ``depends_on`` name other steps by id; each step produces one output node.
+Keys are snake_case, parameter and resource names too: ``target_column`` is ``ol:targetColumn``
+(the ``ol:`` local name itself is still taken). A step key the document does not know is refused
+with the known ones, so a misspelt or camelCase key (``dependsOn``) is never silently dropped.
 The graph then goes through the same SHACL validation as any Turtle definition, so a wrong
 parameter name or value is reported on the node it concerns.
 """
@@ -28,12 +31,24 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
+from server.definitions.steps import snake_case
 from server.errors import DefinitionError
 from server.graph.namespaces import OL
 
 BASE = "https://w3id.org/ontolab/experiments/"
 _NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+STEP_KEYS = (
+    "id",
+    "type",
+    "consumes",
+    "depends_on",
+    "parameters",
+    "hyper_parameters",
+    "search_space",
+    "thresholds",
+    "resources",
+)
 
 
 def to_graph(document: dict[str, Any]) -> Graph:
@@ -64,6 +79,7 @@ def _add_step(
     graph: Graph, ns: str, experiment: URIRef, step: dict[str, Any], ids: set[str]
 ) -> None:
     step_id = _step_id(step)
+    _known_keys(step, step_id)
     node = URIRef(ns + step_id)
     step_type = _text(step, "type", f"step {step_id!r}")
     if not _NAME.fullmatch(step_type):
@@ -73,7 +89,7 @@ def _add_step(
     graph.add((experiment, OL.hasStep, node))
     graph.add((node, RDF.type, OL[step_type]))
     graph.add((node, OL.produces, URIRef(f"{ns}{step_id}_output")))
-    for key, predicate in (("consumes", OL.consumes), ("dependsOn", OL.dependsOn)):
+    for key, predicate in (("consumes", OL.consumes), ("depends_on", OL.dependsOn)):
         for other in _list(step, key, step_id):
             if other not in ids:
                 raise DefinitionError(
@@ -89,12 +105,12 @@ def _add_step(
 
 
 def _add_structured(graph: Graph, node: URIRef, step: dict[str, Any], step_id: str) -> None:
-    for index, (name, value) in enumerate(_mapping(step, "hyperParameters", step_id).items()):
+    for index, (name, value) in enumerate(_mapping(step, "hyper_parameters", step_id).items()):
         part = URIRef(f"{node}/hyperparameter/{index}")
         graph.add((node, OL.hyperParameter, part))
         graph.add((part, OL.parameterName, Literal(str(name))))
         graph.add((part, OL.parameterValue, _literal(value)))
-    for index, (name, values) in enumerate(_mapping(step, "searchSpace", step_id).items()):
+    for index, (name, values) in enumerate(_mapping(step, "search_space", step_id).items()):
         part = URIRef(f"{node}/search/{index}")
         graph.add((node, OL.searchSpace, part))
         graph.add((part, OL.parameterName, Literal(str(name))))
@@ -132,10 +148,27 @@ def _step_id(step: Any) -> str:
     return step_id
 
 
+def _known_keys(step: dict[str, Any], step_id: str) -> None:
+    unknown = sorted(set(step) - set(STEP_KEYS))
+    if unknown:
+        hints = [
+            f"{key!r} (use {snake_case(key)!r})" if snake_case(key) in STEP_KEYS else repr(key)
+            for key in unknown
+        ]
+        raise DefinitionError(
+            f"step {step_id!r} has keys a pipeline document does not know: {', '.join(hints)}; "
+            f"use only {', '.join(STEP_KEYS)}"
+        )
+
+
 def _name(name: str, step_id: str) -> str:
+    """The ``ol:`` local name of a parameter or resource given in snake_case (or as is)."""
     if not _NAME.fullmatch(name):
-        raise DefinitionError(f"step {step_id!r}: {name!r} is not a property name (camelCase)")
-    return name
+        raise DefinitionError(
+            f"step {step_id!r}: {name!r} is not a property name; use snake_case like target_column"
+        )
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def _text(data: dict[str, Any], key: str, where: str) -> str:

@@ -70,7 +70,7 @@ def _version_triples(model: URIRef, version: ModelVersion) -> list[Triple]:
 def version_from_row(row: Row, evaluations: list[Evaluation]) -> ModelVersion:
     """A ``registry_versions`` row (and the version's evaluations) as a ModelVersion."""
     measure = row.get("measure")
-    higher = row.get("higherIsBetter")
+    higher = row.get("higher_is_better")
     return ModelVersion(
         name=str(row["name"]),
         number=as_int(row["number"]),

@@ -326,12 +326,12 @@ def reconcile(store: Store, writer: RunWriter, running_here: set[str]) -> list[s
     unfinished: dict[str, dict[str, bool]] = {}
     stale: set[str] = set()
     for row in queries.select(store, "runs_in_flight"):
-        run_id = str(row["runId"])
+        run_id = str(row["run_id"])
         if run_id in running_here:
             continue
         steps = unfinished.setdefault(run_id, {})
-        if row.get("stepRun") is not None:
-            steps[str(row["stepRun"])] = row.get("started") is not None
+        if row.get("step_run") is not None:
+            steps[str(row["step_run"])] = row.get("started") is not None
         if row.get("stated") is not None:
             stale.add(run_id)
     noticed = utc_now()

@@ -221,8 +221,8 @@ class RunService:
                     f"run {run_id} already succeeded, so there is nothing to resume; run it "
                     f"again with POST /api/runs/{run_id}/rerun"
                 )
-            if details.get("resumedBy"):
-                later = details["resumedBy"]
+            if details.get("resumed_by"):
+                later = details["resumed_by"]
                 raise RunStateConflict(
                     f"run {run_id} was already resumed by run {later}; follow that one "
                     f"(`ontolab runs show {later}`) and resume it if it did not succeed"
@@ -377,8 +377,8 @@ def _ended_message(run_id: str, details: dict[str, Any]) -> str:
         )
     error = INTERRUPTED_WHY if status == "interrupted" else details.get("error")
     why = f" ({error})" if error else ""
-    if details.get("resumedBy"):
-        later = details["resumedBy"]
+    if details.get("resumed_by"):
+        later = details["resumed_by"]
         return (
             f"run {run_id} is not running: it {_ENDED[status]}{ended}{why} and run {later} resumed "
             f"it; cancel run {later} instead if it still runs"

@@ -9,6 +9,7 @@ from typing import Any
 
 from rdflib.term import Node
 
+from server.definitions.steps import local_name
 from server.errors import NotFoundError, QueryError
 from server.graph import queries
 from server.graph.namespaces import metric_property, run_iri
@@ -46,9 +47,13 @@ def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
     summary = queries.select(store, "run_summary", run=run)
     if not summary:
         raise NotFoundError(f"no run {run_id!r}; list runs with `ontolab runs list`")
+    waits_for = _dependencies(store, run)
     return {
         **plain(summary[0]),
-        "steps": [_with_duration(plain(r)) for r in queries.select(store, "run_steps", run=run)],
+        "steps": [
+            _with_duration(plain(r)) | {"depends_on": waits_for.get(str(r["step_id"]), [])}
+            for r in queries.select(store, "run_steps", run=run)
+        ],
         "metrics": [plain(r) for r in queries.select(store, "run_metrics", run=run)],
         "hyperparameters": [
             plain(r) for r in queries.select(store, "run_hyperparameters", run=run)
@@ -57,6 +62,16 @@ def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
         "models": [plain(r) for r in queries.select(store, "run_models", run=run)],
         "warnings": [str(r["warning"]) for r in queries.select(store, "run_warnings", run=run)],
     }
+
+
+def _dependencies(store: ReadableStore, run: str) -> dict[str, list[str]]:
+    """The ids of the steps each step of the run waits for (its plan's edges), sorted."""
+    found: dict[str, set[str]] = {}
+    for row in queries.select(store, "run_step_dependencies", run=run):
+        found.setdefault(local_name(str(row["step"])), set()).add(
+            local_name(str(row["dependency"]))
+        )
+    return {step: sorted(ids) for step, ids in found.items()}
 
 
 def _with_duration(step: dict[str, Any]) -> dict[str, Any]:
@@ -73,13 +88,14 @@ def artifact_download(store: ReadableStore, sha256: str) -> tuple[str, str]:
     rows = queries.select(store, "artifact_by_checksum", sha256=sha256)
     if not rows:
         return "application/octet-stream", sha256[:12]
-    return str(rows[0]["mediaType"]), f"{rows[0]['kind']}-{sha256[:12]}"
+    return str(rows[0]["media_type"]), f"{rows[0]['kind']}-{sha256[:12]}"
 
 
 def measure_directions(store: ReadableStore) -> dict[str, bool]:
     """Every evaluation measure the ontology knows, and whether higher values are better."""
     return {
-        row["name"]: row["higherIsBetter"] for row in map(plain, queries.select(store, "measures"))
+        row["name"]: row["higher_is_better"]
+        for row in map(plain, queries.select(store, "measures"))
     }
 
 
@@ -92,7 +108,7 @@ def leaderboard(
 ) -> list[dict[str, Any]]:
     """The best runs of an experiment (all versions) by one metric, best first: highest or
     lowest as the measure says (``directions``, from ``measure_directions`` when not given).
-    Rows: run, runId, value."""
+    Rows: run, run_id, value."""
     directions = measure_directions(store) if directions is None else directions
     if metric not in directions:
         raise QueryError(f"no metric {metric!r}; the measures are: {', '.join(sorted(directions))}")

@@ -110,7 +110,7 @@ def summaries(store: ReadableStore, run_ids: Iterable[str]) -> list[RunSummary]:
 def _run_rows(rows: list[dict[str, Any]]) -> list[RunSummary]:
     return [
         RunSummary(
-            run_id=row["runId"],
+            run_id=row["run_id"],
             experiment=row["identifier"],
             version=int(row["version"]),
             status=row["status"],
@@ -170,12 +170,12 @@ def _rows_of_runs(
 def _attach(
     runs: dict[str, RunSummary], rows: list[dict[str, Any]], name: str, target: str
 ) -> None:
-    for row in sorted(rows, key=lambda r: (r["runId"], r["stepId"])):
-        summary = runs.get(row["runId"])
+    for row in sorted(rows, key=lambda r: (r["run_id"], r["step_id"])):
+        summary = runs.get(row["run_id"])
         if summary is None:
             continue
         values = getattr(summary, target)
-        values[f"{row['stepId']}.{row[name]}"] = row["value"]
+        values[f"{row['step_id']}.{row[name]}"] = row["value"]
         values.setdefault(row[name], row["value"])
 
 

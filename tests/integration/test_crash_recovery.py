@@ -101,7 +101,7 @@ def wait_for_step(served: Served, run_id: str, step_id: str, status: str) -> dic
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         run: dict[str, Any] = requests.get(served(f"/runs/{run_id}"), timeout=10).json()
-        steps = {s["stepId"]: s["status"] for s in run["steps"]}
+        steps = {s["step_id"]: s["status"] for s in run["steps"]}
         if steps.get(step_id) == status:
             return run
         assert run["status"] == "running", f"the run ended before {step_id} was {status}: {run}"
@@ -142,16 +142,16 @@ def test_kill_9_mid_step_then_restart_marks_interrupted_and_resume_finishes(
     assert "the platform stopped while the run was in flight" in run["error"]
     assert f"ontolab runs resume {run_id}" in run["error"]
     assert run["ended"] >= run["started"]
-    steps = {s["stepId"]: s for s in run["steps"]}
+    steps = {s["step_id"]: s for s in run["steps"]}
     assert {k: s["status"] for k, s in steps.items()} == {
         "extract": "succeeded",
         "process": "succeeded",
         "build": "interrupted",
         "validate": "interrupted",
     }
-    assert steps["build"]["errorMessage"] == "the platform stopped while this step ran"
+    assert steps["build"]["error_message"] == "the platform stopped while this step ran"
     assert "ended" in steps["build"]
-    assert steps["validate"]["errorMessage"] == "the platform stopped before this step started"
+    assert steps["validate"]["error_message"] == "the platform stopped before this step started"
 
     cancel = requests.post(second(f"/runs/{run_id}/cancel"), timeout=10)
     assert cancel.status_code == 409
@@ -166,11 +166,11 @@ def test_kill_9_mid_step_then_restart_marks_interrupted_and_resume_finishes(
     done = finished_run(second.url, new_id, timeout=300)
     assert done["status"] == "succeeded", done
     assert done["resumes"] == run_id
-    cached = {s["stepId"]: s["cacheHit"] for s in done["steps"]}
+    cached = {s["step_id"]: s["cache_hit"] for s in done["steps"]}
     assert cached == {"extract": True, "process": True, "build": False, "validate": False}
-    reused = {s["stepId"]: s.get("reusedFrom") for s in done["steps"]}
-    assert reused["extract"] == steps["extract"]["stepRun"], "the interrupted run's own step"
-    assert requests.get(second(f"/runs/{run_id}"), timeout=10).json()["resumedBy"] == new_id
+    reused = {s["step_id"]: s.get("reused_from") for s in done["steps"]}
+    assert reused["extract"] == steps["extract"]["step_run"], "the interrupted run's own step"
+    assert requests.get(second(f"/runs/{run_id}"), timeout=10).json()["resumed_by"] == new_id
     versions = requests.get(second("/models/crash-build"), timeout=10).json()["versions"]
     assert [v["run_id"] for v in versions] == [new_id], "only the resumed run registers one"
 

@@ -44,7 +44,7 @@ def test_example_runs_with_sane_metrics(platform: Platform, examples: Path, name
     assert {s["status"] for s in details["steps"]} == {"succeeded"}
     by_step: dict[str, dict[str, float]] = {}
     for row in details["metrics"]:
-        by_step.setdefault(row["stepId"], {})[row["metric"]] = row["value"]
+        by_step.setdefault(row["step_id"], {})[row["metric"]] = row["value"]
     assert by_step, "the run recorded no metrics"
     for metrics in by_step.values():
         for metric, floor in SANE[name].items():
@@ -67,7 +67,7 @@ def test_regression_reports_regression_metrics(platform: Platform, examples: Pat
     assert set(metrics) == {"rmse", "mae", "r2"}
     for metric in ("rmse", "r2"):  # lower is better, then higher: each its own named query
         board = catalog.leaderboard(platform.store, "diabetes", metric)
-        assert [(r["runId"], r["value"]) for r in board] == [(record.run_id, metrics[metric])]
+        assert [(r["run_id"], r["value"]) for r in board] == [(record.run_id, metrics[metric])]
     assert catalog.leaderboard(platform.store, "diabetes", "accuracy") == []
 
 

@@ -86,10 +86,10 @@ def test_failed_step_skips_its_dependents_only(platform: Platform) -> None:
     }
     build = record.steps["build"]
     assert build.result and build.result.error and "max_iter" in build.result.error.message
-    steps = {s["stepId"]: s for s in catalog.run_details(platform.store, record.run_id)["steps"]}
+    steps = {s["step_id"]: s for s in catalog.run_details(platform.store, record.run_id)["steps"]}
     assert steps["validate"]["status"] == "skipped"
-    assert "'build'" in steps["validate"]["errorMessage"]
-    assert steps["build"]["errorType"] == "ParameterError"
+    assert "'build'" in steps["validate"]["error_message"]
+    assert steps["build"]["error_type"] == "ParameterError"
 
 
 @pytest.mark.slow
@@ -100,7 +100,7 @@ def test_step_cache_reuses_identical_work_and_says_so(platform: Platform) -> Non
     assert all(s.cache_hit for s in second.steps.values())
     assert second.steps["build"].reused_from == str(step_run_iri(first.run_id, "build"))
     steps = catalog.run_details(platform.store, second.run_id)["steps"]
-    assert all(s["cacheHit"] is True and s["reusedFrom"] for s in steps)
+    assert all(s["cache_hit"] is True and s["reused_from"] for s in steps)
 
     def metric_values(run_id: str) -> list[tuple[str, float]]:
         rows = catalog.run_details(platform.store, run_id)["metrics"]
@@ -224,14 +224,14 @@ def test_run_graph_is_prov_and_ml_schema(platform: Platform) -> None:
 @pytest.mark.slow
 def test_run_details_derive_phase_duration_and_cache_use(platform: Platform) -> None:
     record = run(platform)
-    steps = {s["stepId"]: s for s in catalog.run_details(platform.store, record.run_id)["steps"]}
+    steps = {s["step_id"]: s for s in catalog.run_details(platform.store, record.run_id)["steps"]}
     assert {sid: s["phase"] for sid, s in steps.items()} == {
         sid: s.phase for sid, s in record.steps.items()
     }, "the phase comes from the step's type in the definition"
     for sid, step in steps.items():
         expected = (step["ended"] - step["started"]).total_seconds()
         assert step["duration"] == pytest.approx(expected) and step["duration"] >= 0, sid
-        assert step["cacheHit"] is False, sid
+        assert step["cache_hit"] is False, sid
 
 
 @pytest.mark.slow
@@ -261,7 +261,7 @@ def test_runs_share_one_profile_and_implementation_graph(platform: Platform) -> 
     assert len(names) == 1, "the implementation's hyperparameters live in one shared graph"
     for record in (first, second):
         hyperparameters = catalog.run_details(platform.store, record.run_id)["hyperparameters"]
-        assert {"stepId": "build", "name": "max_iter", "value": 500} in hyperparameters
+        assert {"step_id": "build", "name": "max_iter", "value": 500} in hyperparameters
     settings = platform.store.select(
         prefixes
         + """SELECT ?g WHERE { GRAPH ?g { ?s a mls:HyperParameterSetting ;
@@ -298,7 +298,7 @@ def test_a_started_run_reads_as_running_and_its_results_add_to_its_graph(
     going.steps["extract"].started_at, going.steps["extract"].status = twin.started_at, "running"
     writer.write(going)
     steps = catalog.run_details(platform.store, twin.run_id)["steps"]
-    assert {s["stepId"]: s["status"] for s in steps} == {
+    assert {s["step_id"]: s["status"] for s in steps} == {
         sid: "running" if sid == "extract" else "pending" for sid in twin.steps
     }, "a step run with a start and no stated status is running"
 

@@ -70,11 +70,11 @@ def test_a_restart_marks_a_run_left_in_flight_interrupted_by_addition(settings: 
         assert run["error"].startswith("the platform stopped while the run was in flight")
         assert run["error"].endswith(f"POST /api/runs/{record.run_id}/resume")
         assert run["ended"] >= run["started"]
-        steps = {s["stepId"]: s for s in run["steps"]}
+        steps = {s["step_id"]: s for s in run["steps"]}
         assert {k: s["status"] for k, s in steps.items()} == dict.fromkeys(steps, "interrupted")
-        assert steps["extract"]["errorMessage"] == "the platform stopped while this step ran"
+        assert steps["extract"]["error_message"] == "the platform stopped while this step ran"
         assert steps["extract"]["ended"] >= steps["extract"]["started"]
-        assert steps["build"]["errorMessage"] == "the platform stopped before this step started"
+        assert steps["build"]["error_message"] == "the platform stopped before this step started"
         assert "started" not in steps["build"] and "ended" not in steps["build"]
         assert before < graph(restarted, record.run_id), "the run graph only grew"
         assert not queries.select(restarted.store, "runs_in_flight")

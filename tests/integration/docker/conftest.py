@@ -126,4 +126,4 @@ def run_text(platform: Platform, text: str, fmt: str = "turtle") -> RunRecord:
 
 def metrics(platform: Platform, record: RunRecord) -> dict[tuple[str, str], float]:
     rows = catalog.run_details(platform.store, record.run_id)["metrics"]
-    return {(r["stepId"], r["metric"]): float(r["value"]) for r in rows}
+    return {(r["step_id"], r["metric"]): float(r["value"]) for r in rows}

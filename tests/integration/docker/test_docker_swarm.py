@@ -174,7 +174,7 @@ def test_killed_container_fails_its_step_and_the_run_stays_consistent(
     extract = record.steps["extract"]
     assert extract.status == "failed" and extract.result and extract.result.error
     assert "container was killed (exit 137" in extract.result.error.message
-    statuses = {s["stepId"]: s["status"] for s in details["steps"]}
+    statuses = {s["step_id"]: s["status"] for s in details["steps"]}
     assert statuses == {s.id: s.status for s in record.steps.values()}
     assert set(statuses.values()) == {"failed", "skipped"}
     assert "container was killed" in (details.get("error") or record.error or "")

@@ -26,7 +26,7 @@ def leaking_document(source: str) -> dict[str, Any]:
             {
                 "id": "extract",
                 "type": "DataExtraction",
-                "parameters": {"source": source, "targetColumn": "y"},
+                "parameters": {"source": source, "target_column": "y"},
             },
             {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
             {

@@ -93,7 +93,7 @@ def test_validate_plans_without_storing_and_names_a_cycle(live_server: Any) -> N
     )
     assert reply.status_code == 200, reply.text
     assert reply.json()["waves"] == [["extract"], ["process"], ["build"], ["validate"]]
-    cyclic = document(process={"dependsOn": ["validate"]})
+    cyclic = document(process={"depends_on": ["validate"]})
     refused = requests.post(live_server("/api/experiments/validate"), json=cyclic, timeout=30)
     assert refused.status_code == 400
     assert "cycle" in refused.json()["detail"]
@@ -125,7 +125,7 @@ def test_unreadable_bodies_get_clear_problems(live_server: Any) -> None:
 
 def test_versions_turtle_and_delete(live_server: Any) -> None:
     requests.post(live_server("/api/experiments"), json=PIPELINE_DOCUMENT, timeout=30)
-    changed = document(build={"hyperParameters": {"max_iter": 700}})
+    changed = document(build={"hyper_parameters": {"max_iter": 700}})
     assert (
         requests.post(live_server("/api/experiments"), json=changed, timeout=30).json()["version"]
         == 2
@@ -197,7 +197,7 @@ def test_run_over_http_with_live_events_logs_artifacts_lineage(
 @pytest.mark.slow
 def test_list_filter_sort_compare_and_rerun(live_server: Any, finished_run: Any) -> None:
     requests.post(live_server("/api/experiments"), json=PIPELINE_DOCUMENT, timeout=30)
-    weak = document(build={"hyperParameters": {"max_iter": 500, "C": 0.001}})
+    weak = document(build={"hyper_parameters": {"max_iter": 500, "C": 0.001}})
     first = start_run(live_server, "iris_doc", version=1)
     finished_run(live_server.url, first)
     requests.post(live_server("/api/experiments"), json=weak, timeout=30)
@@ -247,8 +247,8 @@ def test_list_filter_sort_compare_and_rerun(live_server: Any, finished_run: Any)
         params={"metric": "accuracy", "limit": 5},
         timeout=10,
     ).json()
-    assert board["higherIsBetter"] is True
-    assert [r["runId"] for r in board["runs"]] == [first, second], "both versions, best first"
+    assert board["higher_is_better"] is True
+    assert [r["run_id"] for r in board["runs"]] == [first, second], "both versions, best first"
     assert [r["value"] for r in board["runs"]] == [r["metrics"]["accuracy"] for r in ranked]
     unknown = requests.get(
         live_server("/api/experiments/iris_doc/leaderboard"), params={"metric": "acc"}, timeout=10
@@ -272,14 +272,14 @@ def test_list_filter_sort_compare_and_rerun(live_server: Any, finished_run: Any)
     assert again.status_code == 202
     rerun = finished_run(live_server.url, again.json()["run_id"])
     assert rerun["version"] == 1
-    assert all(step["cacheHit"] for step in rerun["steps"]), "same version: every step cached"
+    assert all(step["cache_hit"] for step in rerun["steps"]), "same version: every step cached"
 
 
 @pytest.mark.slow
 def test_cancel_stops_a_running_run(live_server: Any, finished_run: Any) -> None:
     fifo = live_server.platform.settings.data / "never.csv"  # inside a data root
     os.mkfifo(fifo)
-    blocked = document(extract={"parameters": {"source": str(fifo), "targetColumn": "y"}})
+    blocked = document(extract={"parameters": {"source": str(fifo), "target_column": "y"}})
     requests.post(live_server("/api/experiments"), json=blocked, timeout=30)
     run_id = start_run(live_server, "iris_doc")
     time.sleep(1.0)
@@ -287,7 +287,7 @@ def test_cancel_stops_a_running_run(live_server: Any, finished_run: Any) -> None
     assert reply.status_code == 202
     run = finished_run(live_server.url, run_id)
     assert run["status"] == "cancelled"
-    statuses = {s["stepId"]: s["status"] for s in run["steps"]}
+    statuses = {s["step_id"]: s["status"] for s in run["steps"]}
     assert statuses["extract"] == "cancelled"
     assert {statuses[s] for s in ("process", "build", "validate")} <= {"cancelled", "skipped"}
     again = requests.post(live_server(f"/api/runs/{run_id}/cancel"), timeout=30)

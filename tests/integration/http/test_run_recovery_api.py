@@ -29,7 +29,7 @@ def wait_for_step(url: str, run_id: str, step_id: str, status: str) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
         run = requests.get(f"{url}/api/runs/{run_id}", timeout=10).json()
-        if {s["stepId"]: s["status"] for s in run["steps"]}.get(step_id) == status:
+        if {s["step_id"]: s["status"] for s in run["steps"]}.get(step_id) == status:
             return
         assert run["status"] == "running", f"the run ended before {step_id} was {status}: {run}"
         time.sleep(0.05)

@@ -1,5 +1,5 @@
 import { Link } from "react-router-dom";
-import type { RunSummary } from "../lib/compare";
+import type { RunSummary } from "../api";
 import { StatusBadge } from "./State";
 
 /** The cells every runs table starts with: run link, experiment version, status, start. */

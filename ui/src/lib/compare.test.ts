@@ -5,9 +5,8 @@ import {
   isBest,
   parallelData,
   paramsToShow,
-  type Comparison,
-  type RunSummary,
 } from "./compare";
+import type { Comparison, RunSummary } from "../api/types";
 
 function run(id: string, metrics: Record<string, number>, params: Record<string, unknown> = {}, started = id): RunSummary {
   return { run_id: id, experiment: "iris", version: 1, status: "succeeded", started, metrics, params };

@@ -1,23 +1,6 @@
 // Compare-page logic: best values, differing params, the rows of the side-by-side table.
 
-export interface RunSummary {
-  run_id: string;
-  experiment: string;
-  version: number;
-  status: string;
-  started: string;
-  ended?: string | null;
-  metrics: Record<string, number>;
-  params: Record<string, unknown>;
-}
-
-export interface Comparison {
-  runs: RunSummary[];
-  metrics: string[];
-  params: string[];
-  differing_params: string[];
-  best: Record<string, string[]>;
-}
+import type { Comparison, RunSummary } from "../api/types";
 
 /** Whether `runId` holds the best value of `metric` (as /api/compare's `best` says). */
 export function isBest(best: Record<string, string[]>, metric: string, runId: string): boolean {

@@ -1,5 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { buildFilter, conditionProblem, runsQuery, type Condition } from "./filter";
+import { query } from "../api/http";
+import { buildFilter, conditionProblem, runsSelection, type Condition } from "./filter";
+
+/** The query string the client sends for a selection. */
+const runsQuery = (...args: Parameters<typeof runsSelection>) => query({ ...runsSelection(...args) });
 
 const c = (field: string, op: Condition["op"], value: string, join: Condition["join"] = "and"): Condition => ({
   field,
@@ -29,7 +33,7 @@ describe("conditionProblem", () => {
   });
 });
 
-describe("runsQuery", () => {
+describe("runsSelection", () => {
   it("encodes experiment, status and filter", () => {
     expect(runsQuery([c("metrics.f1", ">", "0.5")], "iris", "succeeded")).toBe(
       "?experiment=iris&status=succeeded&filter=metrics.f1+%3E+0.5",

@@ -1,6 +1,8 @@
 // The run filter builder: rows of conditions → the `filter=` text /api/runs reads
 // ("status = succeeded and metrics.accuracy >= 0.9 or experiment = iris").
 
+import type { RunSelection } from "../api/types";
+
 export const OPERATORS = ["=", "!=", ">", ">=", "<", "<="] as const;
 export type Operator = (typeof OPERATORS)[number];
 
@@ -39,18 +41,17 @@ export interface RunsPage {
   offset: number;
 }
 
-/** The query string for /api/runs. */
-export function runsQuery(conditions: Condition[], experiment = "", status = "", page?: RunsPage): string {
-  const params = new URLSearchParams();
-  if (experiment) params.set("experiment", experiment);
-  if (status) params.set("status", status);
+/** What to ask `listRuns` (GET /api/runs) for: unset fields are left out. */
+export function runsSelection(conditions: Condition[], experiment = "", status = "", page?: RunsPage): RunSelection {
+  const selection: RunSelection = {};
+  if (experiment) selection.experiment = experiment;
+  if (status) selection.status = status;
   const filter = buildFilter(conditions);
-  if (filter) params.set("filter", filter);
+  if (filter) selection.filter = filter;
   if (page) {
-    params.set("sort", `${page.descending ? "-" : ""}${page.sort}`);
-    params.set("limit", String(page.limit));
-    params.set("offset", String(page.offset));
+    selection.sort = `${page.descending ? "-" : ""}${page.sort}`;
+    selection.limit = page.limit;
+    selection.offset = page.offset;
   }
-  const text = params.toString();
-  return text ? `?${text}` : "";
+  return selection;
 }

@@ -28,13 +28,13 @@ function step(stepId: string, stepType: string, extra: Partial<StepData> = {}): 
 describe("toPipelineDocument", () => {
   it("turns nodes and edges into the documented JSON shape", () => {
     const nodes = [
-      step("extract", "DataExtraction", { params: { source: "sklearn:iris", targetColumn: "target", dropColumn: "" } }),
-      step("process", "DataProcessing", { params: { scaling: "standard", testSize: 0.25, stratify: true } }),
+      step("extract", "DataExtraction", { params: { source: "sklearn:iris", target_column: "target", drop_column: "" } }),
+      step("process", "DataProcessing", { params: { scaling: "standard", test_size: 0.25, stratify: true } }),
       step("build", "ModelBuilding", {
-        params: { estimator: "LogisticRegression", modelName: "iris-ui" },
+        params: { estimator: "LogisticRegression", model_name: "iris-ui" },
         hyperParameters: [{ name: "max_iter", value: "500" }, { name: " ", value: "ignored" }],
         searchSpace: [{ name: "C", value: "0.1, 1.0,10" }],
-        resources: { cpus: "1", memory: "1g", timeoutSeconds: "600" },
+        resources: { cpus: "1", memory: "1g", timeout_seconds: "600" },
       }),
       step("validate", "ModelValidation", {
         thresholds: [{ metric: "accuracy", min: "0.9", max: "" }, { metric: "", min: "1" }],
@@ -52,21 +52,21 @@ describe("toPipelineDocument", () => {
       label: "Iris",
       task: "classification",
       steps: [
-        { id: "extract", type: "DataExtraction", parameters: { source: "sklearn:iris", targetColumn: "target" } },
+        { id: "extract", type: "DataExtraction", parameters: { source: "sklearn:iris", target_column: "target" } },
         {
           id: "process",
           type: "DataProcessing",
           consumes: ["extract"],
-          parameters: { scaling: "standard", testSize: 0.25, stratify: true },
+          parameters: { scaling: "standard", test_size: 0.25, stratify: true },
         },
         {
           id: "build",
           type: "ModelBuilding",
           consumes: ["process"],
-          parameters: { estimator: "LogisticRegression", modelName: "iris-ui" },
-          hyperParameters: { max_iter: 500 },
-          searchSpace: { C: [0.1, 1, 10] },
-          resources: { cpus: 1, memory: "1g", timeoutSeconds: 600 },
+          parameters: { estimator: "LogisticRegression", model_name: "iris-ui" },
+          hyper_parameters: { max_iter: 500 },
+          search_space: { C: [0.1, 1, 10] },
+          resources: { cpus: 1, memory: "1g", timeout_seconds: 600 },
         },
         {
           id: "validate",
@@ -80,10 +80,10 @@ describe("toPipelineDocument", () => {
 
   it("omits the label when blank and splits several dropped columns", () => {
     const doc = toPipelineDocument({ id: "x", label: " ", task: "regression" }, [
-      step("extract", "DataExtraction", { params: { dropColumn: "id, name" } }),
+      step("extract", "DataExtraction", { params: { drop_column: "id, name" } }),
     ], []);
     expect(doc.label).toBeUndefined();
-    expect(doc.steps[0].parameters).toEqual({ dropColumn: ["id", "name"] });
+    expect(doc.steps[0].parameters).toEqual({ drop_column: ["id", "name"] });
   });
 });
 

@@ -1,7 +1,7 @@
 // The pipeline builder's logic, free of React: canvas → JSON pipeline document, cycles,
 // and validation errors mapped back onto the nodes they concern.
 
-export type Scalar = string | number | boolean;
+import type { PipelineDocument, PipelineStep, Scalar, Violation } from "../api/types";
 
 export interface Threshold {
   metric: string;
@@ -17,13 +17,13 @@ export interface KeyValue {
 export type StepData = {
   stepId: string;
   stepType: string;
-  /** Form values by ol: property local name; "" means not given. */
+  /** Form values by parameter name (the vocabulary's snake_case `name`); "" means not given. */
   params: Record<string, Scalar>;
   hyperParameters: KeyValue[];
   /** Candidate values, comma separated, per parameter name. */
   searchSpace: KeyValue[];
   thresholds: Threshold[];
-  resources: { cpus?: string; memory?: string; timeoutSeconds?: string; image?: string };
+  resources: { cpus?: string; memory?: string; timeout_seconds?: string; image?: string };
 };
 
 export interface CanvasNode {
@@ -41,24 +41,6 @@ export interface Experiment {
   id: string;
   label: string;
   task: string;
-}
-
-export interface PipelineStep {
-  id: string;
-  type: string;
-  consumes?: string[];
-  parameters?: Record<string, Scalar | Scalar[]>;
-  hyperParameters?: Record<string, unknown>;
-  searchSpace?: Record<string, unknown[]>;
-  thresholds?: { metric: string; min?: number; max?: number }[];
-  resources?: Record<string, string | number>;
-}
-
-export interface PipelineDocument {
-  id: string;
-  label?: string;
-  task: string;
-  steps: PipelineStep[];
 }
 
 /** A typed value from a text field: JSON literals (1, 0.5, true, null, [..]) or the text. */
@@ -81,7 +63,7 @@ function cleanParams(params: Record<string, Scalar>): Record<string, Scalar | Sc
   const out: Record<string, Scalar | Scalar[]> = {};
   for (const [key, value] of Object.entries(params)) {
     if (value === "" || value === undefined || value === null) continue;
-    if (typeof value === "string" && value.includes(",") && key === "dropColumn") {
+    if (typeof value === "string" && value.includes(",") && key === "drop_column") {
       out[key] = value.split(",").map((v) => v.trim()).filter(Boolean);
     } else {
       out[key] = value;
@@ -108,13 +90,13 @@ export function toPipelineDocument(
     const hyper = Object.fromEntries(
       data.hyperParameters.filter((h) => h.name.trim()).map((h) => [h.name.trim(), parseValue(h.value)]),
     );
-    if (Object.keys(hyper).length) step.hyperParameters = hyper;
+    if (Object.keys(hyper).length) step.hyper_parameters = hyper;
     const space = Object.fromEntries(
       data.searchSpace
         .filter((h) => h.name.trim())
         .map((h) => [h.name.trim(), h.value.split(",").filter((v) => v.trim()).map(parseValue)]),
     );
-    if (Object.keys(space).length) step.searchSpace = space;
+    if (Object.keys(space).length) step.search_space = space;
     const thresholds = data.thresholds
       .filter((t) => t.metric)
       .map((t) => {
@@ -128,10 +110,10 @@ export function toPipelineDocument(
     if (thresholds.length) step.thresholds = thresholds;
     const resources: Record<string, string | number> = {};
     const cpus = number(data.resources.cpus);
-    const timeout = number(data.resources.timeoutSeconds);
+    const timeout = number(data.resources.timeout_seconds);
     if (cpus !== undefined) resources.cpus = cpus;
     if (data.resources.memory?.trim()) resources.memory = data.resources.memory.trim();
-    if (timeout !== undefined) resources.timeoutSeconds = Math.round(timeout);
+    if (timeout !== undefined) resources.timeout_seconds = Math.round(timeout);
     if (data.resources.image?.trim()) resources.image = data.resources.image.trim();
     if (Object.keys(resources).length) step.resources = resources;
     return step;
@@ -174,13 +156,6 @@ export function cycleIfAdded(edges: CanvasEdge[], source: string, target: string
     }
   }
   return null;
-}
-
-export interface Violation {
-  node: string;
-  path: string | null;
-  message: string;
-  value?: unknown;
 }
 
 /** Violations by step id (":build" → "build"); the rest (experiment, odd nodes) under "". */

@@ -17,7 +17,19 @@ import {
 } from "@xyflow/react";
 import { useCallback, useMemo, useState, type DragEvent } from "react";
 import { useNavigate } from "react-router-dom";
-import { ApiError, errorText, sendJson, shortIri, useJson } from "../api";
+import {
+  ApiError,
+  createExperiment,
+  errorText,
+  getVocabulary,
+  startRun,
+  useApi,
+  validateExperiment,
+  type PipelineDocument,
+  type Vocabulary,
+  type Violation,
+  type VocabularyField,
+} from "../api";
 import { ErrorBox, Guard } from "../components/State";
 import {
   cycleIfAdded,
@@ -27,47 +39,10 @@ import {
   type KeyValue,
   type StepData,
   type Threshold,
-  type Violation,
 } from "../lib/pipeline";
-
-interface Parameter {
-  name: string;
-  path: string;
-  label: string;
-  comment?: string;
-  datatype?: string;
-  in?: (string | number | boolean)[];
-  minInclusive?: number;
-  minExclusive?: number;
-  maxInclusive?: number;
-  maxExclusive?: number;
-  required: boolean;
-  multiple: boolean;
-  message?: string;
-}
-interface StepVocabulary {
-  type: string;
-  label: string;
-  comment?: string;
-  phase: string | null;
-  consumes: { min: number; max: number | null };
-  parameters: Parameter[];
-}
-interface Vocabulary {
-  task: string[];
-  steps: StepVocabulary[];
-  threshold: Parameter[];
-  choicesByTask: Record<string, Record<string, string[]>>;
-}
-interface StepType {
-  type: string;
-  label: string | null;
-  phase: string | null;
-}
 
 type StepNode = Node<StepData & { errors?: Violation[] }, "step">;
 const DRAG_TYPE = "application/ontolab-step";
-const SOURCES = ["sklearn:iris", "sklearn:wine", "sklearn:breast_cancer", "sklearn:diabetes"];
 
 function StepBox({ data, selected }: NodeProps<StepNode>) {
   const errors = data.errors ?? [];
@@ -93,20 +68,15 @@ function StepBox({ data, selected }: NodeProps<StepNode>) {
 const NODE_TYPES = { step: StepBox };
 
 export function Builder() {
-  const types = useJson<{ rows: StepType[] }>("/api/queries/step_types");
-  const vocabulary = useJson<Vocabulary>("/api/vocabulary");
+  const vocabulary = useApi(getVocabulary, []);
   return (
     <>
       <h1>Pipeline builder</h1>
       <Guard loaded={vocabulary} what="the vocabulary (SHACL shapes)">
         {(vocab) => (
-          <Guard loaded={types} what="the step types (ontology)">
-            {(t) => (
-              <ReactFlowProvider>
-                <Canvas vocab={vocab} types={t.rows.filter((r) => r.phase)} />
-              </ReactFlowProvider>
-            )}
-          </Guard>
+          <ReactFlowProvider>
+            <Canvas vocab={vocab} />
+          </ReactFlowProvider>
         )}
       </Guard>
     </>
@@ -117,7 +87,9 @@ function emptyStep(stepId: string, stepType: string): StepData {
   return { stepId, stepType, params: {}, hyperParameters: [], searchSpace: [], thresholds: [], resources: {} };
 }
 
-function Canvas({ vocab, types }: { vocab: Vocabulary; types: StepType[] }) {
+function Canvas({ vocab }: { vocab: Vocabulary }) {
+  // The palette: the step classes the platform runs (those with a phase), from the vocabulary.
+  const types = vocab.steps.filter((s) => s.phase);
   const [nodes, setNodes, onNodesChange] = useNodesState<StepNode>([]);
   const [edges, setEdges, onEdgesChange] = useEdgesState<Edge>([]);
   const [experiment, setExperiment] = useState({ id: "", label: "", task: vocab.task[0] ?? "classification" });
@@ -192,13 +164,13 @@ function Canvas({ vocab, types }: { vocab: Vocabulary; types: StepType[] }) {
 
   const document = () => toPipelineDocument(experiment, nodes, edges);
 
-  async function send(path: string): Promise<Record<string, unknown> | null> {
+  async function send<T>(call: (document: PipelineDocument) => Promise<T>): Promise<T | null> {
     setBusy(true);
     setFailure(null);
     setSuccess(null);
     setViolations([]);
     try {
-      return await sendJson<Record<string, unknown>>("POST", path, document());
+      return await call(document());
     } catch (e) {
       if (e instanceof ApiError && Array.isArray(e.problem?.violations)) {
         setViolations(e.problem.violations as Violation[]);
@@ -212,13 +184,13 @@ function Canvas({ vocab, types }: { vocab: Vocabulary; types: StepType[] }) {
     }
   }
   async function validate() {
-    const answer = await send("/api/experiments/validate");
-    if (answer) setSuccess(`Valid: ${(answer.steps as unknown[]).length} steps in ${(answer.waves as unknown[]).length} waves.`);
+    const answer = await send(validateExperiment);
+    if (answer) setSuccess(`Valid: ${answer.steps.length} steps in ${answer.waves.length} waves.`);
   }
   async function save() {
-    const answer = await send("/api/experiments");
+    const answer = await send(createExperiment);
     if (answer) {
-      setSaved({ identifier: String(answer.identifier), version: Number(answer.version) });
+      setSaved({ identifier: answer.identifier, version: answer.version });
       setSuccess(
         answer.created_new_version
           ? `Saved as version ${answer.version} of ${answer.identifier}.`
@@ -230,7 +202,7 @@ function Canvas({ vocab, types }: { vocab: Vocabulary; types: StepType[] }) {
     if (!saved) return;
     setBusy(true);
     try {
-      const started = await sendJson<{ run_id: string }>("POST", "/api/runs", { experiment: saved.identifier, version: saved.version });
+      const started = await startRun(saved.identifier, saved.version);
       navigate(`/runs/${started.run_id}`);
     } catch (e) {
       setFailure(errorText(e));
@@ -294,7 +266,7 @@ function Canvas({ vocab, types }: { vocab: Vocabulary; types: StepType[] }) {
           <strong>Steps</strong>
           <span className="muted small">Drag onto the canvas (or press Enter to add).</span>
           {types.map((t) => {
-            const type = shortIri(t.type);
+            const type = t.type;
             return (
               <button
                 key={type}
@@ -306,7 +278,7 @@ function Canvas({ vocab, types }: { vocab: Vocabulary; types: StepType[] }) {
                   e.dataTransfer.effectAllowed = "move";
                 }}
                 onClick={() => addStep(type)}
-                title={vocab.steps.find((s) => s.type === type)?.comment}
+                title={t.comment ?? undefined}
               >
                 {t.label ?? type}
                 <div className="small muted">{t.phase}</div>
@@ -361,14 +333,14 @@ function Canvas({ vocab, types }: { vocab: Vocabulary; types: StepType[] }) {
   );
 }
 
-function bounds(p: Parameter) {
-  const min = p.minInclusive ?? p.minExclusive;
-  const max = p.maxInclusive ?? p.maxExclusive;
+function bounds(p: VocabularyField) {
+  const min = p.min_inclusive ?? p.min_exclusive;
+  const max = p.max_inclusive ?? p.max_exclusive;
   const parts = [];
-  if (p.minInclusive !== undefined) parts.push(`≥ ${p.minInclusive}`);
-  if (p.minExclusive !== undefined) parts.push(`> ${p.minExclusive}`);
-  if (p.maxInclusive !== undefined) parts.push(`≤ ${p.maxInclusive}`);
-  if (p.maxExclusive !== undefined) parts.push(`< ${p.maxExclusive}`);
+  if (p.min_inclusive !== undefined) parts.push(`≥ ${p.min_inclusive}`);
+  if (p.min_exclusive !== undefined) parts.push(`> ${p.min_exclusive}`);
+  if (p.max_inclusive !== undefined) parts.push(`≤ ${p.max_inclusive}`);
+  if (p.max_exclusive !== undefined) parts.push(`< ${p.max_exclusive}`);
   return { min, max, text: parts.join(", ") };
 }
 
@@ -455,7 +427,7 @@ function StepForm({
         const value = data.params[p.name] ?? "";
         const id = fid(p.name);
         const b = bounds(p);
-        const choices = vocab.choicesByTask[p.name]?.[task] ?? p.in;
+        const choices = vocab.choices_by_task[p.name]?.[task] ?? p.in;
         let input;
         if (choices) {
           input = (
@@ -494,7 +466,7 @@ function StepForm({
               id={id}
               value={String(value)}
               list={p.name === "source" ? "source-list" : undefined}
-              placeholder={p.name === "source" ? "sklearn:iris" : p.name === "targetColumn" ? "target" : ""}
+              placeholder={p.name === "source" ? vocab.sources[0] ?? "" : p.name === "target_column" ? "target" : ""}
               onChange={(e) => setParam(p.name, e.target.value)}
               aria-required={p.required}
             />
@@ -518,19 +490,20 @@ function StepForm({
         );
       })}
       <datalist id="source-list">
-        {SOURCES.map((s) => (
+        {vocab.sources.map((s) => (
           <option key={s} value={s} />
         ))}
       </datalist>
-      {data.stepType === "ModelBuilding" && (
-        <>
-          <PairList
+      {spec?.structures.includes("hyper_parameter") && (
+        <PairList
             title="Hyperparameters"
             prefix={fid("hp")}
             rows={data.hyperParameters}
             valueLabel="value (JSON: 1.0, true, &quot;lbfgs&quot;)"
             onChange={(rows) => onChange({ hyperParameters: rows })}
           />
+      )}
+      {spec?.structures.includes("search_space") && (
           <PairList
             title="Search space"
             prefix={fid("ss")}
@@ -538,13 +511,12 @@ function StepForm({
             valueLabel="candidates, comma separated"
             onChange={(rows) => onChange({ searchSpace: rows })}
           />
-        </>
       )}
-      {data.stepType === "ModelValidation" && (
+      {spec?.structures.includes("threshold") && (
         <Thresholds
           prefix={fid("th")}
           rows={data.thresholds}
-          metrics={vocab.choicesByTask.metricName?.[task] ?? vocab.threshold.find((t) => t.name === "metricName")?.in?.map(String) ?? []}
+          metrics={vocab.choices_by_task.metric_name?.[task] ?? vocab.threshold.find((t) => t.name === "metric_name")?.in?.map(String) ?? []}
           onChange={(rows) => onChange({ thresholds: rows })}
         />
       )}
@@ -554,7 +526,7 @@ function StepForm({
           [
             ["cpus", "CPUs", "number"],
             ["memory", "Memory (512m, 2g)", "text"],
-            ["timeoutSeconds", "Timeout (s)", "number"],
+            ["timeout_seconds", "Timeout (s)", "number"],
           ] as const
         ).map(([key, label, kind]) => (
           <div key={key}>

@@ -1,6 +1,6 @@
 import { useMemo, useState } from "react";
 import { Link } from "react-router-dom";
-import { useJson } from "../api";
+import { compareRuns, listExperiments, listRuns, useApi, type Comparison } from "../api";
 import { RunCells } from "../components/RunCells";
 import { Chart } from "../components/Chart";
 import { ErrorBox, Guard } from "../components/State";
@@ -10,15 +10,13 @@ import {
   parallelData,
   paramsToShow,
   plainMetricNames,
-  type Comparison,
-  type RunSummary,
 } from "../lib/compare";
-import { OPERATORS, conditionProblem, runsQuery, type Condition } from "../lib/filter";
+import { OPERATORS, conditionProblem, runsSelection, type Condition } from "../lib/filter";
 
 const PAGE = 50;
 
 export function Compare() {
-  const experiments = useJson<{ experiments: { identifier: string }[] }>("/api/experiments");
+  const experiments = useApi(listExperiments, []);
   const [experiment, setExperiment] = useState("");
   const [status, setStatus] = useState("");
   const [draft, setDraft] = useState<Condition[]>([]);
@@ -26,7 +24,8 @@ export function Compare() {
   const [sort, setSort] = useState<{ key: string; desc: boolean }>({ key: "started", desc: true });
   const [page, setPage] = useState(0);
   const runsPage = { sort: sort.key, descending: sort.desc, limit: PAGE, offset: page * PAGE };
-  const runs = useJson<{ total: number; runs: RunSummary[] }>(`/api/runs${runsQuery(applied, experiment, status, runsPage)}`);
+  const selection = runsSelection(applied, experiment, status, runsPage);
+  const runs = useApi(() => listRuns(selection), [selection]);
   const [selected, setSelected] = useState<string[]>([]);
   const [compared, setCompared] = useState<string[]>([]);
 
@@ -182,7 +181,7 @@ export function Compare() {
 }
 
 function SideBySide({ runs }: { runs: string[] }) {
-  const comparison = useJson<Comparison>(`/api/compare?runs=${runs.join(",")}`);
+  const comparison = useApi(() => compareRuns(runs), [runs]);
   const [onlyDiffering, setOnlyDiffering] = useState(true);
   return (
     <section className="panel" aria-labelledby="cmp-h">

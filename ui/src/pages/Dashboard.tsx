@@ -1,30 +1,14 @@
 import { Link } from "react-router-dom";
-import { useJson } from "../api";
+import { getHealth, listDeployments, listModels, listRuns, useApi } from "../api";
 import { RunCells } from "../components/RunCells";
 import { Guard, StatusBadge } from "../components/State";
-import type { RunSummary } from "../lib/compare";
 import { formatValue } from "../lib/compare";
 
-interface Health {
-  status: string;
-  version: string;
-  store: { backend: string; reachable: boolean };
-  provisioner: { name: string };
-  active_runs: number;
-}
-interface ModelRow {
-  name: string;
-  task: string;
-  latest_version: number;
-  versions: number;
-  aliases: Record<string, number>;
-}
-
 export function Dashboard() {
-  const runs = useJson<{ total: number; runs: RunSummary[] }>("/api/runs?limit=12");
-  const models = useJson<{ models: ModelRow[] }>("/api/models");
-  const health = useJson<Health>("/api/health");
-  const deployments = useJson<{ deployments: { status: string }[] }>("/api/deployments");
+  const runs = useApi(() => listRuns({ limit: 12 }), []);
+  const models = useApi(listModels, []);
+  const health = useApi(getHealth, []);
+  const deployments = useApi(listDeployments, []);
   return (
     <>
       <h1>Dashboard</h1>

@@ -1,26 +1,11 @@
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
-import { errorText, sendJson, useJson } from "../api";
+import { errorText, getExperiment, listExperiments, listRuns, startRun, useApi } from "../api";
 import { ErrorBox, Guard } from "../components/State";
-
-interface ExperimentRow {
-  identifier: string;
-  versions: number;
-  label?: string;
-  task: string;
-  updated: string;
-}
-interface Version {
-  identifier: string;
-  version: number;
-  created: string;
-  content_hash: string;
-  turtle: string;
-}
 
 export function Experiments() {
   const { id } = useParams();
-  const list = useJson<{ experiments: ExperimentRow[] }>("/api/experiments");
+  const list = useApi(listExperiments, []);
   return (
     <>
       <h1>Experiments</h1>
@@ -72,10 +57,8 @@ export function Experiments() {
 }
 
 function Versions({ id }: { id: string }) {
-  const found = useJson<{ versions: Version[] }>(`/api/experiments/${encodeURIComponent(id)}`);
-  const runs = useJson<{ runs: { run_id: string; version: number; status: string }[] }>(
-    `/api/runs?experiment=${encodeURIComponent(id)}&limit=20`,
-  );
+  const found = useApi(() => getExperiment(id), [id]);
+  const runs = useApi(() => listRuns({ experiment: id, limit: 20 }), [id]);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const navigate = useNavigate();
@@ -83,7 +66,7 @@ function Versions({ id }: { id: string }) {
     setBusy(true);
     setError(null);
     try {
-      const started = await sendJson<{ run_id: string }>("POST", "/api/runs", { experiment: id, version });
+      const started = await startRun(id, version);
       navigate(`/runs/${started.run_id}`);
     } catch (e) {
       setError(errorText(e));

@@ -1,48 +1,31 @@
 import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
-import { useJson } from "../api";
+import {
+  getDatasetProfile,
+  getProfileArtifact,
+  getRun,
+  listDatasets,
+  listRuns,
+  useApi,
+  type ColumnProfile,
+  type Profile,
+} from "../api";
 import { Chart } from "../components/Chart";
 import { Empty, Guard } from "../components/State";
-import { formatValue, type RunSummary } from "../lib/compare";
-
-interface ColumnProfile {
-  name: string;
-  kind: string;
-  dtype: string;
-  count: number;
-  missing: number;
-  unique?: number;
-  mean?: number;
-  std?: number;
-  min?: number;
-  max?: number;
-  histogram?: { counts: number[]; edges: number[] };
-  top_values?: { value: string; count: number }[];
-}
-interface Profile {
-  rows: number;
-  target_column?: string;
-  columns: ColumnProfile[];
-  correlation?: { columns: string[]; matrix: (number | null)[][] };
-}
-interface RunDetails {
-  artifacts: { stepId: string; kind: string; sha256: string }[];
-}
+import { formatValue } from "../lib/compare";
 
 export function Explore() {
   const [params, setParams] = useSearchParams();
   const run = params.get("run") ?? "";
   const dataset = params.get("dataset") ?? "";
-  const runs = useJson<{ runs: RunSummary[] }>("/api/runs?status=succeeded&limit=200");
-  const datasets = useJson<{ datasets: { name: string }[] }>("/api/datasets");
-  const details = useJson<RunDetails>(run ? `/api/runs/${run}` : null);
+  const runs = useApi(() => listRuns({ status: "succeeded", limit: 200 }), []);
+  const datasets = useApi(listDatasets, []);
+  const details = useApi(run ? () => getRun(run) : null, [run]);
   const profileSha = details.data?.artifacts.find((a) => a.kind === "profile")?.sha256;
-  const profilePath = dataset
-    ? `/api/datasets/${encodeURIComponent(dataset)}/profile`
-    : profileSha
-      ? `/api/artifacts/${profileSha}`
-      : null;
-  const profile = useJson<Profile>(profilePath);
+  const profile = useApi(
+    dataset ? () => getDatasetProfile(dataset) : profileSha ? () => getProfileArtifact(profileSha) : null,
+    [dataset, profileSha],
+  );
   return (
     <>
       <h1>Exploration</h1>
@@ -78,7 +61,7 @@ export function Explore() {
         </Empty>
       )}
       {run && details.error && <Guard loaded={details} what="the run">{() => null}</Guard>}
-      {profilePath && <Guard loaded={profile} what="the profile">{(p) => <ProfileView profile={p} />}</Guard>}
+      {(dataset || profileSha) && <Guard loaded={profile} what="the profile">{(p) => <ProfileView profile={p} />}</Guard>}
     </>
   );
 }

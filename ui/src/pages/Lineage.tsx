@@ -1,20 +1,9 @@
 import { ReactFlow, Background, Controls, MarkerType, Position, type Edge, type Node } from "@xyflow/react";
 import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
-import { runIdOf, useJson } from "../api";
+import { artifactUrl, getLineage, listModels, useApi, type LineageGraph, type LineageNode } from "../api";
+import { runIdOf } from "../lib/iri";
 import { Guard } from "../components/State";
-
-interface LineageNode {
-  id: string;
-  kind: string;
-  label: string | null;
-  sha256: string | null;
-}
-interface LineageGraph {
-  roots: string[];
-  nodes: LineageNode[];
-  edges: { source: string; relation: string; target: string }[];
-}
 
 /** Columns by distance from the roots: the model on the right, its sources on the left. */
 function layout(graph: LineageGraph): { nodes: Node[]; edges: Edge[] } {
@@ -69,8 +58,8 @@ function LineageLabel({ node }: { node: LineageNode }) {
 export function Lineage() {
   const [params, setParams] = useSearchParams();
   const model = params.get("model") ?? "";
-  const models = useJson<{ models: { name: string }[] }>("/api/models");
-  const graph = useJson<LineageGraph>(model ? `/api/lineage?model=${encodeURIComponent(model)}` : null);
+  const models = useApi(listModels, []);
+  const graph = useApi(model ? () => getLineage({ model }) : null, [model]);
   const [picked, setPicked] = useState<string | null>(null);
   const drawn = useMemo(() => (graph.data ? layout(graph.data) : null), [graph.data]);
   const node = graph.data?.nodes.find((n) => n.id === picked) ?? null;
@@ -141,7 +130,7 @@ function NodeDetail({ node }: { node: LineageNode }) {
       </p>
       {node.sha256 && (
         <p>
-          <a href={`/api/artifacts/${node.sha256}`}>Download artifact</a> <span className="small muted">sha256 {node.sha256.slice(0, 12)}…</span>
+          <a href={artifactUrl(node.sha256)}>Download artifact</a> <span className="small muted">sha256 {node.sha256.slice(0, 12)}…</span>
         </p>
       )}
       {run && (

@@ -1,44 +1,24 @@
 import { useEffect, useMemo, useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
-import { errorText, getText, request, sendJson, useJson } from "../api";
+import {
+  deployModel,
+  errorText,
+  getDeploymentMetrics,
+  getModel,
+  listDeployments,
+  listModels,
+  promoteModel,
+  stopDeployment,
+  useApi,
+} from "../api";
 import { Chart } from "../components/Chart";
 import { ErrorBox, Guard, StatusBadge } from "../components/State";
 import { formatValue } from "../lib/compare";
 import { parsePrometheus, traffic, type Scrape } from "../lib/prometheus";
 
-interface ModelRow {
-  name: string;
-  task: string;
-  latest_version: number;
-  versions: number;
-  aliases: Record<string, number>;
-}
-interface ModelVersion {
-  version: number;
-  run_id: string;
-  sha256: string;
-  created: string;
-  passed_validation: boolean;
-  validation_note?: string;
-  primary_metric?: string;
-  primary_value?: number;
-  metrics: Record<string, number>;
-  aliases: string[];
-}
-interface Deployment {
-  id: string;
-  model: string;
-  version: number;
-  alias: string | null;
-  url: string;
-  port: number;
-  status: string;
-  started_at: string;
-}
-
 export function Models() {
   const { name } = useParams();
-  const models = useJson<{ models: ModelRow[] }>("/api/models");
+  const models = useApi(listModels, []);
   const navigate = useNavigate();
   return (
     <>
@@ -85,10 +65,8 @@ export function Models() {
 }
 
 function ModelDetail({ name }: { name: string }) {
-  const model = useJson<{ name: string; task: string; aliases: Record<string, number>; versions: ModelVersion[] }>(
-    `/api/models/${encodeURIComponent(name)}`,
-  );
-  const deployments = useJson<{ deployments: Deployment[] }>("/api/deployments");
+  const model = useApi(() => getModel(name), [name]);
+  const deployments = useApi(listDeployments, []);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -107,21 +85,17 @@ function ModelDetail({ name }: { name: string }) {
   }
   const promote = (version: number, mustBeat: boolean) =>
     act("Promotion", async () => {
-      const change = await sendJson<{ alias: string; version: number; previous: number | null }>(
-        "POST",
-        `/api/models/${encodeURIComponent(name)}/versions/${version}/promote`,
-        { alias: "champion", must_beat_current: mustBeat },
-      );
+      const change = await promoteModel(name, version, "champion", mustBeat);
       return `champion → v${change.version}${change.previous ? ` (was v${change.previous})` : ""}`;
     });
   const deploy = (version: number) =>
     act("Deployment", async () => {
-      const d = await sendJson<Deployment>("POST", "/api/deployments", { model: name, version });
+      const d = await deployModel(name, version);
       return `v${d.version} deployed at ${d.url}`;
     });
   const stop = (id: string) =>
     act("Stopping", async () => {
-      await request(`/api/deployments/${id}`, { method: "DELETE" });
+      await stopDeployment(id);
       return `deployment ${id} stopped`;
     });
 
@@ -223,7 +197,7 @@ function LiveTraffic({ id }: { id: string }) {
     let stopped = false;
     async function poll() {
       try {
-        const text = await getText(`/api/deployments/${id}/metrics`);
+        const text = await getDeploymentMetrics(id);
         const scrape = { at: Date.now(), samples: parsePrometheus(text) };
         if (previous) {
           const t = traffic(previous, scrape);

@@ -1,64 +1,35 @@
 import { Background, Controls, MarkerType, Position, ReactFlow, type Edge, type Node } from "@xyflow/react";
 import { useEffect, useMemo, useState } from "react";
 import { Link, useParams, useSearchParams } from "react-router-dom";
-import { ApiError, errorText, getJson, getText, request, sendJson, useJson } from "../api";
-import { ErrorBox, Guard, Loading, StatusBadge } from "../components/State";
+import {
+  ApiError,
+  artifactUrl,
+  cancelRun,
+  errorText,
+  followRun,
+  getRun,
+  getStepLog,
+  rerunRun,
+  resumeRun,
+  useApi,
+  type RunDetails,
+  type StepRow,
+} from "../api";
+import { ErrorBox, Guard, StatusBadge } from "../components/State";
 import { formatValue } from "../lib/compare";
-
-interface StepRow {
-  stepId: string;
-  phase: string;
-  status: string;
-  started?: string;
-  ended?: string;
-  duration?: number;
-  cacheHit: boolean;
-  reusedFrom?: string;
-  worker?: string;
-}
-interface RunDetails {
-  runId: string;
-  status: string;
-  started: string;
-  ended?: string;
-  identifier: string;
-  version: number;
-  provisioner: string;
-  steps: StepRow[];
-  metrics: { stepId: string; metric: string; value: number }[];
-  hyperparameters: { stepId: string; name: string; value: unknown }[];
-  artifacts: { stepId: string; kind: string; sha256: string; size: number; mediaType: string }[];
-  models: { model: string; name: string }[];
-}
-interface Plan {
-  steps: { id: string; phase: string; depends_on: string[] }[];
-  waves: string[][];
-}
+import { waves } from "../lib/waves";
 
 const DONE = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
 /** Runs that `POST /api/runs/ID/resume` takes: their finished steps come from the step cache. */
 const RESUMABLE = new Set(["failed", "cancelled", "interrupted"]);
 
-/** The steps and their dependencies, from the run's experiment version (planned again, not stored). */
-async function loadPlan(experiment: string, version: number): Promise<Plan> {
-  const stored = await getJson<{ turtle: string }>(`/api/experiments/${encodeURIComponent(experiment)}/versions/${version}`);
-  const response = await request("/api/experiments/validate", {
-    method: "POST",
-    headers: { "Content-Type": "text/turtle", Accept: "application/json" },
-    body: stored.turtle,
-  });
-  return response.json();
-}
-
 export function RunView() {
   const { id = "" } = useParams();
   const [search, setSearch] = useSearchParams();
   const picked = search.get("step");
-  const details = useJson<RunDetails>(`/api/runs/${id}`);
+  const details = useApi(() => getRun(id), [id]);
   const [live, setLive] = useState<Record<string, string>>({});
   const [runStatus, setRunStatus] = useState<string | null>(null);
-  const [plan, setPlan] = useState<Plan | null>(null);
-  const [planError, setPlanError] = useState<string | null>(null);
   const [connected, setConnected] = useState(false);
   const { reload } = details;
 
@@ -70,21 +41,18 @@ export function RunView() {
   // Live state: step and run events for this run; details reloaded as they come.
   useEffect(() => {
     if (!details.data || DONE.has(details.data.status)) return;
-    const source = new EventSource(`/api/events?run=${id}`);
-    source.onopen = () => setConnected(true);
-    source.onerror = () => setConnected(false);
-    const onStep = (e: MessageEvent) => {
-      const event = JSON.parse(e.data) as { step_id: string; status: string };
-      setLive((l) => ({ ...l, [event.step_id]: event.status }));
-      reload();
-    };
-    const onRun = (e: MessageEvent) => {
-      const event = JSON.parse(e.data) as { status: string };
-      setRunStatus(event.status);
-      reload();
-    };
-    source.addEventListener("step", onStep);
-    source.addEventListener("run", onRun);
+    const source = followRun(id, {
+      open: () => setConnected(true),
+      error: () => setConnected(false),
+      step: (event) => {
+        setLive((l) => ({ ...l, [event.step_id ?? ""]: event.status }));
+        reload();
+      },
+      run: (event) => {
+        setRunStatus(event.status);
+        reload();
+      },
+    });
     // Events between the page's first load and the stream's start are caught by one reload.
     const settle = setTimeout(reload, 500);
     return () => {
@@ -94,19 +62,7 @@ export function RunView() {
     };
   }, [id, details.data?.status, reload]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const experiment = details.data?.identifier;
-  const version = details.data?.version;
-  useEffect(() => {
-    if (!experiment || !version) return;
-    loadPlan(experiment, version)
-      .then((p) => {
-        setPlan(p);
-        setPlanError(null);
-      })
-      .catch((e) => setPlanError(errorText(e)));
-  }, [experiment, version]);
-
-  const statusOf = (step: StepRow) => (DONE.has(step.status) || step.status === "skipped" ? step.status : live[step.stepId] ?? step.status);
+  const statusOf = (step: StepRow) => (DONE.has(step.status) || step.status === "skipped" ? step.status : live[step.step_id] ?? step.status);
   const overall = details.data ? (DONE.has(details.data.status) ? details.data.status : runStatus ?? details.data.status) : null;
 
   return (
@@ -130,21 +86,16 @@ export function RunView() {
               {new Date(run.started).toLocaleString()}
               {run.ended && ` · ended ${new Date(run.ended).toLocaleString()}`} · provisioner {run.provisioner}
             </p>
-            {planError && <ErrorBox error={planError} title="Could not draw the pipeline" />}
             <div className="grid2" style={{ gridTemplateColumns: "3fr 2fr" }}>
               <div className="dag" data-testid="run-dag">
-                {plan ? (
-                  <Dag plan={plan} run={run} statusOf={statusOf} onPick={(step) => setSearch({ step })} picked={picked} />
-                ) : (
-                  !planError && <Loading what="Drawing the pipeline" />
-                )}
+                <Dag run={run} statusOf={statusOf} onPick={(step) => setSearch({ step })} picked={picked} />
               </div>
               <aside className="panel" style={{ margin: 0 }}>
                 <StepTable run={run} statusOf={statusOf} onPick={(step) => setSearch({ step })} picked={picked} />
               </aside>
             </div>
-            {picked && run.steps.some((s) => s.stepId === picked) && (
-              <StepDetail run={run} step={run.steps.find((s) => s.stepId === picked)!} status={statusOf(run.steps.find((s) => s.stepId === picked)!)} />
+            {picked && run.steps.some((s) => s.step_id === picked) && (
+              <StepDetail run={run} step={run.steps.find((s) => s.step_id === picked)!} status={statusOf(run.steps.find((s) => s.step_id === picked)!)} />
             )}
             {!picked && <p className="muted">Click a step to see its log, timings, metrics and artifacts.</p>}
           </>
@@ -163,7 +114,7 @@ function RunActions({ run, onChange }: { run: RunDetails; onChange: () => void }
         <button
           className="danger"
           onClick={() =>
-            request(`/api/runs/${run.runId}/cancel`, { method: "POST" })
+            cancelRun(run.run_id)
               .then(onChange)
               .catch((e) => setError(errorText(e)))
           }
@@ -174,7 +125,7 @@ function RunActions({ run, onChange }: { run: RunDetails; onChange: () => void }
       {RESUMABLE.has(run.status) && (
         <button
           onClick={() =>
-            sendJson<{ run_id: string }>("POST", `/api/runs/${run.runId}/resume`, {})
+            resumeRun(run.run_id)
               .then((r) => setRerun(r.run_id))
               .catch((e) => setError(errorText(e)))
           }
@@ -184,7 +135,7 @@ function RunActions({ run, onChange }: { run: RunDetails; onChange: () => void }
       )}
       <button
         onClick={() =>
-          sendJson<{ run_id: string }>("POST", `/api/runs/${run.runId}/rerun`, {})
+          rerunRun(run.run_id)
             .then((r) => setRerun(r.run_id))
             .catch((e) => setError(errorText(e)))
         }
@@ -192,11 +143,11 @@ function RunActions({ run, onChange }: { run: RunDetails; onChange: () => void }
         Run again
       </button>
       {rerun && <Link to={`/runs/${rerun}`}>Open new run {rerun}</Link>}
-      <Link className="button" to={`/explore?run=${run.runId}`}>
+      <Link className="button" to={`/explore?run=${run.run_id}`}>
         Explore data
       </Link>
       {run.models.length > 0 && (
-        <Link className="button" to={`/lineage?model=${run.runId}`}>
+        <Link className="button" to={`/lineage?model=${run.run_id}`}>
           Lineage
         </Link>
       )}
@@ -206,13 +157,11 @@ function RunActions({ run, onChange }: { run: RunDetails; onChange: () => void }
 }
 
 function Dag({
-  plan,
   run,
   statusOf,
   onPick,
   picked,
 }: {
-  plan: Plan;
   run: RunDetails;
   statusOf: (s: StepRow) => string;
   onPick: (step: string) => void;
@@ -220,9 +169,9 @@ function Dag({
 }) {
   const nodes: Node[] = useMemo(() => {
     const out: Node[] = [];
-    plan.waves.forEach((wave, x) =>
+    waves(run.steps).forEach((wave, x) =>
       wave.forEach((stepId, y) => {
-        const step = run.steps.find((s) => s.stepId === stepId);
+        const step = run.steps.find((s) => s.step_id === stepId);
         const status = step ? statusOf(step) : "pending";
         out.push({
           id: stepId,
@@ -235,7 +184,7 @@ function Dag({
                   {status}
                   {step?.duration !== undefined && ` · ${step.duration.toFixed(2)} s`}
                 </div>
-                {step?.cacheHit && <div className="cached">cache hit</div>}
+                {step?.cache_hit && <div className="cached">cache hit</div>}
               </div>
             ),
           },
@@ -247,13 +196,13 @@ function Dag({
       }),
     );
     return out;
-  }, [plan, run, statusOf, picked]);
+  }, [run, statusOf, picked]);
   const edges: Edge[] = useMemo(
     () =>
-      plan.steps.flatMap((s) =>
-        s.depends_on.map((d) => ({ id: `${d}->${s.id}`, source: d, target: s.id, markerEnd: { type: MarkerType.ArrowClosed } })),
+      run.steps.flatMap((s) =>
+        s.depends_on.map((d) => ({ id: `${d}->${s.step_id}`, source: d, target: s.step_id, markerEnd: { type: MarkerType.ArrowClosed } })),
       ),
-    [plan],
+    [run.steps],
   );
   return (
     <ReactFlow
@@ -283,10 +232,10 @@ function StepTable({ run, statusOf, onPick, picked }: { run: RunDetails; statusO
       </thead>
       <tbody>
         {run.steps.map((s) => (
-          <tr key={s.stepId} className={picked === s.stepId ? "selected" : ""} data-testid={`step-row-${s.stepId}`}>
+          <tr key={s.step_id} className={picked === s.step_id ? "selected" : ""} data-testid={`step-row-${s.step_id}`}>
             <td>
-              <button className="sort" onClick={() => onPick(s.stepId)}>
-                {s.stepId}
+              <button className="sort" onClick={() => onPick(s.step_id)}>
+                {s.step_id}
               </button>{" "}
               <span className="small muted">{s.phase}</span>
             </td>
@@ -294,7 +243,7 @@ function StepTable({ run, statusOf, onPick, picked }: { run: RunDetails; statusO
               <StatusBadge status={statusOf(s)} />
             </td>
             <td className="num">{s.duration !== undefined ? `${s.duration.toFixed(2)} s` : "—"}</td>
-            <td>{s.cacheHit ? <span className="badge" title={s.reusedFrom}>cache hit</span> : ""}</td>
+            <td>{s.cache_hit ? <span className="badge" title={s.reused_from}>cache hit</span> : ""}</td>
           </tr>
         ))}
       </tbody>
@@ -309,17 +258,17 @@ function StepDetail({ run, step, status }: { run: RunDetails; step: StepRow; sta
     setLog(null);
     setLogError(null);
     if (status === "pending") return;
-    getText(`/api/runs/${run.runId}/steps/${step.stepId}/log`)
+    getStepLog(run.run_id, step.step_id)
       .then(setLog)
       .catch((e) => setLogError(e instanceof ApiError ? e.message : String(e)));
-  }, [run.runId, step.stepId, status]);
-  const metrics = run.metrics.filter((m) => m.stepId === step.stepId);
-  const hyper = run.hyperparameters.filter((h) => h.stepId === step.stepId);
-  const artifacts = run.artifacts.filter((a) => a.stepId === step.stepId);
+  }, [run.run_id, step.step_id, status]);
+  const metrics = run.metrics.filter((m) => m.step_id === step.step_id);
+  const hyper = run.hyperparameters.filter((h) => h.step_id === step.step_id);
+  const artifacts = run.artifacts.filter((a) => a.step_id === step.step_id);
   return (
     <section className="panel" aria-labelledby="step-h">
       <h2 id="step-h">
-        Step {step.stepId} <StatusBadge status={status} />
+        Step {step.step_id} <StatusBadge status={status} />
       </h2>
       <div className="grid3">
         <div>
@@ -333,9 +282,9 @@ function StepDetail({ run, step, status }: { run: RunDetails; step: StepRow; sta
             <br />
             Duration {step.duration !== undefined ? `${step.duration.toFixed(3)} s` : "—"}
             <br />
-            {step.cacheHit ? (
+            {step.cache_hit ? (
               <>
-                <strong>Cache hit</strong>: reused {step.reusedFrom}
+                <strong>Cache hit</strong>: reused {step.reused_from}
               </>
             ) : (
               step.worker && `Ran on ${step.worker}`
@@ -367,11 +316,11 @@ function StepDetail({ run, step, status }: { run: RunDetails; step: StepRow; sta
             <ul>
               {artifacts.map((a) => (
                 <li key={a.sha256 + a.kind}>
-                  <a href={`/api/artifacts/${a.sha256}`} download>
+                  <a href={artifactUrl(a.sha256)} download>
                     {a.kind}
                   </a>{" "}
                   <span className="small muted">
-                    {(a.size / 1024).toFixed(1)} KiB, {a.mediaType}
+                    {(a.size / 1024).toFixed(1)} KiB, {a.media_type}
                   </span>
                 </li>
               ))}

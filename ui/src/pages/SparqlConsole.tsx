@@ -1,19 +1,7 @@
 import { useMemo, useState } from "react";
-import { errorText, getJson, request, useJson } from "../api";
+import { errorText, listQueries, runNamedQuery, runSparql, useApi, type SparqlAnswer, type Table } from "../api";
 import { ErrorBox, Guard, Loading } from "../components/State";
 import { toCsv } from "../lib/csv";
-
-interface NamedQuery {
-  name: string;
-  description: string;
-  parameters: { name: string; type: string }[];
-  text: string;
-}
-interface Table {
-  columns: string[];
-  rows: Record<string, unknown>[];
-}
-type Answer = { kind: "table"; table: Table } | { kind: "boolean"; value: boolean } | { kind: "graph"; text: string };
 
 const STARTER = `PREFIX ol: <https://w3id.org/ontolab/ns#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
@@ -22,19 +10,6 @@ SELECT ?run ?status WHERE {
   ?run ol:status ?status .
 }
 LIMIT 100`;
-
-interface SparqlJson {
-  head: { vars?: string[] };
-  boolean?: boolean;
-  results?: { bindings: Record<string, { value: string; type: string }>[] };
-}
-
-function fromSparqlJson(json: SparqlJson): Answer {
-  if (typeof json.boolean === "boolean") return { kind: "boolean", value: json.boolean };
-  const columns = json.head.vars ?? [];
-  const rows = (json.results?.bindings ?? []).map((b) => Object.fromEntries(columns.map((c) => [c, b[c]?.value ?? null])));
-  return { kind: "table", table: { columns, rows } };
-}
 
 function download(name: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
@@ -48,11 +23,11 @@ function download(name: string, text: string) {
 }
 
 export function SparqlConsole() {
-  const saved = useJson<{ queries: NamedQuery[] }>("/api/queries");
+  const saved = useApi(listQueries, []);
   const [text, setText] = useState(STARTER);
   const [picked, setPicked] = useState("");
   const [values, setValues] = useState<Record<string, string>>({});
-  const [answer, setAnswer] = useState<Answer | null>(null);
+  const [answer, setAnswer] = useState<SparqlAnswer | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const query = useMemo(() => saved.data?.queries.find((q) => q.name === picked) ?? null, [saved.data, picked]);
@@ -62,16 +37,7 @@ export function SparqlConsole() {
     setError(null);
     setAnswer(null);
     try {
-      const response = await request("/sparql", {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/x-www-form-urlencoded",
-          Accept: "application/sparql-results+json, text/turtle;q=0.9",
-        },
-        body: new URLSearchParams({ query: text }).toString(),
-      });
-      const type = response.headers.get("Content-Type") ?? "";
-      setAnswer(type.includes("json") ? fromSparqlJson(await response.json()) : { kind: "graph", text: await response.text() });
+      setAnswer(await runSparql(text));
     } catch (e) {
       setError(errorText(e));
     } finally {
@@ -85,10 +51,8 @@ export function SparqlConsole() {
     setError(null);
     setAnswer(null);
     try {
-      const params = new URLSearchParams(query.parameters.map((p) => [p.name, values[p.name] ?? ""]));
-      const suffix = query.parameters.length ? `?${params}` : "";
-      const result = await getJson<Table & { boolean?: boolean }>(`/api/queries/${query.name}${suffix}`);
-      setAnswer(typeof result.boolean === "boolean" ? { kind: "boolean", value: result.boolean } : { kind: "table", table: result });
+      const result = await runNamedQuery(query.name, Object.fromEntries(query.parameters.map((p) => [p.name, values[p.name] ?? ""])));
+      setAnswer("boolean" in result ? { kind: "boolean", value: result.boolean } : { kind: "table", table: result });
     } catch (e) {
       setError(errorText(e));
     } finally {

@@ -108,24 +108,42 @@ def test_vocabulary_comes_from_the_shapes(client: Client) -> None:
     assert vocabulary["task"] == ["classification", "regression"]
     steps = {s["type"]: s for s in vocabulary["steps"]}
     extract = {p["name"]: p for p in steps["DataExtraction"]["parameters"]}
-    assert extract["source"]["required"] and extract["targetColumn"]["required"]
+    assert extract["source"]["required"] and extract["target_column"]["required"]
     assert steps["DataExtraction"]["consumes"] == {"min": 0, "max": 0}
     assert steps["ModelValidation"]["consumes"]["min"] == 2
     process = {p["name"]: p for p in steps["DataProcessing"]["parameters"]}
     assert process["scaling"]["in"] == ["standard", "minmax", "robust", "none"]
-    assert process["testSize"]["minExclusive"] == 0 and process["testSize"]["maxExclusive"] == 1
-    assert process["oneHotEncoding"]["datatype"] == "boolean"
-    estimators = vocabulary["choicesByTask"]["estimator"]
+    assert process["test_size"]["min_exclusive"] == 0 and process["test_size"]["max_exclusive"] == 1
+    assert process["one_hot_encoding"]["datatype"] == "boolean"
+    estimators = vocabulary["choices_by_task"]["estimator"]
     assert "LogisticRegression" in estimators["classification"]
     assert "Ridge" in estimators["regression"]
-    assert vocabulary["choicesByTask"]["metricName"]["regression"] == ["rmse", "mae", "r2"]
+    assert vocabulary["choices_by_task"]["metric_name"]["regression"] == ["rmse", "mae", "r2"]
     assert {r["name"] for r in vocabulary["resources"]} == {
         "image",
         "cpus",
         "memory",
-        "timeoutSeconds",
+        "timeout_seconds",
         "placement",
     }
+
+
+def test_vocabulary_names_the_step_kinds_and_bundled_sources(client: Client) -> None:
+    vocabulary = client.get("/api/vocabulary").get_json()
+    phases = {s["type"]: s["phase"] for s in vocabulary["steps"]}
+    assert phases["DataExtraction"] == "extract" and phases["ModelBuilding"] == "build"
+    assert vocabulary["sources"] == [
+        "sklearn:iris",
+        "sklearn:wine",
+        "sklearn:breast_cancer",
+        "sklearn:diabetes",
+    ]
+    extract = next(s for s in vocabulary["steps"] if s["type"] == "DataExtraction")
+    target = next(p for p in extract["parameters"] if p["name"] == "target_column")
+    assert target["path"] == "ol:targetColumn"
+    structures = {s["type"]: s["structures"] for s in vocabulary["steps"]}
+    assert structures["ModelBuilding"] == ["resources", "hyper_parameter", "search_space"]
+    assert structures["ModelValidation"] == ["resources", "threshold"]
 
 
 def test_openapi_documents_the_new_routes(client: Client) -> None:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from rdflib import URIRef
 
 from server import definitions
 from server.definitions.ui_document import to_graph
 from server.errors import DefinitionError
+from server.graph.namespaces import OL
 from server.runs.service import check_definition
 
 DOCUMENT = {
@@ -18,8 +20,8 @@ DOCUMENT = {
             "type": "DataExtraction",
             "parameters": {
                 "source": "sklearn:iris",
-                "targetColumn": "target",
-                "dropColumn": ["a", "b"],
+                "target_column": "target",
+                "drop_column": ["a", "b"],
             },
         },
         {"id": "process", "type": "DataProcessing", "consumes": ["extract"]},
@@ -27,16 +29,16 @@ DOCUMENT = {
             "id": "build",
             "type": "ModelBuilding",
             "consumes": ["process"],
-            "parameters": {"estimator": "SVC", "searchStrategy": "grid"},
-            "hyperParameters": {"C": 2.0, "gamma": None},
-            "searchSpace": {"kernel": ["rbf", "linear"]},
+            "parameters": {"estimator": "SVC", "search_strategy": "grid"},
+            "hyper_parameters": {"C": 2.0, "gamma": None},
+            "search_space": {"kernel": ["rbf", "linear"]},
             "resources": {"cpus": 2},
         },
         {
             "id": "validate",
             "type": "ModelValidation",
             "consumes": ["build", "process"],
-            "dependsOn": ["extract"],
+            "depends_on": ["extract"],
             "thresholds": [{"metric": "f1", "min": 0.5, "max": None}],
         },
     ],
@@ -87,3 +89,26 @@ def test_a_misspelt_parameter_is_caught_by_validation_on_its_node() -> None:
     with pytest.raises(DefinitionError) as error:
         definitions.validate(to_graph({**DOCUMENT, "steps": steps}))
     assert (":extract", "ol:targetColum") in {(v.node, v.path) for v in error.value.violations}
+
+
+def test_parameter_names_may_also_be_the_ol_local_names() -> None:
+    steps = [dict(s) for s in DOCUMENT["steps"]]
+    steps[0] = {**steps[0], "parameters": {"source": "sklearn:iris", "targetColumn": "target"}}
+    snake, camel = to_graph(DOCUMENT), to_graph({**DOCUMENT, "steps": steps})
+    target = URIRef("https://w3id.org/ontolab/experiments/doc#extract")
+    assert snake.value(target, OL.targetColumn) == camel.value(target, OL.targetColumn)
+
+
+@pytest.mark.parametrize(
+    ("key", "message"),
+    [
+        ("dependsOn", r"'dependsOn' \(use 'depends_on'\)"),
+        ("hyperParameters", r"'hyperParameters' \(use 'hyper_parameters'\)"),
+        ("colour", "does not know: 'colour'; use only id, type, consumes"),
+    ],
+)
+def test_an_unknown_step_key_is_refused_not_dropped(key: str, message: str) -> None:
+    steps = [dict(s) for s in DOCUMENT["steps"]]
+    steps[2] = {**steps[2], key: ["extract"]}
+    with pytest.raises(DefinitionError, match=message):
+        to_graph({**DOCUMENT, "steps": steps})

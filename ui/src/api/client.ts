@@ -1,0 +1,131 @@
+// One function per endpoint of the Ontolab API: the only module that knows its URLs.
+import { getJson, getText, query, request, segment, sendJson } from "./http";
+import type {
+  AliasChange,
+  Cancelling,
+  Comparison,
+  DatasetRow,
+  Deployment,
+  Experiment,
+  ExperimentRow,
+  Health,
+  Leaderboard,
+  LineageGraph,
+  Model,
+  ModelRow,
+  NamedQuery,
+  PipelineDocument,
+  Profile,
+  QueryAnswer,
+  RunDetails,
+  RunEvent,
+  RunList,
+  RunSelection,
+  RunStarted,
+  SparqlAnswer,
+  StoredVersion,
+  Table,
+  Validation,
+  VersionWithTurtle,
+  Vocabulary,
+} from "./types";
+
+// ── platform ──────────────────────────────────────────────────────────────────
+export const getHealth = () => getJson<Health>("/api/health");
+export const getVocabulary = () => getJson<Vocabulary>("/api/vocabulary");
+
+// ── experiments ───────────────────────────────────────────────────────────────
+export const listExperiments = () => getJson<{ experiments: ExperimentRow[] }>("/api/experiments");
+export const getExperiment = (id: string) => getJson<Experiment>(`/api/experiments/${segment(id)}`);
+export const getExperimentVersion = (id: string, version: number) =>
+  getJson<VersionWithTurtle>(`/api/experiments/${segment(id)}/versions/${segment(version)}`);
+/** Store a pipeline document as a new version (or find the identical one). */
+export const createExperiment = (document: PipelineDocument) => sendJson<StoredVersion>("POST", "/api/experiments", document);
+/** Plan a pipeline document without storing it; violations come back as an ApiError's `problem`. */
+export const validateExperiment = (document: PipelineDocument) =>
+  sendJson<Validation>("POST", "/api/experiments/validate", document);
+export const getLeaderboard = (id: string, metric: string, limit?: number) =>
+  getJson<Leaderboard>(`/api/experiments/${segment(id)}/leaderboard${query({ metric, limit })}`);
+
+// ── runs ──────────────────────────────────────────────────────────────────────
+export const listRuns = (selection: RunSelection = {}) => getJson<RunList>(`/api/runs${query({ ...selection })}`);
+export const getRun = (runId: string) => getJson<RunDetails>(`/api/runs/${segment(runId)}`);
+export const startRun = (experiment: string, version?: number, useCache?: boolean) =>
+  sendJson<RunStarted>("POST", "/api/runs", { experiment, version, use_cache: useCache });
+export const cancelRun = (runId: string) => sendJson<Cancelling>("POST", `/api/runs/${segment(runId)}/cancel`);
+export const resumeRun = (runId: string) => sendJson<RunStarted>("POST", `/api/runs/${segment(runId)}/resume`, {});
+export const rerunRun = (runId: string, useCache?: boolean) =>
+  sendJson<RunStarted>("POST", `/api/runs/${segment(runId)}/rerun`, useCache === undefined ? {} : { use_cache: useCache });
+export const getStepLog = (runId: string, stepId: string) =>
+  getText(`/api/runs/${segment(runId)}/steps/${segment(stepId)}/log`);
+export const compareRuns = (runIds: string[]) => getJson<Comparison>(`/api/compare${query({ runs: runIds.join(",") })}`);
+
+/** Follow a run's state changes (Server-Sent Events); close the returned stream when done. */
+export function followRun(
+  runId: string,
+  on: { open?: () => void; error?: () => void; run?: (e: RunEvent) => void; step?: (e: RunEvent) => void },
+): EventSource {
+  const source = new EventSource(`/api/events${query({ run: runId })}`);
+  if (on.open) source.onopen = on.open;
+  if (on.error) source.onerror = on.error;
+  for (const kind of ["run", "step"] as const) {
+    const handler = on[kind];
+    if (handler) source.addEventListener(kind, (e) => handler(JSON.parse((e as MessageEvent).data) as RunEvent));
+  }
+  return source;
+}
+
+// ── lineage, artifacts, datasets ──────────────────────────────────────────────
+export const getLineage = (of: { model?: string; run?: string; entity?: string }) =>
+  getJson<LineageGraph>(`/api/lineage${query(of)}`);
+/** Where the browser downloads an artifact (a link's href). */
+export const artifactUrl = (sha256: string) => `/api/artifacts/${segment(sha256)}`;
+/** A profile artifact (the explore step's JSON). */
+export const getProfileArtifact = (sha256: string) => getJson<Profile>(artifactUrl(sha256));
+export const listDatasets = () => getJson<{ datasets: DatasetRow[] }>("/api/datasets");
+export const getDatasetProfile = (name: string) => getJson<Profile>(`/api/datasets/${segment(name)}/profile`);
+
+// ── models and deployments ────────────────────────────────────────────────────
+export const listModels = () => getJson<{ models: ModelRow[] }>("/api/models");
+export const getModel = (name: string) => getJson<Model>(`/api/models/${segment(name)}`);
+export const promoteModel = (name: string, version: number, alias: string, mustBeatCurrent: boolean) =>
+  sendJson<AliasChange>("POST", `/api/models/${segment(name)}/versions/${segment(version)}/promote`, {
+    alias,
+    must_beat_current: mustBeatCurrent,
+  });
+export const listDeployments = () => getJson<{ deployments: Deployment[] }>("/api/deployments");
+export const deployModel = (model: string, version: number) => sendJson<Deployment>("POST", "/api/deployments", { model, version });
+export const stopDeployment = (id: string) => request(`/api/deployments/${segment(id)}`, { method: "DELETE" }).then(() => undefined);
+/** A deployment's Prometheus text. */
+export const getDeploymentMetrics = (id: string) => getText(`/api/deployments/${segment(id)}/metrics`);
+
+// ── SPARQL and named queries ──────────────────────────────────────────────────
+export const listQueries = () => getJson<{ queries: NamedQuery[] }>("/api/queries");
+export const runNamedQuery = (name: string, values: Record<string, string>) =>
+  getJson<QueryAnswer>(`/api/queries/${segment(name)}${query(values)}`);
+
+interface SparqlJson {
+  head: { vars?: string[] };
+  boolean?: boolean;
+  results?: { bindings: Record<string, { value: string; type: string }>[] };
+}
+
+/** A read-only SPARQL query at /sparql: a table, a yes/no, or a graph as Turtle. */
+export async function runSparql(text: string): Promise<SparqlAnswer> {
+  const response = await request("/sparql", {
+    method: "POST",
+    headers: {
+      "Content-Type": "application/x-www-form-urlencoded",
+      Accept: "application/sparql-results+json, text/turtle;q=0.9",
+    },
+    body: new URLSearchParams({ query: text }).toString(),
+  });
+  const type = response.headers.get("Content-Type") ?? "";
+  if (!type.includes("json")) return { kind: "graph", text: await response.text() };
+  const json = (await response.json()) as SparqlJson;
+  if (typeof json.boolean === "boolean") return { kind: "boolean", value: json.boolean };
+  const columns = json.head.vars ?? [];
+  const rows = (json.results?.bindings ?? []).map((b) => Object.fromEntries(columns.map((c) => [c, b[c]?.value ?? null])));
+  const table: Table = { columns, rows };
+  return { kind: "table", table };
+}

@@ -1,0 +1,70 @@
+// The one place that calls fetch: every failure becomes an ApiError carrying the problem's words.
+// Only the client (client.ts) uses these; pages call its functions.
+
+export class ApiError extends Error {
+  status: number;
+  problem: Record<string, unknown> | null;
+  constructor(status: number, message: string, problem: Record<string, unknown> | null = null) {
+    super(message);
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+async function failure(response: Response): Promise<ApiError> {
+  const text = await response.text();
+  try {
+    const problem = JSON.parse(text) as Record<string, unknown>;
+    const detail = typeof problem.detail === "string" ? problem.detail : String(problem.title ?? text);
+    return new ApiError(response.status, detail, problem);
+  } catch {
+    return new ApiError(response.status, text.trim() || `${response.statusText} (HTTP ${response.status})`);
+  }
+}
+
+export async function request(path: string, init: RequestInit = {}): Promise<Response> {
+  let response: Response;
+  try {
+    response = await fetch(path, init);
+  } catch (error) {
+    throw new ApiError(0, `the platform did not answer (${String(error)}); is \`ontolab serve\` running?`);
+  }
+  if (!response.ok) throw await failure(response);
+  return response;
+}
+
+export async function getJson<T>(path: string): Promise<T> {
+  return (await request(path, { headers: { Accept: "application/json" } })).json() as Promise<T>;
+}
+
+export async function getText(path: string): Promise<string> {
+  return (await request(path)).text();
+}
+
+export async function sendJson<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const response = await request(path, {
+    method,
+    headers: { "Content-Type": "application/json", Accept: "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return response.json() as Promise<T>;
+}
+
+/** A path segment, escaped. */
+export function segment(value: string | number): string {
+  return encodeURIComponent(String(value));
+}
+
+/** `?a=1&b=2` from the given values (undefined and "" left out), or "". */
+export function query(values: Record<string, string | number | undefined>): string {
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(values)) {
+    if (value !== undefined && value !== "") params.set(key, String(value));
+  }
+  const text = params.toString();
+  return text ? `?${text}` : "";
+}
+
+export function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

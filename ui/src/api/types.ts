@@ -1,0 +1,306 @@
+// Every answer and body of the Ontolab API the UI uses, once. Keys are snake_case, as on the wire.
+
+export type Scalar = string | number | boolean;
+
+// ── health ────────────────────────────────────────────────────────────────────
+export interface Health {
+  status: string;
+  version: string;
+  store: { backend: string; reachable: boolean };
+  provisioner: { name: string };
+  active_runs: number;
+}
+
+// ── vocabulary (the builder's palette and forms, from the SHACL shapes) ───────
+export interface VocabularyField {
+  /** The snake_case key a pipeline document uses (`target_column`). */
+  name: string;
+  /** The ontology term (`ol:targetColumn`). */
+  path: string;
+  label: string;
+  comment?: string | null;
+  datatype?: string;
+  in?: Scalar[];
+  min_inclusive?: number;
+  min_exclusive?: number;
+  max_inclusive?: number;
+  max_exclusive?: number;
+  pattern?: string;
+  required: boolean;
+  multiple: boolean;
+  message?: string;
+}
+export interface VocabularyStep {
+  type: string;
+  label: string;
+  comment?: string | null;
+  phase: string | null;
+  consumes: { min: number; max: number | null };
+  parameters: VocabularyField[];
+  /** The structured values the step class may carry: resources, hyper_parameter, search_space, threshold. */
+  structures: string[];
+}
+export interface Vocabulary {
+  task: string[];
+  steps: VocabularyStep[];
+  resources: VocabularyField[];
+  hyper_parameter: VocabularyField[];
+  search_space: VocabularyField[];
+  threshold: VocabularyField[];
+  /** Per parameter name, per task: the values that fit (estimators, threshold metrics). */
+  choices_by_task: Record<string, Record<string, string[]>>;
+  /** The bundled datasets an extract step may read (`sklearn:iris`, …). */
+  sources: string[];
+}
+
+// ── experiments ───────────────────────────────────────────────────────────────
+export interface PipelineStep {
+  id: string;
+  type: string;
+  consumes?: string[];
+  depends_on?: string[];
+  parameters?: Record<string, Scalar | Scalar[]>;
+  hyper_parameters?: Record<string, unknown>;
+  search_space?: Record<string, unknown[]>;
+  thresholds?: { metric: string; min?: number; max?: number }[];
+  resources?: Record<string, string | number>;
+}
+export interface PipelineDocument {
+  id: string;
+  label?: string;
+  task: string;
+  steps: PipelineStep[];
+}
+export interface ExperimentRow {
+  identifier: string;
+  versions: number;
+  label?: string;
+  task: string;
+  updated: string;
+}
+export interface ExperimentVersion {
+  identifier: string;
+  version: number;
+  iri: string;
+  experiment: string;
+  content_hash: string;
+  created: string;
+}
+export interface StoredVersion extends ExperimentVersion {
+  created_new_version: boolean;
+}
+export interface VersionWithTurtle extends ExperimentVersion {
+  turtle: string;
+}
+export interface Experiment {
+  identifier: string;
+  versions: VersionWithTurtle[];
+}
+export interface PlannedStep {
+  id: string;
+  phase: string;
+  depends_on: string[];
+  inputs: Record<string, string>;
+}
+export interface Validation {
+  valid: boolean;
+  identifier: string;
+  task: string;
+  steps: PlannedStep[];
+  waves: string[][];
+}
+export interface Violation {
+  node: string;
+  path: string | null;
+  message: string;
+  value?: unknown;
+}
+export interface Leaderboard {
+  experiment: string;
+  metric: string;
+  higher_is_better: boolean | null;
+  runs: { run: string; run_id: string; value: number }[];
+}
+
+// ── runs ──────────────────────────────────────────────────────────────────────
+export interface RunStarted {
+  run_id: string;
+  status: string;
+  experiment: string;
+  version: number;
+  steps: { id: string; phase: string; status: string }[];
+  url: string;
+  resumes?: string;
+}
+export interface RunSummary {
+  run_id: string;
+  experiment: string;
+  version: number;
+  status: string;
+  started: string;
+  ended?: string | null;
+  metrics: Record<string, number>;
+  params: Record<string, unknown>;
+}
+export interface RunList {
+  total: number;
+  offset: number;
+  runs: RunSummary[];
+}
+export interface RunSelection {
+  experiment?: string;
+  status?: string;
+  filter?: string;
+  /** A field; `-field` for descending. */
+  sort?: string;
+  limit?: number;
+  offset?: number;
+}
+export interface StepRow {
+  step_run: string;
+  step_id: string;
+  phase: string;
+  status: string;
+  started?: string;
+  ended?: string;
+  duration?: number;
+  cache_hit: boolean;
+  reused_from?: string;
+  worker?: string;
+  error_type?: string;
+  error_message?: string;
+  /** The ids of the steps this one waits for: the edges of the run's plan. */
+  depends_on: string[];
+}
+export interface RunDetails {
+  run_id: string;
+  status: string;
+  started: string;
+  ended?: string;
+  identifier: string;
+  version: number;
+  provisioner: string;
+  error?: string;
+  resumes?: string;
+  resumed_by?: string;
+  steps: StepRow[];
+  metrics: { step_id: string; metric: string; value: number; model?: string }[];
+  hyperparameters: { step_id: string; name: string; value: unknown }[];
+  artifacts: { step_id: string; artifact: string; kind: string; sha256: string; size: number; media_type: string }[];
+  models: { model: string; name: string }[];
+}
+export interface Cancelling {
+  run_id: string;
+  status: "cancelling";
+}
+/** One Server-Sent Event of /api/events: a run (`step_id` null) or step state change. */
+export interface RunEvent {
+  run_id: string;
+  step_id: string | null;
+  status: string;
+  detail: string;
+}
+export interface Comparison {
+  runs: RunSummary[];
+  metrics: string[];
+  params: string[];
+  differing_params: string[];
+  best: Record<string, string[]>;
+}
+
+// ── lineage ───────────────────────────────────────────────────────────────────
+export interface LineageNode {
+  id: string;
+  kind: string;
+  label: string | null;
+  sha256: string | null;
+}
+export interface LineageGraph {
+  roots: string[];
+  nodes: LineageNode[];
+  edges: { source: string; relation: string; target: string }[];
+}
+
+// ── datasets ──────────────────────────────────────────────────────────────────
+export interface DatasetRow {
+  name: string;
+  versions: number;
+  updated: string;
+}
+export interface ColumnProfile {
+  name: string;
+  kind: string;
+  dtype: string;
+  count: number;
+  missing: number;
+  unique?: number;
+  mean?: number;
+  std?: number;
+  min?: number;
+  max?: number;
+  histogram?: { counts: number[]; edges: number[] };
+  top_values?: { value: string; count: number }[];
+}
+export interface Profile {
+  rows: number;
+  target_column?: string;
+  columns: ColumnProfile[];
+  correlation?: { columns: string[]; matrix: (number | null)[][] };
+}
+
+// ── models and deployments ────────────────────────────────────────────────────
+export interface ModelRow {
+  name: string;
+  task: string;
+  latest_version: number;
+  versions: number;
+  aliases: Record<string, number>;
+}
+export interface ModelVersion {
+  version: number;
+  run_id: string;
+  sha256: string;
+  created: string;
+  passed_validation: boolean;
+  validation_note?: string;
+  primary_metric?: string;
+  primary_value?: number;
+  metrics: Record<string, number>;
+  aliases: string[];
+}
+export interface Model {
+  name: string;
+  task: string;
+  aliases: Record<string, number>;
+  versions: ModelVersion[];
+}
+export interface AliasChange {
+  alias: string;
+  version: number;
+  previous: number | null;
+}
+export interface Deployment {
+  id: string;
+  model: string;
+  version: number;
+  alias: string | null;
+  url: string;
+  port: number;
+  status: string;
+  started_at: string;
+}
+
+// ── SPARQL and named queries ──────────────────────────────────────────────────
+export interface NamedQuery {
+  name: string;
+  description: string;
+  parameters: { name: string; type: string }[];
+  text: string;
+}
+export interface Table {
+  columns: string[];
+  rows: Record<string, unknown>[];
+}
+export type QueryAnswer = Table | { boolean: boolean };
+/** The answer of /sparql: a table, a yes/no, or a graph as Turtle. */
+export type SparqlAnswer = { kind: "table"; table: Table } | { kind: "boolean"; value: boolean } | { kind: "graph"; text: string };
