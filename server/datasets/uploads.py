@@ -23,9 +23,9 @@ from rdflib import Literal, URIRef
 from executor.contract import ArtifactRef, StepSpec
 from server.errors import DatasetError, NotFoundError
 from server.graph import queries
+from server.graph.clock import utc_now
 from server.graph.namespaces import DCAT, DCTERMS, ID, OL, RDF
 from server.graph.terms import python_value
-from server.graph.write_terms import utc_now
 from server.provision.base import Provisioner
 from server.runs.cache import StepCache
 from server.store.base import Store

@@ -24,6 +24,7 @@ from ontology import ONTOLOGY_FILE
 from server.definitions.validation import experiment_node, ontology_graph, validate
 from server.errors import NotFoundError
 from server.graph import queries
+from server.graph.clock import utc_now
 from server.graph.namespaces import (
     DCTERMS,
     OL,
@@ -33,7 +34,6 @@ from server.graph.namespaces import (
     experiment_version_iri,
 )
 from server.graph.terms import python_value
-from server.graph.write_terms import utc_now
 from server.store.base import Store, Triple
 
 _versions_lock = threading.Lock()

@@ -1,6 +1,6 @@
 """The graph vocabulary every domain shares: namespaces and minted IRIs, the named-query loader and
-binder (``ontology/queries/*.rq``), term conversion (read: ``terms``; write: ``write_terms``,
-with ``utc_now``, the one clock for what the platform stamps), reading SPARQL text without
+binder (``ontology/queries/*.rq``), term conversion (read: ``terms``; write: ``write_terms``),
+the one clock for what the platform stamps (``clock.utc_now``), reading SPARQL text without
 running it (``sparql_text``), the limits client queries run under (``query_guard``, which also
 runs a named query for ``/api/queries``) and store upgrades.
 

@@ -10,7 +10,7 @@ either kind on writes (``server.store.base``); reads still answer with rdflib te
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -65,12 +65,6 @@ def string(raw: Any) -> ox.Literal:
 def double(raw: Any) -> ox.Literal:
     """An ``xsd:double`` written as rdflib writes one (Python's shortest repr)."""
     return ox.Literal(repr(float(raw)), datatype=_DOUBLE)
-
-
-def utc_now() -> str:
-    """Now, in UTC, as ISO 8601 text: the one clock for what the platform stamps (run and step
-    times, dataset and definition version creation), ready for ``date_time``."""
-    return datetime.now(UTC).isoformat()
 
 
 def date_time(stamp: str) -> ox.Literal:

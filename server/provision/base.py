@@ -22,11 +22,11 @@ import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from executor.contract import StepErrorInfo, StepResult, StepSpec, artifact_path, sha256_of
+from server.graph.clock import utc_now
 
 
 @dataclass(frozen=True)
@@ -288,7 +288,3 @@ def unenforced_limits(
 def _turtle(value: Any) -> str:
     """A limit as the definition writes it: ``1.0``, ``"1g"``."""
     return f'"{value}"' if isinstance(value, str) else str(value)
-
-
-def utc_now() -> str:
-    return datetime.now(UTC).isoformat()

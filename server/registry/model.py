@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -168,10 +167,6 @@ def number(value: float | None) -> str:
 def numbers(versions: list[ModelVersion]) -> str:
     """Version numbers as messages list them."""
     return ", ".join(str(v.number) for v in versions) or "none"
-
-
-def now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def _by_name(alias: Alias) -> str:

@@ -36,6 +36,7 @@ from typing import Any
 
 from server.errors import NotFoundError
 from server.graph import queries
+from server.graph.clock import utc_now
 from server.graph.namespaces import evaluation_iri, output_iri
 from server.registry.gate import check_promotion
 from server.registry.model import (
@@ -49,7 +50,6 @@ from server.registry.model import (
     check_alias,
     check_name,
     model_iri,
-    now,
     number,
 )
 from server.registry.triples import (
@@ -64,7 +64,7 @@ from server.registry.triples import (
 from server.store.base import Store
 from server.tracking.records import RunRecord, StepRecord
 
-log = logging.getLogger("ontolab.registry")
+log = logging.getLogger(__name__)
 
 
 class Registry:
@@ -206,7 +206,7 @@ class Registry:
                 check_promotion(entry, candidate, alias, must_beat_current) if gated else None
             )
             previous = entry.aliases.get(alias)
-            entry.aliases[alias] = Alias(alias, candidate.number, now())
+            entry.aliases[alias] = Alias(alias, candidate.number, utc_now())
             self._write(entry)
         return AliasChange(
             name, alias, candidate.number, previous.version if previous else None, gated, compared
@@ -293,7 +293,7 @@ def _candidate(record: RunRecord, build: StepRecord) -> ModelVersion | None:
         run_id=record.run_id,
         artifact=str(output_iri(record.run_id, build.id)),
         sha256=ref.sha256,
-        created=record.ended_at or now(),
+        created=record.ended_at or utc_now(),
         passed=bool(validations),
         note=_validation_note(validations),
         primary_metric=primary,

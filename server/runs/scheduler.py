@@ -29,8 +29,8 @@ from server import datasets, definitions
 from server.definitions import steps as pipelines
 from server.definitions.planner import Plan, PlannedStep
 from server.graph import queries
+from server.graph.clock import utc_now
 from server.graph.namespaces import OL, run_iri, step_run_iri
-from server.graph.write_terms import utc_now
 from server.provision.base import Provisioner, StepOutcome, unenforced_limits
 from server.provision.compose import ComposeStep, compose_document, to_yaml
 from server.runs.cache import StepCache

@@ -18,14 +18,14 @@ Thread-safety: every public method may be called from any thread.
 
 from __future__ import annotations
 
+import logging
 import signal
-import sys
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -35,6 +35,7 @@ from rdflib.namespace import XSD
 
 from server.errors import DeploymentError, NotFoundError, OntolabError
 from server.graph import queries
+from server.graph.clock import utc_now
 from server.graph.namespaces import ID, OL, PROV, RDF
 from server.graph.terms import python_value
 from server.provision.warm import WarmChild, WarmParent
@@ -42,6 +43,8 @@ from server.registry.model import ModelVersion, version_iri
 from server.settings import Settings
 from server.store.base import Store, Triple
 from server.tracking.artifacts import ArtifactStore
+
+log = logging.getLogger(__name__)
 
 HOST = "127.0.0.1"
 READY_TIMEOUT = 30.0
@@ -198,7 +201,7 @@ class DeploymentService:
             sha256=target.sha256,
             port=0,
             desired="running",
-            started_at=_now(),
+            started_at=utc_now(),
             model_iri=target.model_iri,
             alias=target.alias,
         )
@@ -220,7 +223,7 @@ class DeploymentService:
             process = self._processes.pop(deployment_id, None)
         if process is not None:
             process.stop(signal.SIGTERM, STOP_TIMEOUT)
-        stopped = replace(deployment, desired="stopped", ended_at=_now())
+        stopped = replace(deployment, desired="stopped", ended_at=utc_now())
         self._save(stopped)
         return stopped.to_json("stopped")
 
@@ -268,9 +271,9 @@ class DeploymentService:
         for deployment in wanted:
             try:
                 artifact = self._artifacts.path(deployment.sha256)
-                self._start(replace(deployment, started_at=_now()), artifact, deployment.port)
+                self._start(replace(deployment, started_at=utc_now()), artifact, deployment.port)
             except OntolabError as exc:  # one broken deployment must not keep the others down
-                print(f"ontolab: cannot restore deployment {deployment.id}: {exc}", file=sys.stderr)
+                log.warning("cannot restore deployment %s: %s", deployment.id, exc)
 
     def _parent(self) -> WarmParent:
         with self._lock:
@@ -352,10 +355,6 @@ def _deployment(row: Mapping[str, Any]) -> Deployment:
 
 def _text(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
-
-
-def _now() -> str:
-    return datetime.now(UTC).isoformat()
 
 
 def _wait_ready(url: str, process: WarmChild, log: Path) -> None:
