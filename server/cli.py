@@ -14,9 +14,10 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from server.terminal import ProgressPrinter, print_metrics, print_table, print_warnings
+
 if TYPE_CHECKING:
     from server.platform import Platform
-    from server.runs.service import RunEvent
     from server.store import Store
 
 
@@ -187,34 +188,16 @@ def _run(args: argparse.Namespace) -> int:
             version = definitions.submit(platform.store, graph, roots).version
         else:
             version = definitions.get_version(platform.store, args.experiment, args.version)
-        printer = _ProgressPrinter(version.identifier, version.number)
+        printer = ProgressPrinter(version.identifier, version.number)
         record = platform.runs.run(
             version, use_cache=False if args.no_cache else None, on_event=printer
         )
         details = catalog.run_details(platform.store, record.run_id)
     finally:
         platform.close()
-    _print_warnings(details["warnings"])
-    _print_metrics(details["metrics"])
+    print_warnings(details["warnings"])
+    print_metrics(details["metrics"])
     return 0 if record.status == "succeeded" else 1
-
-
-class _ProgressPrinter:
-    def __init__(self, identifier: str, version: int) -> None:
-        self._label = f"{identifier} v{version}"
-        self._started = time.monotonic()
-
-    def __call__(self, event: RunEvent) -> None:
-        elapsed = f"{time.monotonic() - self._started:6.2f}s"
-        if event.step_id is None:
-            print(
-                f"[{elapsed}] run {event.run_id} ({self._label}) {event.status}"
-                + (f": {event.detail}" if event.detail else ""),
-                flush=True,
-            )
-        else:
-            detail = f"  {event.detail}" if event.detail else ""
-            print(f"[{elapsed}]   {event.step_id:<16} {event.status}{detail}", flush=True)
 
 
 def _runs_list(args: argparse.Namespace) -> int:
@@ -222,7 +205,7 @@ def _runs_list(args: argparse.Namespace) -> int:
 
     with closing(_platform(args)) as platform:
         rows = catalog.list_runs(platform.store, args.experiment)
-    _print_table(rows, ["run_id", "identifier", "version", "status", "started", "ended"])
+    print_table(rows, ["run_id", "identifier", "version", "status", "started", "ended"])
     return 0
 
 
@@ -242,20 +225,20 @@ def _runs_show(args: argparse.Namespace) -> int:
         print(f"resumes run {details['resumes']}")
     if details.get("resumed_by"):
         print(f"resumed by run {details['resumed_by']}")
-    _print_warnings(details["warnings"])
+    print_warnings(details["warnings"])
     print("\nsteps:")
     for step in details["steps"]:
         step["cache"] = "cached" if step.get("cache_hit") else ""
-    _print_table(
+    print_table(
         details["steps"],
         ["step_id", "phase", "status", "duration", "cache", "worker", "error_message"],
     )
     print("\nmetrics:")
-    _print_table(details["metrics"], ["step_id", "metric", "value"])
+    print_table(details["metrics"], ["step_id", "metric", "value"])
     print("\nhyperparameters:")
-    _print_table(details["hyperparameters"], ["step_id", "name", "value"])
+    print_table(details["hyperparameters"], ["step_id", "name", "value"])
     print("\nartifacts:")
-    _print_table(details["artifacts"], ["step_id", "kind", "sha256", "size", "media_type"])
+    print_table(details["artifacts"], ["step_id", "kind", "sha256", "size", "media_type"])
     return 0
 
 
@@ -265,13 +248,13 @@ def _runs_resume(args: argparse.Namespace) -> int:
     # Opening the platform marks runs a crash left in flight interrupted first.
     with closing(_platform(args)) as platform:
         earlier = catalog.run_details(platform.store, args.run_id)
-        printer = _ProgressPrinter(earlier["identifier"], earlier["version"])
+        printer = ProgressPrinter(earlier["identifier"], earlier["version"])
         record = platform.runs.resume(args.run_id, on_event=printer)
         platform.runs.wait(record.run_id)
         details = catalog.run_details(platform.store, record.run_id)
     cached = ", ".join(s["step_id"] for s in details["steps"] if s.get("cache_hit")) or "none"
     print(f"run {record.run_id} resumed run {args.run_id}; steps from the cache: {cached}")
-    _print_metrics(details["metrics"])
+    print_metrics(details["metrics"])
     return 0 if details["status"] == "succeeded" else 1
 
 
@@ -333,7 +316,7 @@ def _sparql(args: argparse.Namespace) -> int:
     with closing(_platform(args)) as platform:
         rows = [catalog.plain(r) for r in platform.store.select(text)]
     columns = list(dict.fromkeys(k for row in rows for k in row))
-    _print_table(rows, columns)
+    print_table(rows, columns)
     return 0
 
 
@@ -402,36 +385,6 @@ def _lineage(args: argparse.Namespace) -> int:
     for source, relation, target in graph.edges:
         print(f"  {name(source):<34} {relation:<22} {name(target)}")
     return 0
-
-
-def _print_warnings(warnings: list[str]) -> None:
-    for warning in warnings:
-        print(f"warning: {warning}")
-
-
-def _print_metrics(metrics: list[dict[str, Any]]) -> None:
-    if metrics:
-        print("metrics:")
-        _print_table(metrics, ["step_id", "metric", "value"])
-
-
-def _print_table(rows: list[dict[str, Any]], columns: list[str]) -> None:
-    if not rows:
-        print("  (none)")
-        return
-    cells = [[_cell(row.get(c)) for c in columns] for row in rows]
-    widths = [max(len(c), *(len(r[i]) for r in cells)) for i, c in enumerate(columns)]
-    print("  " + "  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
-    for row in cells:
-        print("  " + "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
-
-
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float):
-        return f"{value:.4f}"
-    return str(value)
 
 
 def _image_build(args: argparse.Namespace) -> int:

@@ -24,7 +24,8 @@ from typing import TYPE_CHECKING
 from server.errors import ConfigError
 from server.store.base import ReadableStore, Row, Store, Triple, WritableStore
 from server.store.oxigraph import OxigraphStore
-from server.store.sparql_endpoint import PRESETS, EndpointOptions, open_endpoint
+from server.store.presets import PRESETS, EndpointOptions
+from server.store.sparql_endpoint import open_endpoint
 
 if TYPE_CHECKING:
     from server.settings import Settings
