@@ -11,7 +11,7 @@ from typing import Any, Protocol
 from executor.contract import MEDIA_TYPES, OUTPUT_KIND, ArtifactRef, StepSpec, store_artifact
 from executor.params import Params
 
-log = logging.getLogger("executor")
+log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
 
 @dataclass(frozen=True)

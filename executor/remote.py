@@ -25,7 +25,7 @@ from executor.runner import failed, now, run_step
 
 RESULT_MARKER = "ontolab-result-sha256: "
 TIMEOUT = 120.0
-log = logging.getLogger("executor")
+log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
 
 class TransferError(InputError):

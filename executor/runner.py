@@ -21,7 +21,7 @@ from executor.contract import (
 from executor.errors import InputError, PhaseError
 from executor.phases import RUNNERS
 
-log = logging.getLogger("executor")
+log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
 
 def now() -> str:

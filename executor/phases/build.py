@@ -28,7 +28,7 @@ from executor.context import PhaseOutput, StepContext
 from executor.errors import InputError, ParameterError
 from executor.params import Params
 
-log = logging.getLogger("executor")
+log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
 SEARCHES = {"grid": GridSearchCV, "random": RandomizedSearchCV}
 MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")

@@ -13,7 +13,7 @@ from pandas.api import types
 from executor.artifacts import Dataset, to_json_value, write_json
 from executor.context import PhaseOutput, StepContext
 
-log = logging.getLogger("executor")
+log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 HISTOGRAM_BINS = 20

@@ -14,7 +14,7 @@ from executor.artifacts import Dataset, write_dataset
 from executor.context import PhaseOutput, StepContext
 from executor.errors import InputError, ParameterError
 
-log = logging.getLogger("executor")
+log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
 # Bundled with scikit-learn, so extracting them needs no network.
 BUNDLED: dict[str, Callable[..., Bunch]] = {

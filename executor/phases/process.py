@@ -24,7 +24,7 @@ from executor.artifacts import Dataset, write_joblib
 from executor.context import PhaseOutput, StepContext
 from executor.errors import InputError, ParameterError
 
-log = logging.getLogger("executor")
+log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
 IMPUTATIONS = ("mean", "median", "most_frequent", "none")
 SCALERS: dict[str, type[TransformerMixin] | None] = {

@@ -18,7 +18,7 @@ from executor.artifacts import write_json
 from executor.context import PhaseOutput, StepContext
 from executor.errors import InputError, ParameterError, ThresholdError
 
-log = logging.getLogger("executor")
+log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
 METRICS = {
     "classification": ("accuracy", "precision", "recall", "f1", "roc_auc"),
