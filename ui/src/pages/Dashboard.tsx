@@ -3,6 +3,7 @@ import { getHealth, listDeployments, listModels, listRuns, useApi } from "../api
 import { RunCells } from "../components/RunCells";
 import { Guard, StatusBadge } from "../components/State";
 import { formatValue } from "../lib/compare";
+import { TableHead } from "../components/TableHead";
 
 export function Dashboard() {
   const runs = useApi(() => listRuns({ limit: 12 }), []);
@@ -60,15 +61,7 @@ export function Dashboard() {
           >
             {(d) => (
               <table>
-                <thead>
-                  <tr>
-                    <th>Run</th>
-                    <th>Experiment</th>
-                    <th>Status</th>
-                    <th>Started</th>
-                    <th>Accuracy / r2</th>
-                  </tr>
-                </thead>
+                <TableHead columns={["Run", "Experiment", "Status", "Started", "Accuracy / r2"]} />
                 <tbody>
                   {d.runs.map((r) => (
                     <tr key={r.run_id}>
@@ -90,14 +83,7 @@ export function Dashboard() {
                 <>
                   {champions.length === 0 && <p className="muted">No champion yet: promote a version on the Models page.</p>}
                   <table>
-                    <thead>
-                      <tr>
-                        <th>Model</th>
-                        <th>Task</th>
-                        <th>Champion</th>
-                        <th>Latest</th>
-                      </tr>
-                    </thead>
+                    <TableHead columns={["Model", "Task", "Champion", "Latest"]} />
                     <tbody>
                       {d.models.map((m) => (
                         <tr key={m.name}>

@@ -2,6 +2,7 @@ import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { errorText, getExperiment, listExperiments, listRuns, startRun, useApi } from "../api";
 import { ErrorBox, Guard } from "../components/State";
+import { TableHead } from "../components/TableHead";
 
 export function Experiments() {
   const { id } = useParams();
@@ -25,13 +26,7 @@ export function Experiments() {
           >
             {(d) => (
               <table>
-                <thead>
-                  <tr>
-                    <th>Experiment</th>
-                    <th>Task</th>
-                    <th>Versions</th>
-                  </tr>
-                </thead>
+                <TableHead columns={["Experiment", "Task", "Versions"]} />
                 <tbody>
                   {d.experiments.map((e) => (
                     <tr key={e.identifier} className={e.identifier === id ? "selected" : ""}>

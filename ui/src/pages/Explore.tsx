@@ -13,6 +13,7 @@ import {
 import { Chart } from "../components/Chart";
 import { Empty, Guard } from "../components/State";
 import { formatValue } from "../lib/compare";
+import { TableHead } from "../components/TableHead";
 
 export function Explore() {
   const [params, setParams] = useSearchParams();
@@ -108,16 +109,7 @@ function ProfileView({ profile }: { profile: Profile }) {
           <h2>Columns</h2>
           <div className="table-wrap" style={{ maxHeight: 420 }}>
             <table aria-label="Columns">
-              <thead>
-                <tr>
-                  <th>Column</th>
-                  <th>Kind</th>
-                  <th>Missing</th>
-                  <th>Unique</th>
-                  <th>Mean</th>
-                  <th>Std</th>
-                </tr>
-              </thead>
+              <TableHead columns={["Column", "Kind", "Missing", "Unique", "Mean", "Std"]} />
               <tbody>
                 {profile.columns.map((c) => (
                   <tr key={c.name} className={c.name === current?.name ? "selected" : ""}>

@@ -15,6 +15,7 @@ import { Chart } from "../components/Chart";
 import { ErrorBox, Guard, StatusBadge } from "../components/State";
 import { formatValue } from "../lib/compare";
 import { parsePrometheus, traffic, type Scrape } from "../lib/prometheus";
+import { TableHead } from "../components/TableHead";
 
 export function Models() {
   const { name } = useParams();
@@ -113,16 +114,7 @@ function ModelDetail({ name }: { name: string }) {
             </p>
             <div className="table-wrap">
               <table aria-label="Model versions">
-                <thead>
-                  <tr>
-                    <th>Version</th>
-                    <th>Run</th>
-                    <th>Primary metric</th>
-                    <th>Validation</th>
-                    <th>Aliases</th>
-                    <th>Actions</th>
-                  </tr>
-                </thead>
+                <TableHead columns={["Version", "Run", "Primary metric", "Validation", "Aliases", "Actions"]} />
                 <tbody>
                   {[...m.versions].reverse().map((v) => (
                     <tr key={v.version}>

@@ -18,6 +18,7 @@ import {
 import { ErrorBox, Guard, StatusBadge } from "../components/State";
 import { formatValue } from "../lib/compare";
 import { waves } from "../lib/waves";
+import { TableHead } from "../components/TableHead";
 
 const DONE = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
 /** Runs that `POST /api/runs/ID/resume` takes: their finished steps come from the step cache. */
@@ -222,14 +223,7 @@ function Dag({
 function StepTable({ run, statusOf, onPick, picked }: { run: RunDetails; statusOf: (s: StepRow) => string; onPick: (s: string) => void; picked: string | null }) {
   return (
     <table aria-label="Steps">
-      <thead>
-        <tr>
-          <th>Step</th>
-          <th>Status</th>
-          <th>Time</th>
-          <th>Cache</th>
-        </tr>
-      </thead>
+      <TableHead columns={["Step", "Status", "Time", "Cache"]} />
       <tbody>
         {run.steps.map((s) => (
           <tr key={s.step_id} className={picked === s.step_id ? "selected" : ""} data-testid={`step-row-${s.step_id}`}>
