@@ -100,7 +100,7 @@ def new_record(
     resources = {sid: planned.definition.resources for sid, planned in steps_plan.steps.items()}
     warnings = unenforced_limits(provisioner, resources)
     for warning in warnings:
-        log.warning("run %s: %s", run_id, warning)
+        log.info("run %s: %s", run_id, warning)  # recorded with the run; the CLI prints it
     return RunRecord(
         run_id=run_id,
         pipeline=pipeline,
