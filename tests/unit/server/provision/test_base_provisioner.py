@@ -104,7 +104,8 @@ class Background:
         return self.outcomes[0]
 
 
-def spec(tmp_path: Path, run_id: str = "r1") -> StepSpec:
+def spec(tmp_path: Path, run_id: str = "r1", **resources: Any) -> StepSpec:
+    """An extract step's spec (also used by the container backends' tests)."""
     return StepSpec(
         run_id=run_id,
         step_id="extract",
@@ -112,6 +113,7 @@ def spec(tmp_path: Path, run_id: str = "r1") -> StepSpec:
         parameters={},
         inputs={},
         artifact_root=str(tmp_path / "artifacts"),
+        resources=resources,
     )
 
 

@@ -11,9 +11,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from executor.contract import StepResult, StepSpec, artifact_path
+from executor.contract import StepResult, artifact_path
 from server.provision.docker import DockerProvisioner
 from server.provision.swarm import SwarmProvisioner
+from tests.unit.server.provision.test_base_provisioner import spec
 
 RESULT = StepResult(status="succeeded", started_at="s", ended_at="e", metrics={"m": 1.0})
 
@@ -73,18 +74,6 @@ class FakeClient:
 
     def close(self) -> None:
         self.closed = True
-
-
-def spec(tmp_path: Path, run_id: str = "r1", **resources: Any) -> StepSpec:
-    return StepSpec(
-        run_id=run_id,
-        step_id="extract",
-        phase="extract",
-        parameters={},
-        inputs={},
-        artifact_root=str(tmp_path / "artifacts"),
-        resources=resources,
-    )
 
 
 def test_docker_runs_a_step_and_removes_its_container(tmp_path: Path) -> None:
