@@ -306,7 +306,7 @@ def _store_upgrade(args: argparse.Namespace) -> int:
 
 def _sparql(args: argparse.Namespace) -> int:
     from server.graph import queries
-    from server.tracking import catalog
+    from server.graph.terms import plain_row
 
     if args.name:
         params = dict(p.split("=", 1) for p in args.param if "=" in p)
@@ -314,7 +314,7 @@ def _sparql(args: argparse.Namespace) -> int:
     else:
         text = args.file.read_text() if args.file else args.query
     with closing(_platform(args)) as platform:
-        rows = [catalog.plain(r) for r in platform.store.select(text)]
+        rows = [plain_row(r) for r in platform.store.select(text)]
     columns = list(dict.fromkeys(k for row in rows for k in row))
     print_table(rows, columns)
     return 0

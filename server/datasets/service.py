@@ -14,7 +14,7 @@ from server.datasets import uploads
 from server.datasets.uploads import DatasetVersion
 from server.errors import OntolabError
 from server.graph import queries
-from server.graph.terms import python_value
+from server.graph.terms import plain_row
 from server.provision.base import Provisioner
 from server.runs.cache import StepCache
 from server.store.base import Store
@@ -56,7 +56,7 @@ class DatasetService:
     def listing(self) -> list[dict[str, Any]]:
         """Every uploaded dataset: name, number of versions, when it was last updated."""
         rows = queries.select(self._store, "datasets")
-        return [{key: python_value(term) for key, term in row.items()} for row in rows]
+        return [plain_row(row) for row in rows]
 
     def versions(self, name: str) -> list[DatasetVersion]:
         """The versions of ``name``, newest first; NotFoundError (with the fix) if none."""

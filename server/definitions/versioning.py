@@ -33,7 +33,7 @@ from server.graph.namespaces import (
     RDF,
     experiment_version_iri,
 )
-from server.graph.terms import python_value
+from server.graph.terms import plain_row, python_value
 from server.store.base import Store, Triple
 
 _versions_lock = threading.Lock()
@@ -91,7 +91,7 @@ def submit(store: Store, graph: Graph, roots: Sequence[Path] | None = None) -> S
 def list_experiments(store: Store) -> list[dict[str, Any]]:
     """Every stored experiment, one row each (identifier, versions, newest), values plain."""
     rows = queries.select(store, "experiments")
-    return [{key: python_value(term) for key, term in row.items()} for row in rows]
+    return [plain_row(row) for row in rows]
 
 
 def versions(store: Store, identifier: str) -> list[ExperimentVersion]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
@@ -62,3 +63,8 @@ def literal_value(lexical: str, datatype: str) -> Any:
     except ValueError:
         return lexical
     return lexical
+
+
+def plain_row(row: Mapping[str, Node]) -> dict[str, Any]:
+    """A result row as JSON-able values (literals converted, IRIs as strings)."""
+    return {name: python_value(term) for name, term in row.items()}

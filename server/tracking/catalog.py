@@ -13,8 +13,8 @@ from server.definitions.steps import local_name
 from server.errors import NotFoundError, QueryError
 from server.graph import queries
 from server.graph.namespaces import metric_property, run_iri
-from server.graph.terms import python_value
-from server.store.base import ReadableStore, Row
+from server.graph.terms import plain_row
+from server.store.base import ReadableStore
 
 _RUN_ID = re.compile(r"[0-9a-f]{16}")
 
@@ -28,13 +28,8 @@ class LineageGraph:
     edges: list[tuple[str, str, str]] = field(default_factory=list)  # (from, relation, to)
 
 
-def plain(row: Row) -> dict[str, Any]:
-    """A result row as JSON-able values (literals converted, IRIs as strings)."""
-    return {name: python_value(term) for name, term in row.items()}
-
-
 def list_runs(store: ReadableStore, experiment: str | None = None) -> list[dict[str, Any]]:
-    rows = [plain(r) for r in queries.select(store, "runs")]
+    rows = [plain_row(r) for r in queries.select(store, "runs")]
     return [r for r in rows if experiment is None or r["identifier"] == experiment]
 
 
@@ -49,17 +44,17 @@ def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
         raise NotFoundError(f"no run {run_id!r}; list runs with `ontolab runs list`")
     waits_for = _dependencies(store, run)
     return {
-        **plain(summary[0]),
+        **plain_row(summary[0]),
         "steps": [
-            _with_duration(plain(r)) | {"depends_on": waits_for.get(str(r["step_id"]), [])}
+            _with_duration(plain_row(r)) | {"depends_on": waits_for.get(str(r["step_id"]), [])}
             for r in queries.select(store, "run_steps", run=run)
         ],
-        "metrics": [plain(r) for r in queries.select(store, "run_metrics", run=run)],
+        "metrics": [plain_row(r) for r in queries.select(store, "run_metrics", run=run)],
         "hyperparameters": [
-            plain(r) for r in queries.select(store, "run_hyperparameters", run=run)
+            plain_row(r) for r in queries.select(store, "run_hyperparameters", run=run)
         ],
-        "artifacts": [plain(r) for r in queries.select(store, "run_artifacts", run=run)],
-        "models": [plain(r) for r in queries.select(store, "run_models", run=run)],
+        "artifacts": [plain_row(r) for r in queries.select(store, "run_artifacts", run=run)],
+        "models": [plain_row(r) for r in queries.select(store, "run_models", run=run)],
         "warnings": [str(r["warning"]) for r in queries.select(store, "run_warnings", run=run)],
     }
 
@@ -95,7 +90,7 @@ def measure_directions(store: ReadableStore) -> dict[str, bool]:
     """Every evaluation measure the ontology knows, and whether higher values are better."""
     return {
         row["name"]: row["higher_is_better"]
-        for row in map(plain, queries.select(store, "measures"))
+        for row in map(plain_row, queries.select(store, "measures"))
     }
 
 
@@ -116,7 +111,7 @@ def leaderboard(
     rows = queries.select(
         store, name, experiment=experiment, metric=str(metric_property(metric)), limit=limit
     )
-    return [plain(row) for row in rows]
+    return [plain_row(row) for row in rows]
 
 
 def resolve_model(store: ReadableStore, reference: str) -> str:
