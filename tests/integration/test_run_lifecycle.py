@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from copy import deepcopy
 from dataclasses import replace
-from datetime import datetime, timedelta
 
 import pytest
 
@@ -15,7 +13,7 @@ from server.graph import queries
 from server.graph.namespaces import OL, PROV, run_iri, step_run_iri
 from server.platform import Platform
 from server.settings import Settings
-from server.tracking import catalog, run_index
+from server.tracking import catalog
 from server.tracking.records import RunRecord, as_started
 from server.tracking.results import run_triples
 from server.tracking.writer import RunWriter
@@ -349,60 +347,3 @@ def test_input_nobody_produces_is_refused_before_anything_runs(platform: Platfor
     ):
         platform.runs.run(version)
     assert catalog.list_runs(platform.store) == []
-
-
-def _with_accuracy(record: RunRecord, index: int, accuracy: float) -> RunRecord:
-    """A twin of ``record`` as run ``index``, a second later each, measuring ``accuracy``."""
-    twin = deepcopy(record)
-    twin.run_id = f"{index:016x}"
-    started = datetime.fromisoformat(record.started_at) + timedelta(seconds=index)
-    twin.started_at = started.isoformat()
-    validate = twin.steps["validate"]
-    assert validate.result is not None
-    metrics = {**validate.result.metrics, "accuracy": accuracy}
-    validate.result = replace(validate.result, metrics=metrics)
-    return twin
-
-
-@pytest.mark.slow
-def test_the_run_list_filters_sorts_and_pages_and_compare_reads_the_runs_named(
-    platform: Platform,
-) -> None:
-    finished = run(platform)
-    writer = RunWriter(platform.store)
-    accuracies = {}
-    for index, accuracy in enumerate([0.5, 0.7, 0.9, 0.6], start=1):
-        twin = _with_accuracy(finished, index, accuracy)
-        writer.write(twin)
-        accuracies[twin.run_id] = accuracy
-    measured = finished.steps["validate"].result
-    assert measured is not None
-    accuracies[finished.run_id] = measured.metrics["accuracy"]
-    best_first = sorted(accuracies, key=lambda r: -accuracies[r])
-
-    total, page = run_index.select(
-        platform.store, run_index.Selection(sort="-metrics.accuracy", limit=2, offset=1)
-    )
-    assert total == 5 and [r.run_id for r in page] == best_first[1:3]
-    values = [r.metrics["validate.accuracy"] for r in page]
-    assert values == [accuracies[r] for r in best_first[1:3]]
-    assert set(page[0].metrics) == set(page[1].metrics) >= {"f1", "validate.f1", "accuracy"}
-    every_param = page[0].params
-    assert every_param["build.max_iter"] == every_param["max_iter"] == 500
-    assert "build.C" in every_param, "all the page's values, not only those the sort names"
-
-    total, page = run_index.select(
-        platform.store,
-        run_index.Selection(filter="metrics.accuracy < 0.65 and params.max_iter = 500"),
-    )
-    assert total == 2 and {r.run_id for r in page} == {"0000000000000001", "0000000000000004"}
-    assert [r.run_id for r in page] == ["0000000000000004", "0000000000000001"], "newest first"
-    _, none = run_index.select(platform.store, run_index.Selection(filter="params.max_iter = 7"))
-    assert none == []
-    _, newest = run_index.select(platform.store, run_index.Selection(limit=1))
-    assert [r.run_id for r in newest] == ["0000000000000004"] and newest[0].metrics["f1"] > 0
-
-    compared = run_index.summaries(platform.store, ["0000000000000002", finished.run_id, "nope"])
-    assert [r.run_id for r in compared] == ["0000000000000002", finished.run_id]
-    assert compared[0].metrics["accuracy"] == 0.7 and compared[0].params["build.max_iter"] == 500
-    assert compared[1].status == "succeeded" and compared[1].experiment == "life"
