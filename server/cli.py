@@ -297,12 +297,14 @@ def _transfer(args: argparse.Namespace, action: str) -> int:
 
 
 def _store_upgrade(args: argparse.Namespace) -> int:
-    from server.graph.upgrade import add_standard_types, upgrade_runs
+    from server.graph.upgrade import add_distributions, add_standard_types, upgrade_runs
 
     with _bare_store(args) as store:
         upgraded = upgrade_runs(store)
+        distributions = add_distributions(store)
         typed, graphs = add_standard_types(store)
     print(f"upgraded {upgraded} run graphs ({store.describe()})")
+    print(f"added {distributions} dataset distributions (DCAT)")
     print(f"added {typed} standard types (PROV-O, ML-Schema, DCAT) to {graphs} graphs")
     return 0
 

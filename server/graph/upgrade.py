@@ -1,7 +1,8 @@
 """Brings graphs written by earlier versions up to what today's queries read. Adds only.
 
 Graphs written before every node carried its standard types (``server.graph.standard_types``)
-get them (``add_standard_types``): each graph that lacks some gets one atomic addition, so
+get them (``add_standard_types``), and datasets written before they had a DCAT distribution
+get one (``add_distributions``): each graph that lacks some gets one atomic addition, so
 running it again adds nothing.
 
 Earlier run graphs tied each hyperparameter setting to its step run with ``dcterms:isPartOf``
@@ -18,10 +19,21 @@ from collections import defaultdict
 
 from rdflib import URIRef
 
-from server.graph import queries
+from server.graph import queries, write_terms
 from server.graph.namespaces import DCTERMS, MLS, OL, RDF, metric_property
 from server.graph.standard_types import StandardTypes, ontology_types
 from server.store.base import Store, Triple
+
+
+def add_distributions(store: Store) -> int:
+    """Give each dataset of an Ontolab graph that has none its DCAT distribution (the file it
+    is stored as), in the dataset's graph; returns how many were added."""
+    rows = queries.select_values(store, "datasets_without_distribution")
+    for row in rows:
+        dataset = write_terms.iri(row["dataset"])
+        facts = (row["sha256"], int(row["size"]), row["media_type"])
+        store.add_to_graph(URIRef(row["g"]), write_terms.distribution_triples(dataset, *facts))
+    return len(rows)
 
 
 def add_standard_types(store: Store, types: StandardTypes | None = None) -> tuple[int, int]:

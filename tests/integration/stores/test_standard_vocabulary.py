@@ -14,9 +14,9 @@ from rdflib import URIRef
 
 from server import definitions
 from server.graph import queries
-from server.graph.namespaces import RDF
+from server.graph.namespaces import DCAT, RDF
 from server.graph.standard_types import ontology_types
-from server.graph.upgrade import add_standard_types
+from server.graph.upgrade import add_distributions, add_standard_types
 from server.platform import Platform, open_platform
 from server.settings import Settings
 from server.store.base import Triple
@@ -151,21 +151,30 @@ def test_every_node_carries_its_standard_types_in_the_graph_that_types_it(
 def test_upgrade_gives_a_graph_written_without_standard_types_the_same_answers(
     platform: Platform,
 ) -> None:
-    """The run's graph as earlier versions wrote it (no standard types), then upgraded."""
+    """The run's graph as earlier versions wrote it (no standard types, no distributions),
+    then upgraded."""
     query = PREFIXES + "SELECT ?run WHERE { GRAPH ?run { ?run a ol:Run } }"
     (run,) = [URIRef(str(r["run"])) for r in platform.store.select(query)]
     before = {name: rows(platform, query["standard"]) for name, query in _PAIRS.items()}
     assert isinstance(platform.store, StandardTypedStore)
     platform.store.backend.replace_graph(run, _without_standard_types(platform, run))
     assert not rows(platform, ACTIVITIES["standard"]), "no activity is typed so any longer"
+    assert len(rows(platform, DISTRIBUTIONS["standard"])) == 1, "the upload's alone"
 
+    assert add_distributions(platform.store) == 2, "the run's dataset and splits"
     added, graphs = add_standard_types(platform.store)
     assert graphs == 1 and added >= 12, (added, graphs)
     assert {name: rows(platform, query["standard"]) for name, query in _PAIRS.items()} == before
+    assert add_distributions(platform.store) == 0
     assert add_standard_types(platform.store) == (0, 0)
 
 
-_PAIRS = {"evaluations": EVALUATIONS, "activities": ACTIVITIES}
+_PAIRS = {
+    "lineage": {"standard": lineage("mls:Model", "mls:Dataset")},
+    "evaluations": EVALUATIONS,
+    "distributions": DISTRIBUTIONS,
+    "activities": ACTIVITIES,
+}
 
 
 def _without_standard_types(platform: Platform, run: URIRef) -> list[Triple]:
@@ -178,4 +187,11 @@ def _without_standard_types(platform: Platform, run: URIRef) -> list[Triple]:
         if p == RDF.type
         for standard in superclasses.get(str(o), ())
     }
-    return [(s, p, o) for s, p, o in triples if not (p == RDF.type and (s, str(o)) in added)]
+    files = {o for s, p, o in triples if p == DCAT.distribution}
+    return [
+        (s, p, o)
+        for s, p, o in triples
+        if not (p == RDF.type and (s, str(o)) in added)
+        and p != DCAT.distribution
+        and s not in files
+    ]
