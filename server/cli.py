@@ -88,7 +88,8 @@ def _parser() -> argparse.ArgumentParser:
     store_import.add_argument("file", type=Path)
     store_import.set_defaults(command=_store_import)
     store_upgrade = store.add_parser(
-        "upgrade", help="add to run graphs from earlier versions what today's queries read"
+        "upgrade",
+        help="add to graphs from earlier versions what today's queries read (standard types too)",
     )
     store_upgrade.set_defaults(command=_store_upgrade)
     sparql = command("sparql", _sparql, "run a SPARQL query and print the result as a table")
@@ -296,11 +297,15 @@ def _transfer(args: argparse.Namespace, action: str) -> int:
 
 
 def _store_upgrade(args: argparse.Namespace) -> int:
-    from server.graph.upgrade import upgrade_runs
+    from server.graph.upgrade import add_distributions, add_standard_types, upgrade_runs
 
     with _bare_store(args) as store:
         upgraded = upgrade_runs(store)
+        distributions = add_distributions(store)
+        typed, graphs = add_standard_types(store)
     print(f"upgraded {upgraded} run graphs ({store.describe()})")
+    print(f"added {distributions} dataset distributions (DCAT)")
+    print(f"added {typed} standard types (PROV-O, ML-Schema, DCAT) to {graphs} graphs")
     return 0
 
 

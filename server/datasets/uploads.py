@@ -26,6 +26,7 @@ from server.graph import queries
 from server.graph.clock import utc_now
 from server.graph.namespaces import DCAT, DCTERMS, ID, OL, RDF
 from server.graph.terms import python_value
+from server.graph.write_terms import distribution_triples, iri
 from server.provision.base import Provisioner
 from server.runs.cache import StepCache
 from server.store.base import Store
@@ -213,9 +214,8 @@ def _read(data: bytes, media_type: str) -> Any:
 
 def _triples(version: DatasetVersion, columns: list[str]) -> list[tuple[Any, Any, Any]]:
     node = URIRef(version.iri)
-    triples = [
-        (node, RDF.type, OL.Dataset),
-        (node, RDF.type, DCAT.Dataset),
+    triples: list[tuple[Any, Any, Any]] = [
+        (node, RDF.type, OL.Dataset),  # the store adds dcat:Dataset, mls:Dataset, prov:Entity
         (node, OL.uploaded, Literal(True)),
         (node, DCTERMS.identifier, Literal(version.name)),
         (node, OL.versionNumber, Literal(version.number)),
@@ -228,4 +228,5 @@ def _triples(version: DatasetVersion, columns: list[str]) -> list[tuple[Any, Any
         (node, DCTERMS.created, Literal(datetime.fromisoformat(version.created))),
     ]
     triples += [(node, OL.featureColumn, Literal(c)) for c in columns]
+    triples += distribution_triples(iri(version.iri), version.sha256, version.size, PARQUET)
     return triples

@@ -17,6 +17,7 @@ from rdflib.term import Node
 from server.definitions import ExperimentVersion
 from server.errors import DefinitionError
 from server.graph import queries
+from server.graph.standard_types import ontology_types
 from server.graph.terms import python_value
 from server.store.base import ReadableStore
 
@@ -94,7 +95,7 @@ def load_pipeline(store: ReadableStore, version: ExperimentVersion) -> Pipeline:
             StepDefinition(
                 iri=iri,
                 id=local_name(iri),
-                types=tuple(sorted(info["types"])),
+                types=_stated_types(info["types"]),
                 phase=_single_phase(info["phases"]),
                 produces=tuple(sorted(info["outputs"])),
                 depends_on=tuple(sorted(depends.get(iri, ()))),
@@ -126,6 +127,13 @@ def _steps(store: ReadableStore, graph: str) -> dict[str, dict[str, set[str]]]:
             if var in row:
                 info[key].add(str(row[var]))
     return steps
+
+
+def _stated_types(types: set[str]) -> tuple[str, ...]:
+    """A step's types less the standard ones the store added for them (``prov:Plan``…)."""
+    superclasses = ontology_types().superclasses
+    implied = set().union(*(superclasses.get(t, ()) for t in types))
+    return tuple(sorted(types - implied))
 
 
 def _single_phase(phases: set[str]) -> str | None:

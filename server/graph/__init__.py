@@ -2,7 +2,8 @@
 binder (``ontology/queries/*.rq``), term conversion (read: ``terms``; write: ``write_terms``),
 the one clock for what the platform stamps (``clock.utc_now``), reading SPARQL text without
 running it (``sparql_text``), the limits client queries run under (``query_guard``, which also
-runs a named query for ``/api/queries``) and store upgrades.
+runs a named query for ``/api/queries``), the standard classes every written node carries with
+its Ontolab class (``standard_types``, derived from the ontology) and store upgrades.
 
 May import: ``server.store``, ``server.errors``, ``server.settings``, ``ontology``. Nothing here
 knows about runs, models or HTTP.

@@ -126,3 +126,10 @@ def profile_iri(sha256: str) -> URIRef:
     """The column statistics of one profile artifact, named by its checksum; also the name of
     the graph that holds them, written once and shared by every run that made that profile."""
     return URIRef(f"{ID}profile/{sha256}")
+
+
+@lru_cache(maxsize=4096)
+def file_iri(sha256: str) -> URIRef:
+    """A stored file (a dataset's DCAT distribution), named by its checksum: the same bytes are
+    the same node in every graph that mentions them."""
+    return URIRef(f"{ID}file/{sha256}")

@@ -1,4 +1,9 @@
-"""Brings run graphs written by earlier versions up to what today's queries read. Adds only.
+"""Brings graphs written by earlier versions up to what today's queries read. Adds only.
+
+Graphs written before every node carried its standard types (``server.graph.standard_types``)
+get them (``add_standard_types``), and datasets written before they had a DCAT distribution
+get one (``add_distributions``): each graph that lacks some gets one atomic addition, so
+running it again adds nothing.
 
 Earlier run graphs tied each hyperparameter setting to its step run with ``dcterms:isPartOf``
 (today: ``ol:hasHyperParameterSetting`` from the step run) and kept metric values only on
@@ -10,11 +15,42 @@ changes nothing.
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 from rdflib import URIRef
 
-from server.graph import queries
+from server.graph import queries, write_terms
 from server.graph.namespaces import DCTERMS, MLS, OL, RDF, metric_property
+from server.graph.standard_types import StandardTypes, ontology_types
 from server.store.base import Store, Triple
+
+
+def add_distributions(store: Store) -> int:
+    """Give each dataset of an Ontolab graph that has none its DCAT distribution (the file it
+    is stored as), in the dataset's graph; returns how many were added."""
+    rows = queries.select_values(store, "datasets_without_distribution")
+    for row in rows:
+        dataset = write_terms.iri(row["dataset"])
+        facts = (row["sha256"], int(row["size"]), row["media_type"])
+        store.add_to_graph(URIRef(row["g"]), write_terms.distribution_triples(dataset, *facts))
+    return len(rows)
+
+
+def add_standard_types(store: Store, types: StandardTypes | None = None) -> tuple[int, int]:
+    """Add to every Ontolab graph the standard types its nodes lack (``types``: the map derived
+    from the ontology); returns (types added, graphs changed)."""
+    types = types or ontology_types()
+    held: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row in queries.select_values(store, "typed_nodes", classes=types.classes()):
+        held[row["g"]].append((row["node"], row["type"]))
+    added, graphs = 0, 0
+    for graph, pairs in held.items():
+        if missing := types.missing(pairs):
+            store.add_to_graph(
+                URIRef(graph), [(URIRef(node), RDF.type, URIRef(cls)) for node, cls in missing]
+            )
+            added, graphs = added + len(missing), graphs + 1
+    return added, graphs
 
 
 def upgrade_runs(store: Store) -> int:

@@ -23,6 +23,7 @@ from rdflib.namespace import XSD as _XSD
 
 from server.graph.namespaces import MLS as _MLS
 from server.graph.namespaces import OL as _OL
+from server.graph.namespaces import file_iri
 
 
 class Vocabulary:
@@ -87,3 +88,18 @@ def value(raw: Any) -> ox.Literal:
     if isinstance(raw, bool | int | str):
         return ox.Literal(raw)
     return string(raw)
+
+
+def distribution_triples(
+    dataset: ox.NamedNode, sha256: str, size: int, media_type: str
+) -> list[tuple[ox.NamedNode, ox.NamedNode, ox.NamedNode | ox.Literal]]:
+    """A dataset's DCAT distribution: the file it is stored as, named by its checksum (the
+    same node wherever those bytes appear), with its media type and size, so a DCAT client
+    finds ``?dataset dcat:distribution ?file . ?file dcat:mediaType ?type``."""
+    file = iri(file_iri(sha256))
+    return [
+        (dataset, DCAT.distribution, file),
+        (file, RDF.type, OL.DataFile),
+        (file, DCAT.mediaType, string(media_type)),
+        (file, DCAT.byteSize, plain(size)),
+    ]

@@ -46,7 +46,6 @@ def _version_triples(model: URIRef, version: ModelVersion) -> list[Triple]:
     out: list[Triple] = [
         (model, OL.hasModelVersion, node),
         (node, RDF.type, OL.ModelVersion),
-        (node, RDF.type, PROV.Entity),
         (node, OL.modelVersionNumber, Literal(version.number)),
         (node, OL.registeredFromRun, run_iri(version.run_id)),
         (node, OL.registersArtifact, artifact),

@@ -11,7 +11,9 @@
 ==========================================  ===============================================
 
 The remote ones are ``server/store/sparql_endpoint.py``; auth, timeouts and retries come from
-the settings passed to ``open_store`` (``ONTOLAB_STORE_AUTH`` and friends).
+the settings passed to ``open_store`` (``ONTOLAB_STORE_AUTH`` and friends). Whichever it is,
+``open_store`` wraps it in ``StandardTypedStore`` (``typed.py``): every write adds, to each node
+typed with an Ontolab class, the PROV-O / ML-Schema / DCAT classes the ontology places it under.
 """
 
 from __future__ import annotations
@@ -22,10 +24,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from server.errors import ConfigError
+from server.graph.standard_types import ontology_types
 from server.store.base import ReadableStore, Row, Store, Triple, WritableStore
 from server.store.oxigraph import OxigraphStore
 from server.store.presets import PRESETS, EndpointOptions
 from server.store.sparql_endpoint import open_endpoint
+from server.store.typed import StandardTypedStore
 
 if TYPE_CHECKING:
     from server.settings import Settings
@@ -51,7 +55,7 @@ _BACKENDS: dict[str, Callable[[str, EndpointOptions], Store]] = {
 
 def open_store(url: str, settings: Settings | None = None) -> Store:
     """Open the store named by ``url`` (see the table above); remote stores take their auth,
-    timeout and retries from ``settings``."""
+    timeout and retries from ``settings``. Writes to it carry the standard types (``typed.py``)."""
     scheme, _, location = url.partition(":")
     factory = _BACKENDS.get(scheme)
     if factory is None:
@@ -60,4 +64,4 @@ def open_store(url: str, settings: Settings | None = None) -> Store:
             f"use one of: {', '.join(f'{name}:…' for name in _BACKENDS)}"
         )
     options = EndpointOptions() if settings is None else EndpointOptions.from_settings(settings)
-    return factory(location, options)
+    return StandardTypedStore(factory(location, options), ontology_types())

@@ -7,6 +7,9 @@ Contract for implementers:
   failure leaves the old graph in place. ``add_to_graph`` is atomic the same way. A run's
   results are written with one of them, as one request.
 - Implementations must be safe to call from several threads of one process.
+- Backends write exactly the triples they are given. The standard types (``prov:``, ``mls:``,
+  ``dcat:``) that go with each Ontolab class are added above them, once for all backends, by
+  the ``StandardTypedStore`` that ``open_store`` returns (``server.store.typed``).
 - Terms cross the seam as rdflib terms (URIRef, Literal, BNode). Writes also take pyoxigraph
   terms (NamedNode, Literal, BlankNode), ten times cheaper to build: the result writer uses them
   for every run (``server.graph.write_terms``). A triple may mix both kinds.

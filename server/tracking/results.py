@@ -46,6 +46,7 @@ from server.graph.write_terms import (
     PROV,
     RDF,
     date_time,
+    distribution_triples,
     double,
     iri,
     plain,
@@ -60,8 +61,9 @@ from server.tracking.shared import (
     signature_digest,
 )
 
-#: Each node is typed with its most specific class only; the ontology's subclass axioms give
-#: the PROV, ML-Schema and DCAT classes (query them as ``a/rdfs:subClassOf*``).
+#: Each node is typed here with its Ontolab class only; the store the platform writes through
+#: adds, in the same graph, the PROV, ML-Schema and DCAT classes the ontology places that class
+#: under (``server.graph.standard_types``), so a model is also ``mls:Model`` and ``prov:Entity``.
 KIND_CLASSES = {
     "dataset": OL.Dataset,
     "profile": OL.DataProfile,
@@ -177,6 +179,8 @@ def _result_triples(record: RunRecord, step: StepRecord, result: StepResult) -> 
             (entity, PROV.wasGeneratedBy, node),
         ]
         out += [(entity, PROV.wasDerivedFrom, source) for source in inputs]
+        if KIND_CLASSES[kind] is OL.Dataset:
+            out += distribution_triples(entity, ref.sha256, ref.size, ref.media_type)
         if step.output:
             out.append((entity, PROV.specializationOf, iri(step.output)))
     out += PHASE_FACTS.get(step.phase, _no_facts)(record, step, result)

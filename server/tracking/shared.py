@@ -30,7 +30,7 @@ from server.graph.namespaces import (
     source_iri,
     sub_iri,
 )
-from server.graph.write_terms import MLS, OL, PROV, RDF, RDFS, double, iri, plain, string, value
+from server.graph.write_terms import MLS, OL, RDF, RDFS, double, iri, plain, string, value
 from server.store.base import WriteTriple
 from server.tracking.records import RunRecord
 
@@ -111,7 +111,6 @@ def _source_graph(result: StepResult) -> SharedGraphs:
     return {
         name: lambda: [
             (source, RDF.type, OL.DataSource),
-            (source, RDF.type, PROV.Entity),
             (source, OL.sourceRef, string(ref)),
         ]
     }
