@@ -124,9 +124,7 @@ def test_lineage_reaches_from_the_uploaded_file_to_the_deployment(
 
     # Stopping adds the end of the activity; nothing the graph stated is taken back.
     before = graph_triples(live_server.platform, deployment["iri"])
-    stopped = requests.delete(
-        live_server(f"/api/deployments/{deployment['id']}"), timeout=TIMEOUT
-    )
+    stopped = requests.delete(live_server(f"/api/deployments/{deployment['id']}"), timeout=TIMEOUT)
     assert stopped.status_code == 200 and stopped.json()["ended_at"], stopped.text
     after = graph_triples(live_server.platform, deployment["iri"])
     assert before < after
