@@ -26,7 +26,8 @@ _SUFFIX_TYPES = {".csv": "text/csv", ".parquet": datasets.PARQUET}
 
 
 def _upload_bytes(limit: int) -> tuple[bytes, str, str | None]:
-    """The uploaded file, its media type and (multipart) file name; refused past ``limit``."""
+    """The uploaded file, its media type and (multipart) file name without folders; refused past
+    ``limit``."""
     if request.content_length is not None and request.content_length > limit:
         _too_large(request.content_length, limit)
     upload = request.files.get("file")
@@ -34,7 +35,7 @@ def _upload_bytes(limit: int) -> tuple[bytes, str, str | None]:
         data = upload.read(limit + 1)
         suffix = "." + (upload.filename or "").rsplit(".", 1)[-1].lower()
         media_type = _SUFFIX_TYPES.get(suffix, upload.mimetype)
-        name = (upload.filename or "").rsplit("/", 1)[-1].rsplit(".", 1)[0] or None
+        name = (upload.filename or "").rsplit("/", 1)[-1] or None
     else:
         data = request.stream.read(limit + 1)
         media_type, name = request.mimetype, None
@@ -54,10 +55,11 @@ def _too_large(size: int, limit: int) -> None:
 def upload() -> tuple[dict[str, Any], int]:
     platform = get_platform()
     data, media_type, file_name = _upload_bytes(int(platform.settings.max_upload_mb * 1e6))
-    name = request.args.get("name") or request.form.get("name") or file_name
+    stem = file_name.rsplit(".", 1)[0] if file_name else None
+    name = request.args.get("name") or request.form.get("name") or stem
     if not name:
         raise BadRequest("name the dataset: POST /api/datasets?name=NAME")
-    version, profile_error = platform.datasets.upload(name, data, media_type)
+    version, profile_error = platform.datasets.upload(name, data, media_type, file_name)
     body = asdict(version) | {"source": f"dataset:{name}@{version.number}"}
     if profile_error is not None:  # the data is stored and usable; only its profile is missing
         body["profile_error"] = profile_error

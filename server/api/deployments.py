@@ -80,6 +80,7 @@ def stop_deployment(deployment_id: str) -> dict[str, Any]:
 _DEPLOYMENT = object_schema(
     {
         "id": {"type": "string"},
+        "iri": {"type": "string", "description": "the deployment's node (ol:ModelDeployment)"},
         "model": {"type": "string"},
         "version": {"type": "integer"},
         "alias": {"type": ["string", "null"]},
@@ -91,9 +92,15 @@ _DEPLOYMENT = object_schema(
         "desired_state": {"enum": ["running", "stopped"]},
         "started_at": {"type": "string"},
         "ended_at": {"type": ["string", "null"]},
+        "started_by": {
+            "type": "string",
+            "description": "the agent that started it (prov:wasAssociatedWith): the platform's "
+            "until requests carry a user",
+        },
     },
     [
         "id",
+        "iri",
         "model",
         "version",
         "alias",
@@ -105,6 +112,7 @@ _DEPLOYMENT = object_schema(
         "desired_state",
         "started_at",
         "ended_at",
+        "started_by",
     ],
 )
 _ID = [path_parameter("deployment_id")]

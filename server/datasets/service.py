@@ -38,13 +38,17 @@ class DatasetService:
         self._cache = cache
         self._profiles_dir = profiles_dir
 
-    def upload(self, name: str, data: bytes, media_type: str) -> tuple[DatasetVersion, str | None]:
+    def upload(
+        self, name: str, data: bytes, media_type: str, file_name: str | None = None
+    ) -> tuple[DatasetVersion, str | None]:
         """Store ``data`` as a new version of ``name`` and compute its profile.
+
+        ``file_name`` (the client's, when it sent one) is recorded with the bytes' checksum.
 
         Returns the version and, when profiling failed, why: the data is stored and usable
         then, only its profile is missing. Raises DatasetError for data or a name it refuses.
         """
-        version = uploads.upload(self._store, self._artifacts, name, data, media_type)
+        version = uploads.upload(self._store, self._artifacts, name, data, media_type, file_name)
         try:
             uploads.compute_profile(
                 self._provisioner, self._cache, self._artifacts, self._profiles_dir, version

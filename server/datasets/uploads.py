@@ -1,14 +1,18 @@
 """Uploaded datasets: CSV or Parquet in, stored as a versioned Parquet artifact and a graph.
 
 An upload that cannot be read, or whose name is not a plain name, is refused before anything
-is stored. Each version lives in its own named graph (``…/id/dataset/NAME/vN``); experiments
-use it as ``ol:source "dataset:NAME"`` (newest) or ``"dataset:NAME@N"``. Its profile (the
+is stored. Each version lives in its own named graph (``…/id/dataset/NAME/vN``), with the file
+it was read from (``…/vN/file``: the uploaded bytes' sha256, size, media type and, from a
+multipart upload, file name) as the entity the version ``prov:wasDerivedFrom``. Experiments use
+it as ``ol:source "dataset:NAME"`` (newest) or ``"dataset:NAME@N"``; a run that reads it links
+its extract step run and dataset to the version node (``resolve_version``). Its profile (the
 explore phase) is computed once, by the upload (``compute_profile``); reading it back
 (``stored_profile``) changes nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import re
@@ -24,7 +28,7 @@ from executor.contract import ArtifactRef, StepSpec
 from server.errors import DatasetError, NotFoundError
 from server.graph import queries
 from server.graph.clock import utc_now
-from server.graph.namespaces import DCAT, DCTERMS, ID, OL, RDF
+from server.graph.namespaces import DCAT, DCTERMS, ID, OL, PROV, RDF
 from server.graph.terms import python_value
 from server.graph.write_terms import distribution_triples, iri
 from server.provision.base import Provisioner
@@ -59,11 +63,32 @@ class DatasetVersion:
         return ArtifactRef(self.sha256, self.size, PARQUET)
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """The bytes an upload sent, as the version's graph records them (not stored as such: the
+    version keeps its Parquet form)."""
+
+    sha256: str
+    size: int
+    media_type: str
+    file_name: str | None = None
+
+
 def upload(
-    store: Store, artifacts: ArtifactStore, name: str, data: bytes, media_type: str
+    store: Store,
+    artifacts: ArtifactStore,
+    name: str,
+    data: bytes,
+    media_type: str,
+    file_name: str | None = None,
 ) -> DatasetVersion:
-    """Read ``data`` as CSV or Parquet, store it as Parquet and record a new version."""
+    """Read ``data`` as CSV or Parquet, store it as Parquet and record a new version.
+
+    ``file_name`` is the name the client's file had (a multipart upload), recorded with the
+    checksum of the bytes sent so that lineage reaches back to the file a user chose.
+    """
     check_name(name)
+    sent = UploadedFile(hashlib.sha256(data).hexdigest(), len(data), media_type, file_name)
     frame = _read(data, media_type)
     with artifacts.temp_file(".parquet") as path:  # removed on any error; swept if killed
         frame.to_parquet(path)
@@ -82,7 +107,8 @@ def upload(
             created=utc_now(),
             format=media_type,
         )
-        store.replace_graph(URIRef(version.iri), _triples(version, list(frame.columns)))
+        triples = _triples(version, list(frame.columns), sent)
+        store.replace_graph(URIRef(version.iri), triples)
     return version
 
 
@@ -129,11 +155,18 @@ def get(store: Store, name: str, number: int | None = None) -> DatasetVersion:
 
 def resolve(store: Store, artifacts: ArtifactStore, reference: str) -> Path | None:
     """The stored file behind ``dataset:NAME[@N]``, or None if ``reference`` is not one."""
+    version = resolve_version(store, reference)
+    return None if version is None else artifacts.path(version.sha256)
+
+
+def resolve_version(store: Store, reference: str) -> DatasetVersion | None:
+    """The version ``dataset:NAME[@N]`` names (``dataset:NAME``: the newest now), or None if
+    ``reference`` is not such a reference; NotFoundError (with the fix) if it names none."""
     match = _REFERENCE.fullmatch(reference)
     if not match:
         return None
     number = int(match.group(2)) if match.group(2) else None
-    return artifacts.path(get(store, match.group(1), number).sha256)
+    return get(store, match.group(1), number)
 
 
 def preview(artifacts: ArtifactStore, version: DatasetVersion, rows: int) -> dict[str, Any]:
@@ -212,8 +245,16 @@ def _read(data: bytes, media_type: str) -> Any:
     return frame
 
 
-def _triples(version: DatasetVersion, columns: list[str]) -> list[tuple[Any, Any, Any]]:
+def file_iri(version_iri: str) -> URIRef:
+    """The node of the file an upload sent, in the version's graph."""
+    return URIRef(f"{version_iri}/file")
+
+
+def _triples(
+    version: DatasetVersion, columns: list[str], sent: UploadedFile
+) -> list[tuple[Any, Any, Any]]:
     node = URIRef(version.iri)
+    source = file_iri(version.iri)
     triples: list[tuple[Any, Any, Any]] = [
         (node, RDF.type, OL.Dataset),  # the store adds dcat:Dataset, mls:Dataset, prov:Entity
         (node, OL.uploaded, Literal(True)),
@@ -229,4 +270,13 @@ def _triples(version: DatasetVersion, columns: list[str]) -> list[tuple[Any, Any
     ]
     triples += [(node, OL.featureColumn, Literal(c)) for c in columns]
     triples += distribution_triples(iri(version.iri), version.sha256, version.size, PARQUET)
+    triples += [
+        (node, PROV.wasDerivedFrom, source),
+        (source, RDF.type, OL.UploadedFile),
+        (source, OL.sha256, Literal(sent.sha256)),
+        (source, OL.byteSize, Literal(sent.size)),
+        (source, DCTERMS.format, Literal(sent.media_type)),
+    ]
+    if sent.file_name:
+        triples.append((source, OL.fileName, Literal(sent.file_name)))
     return triples

@@ -31,6 +31,9 @@ OLM = _Vocabulary("https://w3id.org/ontolab/metric#")
 ID = "https://w3id.org/ontolab/id/"
 ONTOLOGY_GRAPH = URIRef("https://w3id.org/ontolab/graph/ontology")
 ONTOLOGY_IRI = URIRef("https://w3id.org/ontolab/ns")
+#: The platform as the software agent (``ol:PlatformAgent``) that starts what no user is known
+#: to have asked for; once requests carry a user, the user's agent node takes its place.
+PLATFORM_AGENT = URIRef(f"{ID}agent/platform")
 
 PREFIXES = {
     "ol": str(OL),

@@ -87,6 +87,9 @@ def new_record(
         planned = steps_plan.steps[step_id]
         definition = planned.definition
         parameters = _step_parameters(planned, pipeline.identifier, settings.source_roots)
+        uploaded = datasets.resolve_version(store, str(parameters.get("source", "")))
+        if uploaded is not None:  # read the stored file; lineage links the version node
+            parameters["source_path"] = str(artifacts.path(uploaded.sha256))
         steps[step_id] = StepRecord(
             id=step_id,
             phase=planned.phase,
@@ -94,7 +97,8 @@ def new_record(
             output=definition.produces[0] if definition.produces else None,
             inputs=dict(planned.inputs),
             depends_on=planned.depends_on,
-            parameters=_resolve_dataset(store, artifacts, parameters),
+            parameters=parameters,
+            dataset_version=None if uploaded is None else uploaded.iri,
         )
     run_id = uuid.uuid4().hex[:16]
     resources = {sid: planned.definition.resources for sid, planned in steps_plan.steps.items()}
@@ -109,14 +113,6 @@ def new_record(
         steps=steps,
         warnings=warnings,
     )
-
-
-def _resolve_dataset(
-    store: Store, artifacts: ArtifactStore, parameters: dict[str, Any]
-) -> dict[str, Any]:
-    """Point an extract step reading ``dataset:NAME[@N]`` at the stored file."""
-    path = datasets.resolve(store, artifacts, str(parameters.get("source", "")))
-    return parameters if path is None else {**parameters, "source_path": str(path)}
 
 
 def _step_parameters(

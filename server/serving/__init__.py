@@ -1,7 +1,8 @@
 """Models answering requests: registered versions served in-process (``models``: resolve through
 the registry, load once per checksum, predict), the loaded model (``loaded_model``), the payload
 checks against the training schema (``payload``), compiled preprocessing (``affine``),
-deployments (``deployments``: one model server process each), the model server itself
+deployments (``deployments``: one model server process each; ``deployment_record``: a
+deployment as the PROV activity its graph states), the model server itself
 (``model_server``) and the warm parent that forks model servers (``model_warm``). Loading model
 artifacts, and with it scikit-learn, pandas and joblib, lives here, never in the registry.
 

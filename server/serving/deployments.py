@@ -7,11 +7,17 @@ A deployment serves one registered model version on its own loopback port (from
 answers its first health check well within a second instead of paying a fresh interpreter's
 imports.
 
-Each deployment is recorded in its own named graph as an ``ol:ModelDeployment`` with its
-port, pid and desired state. ``close()`` stops the processes but keeps them desired-running;
-``restore()`` (called when the platform opens) starts every desired-running deployment again,
-on the same port when it is free. Processes are only ever stopped by the pid this service
-started them with: a pid read back from the graph may belong to somebody else by now.
+Each deployment is recorded in its own named graph as an ``ol:ModelDeployment``, a PROV
+activity (``server.serving.deployment_record``): it ``prov:used`` the model version node it
+serves, with ``prov:startedAtTime``, the agent that started it (``prov:wasAssociatedWith``: the
+platform's ``ol:PlatformAgent`` until requests carry a user; ``deploy(started_by=...)`` takes
+an agent IRI), its port and pid. Stopping it adds ``prov:endedAtTime`` and desired state
+``stopped``: the graph only grows, but for the pid and port of the current process, which a
+restore replaces (the activity goes on, so its start time stays). ``close()`` stops the
+processes but keeps them desired-running; ``restore()`` (called when the platform opens)
+starts every desired-running deployment again, on the same port when it is free. Processes
+are only ever stopped by the pid this service started them with: a pid read back from the
+graph may belong to somebody else by now.
 
 Thread-safety: every public method may be called from any thread.
 """
@@ -23,30 +29,35 @@ import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 import requests
-from rdflib import Literal, URIRef
-from rdflib.namespace import XSD
 
 from server.errors import DeploymentError, NotFoundError, OntolabError
 from server.graph import queries
 from server.graph.clock import utc_now
-from server.graph.namespaces import ID, OL, PROV, RDF
-from server.graph.terms import python_value
+from server.graph.namespaces import PLATFORM_AGENT
 from server.provision.warm import WarmChild, WarmParent
 from server.registry.model import ModelVersion, version_iri
+from server.serving.deployment_record import (
+    HOST,
+    Deployment,
+    deployment_iri,
+    from_row,
+    start_triples,
+    stop_triples,
+)
 from server.settings import Settings
-from server.store.base import Store, Triple
+from server.store.base import Store
 from server.tracking.artifacts import ArtifactStore
+
+__all__ = ["HOST", "Deployment", "DeploymentService", "deployment_iri", "registry_target"]
 
 log = logging.getLogger(__name__)
 
-HOST = "127.0.0.1"
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
 PROBE_TIMEOUT = 0.5
@@ -79,41 +90,6 @@ class ModelVersions(Protocol):
 Resolver = Callable[[ModelVersions, str, int | None, str | None], Target]
 
 
-@dataclass(frozen=True)
-class Deployment:
-    id: str
-    name: str
-    version: int
-    sha256: str
-    port: int
-    desired: str  # running | stopped
-    started_at: str
-    pid: int | None = None
-    model_iri: str | None = None
-    alias: str | None = None
-    ended_at: str | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
-
-    def to_json(self, status: str) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "model": self.name,
-            "version": self.version,
-            "alias": self.alias,
-            "sha256": self.sha256,
-            "url": self.url,
-            "port": self.port,
-            "pid": self.pid,
-            "status": status,
-            "desired_state": self.desired,
-            "started_at": self.started_at,
-            "ended_at": self.ended_at,
-        }
-
-
 def registry_target(
     registry: ModelVersions, name: str, version: int | None, alias: str | None
 ) -> Target:
@@ -121,11 +97,6 @@ def registry_target(
     found = registry.resolve(name, version=version, alias=alias)
     iri = str(version_iri(found.name, found.number))
     return Target(found.name, found.number, found.sha256, iri, alias)
-
-
-def deployment_iri(deployment_id: str) -> URIRef:
-    """A deployment; also the name of the graph that holds it."""
-    return URIRef(f"{ID}deployment/{deployment_id}")
 
 
 class DeploymentService:
@@ -189,8 +160,18 @@ class DeploymentService:
 
     # --- operations ------------------------------------------------------------------------
 
-    def deploy(self, name: str, version: int | None = None, alias: str | None = None) -> dict:
-        """Start a model server for a version (given, or the one ``alias`` points to)."""
+    def deploy(
+        self,
+        name: str,
+        version: int | None = None,
+        alias: str | None = None,
+        started_by: str | None = None,
+    ) -> dict:
+        """Start a model server for a version (given, or the one ``alias`` points to).
+
+        ``started_by`` is the IRI of the agent that asked (``prov:wasAssociatedWith``); the
+        platform's own agent when not known (no request carries a user yet).
+        """
         target = self._resolve(self._registry, name, version, alias)
         artifact = self._artifacts.path(target.sha256)
         deployment_id = uuid.uuid4().hex[:12]
@@ -204,6 +185,7 @@ class DeploymentService:
             started_at=utc_now(),
             model_iri=target.model_iri,
             alias=target.alias,
+            started_by=started_by or str(PLATFORM_AGENT),
         )
         deployment = self._start(deployment, artifact, preferred_port=None)
         return deployment.to_json("running")
@@ -217,14 +199,19 @@ class DeploymentService:
         return deployment.to_json(self._status(deployment))
 
     def stop(self, deployment_id: str) -> dict[str, Any]:
-        """Stop the deployment's process (by the pid it was started with) and keep it stopped."""
+        """Stop the deployment's process (by the pid it was started with) and keep it stopped.
+
+        Its end is added to its graph (``prov:endedAtTime``), once: stopping a stopped
+        deployment changes nothing."""
         deployment = self._read(deployment_id)
         with self._lock:
             process = self._processes.pop(deployment_id, None)
         if process is not None:
             process.stop(signal.SIGTERM, STOP_TIMEOUT)
+        if deployment.desired == "stopped":
+            return deployment.to_json("stopped")
         stopped = replace(deployment, desired="stopped", ended_at=utc_now())
-        self._save(stopped)
+        self._store.add_to_graph(deployment_iri(deployment.id), stop_triples(stopped))
         return stopped.to_json("stopped")
 
     # --- internals -------------------------------------------------------------------------
@@ -271,7 +258,8 @@ class DeploymentService:
         for deployment in wanted:
             try:
                 artifact = self._artifacts.path(deployment.sha256)
-                self._start(replace(deployment, started_at=utc_now()), artifact, deployment.port)
+                # The same activity goes on (its start stays): only its process is new.
+                self._start(deployment, artifact, deployment.port)
             except OntolabError as exc:  # one broken deployment must not keep the others down
                 log.warning("cannot restore deployment %s: %s", deployment.id, exc)
 
@@ -297,7 +285,7 @@ class DeploymentService:
         return "running" if answer.ok else "unhealthy"
 
     def _read_all(self) -> list[Deployment]:
-        return [_deployment(row) for row in queries.select(self._store, "deployments")]
+        return [from_row(row) for row in queries.select(self._store, "deployments")]
 
     def _read(self, deployment_id: str) -> Deployment:
         if set(deployment_id) - _ID_CHARS:
@@ -310,51 +298,7 @@ class DeploymentService:
         raise NotFoundError(f"no deployment {deployment_id!r}; list them with GET /api/deployments")
 
     def _save(self, deployment: Deployment) -> None:
-        self._store.replace_graph(deployment_iri(deployment.id), _triples(deployment))
-
-
-def _triples(d: Deployment) -> list[Triple]:
-    node = deployment_iri(d.id)
-    triples: list[Triple] = [
-        (node, RDF.type, OL.ModelDeployment),
-        (node, OL.deploymentId, Literal(d.id)),
-        (node, OL.servedModelName, Literal(d.name)),
-        (node, OL.servedModelVersion, Literal(d.version, datatype=XSD.integer)),
-        (node, OL.sha256, Literal(d.sha256)),
-        (node, OL.port, Literal(d.port, datatype=XSD.integer)),
-        (node, OL.desiredState, Literal(d.desired)),
-        (node, PROV.startedAtTime, Literal(d.started_at, datatype=XSD.dateTime)),
-    ]
-    if d.pid is not None:
-        triples.append((node, OL.processId, Literal(d.pid, datatype=XSD.integer)))
-    if d.model_iri:
-        triples.append((node, PROV.used, URIRef(d.model_iri)))
-    if d.alias:
-        triples.append((node, OL.requestedAlias, Literal(d.alias)))
-    if d.ended_at:
-        triples.append((node, PROV.endedAtTime, Literal(d.ended_at, datatype=XSD.dateTime)))
-    return triples
-
-
-def _deployment(row: Mapping[str, Any]) -> Deployment:
-    value = {name: python_value(term) for name, term in row.items()}
-    return Deployment(
-        id=str(value["id"]),
-        name=str(value["name"]),
-        version=int(value["version"]),
-        sha256=str(value["sha256"]),
-        port=int(value["port"]),
-        desired=str(value["desired"]),
-        started_at=_text(value["started"]),
-        pid=int(value["pid"]) if "pid" in value else None,
-        model_iri=value.get("model"),
-        alias=value.get("alias"),
-        ended_at=_text(value["ended"]) if "ended" in value else None,
-    )
-
-
-def _text(value: Any) -> str:
-    return value.isoformat() if isinstance(value, datetime) else str(value)
+        self._store.replace_graph(deployment_iri(deployment.id), start_triples(deployment))
 
 
 def _wait_ready(url: str, process: WarmChild, log: Path) -> None:

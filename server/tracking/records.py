@@ -32,6 +32,9 @@ class StepRecord:
     worker: str | None = None
     parameters: dict[str, Any] = field(default_factory=dict)
     skipped_because: str | None = None
+    # The uploaded dataset version an extract step reads (``dataset:NAME[@N]`` resolved when the
+    # run was made): its IRI, which the step run ``prov:used`` and its dataset derives from.
+    dataset_version: str | None = None
 
 
 @dataclass
@@ -57,7 +60,15 @@ def as_started(record: RunRecord) -> RunRecord:
     """``record`` as it was first saved, when its run started: no step begun, nothing ended.
     (For rebuilding a run's start graph from a finished record, as the store benchmark does.)"""
     steps = {
-        key: StepRecord(s.id, s.phase, s.definition, s.output, dict(s.inputs), s.depends_on)
+        key: StepRecord(
+            s.id,
+            s.phase,
+            s.definition,
+            s.output,
+            dict(s.inputs),
+            s.depends_on,
+            dataset_version=s.dataset_version,
+        )
         for key, s in record.steps.items()
     }
     return replace(

@@ -13,10 +13,11 @@ A run left in flight by a crash is ended the same way, by addition: the next sta
 platform adds status ``interrupted`` with the time and reason (``interrupted_triples``), and a
 resume is a new run pointing back with ``ol:resumes``.
 
-Each phase adds its own facts (``PHASE_FACTS``: the data source and shape of an extract, the
-profile of an explore, the model and its hyperparameter settings of a build, the evaluations
-and threshold checks of a validate). Facts that are the same for every run that meets them live
-in shared graphs of their own (``server.tracking.shared``), which the run graph points to.
+Each phase adds its own facts (``PHASE_FACTS``: the data source and shape of an extract, and
+the uploaded dataset version it read as a node; the profile of an explore, the model and its
+hyperparameter settings of a build, the evaluations and threshold checks of a validate).
+Facts that are the same for every run that meets them live in shared graphs of their own
+(``server.tracking.shared``), which the run graph points to.
 """
 
 from __future__ import annotations
@@ -192,7 +193,17 @@ def _extract_facts(record: RunRecord, step: StepRecord, result: StepResult) -> l
     if not result.outputs or "source" not in summary:
         return []
     entity = _output(record, step.id)
+    # An uploaded dataset is linked by its version node (in the version's own graph), besides
+    # the data source named by the reference as written (``dataset:NAME[@N]``).
+    uploaded: list[WriteTriple] = []
+    if step.dataset_version:
+        version = iri(step.dataset_version)
+        uploaded = [
+            (_step_run(record, step.id), PROV.used, version),
+            (entity, PROV.wasDerivedFrom, version),
+        ]
     return [
+        *uploaded,
         (entity, PROV.wasDerivedFrom, iri(source_iri(str(summary["source"])))),
         *optional(
             entity,

@@ -218,6 +218,8 @@ def test_a_platform_restart_brings_running_deployments_back(served: Served, serv
     back = next(d for d in listed if d["id"] == kept["id"])
     assert back["status"] == "running"
     assert back["pid"] != kept["pid"] and back["port"] == kept["port"]
+    # The same activity goes on: its start stays, it has no end.
+    assert (back["started_at"], back["ended_at"]) == (kept["started_at"], None)
     assert next(d for d in listed if d["id"] == dropped["id"])["status"] == "stopped"
     health = requests.get(f"{back['url']}/health", timeout=TIMEOUT).json()
     assert health["sha256"] == served.sha256

@@ -138,6 +138,12 @@ def test_step_classes_are_pairwise_disjoint(onto: Graph) -> None:
         (OL.Run, MLS.Run),
         (OL.Run, PROV.Activity),
         (OL.StepRun, PROV.Activity),
+        (OL.UploadedFile, PROV.Entity),
+        (OL.ModelVersion, PROV.Entity),
+        (OL.ModelDeployment, PROV.Activity),
+        (OL.PlatformAgent, PROV.SoftwareAgent),
+        (PROV.SoftwareAgent, PROV.Agent),
+        (PROV.Person, PROV.Agent),
     ],
 )
 def test_alignment_axioms(onto: Graph, cls: URIRef, parent: URIRef) -> None:

@@ -128,7 +128,12 @@ function NodeDetail({ node }: { node: LineageNode }) {
       <p className="small" style={{ wordBreak: "break-all" }}>
         {node.id}
       </p>
-      {node.sha256 && (
+      {node.sha256 && node.kind === "uploaded_file" && (
+        <p className="small muted">
+          The file as uploaded, sha256 {node.sha256.slice(0, 12)}…; the platform keeps its Parquet form (the dataset version).
+        </p>
+      )}
+      {node.sha256 && node.kind !== "uploaded_file" && (
         <p>
           <a href={artifactUrl(node.sha256)}>Download artifact</a> <span className="small muted">sha256 {node.sha256.slice(0, 12)}…</span>
         </p>
@@ -144,6 +149,7 @@ function NodeDetail({ node }: { node: LineageNode }) {
         </p>
       )}
       {node.kind === "source" && <p className="muted">The data source the run read.</p>}
+      {node.kind === "dataset_version" && <p className="muted">The uploaded dataset version the run read.</p>}
     </div>
   );
 }
