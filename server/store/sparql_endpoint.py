@@ -8,6 +8,9 @@ How the Store contract is kept over HTTP:
 
 - Union default graph: Oxigraph is asked for it per query (``union-default-graph``); Virtuoso
   and GraphDB query all graphs by default; Fuseki needs ``tdb2:unionDefaultGraph true``.
+- A query's own ``FROM`` / ``FROM NAMED`` is left to the server (the Oxigraph server is then
+  not asked for the union, which would replace them); a client's protocol ``Dataset`` goes on
+  as ``default-graph-uri`` / ``named-graph-uri`` parameters, which every kind takes.
 - ``replace_graph`` is one request: a GSP ``PUT`` of the whole graph (Turtle) where the server
   has a graph store, else one update ``DROP SILENT GRAPH … ; INSERT DATA …`` (``INSERT … WHERE
   {}`` when blank nodes are present, which Virtuoso refuses in ``INSERT DATA``);
@@ -40,7 +43,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyoxigraph as ox
 import requests
@@ -54,6 +57,7 @@ from server.store.auth import CREDENTIALS_FIX, make_auth
 from server.store.base import (
     GRAPH_MEDIA_TYPES,
     RESULTS_MEDIA_TYPES,
+    Dataset,
     QueryLimits,
     Row,
     Triple,
@@ -62,9 +66,7 @@ from server.store.base import (
 )
 from server.store.oxigraph import to_rdflib
 from server.store.presets import PRESETS, EndpointOptions, Endpoints, generic
-
-if TYPE_CHECKING:
-    pass
+from server.store.rows import row_counter
 
 _XSD = "http://www.w3.org/2001/XMLSchema#"
 _JSON_RESULTS = "application/sparql-results+json"
@@ -134,14 +136,29 @@ class SparqlEndpointStore:
         return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in parsed]
 
     def serialize_query(
-        self, query: str, media_types: Sequence[str] = (), limits: QueryLimits | None = None
+        self,
+        query: str,
+        media_types: Sequence[str] = (),
+        limits: QueryLimits | None = None,
+        dataset: Dataset | None = None,
     ) -> tuple[bytes, str]:
         """See the Store protocol and, for ``limits``, this module's docstring."""
         offered = GRAPH_MEDIA_TYPES if self._form(query) is ox.QueryTriples else RESULTS_MEDIA_TYPES
         media_type = next((m for m in media_types if m in offered), offered[0])
         if limits is not None:
-            return self._read_limited(query, media_type, limits), media_type
-        return self._read(query, media_type).content, media_type
+            return self._read_limited(query, media_type, limits, dataset), media_type
+        return self._read(query, media_type, dataset).content, media_type
+
+    def _query_params(self, query: str, dataset: Dataset | None) -> list[tuple[str, str]]:
+        """The URL parameters of a query: the kind's own, the union default graph unless the
+        query names a dataset, and the protocol's dataset (one parameter per graph)."""
+        params = list(self.endpoints.query_params.items())
+        if dataset is not None:
+            params += [("default-graph-uri", iri) for iri in dataset.default_graphs]
+            params += [("named-graph-uri", iri) for iri in dataset.named_graphs]
+        elif not sparql_text.has_dataset_clause(query):
+            params += self.endpoints.union_params.items()
+        return params
 
     def _bindings(self, query: str) -> list[dict[str, dict[str, str]]]:
         if self._form(query) is not ox.QuerySolutions:
@@ -183,11 +200,14 @@ class SparqlEndpointStore:
             )
         return kind
 
-    def _read_limited(self, query: str, accept: str, limits: QueryLimits) -> bytes:
+    def _read_limited(
+        self, query: str, accept: str, limits: QueryLimits, dataset: Dataset | None
+    ) -> bytes:
         """One try (the deadline is the client's), the answer streamed under ``limits``."""
         url = self.endpoints.query
         left = max(limits.remaining(), 0.01)
-        params = {**self.endpoints.query_params, **self.endpoints.timeout_params(left)}
+        params = self._query_params(query, dataset)
+        params += self.endpoints.timeout_params(left).items()
         try:
             reply = self._session().post(
                 url,
@@ -207,7 +227,7 @@ class SparqlEndpointStore:
             self._refuse_cut_results(reply)
             if reply.headers.get("X-SQL-State") == "S1TAT":  # Virtuoso's partial answer
                 raise limits.timed_out(f"{url} answered only part of it: refused")
-            return self._body(reply, limits)
+            return self._body(reply, limits, accept)
 
     def _refuse_error(self, reply: requests.Response, limits: QueryLimits) -> None:
         """An error answer to a client's query: a timeout if the server says it stopped the
@@ -217,12 +237,12 @@ class SparqlEndpointStore:
             raise limits.timed_out(f"was cancelled by {reply.url}")
         self._check(reply, "query", QueryError, head.decode(errors="replace"))
 
-    def _body(self, reply: requests.Response, limits: QueryLimits) -> bytes:
-        chunks, size = [], 0
+    def _body(self, reply: requests.Response, limits: QueryLimits, media_type: str) -> bytes:
+        chunks, size, rows = [], 0, row_counter(media_type)
         try:
             for chunk in reply.iter_content(_CHUNK):
                 size += len(chunk)
-                limits.check(size)
+                limits.check(size, rows.feed(chunk))
                 chunks.append(chunk)
         except requests.RequestException as exc:
             if limits.remaining() <= 0:
@@ -233,7 +253,7 @@ class SparqlEndpointStore:
             raise limits.timed_out(f"was cancelled by {reply.url} (its --timeout-s)")
         return data
 
-    def _read(self, query: str, accept: str) -> requests.Response:
+    def _read(self, query: str, accept: str, dataset: Dataset | None = None) -> requests.Response:
         url = self.endpoints.query
         attempts = 1 + self._options.retries
         for attempt in range(attempts):
@@ -241,7 +261,7 @@ class SparqlEndpointStore:
             try:
                 reply = self._session().post(
                     url,
-                    params=self.endpoints.query_params,
+                    params=self._query_params(query, dataset),
                     data={"query": query},
                     headers={"Accept": accept},
                     timeout=self._options.timeout,
