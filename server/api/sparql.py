@@ -50,8 +50,24 @@ DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
 # Where a POST carries its query, by the request's Content-Type.
 _POSTED_QUERIES: dict[str, Callable[[], list[str]]] = {
     QUERY_FORM: lambda: request.form.getlist("query"),
-    QUERY_BODY: lambda: [request.get_data(as_text=True)],
+    QUERY_BODY: lambda: [_utf8_body()],
 }
+
+
+def _utf8_body() -> str:
+    """A direct POST's query: UTF-8, as the protocol requires of ``application/sparql-query``."""
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaTypeError(
+            f"a {QUERY_BODY} body is UTF-8 by the SPARQL 1.1 Protocol, not {charset}; send the "
+            f"query encoded as UTF-8 (Content-Type: {QUERY_BODY}; charset=utf-8)"
+        )
+    try:
+        return request.get_data().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            f"the query is not valid UTF-8 (byte {exc.start}); send it encoded as UTF-8"
+        ) from exc
 
 
 @blueprint.route("/sparql", methods=["GET", "POST"])
@@ -211,7 +227,8 @@ _RESPONSES = {
         "content": PROBLEM_CONTENT,
     },
     "415": {
-        "description": "a POST body that is neither a query form nor a query",
+        "description": "a POST body that is neither a query form nor a query, or a query "
+        "body in a charset other than UTF-8",
         "content": PROBLEM_CONTENT,
     },
     "503": BUSY_RESPONSE,

@@ -193,3 +193,22 @@ def is_absolute_iri(text: str) -> bool:
 
 
 _IRI_BODY = re.compile(r'[^<>"{}|^`\\\x00-\x20]+')
+
+
+def without_dataset_clauses(query: str) -> str:
+    """``query`` with its ``FROM`` / ``FROM NAMED`` clauses cut out, the rest unchanged: for a
+    server that would merge them with the protocol's dataset, which replaces them."""
+    cuts, clause = [], None
+    for match in _TOKEN.finditer(query):
+        kind = match.lastgroup or "other"
+        if kind == "comment":
+            continue
+        word = match.group().upper()
+        if clause is None and kind == "word" and word == "FROM":
+            clause = match.start()
+        elif clause is not None and not (kind == "word" and word == "NAMED"):
+            cuts.append((clause, match.end()))  # the graph's IRI or prefixed name ends it
+            clause = None
+    for start, end in reversed(cuts):
+        query = query[:start] + " " + query[end:]
+    return query

@@ -10,7 +10,8 @@ How the Store contract is kept over HTTP:
   and GraphDB query all graphs by default; Fuseki needs ``tdb2:unionDefaultGraph true``.
 - A query's own ``FROM`` / ``FROM NAMED`` is left to the server (the Oxigraph server is then
   not asked for the union, which would replace them); a client's protocol ``Dataset`` goes on
-  as ``default-graph-uri`` / ``named-graph-uri`` parameters, which every kind takes.
+  as ``default-graph-uri`` / ``named-graph-uri`` parameters, which every kind takes, with the
+  query's own clauses cut out (Virtuoso merges the two; the protocol says the parameters win).
 - ``replace_graph`` is one request: a GSP ``PUT`` of the whole graph (Turtle) where the server
   has a graph store, else one update ``DROP SILENT GRAPH … ; INSERT DATA …`` (``INSERT … WHERE
   {}`` when blank nodes are present, which Virtuoso refuses in ``INSERT DATA``);
@@ -145,6 +146,8 @@ class SparqlEndpointStore:
         """See the Store protocol and, for ``limits``, this module's docstring."""
         offered = GRAPH_MEDIA_TYPES if self._form(query) is ox.QueryTriples else RESULTS_MEDIA_TYPES
         media_type = next((m for m in media_types if m in offered), offered[0])
+        if dataset is not None:  # it replaces the query's own (Virtuoso would merge them)
+            query = sparql_text.without_dataset_clauses(query)
         if limits is not None:
             return self._read_limited(query, media_type, limits, dataset), media_type
         return self._read(query, media_type, dataset).content, media_type

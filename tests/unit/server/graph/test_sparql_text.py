@@ -16,6 +16,7 @@ from server.graph.sparql_text import (
     is_update,
     services,
     shape,
+    without_dataset_clauses,
 )
 
 EP = "http://127.0.0.1:9/sparql"
@@ -153,3 +154,20 @@ def test_a_dataset_clause_is_a_from_keyword(query: str, named: bool) -> None:
 )
 def test_graph_iris_must_be_absolute(text: str, absolute: bool) -> None:
     assert is_absolute_iri(text) is absolute
+
+
+@pytest.mark.parametrize(
+    ("query", "cut"),
+    [
+        (
+            "PREFIX g: <http://g/>\nSELECT * FROM <http://g/1> from named g:2 FROM\nNAMED"
+            "<http://g/3> WHERE { ?s ?p 'FROM <x>' } # FROM <y>",
+            "PREFIX g: <http://g/>\nSELECT *       WHERE { ?s ?p 'FROM <x>' } # FROM <y>",
+        ),
+        ("ASK FROM<http://g>{}", "ASK  {}"),
+        ("SELECT * { ?s ?p ?o }", "SELECT * { ?s ?p ?o }"),
+    ],
+)
+def test_dataset_clauses_are_cut_out_and_nothing_else(query: str, cut: str) -> None:
+    assert without_dataset_clauses(query) == cut
+    assert not has_dataset_clause(without_dataset_clauses(query))
