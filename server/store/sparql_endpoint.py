@@ -18,9 +18,9 @@ How the Store contract is kept over HTTP:
   ``add_to_graph`` is that insert alone. Updates are
   never retried; reads (idempotent) are retried ``ONTOLAB_STORE_RETRIES`` times on connection
   errors and HTTP 502/503/504. Every request has ``ONTOLAB_STORE_TIMEOUT``.
-- Terms come back as rdflib terms. Virtuoso's quirks are absorbed here: ``typed-literal`` JSON,
-  booleans as ``"1"``/``"0"``, ``xsd:string`` literals (returned as plain literals, as the
-  embedded store does); a result Virtuoso cut at its ``ResultSetMaxRows`` is refused.
+- Terms come back as rdflib terms. Virtuoso's quirks are absorbed: ``typed-literal`` JSON,
+  booleans as ``"1"``/``"0"``, ``xsd:string`` literals (``json_results``); a result Virtuoso
+  cut at its ``ResultSetMaxRows`` is refused.
 - Thread-safe: one ``requests.Session`` per thread; auth objects are shared (see ``auth.py``).
 
 A client's query (``serialize_query`` with ``QueryLimits``) is sent once, never retried, with
@@ -48,12 +48,11 @@ from typing import Any
 
 import pyoxigraph as ox
 import requests
-from rdflib import BNode, Literal, URIRef
-from rdflib.term import Node
+from rdflib import BNode, URIRef
 
 from server.errors import QueryError, StoreError
 from server.graph import sparql_text
-from server.graph.terms import literal_value
+from server.store import json_results
 from server.store.auth import CREDENTIALS_FIX, make_auth
 from server.store.base import (
     GRAPH_MEDIA_TYPES,
@@ -69,10 +68,8 @@ from server.store.oxigraph import to_rdflib
 from server.store.presets import PRESETS, EndpointOptions, Endpoints, generic
 from server.store.rows import row_counter
 
-_XSD = "http://www.w3.org/2001/XMLSchema#"
 _JSON_RESULTS = "application/sparql-results+json"
 _RETRY_STATUSES = frozenset({502, 503, 504})
-_BOOLEANS = {"1": "true", "0": "false"}
 _CHUNK = 64 * 1024
 _CANCELLED = re.compile(rb"(cancel|time.?out|timed out|too long)", re.IGNORECASE)
 _FORMS = {
@@ -108,13 +105,13 @@ class SparqlEndpointStore:
 
     def select(self, query: str) -> list[Row]:
         return [
-            {name: _term(value) for name, value in binding.items()}
+            {name: json_results.term(value) for name, value in binding.items()}
             for binding in self._bindings(query)
         ]
 
     def select_values(self, query: str) -> list[dict[str, Any]]:
         return [
-            {name: _plain(value) for name, value in binding.items()}
+            {name: json_results.plain(value) for name, value in binding.items()}
             for binding in self._bindings(query)
         ]
 
@@ -386,28 +383,6 @@ class SparqlEndpointStore:
             for session in self._sessions:
                 session.close()
             self._sessions.clear()
-
-
-def _term(binding: dict[str, str]) -> Node:
-    kind, value = binding["type"], binding["value"]
-    if kind == "uri":
-        return URIRef(value)
-    if kind == "bnode":
-        return BNode(value)
-    if "xml:lang" in binding:
-        return Literal(value, lang=binding["xml:lang"])
-    datatype = binding.get("datatype")
-    if datatype is None or datatype == _XSD + "string":
-        return Literal(value)
-    if datatype == _XSD + "boolean":
-        value = _BOOLEANS.get(value, value)
-    return Literal(value, datatype=URIRef(datatype))
-
-
-def _plain(binding: dict[str, str]) -> Any:
-    if binding["type"] in ("uri", "bnode"):
-        return binding["value"]
-    return literal_value(binding["value"], binding.get("datatype", _XSD + "string"))
 
 
 def open_endpoint(
