@@ -10,8 +10,9 @@ from collections.abc import Iterator
 import pytest
 from rdflib import Literal, URIRef
 
+from server.errors import QueryTooLargeError
 from server.store import Store, open_store
-from server.store.base import Dataset, QueryLimits
+from server.store.base import RESULTS_MEDIA_TYPES, Dataset, QueryLimits
 
 G1 = URIRef("https://w3id.org/ontolab/test/dataset/1")
 G2 = URIRef("https://w3id.org/ontolab/test/dataset/2")
@@ -65,3 +66,13 @@ def test_the_protocol_dataset_replaces_the_querys_own(store: Store) -> None:
     assert seen(store, NAMED, Dataset((), (str(G3),))) == ["3:three"]
     assert seen(store, DEFAULT, Dataset((), (str(G3),))) == []
     assert seen(store, NAMED, Dataset((str(G1),), (str(G1), str(G2)))) == ["1:one", "2:two"]
+
+
+@pytest.mark.parametrize("media_type", RESULTS_MEDIA_TYPES)
+def test_the_row_cap_counts_each_servers_own_answer(store: Store, media_type: str) -> None:
+    query = DEFAULT.replace("WHERE", f"FROM <{G1}> FROM <{G2}> FROM <{G3}> WHERE")
+    limits = QueryLimits.starting_now(30, 10**8, 3)
+    data, used = store.serialize_query(query, [media_type], limits)
+    assert used == media_type and b"three" in data
+    with pytest.raises(QueryTooLargeError, match="more than 2 rows"):
+        store.serialize_query(query, [media_type], QueryLimits.starting_now(30, 10**8, 2))
