@@ -21,8 +21,7 @@ from __future__ import annotations
 import re
 
 _JSON_ESCAPE = re.compile(rb"\\.", re.DOTALL)
-_JSON_ROW = re.compile(rb"[\[,][ \t\r\n]*\{")
-_JSON_ROW_OPENING = re.compile(rb"[\[,][ \t\r\n]*\Z")
+_WHITESPACE = b" \t\r\n"
 _XML_ROW = b"<result>"
 
 
@@ -78,27 +77,29 @@ class _XmlRows(RowCounter):
 
 
 class _JsonRows(RowCounter):
-    """JSON: binding objects, opened by ``{`` after ``[`` or ``,`` outside strings."""
+    """JSON: binding objects, opened by ``{`` after ``[`` or ``,`` outside strings. With the
+    escapes dropped every ``"`` opens or closes a string; the text outside strings, joined and
+    without whitespace, holds ``[{`` or ``,{`` once per row (JSON never puts ``{`` straight
+    after a string). All of it is bytes methods: a regex per string took longer than
+    oxigraph's serialization of the answer (measured)."""
 
     def __init__(self) -> None:
         self._in_string = False
-        self._carry = b""  # a lone backslash, or the "[" / "," a chunk ended on
+        self._carry = b""  # a backslash that opens an escape, or the "[" / "," a chunk ended on
 
     def feed(self, chunk: bytes) -> int:
         text = self._carry + chunk
         self._carry = b""
         if (len(text) - len(text.rstrip(b"\\"))) % 2:  # the chunk split an escape
             text, self._carry = text[:-1], b"\\"
-        text = _JSON_ESCAPE.sub(b"", text)
-        parts = text.split(b'"')
+        parts = _JSON_ESCAPE.sub(b"", text).split(b'"')
         first = 1 if self._in_string else 0
-        outside = parts[first::2]
-        self.rows += sum(len(_JSON_ROW.findall(part)) for part in outside)
-        self._in_string ^= len(parts) % 2 == 0
-        last_outside = (len(parts) - 1 - first) % 2 == 0
-        if last_outside and not self._carry:
-            opening = _JSON_ROW_OPENING.search(parts[-1])
-            self._carry = opening.group() if opening else b""
+        outside = b"".join(parts[first::2]).translate(None, _WHITESPACE)
+        self.rows += outside.count(b"[{") + outside.count(b",{")
+        self._in_string ^= len(parts) % 2 == 0  # an odd number of quotes flips the state
+        tail = parts[-1].translate(None, _WHITESPACE)
+        if not self._in_string and tail.endswith((b"[", b",")):
+            self._carry = tail[-1:]
         return self.rows
 
 
