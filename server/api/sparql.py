@@ -182,11 +182,11 @@ _QUERY_PARAM = {
 }
 _GRAPHS = {"type": "array", "items": {"type": "string", "format": "iri"}}
 _DATASET_DOCS = {
-    "default-graph-uri": "a graph merged into the default graph (repeat for more); with "
-    "named-graph-uri it replaces the query's FROM / FROM NAMED, and the default graph is no "
-    "longer the union of all graphs",
-    "named-graph-uri": "a graph GRAPH may reach (repeat for more); with default-graph-uri it "
-    "replaces the query's FROM / FROM NAMED",
+    "default-graph-uri": "an absolute IRI of a graph merged into the default graph (repeat for "
+    "more). Either dataset parameter replaces the query's FROM / FROM NAMED and the union "
+    "default graph: a graph not named is not queried",
+    "named-graph-uri": "an absolute IRI of a graph GRAPH may reach (repeat for more); given "
+    "without default-graph-uri, the default graph is empty",
 }
 _DATASET_PARAMS = [
     {"name": name, "in": "query", "required": False, "schema": _GRAPHS, "explode": True,
