@@ -72,6 +72,7 @@ class Settings:
     sparql_timeout: float = 30.0
     sparql_max_running: int = 2
     sparql_max_result_mb: float = 100.0
+    sparql_max_rows: int = 100_000  # rows of a SELECT answer; more are refused, never cut
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -146,6 +147,8 @@ class Settings:
             raise ConfigError("ONTOLAB_SPARQL_MAX_RUNNING must be at least 1")
         if self.sparql_max_result_mb <= 0:
             raise ConfigError("ONTOLAB_SPARQL_MAX_RESULT_MB must be a positive number")
+        if self.sparql_max_rows < 1:
+            raise ConfigError("ONTOLAB_SPARQL_MAX_ROWS must be at least 1")
         relative = [iri for iri in self.service_endpoints if not _ABSOLUTE_IRI.match(iri)]
         if relative:
             raise ConfigError(

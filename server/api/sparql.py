@@ -1,8 +1,11 @@
 """GET/POST /sparql: the SPARQL 1.1 Protocol, read-only, results by content negotiation.
 
-Queries run on the platform's store with the union of all named graphs as the default graph.
-Updates are refused by design (writes go through the platform's own services), and the store
-only ever parses the text as a query, so nothing sent here can change the graph.
+Queries run on the platform's store with the union of all named graphs as the default graph,
+unless they name a dataset: the query's ``FROM`` / ``FROM NAMED``, or the protocol's
+``default-graph-uri`` / ``named-graph-uri`` parameters, which replace the query's own.
+Updates are refused by design (writes go through the platform's own services) with 403, however
+they come (``update=``, an ``application/sparql-update`` body, update text as the query), and
+the store only ever parses the text as a query, so nothing sent here can change the graph.
 
 Every query runs through the app's ``QueryGuard`` (``server/graph/query_guard.py``): SERVICE refused
 unless allowed, a time limit, a bounded number at once. ``/api/queries`` shares the guard.
@@ -23,8 +26,16 @@ from server.errors import (
     ReadOnlyError,
     UnsupportedMediaTypeError,
 )
-from server.graph.query_guard import ALLOW_SETTING, RUNNING_SETTING, QueryGuard
-from server.store.base import GRAPH_MEDIA_TYPES, RESULTS_MEDIA_TYPES, SIZE_SETTING, TIMEOUT_SETTING
+from server.graph.query_guard import ALLOW_SETTING, READ_ONLY, RUNNING_SETTING, QueryGuard
+from server.graph.sparql_text import is_absolute_iri
+from server.store.base import (
+    GRAPH_MEDIA_TYPES,
+    RESULTS_MEDIA_TYPES,
+    ROWS_SETTING,
+    SIZE_SETTING,
+    TIMEOUT_SETTING,
+    Dataset,
+)
 
 blueprint = Blueprint("sparql", __name__)
 _GUARD = "ontolab.query_guard"
@@ -33,23 +44,40 @@ QUERY_FORM = "application/x-www-form-urlencoded"
 QUERY_BODY = "application/sparql-query"
 UPDATE_BODY = "application/sparql-update"
 OFFERED = {"SELECT, ASK": RESULTS_MEDIA_TYPES, "CONSTRUCT, DESCRIBE": GRAPH_MEDIA_TYPES}
+DATASET_PARAMS = ("default-graph-uri", "named-graph-uri")
 
 
 # Where a POST carries its query, by the request's Content-Type.
 _POSTED_QUERIES: dict[str, Callable[[], list[str]]] = {
     QUERY_FORM: lambda: request.form.getlist("query"),
-    QUERY_BODY: lambda: [request.get_data(as_text=True)],
+    QUERY_BODY: lambda: [_utf8_body()],
 }
+
+
+def _utf8_body() -> str:
+    """A direct POST's query: UTF-8, as the protocol requires of ``application/sparql-query``."""
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise UnsupportedMediaTypeError(
+            f"a {QUERY_BODY} body is UTF-8 by the SPARQL 1.1 Protocol, not {charset}; send the "
+            f"query encoded as UTF-8 (Content-Type: {QUERY_BODY}; charset=utf-8)"
+        )
+    try:
+        return request.get_data().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise BadRequest(
+            f"the query is not valid UTF-8 (byte {exc.start}); send it encoded as UTF-8"
+        ) from exc
 
 
 @blueprint.route("/sparql", methods=["GET", "POST"])
 def sparql() -> Response:
     _refuse_updates()
-    _refuse_datasets()
     query = _query_text()
+    dataset = _dataset()
     accept = request.accept_mimetypes
     preferred = [accept.best_match(offered) for offered in OFFERED.values()]
-    data, media_type = query_guard().serialize_query(query, [m for m in preferred if m])
+    data, media_type = query_guard().serialize_query(query, [m for m in preferred if m], dataset)
     if accept.provided and accept.quality(media_type) <= 0:
         return problem(
             406,
@@ -87,20 +115,30 @@ blueprint.register_error_handler(QueryBusyError, busy_problem)
 
 
 def _refuse_updates() -> None:
-    if request.mimetype == UPDATE_BODY or "update" in request.values:
-        raise ReadOnlyError(
-            "this SPARQL endpoint is read-only; change the graph through the platform's API "
-            "(submit definitions, start runs) instead of SPARQL Update"
-        )
-
-
-def _refuse_datasets() -> None:
-    named = [p for p in ("default-graph-uri", "named-graph-uri") if p in request.values]
-    if named:
+    if request.mimetype != UPDATE_BODY and "update" not in request.values:
+        return
+    if "query" in request.values:
         raise BadRequest(
-            f"{' and '.join(named)} are not supported: the default graph is the union of all "
-            "named graphs; select graphs inside the query with GRAPH <iri> { … } instead"
+            "the request carries both a query and an update; the protocol takes one operation "
+            "per request: send the query alone"
         )
+    raise ReadOnlyError(f"the request is a SPARQL Update; {READ_ONLY}")
+
+
+def _dataset() -> Dataset | None:
+    """The protocol's dataset: in the URL of a GET or a direct POST, in the form (or the URL)
+    of a form POST; None when neither parameter is given."""
+    default, named = (request.values.getlist(name) for name in DATASET_PARAMS)
+    if not default and not named:
+        return None
+    for iri in default + named:
+        if not is_absolute_iri(iri):
+            raise BadRequest(
+                f"{iri!r} is not an absolute IRI; default-graph-uri and named-graph-uri each "
+                "name one graph by its full IRI (e.g. https://w3id.org/ontolab/id/run/RUN_ID); "
+                "repeat the parameter for more graphs"
+            )
+    return Dataset(tuple(default), tuple(named))
 
 
 def _query_text() -> str:
@@ -142,6 +180,19 @@ _QUERY_PARAM = {
     "schema": {"type": "string"},
     "description": "a SPARQL 1.1 query (SELECT, ASK, CONSTRUCT or DESCRIBE)",
 }
+_GRAPHS = {"type": "array", "items": {"type": "string", "format": "iri"}}
+_DATASET_DOCS = {
+    "default-graph-uri": "an absolute IRI of a graph merged into the default graph (repeat for "
+    "more). Either dataset parameter replaces the query's FROM / FROM NAMED and the union "
+    "default graph: a graph not named is not queried",
+    "named-graph-uri": "an absolute IRI of a graph GRAPH may reach (repeat for more); given "
+    "without default-graph-uri, the default graph is empty",
+}
+_DATASET_PARAMS = [
+    {"name": name, "in": "query", "required": False, "schema": _GRAPHS, "explode": True,
+     "description": text}
+    for name, text in _DATASET_DOCS.items()
+]  # fmt: skip
 #: The answer of a query for which no slot is free, here and on the named queries.
 BUSY_RESPONSE: dict[str, Any] = {
     "description": f"as many queries as {RUNNING_SETTING} allows are already running; "
@@ -158,14 +209,16 @@ _RESPONSES = {
         "content": _media(RESULTS_MEDIA_TYPES + GRAPH_MEDIA_TYPES),
     },
     "400": {
-        "description": "missing query, syntax error (with the parser's message), "
-        "default-graph-uri / named-graph-uri given (not supported), a SERVICE to an endpoint "
-        f"not listed in {ALLOW_SETTING} (always for a variable endpoint), or an answer larger "
-        f"than {SIZE_SETTING}",
+        "description": "missing or repeated query, a query and an update in one request, "
+        "syntax error (with the parser's message), a default-graph-uri / named-graph-uri that "
+        f"is not an absolute IRI, a SERVICE to an endpoint not listed in {ALLOW_SETTING} "
+        f"(always for a variable endpoint), or an answer larger than {SIZE_SETTING} or, for "
+        f"a SELECT, with more rows than {ROWS_SETTING} (refused, never cut: add a LIMIT)",
         "content": PROBLEM_CONTENT,
     },
     "403": {
-        "description": f"an update (update=… or {UPDATE_BODY}): the endpoint is read-only",
+        "description": f"an update (update=…, a {UPDATE_BODY} body, or update text as the "
+        "query): the endpoint is read-only; write through the API or `ontolab store import`",
         "content": PROBLEM_CONTENT,
     },
     "406": {
@@ -174,7 +227,8 @@ _RESPONSES = {
         "content": PROBLEM_CONTENT,
     },
     "415": {
-        "description": "a POST body that is neither a query form nor a query",
+        "description": "a POST body that is neither a query form nor a query, or a query "
+        "body in a charset other than UTF-8",
         "content": PROBLEM_CONTENT,
     },
     "503": BUSY_RESPONSE,
@@ -186,8 +240,9 @@ _RESPONSES = {
 }
 _DESCRIPTION = (
     "The SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/), read-only. The default "
-    "graph is the union of all named graphs; default-graph-uri and named-graph-uri are "
-    "answered with 400 (use GRAPH in the query). SERVICE is refused unless its endpoint is "
+    "graph is the union of all named graphs unless the query has FROM / FROM NAMED or the "
+    "request default-graph-uri / named-graph-uri (these replace the query's). SELECT answers "
+    f"over {ROWS_SETTING} rows are refused. SERVICE is refused unless its endpoint is "
     f"listed in {ALLOW_SETTING}; every query has a time limit ({TIMEOUT_SETTING}, 504 past it) "
     f"and at most {RUNNING_SETTING} run at once (503 with Retry-After beyond). Problems are "
     "RFC 7807 JSON."
@@ -198,19 +253,23 @@ OPENAPI: dict[str, Any] = {
         "get": {
             "summary": "Run a read-only SPARQL query given in the URL",
             "description": _DESCRIPTION,
-            "parameters": [_QUERY_PARAM],
+            "parameters": [_QUERY_PARAM, *_DATASET_PARAMS],
             "responses": _RESPONSES,
         },
         "post": {
             "summary": "Run a read-only SPARQL query given in the body",
             "description": _DESCRIPTION,
+            "parameters": _DATASET_PARAMS,
             "requestBody": {
                 "required": True,
                 "content": {
                     QUERY_FORM: {
                         "schema": {
                             "type": "object",
-                            "properties": {"query": _QUERY_PARAM["schema"]},
+                            "properties": {
+                                "query": _QUERY_PARAM["schema"],
+                                **{name: _GRAPHS for name in DATASET_PARAMS},
+                            },
                             "required": ["query"],
                         }
                     },

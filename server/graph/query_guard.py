@@ -10,6 +10,10 @@
   BY, GROUP BY / COUNT, SERVICE evaluate everything first; a FILTER may reject nearly every
   row) cannot be interrupted and runs on in its worker thread until it yields a row or ends
   (see ``server/store/oxigraph.py``); a remote store is asked to stop it too.
+- **Read-only**: an update (``INSERT``, ``DROP``, ``LOAD``…) sent as a query is refused as such
+  (``ReadOnlyError``, the same answer ``/sparql`` gives an ``update=``), before any store sees it.
+- **A row cap** (``ONTOLAB_SPARQL_MAX_ROWS``) besides the size cap: a SELECT answer with more
+  rows is refused, never cut (``server/store/rows.py`` counts them as they are serialized).
 - **A bounded number at once** (``ONTOLAB_SPARQL_MAX_RUNNING``): each query runs in a worker
   thread holding one slot until the query has really ended — also after its client got the
   504 — so runaway queries can never burn more than that many cores, and the rest of the API
@@ -32,11 +36,17 @@ from typing import TYPE_CHECKING, Any
 
 from rdflib.query import Result
 
-from server.errors import RETRY_AFTER, QueryBusyError, QueryError, ServiceRefusedError
+from server.errors import (
+    RETRY_AFTER,
+    QueryBusyError,
+    QueryError,
+    ReadOnlyError,
+    ServiceRefusedError,
+)
 from server.graph import queries
-from server.graph.sparql_text import services, shape
+from server.graph.sparql_text import is_update, services, shape
 from server.graph.terms import python_value
-from server.store.base import QueryLimits, ReadableStore
+from server.store.base import Dataset, QueryLimits, ReadableStore
 
 if TYPE_CHECKING:
     from server.settings import Settings
@@ -59,6 +69,19 @@ MAX_OPERATORS = 2000
 WORKER_STACK = 64 * 1024 * 1024
 _STACK_LOCK = threading.Lock()
 _JSON_RESULTS = "application/sparql-results+json"
+#: What a client that sends an update to a query endpoint is told, whichever way it came.
+READ_ONLY = (
+    "this SPARQL endpoint is read-only: it runs queries (SELECT, ASK, CONSTRUCT, DESCRIBE), "
+    "never SPARQL Update; change the graph through the platform's API (submit definitions, "
+    "start runs, upload datasets) or load RDF with `ontolab store import FILE`"
+)
+
+
+def refuse_update(query: str) -> None:
+    """Raise ``ReadOnlyError`` for an update sent as a query (``DROP ALL``, ``INSERT DATA``…),
+    which the store would only answer with a syntax error."""
+    if is_update(query):
+        raise ReadOnlyError(f"the text is a SPARQL Update; {READ_ONLY}")
 
 
 def refuse_service(query: str, allowed: frozenset[str]) -> None:
@@ -127,6 +150,7 @@ class QueryGuard:
         timeout: float = 30.0,
         max_running: int = 2,
         max_bytes: int = 100_000_000,
+        max_rows: int = 100_000,
         service_allow: frozenset[str] = frozenset(),
         grace: float = GRACE,
         slot_wait: float = SLOT_WAIT,
@@ -137,11 +161,12 @@ class QueryGuard:
         self.timeout = timeout
         self.max_running = max_running
         self._max_bytes = max_bytes
+        self._max_rows = max_rows
         self._allowed = service_allow
         self._slots = threading.BoundedSemaphore(max_running)
         # As many long-lived workers as slots, started on first use: starting a thread per
         # query cost ~2.5 ms under a busy GIL (measured), 5x the query itself.
-        self._work: queue.SimpleQueue[tuple[_Job, str, Sequence[str], QueryLimits]]
+        self._work: queue.SimpleQueue[tuple[_Job, str, Sequence[str], QueryLimits, Dataset | None]]
         self._work = queue.SimpleQueue()
         self._workers_lock = threading.Lock()
         self._workers_started = False
@@ -153,11 +178,16 @@ class QueryGuard:
             timeout=settings.sparql_timeout,
             max_running=settings.sparql_max_running,
             max_bytes=int(settings.sparql_max_result_mb * 1_000_000),
+            max_rows=settings.sparql_max_rows,
             service_allow=settings.service_endpoints,
         )
 
-    def serialize_query(self, query: str, media_types: Sequence[str] = ()) -> tuple[bytes, str]:
-        """``Store.serialize_query`` for a client: SERVICE checked, in a slot, on time."""
+    def serialize_query(
+        self, query: str, media_types: Sequence[str] = (), dataset: Dataset | None = None
+    ) -> tuple[bytes, str]:
+        """``Store.serialize_query`` for a client: no update, SERVICE checked, in a slot, on
+        time, under the size and row caps; on ``dataset`` (the protocol's) when given."""
+        refuse_update(query)
         refuse_deep(query)
         refuse_service(query, self._allowed)
         if not self._slots.acquire(timeout=self._slot_wait):
@@ -166,14 +196,15 @@ class QueryGuard:
                 f"runs at once ({RUNNING_SETTING}); retry in {RETRY_AFTER} s, or raise "
                 f"{RUNNING_SETTING} if the machine has cores to spare"
             )
-        limits = QueryLimits.starting_now(self.timeout, self._max_bytes)
+        limits = QueryLimits.starting_now(self.timeout, self._max_bytes, self._max_rows)
         job = _Job()
         try:
             self._start_workers()
         except BaseException:
             self._slots.release()
             raise
-        self._work.put((job, query, media_types, limits))  # a worker is free: we hold a slot
+        # A worker is free: we hold a slot.
+        self._work.put((job, query, media_types, limits, dataset))
         return self._wait(job, limits)
 
     def run_named(self, name: str, values: dict[str, Any]) -> dict[str, Any]:
@@ -219,11 +250,18 @@ class QueryGuard:
         while True:
             self._run(*self._work.get())
 
-    def _run(self, job: _Job, query: str, media_types: Sequence[str], limits: QueryLimits) -> None:
+    def _run(
+        self,
+        job: _Job,
+        query: str,
+        media_types: Sequence[str],
+        limits: QueryLimits,
+        dataset: Dataset | None,
+    ) -> None:
         # Runs in the worker: pyoxigraph's results must be read and dropped on the thread
         # that made them, and the slot is only given back once the store is done.
         try:
-            job.answer = self._store.serialize_query(query, media_types, limits)
+            job.answer = self._store.serialize_query(query, media_types, limits, dataset)
         except BaseException as exc:  # handed to the request thread, raised there
             # Drop the locals of the frames it went through (the lines stay for the log):
             # they may hold pyoxigraph results, which must not be freed on another thread.

@@ -1,4 +1,5 @@
-"""Reading SPARQL text without running it: the SERVICE clauses of a query, and its form.
+"""Reading SPARQL text without running it: the SERVICE clauses of a query, its form, whether
+it is an update or names its own dataset (``FROM``).
 
 A tokenizer, not a parser: enough to find keywords reliably, because strings, IRIs, comments,
 variables, language tags and prefixed names are single tokens, so a word inside them is never
@@ -153,8 +154,61 @@ FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 def form(query: str) -> str | None:
     """The form keyword the query starts with after its prologue (``SELECT``, ``ASK``…), or
     None when the first keyword is anything else (an update, a syntax error)."""
-    for kind, value in _tokens(query):
+    word = _first_keyword(query)
+    return word if word in FORMS else None
+
+
+def _first_keyword(text: str) -> str:
+    """The first word after the prologue (``BASE``, ``PREFIX``), upper-cased; "" if none."""
+    for kind, value in _tokens(text):
         word = value.upper()
         if kind == "word" and word not in ("BASE", "PREFIX"):
-            return word if word in FORMS else None
-    return None
+            return word
+    return ""
+
+
+#: The keywords that open an update operation (SPARQL 1.1 Update), ``WITH`` included.
+UPDATE_KEYWORDS = frozenset(
+    ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
+)
+
+
+def is_update(text: str) -> bool:
+    """Whether ``text`` opens with an update operation (``INSERT``, ``DROP``…) after its
+    prologue: an update sent where a query was expected."""
+    return _first_keyword(text) in UPDATE_KEYWORDS
+
+
+def has_dataset_clause(query: str) -> bool:
+    """Whether ``query`` has a ``FROM`` or ``FROM NAMED`` clause. ``FROM`` is a keyword nowhere
+    else in SPARQL 1.1 (sub-selects take none), and strings, IRIs and comments are single
+    tokens, so one ``FROM`` word is a dataset clause."""
+    return any(kind == "word" and value.upper() == "FROM" for kind, value in _tokens(query))
+
+
+def is_absolute_iri(text: str) -> bool:
+    """Whether ``text`` is an absolute IRI as a protocol parameter may name a graph: a scheme,
+    and none of the characters an IRI cannot hold."""
+    return bool(_ABSOLUTE.match(text)) and _IRI_BODY.fullmatch(text) is not None
+
+
+_IRI_BODY = re.compile(r'[^<>"{}|^`\\\x00-\x20]+')
+
+
+def without_dataset_clauses(query: str) -> str:
+    """``query`` with its ``FROM`` / ``FROM NAMED`` clauses cut out, the rest unchanged: for a
+    server that would merge them with the protocol's dataset, which replaces them."""
+    cuts, clause = [], None
+    for match in _TOKEN.finditer(query):
+        kind = match.lastgroup or "other"
+        if kind == "comment":
+            continue
+        word = match.group().upper()
+        if clause is None and kind == "word" and word == "FROM":
+            clause = match.start()
+        elif clause is not None and not (kind == "word" and word == "NAMED"):
+            cuts.append((clause, match.end()))  # the graph's IRI or prefixed name ends it
+            clause = None
+    for start, end in reversed(cuts):
+        query = query[:start] + " " + query[end:]
+    return query

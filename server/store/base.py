@@ -2,7 +2,10 @@
 
 Contract for implementers:
 - Queries see the union of all named graphs as their default graph, so a query can join a run's
-  graph with the ontology without naming both.
+  graph with the ontology without naming both — unless the query names its own dataset
+  (``FROM`` / ``FROM NAMED``), or a client's query comes with a protocol ``Dataset``
+  (``default-graph-uri`` / ``named-graph-uri``), which replaces the query's own: then exactly
+  that dataset, as SPARQL 1.1 defines it (a graph not named is not in it).
 - ``replace_graph`` is atomic: readers see the old graph or the new one, never a mix, and a
   failure leaves the old graph in place. ``add_to_graph`` is atomic the same way. A run's
   results are written with one of them, as one request.
@@ -14,10 +17,10 @@ Contract for implementers:
   terms (NamedNode, Literal, BlankNode), ten times cheaper to build: the result writer uses them
   for every run (``server.graph.write_terms``). A triple may mix both kinds.
 - A query run for a client (``/sparql``, the named-query API) comes with ``QueryLimits``: the
-  backend stops reading or serializing its answer once the deadline or the size cap is passed
-  and raises ``QueryTimeoutError`` / ``QueryTooLargeError``. Whether the evaluation itself
-  stops is the backend's to say (see each one's ``serialize_query``). The platform's own
-  queries run without limits.
+  backend stops reading or serializing its answer once the deadline, the size cap or the row
+  cap is passed and raises ``QueryTimeoutError`` / ``QueryTooLargeError``. Whether the
+  evaluation itself stops is the backend's to say (see each one's ``serialize_query``). The
+  platform's own queries run without limits.
 """
 
 from __future__ import annotations
@@ -50,11 +53,25 @@ GRAPH_MEDIA_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xm
 #: The settings that set ``QueryLimits``, named in the errors a client reads.
 TIMEOUT_SETTING = "ONTOLAB_SPARQL_TIMEOUT"
 SIZE_SETTING = "ONTOLAB_SPARQL_MAX_RESULT_MB"
+ROWS_SETTING = "ONTOLAB_SPARQL_MAX_ROWS"
+#: Where a client that wants everything goes instead (named in the row cap's error).
+EXPORT_FIX = "`ontolab store export FILE` writes whole graphs"
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The RDF dataset a client names with the SPARQL 1.1 Protocol's ``default-graph-uri``
+    (the graphs merged into the default graph) and ``named-graph-uri`` (the graphs ``GRAPH``
+    may reach): absolute IRIs. Either may be empty (an empty default graph, no named graphs)."""
+
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class QueryLimits:
-    """How long a client query may run and how large its serialized answer may grow.
+    """How long a client query may run, how large its serialized answer and how many rows a
+    SELECT's answer may have (``max_rows`` 0: no cap).
 
     ``deadline`` is a ``time.monotonic()`` instant; ``timeout`` the seconds it stands for.
     """
@@ -62,23 +79,32 @@ class QueryLimits:
     timeout: float
     max_bytes: int
     deadline: float
+    max_rows: int = 0
 
     @classmethod
-    def starting_now(cls, timeout: float, max_bytes: int) -> QueryLimits:
-        return cls(timeout, max_bytes, time.monotonic() + timeout)
+    def starting_now(cls, timeout: float, max_bytes: int, max_rows: int = 0) -> QueryLimits:
+        return cls(timeout, max_bytes, time.monotonic() + timeout, max_rows)
 
     def remaining(self) -> float:
         """Seconds left before the deadline (negative once it has passed)."""
         return self.deadline - time.monotonic()
 
-    def check(self, size: int) -> None:
-        """Raise the client's error if the deadline has passed or ``size`` bytes is too many."""
+    def check(self, size: int, rows: int = 0) -> None:
+        """Raise the client's error if the deadline has passed, or ``size`` bytes or ``rows``
+        rows are too many."""
         if self.remaining() <= 0:
             raise self.timed_out("was stopped")
         if size > self.max_bytes:
             raise QueryTooLargeError(
-                f"the query's answer grew past {self.max_bytes / 1e6:g} MB and was cut off; "
+                f"the query's answer grew past {self.max_bytes / 1e6:g} MB and was refused; "
                 f"add a LIMIT (or select fewer columns), or raise {SIZE_SETTING}"
+            )
+        if self.max_rows and rows > self.max_rows:
+            raise QueryTooLargeError(
+                f"the query's answer has more than {self.max_rows:,} rows, the most this "
+                f"server returns ({ROWS_SETTING}), and was refused rather than cut; add a LIMIT "
+                f"(with OFFSET to page through the rest) or an aggregate, or, for everything, "
+                f"{EXPORT_FIX}; or raise {ROWS_SETTING}"
             )
 
     def timed_out(self, what_happened: str) -> QueryTimeoutError:
@@ -110,7 +136,11 @@ class ReadableStore(Protocol):
         ...
 
     def serialize_query(
-        self, query: str, media_types: Sequence[str] = (), limits: QueryLimits | None = None
+        self,
+        query: str,
+        media_types: Sequence[str] = (),
+        limits: QueryLimits | None = None,
+        dataset: Dataset | None = None,
     ) -> tuple[bytes, str]:
         """Run a read query of any form and serialize its result in a standard format.
 
@@ -123,8 +153,10 @@ class ReadableStore(Protocol):
 
         With ``limits`` (a client's query) they must raise ``QueryTimeoutError`` rather than
         answer after ``limits.deadline``, and ``QueryTooLargeError`` rather than return more
-        than ``limits.max_bytes``; they may be called from a worker thread the caller stops
-        waiting for.
+        than ``limits.max_bytes`` or, for a SELECT, ``limits.max_rows`` rows (counted with
+        ``server.store.rows``); they may be called from a worker thread the caller stops
+        waiting for. With ``dataset``, the query runs on that dataset instead of its own
+        ``FROM`` / ``FROM NAMED`` or the union default graph.
         """
         ...
 

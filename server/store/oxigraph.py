@@ -27,10 +27,12 @@ from rdflib import BNode, Literal, URIRef
 from rdflib.term import Node
 
 from server.errors import QueryError, StoreError
+from server.graph.sparql_text import has_dataset_clause
 from server.graph.terms import literal_value
 from server.store.base import (
     GRAPH_MEDIA_TYPES,
     RESULTS_MEDIA_TYPES,
+    Dataset,
     QueryLimits,
     Row,
     Triple,
@@ -38,6 +40,7 @@ from server.store.base import (
     WriteTriple,
     n_triples,
 )
+from server.store.rows import row_counter
 
 if TYPE_CHECKING:
     from _typeshed import ReadableBuffer
@@ -116,14 +119,18 @@ class OxigraphStore:
         ]
 
     def serialize_query(
-        self, query: str, media_types: Sequence[str] = (), limits: QueryLimits | None = None
+        self,
+        query: str,
+        media_types: Sequence[str] = (),
+        limits: QueryLimits | None = None,
+        dataset: Dataset | None = None,
     ) -> tuple[bytes, str]:
         """See the Store protocol; with ``limits``, a streaming query is stopped at the
         deadline (see the module docstring for the ones that cannot be)."""
-        result = self._query(query)  # blocking operators are evaluated here, whole
+        result = self._query(query, dataset)  # blocking operators are evaluated here, whole
         formats = _FORMATS_BY_RESULT[type(result)]
         media_type = next((m for m in media_types if m in formats), next(iter(formats)))
-        output = None if limits is None else _LimitedOutput(limits)
+        output = None if limits is None else _LimitedOutput(limits, media_type)
         try:  # evaluation is lazy: errors past parsing surface while serializing
             data = result.serialize(output, format=formats[media_type])
         except (OSError, ValueError, RuntimeError) as exc:
@@ -165,9 +172,11 @@ class OxigraphStore:
             self._store.flush()
         del self._store
 
-    def _query(self, query: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
+    def _query(
+        self, query: str, dataset: Dataset | None = None
+    ) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         try:
-            return self._store.query(query, use_default_graph_as_union=True)
+            return self._store.query(query, **_dataset_arguments(query, dataset))
         except SyntaxError as exc:
             raise QueryError(f"SPARQL syntax error: {exc}; fix the query text") from exc
         except (OSError, ValueError, RuntimeError) as exc:  # RuntimeError: a SERVICE that failed
@@ -182,18 +191,35 @@ class OxigraphStore:
             raise StoreError(f"update failed on {self.describe()}: {exc}") from exc
 
 
+def _dataset_arguments(query: str, dataset: Dataset | None) -> dict[str, Any]:
+    """``Store.query``'s dataset arguments: the protocol's dataset (it replaces the query's
+    own, as the SPARQL 1.1 Protocol says, and pyoxigraph's arguments do), else the query's own
+    ``FROM`` / ``FROM NAMED`` (pyoxigraph ignores them under ``use_default_graph_as_union``),
+    else the union of all graphs as the default graph."""
+    if dataset is not None:
+        return {
+            "default_graph": [_named_node(iri) for iri in dataset.default_graphs],
+            "named_graphs": [_named_node(iri) for iri in dataset.named_graphs],
+        }
+    if has_dataset_clause(query):
+        return {}
+    return {"use_default_graph_as_union": True}
+
+
 class _LimitedOutput(io.BytesIO):
     """Where a client query's answer is serialized: each write checks the limits, so the
-    serialization, and with it a lazily evaluated query, stops at the deadline or the cap
+    serialization, and with it a lazily evaluated query, stops at the deadline or a cap
     (the error raised here comes out of ``serialize`` unchanged)."""
 
-    def __init__(self, limits: QueryLimits) -> None:
+    def __init__(self, limits: QueryLimits, media_type: str) -> None:
         super().__init__()
         self._limits = limits
+        self._rows = row_counter(media_type)
         limits.check(0)  # a blocking query may have used up the time inside Store.query
 
     def write(self, data: ReadableBuffer, /) -> int:
-        self._limits.check(self.tell() + memoryview(data).nbytes)
+        rows = self._rows.feed(bytes(data))
+        self._limits.check(self.tell() + memoryview(data).nbytes, rows)
         return super().write(data)
 
 

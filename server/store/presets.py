@@ -9,8 +9,8 @@ remote store reads. The store itself is ``server/store/sparql_endpoint.py``.
                                             at ``/rest/login`` with ``ONTOLAB_STORE_AUTH=graphdb``
 ``fuseki:http://HOST:3030/DATASET``         ``/DATASET/query``, ``/DATASET/update``,
                                             ``/DATASET/data?graph=``
-``oxigraph-server:http://HOST:7878``        ``/query?union-default-graph``, ``/update``,
-                                            ``/store?graph=``
+``oxigraph-server:http://HOST:7878``        ``/query?union-default-graph`` (unless the query
+                                            names a dataset), ``/update``, ``/store?graph=``
 ``virtuoso:http://HOST:8890``               ``/sparql``, ``/sparql-graph-crud?graph-uri=``
                                             (``/sparql-auth``, ``/sparql-graph-crud-auth`` when
                                             credentials are set: Virtuoso wants digest)
@@ -47,6 +47,10 @@ class Endpoints:
     graph_store: str = ""
     graph_param: str = "graph"
     query_params: dict[str, str] = field(default_factory=dict)
+    #: The query parameters asking for the union of all graphs as the default graph, sent only
+    #: with a query that names no dataset (the Oxigraph server would put the union in place of
+    #: a ``FROM``, and refuses it next to ``default-graph-uri``); {} where that is the default.
+    union_params: dict[str, str] = field(default_factory=dict)
     login_url: str = ""
     #: The query parameter that bounds a query's time on the server, and its unit in seconds
     #: (0.001: milliseconds); "" when the server takes none per query.
@@ -124,7 +128,7 @@ def oxigraph_server(location: str, options: EndpointOptions) -> Endpoints:
     base = _base(location, "oxigraph-server:http://localhost:7878")
     return Endpoints(
         "oxigraph-server", f"{base}/query", f"{base}/update", f"{base}/store",
-        query_params={"union-default-graph": ""},
+        union_params={"union-default-graph": ""},
     )  # fmt: skip
 
 

@@ -8,15 +8,19 @@ How the Store contract is kept over HTTP:
 
 - Union default graph: Oxigraph is asked for it per query (``union-default-graph``); Virtuoso
   and GraphDB query all graphs by default; Fuseki needs ``tdb2:unionDefaultGraph true``.
+- A query's own ``FROM`` / ``FROM NAMED`` is left to the server (the Oxigraph server is then
+  not asked for the union, which would replace them); a client's protocol ``Dataset`` goes on
+  as ``default-graph-uri`` / ``named-graph-uri`` parameters, which every kind takes, with the
+  query's own clauses cut out (Virtuoso merges the two; the protocol says the parameters win).
 - ``replace_graph`` is one request: a GSP ``PUT`` of the whole graph (Turtle) where the server
   has a graph store, else one update ``DROP SILENT GRAPH … ; INSERT DATA …`` (``INSERT … WHERE
   {}`` when blank nodes are present, which Virtuoso refuses in ``INSERT DATA``);
   ``add_to_graph`` is that insert alone. Updates are
   never retried; reads (idempotent) are retried ``ONTOLAB_STORE_RETRIES`` times on connection
   errors and HTTP 502/503/504. Every request has ``ONTOLAB_STORE_TIMEOUT``.
-- Terms come back as rdflib terms. Virtuoso's quirks are absorbed here: ``typed-literal`` JSON,
-  booleans as ``"1"``/``"0"``, ``xsd:string`` literals (returned as plain literals, as the
-  embedded store does); a result Virtuoso cut at its ``ResultSetMaxRows`` is refused.
+- Terms come back as rdflib terms. Virtuoso's quirks are absorbed: ``typed-literal`` JSON,
+  booleans as ``"1"``/``"0"``, ``xsd:string`` literals (``json_results``); a result Virtuoso
+  cut at its ``ResultSetMaxRows`` is refused.
 - Thread-safe: one ``requests.Session`` per thread; auth objects are shared (see ``auth.py``).
 
 A client's query (``serialize_query`` with ``QueryLimits``) is sent once, never retried, with
@@ -40,20 +44,20 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pyoxigraph as ox
 import requests
-from rdflib import BNode, Literal, URIRef
-from rdflib.term import Node
+from rdflib import BNode, URIRef
 
 from server.errors import QueryError, StoreError
 from server.graph import sparql_text
-from server.graph.terms import literal_value
+from server.store import json_results
 from server.store.auth import CREDENTIALS_FIX, make_auth
 from server.store.base import (
     GRAPH_MEDIA_TYPES,
     RESULTS_MEDIA_TYPES,
+    Dataset,
     QueryLimits,
     Row,
     Triple,
@@ -62,14 +66,10 @@ from server.store.base import (
 )
 from server.store.oxigraph import to_rdflib
 from server.store.presets import PRESETS, EndpointOptions, Endpoints, generic
+from server.store.rows import row_counter
 
-if TYPE_CHECKING:
-    pass
-
-_XSD = "http://www.w3.org/2001/XMLSchema#"
 _JSON_RESULTS = "application/sparql-results+json"
 _RETRY_STATUSES = frozenset({502, 503, 504})
-_BOOLEANS = {"1": "true", "0": "false"}
 _CHUNK = 64 * 1024
 _CANCELLED = re.compile(rb"(cancel|time.?out|timed out|too long)", re.IGNORECASE)
 _FORMS = {
@@ -105,13 +105,13 @@ class SparqlEndpointStore:
 
     def select(self, query: str) -> list[Row]:
         return [
-            {name: _term(value) for name, value in binding.items()}
+            {name: json_results.term(value) for name, value in binding.items()}
             for binding in self._bindings(query)
         ]
 
     def select_values(self, query: str) -> list[dict[str, Any]]:
         return [
-            {name: _plain(value) for name, value in binding.items()}
+            {name: json_results.plain(value) for name, value in binding.items()}
             for binding in self._bindings(query)
         ]
 
@@ -134,14 +134,31 @@ class SparqlEndpointStore:
         return [(to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)) for t in parsed]
 
     def serialize_query(
-        self, query: str, media_types: Sequence[str] = (), limits: QueryLimits | None = None
+        self,
+        query: str,
+        media_types: Sequence[str] = (),
+        limits: QueryLimits | None = None,
+        dataset: Dataset | None = None,
     ) -> tuple[bytes, str]:
         """See the Store protocol and, for ``limits``, this module's docstring."""
         offered = GRAPH_MEDIA_TYPES if self._form(query) is ox.QueryTriples else RESULTS_MEDIA_TYPES
         media_type = next((m for m in media_types if m in offered), offered[0])
+        if dataset is not None:  # it replaces the query's own (Virtuoso would merge them)
+            query = sparql_text.without_dataset_clauses(query)
         if limits is not None:
-            return self._read_limited(query, media_type, limits), media_type
-        return self._read(query, media_type).content, media_type
+            return self._read_limited(query, media_type, limits, dataset), media_type
+        return self._read(query, media_type, dataset).content, media_type
+
+    def _query_params(self, query: str, dataset: Dataset | None) -> list[tuple[str, str]]:
+        """The URL parameters of a query: the kind's own, the union default graph unless the
+        query names a dataset, and the protocol's dataset (one parameter per graph)."""
+        params = list(self.endpoints.query_params.items())
+        if dataset is not None:
+            params += [("default-graph-uri", iri) for iri in dataset.default_graphs]
+            params += [("named-graph-uri", iri) for iri in dataset.named_graphs]
+        elif not sparql_text.has_dataset_clause(query):
+            params += self.endpoints.union_params.items()
+        return params
 
     def _bindings(self, query: str) -> list[dict[str, dict[str, str]]]:
         if self._form(query) is not ox.QuerySolutions:
@@ -183,11 +200,14 @@ class SparqlEndpointStore:
             )
         return kind
 
-    def _read_limited(self, query: str, accept: str, limits: QueryLimits) -> bytes:
+    def _read_limited(
+        self, query: str, accept: str, limits: QueryLimits, dataset: Dataset | None
+    ) -> bytes:
         """One try (the deadline is the client's), the answer streamed under ``limits``."""
         url = self.endpoints.query
         left = max(limits.remaining(), 0.01)
-        params = {**self.endpoints.query_params, **self.endpoints.timeout_params(left)}
+        params = self._query_params(query, dataset)
+        params += self.endpoints.timeout_params(left).items()
         try:
             reply = self._session().post(
                 url,
@@ -207,7 +227,7 @@ class SparqlEndpointStore:
             self._refuse_cut_results(reply)
             if reply.headers.get("X-SQL-State") == "S1TAT":  # Virtuoso's partial answer
                 raise limits.timed_out(f"{url} answered only part of it: refused")
-            return self._body(reply, limits)
+            return self._body(reply, limits, accept)
 
     def _refuse_error(self, reply: requests.Response, limits: QueryLimits) -> None:
         """An error answer to a client's query: a timeout if the server says it stopped the
@@ -217,12 +237,12 @@ class SparqlEndpointStore:
             raise limits.timed_out(f"was cancelled by {reply.url}")
         self._check(reply, "query", QueryError, head.decode(errors="replace"))
 
-    def _body(self, reply: requests.Response, limits: QueryLimits) -> bytes:
-        chunks, size = [], 0
+    def _body(self, reply: requests.Response, limits: QueryLimits, media_type: str) -> bytes:
+        chunks, size, rows = [], 0, row_counter(media_type)
         try:
             for chunk in reply.iter_content(_CHUNK):
                 size += len(chunk)
-                limits.check(size)
+                limits.check(size, rows.feed(chunk))
                 chunks.append(chunk)
         except requests.RequestException as exc:
             if limits.remaining() <= 0:
@@ -233,7 +253,7 @@ class SparqlEndpointStore:
             raise limits.timed_out(f"was cancelled by {reply.url} (its --timeout-s)")
         return data
 
-    def _read(self, query: str, accept: str) -> requests.Response:
+    def _read(self, query: str, accept: str, dataset: Dataset | None = None) -> requests.Response:
         url = self.endpoints.query
         attempts = 1 + self._options.retries
         for attempt in range(attempts):
@@ -241,7 +261,7 @@ class SparqlEndpointStore:
             try:
                 reply = self._session().post(
                     url,
-                    params=self.endpoints.query_params,
+                    params=self._query_params(query, dataset),
                     data={"query": query},
                     headers={"Accept": accept},
                     timeout=self._options.timeout,
@@ -363,28 +383,6 @@ class SparqlEndpointStore:
             for session in self._sessions:
                 session.close()
             self._sessions.clear()
-
-
-def _term(binding: dict[str, str]) -> Node:
-    kind, value = binding["type"], binding["value"]
-    if kind == "uri":
-        return URIRef(value)
-    if kind == "bnode":
-        return BNode(value)
-    if "xml:lang" in binding:
-        return Literal(value, lang=binding["xml:lang"])
-    datatype = binding.get("datatype")
-    if datatype is None or datatype == _XSD + "string":
-        return Literal(value)
-    if datatype == _XSD + "boolean":
-        value = _BOOLEANS.get(value, value)
-    return Literal(value, datatype=URIRef(datatype))
-
-
-def _plain(binding: dict[str, str]) -> Any:
-    if binding["type"] in ("uri", "bnode"):
-        return binding["value"]
-    return literal_value(binding["value"], binding.get("datatype", _XSD + "string"))
 
 
 def open_endpoint(

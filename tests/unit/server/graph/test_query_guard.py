@@ -14,11 +14,12 @@ from server.errors import (
     QueryBusyError,
     QueryTimeoutError,
     QueryTooLargeError,
+    ReadOnlyError,
     ServiceRefusedError,
 )
 from server.graph.query_guard import QueryGuard, refuse_service
 from server.settings import Settings
-from server.store.base import QueryLimits
+from server.store.base import Dataset, QueryLimits
 from server.store.oxigraph import OxigraphStore
 
 EP = "https://example.org/sparql"
@@ -108,7 +109,11 @@ class _Blocking:
         self.started = threading.Semaphore(0)
 
     def serialize_query(
-        self, query: str, media_types: Sequence[str] = (), limits: QueryLimits | None = None
+        self,
+        query: str,
+        media_types: Sequence[str] = (),
+        limits: QueryLimits | None = None,
+        dataset: Dataset | None = None,
     ) -> tuple[bytes, str]:
         self.started.release()
         self.release.wait(30)
@@ -140,3 +145,70 @@ def test_service_is_refused_before_anything_runs() -> None:
     with pytest.raises(ServiceRefusedError):
         guard.serialize_query(f"SELECT * {{ SERVICE <{EP}> {{ ?s ?p ?o }} }}")
     assert not blocking.started.acquire(timeout=0)
+
+
+ROWS_OF = f"SELECT ?s ?o WHERE {{ ?s <{EP}> ?o FILTER(?o < $n) }}"
+
+
+@pytest.mark.parametrize(
+    "media_type",
+    [
+        "application/sparql-results+json",
+        "application/sparql-results+xml",
+        "text/csv",
+        "text/tab-separated-values",
+    ],
+)
+def test_a_select_past_the_row_cap_is_refused_not_cut(
+    store: OxigraphStore, media_type: str
+) -> None:
+    guard = QueryGuard(store, timeout=30, max_rows=100)
+    with pytest.raises(
+        QueryTooLargeError, match=r"more than 100 rows.*refused rather than cut.*add a LIMIT"
+    ) as refused:
+        guard.serialize_query(ROWS_OF.replace("$n", "101"), [media_type])
+    assert "ontolab store export" in str(refused.value)
+    assert "ONTOLAB_SPARQL_MAX_ROWS" in str(refused.value)
+    data, used = guard.serialize_query(ROWS_OF.replace("$n", "100"), [media_type])
+    assert used == media_type and b"example.org/99" in data
+
+
+def test_the_row_cap_counts_solutions_not_triples_of_a_graph(store: OxigraphStore) -> None:
+    guard = QueryGuard(store, timeout=30, max_rows=10)
+    data, _ = guard.serialize_query(f"CONSTRUCT WHERE {{ ?s <{EP}> ?o }}", ["text/turtle"])
+    assert data.count(b"\n") == 120  # a graph is bounded by its size only
+    assert guard.serialize_query("ASK { ?s ?p ?o }")[0].endswith(b"true}")
+
+
+def test_settings_check_the_row_cap() -> None:
+    assert Settings.load(environ={"ONTOLAB_SPARQL_MAX_ROWS": "5"}).sparql_max_rows == 5
+    with pytest.raises(ConfigError, match="ONTOLAB_SPARQL_MAX_ROWS must be at least 1"):
+        Settings.load(environ={"ONTOLAB_SPARQL_MAX_ROWS": "0"})
+
+
+@pytest.mark.parametrize(
+    "update",
+    [
+        "DROP ALL",
+        "PREFIX ex: <https://example.org/> INSERT DATA { ex:a ex:b 1 }",
+        "# a comment\nclear graph <https://example.org/graph>",
+        "LOAD <https://example.org/data.ttl>",
+        "WITH <https://example.org/graph> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+        "DELETE WHERE { ?s ?p ?o }",
+    ],
+)
+def test_an_update_sent_as_a_query_is_refused_as_read_only(
+    store: OxigraphStore, update: str
+) -> None:
+    guard = QueryGuard(store, timeout=30)
+    with pytest.raises(ReadOnlyError, match=r"is a SPARQL Update.*read-only.*ontolab store import"):
+        guard.serialize_query(update)
+    assert guard.serialize_query("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }")[0].count(b'"120"') == 1
+
+
+def test_the_protocol_dataset_reaches_the_store(store: OxigraphStore) -> None:
+    guard = QueryGuard(store, timeout=30)
+    count = "SELECT (COUNT(*) AS ?n) { ?s ?p ?o }"
+    assert b'"120"' in guard.serialize_query(count)[0]  # the union
+    assert b'"0"' in guard.serialize_query(count, (), Dataset(("https://example.org/x",)))[0]
+    assert b'"120"' in guard.serialize_query(count, (), Dataset((str(G),)))[0]

@@ -7,7 +7,17 @@ import threading
 import pyoxigraph as ox
 import pytest
 
-from server.graph.sparql_text import Service, Shape, form, services, shape
+from server.graph.sparql_text import (
+    Service,
+    Shape,
+    form,
+    has_dataset_clause,
+    is_absolute_iri,
+    is_update,
+    services,
+    shape,
+    without_dataset_clauses,
+)
 
 EP = "http://127.0.0.1:9/sparql"
 
@@ -96,3 +106,68 @@ def test_shape_counts_brackets_and_operators_outside_strings_iris_and_comments()
 
 def test_shape_reads_two_character_operators_as_one() -> None:
     assert shape("ASK { FILTER(1 <= 2 && 3 != 4 || !false) }").operators == 6  # FILTER too
+
+
+@pytest.mark.parametrize(
+    ("text", "update"),
+    [
+        ("INSERT DATA { <a:s> <a:p> 1 }", True),
+        ("PREFIX x: <http://x/>\nBASE <http://b/>\n delete where { ?s ?p ?o }", True),
+        ("# DROP ALL\nDROP SILENT GRAPH <http://g>", True),
+        ("WITH <http://g> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", True),
+        ("LOAD <http://x/data.ttl>", True),
+        ("SELECT * { ?s <http://x/INSERT> 'DROP' }", False),
+        ("# INSERT DATA\nASK {}", False),
+        ("CONSTRUCT WHERE { ?s ?p ?o }", False),
+        ("", False),
+    ],
+)
+def test_an_update_is_told_by_its_first_keyword(text: str, update: bool) -> None:
+    assert is_update(text) is update
+
+
+@pytest.mark.parametrize(
+    ("query", "named"),
+    [
+        ("SELECT * FROM <http://g> { ?s ?p ?o }", True),
+        ("select * from named <http://g> { graph ?g { ?s ?p ?o } }", True),
+        ("ASK FROM<http://g>{}", True),
+        ("SELECT * { ?s <http://x/FROM> 'FROM' } # FROM <http://g>", False),
+        ("SELECT ?from { ?from ?p ?o }", False),
+        ("SELECT * { ?s ex:FROM ?o }", False),
+    ],
+)
+def test_a_dataset_clause_is_a_from_keyword(query: str, named: bool) -> None:
+    assert has_dataset_clause(query) is named
+
+
+@pytest.mark.parametrize(
+    ("text", "absolute"),
+    [
+        ("https://w3id.org/ontolab/id/run/1", True),
+        ("urn:x:1", True),
+        ("run/1", False),
+        ("", False),
+        ("http://x/a b", False),
+        ("http://x/<a>", False),
+    ],
+)
+def test_graph_iris_must_be_absolute(text: str, absolute: bool) -> None:
+    assert is_absolute_iri(text) is absolute
+
+
+@pytest.mark.parametrize(
+    ("query", "cut"),
+    [
+        (
+            "PREFIX g: <http://g/>\nSELECT * FROM <http://g/1> from named g:2 FROM\nNAMED"
+            "<http://g/3> WHERE { ?s ?p 'FROM <x>' } # FROM <y>",
+            "PREFIX g: <http://g/>\nSELECT *       WHERE { ?s ?p 'FROM <x>' } # FROM <y>",
+        ),
+        ("ASK FROM<http://g>{}", "ASK  {}"),
+        ("SELECT * { ?s ?p ?o }", "SELECT * { ?s ?p ?o }"),
+    ],
+)
+def test_dataset_clauses_are_cut_out_and_nothing_else(query: str, cut: str) -> None:
+    assert without_dataset_clauses(query) == cut
+    assert not has_dataset_clause(without_dataset_clauses(query))

@@ -20,7 +20,7 @@ from server.errors import ConfigError, QueryError, QueryTimeoutError, QueryTooLa
 from server.graph import write_terms
 from server.settings import Settings
 from server.store import Store, open_store
-from server.store.base import QueryLimits
+from server.store.base import Dataset, QueryLimits
 
 G = URIRef("https://w3id.org/ontolab/id/run/0123456789abcdef")
 S = URIRef("https://example.org/s")
@@ -365,3 +365,35 @@ def test_a_service_query_is_not_run_here(recorder: Recorder) -> None:
         with pytest.raises(BlockingIOError):
             silent.accept()  # nobody connected
     assert recorder.seen[0].form["query"] == [query]
+
+
+KINDS = {
+    "graphdb": ("graphdb:{url}#lab", "/repositories/lab", {"timeout"}),
+    "fuseki": ("fuseki:{url}/ds", "/ds/query", {"timeout"}),
+    "oxigraph-server": ("oxigraph-server:{url}", "/query", set()),
+    "virtuoso": ("virtuoso:{url}", "/sparql", {"timeout"}),
+    "plain": ("{url}/sparql", "/sparql", set()),
+}
+SELECT_ALL = "SELECT * WHERE { ?s ?p ?o }"
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_dataset_goes_on_as_protocol_parameters_and_the_union_only_without_one(
+    recorder: Recorder, kind: str
+) -> None:
+    location, path, timing = KINDS[kind]
+    store = remote(location.format(url=recorder.url))
+    limits = QueryLimits.starting_now(30, 10**6)
+    store.serialize_query(SELECT_ALL, (), limits)
+    store.serialize_query(f"SELECT * FROM <{G}> WHERE {{ ?s ?p ?o }}", (), limits)
+    dataset = Dataset((str(G), str(S)), (str(P),))
+    store.serialize_query(SELECT_ALL, (), limits, dataset)
+    store.select(SELECT_ALL)
+    plain, with_from, with_dataset, own = (
+        {k: v for k, v in seen.params.items() if k not in timing} for seen in recorder.seen
+    )
+    assert {seen.path for seen in recorder.seen} == {path}
+    union = {"union-default-graph": [""]} if kind == "oxigraph-server" else {}
+    assert plain == own == union, "no dataset named: the union default graph"
+    assert with_from == {}, "the query's own FROM is left to the server"
+    assert with_dataset == {"default-graph-uri": [str(G), str(S)], "named-graph-uri": [str(P)]}
