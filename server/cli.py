@@ -26,13 +26,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     from server.errors import OntolabError
 
     try:
-        return int(args.command(args) or 0)
+        code = int(args.command(args) or 0)
+        sys.stdout.flush()  # inside the try: a reader gone by now is a broken pipe too
+        return code
     except OntolabError as exc:
         print(f"ontolab: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("ontolab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+#: The exit status of a Unix tool whose reader went away (128 + SIGPIPE), e.g. under `| head`.
+BROKEN_PIPE_EXIT = 141
+
+
+def _stdout_closed() -> int:
+    """Exit quietly, as Unix tools do, when whoever read our output has gone (``| head -1``).
+
+    Whatever the command did (a run, a store write) has finished by now; only its printing
+    stopped. stdout is pointed at /dev/null so the interpreter's last flush cannot complain.
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return BROKEN_PIPE_EXIT
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -177,3 +177,34 @@ def test_bad_sparql_is_one_clear_line(ontolab) -> None:  # type: ignore[no-untyp
     assert done.returncode == 1
     assert "SPARQL syntax error" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_closed_output_stops_the_printing_never_the_run(tmp_path: Path, examples: Path) -> None:
+    # `ontolab run … | head -1`: the reader goes away after the first line.
+    env = {**os.environ, "ONTOLAB_DATA": str(tmp_path / "data")}
+    command = [sys.executable, "-m", "server.cli", "run", str(examples / "iris.ttl")]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path
+    ) as cli:
+        assert cli.stdout is not None and cli.stderr is not None
+        first = cli.stdout.readline().decode()
+        cli.stdout.close()
+        errors = cli.stderr.read().decode()
+        returncode = cli.wait(timeout=300)
+    assert " running" in first
+    assert returncode == 141, errors  # 128 + SIGPIPE, as Unix tools exit under `| head`
+    assert "Traceback" not in errors and "BrokenPipe" not in errors
+    run_id = first.split(" run ", 1)[1].split()[0]
+    shown = subprocess.run(
+        [sys.executable, "-m", "server.cli", "runs", "show", run_id],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert f"run {run_id}: iris v1 — succeeded" in shown.stdout
+    steps = shown.stdout.split("steps:")[1].split("metrics:")[0]
+    assert steps.count("succeeded") == 5
+    assert "running" not in steps and "pending" not in steps
