@@ -2,13 +2,13 @@
 
 Every successful run registers each model it built as the next version (1, 2, …) of the
 model's ``ol:modelName``, unless a version with the same sha256 is registered already (a re-run
-served from the step cache builds the same bytes): that version stands for it, no duplicate. A failed or cancelled run registers nothing, even when only its
-validate step failed: a model that missed its thresholds never becomes a version. A version
-records its run, artifact IRI and sha256, creation time, its run's evaluations of it, the
-primary metric (accuracy for classification, r2 for regression) and whether it passed its
-validation thresholds: true when a validate step of the run consumed the model (the run
-succeeded, so every such step met its thresholds); false with the note "not validated" when
-no validate step did.
+served from the step cache builds the same bytes): that version stands for it, no duplicate.
+A failed or cancelled run registers nothing, even when only its validate step failed: a model
+that missed its thresholds never becomes a version. A version records its run, artifact IRI and
+sha256, creation time, its run's evaluations of it, the primary metric (accuracy for
+classification, r2 for regression) and whether it passed its validation thresholds: true when a
+validate step of the run consumed the model (the run succeeded, so every such step met its
+thresholds); false with the note "not validated" when no validate step did.
 
 Aliases (``champion``, ``challenger``, any ``[a-z][a-z0-9_.-]*`` name) point at one version
 each. Moving an alias through the promotion gate (``promote``; ``set_alias`` with
