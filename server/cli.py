@@ -192,7 +192,7 @@ def _submit(args: argparse.Namespace) -> int:
     with closing(_platform(args)) as platform:
         submission = definitions.submit(platform.store, graph, platform.settings.source_roots)
     version = submission.version
-    state = "stored as new" if submission.created else "unchanged, still"
+    state = "stored as new" if submission.created else "unchanged: the same as stored"
     print(f"{version.identifier}: {state} version {version.number} <{version.iri}>")
     return 0
 

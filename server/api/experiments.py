@@ -256,11 +256,15 @@ _LEADERBOARD = object_schema(
 OPENAPI: dict[str, Any] = {
     "/api/experiments": {
         "post": {
-            "summary": "Store a definition; a new version only if its content changed",
+            "summary": "Store a definition; a new version only if no version has its content",
             "requestBody": _DEFINITION_BODY,
             "responses": {
                 "201": json_response("stored as a new version", _STORED),
-                "200": json_response("unchanged: the existing version", _STORED),
+                "200": json_response(
+                    "unchanged: the stored version with this content (the newest or an older "
+                    "one), created_new_version false",
+                    _STORED,
+                ),
                 "400": _PROBLEM,
             },
         },

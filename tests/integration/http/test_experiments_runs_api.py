@@ -130,6 +130,9 @@ def test_versions_turtle_and_delete(live_server: Any) -> None:
         requests.post(live_server("/api/experiments"), json=changed, timeout=30).json()["version"]
         == 2
     )
+    older = requests.post(live_server("/api/experiments"), json=PIPELINE_DOCUMENT, timeout=30)
+    assert older.status_code == 200, "version 1's content again: unchanged, as for the newest"
+    assert (older.json()["version"], older.json()["created_new_version"]) == (1, False)
     versions = requests.get(live_server("/api/experiments/iris_doc"), timeout=10).json()["versions"]
     assert [v["version"] for v in versions] == [2, 1]
     assert "700" in versions[0]["turtle"] and "700" not in versions[1]["turtle"]
