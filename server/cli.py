@@ -74,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
         "validate", _validate, "check a definition (SHACL and plan) without storing it"
     )
     validate.add_argument("file", type=Path)
+    validate.add_argument(
+        "--reason",
+        action="store_true",
+        help="also run the OWL reasoner (HermiT; needs Java) over the ontology plus the "
+        "definition: names inconsistent nodes and unsatisfiable classes",
+    )
     submit = command("submit", _submit, "validate and store a definition as a new version")
     submit.add_argument("file", type=Path)
     run = command("run", _run, "run an experiment (a definition file, or a stored experiment id)")
@@ -175,14 +181,27 @@ def _validate(args: argparse.Namespace) -> int:
     from server.runs.service import check_definition
 
     graph = _read_definition(args.file)
-    version, _, plan = check_definition(graph, _settings(args).source_roots)
+    settings = _settings(args)
+    version, _, plan = check_definition(graph, settings.source_roots)
+    reasoned = _reason(graph, settings.reasoner_timeout) if args.reason else ""
     print(
         f"{args.file}: valid — experiment {version.identifier!r}, "
         f"{len(plan.steps)} steps in {len(plan.waves)} waves"
     )
     for number, wave in enumerate(plan.waves, 1):
         print(f"  wave {number}: {', '.join(wave)}")
+    if reasoned:
+        print(reasoned)
     return 0
+
+
+def _reason(graph: Any, timeout: float) -> str:
+    """The OWL check's line; a contradiction raises instead (naming nodes and classes)."""
+    from server.definitions.reasoning import OwlReasoner
+
+    report = OwlReasoner(timeout).check(graph)
+    report.raise_if_contradictory()
+    return f"  OWL (HermiT): consistent, no unsatisfiable class ({report.seconds:.1f} s)"
 
 
 def _submit(args: argparse.Namespace) -> int:

@@ -72,6 +72,8 @@ class Settings:
     sparql_timeout: float = 30.0
     sparql_max_running: int = 2
     sparql_max_result_mb: float = 100.0
+    # The OWL check (server/definitions/reasoning.py): validate --reason, ?reason=true.
+    reasoner_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -94,6 +96,8 @@ class Settings:
             )
         if self.store_timeout <= 0:
             raise ConfigError("ONTOLAB_STORE_TIMEOUT must be a positive number of seconds")
+        if self.reasoner_timeout <= 0:
+            raise ConfigError("ONTOLAB_REASONER_TIMEOUT must be a positive number of seconds")
         if self.store_retries < 0:
             raise ConfigError("ONTOLAB_STORE_RETRIES must be 0 or more")
         if self.reconcile_runs not in RECONCILE_RUNS:
