@@ -26,13 +26,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     from server.errors import OntolabError
 
     try:
-        return int(args.command(args) or 0)
+        code = int(args.command(args) or 0)
+        sys.stdout.flush()  # inside the try: a reader gone by now is a broken pipe too
+        return code
     except OntolabError as exc:
         print(f"ontolab: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("ontolab: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        return _stdout_closed()
+
+
+#: The exit status of a Unix tool whose reader went away (128 + SIGPIPE), e.g. under `| head`.
+BROKEN_PIPE_EXIT = 141
+
+
+def _stdout_closed() -> int:
+    """Exit quietly, as Unix tools do, when whoever read our output has gone (``| head -1``).
+
+    Whatever the command did (a run, a store write) has finished by now; only its printing
+    stopped. stdout is pointed at /dev/null so the interpreter's last flush cannot complain.
+    """
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return BROKEN_PIPE_EXIT
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
         "validate", _validate, "check a definition (SHACL and plan) without storing it"
     )
     validate.add_argument("file", type=Path)
+    validate.add_argument(
+        "--reason",
+        action="store_true",
+        help="also run the OWL reasoner (HermiT; needs Java) over the ontology plus the "
+        "definition: names inconsistent nodes and unsatisfiable classes",
+    )
     submit = command("submit", _submit, "validate and store a definition as a new version")
     submit.add_argument("file", type=Path)
     run = command("run", _run, "run an experiment (a definition file, or a stored experiment id)")
@@ -154,14 +182,27 @@ def _validate(args: argparse.Namespace) -> int:
     from server.runs.service import check_definition
 
     graph = _read_definition(args.file)
-    version, _, plan = check_definition(graph, _settings(args).source_roots)
+    settings = _settings(args)
+    version, _, plan = check_definition(graph, settings.source_roots)
+    reasoned = _reason(graph, settings.reasoner_timeout) if args.reason else ""
     print(
         f"{args.file}: valid — experiment {version.identifier!r}, "
         f"{len(plan.steps)} steps in {len(plan.waves)} waves"
     )
     for number, wave in enumerate(plan.waves, 1):
         print(f"  wave {number}: {', '.join(wave)}")
+    if reasoned:
+        print(reasoned)
     return 0
+
+
+def _reason(graph: Any, timeout: float) -> str:
+    """The OWL check's line; a contradiction raises instead (naming nodes and classes)."""
+    from server.definitions.reasoning import OwlReasoner
+
+    report = OwlReasoner(timeout).check(graph)
+    report.raise_if_contradictory()
+    return f"  OWL (HermiT): consistent, no unsatisfiable class ({report.seconds:.1f} s)"
 
 
 def _submit(args: argparse.Namespace) -> int:
@@ -171,7 +212,7 @@ def _submit(args: argparse.Namespace) -> int:
     with closing(_platform(args)) as platform:
         submission = definitions.submit(platform.store, graph, platform.settings.source_roots)
     version = submission.version
-    state = "stored as new" if submission.created else "unchanged, still"
+    state = "stored as new" if submission.created else "unchanged: the same as stored"
     print(f"{version.identifier}: {state} version {version.number} <{version.iri}>")
     return 0
 

@@ -293,3 +293,49 @@ class DeploymentError(OntolabError):
 
     status = 500
     title = "Deployment failed"
+
+
+# The OWL check (definitions/reasoning.py): `ontolab validate --reason`, ?reason=true.
+class ReasoningError(OntolabError):
+    """The OWL reasoner could not give an answer; the definition itself may be fine."""
+
+    status = 503
+    title = "OWL reasoner unavailable"
+
+
+class ReasonerTimeout(ReasoningError):
+    """The reasoner ran past its time limit and was stopped (504, as a client query's limit)."""
+
+    status = 504
+    title = "OWL reasoner time limit reached"
+
+
+class ReasonerFailed(ReasoningError):
+    """HermiT refused what it was given (e.g. a literal it cannot read): the client's input."""
+
+    status = 422
+    title = "OWL reasoner failed"
+
+
+class DefinitionContradiction(OntolabError):
+    """The OWL reasoner found the ontology plus the definition inconsistent, or classes in it
+    unsatisfiable. 422: the definition is well-formed (SHACL passed) but means something
+    impossible."""
+
+    status = 422
+    title = "Definition contradicts the ontology"
+
+    def __init__(
+        self, message: str, nodes: list[str], unsatisfiable: list[str], inconsistent: bool
+    ) -> None:
+        self.nodes = nodes
+        self.unsatisfiable = unsatisfiable
+        self.inconsistent = inconsistent
+        super().__init__(message)
+
+    def to_problem(self) -> dict[str, Any]:
+        problem = super().to_problem()
+        problem["consistent"] = not self.inconsistent
+        problem["inconsistent_nodes"] = self.nodes
+        problem["unsatisfiable_classes"] = self.unsatisfiable
+        return problem

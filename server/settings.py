@@ -73,6 +73,8 @@ class Settings:
     sparql_max_running: int = 2
     sparql_max_result_mb: float = 100.0
     sparql_max_rows: int = 100_000  # rows of a SELECT answer; more are refused, never cut
+    # The OWL check (server/definitions/reasoning.py): validate --reason, ?reason=true.
+    reasoner_timeout: float = 60.0
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -95,6 +97,8 @@ class Settings:
             )
         if self.store_timeout <= 0:
             raise ConfigError("ONTOLAB_STORE_TIMEOUT must be a positive number of seconds")
+        if self.reasoner_timeout <= 0:
+            raise ConfigError("ONTOLAB_REASONER_TIMEOUT must be a positive number of seconds")
         if self.store_retries < 0:
             raise ConfigError("ONTOLAB_STORE_RETRIES must be 0 or more")
         if self.reconcile_runs not in RECONCILE_RUNS:

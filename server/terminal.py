@@ -10,21 +10,32 @@ if TYPE_CHECKING:
 
 
 class ProgressPrinter:
+    """Prints a run's events as they come; stops quietly once its output is closed.
+
+    A reader that goes away (``ontolab run … | head -1``) ends the printing, never the run:
+    the events come from the run's own threads, so an error here must not travel back.
+    """
+
     def __init__(self, identifier: str, version: int) -> None:
         self._label = f"{identifier} v{version}"
         self._started = time.monotonic()
+        self.closed = False
 
     def __call__(self, event: RunEvent) -> None:
+        if self.closed:
+            return
         elapsed = f"{time.monotonic() - self._started:6.2f}s"
         if event.step_id is None:
-            print(
-                f"[{elapsed}] run {event.run_id} ({self._label}) {event.status}"
-                + (f": {event.detail}" if event.detail else ""),
-                flush=True,
+            line = f"[{elapsed}] run {event.run_id} ({self._label}) {event.status}" + (
+                f": {event.detail}" if event.detail else ""
             )
         else:
             detail = f"  {event.detail}" if event.detail else ""
-            print(f"[{elapsed}]   {event.step_id:<16} {event.status}{detail}", flush=True)
+            line = f"[{elapsed}]   {event.step_id:<16} {event.status}{detail}"
+        try:
+            print(line, flush=True)
+        except (OSError, ValueError):  # a broken pipe, or stdout closed outright
+            self.closed = True
 
 
 def print_warnings(warnings: list[str]) -> None:

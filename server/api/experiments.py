@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 from rdflib import Graph
 from werkzeug.routing import BaseConverter
 
@@ -19,6 +19,8 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
+from server.definitions.planner import Plan
+from server.definitions.reasoning import OwlReasoner
 from server.definitions.ui_document import to_graph
 from server.errors import BadRequest
 from server.http_guard import check_json_depth
@@ -88,14 +90,45 @@ def create() -> tuple[dict[str, Any], int]:
     return body, 201 if submission.created else 200
 
 
+def _reason_flag() -> bool:
+    text = request.args.get("reason", "false").strip().lower()
+    if text not in _FLAGS:
+        raise BadRequest(f"reason={text!r} is not true or false; send ?reason=true or leave it out")
+    return _FLAGS[text]
+
+
+_FLAGS = {"true": True, "1": True, "false": False, "0": False, "": False}
+
+
+def _reasoner() -> OwlReasoner:
+    """The app's one reasoner (one check at a time), made on first use."""
+    extensions = current_app.extensions
+    if "ontolab.reasoner" not in extensions:
+        timeout = get_platform().settings.reasoner_timeout
+        extensions.setdefault("ontolab.reasoner", OwlReasoner(timeout))
+    reasoner: OwlReasoner = extensions["ontolab.reasoner"]
+    return reasoner
+
+
 @blueprint.post("/api/experiments/validate")
 def validate() -> dict[str, Any]:
+    reason = _reason_flag()
     roots = get_platform().settings.source_roots
-    version, pipeline, plan = check_definition(_definition_from_request(), roots)
+    graph = _definition_from_request()
+    version, pipeline, plan = check_definition(graph, roots)
+    body = _plan_json(version.identifier, pipeline.task, plan)
+    if reason:  # after SHACL: the reasoner only sees well-formed definitions
+        report = _reasoner().check(graph)
+        report.raise_if_contradictory()
+        body["reasoning"] = report.to_json()
+    return body
+
+
+def _plan_json(identifier: str, task: str, plan: Plan) -> dict[str, Any]:
     return {
         "valid": True,
-        "identifier": version.identifier,
-        "task": pipeline.task,
+        "identifier": identifier,
+        "task": task,
         "steps": [
             {
                 "id": s.id,
@@ -208,6 +241,17 @@ _VALID = object_schema(
             ["id", "phase", "depends_on", "inputs"],
         ),
         "waves": {"type": "array", "items": {"type": "array", "items": _STRING}},
+        "reasoning": object_schema(
+            {
+                "reasoner": _STRING,
+                "consistent": {"type": "boolean"},
+                "unsatisfiable_classes": {"type": "array", "items": _STRING},
+                "inconsistent_nodes": {"type": "array", "items": _STRING},
+                "seconds": {"type": "number"},
+                "note": _STRING,
+            },
+            ["reasoner", "consistent", "unsatisfiable_classes", "inconsistent_nodes"],
+        ),
     },
     ["valid", "identifier", "task", "steps", "waves"],
 )
@@ -256,11 +300,15 @@ _LEADERBOARD = object_schema(
 OPENAPI: dict[str, Any] = {
     "/api/experiments": {
         "post": {
-            "summary": "Store a definition; a new version only if its content changed",
+            "summary": "Store a definition; a new version only if no version has its content",
             "requestBody": _DEFINITION_BODY,
             "responses": {
                 "201": json_response("stored as a new version", _STORED),
-                "200": json_response("unchanged: the existing version", _STORED),
+                "200": json_response(
+                    "unchanged: the stored version with this content (the newest or an older "
+                    "one), created_new_version false",
+                    _STORED,
+                ),
                 "400": _PROBLEM,
             },
         },
@@ -272,8 +320,36 @@ OPENAPI: dict[str, Any] = {
     "/api/experiments/validate": {
         "post": {
             "summary": "Validate (SHACL) and plan a definition without storing it",
+            "description": "With `reason=true` the OWL reasoner (HermiT, on Java) also runs over "
+            "the ontology plus the definition, after SHACL passed, within "
+            "ONTOLAB_REASONER_TIMEOUT seconds: a contradiction is a 422 naming the "
+            "inconsistent nodes and unsatisfiable classes; a consistent definition gets a "
+            "`reasoning` object in the 200. One check runs at a time.",
+            "parameters": [
+                {
+                    "name": "reason",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["true", "false", "1", "0"]},
+                    "description": "run the OWL reasoner too (default false)",
+                }
+            ],
             "requestBody": _DEFINITION_BODY,
-            "responses": {"200": json_response("valid: steps and waves", _VALID), "400": _PROBLEM},
+            "responses": {
+                "200": json_response("valid: steps and waves (and `reasoning`)", _VALID),
+                "400": _PROBLEM,
+                "422": problem_response(
+                    "problem JSON: the reasoner found the definition contradicting the ontology "
+                    "(`consistent`, `inconsistent_nodes`, `unsatisfiable_classes`), or HermiT "
+                    "could not read a value in it"
+                ),
+                "503": problem_response(
+                    "problem JSON: no Java on PATH (the detail says how to install it), or "
+                    "another OWL check is running (retry in a few seconds)"
+                ),
+                "504": problem_response(
+                    "problem JSON: the reasoner ran past ONTOLAB_REASONER_TIMEOUT and was stopped"
+                ),
+            },
         }
         # GET and DELETE answer 405 (Allow: POST, OPTIONS): `validate` is not an experiment id.
     },

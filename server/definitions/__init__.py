@@ -2,7 +2,8 @@
 it as versions (``versioning``), the UI builder's JSON document (``ui_document``), reading a stored
 version back into step records (``steps``), the planner (``planner``, pure) and the vocabulary the
 builder offers (``vocabulary``: the SHACL shapes and the ontology read into plain data for
-``GET /api/vocabulary``).
+``GET /api/vocabulary``), and the OWL check (``reasoning``: HermiT in a Java subprocess, on
+request, with a time limit).
 
 May import: ``server.graph``, ``server.store``, ``server.errors``, ``ontology``. The package exports
 the service surface callers use (``from server import definitions``; ``definitions.submit(...)``).

@@ -3,7 +3,8 @@
 Each version lives in its own named graph, whose name is also the version's IRI. Blank nodes
 are replaced by IRIs under the version before storing, so every stored node can be named by a
 query and remote stores that refuse blank nodes in updates get none. A resubmitted definition
-whose canonical content is unchanged returns its existing version.
+whose canonical content equals a stored version's (the newest or an older one) returns that
+version instead of numbering a new one.
 """
 
 from __future__ import annotations
@@ -62,7 +63,10 @@ class Submission:
 
 
 def submit(store: Store, graph: Graph, roots: Sequence[Path] | None = None) -> Submission:
-    """Validate and store ``graph``; a new version only if its content changed.
+    """Validate and store ``graph``; a new version only if no version has its content.
+
+    Content identical to a stored version (the newest or an older one) returns that version
+    with ``created`` false, so submitting v1's file again after v2 gives back version 1.
 
     ``roots`` are the data roots file sources must resolve into (see ``validate``).
     """
@@ -73,8 +77,10 @@ def submit(store: Store, graph: Graph, roots: Sequence[Path] | None = None) -> S
     content_hash = _content_hash(canonical)
     with _versions_lock:
         existing = versions(store, identifier)
-        if existing and existing[0].content_hash == content_hash:
-            return Submission(existing[0], created=False)
+        # Any version, not just the newest: content submitted before is that version again.
+        same = next((v for v in existing if v.content_hash == content_hash), None)
+        if same is not None:
+            return Submission(same, created=False)
         number = existing[0].number + 1 if existing else 1
         version = ExperimentVersion(
             identifier=identifier,

@@ -1,13 +1,14 @@
 """The model registry: numbered versions per model name, aliases, and the promotion gate.
 
 Every successful run registers each model it built as the next version (1, 2, …) of the
-model's ``ol:modelName``. A failed or cancelled run registers nothing, even when only its
-validate step failed: a model that missed its thresholds never becomes a version. A version
-records its run, artifact IRI and sha256, creation time, its run's evaluations of it, the
-primary metric (accuracy for classification, r2 for regression) and whether it passed its
-validation thresholds: true when a validate step of the run consumed the model (the run
-succeeded, so every such step met its thresholds); false with the note "not validated" when
-no validate step did.
+model's ``ol:modelName``, unless a version with the same sha256 is registered already (a re-run
+served from the step cache builds the same bytes): that version stands for it, no duplicate.
+A failed or cancelled run registers nothing, even when only its validate step failed: a model
+that missed its thresholds never becomes a version. A version records its run, artifact IRI and
+sha256, creation time, its run's evaluations of it, the primary metric (accuracy for
+classification, r2 for regression) and whether it passed its validation thresholds: true when a
+validate step of the run consumed the model (the run succeeded, so every such step met its
+thresholds); false with the note "not validated" when no validate step did.
 
 Aliases (``champion``, ``challenger``, any ``[a-z][a-z0-9_.-]*`` name) point at one version
 each. Moving an alias through the promotion gate (``promote``; ``set_alias`` with
@@ -102,8 +103,23 @@ class Registry:
         return registered
 
     def _add_version(self, candidate: ModelVersion, task: str) -> ModelVersion:
+        """Add ``candidate`` as the next version, unless a version holds the same bytes already.
+
+        The same sha256 is the same model (a re-run served from the step cache, or a seeded
+        build that came out identical): that version is returned, and no duplicate numbered.
+        """
         with self._lock:
             entry = self._read(candidate.name) or ModelEntry(candidate.name, task)
+            same = [v for v in entry.versions if v.sha256 == candidate.sha256]
+            if same:
+                log.info(
+                    "run %s built %s version %d again (sha256 %s); no new version",
+                    candidate.run_id,
+                    candidate.name,
+                    same[0].number,
+                    candidate.sha256[:12],
+                )
+                return same[0]
             number = entry.latest.number + 1 if entry.versions else 1
             version = replace(candidate, number=number)
             entry.versions.append(version)

@@ -12,6 +12,7 @@ record and the new one says what it resumed.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -59,6 +60,8 @@ __all__ = [
 
 #: How long deleting an experiment waits for its cancelled runs to stop before it gives up.
 STOP_WAIT_SECONDS = 30.0
+
+log = logging.getLogger(__name__)
 
 
 def plan_version(store: Store, version: ExperimentVersion) -> tuple[pipelines.Pipeline, Plan]:
@@ -349,17 +352,27 @@ class RunService:
 
     def _emitter(self, on_event: EventSink | None) -> EventSink:
         def emit(event: RunEvent) -> None:
-            if on_event is not None:
-                on_event(event)
             with self._state_lock:
                 listeners = list(self._listeners)
-            for listener in listeners:
-                listener(event)
+            for sink in ([on_event] if on_event is not None else []) + listeners:
+                _deliver(sink, event)
 
         return emit
 
     def _save(self, record: RunRecord) -> None:
         self._writer.write(record)
+
+
+def _deliver(sink: EventSink, event: RunEvent) -> None:
+    """Hand ``event`` to one sink; a sink that fails never affects the run or the other sinks.
+
+    Sinks only watch (a terminal printing progress whose reader went away, a closed stream):
+    a run must end the same whether or not anyone could be told about it.
+    """
+    try:
+        sink(event)
+    except Exception:
+        log.warning("an event sink failed on run %s; the run goes on", event.run_id, exc_info=True)
 
 
 _ENDED = {"interrupted": "was interrupted", "failed": "failed", "cancelled": "was cancelled"}

@@ -177,3 +177,72 @@ def test_bad_sparql_is_one_clear_line(ontolab) -> None:  # type: ignore[no-untyp
     assert done.returncode == 1
     assert "SPARQL syntax error" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_closed_output_stops_the_printing_never_the_run(tmp_path: Path, examples: Path) -> None:
+    # `ontolab run … | head -1`: the reader goes away after the first line.
+    env = {**os.environ, "ONTOLAB_DATA": str(tmp_path / "data")}
+    command = [sys.executable, "-m", "server.cli", "run", str(examples / "iris.ttl")]
+    with subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=tmp_path
+    ) as cli:
+        assert cli.stdout is not None and cli.stderr is not None
+        first = cli.stdout.readline().decode()
+        cli.stdout.close()
+        errors = cli.stderr.read().decode()
+        returncode = cli.wait(timeout=300)
+    assert " running" in first
+    assert returncode == 141, errors  # 128 + SIGPIPE, as Unix tools exit under `| head`
+    assert "Traceback" not in errors and "BrokenPipe" not in errors
+    run_id = first.split(" run ", 1)[1].split()[0]
+    shown = subprocess.run(
+        [sys.executable, "-m", "server.cli", "runs", "show", run_id],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert f"run {run_id}: iris v1 — succeeded" in shown.stdout
+    steps = shown.stdout.split("steps:")[1].split("metrics:")[0]
+    assert steps.count("succeeded") == 5
+    assert "running" not in steps and "pending" not in steps
+
+
+UNSATISFIABLE = (
+    "\n:CleanAndTrain a owl:Class ; rdfs:subClassOf ol:DataProcessing, ol:ModelBuilding .\n"
+)
+
+
+def test_validate_reason_names_what_the_owl_reasoner_refuses(
+    ontolab, tmp_path: Path, examples: Path
+) -> None:  # type: ignore[no-untyped-def]
+    iris = (examples / "iris.ttl").read_text()
+    consistent = ontolab("validate", "--reason", str(examples / "iris.ttl"))
+    assert consistent.returncode == 0, consistent.stderr
+    assert "OWL (HermiT): consistent" in consistent.stdout
+    owl = "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+    path = write(tmp_path, "unsat.ttl", owl + iris + UNSATISFIABLE)
+    assert ontolab("validate", path).returncode == 0, "SHACL alone finds nothing wrong"
+    refused = ontolab("validate", "--reason", path)
+    assert refused.returncode == 1
+    assert "unsatisfiable): :CleanAndTrain" in refused.stderr
+    assert "Traceback" not in refused.stderr and "valid" not in refused.stdout
+
+
+def test_validate_reason_without_java_says_how_to_install_it(
+    tmp_path: Path, examples: Path
+) -> None:
+    env = {**os.environ, "ONTOLAB_DATA": str(tmp_path / "data"), "PATH": str(tmp_path)}
+    done = subprocess.run(
+        [sys.executable, "-m", "server.cli", "validate", "--reason", str(examples / "iris.ttl")],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=300,
+    )
+    assert done.returncode == 1
+    assert "no `java` is on PATH" in done.stderr
+    assert "apt-get install default-jre-headless" in done.stderr

@@ -142,7 +142,11 @@ def test_a_graph_that_says_running_from_before_statuses_were_final_is_replaced(
 def test_the_versions_of_a_run_deleted_mid_flight_go_with_it(platform: Platform) -> None:
     """What deleting an experiment does when a run it cancels had just registered a model."""
     version = definitions.submit(platform.store, to_graph(QUICK)).version
-    kept, racing = platform.runs.run(version), platform.runs.run(version)
+    # Another model under the same name: the same bytes again would be version 1 once more.
+    other = quick_document()
+    other["steps"][-1]["hyper_parameters"] = {"var_smoothing": 1e-8}
+    other_version = definitions.submit(platform.store, to_graph(other)).version
+    kept, racing = platform.runs.run(version), platform.runs.run(other_version)
     registry = platform.registry
     registry.set_alias("quick-build", "challenger", 2)
     assert registry.forget_runs([racing]) == ["quick-build/v2"]

@@ -130,6 +130,9 @@ def test_versions_turtle_and_delete(live_server: Any) -> None:
         requests.post(live_server("/api/experiments"), json=changed, timeout=30).json()["version"]
         == 2
     )
+    older = requests.post(live_server("/api/experiments"), json=PIPELINE_DOCUMENT, timeout=30)
+    assert older.status_code == 200, "version 1's content again: unchanged, as for the newest"
+    assert (older.json()["version"], older.json()["created_new_version"]) == (1, False)
     versions = requests.get(live_server("/api/experiments/iris_doc"), timeout=10).json()["versions"]
     assert [v["version"] for v in versions] == [2, 1]
     assert "700" in versions[0]["turtle"] and "700" not in versions[1]["turtle"]
@@ -343,3 +346,34 @@ def test_validate_is_not_an_experiment_id(live_server: Any) -> None:
     assert valid.status_code == 200 and valid.json()["valid"] is True
     near = requests.get(live_server("/api/experiments/validated"), timeout=10)
     assert near.status_code == 404 and "validated" in near.json()["detail"]
+
+
+def test_validate_with_reason_runs_the_owl_reasoner(
+    live_server: Any, examples: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    iris = (examples / "iris.ttl").read_text()
+    url, turtle = live_server("/api/experiments/validate"), {"Content-Type": TURTLE}
+    plain = requests.post(url, data=iris, headers=turtle, timeout=30)
+    assert plain.status_code == 200 and "reasoning" not in plain.json()
+    reasoned = requests.post(url + "?reason=true", data=iris, headers=turtle, timeout=120)
+    assert reasoned.status_code == 200, reasoned.text
+    assert reasoned.json()["reasoning"]["consistent"] is True
+    assert reasoned.json()["reasoning"]["unsatisfiable_classes"] == []
+    # SHACL passes this; the reasoner finds a class below two disjoint step classes.
+    unsatisfiable = (
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> .\n"
+        + iris
+        + "\n:CleanAndTrain a owl:Class ; rdfs:subClassOf ol:DataProcessing, ol:ModelBuilding .\n"
+    )
+    assert requests.post(url, data=unsatisfiable, headers=turtle, timeout=30).status_code == 200
+    refused = requests.post(url + "?reason=true", data=unsatisfiable, headers=turtle, timeout=120)
+    assert refused.status_code == 422, refused.text
+    assert refused.headers["Content-Type"].startswith("application/problem+json")
+    assert refused.json()["unsatisfiable_classes"] == [":CleanAndTrain"]
+    assert ":CleanAndTrain" in refused.json()["detail"]
+    bad_flag = requests.post(url + "?reason=maybe", data=iris, headers=turtle, timeout=30)
+    assert bad_flag.status_code == 400 and "true or false" in bad_flag.json()["detail"]
+    monkeypatch.setenv("PATH", str(tmp_path))  # the server runs in this process
+    no_java = requests.post(url + "?reason=true", data=iris, headers=turtle, timeout=30)
+    assert no_java.status_code == 503
+    assert "apt-get install default-jre-headless" in no_java.json()["detail"]

@@ -1,7 +1,8 @@
 """The models API over real HTTP: registry reads, aliases, the promotion gate, predict.
 
-One module-scoped platform behind waitress runs breast_cancer twice (versions 1 and 2, the
-same artifact), once without its validate step (version 3), and diabetes once (regression).
+One module-scoped platform behind waitress runs breast_cancer (version 1), again with another
+``max_iter`` (version 2: the same fit, other bytes), once without its validate step (version 3),
+and diabetes once (regression).
 Tests that move aliases use their own alias names, so their order does not matter.
 """
 
@@ -81,8 +82,8 @@ def api(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Ap
     platform = open_platform(settings, serve_deployments=False)
     cancer = (ROOT / "examples" / "breast_cancer.ttl").read_text()
     run_text(platform, cancer)
-    run_text(platform, cancer)
-    run_text(platform, without_validation(cancer))
+    run_text(platform, cancer.replace("ol:parameterValue 1000 ]", "ol:parameterValue 2000 ]"))
+    run_text(platform, without_validation(cancer.replace("1000 ]", "3000 ]")))
     run_text(platform, (ROOT / "examples" / "diabetes.jsonld").read_text(), "json-ld")
     with serve_app(create_app(platform=platform)) as url:
         yield Api(
@@ -120,7 +121,7 @@ def test_model_details_list_versions_with_run_metrics_and_validation(api: Api) -
     assert body["name"] == CANCER and body["latest_version"] == 3
     first, second, third = body["versions"]
     assert [v["version"] for v in (first, second, third)] == [1, 2, 3]
-    assert first["sha256"] == second["sha256"], "the second run reused the cached build"
+    assert first["sha256"] != second["sha256"], "one version per distinct model"
     assert first["run_id"] != second["run_id"]
     assert first["passed_validation"] is True
     assert first["primary_metric"] == "accuracy"

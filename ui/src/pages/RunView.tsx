@@ -17,6 +17,7 @@ import {
 } from "../api";
 import { ErrorBox, Guard, StatusBadge } from "../components/State";
 import { formatValue } from "../lib/compare";
+import { hasExploreStep } from "../lib/explore";
 import { waves } from "../lib/waves";
 import { TableHead } from "../components/TableHead";
 
@@ -144,9 +145,11 @@ function RunActions({ run, onChange }: { run: RunDetails; onChange: () => void }
         Run again
       </button>
       {rerun && <Link to={`/runs/${rerun}`}>Open new run {rerun}</Link>}
-      <Link className="button" to={`/explore?run=${run.run_id}`}>
-        Explore data
-      </Link>
+      {hasExploreStep(run.steps) && (
+        <Link className="button" to={`/explore?run=${run.run_id}`}>
+          Explore data
+        </Link>
+      )}
       {run.models.length > 0 && (
         <Link className="button" to={`/lineage?model=${run.run_id}`}>
           Lineage

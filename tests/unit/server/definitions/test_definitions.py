@@ -118,6 +118,14 @@ def test_submit_versions_by_content(platform: Platform) -> None:
     assert "0.85" in new
 
 
+def test_content_of_an_older_version_returns_that_version(platform: Platform) -> None:
+    definitions.submit(platform.store, definitions.parse(tiny("0.7")))  # version 1
+    definitions.submit(platform.store, definitions.parse(tiny("0.75")))  # version 2
+    older = definitions.submit(platform.store, definitions.parse(tiny("0.7")))
+    assert (older.created, older.version.number) == (False, 1)
+    assert [v.number for v in definitions.versions(platform.store, "tiny")] == [2, 1]
+
+
 def test_stored_version_has_no_blank_nodes(platform: Platform) -> None:
     version = definitions.submit(platform.store, definitions.parse(tiny())).version
     rows = platform.store.select(

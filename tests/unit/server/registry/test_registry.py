@@ -43,10 +43,13 @@ STUMP = (
 )
 
 
-def variant(estimator: str = "", min_accuracy: str = "0.9", validate: bool = True) -> str:
+def variant(
+    estimator: str = "", min_accuracy: str = "0.9", validate: bool = True, max_iter: int = 1000
+) -> str:
     """The breast_cancer example with another estimator (and its hyperparameters), another
-    accuracy threshold, or no validate step."""
-    text = BASE
+    accuracy threshold, no validate step, or another ``max_iter`` (the same fit, other bytes:
+    the estimator's parameters are pickled with it, so it registers as a version of its own)."""
+    text = BASE.replace("ol:parameterValue 1000 ]", f"ol:parameterValue {max_iter} ]")
     if estimator:
         text = text.replace('"LogisticRegression" ;', estimator).replace(HYPERPARAMETERS, "")
     text = text.replace("ol:minValue 0.9 ]", f"ol:minValue {min_accuracy} ]")
@@ -79,9 +82,10 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Built]:
     platform = open_platform(settings, serve_deployments=False)
     runs = {
         "first": run_text(platform, BASE),  # version 1
-        "second": run_text(platform, BASE),  # version 2
+        "rerun": run_text(platform, BASE),  # every step cached, the same model: version 1
+        "second": run_text(platform, variant(max_iter=2000)),  # version 2
         "missed": run_text(platform, variant(min_accuracy="0.999")),  # fails: nothing
-        "unvalidated": run_text(platform, variant(validate=False)),  # version 3
+        "unvalidated": run_text(platform, variant(validate=False, max_iter=3000)),  # version 3
         # version 4: a worse model that passes a lower bar
         "stump": run_text(platform, variant(STUMP, min_accuracy="0.8")),
     }
@@ -105,6 +109,20 @@ def test_each_successful_run_adds_the_next_version(built: Built) -> None:
     assert first.sha256 == build.outputs["model"].sha256
     assert first.artifact == f"{run_iri(runs['first'].run_id)}/output/build"
     assert first.created == runs["first"].ended_at
+
+
+def test_a_cached_rerun_registers_no_duplicate_of_the_same_checksum(built: Built) -> None:
+    rerun = built.runs["rerun"]
+    assert rerun.status == "succeeded"
+    assert all(step.cache_hit for step in rerun.steps.values())
+    entry = built.registry.model(MODEL)
+    checksum = entry.version(1).sha256
+    assert [v.number for v in entry.versions if v.sha256 == checksum] == [1]
+    assert len({v.sha256 for v in entry.versions}) == len(entry.versions)
+    assert rerun.run_id not in {v.run_id for v in entry.versions}
+    [again] = built.registry.register_run(rerun)  # the re-run points at the existing version
+    assert (again.number, again.run_id) == (1, built.runs["first"].run_id)
+    assert [v.number for v in built.registry.model(MODEL).versions] == [1, 2, 3, 4]
 
 
 def test_a_failed_run_registers_nothing(built: Built) -> None:
@@ -232,9 +250,8 @@ def test_predict_through_the_registry_uses_the_chosen_version(built: Built) -> N
     assert answer["predictions"] in ([0], [1])
     latest = serving.predict(MODEL, {"inputs": row})
     assert latest["model"]["version"] == 4
-    assert serving.load(built.registry.resolve(MODEL, 1)) is serving.load(
-        built.registry.resolve(MODEL, 2)
-    ), "versions with the same artifact share one loaded model"
+    first = built.registry.resolve(MODEL, 1)
+    assert serving.load(first) is serving.load(first), "a version's model is loaded once"
 
 
 def version(number: int, value: float | None, metric: str = "rmse") -> ModelVersion:

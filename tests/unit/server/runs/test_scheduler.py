@@ -1,8 +1,11 @@
-"""The scheduler: a crash of the thread that runs a run is logged and ends the run failed."""
+"""The scheduler: a crash of the thread that runs a run is logged and ends the run failed; a
+failing event sink (a closed terminal) never touches a run."""
 
 from __future__ import annotations
 
+import io
 import logging
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +13,8 @@ import pytest
 from executor.contract import StepSpec
 from server import definitions
 from server.platform import Platform
+from server.runs.service import RunEvent
+from server.terminal import ProgressPrinter
 from server.tracking import catalog
 
 DEFINITION = """
@@ -42,3 +47,36 @@ def test_a_crashed_scheduler_logs_its_traceback_and_the_run_ends_failed(
     assert crashes[0].name == "server.runs.scheduler"
     assert "the provisioner broke" in caplog.text
     assert "Traceback" in caplog.text
+
+
+def test_an_event_sink_that_fails_never_affects_the_run(
+    platform: Platform, caplog: pytest.LogCaptureFixture
+) -> None:
+    # What a terminal whose reader went away does (`ontolab run … | head -1`), every event.
+    def closed_output(event: RunEvent) -> None:
+        raise BrokenPipeError(32, "Broken pipe")
+
+    platform.runs.add_listener(closed_output)
+    version = definitions.submit(platform.store, definitions.parse(DEFINITION)).version
+    with caplog.at_level(logging.WARNING):
+        record = platform.runs.run(version, on_event=closed_output)
+
+    assert record.status == "succeeded", record.error
+    details = catalog.run_details(platform.store, record.run_id)
+    assert details["status"] == "succeeded"
+    assert [s["status"] for s in details["steps"]] == ["succeeded"]
+    assert "an event sink failed" in caplog.text
+
+
+def test_the_progress_printer_stops_quietly_when_its_output_is_closed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class ClosedPipe(io.StringIO):
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    printer = ProgressPrinter("iris", 1)
+    printer(RunEvent("0" * 16, None, "running", "5 steps"))  # no exception
+    assert printer.closed
+    printer(RunEvent("0" * 16, "extract", "succeeded"))  # and no further try
