@@ -16,7 +16,7 @@ from typing import Any
 from rdflib import URIRef
 
 from server.graph.standard_types import StandardTypes
-from server.store.base import QueryLimits, Row, Store, Triple, WriteTriple
+from server.store.base import Dataset, QueryLimits, Row, Store, Triple, WriteTriple
 
 
 class StandardTypedStore:
@@ -50,9 +50,13 @@ class StandardTypedStore:
         return self.backend.construct(query)
 
     def serialize_query(
-        self, query: str, media_types: Sequence[str] = (), limits: QueryLimits | None = None
+        self,
+        query: str,
+        media_types: Sequence[str] = (),
+        limits: QueryLimits | None = None,
+        dataset: Dataset | None = None,
     ) -> tuple[bytes, str]:
-        return self.backend.serialize_query(query, media_types, limits)
+        return self.backend.serialize_query(query, media_types, limits, dataset)
 
     def describe(self) -> str:
         return self.backend.describe()
