@@ -31,6 +31,7 @@ PREFIX prov: <http://www.w3.org/ns/prov#>
 PREFIX dcterms: <http://purl.org/dc/terms/>
 """
 
+_STARTED = "?run prov:startedAtTime ?started ."
 _STATE = 'OPTIONAL { ?run ol:status ?stated } BIND(COALESCE(?stated, "running") AS ?status)'
 _EXPERIMENT = "?run ol:ofExperimentVersion ?version_node . GRAPH ?version_node {{ {} }}"
 #: The patterns that bind each of the run's own fields.
@@ -38,7 +39,7 @@ _RUN_FIELDS = {
     "status": _STATE,
     "experiment": _EXPERIMENT.format("?version_node dcterms:identifier ?identifier"),
     "version": _EXPERIMENT.format("?version_node ol:versionNumber ?version"),
-    "started": "",
+    "started": _STARTED,
     "ended": "OPTIONAL { ?run prov:endedAtTime ?ended }",
     "run_id": "?run ol:runId ?run_id .",
 }
@@ -96,12 +97,15 @@ def build(selection: Selection, groups: list[list[Condition]]) -> tuple[str, str
         for group in groups
     )
     needed = set.intersection(*({name for name, _, _ in g} for g in groups)) if groups else set()
-    where = ["?run a ol:Run ; prov:startedAtTime ?started ."]
+    # The count joins only what the filter names: at 100,000 runs, counting ``?run a ol:Run``
+    # takes ~65 ms, and joined with every run's start time ~2.7 s.
+    where = ["?run a ol:Run ."]
     where += _fixed(selection)
     where += [_pattern(fields, name, name in needed) for name in list(fields.variables)]
     if expression:
         where.append(f"FILTER({expression})")
     count = _query("(COUNT(DISTINCT ?run) AS ?matches)", where, "", "")
+    where.append(_STARTED)
     order = "DESC(?started)"
     if selection.sort:
         name, descending = sort_field(selection.sort)
