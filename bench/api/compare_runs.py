@@ -20,8 +20,6 @@ keep the stores and use them again (a store is rebuilt when it holds fewer runs 
 from __future__ import annotations
 
 import argparse
-import copy
-import dataclasses
 import json
 import random
 import statistics
@@ -41,6 +39,9 @@ from server.tracking.records import RunRecord, as_started
 from server.tracking.writer import RunWriter
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "bench" / "store"))
+import run as store_bench  # noqa: E402  (bench/store/run.py: the same twins)
+
 EXAMPLE = ROOT / "examples" / "breast_cancer.ttl"
 MLFLOW_PYTHON = ROOT / "bench" / ".venv-mlflow" / "bin" / "python"
 MARKER = "bench-runs.json"
@@ -48,21 +49,11 @@ WRITES, ROUNDS = 200, 5
 
 
 def clone(record: RunRecord, index: int, rng: random.Random) -> RunRecord:
-    """Run number ``index``: ``record`` started 7 s after run ``index - 1``, metrics and C
-    perturbed."""
-    twin = copy.deepcopy(record)
-    twin.run_id = f"{index:016x}"
+    """bench/store's twin of ``record`` as run ``index`` (metrics and C perturbed), started 7 s
+    after run ``index - 1``, so that the newest runs are a question with one answer."""
+    twin = store_bench.clone(record, index, rng)
     base = datetime.fromisoformat(record.started_at) - timedelta(days=30)
     twin.started_at = (base + timedelta(seconds=7 * index)).isoformat()
-    validate = twin.steps["validate"]
-    assert validate.result is not None
-    metrics = {k: min(1.0, v * rng.uniform(0.9, 1.02)) for k, v in validate.result.metrics.items()}
-    validate.result = dataclasses.replace(validate.result, metrics=metrics)
-    build = twin.steps["build"]
-    assert build.result is not None
-    summary = dict(build.result.summary)
-    summary["hyperparameters"] = {**summary["hyperparameters"], "C": rng.choice([0.1, 1.0, 10.0])}
-    build.result = dataclasses.replace(build.result, summary=summary)
     return twin
 
 

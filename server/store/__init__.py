@@ -14,6 +14,8 @@ The remote ones are ``server/store/sparql_endpoint.py``; auth, timeouts and retr
 the settings passed to ``open_store`` (``ONTOLAB_STORE_AUTH`` and friends). Whichever it is,
 ``open_store`` wraps it in ``StandardTypedStore`` (``typed.py``): every write adds, to each node
 typed with an Ontolab class, the PROV-O / ML-Schema / DCAT classes the ontology places it under.
+``rows.py`` counts a SELECT answer's rows as its bytes stream (the row limit), and
+``json_results.py`` reads SPARQL JSON results into terms.
 """
 
 from __future__ import annotations
