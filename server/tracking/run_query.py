@@ -46,7 +46,6 @@ _RUN_FIELDS = {
 _RUN_VARIABLES = {"experiment": "identifier"}
 #: Fields that every run has, or whose pattern makes its own OPTIONAL.
 _ALWAYS_BOUND = {"status", "started", "run_id", "experiment", "version"}
-_COMPARISON = {"=": "=", "!=": "!=", ">": ">", ">=": ">=", "<": "<", "<=": "<="}
 
 Condition = tuple[str, str, Any]
 
@@ -182,7 +181,7 @@ def _condition(fields: _Fields, name: str, op: str, expected: Any) -> str:
     if name == "started":
         var = f"STR({var})"
     if isinstance(expected, bool) or not isinstance(expected, int | float):
-        return f"STR({var}) {_COMPARISON[op]} {to_sparql(name, 'string', expected)}"
+        return f"STR({var}) {op} {to_sparql(name, 'string', expected)}"  # op: parse_filter's
     number = to_sparql(name, "integer" if isinstance(expected, int) else "decimal", expected)
     text = to_sparql(name, "string", str(expected))
     return f"IF(isNumeric({var}), {var} {op} {number}, STR({var}) {op} {text})"
