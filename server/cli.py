@@ -338,13 +338,22 @@ def _transfer(args: argparse.Namespace, action: str) -> int:
 
 
 def _store_upgrade(args: argparse.Namespace) -> int:
-    from server.graph.upgrade import add_distributions, add_standard_types, upgrade_runs
+    from server.graph.upgrade import (
+        add_distributions,
+        add_parameter_values,
+        add_run_numbers,
+        add_standard_types,
+        upgrade_runs,
+    )
 
     with _bare_store(args) as store:
         upgraded = upgrade_runs(store)
+        numbered = add_run_numbers(store)
+        parameters = add_parameter_values(store)
         distributions = add_distributions(store)
         typed, graphs = add_standard_types(store)
     print(f"upgraded {upgraded} run graphs ({store.describe()})")
+    print(f"numbered {numbered} runs; added one-hop parameter values to {parameters} runs")
     print(f"added {distributions} dataset distributions (DCAT)")
     print(f"added {typed} standard types (PROV-O, ML-Schema, DCAT) to {graphs} graphs")
     return 0

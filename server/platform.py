@@ -11,6 +11,7 @@ from typing import Any
 from server import definitions
 from server.datasets import DatasetService
 from server.definitions import ensure_ontology
+from server.graph.upgrade import add_run_numbers
 from server.provision import make_provisioner
 from server.provision.base import Provisioner
 from server.registry.service import Registry
@@ -75,7 +76,8 @@ def open_platform(
     """Open the store (loading the ontology if it changed) and build the services.
 
     Runs a crash left in flight are marked interrupted first (``RunService.reconcile``;
-    the ``reconcile_runs`` setting says on which stores).
+    the ``reconcile_runs`` setting says on which stores), and runs stored before runs were
+    numbered get their numbers (on other stores ``ontolab store upgrade`` gives them).
 
     With ``serve_deployments`` every deployment whose desired state is running is started
     again in the background (``platform.deployments.wait_restored()`` waits for it). A
@@ -106,6 +108,7 @@ def open_platform(
     )
     if settings.reconciles_runs:
         runs.reconcile()  # before anything can start a run
+        add_run_numbers(store)  # runs stored before runs were numbered, oldest first
     if serve_deployments:
         deployments.restore()
     return platform

@@ -28,7 +28,13 @@ MLS = _Vocabulary("http://www.w3.org/ns/mls#")
 #: One datatype property per evaluation measure (``olm:accuracy``…): a run's value of that
 #: measure one hop from the run, so a leaderboard reads one triple per run.
 OLM = _Vocabulary("https://w3id.org/ontolab/metric#")
+#: One datatype property per hyperparameter name (``olp:C``…): a run's value of that parameter
+#: one hop from the run, so the run list filters and sorts on one triple per run.
+OLP = _Vocabulary("https://w3id.org/ontolab/param#")
 ID = "https://w3id.org/ontolab/id/"
+#: The graph that holds the last run number given (``ol:lastRunNumber``); each run's number is
+#: in the run's own graph.
+RUN_INDEX_GRAPH = URIRef(f"{ID}index/runs")
 ONTOLOGY_GRAPH = URIRef("https://w3id.org/ontolab/graph/ontology")
 ONTOLOGY_IRI = URIRef("https://w3id.org/ontolab/ns")
 #: The platform as the software agent (``ol:PlatformAgent``) that starts what no user is known
@@ -39,6 +45,7 @@ PREFIXES = {
     "ol": str(OL),
     "mls": str(MLS),
     "olm": str(OLM),
+    "olp": str(OLP),
     "prov": str(PROV),
     "dcat": str(DCAT),
     "dcterms": str(DCTERMS),
@@ -47,7 +54,7 @@ PREFIXES = {
     "xsd": str(XSD),
 }
 
-__all__ = ["DCAT", "DCTERMS", "ID", "MLS", "OL", "OLM", "PROV", "RDF", "RDFS", "XSD"]
+__all__ = ["DCAT", "DCTERMS", "ID", "MLS", "OL", "OLM", "OLP", "PROV", "RDF", "RDFS", "XSD"]
 
 
 @lru_cache(maxsize=4096)
@@ -123,6 +130,11 @@ def measure_iri(metric: str) -> URIRef:
 def metric_property(metric: str) -> URIRef:
     """The property that holds a run's value of ``metric``, one hop from the run."""
     return OLM[_segment(metric)]
+
+
+def param_property(name: str) -> URIRef:
+    """The property that holds a run's value of hyperparameter ``name``, one hop from the run."""
+    return OLP[_segment(name)]
 
 
 def profile_iri(sha256: str) -> URIRef:

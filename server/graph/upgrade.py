@@ -5,6 +5,10 @@ get them (``add_standard_types``), and datasets written before they had a DCAT d
 get one (``add_distributions``): each graph that lacks some gets one atomic addition, so
 running it again adds nothing.
 
+Runs written before runs were numbered get their ``ol:runNumber`` (``add_run_numbers``: oldest
+first, after the numbers already given), and before runs carried their hyperparameter values
+one hop away their ``olp:`` values (``add_parameter_values``), each one addition per run graph.
+
 Earlier run graphs tied each hyperparameter setting to its step run with ``dcterms:isPartOf``
 (today: ``ol:hasHyperParameterSetting`` from the step run) and kept metric values only on
 ``mls:ModelEvaluation``s (today also ``olm:accuracy``… on the run, which the leaderboard
@@ -17,10 +21,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 
 from server.graph import queries, write_terms
-from server.graph.namespaces import DCTERMS, MLS, OL, RDF, metric_property
+from server.graph.namespaces import (
+    DCTERMS,
+    MLS,
+    OL,
+    RDF,
+    RUN_INDEX_GRAPH,
+    metric_property,
+    param_property,
+)
+from server.graph.run_numbers import last_run_number
 from server.graph.standard_types import StandardTypes, ontology_types
 from server.store.base import Store, Triple
 
@@ -51,6 +64,40 @@ def add_standard_types(store: Store, types: StandardTypes | None = None) -> tupl
             )
             added, graphs = added + len(missing), graphs + 1
     return added, graphs
+
+
+def add_run_numbers(store: Store) -> int:
+    """Number the runs that have no number, oldest first, after the last number given; returns
+    how many were numbered."""
+    runs = [URIRef(str(row["run"])) for row in queries.select(store, "runs_without_number")]
+    if not runs:
+        return 0
+    last = last_run_number(store)
+    # The index first: a numbering cut short leaves a gap, never a number given twice.
+    index = [(RUN_INDEX_GRAPH, OL.lastRunNumber, Literal(last + len(runs)))]
+    store.replace_graph(RUN_INDEX_GRAPH, index)
+    for number, run in enumerate(runs, start=last + 1):
+        store.add_to_graph(run, [(run, OL.runNumber, Literal(number))])
+    return len(runs)
+
+
+def add_parameter_values(store: Store) -> int:
+    """Add to each run graph the one-hop ``olp:`` values of its hyperparameters it lacks;
+    returns how many run graphs changed."""
+    wanted: dict[URIRef, set[Triple]] = defaultdict(set)
+    for row in queries.select(store, "run_parameter_values"):
+        run = URIRef(str(row["run"]))
+        wanted[run].add((run, param_property(str(row["name"])), row["value"]))
+    held = {
+        (URIRef(str(row["run"])), URIRef(str(row["property"])), row["value"])
+        for row in queries.select(store, "run_parameter_values_held")
+    }
+    changed = 0
+    for run, triples in wanted.items():
+        if missing := triples - held:
+            store.add_to_graph(run, sorted(missing))
+            changed += 1
+    return changed
 
 
 def upgrade_runs(store: Store) -> int:

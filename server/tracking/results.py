@@ -33,6 +33,7 @@ from server.graph.namespaces import (
     measure_iri,
     metric_property,
     output_iri,
+    param_property,
     profile_iri,
     run_iri,
     signature_iri,
@@ -52,6 +53,7 @@ from server.graph.write_terms import (
     iri,
     plain,
     string,
+    value,
 )
 from server.store.base import WriteTriple
 from server.tracking.records import FINAL_RUN_STATES, FINAL_STEP_STATES, RunRecord, StepRecord
@@ -238,7 +240,11 @@ def _build_facts(record: RunRecord, step: StepRecord, result: StepResult) -> lis
     ]
     if summary.get("model_name") is not None:
         out.append((model, OL.modelName, string(summary["model_name"])))
-    out += [(node, OL.hasHyperParameterSetting, iri(s)) for s in hyperparameter_settings(summary)]
+    for setting, (name, _, raw) in hyperparameter_settings(summary).items():
+        out += [
+            (node, OL.hasHyperParameterSetting, iri(setting)),
+            (run, iri(param_property(name)), value(raw)),
+        ]
     return out
 
 

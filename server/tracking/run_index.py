@@ -1,8 +1,10 @@
 """Runs as flat summaries (status, experiment, metrics, parameters) to filter, sort and compare.
 
-Filters read like ``status = succeeded and metrics.accuracy > 0.9 or experiment = iris``:
-conditions joined by ``and``, groups joined by ``or``. Fields: ``status``, ``experiment``,
-``version``, ``metrics.NAME`` and ``params.NAME``. A metric or parameter is known both by its
+Runs are numbered in the order they entered the store (``number``) and listed newest first
+unless sorted otherwise. Filters read like
+``status = succeeded and metrics.accuracy > 0.9 or experiment = iris``: conditions joined by
+``and``, groups joined by ``or``. Fields: ``number``, ``status``, ``experiment``, ``version``,
+``started``, ``metrics.NAME`` and ``params.NAME``. A metric or parameter is known both by its
 bare name (from the first step, by id, that has it) and as ``STEP.NAME``.
 """
 
@@ -25,6 +27,7 @@ _CONDITION = re.compile(r"^\s*([\w.]+)\s*(=|!=|>=|<=|>|<)\s*(.+?)\s*$")
 @dataclass
 class RunSummary:
     run_id: str
+    number: int | None
     experiment: str
     version: int
     status: str
@@ -40,7 +43,8 @@ class RunSummary:
 @dataclass(frozen=True)
 class Selection:
     """Which runs to list, and which of them to return: ``filter`` as the module docstring
-    says, ``sort`` as ``sort_runs`` reads it; no ``limit`` returns them all."""
+    says, ``sort`` as ``run_query.sort_field`` reads it (default: newest first, by run number);
+    no ``limit`` returns them all."""
 
     experiment: str | None = None
     status: str | None = None
@@ -60,9 +64,7 @@ def select(store: ReadableStore, selection: Selection) -> tuple[int, list[RunSum
     up to 2 s sorted and filtered, growing with the store.
     """
     groups = parse_filter(selection.filter) if selection.filter else []
-    page_query, count_query = run_query.build(selection, groups)
-    iris = [str(row["run"]) for row in store.select(page_query)]
-    total = int(store.select_values(count_query)[0]["matches"])
+    total, iris = run_query.find(store, selection, groups)
     runs = {run.run_id: run for run in _run_rows(_rows_of_runs(store, "runs_of", iris))}
     page = [runs[run_id] for run_id in map(_run_id, iris) if run_id in runs]
     _attach_all(store, page)
@@ -86,6 +88,7 @@ def _run_rows(rows: list[dict[str, Any]]) -> list[RunSummary]:
     return [
         RunSummary(
             run_id=row["run_id"],
+            number=int(row["number"]) if row.get("number") is not None else None,
             experiment=row["identifier"],
             version=int(row["version"]),
             status=row["status"],

@@ -12,6 +12,11 @@ one atomic addition, a fraction of a delete and rewrite (nothing at all when not
 Anything else (a run it did not start, a record that takes a fact back) replaces the graph
 whole, also in one atomic write.
 
+Each run gets a number when it is first written (``ol:runNumber``, in its own graph): one more
+than the last given, which the run index graph keeps (``ol:lastRunNumber``), so the run list
+finds the newest runs by number without reading every run. A run the writer has not seen in
+this process keeps the number its graph already states.
+
 A run a crash left in flight (no final status in its graph, and no process running it) is
 ended by ``mark_interrupted``: one addition of its final status, time and reason, like any
 other final save; its graph keeps everything it stated. (A graph from before statuses were
@@ -22,8 +27,11 @@ from __future__ import annotations
 
 import threading
 
-from server.graph.namespaces import run_iri
-from server.store.base import Triple, WritableStore, WriteTriple
+import pyoxigraph as ox
+
+from server.graph.namespaces import OL, RUN_INDEX_GRAPH, run_iri
+from server.graph.run_numbers import last_run_number, numbers_of
+from server.store.base import Store, Triple, WriteTriple
 from server.tracking.records import FINAL_RUN_STATES, RunRecord
 from server.tracking.results import interrupted_triples, run_triples
 from server.tracking.shared import shared_graphs
@@ -32,10 +40,11 @@ from server.tracking.shared import shared_graphs
 class RunWriter:
     """Safe to share between threads; one per store."""
 
-    def __init__(self, store: WritableStore) -> None:
+    def __init__(self, store: Store) -> None:
         self._store = store
         self._written: set[str] = set()
         self._running: dict[str, frozenset[WriteTriple]] = {}  # what each running run's graph holds
+        self._numbers: dict[str, int] = {}  # by run id, the runs written by this writer
         self._lock = threading.Lock()
 
     def write(self, record: RunRecord) -> None:
@@ -75,7 +84,8 @@ class RunWriter:
 
     def _write_run(self, record: RunRecord) -> None:
         graph = run_iri(record.run_id)
-        triples = frozenset(run_triples(record))
+        number = ox.Literal(self._number(record.run_id))
+        triples = frozenset([*run_triples(record), (_node(graph), _RUN_NUMBER, number)])
         before = self._running.pop(record.run_id, None)
         if before is not None and before <= triples:
             if new := triples - before:
@@ -84,3 +94,29 @@ class RunWriter:
             self._store.replace_graph(graph, triples)
         if record.status not in FINAL_RUN_STATES:
             self._running[record.run_id] = triples
+
+    def _number(self, run_id: str) -> int:
+        """The run's number: the one its graph states, or the next one, given now."""
+        if run_id in self._numbers:
+            return self._numbers[run_id]
+        stated = numbers_of(self._store, [run_iri(run_id)])
+        if stated:
+            number = stated[0]
+        else:
+            with _NUMBERING:  # read afresh: another writer of the same store may have given one
+                number = last_run_number(self._store) + 1
+                self._store.replace_graph(
+                    RUN_INDEX_GRAPH, [(_INDEX, _LAST_NUMBER, ox.Literal(number))]
+                )
+        self._numbers[run_id] = number
+        return number
+
+
+_NUMBERING = threading.Lock()
+_RUN_NUMBER = ox.NamedNode(str(OL.runNumber))
+_LAST_NUMBER = ox.NamedNode(str(OL.lastRunNumber))
+_INDEX = ox.NamedNode(str(RUN_INDEX_GRAPH))
+
+
+def _node(iri: object) -> ox.NamedNode:
+    return ox.NamedNode(str(iri))

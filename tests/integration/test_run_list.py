@@ -134,7 +134,8 @@ def test_a_page_of_the_run_list_reads_only_that_page_s_runs(
     selections = {
         "newest": run_index.Selection(limit=3),
         "sorted": run_index.Selection(sort="-metrics.accuracy", limit=3, offset=2),
-        "filtered": run_index.Selection(filter="params.C = 0.1", sort="metrics.f1", limit=3),
+        # (Sorted on a value the runs share, the runs sharing the page's values are read too.)
+        "filtered": run_index.Selection(filter="params.C = 0.1", sort="metrics.accuracy", limit=3),
     }
     for name, selection in selections.items():
         store.answers.clear()
@@ -197,6 +198,14 @@ def test_the_store_filters_and_sorts_as_the_list_always_did(
         run_index.Selection(filter="experiment = life and version >= 1", sort="-started", limit=2),
         run_index.Selection(filter="params.solver = lbfgs or params.C > 0.5"),
         run_index.Selection(filter="status != succeeded"),
+        # Ties across page edges: C is 0.1 or 1.0, so each page cuts through a run of equals.
+        run_index.Selection(sort="params.C", limit=4, offset=8),
+        run_index.Selection(sort="params.C", limit=3, offset=2),
+        run_index.Selection(sort="-params.C", limit=5, offset=9),
+        run_index.Selection(sort="params.C", filter="metrics.accuracy > 0.55", limit=6, offset=1),
+        run_index.Selection(sort="status", limit=3, offset=5),
+        run_index.Selection(sort="-number", limit=3, offset=19),
+        run_index.Selection(filter="number <= 3"),
     ]:
         _, page = run_index.select(platform.store, selection)
         assert [r.run_id for r in page] == _reference(every, selection), selection

@@ -10,25 +10,27 @@ from rdflib import URIRef
 from server import definitions
 from server.cli import main
 from server.graph import queries
-from server.graph.namespaces import DCTERMS, MLS, OL, OLM, RDF, run_iri
+from server.graph.namespaces import DCTERMS, MLS, OL, OLM, OLP, RDF, RUN_INDEX_GRAPH, run_iri
 from server.platform import open_platform
 from server.settings import Settings
 from server.store import Store, open_store
 from server.store.base import Triple
-from server.tracking import catalog
+from server.tracking import catalog, run_index
 
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "wine.ttl"
 
 
 def as_written_before(store: Store, run: URIRef) -> list[Triple]:
     """The run's graph in the earlier shape: each setting a node of the run's own, tied to the
-    run by mls:hasInput and to its step run by dcterms:isPartOf; no olm: values."""
+    run by mls:hasInput and to its step run by dcterms:isPartOf; no olm: or olp: values and no
+    run number."""
     rows = queries.select(store, "graph_triples", graph=str(run))
     triples = [(row["s"], row["p"], row["o"]) for row in rows]
     old = [
         (s, p, o)
         for s, p, o in triples
-        if p != OL.hasHyperParameterSetting and not str(p).startswith(str(OLM))
+        if p not in (OL.hasHyperParameterSetting, OL.runNumber)
+        and not str(p).startswith((str(OLM), str(OLP)))
     ]
     for step_run, p, setting in triples:
         if p != OL.hasHyperParameterSetting:
@@ -63,20 +65,31 @@ def test_upgrade_adds_what_old_run_graphs_lack_and_is_idempotent(
         expected = catalog.run_details(platform.store, record.run_id)["hyperparameters"]
         board = catalog.leaderboard(platform.store, "wine", "accuracy")
         assert expected and board, "the example records hyperparameters and accuracy"
+        by_param = run_index.Selection(filter="params.n_estimators = 100")
+        assert run_index.select(platform.store, by_param)[0] == 1
         platform.store.replace_graph(run, as_written_before(platform.store, run))
+        platform.store.delete_graph(RUN_INDEX_GRAPH)
         assert catalog.run_details(platform.store, record.run_id)["hyperparameters"] == []
         assert catalog.leaderboard(platform.store, "wine", "accuracy") == []
+        assert run_index.select(platform.store, by_param)[0] == 0, "no olp: value"
+        assert run_index.summaries(platform.store, [record.run_id])[0].number is None
     finally:
         platform.close()
 
     assert main(["--data", str(tmp_path), "store", "upgrade"]) == 0
-    assert "upgraded 1 run graphs" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "upgraded 1 run graphs" in out
+    assert "numbered 1 runs; added one-hop parameter values to 1 runs" in out
     store = open_store(f"oxigraph:{tmp_path / 'store'}")
     try:
         assert catalog.run_details(store, record.run_id)["hyperparameters"] == expected
         assert catalog.leaderboard(store, "wine", "accuracy") == board
+        assert run_index.select(store, by_param)[0] == 1
+        assert run_index.summaries(store, [record.run_id])[0].number == 1
     finally:
         store.close()
 
     assert main(["--data", str(tmp_path), "store", "upgrade"]) == 0
-    assert "upgraded 0 run graphs" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "upgraded 0 run graphs" in out
+    assert "numbered 0 runs; added one-hop parameter values to 0 runs" in out

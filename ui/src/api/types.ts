@@ -134,6 +134,7 @@ export interface RunStarted {
 }
 export interface RunSummary {
   run_id: string;
+  number?: number | null;
   experiment: string;
   version: number;
   status: string;
