@@ -156,6 +156,12 @@ _STARTED = json_response(
 _SUMMARY = object_schema(
     {
         "run_id": _STRING,
+        "number": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "description": "the run's number in the store (null until `store upgrade` for "
+            "a run stored before runs were numbered)",
+        },
         "experiment": _STRING,
         "version": {"type": "integer"},
         "status": _STRING,
@@ -275,6 +281,9 @@ OPENAPI: dict[str, Any] = {
         },
         "get": {
             "summary": "Runs, newest first, with metrics and hyperparameters",
+            "description": "Each run has a `number`: 1 for the store's first run, one more for "
+            "each after it. Without `sort` runs come newest first (by number); sorted on a "
+            "field, runs with equal values come newest first and runs without the field last.",
             "parameters": [
                 {"name": "experiment", "in": "query", "schema": {"type": "string"}},
                 {"name": "status", "in": "query", "schema": {"type": "string"}},
@@ -283,8 +292,8 @@ OPENAPI: dict[str, Any] = {
                     "in": "query",
                     "schema": {"type": "string"},
                     "description": "e.g. `status = succeeded and metrics.accuracy >= 0.9 or "
-                    "experiment = iris` (fields: status, experiment, version, started, "
-                    "metrics.NAME, params.NAME; operators = != > >= < <=)",
+                    "experiment = iris` (fields: number, status, experiment, version, "
+                    "started, metrics.NAME, params.NAME; operators = != > >= < <=)",
                 },
                 {
                     "name": "sort",

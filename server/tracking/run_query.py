@@ -28,13 +28,20 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
+
+import pyoxigraph as ox
 
 from server.errors import QueryError
 from server.graph.namespaces import measure_iri, metric_property, param_property
 from server.graph.queries import to_sparql
 from server.graph.run_numbers import last_run_number
+from server.graph.write_terms import double
 from server.store.base import Node, ReadableStore, Row
+
+_JSON = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#JSON")
+_DECIMAL = ox.NamedNode("http://www.w3.org/2001/XMLSchema#decimal")
 
 if TYPE_CHECKING:
     from server.tracking.run_index import Selection
@@ -158,6 +165,9 @@ class _Query:
             pattern = field_pattern(name, var)
             own = [c for c in self.groups[0] if c[0] == name] if single else []
             local = " ".join(f"FILTER({_condition(var, *c)})" for c in own)
+            equal = [c[2] for c in own if c[1] == "="]
+            if equal and sub_selects and name.startswith(("metrics.", "params.")):
+                local = f"VALUES {var} {{ {' '.join(_terms_equal_to(equal[0]))} }} {local}"
             if sub_selects:
                 pattern = f"{{ SELECT ?run {var} WHERE {{ {pattern} {local} }} }}"
             else:
@@ -351,6 +361,24 @@ def _value_pattern(name: str, var: str, n: str) -> str:
         f"?h{n} ol:parameterName {to_sparql(name, 'string', bare)} ; mls:hasValue {var} ."
     )
     return f"{{ {whole} }} UNION {{ {by_step} }}"
+
+
+def _terms_equal_to(expected: Any) -> list[str]:
+    """The terms a value written by Ontolab can be when ``_condition`` finds it equal to
+    ``expected``: a number as the writer writes a double, a decimal or an integer, or the text
+    itself. Bound with ``VALUES``, the store looks them up in its index instead of testing
+    every run's value (33 against 112 ms for a third of 100,000 runs); the filter still
+    decides."""
+    text = str(expected)
+    terms = [ox.Literal(text), ox.Literal(text, datatype=_JSON)]
+    if text in ("true", "false"):
+        terms.append(ox.Literal(text == "true"))
+    if isinstance(expected, int | float) and not isinstance(expected, bool):
+        decimal = format(Decimal(repr(float(expected))), "f")
+        terms += [double(expected), ox.Literal(decimal, datatype=_DECIMAL)]
+        if float(expected).is_integer():
+            terms.append(ox.Literal(int(expected)))
+    return list(dict.fromkeys(str(term) for term in terms))
 
 
 def _group(variables: dict[str, str], group: list[Condition]) -> str:

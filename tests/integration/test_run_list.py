@@ -206,6 +206,9 @@ def test_the_store_filters_and_sorts_as_the_list_always_did(
         run_index.Selection(sort="status", limit=3, offset=5),
         run_index.Selection(sort="-number", limit=3, offset=19),
         run_index.Selection(filter="number <= 3"),
+        # Equal across kinds: an integer asked as a float, a double as an integer.
+        run_index.Selection(filter="params.max_iter = 500.0 and params.C = 1", sort="-number"),
+        run_index.Selection(filter="params.solver = lbfgs and params.C != 1", limit=3),
     ]:
         _, page = run_index.select(platform.store, selection)
         assert [r.run_id for r in page] == _reference(every, selection), selection
