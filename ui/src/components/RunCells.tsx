@@ -7,6 +7,7 @@ export function RunCells({ run }: { run: RunSummary }) {
   return (
     <>
       <td>
+        {run.number != null && <span className="small muted">#{run.number} </span>}
         <Link to={`/runs/${run.run_id}`}>{run.run_id}</Link>
       </td>
       <td>
