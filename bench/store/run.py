@@ -137,6 +137,7 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) ->
             writer.write(twin)
         extra = [clone(record, args.runs + i, rng) for i in range(args.writes)]
         unseen = [clone(record, args.runs + args.writes + i, rng) for i in range(args.writes)]
+        untyped = [clone(record, args.runs + 2 * args.writes + i, rng) for i in range(args.writes)]
     finally:
         platform.close()
     seconds = time.perf_counter() - started
@@ -180,8 +181,12 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) ->
     try:
         results = {"embedded": time_queries(embedded, hot, args)}
         writer = RunWriter(embedded)
+        # The same writer on the store beneath the standard-typed one: the cost of the
+        # standard types (server/store/typed.py) alone, in rounds taking turns with the rest.
+        bare = RunWriter(embedded.backend)  # type: ignore[attr-defined]
         sides = {
             "embedded": round_rate(extra, args.rounds, partial(_save_twice, writer)),
+            "without standard types": round_rate(untyped, args.rounds, partial(_save_twice, bare)),
             "pyoxigraph alone": native_rounds(native, unseen, args.rounds),
         }
         rates = take_turns(args.rounds, sides | (mlflow.write_rounds() if mlflow else {}))
@@ -190,6 +195,10 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) ->
         native.flush()
     results["embedded"]["runs_per_s"] = statistics.median(rates["embedded"])
     results["embedded"]["engine_runs_per_s"] = statistics.median(rates["pyoxigraph alone"])
+    results["embedded"]["untyped_runs_per_s"] = statistics.median(rates["without standard types"])
+    results["embedded"]["typed_cost"] = median_ratio(
+        rates["without standard types"], rates["embedded"]
+    )
     mlflow_figures = mlflow.figures(rates, args) if mlflow else None
 
     # The Oxigraph server over its own copy.
@@ -439,6 +448,11 @@ def report(
         f"       {mlflow['with_steps_ratio']:.1f}x MLflow logging the same step-level facts "
         f"({mlflow['with_steps_runs_per_s']:.0f} runs/s: a nested run per step, its artifact "
         "as tags; for comparison only)"
+    )
+    print(
+        f"       the standard types cost {100 * (embedded['typed_cost'] - 1):.0f}% of the write "
+        f"rate ({embedded['untyped_runs_per_s']:.0f} runs/s without them, the median of the "
+        "rounds' ratios)"
     )
     slow = [q for q in ("leaderboard", "compare", "lineage") if embedded[q] > 20]
     print("embedded p50 <= 20 ms for leaderboard, compare, lineage:", "yes" if not slow else slow)
