@@ -67,6 +67,8 @@ _RUN_FIELDS = {
 }
 #: Fields whose value is one per run: no ties to put in order.
 _UNIQUE = {"number", "run_id"}
+#: A page at most this far down is read with the rows before it.
+_PREFIX_ROWS = 2000
 #: A window of run numbers larger than this is sorted by the store instead of looked up.
 _WINDOW_LIMIT = 4096
 
@@ -115,10 +117,16 @@ def find(
         iris = _newest_by_number(store, selection)
         if iris is not None:
             return total, iris
-    rows = [(str(row["run"]), row["key"]) for row in store.select(query.page())]
-    rows = list(dict.fromkeys(rows))
+    # A page not far down is read with the rows before it (the sort costs the same, and their
+    # values say where a run of equal values that the page starts inside began).
+    offset, limit = selection.offset, selection.limit
+    prefix = limit is not None and offset <= _PREFIX_ROWS
+    page = query.page(0, offset + limit) if prefix and limit is not None else query.page()
+    rows = list(dict.fromkeys((str(row["run"]), row["key"]) for row in store.select(page)))
+    ahead = [key for _, key in rows[:offset]] if prefix else None
+    rows = rows[offset:] if prefix else rows
     if query.sort not in _UNIQUE and rows:
-        rows = _ties_in_order(store, query, rows)
+        rows = _ties_in_order(store, query, rows, ahead)
     iris = [iri for iri, _ in rows]
     wanted = selection.limit
     if wanted is None or len(iris) < wanted:
@@ -185,10 +193,14 @@ class _Query:
         distinct = "DISTINCT " if self.variables or with_sort else ""
         return _query(f"(COUNT({distinct}?run) AS ?matches)", where)
 
-    def page(self) -> str:
+    def page(self, offset: int | None = None, limit: int | None = None) -> str:
+        """The matches with the sort field, in its order; the selection's page unless told."""
+        if offset is None:
+            offset, limit = self.selection.offset, self.selection.limit
         where = self.matches(extra=(self._sorted_by(),))
         order = f"{'DESC' if self.descending else 'ASC'}(?key)"
-        return _query("DISTINCT ?run ?key", where, f"ORDER BY {order}", self._paging())
+        paging = f"OFFSET {int(offset)}" + (f" LIMIT {int(limit)}" if limit is not None else "")
+        return _query("DISTINCT ?run ?key", where, f"ORDER BY {order}", paging)
 
     def ties(self, anchors: list[str], newest_first: bool = True, paging: str = "") -> str:
         """The matches whose sort value is that of one of the runs ``anchors``, by number.
@@ -233,12 +245,6 @@ class _Query:
     def _sorted_by(self) -> str:
         return f"{{ SELECT ?run ?key WHERE {{ {field_pattern(self.sort, '?key')} }} }}"
 
-    def _paging(self) -> str:
-        limit = self.selection.limit
-        return f"OFFSET {int(self.selection.offset)}" + (
-            f" LIMIT {int(limit)}" if limit is not None else ""
-        )
-
 
 def _newest_by_number(store: ReadableStore, selection: Selection) -> list[str] | None:
     """The page of newest runs, looked up by their numbers; None when a window of numbers
@@ -263,7 +269,10 @@ def _newest_by_number(store: ReadableStore, selection: Selection) -> list[str] |
 
 
 def _ties_in_order(
-    store: ReadableStore, query: _Query, rows: list[tuple[str, Node]]
+    store: ReadableStore,
+    query: _Query,
+    rows: list[tuple[str, Node]],
+    ahead: list[Node] | None = None,
 ) -> list[tuple[str, Node]]:
     """The page ``rows`` (in the store's order by value alone) with the runs that share a
     value in newest-first order, as if the store had ordered by (value, number).
@@ -271,7 +280,8 @@ def _ties_in_order(
     A value inside the page has all its runs there: they are read with their numbers. The
     page's first value may have runs before the page and its last runs after it: the store
     orders that value's runs by number and hands back the ones on the page (with 5% of 100,000
-    runs at accuracy 1.0, reading them all here took ~1 s)."""
+    runs at accuracy 1.0, reading them all here took ~1 s). ``ahead``: the values of the rows
+    before the page, in order, when they were read; otherwise the store counts them."""
     counts = Counter(key for _, key in rows)
     first, last = rows[0][1], rows[-1][1]
     anchor = {key: iri for iri, key in rows}
@@ -284,11 +294,10 @@ def _ties_in_order(
         placed = {key: grouped[anchor[key]] for key in counts if anchor[key] in grouped}
     offset = query.selection.offset
     if first == last:
-        before = (
-            0
-            if offset == 0
-            else int(store.select_values(query.before(anchor[first]))[0]["matches"])
-        )
+        if ahead is not None:
+            before = sum(1 for key in ahead if key != first)
+        else:
+            before = int(store.select_values(query.before(anchor[first]))[0]["matches"])
         paging = f"OFFSET {max(0, offset - before)} LIMIT {counts[first]}"
         placed[first] = _runs(store.select(query.ties([anchor[first]], paging=paging)))
     else:
