@@ -32,7 +32,9 @@ def test_each_run_keeps_its_number_and_the_next_follows_the_last_given(
     second.write(_twin(finished, "b" * 16))  # another writer of the same store
     first.write(_twin(finished, "a" * 16))  # saved again: the same number
     RunWriter(platform.store).write(_twin(finished, "a" * 16))  # a writer that never saw it
-    numbers = {r.run_id: r.number for r in run_index.summaries(platform.store, ["a" * 16, "b" * 16])}
+    numbers = {
+        r.run_id: r.number for r in run_index.summaries(platform.store, ["a" * 16, "b" * 16])
+    }
     assert numbers == {"a" * 16: 2, "b" * 16: 3}
     assert last_run_number(platform.store) == 3
 
