@@ -53,7 +53,7 @@ def estimator_class(name: str, task: str, entry: str | None = None) -> type[Base
         )
     try:
         cls = getattr(importlib.import_module(module), class_name, None)
-    except ImportError as exc:
+    except (ImportError, OSError) as exc:  # OSError: a shared library it needs is missing
         raise ParameterError(
             f"estimator {name!r} needs {module!r}, which this step's Python cannot import "
             f"({exc}); install it where steps run (executor/requirements.txt for the runner "

@@ -179,12 +179,12 @@ def _read_definition(path: Path) -> Any:
 
 
 def _validate(args: argparse.Namespace) -> int:
-    from server.definitions.estimators import allow_list
+    from server.definitions.estimators import for_settings
     from server.runs.service import check_definition
 
     graph = _read_definition(args.file)
     settings = _settings(args)
-    estimators = allow_list(settings.estimator_entries)
+    estimators = for_settings(settings)
     version, _, plan = check_definition(graph, settings.source_roots, estimators)
     reasoned = _reason(graph, settings.reasoner_timeout) if args.reason else ""
     print(

@@ -11,7 +11,7 @@ from typing import Any
 from server import definitions
 from server.datasets import DatasetService
 from server.definitions import ensure_ontology
-from server.definitions.estimators import AllowList, allow_list
+from server.definitions.estimators import AllowList, for_settings
 from server.graph.upgrade import add_run_numbers
 from server.provision import make_provisioner
 from server.provision.base import Provisioner
@@ -86,7 +86,7 @@ def open_platform(
     ``provisioner`` made earlier with ``make_provisioner`` is used instead of a new one.
     """
     settings = settings or Settings.load()
-    estimators = allow_list(settings.estimator_entries)  # a bad entry stops the start here
+    estimators = for_settings(settings)  # a bad configured entry stops the start here
     provisioner = provisioner or make_provisioner(settings)
     store = open_store(settings.store_url, settings)
     ensure_ontology(store)

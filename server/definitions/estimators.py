@@ -15,8 +15,10 @@ that and nothing else.
 from __future__ import annotations
 
 import importlib
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rdflib import Graph, Literal
 from rdflib.collection import Collection
@@ -26,6 +28,10 @@ from executor.contract import SKLEARN_ESTIMATORS, parse_entry
 from server.errors import ConfigError, DefinitionError
 from server.graph.namespaces import OL
 
+if TYPE_CHECKING:
+    from server.settings import Settings
+
+log = logging.getLogger(__name__)
 TASKS = ("classification", "regression")
 SETTING = "ONTOLAB_ESTIMATORS"
 _SUFFIX = {"Classifier": "classification", "Regressor": "regression"}
@@ -59,33 +65,47 @@ class AllowList:
         )
 
 
-def allow_list(entries: tuple[str, ...]) -> AllowList:
+def allow_list(entries: tuple[str, ...], optional: bool = False) -> AllowList:
     """scikit-learn's estimators plus ``entries`` (``Settings.estimator_entries``).
 
     Raises ConfigError naming ONTOLAB_ESTIMATORS for an entry that does not import, is not a
-    class with fit and predict, or is neither a classifier nor a regressor.
+    class with fit and predict, or is neither a classifier nor a regressor; with ``optional``
+    (the defaults, not the operator's list) such an entry is left out with a warning instead.
     """
-    return _allow_list(tuple(entries))
+    return _allow_list(tuple(entries), optional)
+
+
+def for_settings(settings: Settings) -> AllowList:
+    """The allow-list ``settings`` configure: a bad configured entry stops the caller, a default
+    one (LightGBM found but not loadable, e.g. without libgomp) is only left out."""
+    return allow_list(settings.estimator_entries, optional=not settings.estimators.strip())
 
 
 @lru_cache(maxsize=8)
-def _allow_list(entries: tuple[str, ...]) -> AllowList:
-    builtin = [Estimator(n, entry, task) for n, (entry, task) in SKLEARN_ESTIMATORS.items()]
-    return AllowList((*builtin, *(_configured(entry) for entry in entries)))
+def _allow_list(entries: tuple[str, ...], optional: bool) -> AllowList:
+    found = [Estimator(n, entry, task) for n, (entry, task) in SKLEARN_ESTIMATORS.items()]
+    for entry in entries:
+        try:
+            found.append(_configured(entry))
+        except ConfigError as exc:
+            if not optional:
+                raise
+            log.warning("estimator %s left out of the allow-list: %s", entry, exc)
+    return AllowList(tuple(found))
 
 
 def default_allow_list() -> AllowList:
     """The allow-list of the default settings (for callers without settings)."""
     from server.settings import Settings
 
-    return allow_list(Settings().estimator_entries)
+    return for_settings(Settings())
 
 
 def _configured(entry: str) -> Estimator:
     try:
         module, name = parse_entry(entry)
         cls = getattr(importlib.import_module(module), name)
-    except (ValueError, ImportError, AttributeError) as exc:
+    except (ValueError, ImportError, OSError, AttributeError) as exc:  # OSError: a missing .so
         raise ConfigError(
             f"{SETTING} entry {entry!r} cannot be loaded ({exc}); fix or remove the entry"
         ) from exc

@@ -26,7 +26,7 @@ from typing import Any
 from executor.contract import ArtifactRef, StepSpec
 from server import datasets, definitions
 from server.definitions import steps as pipelines
-from server.definitions.estimators import TASKS, allow_list
+from server.definitions.estimators import TASKS, for_settings
 from server.definitions.planner import Plan, PlannedStep
 from server.graph import queries
 from server.graph.clock import utc_now
@@ -139,8 +139,7 @@ def _resolve_estimator(parameters: dict[str, Any], settings: Settings) -> None:
     name, task = parameters.get("estimator"), parameters.get("task")
     if not isinstance(name, str) or task not in TASKS:
         return  # SHACL refused it at submission; the step reports it if it ever gets here
-    allowed = allow_list(settings.estimator_entries)
-    parameters["estimator_import"] = allowed.resolve(name, str(task)).entry
+    parameters["estimator_import"] = for_settings(settings).resolve(name, str(task)).entry
 
 
 class Execution:

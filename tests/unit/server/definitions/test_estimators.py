@@ -16,7 +16,7 @@ from rdflib.namespace import SH
 from executor.contract import SKLEARN_ESTIMATORS
 from ontology import SHAPES_FILE
 from server import definitions
-from server.definitions.estimators import AllowList, allow_list, shapes_with
+from server.definitions.estimators import AllowList, allow_list, for_settings, shapes_with
 from server.definitions.validation import shapes_graph
 from server.errors import ConfigError, DefinitionError
 from server.graph.namespaces import OL
@@ -218,3 +218,16 @@ def test_a_trick_name_is_refused_without_importing_anything(name: str) -> None:
 
     assert "LGBMClassifier" in str(caught.value)
     assert not any(module in sys.modules for module in UNLOADED)
+
+
+def test_a_default_entry_that_does_not_load_is_left_out(caplog: pytest.LogCaptureFixture) -> None:
+    allowed = allow_list(("lightgbm:NoSuchModel", *LIGHTGBM), optional=True)
+
+    assert "NoSuchModel" not in allowed.names()
+    assert "LGBMClassifier" in allowed.names()
+    assert "left out of the allow-list" in caplog.text
+
+
+def test_the_settings_allow_list_is_strict_only_for_configured_entries() -> None:
+    assert "LGBMClassifier" in for_settings(Settings.load(environ={})).names()
+    assert for_settings(load("none")).names() == list(SKLEARN_ESTIMATORS)
