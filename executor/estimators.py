@@ -31,6 +31,10 @@ REGRESSORS = ALLOWED["regression"]
 # scikit-learn's InvalidParameterError message: "The 'C' parameter of LogisticRegression must…"
 _INVALID_PARAMETER = re.compile(r"The '(\w+)' parameter of \w+ must")
 
+# What other allow-listed libraries raise when they refuse a setting (LightGBM: "Check failed:
+# (learning_rate) > (0.0)"), matched by name so neither library need be installed.
+LIBRARY_ERRORS = ("LightGBMError", "XGBoostError")
+
 T = TypeVar("T")
 
 
@@ -113,15 +117,19 @@ def make_estimator(
 
 
 def fit_checked(name: str, hyperparameters: dict[str, Any], fit: Callable[[], T]) -> T:
-    """Run ``fit``; turn scikit-learn's rejection of a hyperparameter into a ParameterError."""
+    """Run ``fit``; turn the estimator's rejection of a hyperparameter into a ParameterError."""
     try:
         return fit()
     except (ValueError, TypeError) as exc:
         raise _as_parameter_error(name, hyperparameters, exc) from exc
+    except Exception as exc:
+        if type(exc).__name__ not in LIBRARY_ERRORS:
+            raise
+        raise _as_parameter_error(name, hyperparameters, exc) from exc
 
 
 def _as_parameter_error(name: str, given: dict[str, Any], exc: Exception) -> Exception:
-    message = str(exc)
+    message = str(exc).strip()  # LightGBM ends its messages with a newline
     named = _INVALID_PARAMETER.search(message)
     if named:
         return ParameterError(

@@ -112,3 +112,19 @@ def test_without_an_entry_only_scikit_learn_names_resolve() -> None:
 def test_a_bad_entry_is_refused(name: str, entry: str, message: str) -> None:
     with pytest.raises(ParameterError, match=message):
         estimators.estimator_class(name, "classification", entry)
+
+
+def test_a_value_lightgbm_refuses_names_the_hyperparameters() -> None:
+    estimator = estimators.make_estimator(
+        "LGBMClassifier",
+        "classification",
+        {"learning_rate": -1.0},
+        0,
+        "lightgbm:LGBMClassifier",
+    )
+    given = {"learning_rate": -1.0}
+
+    with pytest.raises(ParameterError, match=r"LGBMClassifier rejected .*learning_rate=-1.0.*fix"):
+        estimators.fit_checked(
+            "LGBMClassifier", given, lambda: estimator.fit([[0.0], [1.0]] * 10, [0, 1] * 10)
+        )
