@@ -1,6 +1,10 @@
 """The contract between the platform and a step: StepSpec in, StepResult out, both JSON.
 
-This module is the only part of ``executor`` the server imports. It also owns the layout of
+This module is the only part of ``executor`` the server imports. It also owns scikit-learn's
+estimator allow-list and the ``module:ClassName`` form of an allow-list entry: the platform
+resolves the name a definition gives in ``ol:estimator`` to its entry and passes the entry in
+the build step's ``estimator_import`` parameter, the only thing the executor imports. It also
+owns the layout of
 the content-addressed artifact store, because both sides read and write it: an artifact with
 checksum ``abcdef…`` lives at ``ROOT/ab/cdef…``. Writes go to a temporary file in the same
 folder, are fsynced and renamed, so a crash never leaves half an artifact behind.
@@ -11,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -45,6 +50,59 @@ MEDIA_TYPES = {
 }
 
 Status = Literal["succeeded", "failed"]
+
+# scikit-learn's estimators a definition may name in ol:estimator: name → (entry, task).
+# Settings add others (ONTOLAB_ESTIMATORS); ontology/shapes.ttl lists these as its defaults.
+SKLEARN_ESTIMATORS: dict[str, tuple[str, str]] = {
+    name: (f"sklearn.{module}:{name}", task)
+    for task, modules in {
+        "classification": {
+            "LogisticRegression": "linear_model",
+            "RandomForestClassifier": "ensemble",
+            "GradientBoostingClassifier": "ensemble",
+            "ExtraTreesClassifier": "ensemble",
+            "DecisionTreeClassifier": "tree",
+            "KNeighborsClassifier": "neighbors",
+            "SVC": "svm",
+            "GaussianNB": "naive_bayes",
+            "HistGradientBoostingClassifier": "ensemble",
+            "RidgeClassifier": "linear_model",
+        },
+        "regression": {
+            "LinearRegression": "linear_model",
+            "Ridge": "linear_model",
+            "Lasso": "linear_model",
+            "ElasticNet": "linear_model",
+            "RandomForestRegressor": "ensemble",
+            "GradientBoostingRegressor": "ensemble",
+            "ExtraTreesRegressor": "ensemble",
+            "DecisionTreeRegressor": "tree",
+            "KNeighborsRegressor": "neighbors",
+            "SVR": "svm",
+            "HistGradientBoostingRegressor": "ensemble",
+        },
+    }.items()
+    for name, module in modules.items()
+}
+
+# One identifier that is not a dunder name; a module path is such identifiers joined by dots.
+_IDENTIFIER = r"(?!__)[A-Za-z_][A-Za-z0-9_]*"
+_ENTRY = re.compile(rf"({_IDENTIFIER}(?:\.{_IDENTIFIER})*):({_IDENTIFIER})")
+
+
+def parse_entry(entry: str) -> tuple[str, str]:
+    """``module:ClassName`` as (module, class name); ValueError saying why it is not one.
+
+    Every part is a Python identifier and none starts with ``__``, so an entry can name a
+    module and one of its attributes, never an attribute of an attribute or a dunder.
+    """
+    match = _ENTRY.fullmatch(entry.strip())
+    if match is None:
+        raise ValueError(
+            f"{entry!r} is not module:ClassName (dotted identifiers, a colon, one class name, "
+            "no __dunder__ parts), e.g. lightgbm:LGBMClassifier"
+        )
+    return match.group(1), match.group(2)
 
 
 @dataclass(frozen=True)

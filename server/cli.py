@@ -179,11 +179,13 @@ def _read_definition(path: Path) -> Any:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from server.definitions.estimators import for_settings
     from server.runs.service import check_definition
 
     graph = _read_definition(args.file)
     settings = _settings(args)
-    version, _, plan = check_definition(graph, settings.source_roots)
+    estimators = for_settings(settings)
+    version, _, plan = check_definition(graph, settings.source_roots, estimators)
     reasoned = _reason(graph, settings.reasoner_timeout) if args.reason else ""
     print(
         f"{args.file}: valid — experiment {version.identifier!r}, "
@@ -210,7 +212,8 @@ def _submit(args: argparse.Namespace) -> int:
 
     graph = _read_definition(args.file)
     with closing(_platform(args)) as platform:
-        submission = definitions.submit(platform.store, graph, platform.settings.source_roots)
+        roots = platform.settings.source_roots
+        submission = definitions.submit(platform.store, graph, roots, platform.estimators)
     version = submission.version
     state = "stored as new" if submission.created else "unchanged: the same as stored"
     print(f"{version.identifier}: {state} version {version.number} <{version.iri}>")
@@ -227,7 +230,7 @@ def _run(args: argparse.Namespace) -> int:
         if path.suffix and path.exists():
             graph = _read_definition(path)
             roots = platform.settings.source_roots
-            version = definitions.submit(platform.store, graph, roots).version
+            version = definitions.submit(platform.store, graph, roots, platform.estimators).version
         else:
             version = definitions.get_version(platform.store, args.experiment, args.version)
         printer = ProgressPrinter(version.identifier, version.number)

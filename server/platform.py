@@ -11,6 +11,7 @@ from typing import Any
 from server import definitions
 from server.datasets import DatasetService
 from server.definitions import ensure_ontology
+from server.definitions.estimators import AllowList, for_settings
 from server.graph.upgrade import add_run_numbers
 from server.provision import make_provisioner
 from server.provision.base import Provisioner
@@ -35,6 +36,7 @@ class Platform:
     registry: Registry
     datasets: DatasetService
     serving: ModelServing
+    estimators: AllowList  # what ol:estimator may name: scikit-learn's + ONTOLAB_ESTIMATORS
 
     def delete_experiment(self, identifier: str) -> dict[str, Any]:
         """Delete an experiment's versions and runs; runs of it in flight are cancelled first.
@@ -84,6 +86,7 @@ def open_platform(
     ``provisioner`` made earlier with ``make_provisioner`` is used instead of a new one.
     """
     settings = settings or Settings.load()
+    estimators = for_settings(settings)  # a bad configured entry stops the start here
     provisioner = provisioner or make_provisioner(settings)
     store = open_store(settings.store_url, settings)
     ensure_ontology(store)
@@ -105,6 +108,7 @@ def open_platform(
         registry=registry,
         datasets=datasets,
         serving=serving,
+        estimators=estimators,
     )
     if settings.reconciles_runs:
         runs.reconcile()  # before anything can start a run

@@ -7,6 +7,7 @@ explicit overrides (CLI flags, tests). A bad value names the variable to fix.
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import os
 import re
 import tomllib
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from executor.contract import SKLEARN_ESTIMATORS, parse_entry
 from server.errors import ConfigError
 
 ENV_PREFIX = "ONTOLAB_"
@@ -23,6 +25,13 @@ STORE_AUTHS = ("none", "basic", "digest", "bearer", "graphdb")
 _ROOTS_SEPARATOR = re.compile(f"[,{re.escape(os.pathsep)}]")
 RECONCILE_RUNS = ("auto", "on", "off")
 _ABSOLUTE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:[^\s<>\"{}|^`\\]+$")
+# The estimators added to scikit-learn's when ONTOLAB_ESTIMATORS is unset, each pair only if
+# its library is installed.
+DEFAULT_ESTIMATORS = {
+    "lightgbm": ("lightgbm:LGBMClassifier", "lightgbm:LGBMRegressor"),
+    "xgboost": ("xgboost:XGBClassifier", "xgboost:XGBRegressor"),
+}
+NO_EXTRA_ESTIMATORS = "none"
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,10 @@ class Settings:
     sparql_max_rows: int = 100_000  # rows of a SELECT answer; more are refused, never cut
     # The OWL check (server/definitions/reasoning.py): validate --reason, ?reason=true.
     reasoner_timeout: float = 60.0
+    # Estimators a definition may name besides scikit-learn's (server/definitions/estimators.py):
+    # module:ClassName entries, comma-separated (TOML: a list). Empty: LightGBM's and XGBoost's
+    # when installed; "none": scikit-learn's only.
+    estimators: str = ""
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -107,6 +120,7 @@ class Settings:
                 f"use one of: {', '.join(RECONCILE_RUNS)}"
             )
         self._check_data_roots()
+        self._check_estimators()
         self._check_request_guards()
         self._check_client_queries()
 
@@ -134,6 +148,27 @@ class Settings:
         listed = [part.strip() for part in _ROOTS_SEPARATOR.split(self.data_roots)]
         roots = [Path(part).expanduser() for part in listed if part] or [self.data, Path("data")]
         return tuple(dict.fromkeys(root.resolve() for root in roots))
+
+    def _check_estimators(self) -> None:
+        listed: Any = self.estimators
+        if isinstance(listed, list | tuple):  # a TOML list; kept as one string like the env
+            if not all(isinstance(item, str) for item in listed):
+                raise ConfigError("ONTOLAB_ESTIMATORS must list module:ClassName strings")
+            object.__setattr__(self, "estimators", ",".join(listed) or NO_EXTRA_ESTIMATORS)
+        elif not isinstance(listed, str):
+            raise ConfigError("ONTOLAB_ESTIMATORS must be a list of module:ClassName entries")
+        if self.estimators.strip():
+            check_estimator_entries(self.estimator_entries)
+
+    @property
+    def estimator_entries(self) -> tuple[str, ...]:
+        """The ``module:ClassName`` entries allowed besides scikit-learn's estimators."""
+        raw = self.estimators.strip()
+        if not raw:
+            return default_estimator_entries()
+        if raw.lower() == NO_EXTRA_ESTIMATORS:
+            return ()
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
 
     def _check_request_guards(self) -> None:
         for name in ("max_request_mb", "max_predict_mb", "max_upload_mb"):
@@ -215,6 +250,51 @@ class Settings:
         values.update(_from_env(environ))
         values.update({k: v for k, v in (overrides or {}).items() if v is not None})
         return cls(**{name: _coerce(name, raw) for name, raw in values.items()})
+
+
+def default_estimator_entries() -> tuple[str, ...]:
+    """LightGBM's and XGBoost's estimators, each library's only when it is installed."""
+    return tuple(
+        entry
+        for library, entries in DEFAULT_ESTIMATORS.items()
+        if importlib.util.find_spec(library) is not None
+        for entry in entries
+    )
+
+
+def check_estimator_entries(entries: tuple[str, ...]) -> None:
+    """Raise ConfigError naming ONTOLAB_ESTIMATORS unless every entry is ``module:ClassName``
+    of an installed module, with a class name no other entry and no scikit-learn name has."""
+    seen: dict[str, str] = {}
+    for entry in entries:
+        try:
+            module, name = parse_entry(entry)
+        except ValueError as exc:
+            raise ConfigError(f"ONTOLAB_ESTIMATORS: {exc}; fix the entry") from exc
+        if not _installed(module):
+            raise ConfigError(
+                f"ONTOLAB_ESTIMATORS names {entry!r}, but module {module!r} is not installed; "
+                "install it (pip install …) or remove the entry"
+            )
+        if name in SKLEARN_ESTIMATORS:
+            raise ConfigError(
+                f"ONTOLAB_ESTIMATORS entry {entry!r} has the name of scikit-learn's {name}, "
+                "which is allowed already; remove the entry (a definition names one class "
+                "per name)"
+            )
+        if name in seen:
+            raise ConfigError(
+                f"ONTOLAB_ESTIMATORS names {name} twice ({seen[name]!r} and {entry!r}); "
+                "keep one of them (a definition names the class only)"
+            )
+        seen[name] = entry
+
+
+def _installed(module: str) -> bool:
+    try:  # a dotted module imports its parents to be found: the operator's own libraries
+        return importlib.util.find_spec(module) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def _fields() -> dict[str, dataclasses.Field[Any]]:

@@ -35,14 +35,22 @@ MODEL_NAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 SERIALIZATION_FORMAT = "joblib"
 
 
-def library_versions() -> dict[str, str]:
-    return {
+def library_versions(estimator: type | None = None) -> dict[str, str]:
+    """The versions a model needs to load; with ``estimator``, its own library's too."""
+    versions = {
         "scikit-learn": sklearn.__version__,
         "numpy": np.__version__,
         "pandas": pd.__version__,
         "joblib": importlib.metadata.version("joblib"),
         "python": platform.python_version(),
     }
+    library = (estimator.__module__ if estimator else "sklearn").split(".")[0]
+    if library != "sklearn":  # e.g. lightgbm: unpickling the model needs it too
+        try:
+            versions[library] = importlib.metadata.version(library)
+        except importlib.metadata.PackageNotFoundError:
+            pass  # a module that is no distribution of its own: nothing to pin
+    return versions
 
 
 def model_name(ctx: StepContext) -> str:
@@ -144,7 +152,8 @@ def fit(ctx: StepContext, name: str, search: dict[str, Any] | None) -> tuple[Pip
     params, splits = ctx.params, ctx.inputs["splits"]
     hyperparameters = params.mapping("hyperparameters")
     seed = params.integer("random_seed", 42)
-    estimator = estimators.make_estimator(name, splits["task"], hyperparameters, seed)
+    entry = params.text("estimator_import")
+    estimator = estimators.make_estimator(name, splits["task"], hyperparameters, seed, entry)
     pipeline = Pipeline([("preprocess", clone(splits["preprocessor"])), ("estimator", estimator)])
     train = splits["train"]
     x, y = train[splits["feature_columns"]], train[splits["target"]]
@@ -184,7 +193,7 @@ def run(ctx: StepContext) -> PhaseOutput:
     task = check_task(ctx)
     params, splits = ctx.params, ctx.inputs["splits"]
     name = str(params.required("estimator"))
-    estimators.estimator_class(name, task)
+    estimators.estimator_class(name, task, params.text("estimator_import"))
     search = search_settings(params)
     used: dict[str, Any] = {
         "estimator": name,
@@ -197,7 +206,7 @@ def run(ctx: StepContext) -> PhaseOutput:
     provenance = {
         "estimator": name,
         "hyperparameters": scalar_params(pipeline.named_steps["estimator"]),
-        "library_versions": library_versions(),
+        "library_versions": library_versions(type(pipeline.named_steps["estimator"])),
         "serialization_format": SERIALIZATION_FORMAT,
         "model_name": used["model_name"],
         "feature_columns": splits["feature_columns"],

@@ -85,7 +85,8 @@ def _version_json(version: definitions.ExperimentVersion) -> dict[str, Any]:
 def create() -> tuple[dict[str, Any], int]:
     graph = _definition_from_request()
     platform = get_platform()
-    submission = definitions.submit(platform.store, graph, platform.settings.source_roots)
+    roots = platform.settings.source_roots
+    submission = definitions.submit(platform.store, graph, roots, platform.estimators)
     body = _version_json(submission.version) | {"created_new_version": submission.created}
     return body, 201 if submission.created else 200
 
@@ -113,9 +114,11 @@ def _reasoner() -> OwlReasoner:
 @blueprint.post("/api/experiments/validate")
 def validate() -> dict[str, Any]:
     reason = _reason_flag()
-    roots = get_platform().settings.source_roots
+    platform = get_platform()
     graph = _definition_from_request()
-    version, pipeline, plan = check_definition(graph, roots)
+    version, pipeline, plan = check_definition(
+        graph, platform.settings.source_roots, platform.estimators
+    )
     body = _plan_json(version.identifier, pipeline.task, plan)
     if reason:  # after SHACL: the reasoner only sees well-formed definitions
         report = _reasoner().check(graph)

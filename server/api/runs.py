@@ -267,6 +267,11 @@ OPENAPI: dict[str, Any] = {
     "/api/runs": {
         "post": {
             "summary": "Start a run of an experiment version (newest if no version)",
+            "description": (
+                "400 before the run exists when the version reads a file outside the data roots "
+                "or names an ol:estimator the platform's allow-list (ONTOLAB_ESTIMATORS) does "
+                "not hold."
+            ),
             "requestBody": json_request(
                 object_schema(
                     {
@@ -377,7 +382,8 @@ OPENAPI: dict[str, Any] = {
         "post": {
             "summary": "Run the same experiment version again",
             "parameters": [_RUN_ID],
-            # 400: e.g. the version reads a file outside the data roots (refused before a run)
+            # 400: e.g. the version reads a file outside the data roots or names an estimator
+            # the allow-list does not hold (refused before a run)
             "requestBody": json_request(
                 {"type": "object", "properties": {"use_cache": {"type": "boolean"}}}, required=False
             ),

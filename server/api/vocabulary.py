@@ -8,14 +8,14 @@ from typing import Any
 from flask import Blueprint
 
 from server import definitions
-from server.api.common import object_schema
+from server.api.common import get_platform, object_schema
 
 blueprint = Blueprint("vocabulary", __name__)
 
 
 @blueprint.get("/api/vocabulary")
 def vocabulary() -> dict[str, Any]:
-    return definitions.builder_vocabulary()
+    return definitions.builder_vocabulary(get_platform().estimators)
 
 
 _STRING = {"type": "string"}

@@ -1,12 +1,16 @@
 """Experiment definitions: reading a document (``document``), checking it (``validation``), storing
 it as versions (``versioning``), the UI builder's JSON document (``ui_document``), reading a stored
-version back into step records (``steps``), the planner (``planner``, pure) and the vocabulary the
+version back into step records (``steps``), the planner (``planner``, pure), the vocabulary the
 builder offers (``vocabulary``: the SHACL shapes and the ontology read into plain data for
-``GET /api/vocabulary``), and the OWL check (``reasoning``: HermiT in a Java subprocess, on
-request, with a time limit).
+``GET /api/vocabulary``), the estimator allow-list (``estimators``: scikit-learn's plus
+``ONTOLAB_ESTIMATORS``, written into the shapes' ``ol:estimator`` lists) and the OWL check
+(``reasoning``: HermiT in a Java subprocess, on request, with a time limit).
 
-May import: ``server.graph``, ``server.store``, ``server.errors``, ``ontology``. The package exports
-the service surface callers use (``from server import definitions``; ``definitions.submit(...)``).
+May import: ``server.graph``, ``server.store``, ``server.errors``, ``ontology``,
+``executor.contract`` (the phases' inputs, scikit-learn's estimators, the entry form), and the
+estimator modules the operator configured (``estimators``, never a name from a definition). The
+package exports the service surface callers use (``from server import definitions``;
+``definitions.submit(...)``).
 """
 
 from server.definitions.document import FORMATS, format_for, offline_json_ld, parse

@@ -16,6 +16,7 @@ from rdflib.namespace import SH
 from rdflib.term import Node
 
 from ontology import ONTOLOGY_FILE, SHAPES_FILE
+from server.definitions.estimators import AllowList, default_allow_list, shapes_with
 from server.errors import DefinitionError, Violation
 from server.graph.namespaces import (
     OL,
@@ -27,12 +28,15 @@ NON_FILE_SOURCES = ("sklearn:", "dataset:")
 ROOTS_SETTING = "ONTOLAB_DATA_ROOTS"
 
 
-def validate(graph: Graph, roots: Sequence[Path] | None = None) -> None:
+def validate(
+    graph: Graph, roots: Sequence[Path] | None = None, estimators: AllowList | None = None
+) -> None:
     """Check the definition against the SHACL shapes; raise with every violation if invalid.
 
     File sources must also resolve inside ``roots`` (the settings' ``source_roots``; None: the
     default roots of the working directory), so a definition that would read elsewhere is
-    refused before anything is stored.
+    refused before anything is stored. ``ol:estimator`` must name one of ``estimators`` (the
+    platform's allow-list; None: the default settings'), checked by name: nothing is imported.
     """
     from pyshacl import validate as shacl_validate  # imported here: costs ~0.3 s at start-up
 
@@ -43,7 +47,7 @@ def validate(graph: Graph, roots: Sequence[Path] | None = None) -> None:
         )
     conforms, report, _ = shacl_validate(
         graph,
-        shacl_graph=_shapes(),
+        shacl_graph=shapes_graph(estimators or default_allow_list()),
         ont_graph=ontology_graph(),
         inference="none",
         advanced=True,
@@ -64,9 +68,10 @@ def ontology_graph() -> Graph:
     return Graph().parse(ONTOLOGY_FILE, format="turtle")
 
 
-@lru_cache(maxsize=1)
-def _shapes() -> Graph:
-    return Graph().parse(SHAPES_FILE, format="turtle")
+@lru_cache(maxsize=4)
+def shapes_graph(estimators: AllowList) -> Graph:
+    """The SHACL shapes with ``estimators`` in their ``ol:estimator`` lists (do not modify)."""
+    return shapes_with(Graph().parse(SHAPES_FILE, format="turtle"), estimators)
 
 
 @lru_cache(maxsize=1)

@@ -22,6 +22,7 @@ from rdflib.compare import to_canonical_graph
 from rdflib.term import Node
 
 from ontology import ONTOLOGY_FILE
+from server.definitions.estimators import AllowList
 from server.definitions.validation import experiment_node, ontology_graph, validate
 from server.errors import NotFoundError
 from server.graph import queries
@@ -62,15 +63,21 @@ class Submission:
     created: bool
 
 
-def submit(store: Store, graph: Graph, roots: Sequence[Path] | None = None) -> Submission:
+def submit(
+    store: Store,
+    graph: Graph,
+    roots: Sequence[Path] | None = None,
+    estimators: AllowList | None = None,
+) -> Submission:
     """Validate and store ``graph``; a new version only if no version has its content.
 
     Content identical to a stored version (the newest or an older one) returns that version
     with ``created`` false, so submitting v1's file again after v2 gives back version 1.
 
-    ``roots`` are the data roots file sources must resolve into (see ``validate``).
+    ``roots`` are the data roots file sources must resolve into, ``estimators`` the allow-list
+    ``ol:estimator`` names one of (see ``validate``).
     """
-    validate(graph, roots)
+    validate(graph, roots, estimators)
     experiment = experiment_node(graph)
     identifier = str(graph.value(experiment, DCTERMS.identifier))
     canonical = to_canonical_graph(graph)

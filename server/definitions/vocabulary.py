@@ -1,7 +1,8 @@
 """What a step may say, read from the SHACL shapes and the ontology: the pipeline builder's forms.
 
-The shapes (``ontology/shapes.ttl``) are not loaded in the store, so this module parses them with
-rdflib once per process and answers, per step class, its plain parameters with their datatype,
+The shapes (``ontology/shapes.ttl``, with the platform's estimator allow-list in their
+``ol:estimator`` lists) are not loaded in the store, so this module reads them with rdflib once
+per process and allow-list and answers, per step class, its plain parameters with their datatype,
 allowed values (``sh:in``), bounds, pattern and the shape's own message, plus the structured
 values (resources, hyperparameters, search space, thresholds), the estimators that fit each task
 and the bundled sources an extract step may read. Every key is snake_case, and so is each
@@ -13,15 +14,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from rdflib import RDF, RDFS, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
-from ontology import ONTOLOGY_FILE, SHAPES_FILE
+from server.definitions.estimators import AllowList, default_allow_list
 from server.definitions.steps import snake_case
+from server.definitions.validation import ontology_graph, shapes_graph
 from server.graph.namespaces import OL
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -55,16 +56,17 @@ _COUNTS = {"min_count": SH.minCount, "max_count": SH.maxCount}
 _BUNDLED = re.compile(r"sklearn:\(([\w|]+)\)")
 
 
-def builder_vocabulary() -> dict[str, Any]:
-    """The builder's vocabulary from the release's shapes and ontology (plain JSON-able data)."""
-    return describe(SHAPES_FILE, ONTOLOGY_FILE)
+def builder_vocabulary(estimators: AllowList | None = None) -> dict[str, Any]:
+    """The builder's vocabulary from the release's shapes and ontology (plain JSON-able data),
+    offering ``estimators`` (the platform's allow-list; None: the default settings')."""
+    return describe(estimators or default_allow_list())
 
 
 @lru_cache(maxsize=4)
-def describe(shapes_file: Path, ontology_file: Path) -> dict[str, Any]:
-    """The builder's vocabulary from the two files (cached: they change with a release)."""
-    shapes = Graph().parse(shapes_file, format="turtle")
-    ontology = Graph().parse(ontology_file, format="turtle")
+def describe(estimators: AllowList) -> dict[str, Any]:
+    """The builder's vocabulary (cached: the files change with a release, the list with the
+    settings)."""
+    shapes, ontology = shapes_graph(estimators), ontology_graph()
     step_classes = sorted(
         (c for c in ontology.subjects(RDFS.subClassOf, OL.Step) if isinstance(c, URIRef)),
         key=str,

@@ -18,15 +18,15 @@ from __future__ import annotations
 import logging
 import os
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from executor.contract import ArtifactRef, StepSpec
 from server import datasets, definitions
 from server.definitions import steps as pipelines
+from server.definitions.estimators import TASKS, for_settings
 from server.definitions.planner import Plan, PlannedStep
 from server.graph import queries
 from server.graph.clock import utc_now
@@ -86,7 +86,7 @@ def new_record(
     for step_id in (s for wave in steps_plan.waves for s in wave):
         planned = steps_plan.steps[step_id]
         definition = planned.definition
-        parameters = _step_parameters(planned, pipeline.identifier, settings.source_roots)
+        parameters = _step_parameters(planned, pipeline.identifier, settings)
         uploaded = datasets.resolve_version(store, str(parameters.get("source", "")))
         if uploaded is not None:  # read the stored file; lineage links the version node
             parameters["source_path"] = str(artifacts.path(uploaded.sha256))
@@ -115,12 +115,11 @@ def new_record(
     )
 
 
-def _step_parameters(
-    planned: PlannedStep, experiment: str, roots: Sequence[Path]
-) -> dict[str, Any]:
+def _step_parameters(planned: PlannedStep, experiment: str, settings: Settings) -> dict[str, Any]:
     parameters = dict(planned.definition.parameters)
     if planned.phase == "build":
         parameters.setdefault("model_name", f"{experiment}-{planned.id}".lower())
+        _resolve_estimator(parameters, settings)
     source = parameters.get("source")
     if (
         planned.phase == "extract"
@@ -129,8 +128,18 @@ def _step_parameters(
     ):
         # Checked again at run time: a version stored before the data roots, or under other
         # roots, must not read outside them either (DefinitionError before the run exists).
-        parameters["source"] = str(definitions.resolve_source(source, roots))
+        parameters["source"] = str(definitions.resolve_source(source, settings.source_roots))
     return parameters
+
+
+def _resolve_estimator(parameters: dict[str, Any], settings: Settings) -> None:
+    """Give the build step the allow-list entry of its ``ol:estimator``: the one thing it
+    imports. Checked again at run time (a version stored under other settings must not name an
+    estimator these settings do not allow): DefinitionError before the run exists."""
+    name, task = parameters.get("estimator"), parameters.get("task")
+    if not isinstance(name, str) or task not in TASKS:
+        return  # SHACL refused it at submission; the step reports it if it ever gets here
+    parameters["estimator_import"] = for_settings(settings).resolve(name, str(task)).entry
 
 
 class Execution:

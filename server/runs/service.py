@@ -26,6 +26,7 @@ from rdflib import Graph
 from server import definitions
 from server.definitions import ExperimentVersion
 from server.definitions import steps as pipelines
+from server.definitions.estimators import AllowList
 from server.definitions.planner import Plan, plan
 from server.errors import RunStateConflict
 from server.provision import ProvisionerPool
@@ -71,16 +72,17 @@ def plan_version(store: Store, version: ExperimentVersion) -> tuple[pipelines.Pi
 
 
 def check_definition(
-    graph: Graph, roots: Sequence[Path] | None = None
+    graph: Graph, roots: Sequence[Path] | None = None, estimators: AllowList | None = None
 ) -> tuple[ExperimentVersion, pipelines.Pipeline, Plan]:
     """Validate and plan a definition in a scratch in-memory store: nothing is kept.
 
-    ``roots``: the data roots file sources must resolve into (``Settings.source_roots``).
+    ``roots``: the data roots file sources must resolve into (``Settings.source_roots``);
+    ``estimators``: the allow-list ``ol:estimator`` names one of (``Platform.estimators``).
     """
     store = open_store("oxigraph:memory")
     try:
         definitions.ensure_ontology(store)
-        version = definitions.submit(store, graph, roots).version
+        version = definitions.submit(store, graph, roots, estimators).version
         pipeline, steps_plan = plan_version(store, version)
     finally:
         store.close()

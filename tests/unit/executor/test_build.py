@@ -237,3 +237,33 @@ def test_splits_of_the_other_task_are_refused(steps: Steps, iris_splits: Artifac
 
     with pytest.raises(InputError, match="splits were made for classification but this step"):
         steps.call("build", parameters, splits=iris_splits)
+
+
+def test_a_lightgbm_entry_fits_and_records_its_library(
+    steps: Steps, iris_splits: ArtifactRef
+) -> None:
+    parameters = build(
+        estimator="LGBMClassifier",
+        estimator_import="lightgbm:LGBMClassifier",
+        hyperparameters={"n_estimators": 10},
+    )
+    result = steps.ok("build", parameters, splits=iris_splits)
+
+    assert result.summary["estimator_class"] == "lightgbm.sklearn.LGBMClassifier"
+    assert result.summary["hyperparameters"]["n_estimators"] == 10
+    assert result.summary["hyperparameters"]["random_state"] == 42
+    assert "lightgbm" in result.summary["library_versions"]
+    model = load(steps, result.outputs["model"])
+    assert set(model["pipeline"].predict(pd.DataFrame(model_rows(iris_splits, steps)))) <= {0, 1, 2}
+
+
+def model_rows(ref: ArtifactRef, steps: Steps) -> list[dict[str, float]]:
+    splits = load(steps, ref)
+    return splits["test"][splits["feature_columns"]].head(5).to_dict("records")
+
+
+def test_a_lightgbm_name_without_the_platforms_entry_is_refused(
+    steps: Steps, iris_splits: ArtifactRef
+) -> None:
+    with pytest.raises(ParameterError, match="'LGBMClassifier' is not in the allow-list"):
+        steps.call("build", build(estimator="LGBMClassifier"), splits=iris_splits)

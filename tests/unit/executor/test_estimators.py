@@ -70,3 +70,61 @@ def test_other_failures_without_hyperparameters_pass_through() -> None:
 
     with pytest.raises(ValueError, match="^y has one class$"):
         estimators.fit_checked("LogisticRegression", {}, fail)
+
+
+# --- entries the platform resolved (ONTOLAB_ESTIMATORS) --------------------------------------
+
+
+def test_a_resolved_entry_is_imported_and_seeded() -> None:
+    estimator = estimators.make_estimator(
+        "LGBMClassifier", "classification", {"n_estimators": 20}, 7, "lightgbm:LGBMClassifier"
+    )
+
+    assert type(estimator).__name__ == "LGBMClassifier"
+    assert estimator.get_params()["n_estimators"] == 20
+    assert estimator.get_params()["random_state"] == 7
+
+
+def test_a_resolved_entrys_parameters_are_checked_by_name() -> None:
+    with pytest.raises(
+        ParameterError, match=r"not a parameter of LGBMRegressor \(valid: .*num_leaves"
+    ):
+        estimators.make_estimator(
+            "LGBMRegressor", "regression", {"depth": 3}, 0, "lightgbm:LGBMRegressor"
+        )
+
+
+def test_without_an_entry_only_scikit_learn_names_resolve() -> None:
+    with pytest.raises(ParameterError, match="'LGBMClassifier' is not in the allow-list"):
+        estimators.estimator_class("LGBMClassifier", "classification")
+
+
+@pytest.mark.parametrize(
+    ("name", "entry", "message"),
+    [
+        ("SVC", "lightgbm:LGBMClassifier", "does not name 'SVC'"),
+        ("system", "os.system", "is not module:ClassName"),
+        ("__class__", "sklearn.svm:SVC.__class__", "is not module:ClassName"),
+        ("Model", "no_such_library_here:Model", "cannot import .*install it where steps run"),
+        ("getcwd", "os:getcwd", "is not a class with fit and predict"),
+    ],
+)
+def test_a_bad_entry_is_refused(name: str, entry: str, message: str) -> None:
+    with pytest.raises(ParameterError, match=message):
+        estimators.estimator_class(name, "classification", entry)
+
+
+def test_a_value_lightgbm_refuses_names_the_hyperparameters() -> None:
+    estimator = estimators.make_estimator(
+        "LGBMClassifier",
+        "classification",
+        {"learning_rate": -1.0},
+        0,
+        "lightgbm:LGBMClassifier",
+    )
+    given = {"learning_rate": -1.0}
+
+    with pytest.raises(ParameterError, match=r"LGBMClassifier rejected .*learning_rate=-1.0.*fix"):
+        estimators.fit_checked(
+            "LGBMClassifier", given, lambda: estimator.fit([[0.0], [1.0]] * 10, [0, 1] * 10)
+        )
