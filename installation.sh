@@ -45,6 +45,12 @@ if [ ! -f "$stamp" ]; then
   touch "$stamp"
 fi
 
+# LightGBM (in the default estimator allow-list) links against the GNU OpenMP runtime.
+if ! ldconfig -p 2>/dev/null | grep -q 'libgomp\.so\.1'; then
+  echo "installation.sh: installing libgomp1 for LightGBM"
+  apt_install libgomp1
+fi
+
 if [ "$dev" = 1 ] && ! command -v java >/dev/null; then
   echo "installation.sh: installing a Java runtime for the OWL reasoner (owlready2 / HermiT)"
   apt_install default-jre-headless
