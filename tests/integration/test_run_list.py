@@ -181,7 +181,7 @@ def _reference(runs: list[run_index.RunSummary], selection: run_index.Selection)
 
 @pytest.mark.slow
 def test_the_store_filters_and_sorts_as_the_list_always_did(
-    twenty: tuple[Platform, dict[str, float]],
+    twenty: tuple[Platform, dict[str, float]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     platform, _ = twenty
     _, every = run_index.select(platform.store, run_index.Selection())
@@ -212,6 +212,16 @@ def test_the_store_filters_and_sorts_as_the_list_always_did(
         # Equal across kinds: an integer asked as a float, a double as an integer.
         run_index.Selection(filter="params.max_iter = 500.0 and params.C = 1", sort="-number"),
         run_index.Selection(filter="params.solver = lbfgs and params.C != 1", limit=3),
+    ]:
+        _, page = run_index.select(platform.store, selection)
+        assert [r.run_id for r in page] == _reference(every, selection), selection
+    # Runs sharing a value at a page's edge, found by the store ordering them all by number
+    # (as when the run numbers to look up would be too many) instead of a window of numbers.
+    monkeypatch.setattr(run_query, "_TIE_WINDOW", 0)
+    for selection in [
+        run_index.Selection(sort="params.C", limit=4, offset=8),
+        run_index.Selection(sort="-params.C", limit=5, offset=9),
+        run_index.Selection(sort="params.C", filter="metrics.accuracy > 0.55", limit=6, offset=1),
     ]:
         _, page = run_index.select(platform.store, selection)
         assert [r.run_id for r in page] == _reference(every, selection), selection
