@@ -8,8 +8,11 @@
   MLflow lists runs without the sort key last, whichever the direction).
 - **Ties**, newest first: ordering by the sort value and then by the run number made the store
   join every match with its number (~330 ms at 100,000 runs), so the store orders by the value
-  alone and the runs that share a value with the page's first, last or repeated values are read
-  with their numbers (one index lookup per value) and put in order here.
+  alone and the page's equal values are put in number order here: a value repeated inside the
+  page with all its runs' numbers, the page's first and last values (whose runs may reach past
+  the page: 5% of the bench's runs share accuracy 1.0) by the few newest or oldest of their
+  runs (``_ByNumber``). The rows before a page near the top come back with it, so a page that
+  starts inside a run of equal values knows where that run began.
 
 The default order is the run number, newest first (``ol:runNumber``, in each run's graph: the
 order runs entered the store). With no filter, the newest runs are looked up by number (``VALUES``
