@@ -156,11 +156,15 @@ def report(runs: int, ours: dict[str, float], theirs: dict[str, float]) -> None:
             ratio = f"{mine / other:.1f}x" if other else "–"
         elif key == "leaderboard" and "top_10" in theirs:
             other = theirs["top_10"]
-            ratio = f"{other / mine:.0f}x"
+            ratio = _times(other / mine)
         else:
-            ratio = f"{other / mine:.0f}x" if other else "–"
+            ratio = _times(other / mine) if other else "–"
         shown = f"{other:.1f}" if other else "–"
         print(f"| {label:<56} | {mine:7.1f} | {shown:>6} | {ratio:>5} |")
+
+
+def _times(ratio: float) -> str:
+    return f"{ratio:.0f}x" if ratio >= 10 else f"{ratio:.1f}x"
 
 
 def main() -> None:
