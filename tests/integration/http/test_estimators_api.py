@@ -25,6 +25,7 @@ from server.app import create_app
 from server.platform import Platform, open_platform
 from server.settings import Settings
 from tests.conftest import assert_problem, wait_for_run
+from tests.unit.server.definitions.test_estimators import TRICK_NAMES
 
 ROOT = Path(__file__).resolve().parents[3]
 TIMEOUT = 30
@@ -166,18 +167,7 @@ def test_a_classifier_in_a_regression_experiment_is_refused(api: Api) -> None:
     assert api.get("/api/experiments/wrong-task").status_code == 404, "nothing stored"
 
 
-@pytest.mark.parametrize(
-    "name",
-    [
-        "os.system",
-        "sklearn.svm.SVC.__class__",
-        "__import__",
-        "LGBMClassifier.__init__",
-        "lightgbm:LGBMClassifier",
-        "sklearn.semi_supervised.LabelSpreading",
-        "tabnanny.NannyNag",
-    ],
-)
+@pytest.mark.parametrize("name", TRICK_NAMES)
 @pytest.mark.parametrize("route", ["/api/experiments", "/api/experiments/validate"])
 def test_a_trick_name_is_refused_and_imports_nothing(api: Api, route: str, name: str) -> None:
     assert not any(module in sys.modules for module in UNLOADED)
