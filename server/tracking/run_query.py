@@ -115,7 +115,7 @@ def find(
     store: ReadableStore, selection: Selection, groups: list[list[Condition]]
 ) -> tuple[int, list[str]]:
     """How many runs match, and the IRIs of the page of them ``selection`` asks for, in order."""
-    query = _Query(selection, groups)
+    query = _Query(selection, groups, nested_values=_embedded(store))
     total = int(store.select_values(query.count())[0]["matches"])
     if selection.limit == 0 or selection.offset >= total:
         return total, []
@@ -149,6 +149,10 @@ class _Query:
 
     selection: Selection
     groups: list[list[Condition]]
+    #: Whether ``VALUES`` may stand inside a sub-select beside others: Virtuoso fails on it
+    #: now and then, depending on its plan (SQ142, "different number of expected and generated
+    #: columns"), so other stores get ``FILTER(... IN ...)`` there instead.
+    nested_values: bool = True
 
     def __post_init__(self) -> None:
         name, descending = sort_field(self.selection.sort or "-number")
@@ -180,7 +184,8 @@ class _Query:
             own = [c for c in self.groups[0] if c[0] == name] if single else []
             local = " ".join(f"FILTER({_condition(var, *c)})" for c in own)
             equal = [c[2] for c in own if c[1] == "="]
-            if equal and sub_selects and name.startswith(("metrics.", "params.")):
+            narrow = sub_selects and self.nested_values
+            if equal and narrow and name.startswith(("metrics.", "params.")):
                 local = f"VALUES {var} {{ {' '.join(_terms_equal_to(equal[0]))} }} {local}"
             if sub_selects:
                 pattern = f"{{ SELECT ?run {var} WHERE {{ {pattern} {local} }} }}"
@@ -227,7 +232,7 @@ class _Query:
         """The matches whose sort value is that of one of the runs ``anchors``, by number.
         (The values are joined in the store, never written back into a query: a double's text
         need not read back as the same number.)"""
-        values = " ".join(to_sparql("run", "iri", anchor) for anchor in anchors)
+        values = [to_sparql("run", "iri", anchor) for anchor in anchors]
         theirs = field_pattern(self.sort, "?key", run="?anchor")
         mine = self._joined_key()
         number = "?run ol:runNumber ?number ."
@@ -236,12 +241,18 @@ class _Query:
             number = f"{{ SELECT ?run ?number WHERE {{ VALUES ?number {{ {listed} }} {number} }} }}"
         where = [
             number,
-            f"{{ SELECT ?anchor ?key WHERE {{ VALUES ?anchor {{ {values} }} {theirs} }} }}",
+            f"{{ SELECT ?anchor ?key WHERE {{ {self._one_of('?anchor', values)} {theirs} }} }}",
             *self.matches(extra=(mine,)),
         ]
         by_anchor = "?anchor " if len(anchors) > 1 else ""
         order = f"ORDER BY {by_anchor}{'DESC' if newest_first else 'ASC'}(?number)"
         return _query("?anchor ?run", where, order, paging)
+
+    def _one_of(self, var: str, terms: list[str]) -> str:
+        """What binds (or keeps) ``var`` to one of ``terms`` inside a sub-select."""
+        if self.nested_values:
+            return f"VALUES {var} {{ {' '.join(terms)} }}"
+        return f"FILTER({var} IN ({', '.join(terms)}))"
 
     def before(self, anchor: str) -> str:
         """The count of matches whose sort value comes before that of the run ``anchor``
@@ -364,11 +375,9 @@ class _ByNumber:
         # the two were independent; a window short of runs grows).
         share = size / max(1, top) * min(1.0, self.matches / max(1, top))
         window = int(2 * wanted / share) + 1 if share else _TIE_WINDOW + 1
-        describe = getattr(self.store, "describe", str)  # a Store names itself
-        if not describe().startswith("oxigraph:"):
-            # Virtuoso fails on the window's VALUES inside a sub-select beside the others
-            # (SQ142, "different number of expected and generated columns"); a window on a
-            # plain VALUES is slower than ordering the runs (Oxigraph: 277 against 10 ms).
+        if not self.query.nested_values:
+            # The window is a VALUES inside a sub-select (see _Query.nested_values); a window
+            # on a plain VALUES is slower than ordering the runs (Oxigraph: 277 against 10 ms).
             window = _TIE_WINDOW + 1
         while window <= _TIE_WINDOW:
             numbers = (
@@ -381,6 +390,11 @@ class _ByNumber:
             window *= 2
         paging = f"OFFSET {skip} LIMIT {take}"
         return _runs(self.store.select(self.query.ties([anchor], newest_first, paging)))
+
+
+def _embedded(store: ReadableStore) -> bool:
+    describe = getattr(store, "describe", str)  # a Store names itself
+    return str(describe()).startswith("oxigraph:")
 
 
 def _runs(rows: list[Row]) -> list[str]:
