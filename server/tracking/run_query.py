@@ -6,6 +6,9 @@
 - **The page**: the matches that have the sort field, in its order, ``OFFSET``/``LIMIT``
   applied by the store; then, when the page reaches past them, the matches that lack it (as
   MLflow lists runs without the sort key last, whichever the direction).
+  A page near the top of many matches is first asked only for the values at or past a bound
+  read from a sample of runs (``_sorted_rows``): testing 100,000 values costs a third of
+  ordering them.
 - **Ties**, newest first: ordering by the sort value and then by the run number made the store
   join every match with its number (~330 ms at 100,000 runs), so the store orders by the value
   alone and the page's equal values are put in number order here: a value repeated inside the
@@ -29,12 +32,14 @@ the request are bound as RDF terms, so they never change the query's shape.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import pyoxigraph as ox
+from rdflib import Literal
 
 from server.errors import QueryError
 from server.graph.namespaces import measure_iri, metric_property, param_property
@@ -75,6 +80,19 @@ _UNIQUE = {"number", "run_id"}
 _TIE_WINDOW = 800
 #: A page at most this far down is read with the rows before it.
 _PREFIX_ROWS = 2000
+#: Below this many matches the store orders them all; past it a sample of ``_SAMPLE`` runs
+#: gives a bound first (see ``_sorted_rows``).
+_SAMPLE_FROM = 5000
+_SAMPLE = 384
+#: How many times the wanted rows the bound is to let through (the sample's estimate).
+_BOUND_MARGIN = 3
+_NUMERIC_TYPES = {
+    f"http://www.w3.org/2001/XMLSchema#{name}"
+    for name in (
+        "integer decimal float double nonPositiveInteger negativeInteger long int short byte "
+        "nonNegativeInteger unsignedLong unsignedInt unsignedShort unsignedByte positiveInteger"
+    ).split()
+}
 #: A window of run numbers larger than this is sorted by the store instead of looked up.
 _WINDOW_LIMIT = 4096
 
@@ -127,8 +145,8 @@ def find(
     # values say where a run of equal values that the page starts inside began).
     offset, limit = selection.offset, selection.limit
     prefix = limit is not None and offset <= _PREFIX_ROWS
-    page = query.page(0, offset + limit) if prefix and limit is not None else query.page()
-    rows = list(dict.fromkeys((str(row["run"]), row["key"]) for row in store.select(page)))
+    first, count = (0, offset + limit) if prefix and limit is not None else (offset, limit)
+    rows = _sorted_rows(store, query, first, count, total)
     ahead = [key for _, key in rows[:offset]] if prefix else None
     rows = rows[offset:] if prefix else rows
     if query.sort not in _UNIQUE and rows:
@@ -141,6 +159,61 @@ def find(
         limit = None if wanted is None else wanted - len(iris)
         iris += [str(row["run"]) for row in store.select(query.lacking(offset, limit))]
     return total, iris
+
+
+def _sorted_rows(
+    store: ReadableStore, query: _Query, offset: int, limit: int | None, total: int
+) -> list[tuple[str, Node]]:
+    """The matches with the sort field, in its order, from ``offset`` on.
+
+    Ordering every match (100,000 numbers: ~200 ms) costs far more than testing them against a
+    bound, so a page near the top first asks only for the matches at or past a bound taken from
+    a sample of runs. A page that comes back full and ends on a number (which the bound let
+    through) is the page the whole order gives: every match the bound left out is a number
+    past it, so after that page's last row. Otherwise the store orders every match."""
+    bound = _bound(store, query, offset + limit, total) if limit is not None else None
+    if bound is not None:
+        rows = _distinct_rows(store.select(query.page(offset, limit, bound)))
+        if len(rows) == limit and _is_number(rows[-1][1]):
+            return rows
+    return _distinct_rows(store.select(query.page(offset, limit)))
+
+
+def _distinct_rows(rows: list[Row]) -> list[tuple[str, Node]]:
+    return list(dict.fromkeys((str(row["run"]), row["key"]) for row in rows))
+
+
+def _is_number(term: Node) -> bool:
+    return isinstance(term, Literal) and str(term.datatype or "") in _NUMERIC_TYPES
+
+
+def _bound(store: ReadableStore, query: _Query, wanted: int, total: int) -> float | None:
+    """A value that about ``_BOUND_MARGIN`` times ``wanted`` matches reach (at or past it in
+    the sort order), read from the matches among ``_SAMPLE`` runs spread evenly over the run
+    numbers; None when ordering them all is cheap or the sample cannot say."""
+    if total < _SAMPLE_FROM or not query.sort.startswith(("metrics.", "params.")):
+        return None
+    top = last_run_number(store)
+    numbers = " ".join(str(1 + i * top // _SAMPLE) for i in range(min(_SAMPLE, top)))
+    where = [
+        f"VALUES ?n {{ {numbers} }}",
+        "?run ol:runNumber ?n .",
+        *query.matches(sub_selects=False, extra=(field_pattern(query.sort, "?key"),)),
+    ]
+    keys = [row["key"] for row in store.select_values(_query("?run ?key", where))]
+    numbers_seen = sorted(
+        (
+            float(k)
+            for k in keys
+            if isinstance(k, (int, float)) and not isinstance(k, bool) and math.isfinite(k)
+        ),
+        reverse=query.descending,
+    )
+    # The matches at or past the sample's j-th value: about j / sample of them.
+    j = -(-_BOUND_MARGIN * wanted * len(keys) // total) + 1
+    if len(numbers_seen) < 2 * j:
+        return None
+    return numbers_seen[j - 1]
 
 
 @dataclass
@@ -204,11 +277,17 @@ class _Query:
         distinct = "DISTINCT " if self.variables or with_sort else ""
         return _query(f"(COUNT({distinct}?run) AS ?matches)", where)
 
-    def page(self, offset: int | None = None, limit: int | None = None) -> str:
-        """The matches with the sort field, in its order; the selection's page unless told."""
+    def page(
+        self, offset: int | None = None, limit: int | None = None, bound: float | None = None
+    ) -> str:
+        """The matches with the sort field, in its order; the selection's page unless told.
+        With ``bound``, only those whose value is not a number or is at or past it."""
         if offset is None:
             offset, limit = self.selection.offset, self.selection.limit
         where = self.matches(extra=(self._sorted_by(),))
+        if bound is not None:
+            past = ">=" if self.descending else "<="
+            where.append(f"FILTER(!isNumeric(?key) || ?key {past} {double(bound)})")
         order = f"{'DESC' if self.descending else 'ASC'}(?key)"
         paging = f"OFFSET {int(offset)}" + (f" LIMIT {int(limit)}" if limit is not None else "")
         return _query("DISTINCT ?run ?key", where, f"ORDER BY {order}", paging)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from copy import deepcopy
 from dataclasses import replace
@@ -89,14 +90,17 @@ class _Recording:
     def __init__(self, store: Any) -> None:
         self._store = store
         self.answers: list[set[str]] = []
+        self.queries: list[str] = []
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._store, name)
 
     def select(self, query: str) -> list[Any]:
+        self.queries.append(query)
         return self._noted(self._store.select(query))
 
     def select_values(self, query: str) -> list[dict[str, Any]]:
+        self.queries.append(query)
         return self._noted(self._store.select_values(query))
 
     def _noted(self, rows: list[Any]) -> list[Any]:
@@ -225,6 +229,7 @@ def test_the_store_filters_and_sorts_as_the_list_always_did(
     ]:
         _, page = run_index.select(platform.store, selection)
         assert [r.run_id for r in page] == _reference(every, selection), selection
+    _with_sampled_bounds(platform, every, monkeypatch)
     for narrowed, expected in [
         (run_index.Selection(experiment="life", status="succeeded"), 21),
         (run_index.Selection(status="running"), 0),
@@ -235,3 +240,31 @@ def test_the_store_filters_and_sorts_as_the_list_always_did(
         run_index.select(platform.store, run_index.Selection(sort="accuracy"))
     with pytest.raises(QueryError, match="FIELD OP VALUE"):
         run_index.select(platform.store, run_index.Selection(filter="metrics.accuracy ~ 1"))
+
+
+def _with_sampled_bounds(
+    platform: Platform, every: list[run_index.RunSummary], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A page near the top read past a bound that a sample of runs gave (as past 5,000
+    matches): the same page when the bound lets enough through, and when it does not (a bound
+    at the sample's best value), the page the store's whole order gives."""
+    store = _Recording(platform.store)
+    monkeypatch.setattr(run_query, "_SAMPLE_FROM", 1)
+    monkeypatch.setattr(run_query, "_SAMPLE", 21)
+    selections = [
+        run_index.Selection(sort="-metrics.accuracy", limit=3),
+        run_index.Selection(sort="metrics.accuracy", limit=2, offset=1),
+        run_index.Selection(sort="-metrics.validate.f1", filter="params.C = 0.1", limit=1),
+        run_index.Selection(sort="params.C", limit=1, offset=1),  # ties at the bound
+    ]
+    for margin in (3, 0):
+        monkeypatch.setattr(run_query, "_BOUND_MARGIN", margin)
+        fell_back = 0
+        for selection in selections:
+            store.queries.clear()
+            _, page = run_index.select(store, selection)  # type: ignore[arg-type]
+            assert [r.run_id for r in page] == _reference(every, selection), (margin, selection)
+            pages = [q for q in store.queries if re.search(r"ORDER BY (DESC|ASC)\(\?key\)", q)]
+            assert "isNumeric(?key)" in pages[0], f"{selection}: first asked past a bound"
+            fell_back += len(pages) - 1
+        assert fell_back == 0 if margin else fell_back > 0, f"margin {margin}: {fell_back}"
