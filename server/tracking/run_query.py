@@ -83,7 +83,7 @@ _PREFIX_ROWS = 2000
 #: Below this many matches the store orders them all; past it a sample of ``_SAMPLE`` runs
 #: gives a bound first (see ``_sorted_rows``).
 _SAMPLE_FROM = 5000
-_SAMPLE = 384
+_SAMPLE = 200
 #: How many times the wanted rows the bound is to let through (the sample's estimate).
 _BOUND_MARGIN = 3
 _NUMERIC_TYPES = {
