@@ -32,9 +32,12 @@ from typing import Any
 
 from server.errors import ConfigError
 
-RECIPE_VERSION = "1"
+RECIPE_VERSION = "2"  # 2: libgomp1 in the rootfs (LightGBM needs it)
 SUITE = "bookworm"
 MIRROR = "http://deb.debian.org/debian"
+#: What the rootfs has beside Debian's minbase: the venv's Python, and the OpenMP runtime that
+#: LightGBM's wheel links against (scikit-learn's wheels bring their own).
+DEBIAN_PACKAGES = ("python3-venv", "libgomp1")
 BASE_REPOSITORY = "ontolab-runner-base"
 SOURCE_LABEL = "org.ontolab.executor-hash"
 VENV_PATH = "ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -123,20 +126,20 @@ def _obtain_base(client: Any, base: str, cache: Path, say: Say) -> None:
 
 
 def _rootfs_tar(cache: Path, say: Say) -> Path:
-    target = cache / f"rootfs-{SUITE}-minbase-python3-venv.tar"
+    target = cache / f"rootfs-{SUITE}-minbase-{'-'.join(DEBIAN_PACKAGES)}.tar"
     if target.is_file():
         return target
     debootstrap = shutil.which("debootstrap") or "/usr/sbin/debootstrap"
     if not Path(debootstrap).exists():
         raise ConfigError(f"debootstrap is not installed; {INSTALL_HINT}")
-    say(f"debootstrap {SUITE} (minbase + python3-venv), about 30 s")
+    say(f"debootstrap {SUITE} (minbase + {', '.join(DEBIAN_PACKAGES)}), about 30 s")
     with tempfile.TemporaryDirectory(prefix="ontolab-debootstrap-") as scratch:
         rootfs = Path(scratch) / "rootfs"
         _run(
             [
                 debootstrap,
                 "--variant=minbase",
-                "--include=python3-venv",
+                f"--include={','.join(DEBIAN_PACKAGES)}",
                 SUITE,
                 str(rootfs),
                 MIRROR,

@@ -30,11 +30,19 @@ from tests.integration.docker.conftest import (
     served,
 )
 from tests.integration.docker.engine import Engine
+from tests.integration.http.test_estimators_api import iris as iris_with_lightgbm
 from tests.processes import free_port
 
 pytestmark = pytest.mark.docker
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "breast_cancer.ttl"
 RUN_LABEL = "org.ontolab.run"
+IMPLEMENTATIONS = """
+    PREFIX mls: <http://www.w3.org/ns/mls#>
+    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    SELECT ?label WHERE {
+        GRAPH ?run_graph { ?run mls:executes ?implementation }
+        GRAPH ?shared { ?implementation a mls:Implementation ; rdfs:label ?label }
+    }"""
 
 
 @pytest.fixture(scope="module")
@@ -120,6 +128,27 @@ def test_swarm_gives_the_local_metrics(
     workers = [step.worker or "" for step in record.steps.values()]
     assert all(w.startswith("swarm node ") for w in workers), workers
     assert docker_client.services.list(filters={"label": RUN_LABEL}) == []
+
+
+def test_a_lightgbm_model_fits_in_the_runner_image_as_in_a_local_process(
+    tmp_path: Path, engine: Engine, runner_image: Image
+) -> None:
+    """LightGBM (in the default allow-list) needs its wheel and libgomp1 in the image."""
+    text = iris_with_lightgbm()
+    found = {}
+    for provisioner in ("local", "docker"):
+        if provisioner == "local":
+            settings = Settings.load({"data": tmp_path / provisioner}, environ={})
+        else:
+            settings = docker_settings(tmp_path / provisioner, engine, "docker")
+        with opened(settings) as platform:
+            record = run_text(platform, text)
+            assert record.status == "succeeded", record.error
+            found[provisioner] = metrics(platform, record)
+            implementations = platform.store.select(IMPLEMENTATIONS)
+    assert ("validate", "accuracy") in found["docker"] and found["docker"] == found["local"]
+    labels = {str(row["label"]) for row in implementations}
+    assert "lightgbm.sklearn.LGBMClassifier" in labels, labels
 
 
 def fifo_definition(fifo: Path) -> str:
