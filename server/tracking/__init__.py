@@ -3,8 +3,9 @@ executes; ``results`` turns it into triples for the run's own graph and ``shared
 runs share (an implementation, a setting, a source, a profile, a signature: written once);
 ``writer`` adds them to the store (a run graph only grows); ``artifacts`` is the
 content-addressed file store; ``catalog`` and ``run_index`` read runs back (lists, details,
-lineage, compare, leaderboard, an artifact's recorded media type); ``run_query`` builds the run
-list's one SPARQL query, so the store filters, sorts and pages.
+lineage, compare, leaderboard, an artifact's recorded media type); ``run_query`` asks the store
+for the run list's page in a few small queries (so the store filters, sorts and pages), whose
+text ``run_patterns`` builds.
 
 May import: ``server.definitions`` (step records of a version), ``server.graph``, ``server.store``,
 ``server.errors``, ``executor.contract``.
