@@ -30,19 +30,13 @@ from tests.integration.docker.conftest import (
     served,
 )
 from tests.integration.docker.engine import Engine
+from tests.integration.http.test_estimators_api import IMPLEMENTATIONS
 from tests.integration.http.test_estimators_api import iris as iris_with_lightgbm
 from tests.processes import free_port
 
 pytestmark = pytest.mark.docker
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "breast_cancer.ttl"
 RUN_LABEL = "org.ontolab.run"
-IMPLEMENTATIONS = """
-    PREFIX mls: <http://www.w3.org/ns/mls#>
-    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-    SELECT ?label WHERE {
-        GRAPH ?run_graph { ?run mls:executes ?implementation }
-        GRAPH ?shared { ?implementation a mls:Implementation ; rdfs:label ?label }
-    }"""
 
 
 @pytest.fixture(scope="module")

@@ -119,15 +119,18 @@ def test_a_lightgbm_classifier_run_records_metrics_and_hyperparameters(api: Api)
     assert "num_leaves" in recorded
 
 
+#: The labels of the implementations runs executed.
+IMPLEMENTATIONS = """
+    PREFIX mls: <http://www.w3.org/ns/mls#>
+    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    SELECT ?label WHERE {
+        GRAPH ?run_graph { ?run mls:executes ?implementation }
+        GRAPH ?shared { ?implementation a mls:Implementation ; rdfs:label ?label }
+    }"""
+
+
 def test_the_run_executes_the_lightgbm_implementation(api: Api) -> None:
-    query = """
-        PREFIX mls: <http://www.w3.org/ns/mls#>
-        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-        SELECT ?label WHERE {
-            GRAPH ?run_graph { ?run mls:executes ?implementation }
-            GRAPH ?shared { ?implementation a mls:Implementation ; rdfs:label ?label }
-        }"""
-    labels = {str(row["label"]) for row in api.platform.store.select(query)}
+    labels = {str(row["label"]) for row in api.platform.store.select(IMPLEMENTATIONS)}
 
     assert {"lightgbm.sklearn.LGBMClassifier", "lightgbm.sklearn.LGBMRegressor"} <= labels
 
