@@ -25,6 +25,7 @@ import type {
   SparqlAnswer,
   StoredVersion,
   Table,
+  Trial,
   Validation,
   VersionWithTurtle,
   Vocabulary,
@@ -56,6 +57,9 @@ export const cancelRun = (runId: string) => sendJson<Cancelling>("POST", `/api/r
 export const resumeRun = (runId: string) => sendJson<RunStarted>("POST", `/api/runs/${segment(runId)}/resume`, {});
 export const rerunRun = (runId: string, useCache?: boolean) =>
   sendJson<RunStarted>("POST", `/api/runs/${segment(runId)}/rerun`, useCache === undefined ? {} : { use_cache: useCache });
+export const getTrials = (runId: string) => getJson<{ run_id: string; trials: Trial[] }>(`/api/runs/${segment(runId)}/trials`);
+/** The run as standalone code (a zip: pipeline.py, verify.py, requirements, data manifest). */
+export const exportUrl = (runId: string) => `/api/runs/${segment(runId)}/export`;
 export const getStepLog = (runId: string, stepId: string) =>
   getText(`/api/runs/${segment(runId)}/steps/${segment(stepId)}/log`);
 export const compareRuns = (runIds: string[]) => getJson<Comparison>(`/api/compare${query({ runs: runIds.join(",") })}`);

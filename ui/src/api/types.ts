@@ -190,6 +190,24 @@ export interface RunDetails {
   artifacts: { step_id: string; artifact: string; kind: string; sha256: string; size: number; media_type: string }[];
   models: { model: string; name: string }[];
 }
+/** One trial an AutoML step evaluated (GET /api/runs/ID/trials). */
+export interface Trial {
+  step_id: string;
+  number: number;
+  kind?: "baseline" | "default" | "search";
+  estimator?: string;
+  status?: "succeeded" | "failed";
+  scoring?: string;
+  mean_score?: number;
+  fit_seconds?: number;
+  started?: string;
+  ended?: string;
+  error?: string;
+  /** Its model is the step's model. */
+  best: boolean;
+  params: Record<string, unknown>;
+  fold_scores: number[];
+}
 export interface Cancelling {
   run_id: string;
   status: "cancelling";

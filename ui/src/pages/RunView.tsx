@@ -6,6 +6,7 @@ import {
   artifactUrl,
   cancelRun,
   errorText,
+  exportUrl,
   followRun,
   getRun,
   getStepLog,
@@ -20,6 +21,7 @@ import { formatValue } from "../lib/compare";
 import { hasExploreStep } from "../lib/explore";
 import { waves } from "../lib/waves";
 import { TableHead } from "../components/TableHead";
+import { Trials } from "../components/Trials";
 
 const DONE = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
 /** Runs that `POST /api/runs/ID/resume` takes: their finished steps come from the step cache. */
@@ -100,6 +102,7 @@ export function RunView() {
               <StepDetail run={run} step={run.steps.find((s) => s.step_id === picked)!} status={statusOf(run.steps.find((s) => s.step_id === picked)!)} />
             )}
             {!picked && <p className="muted">Click a step to see its log, timings, metrics and artifacts.</p>}
+            <Trials runId={run.run_id} />
           </>
         )}
       </Guard>
@@ -154,6 +157,11 @@ function RunActions({ run, onChange }: { run: RunDetails; onChange: () => void }
         <Link className="button" to={`/lineage?model=${run.run_id}`}>
           Lineage
         </Link>
+      )}
+      {run.status === "succeeded" && (
+        <a className="button" href={exportUrl(run.run_id)} download title="pipeline.py, verify.py, pinned requirements, data manifest">
+          Export code
+        </a>
       )}
       {error && <ErrorBox error={error} />}
     </>
