@@ -87,7 +87,7 @@ class Datasets:
         ]
 
     def versions(self, name: str) -> builtins.list[DatasetVersion]:
-        """Every version of a dataset, oldest first."""
+        """Every version of a dataset, newest first (as the platform lists them)."""
         data = self._http.json("GET", f"/api/datasets/{segment(name)}")
         return [DatasetVersion.from_json(v) for v in data["versions"]]
 

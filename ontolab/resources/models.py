@@ -39,7 +39,7 @@ class Models:
         return Model.from_json(self._http.json("GET", f"/api/models/{segment(name)}"))
 
     def versions(self, name: str) -> builtins.list[ModelVersion]:
-        """Every version of a model, oldest first."""
+        """Every version of a model, as the platform lists them."""
         return self.get(name).versions
 
     def version(self, name: str, version: int) -> ModelVersion:

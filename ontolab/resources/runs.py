@@ -24,6 +24,12 @@ from ontolab.types import (
 )
 
 Progress = Callable[[RunDetails], None]
+_SUFFIXES = {
+    "application/json": ".json",
+    "text/csv": ".csv",
+    "application/vnd.apache.parquet": ".parquet",
+    "text/plain": ".txt",
+}
 _CHUNK = 1 << 16
 
 
@@ -137,8 +143,7 @@ class Runs:
         sha256 = artifact.sha256 if isinstance(artifact, Artifact) else artifact
         target = Path(path)
         if target.is_dir():
-            name = artifact.artifact if isinstance(artifact, Artifact) else sha256
-            target = target / name
+            target = target / _file_name(artifact)
         answer = self._http.request("GET", f"/api/artifacts/{segment(sha256)}", stream=True)
         digest = hashlib.sha256()
         partial = target.with_name(target.name + ".part")
@@ -169,3 +174,11 @@ class Runs:
             params={"metric": metric, "limit": limit},
         )
         return [LeaderboardEntry.from_json(r) for r in data["runs"]]
+
+
+def _file_name(artifact: Artifact | str) -> str:
+    """``STEP-KIND.SUFFIX`` for an artifact (``build-model``), the sha256 for a bare one."""
+    if isinstance(artifact, str):
+        return artifact
+    stem = f"{artifact.step_id}-{artifact.kind or artifact.sha256[:12]}"
+    return stem + _SUFFIXES.get(artifact.media_type, "")
