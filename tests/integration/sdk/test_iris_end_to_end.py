@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from ontolab import Client, Experiment, IRI
+from ontolab import IRI, Client, Experiment
 from ontolab.errors import Conflict
 from ontolab.types import RunDetails
 from tests.unit.ontolab.builders import iris_experiment
@@ -156,6 +156,11 @@ def test_an_experiment_named_by_the_builder_default_namespace_runs(client: Clien
         .build(estimator="LogisticRegression", hyperparameters={"max_iter": 500})
         .validate(thresholds={"accuracy": 0.5})
     )
-    assert client.experiments.validate(tiny).waves == [["extract"], ["process"], ["build"], ["validate"]]
+    assert client.experiments.validate(tiny).waves == [
+        ["extract"],
+        ["process"],
+        ["build"],
+        ["validate"],
+    ]
     started = client.runs.start(client.experiments.submit(tiny).identifier)
     assert client.runs.wait(started.run_id, timeout=300).status == "succeeded"

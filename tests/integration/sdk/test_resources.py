@@ -95,7 +95,9 @@ def test_dataset_upload_streams_with_progress_and_makes_versions(
     csv = tmp_path / "flowers.csv"
     csv.write_text("a,b,label\n" + "".join(f"{i},{i % 7},{i % 2}\n" for i in range(5000)))
     progress: list[tuple[int, int]] = []
-    first = client.datasets.upload(csv, on_progress=lambda sent, total: progress.append((sent, total)))
+    first = client.datasets.upload(
+        csv, on_progress=lambda sent, total: progress.append((sent, total))
+    )
     assert (first.name, first.number, first.rows, first.columns) == ("flowers", 1, 5000, 3)
     assert first.source == "dataset:flowers@1"
     size = csv.stat().st_size
