@@ -30,6 +30,7 @@ class ProgressReader:
         self._total = total
         self._sent = 0
         self._on_progress = on_progress
+        self._reported = False
 
     def __len__(self) -> int:
         return self._total
@@ -37,8 +38,10 @@ class ProgressReader:
     def read(self, size: int = -1) -> bytes:
         chunk = self._source.read(_BLOCK if size is None or size < 0 else size)
         self._sent += len(chunk)
-        if self._on_progress is not None and (chunk or self._sent == self._total):
+        # once per block sent (an empty body reports its 0 of 0 once), not at the final read
+        if self._on_progress is not None and (chunk or not self._reported):
             self._on_progress(self._sent, self._total)
+        self._reported = True
         return chunk
 
 
