@@ -115,7 +115,7 @@ def problem_error(answer: requests.Response) -> ApiError:
         pass
     title = str(problem.get("title") or answer.reason or "HTTP error")
     detail = str(problem.get("detail") or answer.text.strip()[:500] or title)
-    method = answer.request.method or "" if answer.request is not None else ""
+    method = (answer.request.method or "") if answer.request is not None else ""
     cls = error_class(answer.status_code)
     return cls(answer.status_code, title, detail, problem=problem, method=method, url=answer.url)
 

@@ -1,1 +1,3 @@
-"""One class per REST resource, each holding the client's transport; no state of its own."""
+"""One class per REST resource (experiments, runs, datasets, models, deployments), each holding
+the client's transport and no state of its own. They import ``ontolab._http``, ``ontolab.types``
+and ``ontolab.definition`` only: never the platform (``server``, ``executor``)."""
