@@ -145,6 +145,8 @@ class Experiment:
             raise ValueError(f"step id {step_id!r} must be letters, digits, '_', '-' or '.'")
         if step_id in self.steps:
             raise ValueError(f"experiment {self.identifier!r} has a step {step_id!r} already")
+        if produces is not None and not _ID.fullmatch(produces):
+            raise ValueError(f"output name {produces!r} must be letters, digits, '_', '-' or '.'")
         self.steps[step_id] = Step(
             id=step_id,
             phase=phase,
@@ -225,6 +227,7 @@ class _Writer:
         self.experiment = experiment
         self.ns = experiment.namespace
         self.outputs = {s.produces: s for s in experiment.steps.values()}
+        _check_nodes(experiment)
 
     def turtle(self) -> str:
         e = self.experiment
@@ -266,9 +269,8 @@ class _Writer:
         for name in step.depends_on:
             if name not in self.experiment.steps:
                 raise ValueError(f"step {step.id!r} depends on {name!r}, which is not a step")
-        facts += [("ol:dependsOn", ", ".join(self.node(n) for n in step.depends_on))] * bool(
-            step.depends_on
-        )
+        if step.depends_on:
+            facts.append(("ol:dependsOn", ", ".join(self.node(n) for n in step.depends_on)))
         for key, value in step.parameters.items():
             values = value if isinstance(value, list | tuple) else [value]
             facts.append((f"ol:{ol_name(key)}", ", ".join(literal(v) for v in values)))
@@ -310,6 +312,22 @@ class _Writer:
             inner = " ; ".join(f"ol:{ol_name(k)} {literal(v)}" for k, v in step.resources.items())
             facts.append(("ol:requires", f"[ {inner} ]"))
         return facts
+
+
+def _check_nodes(experiment: Experiment) -> None:
+    """Each node once: one output per step, no output named like a step or the experiment."""
+    seen: dict[str, str] = {"experiment": "the experiment node"}
+    for step in experiment.steps.values():
+        for name, what in (
+            (step.id, f"step {step.id!r}"),
+            (step.produces, f"the output of {step.id!r}"),
+        ):
+            if name in seen:
+                raise ValueError(
+                    f"{what} and {seen[name]} are both named {name!r}; give one another name "
+                    "(produces='...' names a step's output)"
+                )
+            seen[name] = what
 
 
 def literal(value: Any, *, json_value: bool = False) -> str:
