@@ -13,10 +13,11 @@ from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from ontolab import __version__
-from ontolab.errors import ApiError, PlatformUnreachable, error_class
+from ontolab.errors import ApiError, PlatformUnreachable, RequestTimeout, error_class
 
 IDEMPOTENT = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 Timeout = float | tuple[float, float]
@@ -87,6 +88,12 @@ class Transport:
                 stream=stream,
             )
         except (requests.ConnectionError, requests.Timeout) as exc:
+            if _timed_out(exc):
+                raise RequestTimeout(
+                    f"the Ontolab platform at {url} ({method}) did not answer within "
+                    f"{timeout if timeout is not None else self.timeout} s; pass a longer "
+                    "timeout (Client(timeout=...) or the call's timeout=...)"
+                ) from exc
             raise PlatformUnreachable(
                 f"no answer from the Ontolab platform at {url} ({method}) after "
                 f"{self.retries + 1} attempt(s): {_reason(exc)}; start it (./execute.sh) or "
@@ -145,3 +152,12 @@ def _reason(exc: Exception) -> str:
 def segment(text: str | int) -> str:
     """``text`` escaped as one path segment (a ``/`` in a name never changes the route)."""
     return quote(str(text), safe="")
+
+
+def _timed_out(exc: Exception) -> bool:
+    # After the retries of an idempotent call, requests wraps the read timeout in a
+    # ConnectionError(MaxRetryError(reason=ReadTimeoutError)).
+    if isinstance(exc, requests.ReadTimeout):
+        return True
+    reason = getattr(exc.args[0], "reason", None) if exc.args else None
+    return isinstance(reason, ReadTimeoutError)

@@ -18,6 +18,10 @@ class PlatformUnreachable(OntolabError, ConnectionError):
     """No answer from the platform after the retries (refused, reset, or timed out)."""
 
 
+class RequestTimeout(OntolabError, TimeoutError):
+    """The platform took the request but did not answer within the client's timeout."""
+
+
 class WaitTimeout(OntolabError, TimeoutError):
     """A run was still running when ``runs.wait`` gave up."""
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from ontolab import Client
-from ontolab.errors import ServiceUnavailable
+from ontolab.errors import RequestTimeout, ServiceUnavailable
 
 
 class Flaky(BaseHTTPRequestHandler):
@@ -21,6 +22,8 @@ class Flaky(BaseHTTPRequestHandler):
 
     def _answer(self) -> None:
         self.seen.append(self.command)
+        if self.path.endswith("/slow"):
+            time.sleep(1.5)
         length = int(self.headers.get("Content-Length") or 0)
         self.rfile.read(length)
         failing = len(self.seen) <= self.failures
@@ -51,6 +54,7 @@ class Flaky(BaseHTTPRequestHandler):
 def stub() -> Iterator[str]:
     Flaky.seen = []
     server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
+    server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_address[1]}"
@@ -77,3 +81,13 @@ def test_after_the_last_retry_the_servers_problem_is_raised(stub: str) -> None:
         with pytest.raises(ServiceUnavailable, match="store busy"):
             client.health()
     assert Flaky.seen == ["GET", "GET"]
+
+
+def test_a_slow_answer_is_a_timeout_naming_the_fix(stub: str) -> None:
+    Flaky.failures = 0
+    try:
+        with Client(stub, timeout=0.3, retries=1, backoff=0.01) as client:
+            with pytest.raises(RequestTimeout, match=r"did not answer within 0.3 s; pass a longer"):
+                client.runs.get("slow")  # the stub answers /api/runs/slow after 1.5 s
+    finally:
+        Flaky.failures = 2
