@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-PYTHON_TREES = ["server", "executor", "ontology", "tests", "bench"]
+PYTHON_TREES = ["ontolab", "server", "executor", "ontology", "tests", "bench"]
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,184 @@
+"""The SDK's Experiment builder emits the RDF the examples hold (rdflib only judges it)."""
+
+from __future__ import annotations
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDF, XSD
+
+from ontolab import Experiment
+from ontolab.definition import literal, ol_name
+from tests.conftest import EXAMPLES
+from tests.unit.ontolab.builders import iris_experiment
+
+OL = "https://w3id.org/ontolab/ns#"
+
+
+def _graph(experiment: Experiment) -> Graph:
+    return Graph().parse(data=experiment.to_turtle(), format="turtle")
+
+
+def test_iris_built_in_python_is_isomorphic_to_the_example() -> None:
+    assert isomorphic(_graph(iris_experiment()), Graph().parse(EXAMPLES / "iris.ttl"))
+
+
+def test_wine_two_models_with_hyperparameters_is_isomorphic_to_the_example() -> None:
+    wine = (
+        Experiment(
+            "wine",
+            task="classification",
+            label="Wine cultivar: two models compared",
+            comment="Predicts the cultivar of a wine from its chemical analysis; a logistic "
+            "regression and a random forest are fitted on the same split and validated "
+            "separately.",
+            namespace="https://w3id.org/ontolab/examples/wine#",
+        )
+        .extract(source="sklearn:wine", target_column="target", produces="raw")
+        .process(
+            imputation="median",
+            scaling="standard",
+            test_size=0.25,
+            random_seed=42,
+            stratify=True,
+            produces="splits",
+        )
+        .step(
+            "build_logreg",
+            "build",
+            consumes="splits",
+            estimator="LogisticRegression",
+            model_name="wine-logreg",
+            random_seed=42,
+            hyperparameters={"max_iter": 2000},
+            produces="model_logreg",
+        )
+        .step(
+            "build_forest",
+            "build",
+            consumes="splits",
+            estimator="RandomForestClassifier",
+            model_name="wine-forest",
+            random_seed=42,
+            hyperparameters={"n_estimators": 100},
+            produces="model_forest",
+        )
+        .validate(
+            "validate_logreg",
+            consumes=["model_logreg", "splits"],
+            thresholds={"accuracy": 0.85},
+            produces="report_logreg",
+        )
+        .validate(
+            "validate_forest",
+            consumes=["build_forest", "process"],  # step ids stand for their outputs
+            thresholds={"accuracy": {"min": 0.85}},
+            produces="report_forest",
+        )
+    )
+    assert isomorphic(_graph(wine), Graph().parse(EXAMPLES / "wine.ttl"))
+
+
+def test_breast_cancer_with_resources_is_isomorphic_to_the_example() -> None:
+    example = Graph().parse(EXAMPLES / "breast_cancer.ttl")
+    comment = str(
+        next(example.objects(None, URIRef("http://www.w3.org/2000/01/rdf-schema#comment")))
+    )
+    built = (
+        Experiment(
+            "breast_cancer",
+            task="classification",
+            label="Breast cancer diagnosis",
+            comment=comment,
+            namespace="https://w3id.org/ontolab/examples/breast_cancer#",
+        )
+        .extract(source="sklearn:breast_cancer", target_column="target", produces="raw")
+        .explore(produces="profile")
+        .process(
+            imputation="median",
+            scaling="standard",
+            one_hot_encoding=True,
+            test_size=0.25,
+            random_seed=42,
+            stratify=True,
+            produces="splits",
+        )
+        .build(
+            estimator="LogisticRegression",
+            model_name="breast-cancer-classifier",
+            random_seed=42,
+            hyperparameters={"C": 1.0, "max_iter": 1000},
+            resources={"cpus": 1.0, "memory": "1g", "timeout_seconds": 300},
+            produces="model",
+        )
+        .validate(thresholds={"accuracy": 0.9}, produces="report")
+    )
+    assert isomorphic(_graph(built), example)
+
+
+def test_defaults_outputs_named_after_steps_and_phase_wiring() -> None:
+    graph = _graph(
+        Experiment("tiny", task="regression")
+        .extract(source="sklearn:diabetes", target_column="target")
+        .process()
+        .build(estimator="Ridge")
+        .validate(thresholds={"rmse": 70, "r2": 0.1})
+    )
+    ns = "https://w3id.org/ontolab/experiments/tiny#"
+    consumed = set(graph.objects(URIRef(ns + "validate"), URIRef(OL + "consumes")))
+    assert consumed == {URIRef(ns + "build_output"), URIRef(ns + "process_output")}
+    assert (URIRef(ns + "build_output"), RDF.type, URIRef(OL + "Model")) in graph
+    bounds = {
+        str(graph.value(t, URIRef(OL + "metricName"))): {
+            str(p).rsplit("#", 1)[-1] for p in graph.predicates(t) if "Value" in str(p)
+        }
+        for t in graph.objects(URIRef(ns + "validate"), URIRef(OL + "threshold"))
+    }
+    assert bounds == {"rmse": {"maxValue"}, "r2": {"minValue"}}  # a bare number: its direction
+
+
+def test_literals_are_typed_as_the_examples_write_them() -> None:
+    assert literal(0.3) == "0.3" and literal(1e-05) == "0.00001" and literal(2.0) == "2.0"
+    assert literal(42) == "42" and literal(True) == "true"
+    assert literal('say "hi"\n') == '"say \\"hi\\"\\n"'
+    graph = _graph(
+        Experiment("t", task="classification")
+        .extract(source="sklearn:iris", target_column="target")
+        .process()
+        .build(estimator="SVC", hyperparameters={"gamma": None, "class_weight": {"0": 2}})
+    )
+    values = set(graph.objects(None, URIRef(OL + "parameterValue")))
+    assert Literal("null", datatype=RDF.JSON) in values
+    assert next(graph.objects(None, URIRef(OL + "testSize")), None) is None
+    assert Literal("0.3", datatype=XSD.decimal) == Literal(0.3, datatype=XSD.decimal)
+    assert (
+        ol_name("timeout_seconds") == "timeoutSeconds" and ol_name("targetColumn") == "targetColumn"
+    )
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda e: e.step("x", "train"), "unknown phase 'train'; use one of extract"),
+        (lambda e: e.extract().extract(), "has a step 'extract' already"),
+        (lambda e: e.step("a b", "extract"), "step id 'a b' must be"),
+        (lambda e: e.step("v", "validate", consumes="model").to_turtle(), "consumes 'model'"),
+        (lambda e: e.extract(depends_on="later").to_turtle(), "depends on 'later'"),
+        (lambda e: e.to_turtle(), "has no steps"),
+        (lambda e: e.extract(produces="a b"), "output name 'a b' must be"),
+        (lambda e: e.extract(produces="x").explore(produces="x").to_turtle(), "both named 'x'"),
+        (lambda e: e.extract(produces="process").process().to_turtle(), "both named 'process'"),
+        (lambda e: e.step("experiment", "extract").to_turtle(), "named 'experiment'"),
+        (lambda e: e.validate(thresholds={"f1": {"least": 1}}), "threshold of 'f1'"),
+        (lambda e: e.extract(source=object()).to_turtle(), "cannot write"),
+    ],
+)
+def test_mistakes_are_named_with_the_fix(build: object, message: str) -> None:
+    experiment = Experiment("e", task="classification")
+    with pytest.raises((ValueError, TypeError), match=message):
+        build(experiment)  # type: ignore[operator]
+
+
+def test_an_experiment_id_is_checked() -> None:
+    with pytest.raises(ValueError, match="experiment id 'no/slash'"):
+        Experiment("no/slash", task="classification")
