@@ -23,7 +23,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from executor.contract import ArtifactRef, StepSpec
+from executor.contract import CODE_BUNDLE_INPUT, CODE_PHASE, ArtifactRef, StepSpec
 from server import datasets, definitions
 from server.definitions import steps as pipelines
 from server.definitions.estimators import TASKS, for_settings
@@ -87,6 +87,8 @@ def new_record(
         planned = steps_plan.steps[step_id]
         definition = planned.definition
         parameters = _step_parameters(planned, pipeline.identifier, settings)
+        if planned.phase == CODE_PHASE:
+            _code_parameters(parameters, pipeline, planned.id)
         uploaded = datasets.resolve_version(store, str(parameters.get("source", "")))
         if uploaded is not None:  # read the stored file; lineage links the version node
             parameters["source_path"] = str(artifacts.path(uploaded.sha256))
@@ -130,6 +132,17 @@ def _step_parameters(planned: PlannedStep, experiment: str, settings: Settings) 
         # roots, must not read outside them either (DefinitionError before the run exists).
         parameters["source"] = str(definitions.resolve_source(source, settings.source_roots))
     return parameters
+
+
+def _code_parameters(parameters: dict[str, Any], pipeline: pipelines.Pipeline, step: str) -> None:
+    """What a code step's run depends on besides its inputs, in its parameters so the step
+    cache keys on it: the bundle's sha256 and the declared requirements (always a list)."""
+    if pipeline.code_bundle is not None:
+        parameters["code_bundle"] = pipeline.code_bundle.sha256
+    declared = parameters.get("requirement", [])
+    parameters["requirement"] = sorted(declared if isinstance(declared, list) else [declared])
+    if parameters.get("output_kind") == "model":
+        parameters.setdefault("model_name", f"{pipeline.identifier}-{step}".lower())
 
 
 def _resolve_estimator(parameters: dict[str, Any], settings: Settings) -> None:
@@ -310,6 +323,9 @@ class Execution:
             result = self.record.steps[producer].result
             assert result is not None, "a step only starts after its inputs succeeded"
             inputs[kind] = next(iter(result.outputs.values()))
+        bundle = self.record.pipeline.code_bundle
+        if step.phase == CODE_PHASE and bundle is not None:
+            inputs[CODE_BUNDLE_INPUT] = bundle  # read like any input (swarm fetches it)
         return StepSpec(
             run_id=self.record.run_id,
             step_id=step.id,
