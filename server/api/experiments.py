@@ -4,6 +4,8 @@ and the leaderboard of an experiment's runs by one metric."""
 from __future__ import annotations
 
 import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -110,8 +112,9 @@ def _multipart_definition() -> Graph:
     code = request.files.get("code")
     if code is not None:
         artifacts = get_platform().artifacts
-        with artifacts.temp_file(".zip") as path:
-            code.save(path)
+        with artifacts.temp_file(".zip") as sent, tempfile.TemporaryDirectory() as scratch:
+            code.save(sent)
+            path = code_bundles.normalised_bundle(sent, Path(scratch))
             bundle = code_bundles.checked_bundle(path)
             if request.endpoint == "experiments.create":  # validation only checks it
                 artifacts.put(path, bundle.media_type)

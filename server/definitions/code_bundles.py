@@ -22,7 +22,13 @@ from pathlib import Path
 
 from rdflib import RDF, Graph, Literal, URIRef
 
-from executor.contract import CODE_BUNDLE_MEDIA_TYPE, ArtifactRef, BundleError, check_bundle
+from executor.contract import (
+    CODE_BUNDLE_MEDIA_TYPE,
+    ArtifactRef,
+    BundleError,
+    check_bundle,
+    extract_bundle,
+)
 from server.definitions.validation import experiment_node
 from server.errors import CodeBundleError
 from server.graph.namespaces import OL, code_bundle_iri
@@ -110,3 +116,24 @@ def bundle_beside(
             put(path, CODE_BUNDLE_MEDIA_TYPE)
     attach(graph, ref)
     return ref
+
+
+def normalised_bundle(sent: Path, scratch: Path) -> Path:
+    """The zip a client sent, checked and packed again as :func:`zip_folder` packs a folder,
+    so the same files give the same sha256 (and the same version) whatever zipped them."""
+    checked_bundle(sent)
+    unpacked = extract_bundle(sent, scratch / "unpacked")
+    return zip_folder(unpacked, scratch / "normalised.zip")
+
+
+def require_bundle(graph: Graph) -> None:
+    """CodeBundleError when ``graph`` has code steps but names no code bundle: such a version
+    could never run, so it is not stored."""
+    steps = sorted(str(s).rsplit("#", 1)[-1] for s in graph.subjects(RDF.type, OL.CodeStep))
+    if steps and next(iter(graph.objects(None, OL.codeBundle)), None) is None:
+        raise CodeBundleError(
+            f"the definition has code steps ({', '.join(steps)}) but no code came with it; put "
+            "the code folder beside the definition (code/, or the folder ol:codeFolder names) "
+            "and submit with `ontolab submit FILE`, or send the zip as the multipart part "
+            "`code` of POST /api/experiments"
+        )
