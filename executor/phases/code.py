@@ -45,12 +45,13 @@ def run(ctx: StepContext) -> PhaseOutput:
     folder = unpack(ctx)
     output_dir = ctx.workdir / "output"
     output_dir.mkdir(exist_ok=True)
-    with code_on_path(folder), working_directory(output_dir):
-        function, name = load_function(ctx, folder)
-        arguments = call_arguments(ctx, function, name)
-        log.info("calling %s(%s)", name, ", ".join(arguments))
-        returned = function(**arguments)
-    done = save_output(ctx, kind, name, returned, output_dir)
+    with code_on_path(folder):  # until saved: pickling a model looks its classes up
+        with working_directory(output_dir):
+            function, name = load_function(ctx, folder)
+            arguments = call_arguments(ctx, function, name)
+            log.info("calling %s(%s)", name, ", ".join(arguments))
+            returned = function(**arguments)
+        done = save_output(ctx, kind, name, returned, output_dir)
     named: dict[str, Any] = {
         key: ctx.spec.parameters[key]
         for key in ("function", "script")

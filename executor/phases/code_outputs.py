@@ -8,9 +8,12 @@ so process, build and validate read a code step's output like any other.
 
 from __future__ import annotations
 
+import io
 import logging
 import math
+import pickle
 import re
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -54,6 +57,41 @@ def store(ctx: StepContext, kind: str, filename: str, write: Callable[[Path], No
     return {kind: ref}
 
 
+def check_portable(name: str, value: Any, kind: str, code_folder: Path) -> None:
+    """CodeError when unpickling ``value`` would import the author's modules.
+
+    A model or splits artifact is loaded later where the code bundle is not on the path: by
+    validate and build steps, and by the platform's own serving, which must never import the
+    author's code. So every class it holds must come from an installed library.
+    """
+    try:
+        data = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    except Exception as exc:  # lambdas, open files, locks...: joblib could not store it either
+        raise CodeError(
+            f"{name} returned {kind} that cannot be pickled ({type(exc).__name__}: {exc}); "
+            "return one without lambdas, open files or locks"
+        ) from exc
+    seen: set[str] = set()
+
+    class Recorder(pickle.Unpickler):
+        def find_class(self, module: str, attribute: str) -> Any:
+            seen.add(module)
+            return super().find_class(module, attribute)
+
+    Recorder(io.BytesIO(data)).load()
+    root = str(code_folder.resolve())
+    own = sorted(
+        m for m in seen if str(getattr(sys.modules.get(m), "__file__", "") or "").startswith(root)
+    )
+    if own:
+        raise CodeError(
+            f"{name} returned {kind} holding classes from the code bundle ({', '.join(own)}), "
+            "which later steps and the platform's serving load without your code; build it "
+            "from installed libraries' classes (scikit-learn, lightgbm...) or wrap your logic "
+            "in a FunctionTransformer of a library function"
+        )
+
+
 def save_dataset(ctx: StepContext, name: str, value: Any, _: Path) -> PhaseOutput:
     if not isinstance(value, pd.DataFrame):
         raise wrong_kind(name, "dataset", value, "a pandas DataFrame")
@@ -79,6 +117,7 @@ def save_dataset(ctx: StepContext, name: str, value: Any, _: Path) -> PhaseOutpu
 def save_splits(ctx: StepContext, name: str, value: Any, _: Path) -> PhaseOutput:
     if not isinstance(value, dict):
         raise wrong_kind(name, "splits", value, "a dict like the splits it was given")
+    check_portable(name, value, "splits", ctx.workdir / "code")
     bundle = {**ctx.inputs.get("splits", {}), **value}
     missing = [key for key in SPLITS_KEYS if key not in bundle]
     if missing:
@@ -102,7 +141,7 @@ def save_model(ctx: StepContext, name: str, value: Any, _: Path) -> PhaseOutput:
         raise CodeError(
             f"{name} returned a model that is not fitted; call fit before returning it"
         ) from exc
-    except TypeError:
+    except (TypeError, AttributeError):
         pass  # not a scikit-learn estimator; fit and predict are what validate needs
     splits = ctx.inputs.get("splits")
     if splits is None:
@@ -110,6 +149,7 @@ def save_model(ctx: StepContext, name: str, value: Any, _: Path) -> PhaseOutput:
             "a code step that returns a model must consume splits (the columns and target "
             "the model was fitted on); add ol:consumes with the output of a process step"
         )
+    check_portable(name, value, "a model", ctx.workdir / "code")
     estimator = value.steps[-1][1] if hasattr(value, "steps") else value
     model_name = ctx.params.text("model_name") or ctx.spec.step_id.lower()
     provenance = {

@@ -54,6 +54,18 @@ def not_fitted(splits):
     from sklearn.linear_model import LogisticRegression
     return LogisticRegression()
 
+class Mine:
+    def fit(self, x, y):
+        return self
+
+    def predict(self, x):
+        return [0] * len(x)
+
+
+def own_class(splits):
+    return Mine()
+
+
 def files(dataset):
     dataset.describe().to_csv("summary.csv")
     return ["summary.csv"]
@@ -134,8 +146,8 @@ WRONG = [
     ),
     (
         code("odd:absent", "dataset"),
-        r"has no function 'absent' \(it defines: files, not_fitted, one_argument, raises, "
-        r"returns_list\); define it",
+        r"has no function 'absent' \(it defines: files, not_fitted, one_argument, own_class, "
+        r"raises, returns_list\); define it",
     ),
     (
         code("odd:one_argument", "dataset"),
@@ -147,6 +159,10 @@ WRONG = [
         "DataFrame; return",
     ),
     (code("odd:not_fitted", "model"), r"returned a model that is not fitted; call fit"),
+    (
+        code("odd:own_class", "model"),
+        r"holding classes from the code bundle \(odd\).*build it from installed libraries",
+    ),
     (
         {**CLASSIFICATION, "script": "nowhere.py", "output_kind": "dataset"},
         r"ol:script 'nowhere.py' is not in the code bundle",
