@@ -45,6 +45,19 @@ def test_a_definition_with_its_code_is_stored_and_runs(live_server: Any) -> None
     assert reply.status_code == 202, reply.text
     run = wait_for_run(live_server.url, reply.json()["run_id"])
     assert run["status"] == "succeeded", run
+    model = requests.get(live_server("/api/models/wine-ensemble"), timeout=10)
+    assert model.status_code == 200, model.text  # the code step's model is registered
+    row = {"alcohol": 13.2, "malic_acid": 1.8, "ash": 2.4, "alcalinity_of_ash": 16.0,
+           "magnesium": 100.0, "total_phenols": 2.8, "flavanoids": 2.9,
+           "nonflavanoid_phenols": 0.3, "proanthocyanins": 1.9, "color_intensity": 5.6,
+           "hue": 1.04, "od280/od315_of_diluted_wines": 3.2, "proline": 7.0,
+           "flavanoid_ratio": 1.04, "colour_per_hue": 5.4}  # fmt: skip
+    predicted = requests.post(
+        live_server("/api/models/wine-ensemble/predict"),
+        json={"dataframe_records": [row]},
+        timeout=30,
+    )
+    assert predicted.status_code == 200, predicted.text
 
 
 def test_validate_takes_the_bundle_too_and_stores_nothing(live_server: Any) -> None:
