@@ -256,7 +256,7 @@ def output_kind_of(phase: str | None, parameters: dict[str, Any]) -> str | None:
     if phase == CODE_PHASE:
         kind = parameters.get("output_kind")
         return kind if kind in CODE_OUTPUT_KINDS else None
-    return OUTPUT_KIND.get(phase or "")
+    return OUTPUT_KIND.get(phase or "")  # a container step's is in OUTPUT_KIND (below)
 
 
 def check_bundle(
@@ -318,3 +318,20 @@ def extract_bundle(path: str | os.PathLike[str], target: str | os.PathLike[str])
     with zipfile.ZipFile(path) as archive:
         archive.extractall(folder)
     return folder
+
+
+# --- Container steps (ol:ContainerStep) -----------------------------------------------------
+# An image and a command, run by the docker provisioner itself (the image need not hold the
+# executor): its inputs are staged as files under WORKDIR/inputs, the command writes files
+# under WORKDIR/outputs, and these are stored as one zip, the step's ``files`` output.
+CONTAINER_PHASE = "container"
+REQUIRED_INPUTS[CONTAINER_PHASE] = ()  # whatever the step declares with ol:consumes
+OUTPUT_KIND[CONTAINER_PHASE] = "files"
+#: The file name each input kind is staged under in WORKDIR/inputs (``files`` is unpacked).
+STAGED_NAMES = {
+    "dataset": "dataset.parquet",
+    "profile": "profile.json",
+    "splits": "splits.joblib",
+    "model": "model.joblib",
+    "report": "report.json",
+}

@@ -16,6 +16,7 @@ from graphlib import CycleError, TopologicalSorter
 from executor.contract import (
     CODE_INPUT_KINDS,
     CODE_PHASE,
+    CONTAINER_PHASE,
     OUTPUT_KIND,
     REQUIRED_INPUTS,
     output_kind_of,
@@ -23,6 +24,7 @@ from executor.contract import (
 from server.definitions.steps import Pipeline, StepDefinition, StepType, local_name
 from server.errors import CodeBundleError, PlanError
 
+_ANY_INPUT = (CODE_PHASE, CONTAINER_PHASE)
 _STEP_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
@@ -146,8 +148,8 @@ def _inputs(step: StepDefinition, steps: Mapping[str, StepDefinition]) -> dict[s
     for producer_iri in step.consumes.values():
         producer = steps[producer_iri or ""]
         kind = _output_kind(producer)
-        # A code step takes any kind a step makes (one of each): _check_code_inputs.
-        if step.phase != CODE_PHASE and kind not in REQUIRED_INPUTS[step.phase]:
+        # Code and container steps take any kind a step makes (one of each).
+        if step.phase not in _ANY_INPUT and kind not in REQUIRED_INPUTS[step.phase]:
             raise PlanError(
                 f"step {step.id!r} ({step.phase}) consumes the {kind} of {producer.id!r}, which a "
                 f"{step.phase} step does not use; remove that ol:consumes "

@@ -23,11 +23,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from executor.contract import CODE_BUNDLE_INPUT, CODE_PHASE, ArtifactRef, StepSpec
+from executor.contract import CODE_BUNDLE_INPUT, CODE_PHASE, CONTAINER_PHASE, ArtifactRef, StepSpec
 from server import datasets, definitions
 from server.definitions import steps as pipelines
 from server.definitions.estimators import TASKS, for_settings
 from server.definitions.planner import Plan, PlannedStep
+from server.errors import PlanError
 from server.graph import queries
 from server.graph.clock import utc_now
 from server.graph.namespaces import OL, run_iri, step_run_iri
@@ -82,6 +83,7 @@ def new_record(
     """A new run's record: every step of ``steps_plan`` pending, with its parameters resolved
     (file sources inside the data roots, ``dataset:`` sources to the stored file), and a warning
     for each resource limit ``provisioner`` cannot enforce."""
+    _check_container_steps(steps_plan, provisioner)
     steps = {}
     for step_id in (s for wave in steps_plan.waves for s in wave):
         planned = steps_plan.steps[step_id]
@@ -132,6 +134,17 @@ def _step_parameters(planned: PlannedStep, experiment: str, settings: Settings) 
         # roots, must not read outside them either (DefinitionError before the run exists).
         parameters["source"] = str(definitions.resolve_source(source, settings.source_roots))
     return parameters
+
+
+def _check_container_steps(steps_plan: Plan, provisioner: Provisioner) -> None:
+    """PlanError before the run exists when a container step cannot run here."""
+    found = sorted(s for s, p in steps_plan.steps.items() if p.phase == CONTAINER_PHASE)
+    if found and not getattr(provisioner, "supports_container_steps", False):
+        raise PlanError(
+            f"container steps ({', '.join(found)}) run under the docker provisioner only, not "
+            f'under {provisioner.name}; set ol:provisioner "docker" on the experiment (or '
+            "ONTOLAB_PROVISIONER=docker), or make them ol:CodeStep"
+        )
 
 
 def _code_parameters(parameters: dict[str, Any], pipeline: pipelines.Pipeline, step: str) -> None:
@@ -295,7 +308,12 @@ class Execution:
         Covers every step whose inputs are known; never fails the run.
         """
         steps = self.record.steps
-        ready = [s for s in steps.values() if all(_has_output(steps[p]) for p in s.inputs.values())]
+        ready = [
+            s
+            for s in steps.values()
+            # A container step runs the author's image, which a runner service cannot stand for.
+            if s.phase != CONTAINER_PHASE and all(_has_output(steps[p]) for p in s.inputs.values())
+        ]
         ids = {step.id for step in ready}
         known = [
             ComposeStep(self._spec(step), tuple(d for d in step.depends_on if d in ids))

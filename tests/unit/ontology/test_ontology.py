@@ -114,6 +114,9 @@ def test_code_step_has_its_own_phase_and_is_disjoint_from_the_other_steps(onto: 
     assert (OL.CodeStep, RDFS.subClassOf, OL.Step) in onto
     assert set(onto.objects(OL.CodeStep, OWL.disjointWith)) == set(STEP_CLASSES)
     assert (OL.CodeBundle, RDFS.subClassOf, PROV.Entity) in onto
+    assert list(onto.objects(OL.ContainerStep, OL.phaseName)) == [Literal("container")]
+    disjoint = set(onto.objects(OL.ContainerStep, OWL.disjointWith))
+    assert disjoint == {*STEP_CLASSES, OL.CodeStep}
 
 
 def test_step_classes_are_pairwise_disjoint(onto: Graph) -> None:
@@ -169,6 +172,7 @@ def test_step_parameters(onto: Graph) -> None:
         "stratify estimator modelName searchStrategy searchFolds searchIterations searchScoring"
     ).split()
     names += "function script outputKind requirement".split()  # ol:CodeStep
+    names += "containerImage command".split()  # ol:ContainerStep
     parameters = set(onto.subjects(RDFS.subPropertyOf, OL.stepParameter))
     assert parameters == {OL[name] for name in names}
     for prop in (OL.task, OL.parameterName, OL.metricName, OL.image):
