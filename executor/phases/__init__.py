@@ -1,4 +1,7 @@
-"""The five phases, by name. Each module's ``run`` is a :class:`executor.context.PhaseRunner`."""
+"""The five phases and code steps (``code``: the author's function), by name.
+
+Each module's ``run`` is a :class:`executor.context.PhaseRunner`.
+"""
 
 from __future__ import annotations
 
