@@ -14,9 +14,11 @@ This runs only in a step process or container: the platform never imports the au
 from __future__ import annotations
 
 import importlib
+import importlib.metadata
 import inspect
 import logging
 import os
+import re
 import runpy
 import sys
 from collections.abc import Callable, Iterator
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
 def run(ctx: StepContext) -> PhaseOutput:
     kind = ctx.params.choice("output_kind", CODE_OUTPUT_KINDS, None)
+    check_requirements(ctx.spec.parameters.get("requirement", []))
     folder = unpack(ctx)
     output_dir = ctx.workdir / "output"
     output_dir.mkdir(exist_ok=True)
@@ -61,6 +64,48 @@ def run(ctx: StepContext) -> PhaseOutput:
     done.parameters |= {"output_kind": kind, "code_bundle": bundle, **named}
     done.summary |= {"code_function": name, "code_bundle": done.parameters["code_bundle"]}
     return done
+
+
+_REQUIREMENT = re.compile(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[[^\]]*\])?\s*(.*)")
+
+
+def check_requirements(declared: Any) -> None:
+    """CodeError naming each ``ol:requirement`` not installed where the step runs (checked by
+    version too when ``packaging`` is there to read the specifier)."""
+    wanted = declared if isinstance(declared, list) else [declared]
+    unmet = []
+    for requirement in map(str, wanted):
+        match = _REQUIREMENT.fullmatch(requirement.split(";")[0])
+        if match is None:
+            raise CodeError(
+                f"ol:requirement {requirement!r} is not a requirement; write it as pip does, "
+                'e.g. "lightgbm>=4"'
+            )
+        try:
+            installed = importlib.metadata.version(match.group(1))
+        except importlib.metadata.PackageNotFoundError:
+            unmet.append(f"{requirement} (not installed)")
+            continue
+        if match.group(3) and not _satisfies(installed, match.group(3)):
+            unmet.append(f"{requirement} (found {installed})")
+    if unmet:
+        raise CodeError(
+            f"requirements of this code step are not met where it runs: {', '.join(unmet)}; "
+            "install them in the runner image (or the step's ol:image) or change ol:requirement"
+        )
+
+
+def _satisfies(version: str, specifier: str) -> bool:
+    try:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    except ImportError:  # nothing to read the specifier with: the name is installed
+        return True
+    try:
+        return SpecifierSet(specifier.strip()).contains(version, prereleases=True)
+    except InvalidSpecifier as exc:
+        raise CodeError(
+            f'ol:requirement specifier {specifier!r} is not valid ({exc}); write e.g. ">=4"'
+        ) from exc
 
 
 def unpack(ctx: StepContext) -> Path:

@@ -168,6 +168,14 @@ WRONG = [
         r"ol:script 'nowhere.py' is not in the code bundle",
     ),
     ({**CLASSIFICATION, "output_kind": "dataset"}, r'needs ol:function "module:function"'),
+    (
+        code("odd:returns_list", "dataset", requirement=["pandas>=1", "surely-absent-pkg>=1"]),
+        r"not met where it runs: surely-absent-pkg>=1 \(not installed\); install them",
+    ),
+    (
+        code("odd:returns_list", "dataset", requirement=["pandas<1"]),
+        r"not met where it runs: pandas<1 \(found [0-9.]+\)",
+    ),
 ]
 
 
