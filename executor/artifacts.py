@@ -119,4 +119,7 @@ LOADERS: dict[str, Callable[[Path], Any]] = {
     "profile": read_json,
     "splits": _bundle_reader("splits", SPLITS_KEYS, "process"),
     "model": _bundle_reader("model", MODEL_KEYS, "build"),
+    # What code steps exchange besides the above (executor.phases.code).
+    "report": read_json,
+    "files": lambda path: path,  # a zip, unpacked by the step that reads it
 }

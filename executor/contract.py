@@ -21,7 +21,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-PHASES = ("extract", "explore", "process", "build", "validate")
+PHASES: tuple[str, ...] = ("extract", "explore", "process", "build", "validate")
 
 # The one output each phase produces, by the name consumers know it under.
 OUTPUT_KIND = {
@@ -225,3 +225,113 @@ def _intact(path: Path, sha256: str) -> bool:
         return sha256_of(path) == sha256
     except FileNotFoundError:
         return False
+
+
+# --- Custom code steps (ol:CodeStep) --------------------------------------------------------
+# A code step runs the author's function from the experiment's code bundle (a zip stored as an
+# artifact, passed as the input CODE_BUNDLE_INPUT). It consumes any kinds other steps produce
+# and produces the one kind its ``output_kind`` parameter names, so its outputs are read by
+# process, build and validate like any phase's. These lines extend the tables above rather than
+# editing them, so that each step kind's entries stay in its own block.
+CODE_PHASE = "code"
+CODE_BUNDLE_INPUT = "code"
+CODE_BUNDLE_MEDIA_TYPE = "application/zip"
+CODE_OUTPUT_KINDS = ("dataset", "splits", "model", "report", "files")
+CODE_INPUT_KINDS = ("dataset", "profile", "splits", "model", "report", "files")
+PHASES = (*PHASES, CODE_PHASE)
+REQUIRED_INPUTS[CODE_PHASE] = ()  # whatever the step declares with ol:consumes
+MEDIA_TYPES["files"] = "application/zip"
+
+#: Limits on a code bundle (and a ``files`` artifact), checked before anything is unpacked.
+BUNDLE_MAX_FILES = 2000
+BUNDLE_MAX_BYTES = 200 * 1024 * 1024
+
+
+class BundleError(ValueError):
+    """A zip that is not safe or not readable; the message ends with the fix."""
+
+
+def output_kind_of(phase: str | None, parameters: dict[str, Any]) -> str | None:
+    """The kind of artifact a step produces: its phase's, or a code step's ``output_kind``."""
+    if phase == CODE_PHASE:
+        kind = parameters.get("output_kind")
+        return kind if kind in CODE_OUTPUT_KINDS else None
+    return OUTPUT_KIND.get(phase or "")  # a container step's is in OUTPUT_KIND (below)
+
+
+def check_bundle(
+    path: str | os.PathLike[str],
+    max_files: int = BUNDLE_MAX_FILES,
+    max_bytes: int = BUNDLE_MAX_BYTES,
+) -> list[str]:
+    """The file names of the zip at ``path``; BundleError unless it is safe to unpack.
+
+    Safe: a readable zip, no absolute path, no ``..`` part, no symbolic link, at most
+    ``max_files`` entries and ``max_bytes`` bytes once unpacked.
+    """
+    import stat
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise BundleError(
+            f"the code bundle is not a readable zip ({exc}); send a .zip file"
+        ) from exc
+    if len(members) > max_files:
+        raise BundleError(
+            f"the code bundle holds {len(members)} entries, more than {max_files}; "
+            "leave data and virtual environments out of the code folder"
+        )
+    total = sum(member.file_size for member in members)
+    if total > max_bytes:
+        raise BundleError(
+            f"the code bundle unpacks to {total} bytes, more than {max_bytes}; "
+            "leave data and virtual environments out of the code folder"
+        )
+    names = []
+    for member in members:
+        name = member.filename
+        parts = name.replace("\\", "/").split("/")
+        if name.startswith(("/", "\\")) or (len(parts[0]) > 1 and parts[0][1] == ":"):
+            raise BundleError(
+                f"the code bundle holds an absolute path {name!r}; zip relative paths"
+            )
+        if ".." in parts:
+            raise BundleError(f"the code bundle holds {name!r}, which leaves its folder; remove it")
+        if stat.S_ISLNK(member.external_attr >> 16):
+            raise BundleError(
+                f"the code bundle holds a symbolic link {name!r}; replace it with the file itself"
+            )
+        names.append(name)
+    return names
+
+
+def extract_bundle(path: str | os.PathLike[str], target: str | os.PathLike[str]) -> Path:
+    """Unpack the zip at ``path`` into the folder ``target`` after :func:`check_bundle`."""
+    import zipfile
+
+    check_bundle(path)
+    folder = Path(target)
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path) as archive:
+        archive.extractall(folder)
+    return folder
+
+
+# --- Container steps (ol:ContainerStep) -----------------------------------------------------
+# An image and a command, run by the docker provisioner itself (the image need not hold the
+# executor): its inputs are staged as files under WORKDIR/inputs, the command writes files
+# under WORKDIR/outputs, and these are stored as one zip, the step's ``files`` output.
+CONTAINER_PHASE = "container"
+REQUIRED_INPUTS[CONTAINER_PHASE] = ()  # whatever the step declares with ol:consumes
+OUTPUT_KIND[CONTAINER_PHASE] = "files"
+#: The file name each input kind is staged under in WORKDIR/inputs (``files`` is unpacked).
+STAGED_NAMES = {
+    "dataset": "dataset.parquet",
+    "profile": "profile.json",
+    "splits": "splits.joblib",
+    "model": "model.joblib",
+    "report": "report.json",
+}

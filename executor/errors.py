@@ -40,3 +40,8 @@ class InputError(PhaseError):
 
 class ThresholdError(PhaseError):
     """A validation metric fell outside its threshold."""
+
+
+class CodeError(PhaseError):
+    """A code step's declaration or its author's code does not fit the contract (a missing
+    file or function, a wrong signature, a return value of the wrong kind)."""

@@ -10,6 +10,8 @@ from typing import Any
 from executor.artifacts import LOADERS
 from executor.context import PhaseOutput, StepContext
 from executor.contract import (
+    CODE_BUNDLE_INPUT,
+    CODE_PHASE,
     REQUIRED_INPUTS,
     Status,
     StepErrorInfo,
@@ -52,8 +54,15 @@ def load_input(spec: StepSpec, kind: str) -> Any:
     return value
 
 
+def input_kinds(spec: StepSpec) -> tuple[str, ...]:
+    """The inputs to load: a phase's required ones; every one a code step was given."""
+    if spec.phase == CODE_PHASE:  # its bundle is unpacked by the phase, not loaded
+        return tuple(sorted(kind for kind in spec.inputs if kind != CODE_BUNDLE_INPUT))
+    return REQUIRED_INPUTS[spec.phase]
+
+
 def run_phase(spec: StepSpec, workdir: Path) -> PhaseOutput:
-    inputs = {kind: load_input(spec, kind) for kind in REQUIRED_INPUTS[spec.phase]}
+    inputs = {kind: load_input(spec, kind) for kind in input_kinds(spec)}
     return RUNNERS[spec.phase](StepContext(spec, workdir, inputs))
 
 

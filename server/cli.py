@@ -179,10 +179,12 @@ def _read_definition(path: Path) -> Any:
 
 
 def _validate(args: argparse.Namespace) -> int:
+    from server.definitions.code_bundles import bundle_beside
     from server.definitions.estimators import for_settings
     from server.runs.service import check_definition
 
     graph = _read_definition(args.file)
+    bundle_beside(args.file, graph)  # checked, not stored
     settings = _settings(args)
     estimators = for_settings(settings)
     version, _, plan = check_definition(graph, settings.source_roots, estimators)
@@ -209,9 +211,11 @@ def _reason(graph: Any, timeout: float) -> str:
 
 def _submit(args: argparse.Namespace) -> int:
     from server import definitions
+    from server.definitions.code_bundles import bundle_beside
 
     graph = _read_definition(args.file)
     with closing(_platform(args)) as platform:
+        bundle_beside(args.file, graph, platform.artifacts.put)  # the code folder travels too
         roots = platform.settings.source_roots
         submission = definitions.submit(platform.store, graph, roots, platform.estimators)
     version = submission.version
@@ -228,7 +232,10 @@ def _run(args: argparse.Namespace) -> int:
     path = Path(args.experiment)
     try:
         if path.suffix and path.exists():
+            from server.definitions.code_bundles import bundle_beside
+
             graph = _read_definition(path)
+            bundle_beside(path, graph, platform.artifacts.put)
             roots = platform.settings.source_roots
             version = definitions.submit(platform.store, graph, roots, platform.estimators).version
         else:

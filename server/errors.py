@@ -339,3 +339,11 @@ class DefinitionContradiction(OntolabError):
         problem["inconsistent_nodes"] = self.nodes
         problem["unsatisfiable_classes"] = self.unsatisfiable
         return problem
+
+
+class CodeBundleError(OntolabError):
+    """A code bundle sent with a definition is not a safe, readable zip (absolute paths,
+    ``..``, symbolic links, too many or too large files), or a code step has none."""
+
+    status = 400
+    title = "Invalid code bundle"

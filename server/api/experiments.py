@@ -3,6 +3,9 @@ and the leaderboard of an experiment's runs by one metric."""
 
 from __future__ import annotations
 
+import json
+import tempfile
+from pathlib import Path
 from typing import Any
 
 from flask import Blueprint, Response, current_app, request
@@ -19,6 +22,7 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
+from server.definitions import code_bundles
 from server.definitions.planner import Plan
 from server.definitions.reasoning import OwlReasoner
 from server.definitions.ui_document import to_graph
@@ -52,22 +56,70 @@ _RDF_TYPES = {
 
 
 def _definition_from_request() -> Graph:
-    """The posted definition, by its Content-Type."""
-    media_type = request.mimetype
+    """The posted definition, by its Content-Type; multipart: with its code bundle attached."""
+    if request.mimetype == "multipart/form-data":
+        return _multipart_definition()
+    if request.mimetype == "application/json":
+        return _pipeline_document(request.get_json(silent=True))
+    return _parse_definition(request.mimetype, request.get_data(as_text=True))
+
+
+def _pipeline_document(document: Any) -> Graph:
+    if not isinstance(document, dict):
+        raise BadRequest("the body is not a JSON object; send a pipeline document")
+    return to_graph(document)
+
+
+def _parse_definition(media_type: str, text: str) -> Graph:
     if media_type in _RDF_TYPES:
-        text = request.get_data(as_text=True)
         if _RDF_TYPES[media_type] == "json-ld":  # rdflib's JSON-LD parser recurses too
             check_json_depth(text, get_platform().settings.max_json_depth)
         return definitions.parse(text, _RDF_TYPES[media_type])
-    if media_type == "application/json":
-        document = request.get_json(silent=True)
-        if not isinstance(document, dict):
-            raise BadRequest("the body is not a JSON object; send a pipeline document")
-        return to_graph(document)
+    if media_type == "application/json":  # a multipart part: parsed here, depth checked
+        check_json_depth(text, get_platform().settings.max_json_depth)
+        try:
+            document = json.loads(text)
+        except ValueError:
+            document = None
+        return _pipeline_document(document)
     raise BadRequest(
         f"cannot read a definition sent as {media_type or 'no Content-Type'}; send "
         "text/turtle, application/ld+json, or application/json (a pipeline document)"
     )
+
+
+# A multipart definition part's type, from its file name when its own type says nothing.
+_SUFFIX_TYPES = {
+    ".ttl": "text/turtle",
+    ".jsonld": "application/ld+json",
+    ".json": "application/json",
+}
+
+
+def _multipart_definition() -> Graph:
+    """Parts ``definition`` (a file: Turtle, JSON-LD or a pipeline document) and ``code`` (the
+    code folder as a zip, optional): the zip is checked, stored by its sha256, and named in
+    the definition (ol:codeBundle) before it is validated."""
+    part = request.files.get("definition")
+    if part is None:
+        raise BadRequest(
+            "the multipart body has no part named definition; send the definition as the "
+            "file part `definition` (and the zipped code folder as `code`)"
+        )
+    suffix = "." + (part.filename or "").rsplit(".", 1)[-1].lower()
+    media_type = _SUFFIX_TYPES.get(suffix) or part.mimetype
+    graph = _parse_definition(media_type, part.read().decode("utf-8", errors="replace"))
+    code = request.files.get("code")
+    if code is not None:
+        artifacts = get_platform().artifacts
+        with artifacts.temp_file(".zip") as sent, tempfile.TemporaryDirectory() as scratch:
+            code.save(sent)
+            path = code_bundles.normalised_bundle(sent, Path(scratch))
+            bundle = code_bundles.checked_bundle(path)
+            if request.endpoint == "experiments.create":  # validation only checks it
+                artifacts.put(path, bundle.media_type)
+        code_bundles.attach(graph, bundle)
+    return graph
 
 
 def _version_json(version: definitions.ExperimentVersion) -> dict[str, Any]:
@@ -207,6 +259,29 @@ _DEFINITION_BODY = {
         "application/json": {
             "schema": {"$ref": "#/components/schemas/PipelineDocument"},
             "description": "a JSON pipeline document (see docs/definitions.md)",
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "definition": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "the definition file (.ttl, .jsonld, or .json for a "
+                        "pipeline document; else its part's Content-Type decides)",
+                    },
+                    "code": {
+                        "type": "string",
+                        "format": "binary",
+                        "description": "the code folder as a zip (for ol:CodeStep): stored by "
+                        "its sha256 and named in the version (ol:codeBundle); refused with a "
+                        "400 when it is not a zip or holds absolute paths, `..`, symbolic "
+                        "links, or too many or too large files",
+                    },
+                },
+                "required": ["definition"],
+            },
+            "description": "a definition with its code bundle",
         },
     },
 }

@@ -3,8 +3,9 @@ it as versions (``versioning``), the UI builder's JSON document (``ui_document``
 version back into step records (``steps``), the planner (``planner``, pure), the vocabulary the
 builder offers (``vocabulary``: the SHACL shapes and the ontology read into plain data for
 ``GET /api/vocabulary``), the estimator allow-list (``estimators``: scikit-learn's plus
-``ONTOLAB_ESTIMATORS``, written into the shapes' ``ol:estimator`` lists) and the OWL check
-(``reasoning``: HermiT in a Java subprocess, on request, with a time limit).
+``ONTOLAB_ESTIMATORS``, written into the shapes' ``ol:estimator`` lists), the OWL check
+(``reasoning``: HermiT in a Java subprocess, on request, with a time limit) and code bundles
+(``code_bundles``: the code folder zipped, checked and named in the definition; never imported).
 
 May import: ``server.graph``, ``server.store``, ``server.errors``, ``ontology``,
 ``executor.contract`` (the phases' inputs, scikit-learn's estimators, the entry form), and the

@@ -13,10 +13,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 
-from executor.contract import OUTPUT_KIND, REQUIRED_INPUTS
+from executor.contract import (
+    CODE_INPUT_KINDS,
+    CODE_PHASE,
+    CONTAINER_PHASE,
+    OUTPUT_KIND,
+    REQUIRED_INPUTS,
+    output_kind_of,
+)
 from server.definitions.steps import Pipeline, StepDefinition, StepType, local_name
-from server.errors import PlanError
+from server.errors import CodeBundleError, PlanError
 
+_ANY_INPUT = (CODE_PHASE, CONTAINER_PHASE)
 _STEP_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 
 
@@ -61,6 +69,7 @@ def plan(pipeline: Pipeline, known_types: Iterable[StepType]) -> Plan:
         raise PlanError(f"experiment {pipeline.identifier!r} has no steps; add ol:hasStep links")
     _check_ids(steps.values())
     _check_phases(steps.values(), list(known_types))
+    _check_code_bundle(pipeline)
     by_iri = {iri: s.id for iri, s in steps.items()}
     planned = {
         s.id: PlannedStep(s, _predecessors(s, by_iri), _inputs(s, steps)) for s in steps.values()
@@ -103,6 +112,17 @@ def _check_phases(steps: Iterable[StepDefinition], known: list[StepType]) -> Non
         )
 
 
+def _check_code_bundle(pipeline: Pipeline) -> None:
+    code_steps = sorted(s.id for s in pipeline.steps if s.phase == CODE_PHASE)
+    if code_steps and pipeline.code_bundle is None:
+        raise CodeBundleError(
+            f"experiment {pipeline.identifier!r} has code steps ({', '.join(code_steps)}) but "
+            "was stored without its code; put the code folder beside the definition (code/, "
+            "or the folder ol:codeFolder names) and submit with `ontolab submit FILE`, or send "
+            "the zip as the multipart part `code` of POST /api/experiments"
+        )
+
+
 def _predecessors(step: StepDefinition, by_iri: Mapping[str, str]) -> tuple[str, ...]:
     found = set()
     for dependency in step.depends_on:
@@ -127,8 +147,9 @@ def _inputs(step: StepDefinition, steps: Mapping[str, StepDefinition]) -> dict[s
     inputs: dict[str, str] = {}
     for producer_iri in step.consumes.values():
         producer = steps[producer_iri or ""]
-        kind = OUTPUT_KIND[producer.phase or ""]
-        if kind not in REQUIRED_INPUTS[step.phase]:
+        kind = _output_kind(producer)
+        # Code and container steps take any kind a step makes (one of each).
+        if step.phase not in _ANY_INPUT and kind not in REQUIRED_INPUTS[step.phase]:
             raise PlanError(
                 f"step {step.id!r} ({step.phase}) consumes the {kind} of {producer.id!r}, which a "
                 f"{step.phase} step does not use; remove that ol:consumes "
@@ -140,6 +161,7 @@ def _inputs(step: StepDefinition, steps: Mapping[str, StepDefinition]) -> dict[s
                 f"{producer.id!r}); keep one"
             )
         inputs[kind] = producer.id
+    _check_code_inputs(step, inputs)
     for kind in REQUIRED_INPUTS[step.phase]:
         if kind not in inputs:
             makers = [p for p, k in OUTPUT_KIND.items() if k == kind]
@@ -148,6 +170,35 @@ def _inputs(step: StepDefinition, steps: Mapping[str, StepDefinition]) -> dict[s
                 f"the output of a {' or '.join(makers)} step"
             )
     return inputs
+
+
+def _output_kind(step: StepDefinition) -> str:
+    """What ``step`` produces; a code step without a valid ``ol:outputKind`` cannot be planned."""
+    kind = output_kind_of(step.phase, step.parameters)
+    if kind is None:
+        raise PlanError(
+            f"code step {step.id!r} declares no output kind; add ol:outputKind with one of "
+            f"{', '.join(repr(k) for k in ('dataset', 'splits', 'model', 'report', 'files'))}"
+        )
+    return kind
+
+
+def _check_code_inputs(step: StepDefinition, inputs: Mapping[str, str]) -> None:
+    """A code step that returns a model needs the splits it was fitted on (their columns and
+    target describe the model); its inputs are the kinds in ``CODE_INPUT_KINDS``."""
+    if step.phase != CODE_PHASE:
+        return
+    odd = [kind for kind in inputs if kind not in CODE_INPUT_KINDS]
+    if odd:
+        raise PlanError(
+            f"code step {step.id!r} consumes a {odd[0]}, which a code step cannot read; "
+            "remove that ol:consumes"
+        )
+    if _output_kind(step) == "model" and "splits" not in inputs:
+        raise PlanError(
+            f"code step {step.id!r} returns a model but consumes no splits; add ol:consumes "
+            "with the output of a process step (the model's columns and target come from it)"
+        )
 
 
 def _waves(planned: Mapping[str, PlannedStep]) -> tuple[tuple[str, ...], ...]:

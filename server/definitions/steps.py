@@ -14,6 +14,7 @@ from typing import Any
 
 from rdflib.term import Node
 
+from executor.contract import CODE_BUNDLE_MEDIA_TYPE, ArtifactRef
 from server.definitions import ExperimentVersion
 from server.errors import DefinitionError
 from server.graph import queries
@@ -48,6 +49,8 @@ class Pipeline:
     label: str | None
     steps: tuple[StepDefinition, ...]
     provisioner: str | None = None  # ol:provisioner on the experiment: local, docker, swarm
+    # The code bundle the version was submitted with (ol:codeBundle): what code steps run.
+    code_bundle: ArtifactRef | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ def load_pipeline(store: ReadableStore, version: ExperimentVersion) -> Pipeline:
         task=task,
         label=_str_or_none(head.get("label")),
         provisioner=_str_or_none(head.get("provisioner")),
+        code_bundle=_bundle(head),
         steps=tuple(
             StepDefinition(
                 iri=iri,
@@ -193,6 +197,13 @@ def _resources(store: ReadableStore, graph: str) -> dict[str, dict[str, Any]]:
             if var in row
         }
     return found
+
+
+def _bundle(head: dict[str, Node]) -> ArtifactRef | None:
+    if head.get("bundle_sha256") is None:
+        return None
+    size = int(python_value(head["bundle_size"]))
+    return ArtifactRef(str(head["bundle_sha256"]), size, CODE_BUNDLE_MEDIA_TYPE)
 
 
 def _number_or_none(term: Node | None) -> float | None:

@@ -22,6 +22,7 @@ from rdflib.compare import to_canonical_graph
 from rdflib.term import Node
 
 from ontology import ONTOLOGY_FILE
+from server.definitions.code_bundles import require_bundle
 from server.definitions.estimators import AllowList
 from server.definitions.validation import experiment_node, ontology_graph, validate
 from server.errors import NotFoundError
@@ -78,6 +79,7 @@ def submit(
     ``ol:estimator`` names one of (see ``validate``).
     """
     validate(graph, roots, estimators)
+    require_bundle(graph)
     experiment = experiment_node(graph)
     identifier = str(graph.value(experiment, DCTERMS.identifier))
     canonical = to_canonical_graph(graph)

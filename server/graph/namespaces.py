@@ -148,3 +148,9 @@ def file_iri(sha256: str) -> URIRef:
     """A stored file (a dataset's DCAT distribution), named by its checksum: the same bytes are
     the same node in every graph that mentions them."""
     return URIRef(f"{ID}file/{sha256}")
+
+
+def code_bundle_iri(sha256: str) -> URIRef:
+    """An experiment's code bundle (a zip in the artifact store), named by its checksum: the
+    same code is the same node in every version and run that mentions it."""
+    return URIRef(f"{ID}code/{sha256}")

@@ -86,6 +86,9 @@ class BaseProvisioner(ABC, Generic[Handle]):
     name: str
     supports_cancel: bool = True
     supports_resource_limits: bool = False
+    #: Runs ol:ContainerStep (the author's image and command); the scheduler refuses such a
+    #: step before the run starts under a provisioner without it.
+    supports_container_steps: bool = False
     #: How a step past its timeout or of a cancelled run was stopped, for its error message.
     stopped_how: str = "was stopped"
     #: Appended to "the run was cancelled while this step ran".

@@ -16,8 +16,10 @@ import time
 from pathlib import Path
 from typing import Any
 
-from executor.contract import StepSpec
+from executor.contract import CONTAINER_PHASE, StepSpec
 from server.errors import ConfigError, StepError
+from server.graph.clock import utc_now
+from server.provision import container_step
 from server.provision.base import BaseProvisioner, Ending
 
 RUN_LABEL = "org.ontolab.run"
@@ -89,6 +91,7 @@ class DockerProvisioner(BaseProvisioner[Any]):
     """Handles are ``docker`` SDK containers."""
 
     name = "docker"
+    supports_container_steps = True
     supports_cancel = True
     supports_resource_limits = True
     stopped_how = "its container was stopped"
@@ -104,6 +107,11 @@ class DockerProvisioner(BaseProvisioner[Any]):
         root = spec.artifact_root
         command = ["python", "-m", "executor", spec.phase]
         command += ["--spec", str(workdir / "spec.json"), "--workdir", str(workdir)]
+        extra: dict[str, Any] = {}
+        if spec.phase == CONTAINER_PHASE:  # the author's image and command, files in workdir
+            image, command = container_step.command_of(spec)
+            container_step.stage_inputs(spec, workdir)
+            extra = {"working_dir": str(workdir)}
         try:
             return self._client.containers.run(
                 image,
@@ -120,6 +128,7 @@ class DockerProvisioner(BaseProvisioner[Any]):
                 },
                 labels={RUN_LABEL: spec.run_id, STEP_LABEL: spec.step_id},
                 **limits(spec.resources),
+                **extra,
             )
         except Exception as exc:  # ImageNotFound, APIError, connection errors
             raise StepError(
@@ -138,7 +147,10 @@ class DockerProvisioner(BaseProvisioner[Any]):
         worker = f"container {handle.id[:12]} on {socket.gethostname()}"
         if exit_code is None:
             return Ending(worker, timed_out=True)
-        return Ending(worker, failure=_abnormal_end(spec, exit_code, state))
+        failure = _abnormal_end(spec, exit_code, state)
+        if spec.phase == CONTAINER_PHASE and failure is None:
+            container_step.write_result(spec, workdir, exit_code, utc_now())
+        return Ending(worker, failure=failure)
 
     def _kill(self, handle: Any) -> None:
         _kill(handle)

@@ -280,7 +280,8 @@ class Registry:
 def _candidate(record: RunRecord, build: StepRecord) -> ModelVersion | None:
     """The version a succeeded build step would register (numbered 0 until added)."""
     result = build.result
-    if build.phase != "build" or build.status != "succeeded" or result is None:
+    # A code step that returned a model (ol:outputKind "model") is registered like a build.
+    if build.phase not in ("build", "code") or build.status != "succeeded" or result is None:
         return None
     ref = result.outputs.get("model")
     name = result.summary.get("model_name") or build.parameters.get("model_name")

@@ -23,11 +23,12 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from executor.contract import ArtifactRef, StepSpec
+from executor.contract import CODE_BUNDLE_INPUT, CODE_PHASE, CONTAINER_PHASE, ArtifactRef, StepSpec
 from server import datasets, definitions
 from server.definitions import steps as pipelines
 from server.definitions.estimators import TASKS, for_settings
 from server.definitions.planner import Plan, PlannedStep
+from server.errors import PlanError
 from server.graph import queries
 from server.graph.clock import utc_now
 from server.graph.namespaces import OL, run_iri, step_run_iri
@@ -82,11 +83,14 @@ def new_record(
     """A new run's record: every step of ``steps_plan`` pending, with its parameters resolved
     (file sources inside the data roots, ``dataset:`` sources to the stored file), and a warning
     for each resource limit ``provisioner`` cannot enforce."""
+    _check_container_steps(steps_plan, provisioner)
     steps = {}
     for step_id in (s for wave in steps_plan.waves for s in wave):
         planned = steps_plan.steps[step_id]
         definition = planned.definition
         parameters = _step_parameters(planned, pipeline.identifier, settings)
+        if planned.phase == CODE_PHASE:
+            _code_parameters(parameters, pipeline, planned.id)
         uploaded = datasets.resolve_version(store, str(parameters.get("source", "")))
         if uploaded is not None:  # read the stored file; lineage links the version node
             parameters["source_path"] = str(artifacts.path(uploaded.sha256))
@@ -130,6 +134,28 @@ def _step_parameters(planned: PlannedStep, experiment: str, settings: Settings) 
         # roots, must not read outside them either (DefinitionError before the run exists).
         parameters["source"] = str(definitions.resolve_source(source, settings.source_roots))
     return parameters
+
+
+def _check_container_steps(steps_plan: Plan, provisioner: Provisioner) -> None:
+    """PlanError before the run exists when a container step cannot run here."""
+    found = sorted(s for s, p in steps_plan.steps.items() if p.phase == CONTAINER_PHASE)
+    if found and not getattr(provisioner, "supports_container_steps", False):
+        raise PlanError(
+            f"container steps ({', '.join(found)}) run under the docker provisioner only, not "
+            f'under {provisioner.name}; set ol:provisioner "docker" on the experiment (or '
+            "ONTOLAB_PROVISIONER=docker), or make them ol:CodeStep"
+        )
+
+
+def _code_parameters(parameters: dict[str, Any], pipeline: pipelines.Pipeline, step: str) -> None:
+    """What a code step's run depends on besides its inputs, in its parameters so the step
+    cache keys on it: the bundle's sha256 and the declared requirements (always a list)."""
+    if pipeline.code_bundle is not None:
+        parameters["code_bundle"] = pipeline.code_bundle.sha256
+    declared = parameters.get("requirement", [])
+    parameters["requirement"] = sorted(declared if isinstance(declared, list) else [declared])
+    if parameters.get("output_kind") == "model":
+        parameters.setdefault("model_name", f"{pipeline.identifier}-{step}".lower())
 
 
 def _resolve_estimator(parameters: dict[str, Any], settings: Settings) -> None:
@@ -282,7 +308,12 @@ class Execution:
         Covers every step whose inputs are known; never fails the run.
         """
         steps = self.record.steps
-        ready = [s for s in steps.values() if all(_has_output(steps[p]) for p in s.inputs.values())]
+        ready = [
+            s
+            for s in steps.values()
+            # A container step runs the author's image, which a runner service cannot stand for.
+            if s.phase != CONTAINER_PHASE and all(_has_output(steps[p]) for p in s.inputs.values())
+        ]
         ids = {step.id for step in ready}
         known = [
             ComposeStep(self._spec(step), tuple(d for d in step.depends_on if d in ids))
@@ -310,6 +341,9 @@ class Execution:
             result = self.record.steps[producer].result
             assert result is not None, "a step only starts after its inputs succeeded"
             inputs[kind] = next(iter(result.outputs.values()))
+        bundle = self.record.pipeline.code_bundle
+        if step.phase == CODE_PHASE and bundle is not None:
+            inputs[CODE_BUNDLE_INPUT] = bundle  # read like any input (swarm fetches it)
         return StepSpec(
             run_id=self.record.run_id,
             step_id=step.id,

@@ -28,6 +28,7 @@ import pyoxigraph as ox
 
 from executor.contract import StepResult
 from server.graph.namespaces import (
+    code_bundle_iri,
     evaluation_iri,
     implementation_iri,
     measure_iri,
@@ -73,6 +74,7 @@ KIND_CLASSES = {
     "splits": OL.Dataset,
     "model": OL.Model,
     "report": OL.EvaluationReport,
+    "files": OL.FileSet,  # what a code step may return besides the kinds above
 }
 
 
@@ -288,6 +290,32 @@ def _validate_facts(record: RunRecord, step: StepRecord, result: StepResult) -> 
     return out
 
 
+def _code_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
+    """A code step run used its bundle (sha256 in the graph) and records its requirements;
+    a model or a report it returned is described as a build's or a validate's would be."""
+    node = _step_run(record, step.id)
+    out: list[WriteTriple] = []
+    bundle = record.pipeline.code_bundle
+    if bundle is not None:
+        code = iri(code_bundle_iri(bundle.sha256))
+        out += [
+            (node, OL.codeBundle, code),
+            (node, PROV.used, code),
+            (code, RDF.type, OL.CodeBundle),
+            (code, OL.sha256, string(bundle.sha256)),
+            (code, OL.byteSize, plain(bundle.size)),
+            (code, DCAT.mediaType, string(bundle.media_type)),
+        ]
+    out += [(node, OL.requirement, string(r)) for r in step.parameters.get("requirement", [])]
+    if result.summary.get("code_function"):
+        out.append((node, OL.codeFunction, string(str(result.summary["code_function"]))))
+    if "model" in result.outputs:
+        out += _build_facts(record, step, result)
+    if "report" in result.outputs:
+        out += _validate_facts(record, step, result)
+    return out
+
+
 def _no_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
     return []
 
@@ -297,6 +325,7 @@ PHASE_FACTS: dict[str, Callable[[RunRecord, StepRecord, StepResult], list[WriteT
     "explore": _explore_facts,
     "build": _build_facts,
     "validate": _validate_facts,
+    "code": _code_facts,
 }
 
 

@@ -208,6 +208,8 @@ SHARED_FACTS: dict[str, Callable[[StepResult], SharedGraphs]] = {
     "extract": _source_graph,
     "explore": _profile_graph,
     "build": _build_graphs,
+    # A code step that returned a model points to the same shared graphs as a build.
+    "code": lambda result: _build_graphs(result) if "model" in result.outputs else {},
 }
 
 

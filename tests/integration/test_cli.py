@@ -246,3 +246,26 @@ def test_validate_reason_without_java_says_how_to_install_it(
     assert done.returncode == 1
     assert "no `java` is on PATH" in done.stderr
     assert "apt-get install default-jre-headless" in done.stderr
+
+
+def test_submit_bundles_the_code_folder_beside_the_definition(ontolab, examples: Path) -> None:  # type: ignore[no-untyped-def]
+    example = str(examples / "wine_custom_code.ttl")
+    checked = ontolab("validate", example)
+    assert checked.returncode == 0, checked.stderr
+    assert "features" in checked.stdout and "ensemble" in checked.stdout
+    first, again = ontolab("submit", example), ontolab("submit", example)
+    assert first.returncode == 0 and "stored as new version 1" in first.stdout, first.stderr
+    assert "unchanged" in again.stdout  # the same files zip to the same sha256
+    done = ontolab("run", "wine_custom")
+    assert done.returncode == 0, done.stderr
+    assert "validate_ensemble" in done.stdout
+
+
+def test_code_steps_without_their_folder_are_refused(
+    ontolab, tmp_path: Path, examples: Path
+) -> None:  # type: ignore[no-untyped-def]
+    text = (examples / "wine_custom_code.ttl").read_text()
+    path = write(tmp_path, "lonely.ttl", text.replace('ol:codeFolder "wine_custom_code" ;', ""))
+    done = ontolab("submit", path)
+    assert done.returncode == 1
+    assert "has code steps (ensemble, features) but no code came with it" in done.stderr

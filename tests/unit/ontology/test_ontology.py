@@ -109,6 +109,16 @@ def test_runnable_step_classes_have_one_distinct_phase_name(onto: Graph) -> None
     assert (OL.phaseName, RDF.type, OWL.AnnotationProperty) in onto
 
 
+def test_code_step_has_its_own_phase_and_is_disjoint_from_the_other_steps(onto: Graph) -> None:
+    assert list(onto.objects(OL.CodeStep, OL.phaseName)) == [Literal("code")]
+    assert (OL.CodeStep, RDFS.subClassOf, OL.Step) in onto
+    assert set(onto.objects(OL.CodeStep, OWL.disjointWith)) == set(STEP_CLASSES)
+    assert (OL.CodeBundle, RDFS.subClassOf, PROV.Entity) in onto
+    assert list(onto.objects(OL.ContainerStep, OL.phaseName)) == [Literal("container")]
+    disjoint = set(onto.objects(OL.ContainerStep, OWL.disjointWith))
+    assert disjoint == {*STEP_CLASSES, OL.CodeStep}
+
+
 def test_step_classes_are_pairwise_disjoint(onto: Graph) -> None:
     member_sets = [
         set(onto.items(onto.value(axiom, OWL.members)))
@@ -161,6 +171,8 @@ def test_step_parameters(onto: Graph) -> None:
         "source targetColumn dropColumn imputation scaling oneHotEncoding testSize randomSeed "
         "stratify estimator modelName searchStrategy searchFolds searchIterations searchScoring"
     ).split()
+    names += "function script outputKind requirement".split()  # ol:CodeStep
+    names += "containerImage command".split()  # ol:ContainerStep
     parameters = set(onto.subjects(RDFS.subPropertyOf, OL.stepParameter))
     assert parameters == {OL[name] for name in names}
     for prop in (OL.task, OL.parameterName, OL.metricName, OL.image):

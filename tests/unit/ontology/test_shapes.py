@@ -382,3 +382,79 @@ def test_quoted_number_is_not_a_test_size(validate) -> None:
     assert {(r.focus, r.path, r.value, r.message) for r in results} == {
         (EX.process, OL.testSize, Literal("0.25"), results[0].message)
     }
+
+
+# A code step between extract and process (ol:CodeStep); the platform adds ol:codeBundle.
+CODED = (
+    TINY.replace(
+        ":process a ol:DataProcessing ;\n    ol:consumes :raw ;",
+        ":process a ol:DataProcessing ;\n    ol:consumes :engineered ;",
+    ).replace(
+        "ol:hasStep :extract, :process,",
+        'ol:codeFolder "code" ;\n    ol:hasStep :extract, :features, :process,',
+    )
+    + """
+:features a ol:CodeStep ;
+    ol:consumes :raw ;
+    ol:function "features:add_ratios" ;
+    ol:outputKind "dataset" ;
+    ol:requirement "pandas>=2" ;
+    ol:produces :engineered .
+:engineered a ol:Dataset .
+"""
+)
+
+
+def coded(old: str = "", new: str = "") -> Graph:
+    assert not old or CODED.count(old) == 1, f"{old!r} must occur once in CODED"
+    return Graph().parse(data=CODED.replace(old, new), format="turtle")
+
+
+def test_a_code_step_conforms(validate) -> None:
+    conforms, results = validate(coded())
+    assert conforms, results
+
+
+CODE_CASES = {
+    "no output kind": ('ol:outputKind "dataset" ;', "", OL.outputKind, "add the kind"),
+    "unknown output kind": (
+        '"dataset" ;\n    ol:req',
+        '"table" ;\n    ol:req',
+        OL.outputKind,
+        "add the kind",
+    ),
+    "function with a path": (
+        '"features:add_ratios"',
+        '"os.path:join()"',
+        OL.function,
+        "write e.g.",
+    ),
+    "script outside the folder": (
+        'ol:function "features:add_ratios"',
+        'ol:script "../x.py"',
+        OL.script,
+        "write e.g.",
+    ),
+    "no function or script": (
+        'ol:function "features:add_ratios" ;',
+        "",
+        None,
+        'add ol:function "module:function"',
+    ),
+    "two step classes": (
+        ":features a ol:CodeStep ;",
+        ':features a ol:CodeStep, ol:ModelBuilding ; ol:estimator "SVC" ;',
+        RDF.type,
+        "remove the other rdf:type",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CODE_CASES.values(), ids=CODE_CASES.keys())
+def test_a_wrong_code_step_is_rejected_with_the_fix(case: tuple, validate) -> None:
+    old, new, path, fix = case
+    conforms, results = validate(coded(old, new))
+    assert not conforms
+    ours = [r for r in results if r.focus == EX.features and r.path == path]
+    assert ours, results
+    assert fix in split_message(ours[0].message)[1], ours[0].message

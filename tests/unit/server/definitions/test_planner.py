@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from executor.contract import ArtifactRef
 from server.definitions.planner import plan
 from server.definitions.steps import Pipeline, StepDefinition, StepType
-from server.errors import PlanError
+from server.errors import CodeBundleError, PlanError
 
 EX = "https://example.org/exp#"
 OL = "https://w3id.org/ontolab/ns#"
@@ -196,3 +199,65 @@ def test_duplicate_step_ids_are_rejected() -> None:
 def test_empty_experiment_is_rejected() -> None:
     with pytest.raises(PlanError, match="has no steps"):
         plan(pipeline(), KNOWN)
+
+
+# Code steps (ol:CodeStep): any input kind, the output kind they declare, a bundle required.
+CODE_KNOWN = [*KNOWN, StepType(OL + "CodeStep", "CodeStep", "code")]
+BUNDLE = ArtifactRef("ab" * 32, 10, "application/zip")
+
+
+def code_step(step_id: str, kind: str | None, consumes=()) -> StepDefinition:
+    defined = step(step_id, "code", consumes=consumes, types=[OL + "CodeStep"])
+    parameters = {"function": "m:f", **({"output_kind": kind} if kind else {})}
+    return replace(defined, parameters=parameters)
+
+
+def with_bundle(*steps: StepDefinition) -> Pipeline:
+    return replace(pipeline(*steps), code_bundle=BUNDLE)
+
+
+def test_a_feature_step_stands_between_extract_and_process() -> None:
+    result = plan(
+        with_bundle(
+            step("extract", "extract"),
+            code_step("features", "dataset", consumes=["extract"]),
+            step("process", "process", consumes=["features"]),
+            step("build", "build", consumes=["process"]),
+            code_step("score", "report", consumes=["build", "process"]),
+        ),
+        CODE_KNOWN,
+    )
+    assert result.waves == (("extract",), ("features",), ("process",), ("build",), ("score",))
+    assert dict(result.steps["process"].inputs) == {"dataset": "features"}
+    assert dict(result.steps["score"].inputs) == {"model": "build", "splits": "process"}
+
+
+def test_a_model_step_in_place_of_build_feeds_validate() -> None:
+    result = plan(
+        with_bundle(
+            step("extract", "extract"),
+            step("process", "process", consumes=["extract"]),
+            code_step("model", "model", consumes=["process"]),
+            step("validate", "validate", consumes=["model", "process"]),
+        ),
+        CODE_KNOWN,
+    )
+    assert dict(result.steps["validate"].inputs) == {"model": "model", "splits": "process"}
+
+
+def test_a_model_step_without_splits_is_refused() -> None:
+    bad = with_bundle(step("extract", "extract"), code_step("m", "model", consumes=["extract"]))
+    with pytest.raises(PlanError, match="returns a model but consumes no splits; add ol:consumes"):
+        plan(bad, CODE_KNOWN)
+
+
+def test_a_code_step_without_an_output_kind_cannot_feed_others() -> None:
+    bad = with_bundle(code_step("c", None), step("process", "process", consumes=["c"]))
+    with pytest.raises(PlanError, match="declares no output kind; add ol:outputKind"):
+        plan(bad, CODE_KNOWN)
+
+
+def test_code_steps_need_the_code_bundle() -> None:
+    bare = pipeline(step("extract", "extract"), code_step("c", "dataset", consumes=["extract"]))
+    with pytest.raises(CodeBundleError, match=r"has code steps \(c\) but was stored without"):
+        plan(bare, CODE_KNOWN)
