@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import builtins
+import io
 import json
 import os
+import re
+import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -30,6 +33,45 @@ _FORMATS = {
     "json": "application/json",
 }
 Definition = str | os.PathLike[str] | Experiment | Mapping[str, Any] | Any
+Code = str | os.PathLike[str] | bytes | None
+#: The folder a definition with code steps brings beside it unless ``ol:codeFolder`` names one.
+_CODE_FOLDER = "code"
+_SKIPPED = {"__pycache__", ".git", ".venv", ".mypy_cache", ".pytest_cache"}
+
+
+def code_bundle(definition: Definition, body: bytes, code: Code = None) -> bytes | None:
+    """The zipped code folder to send with a definition: ``code`` (a folder, a zip file or zip
+    bytes) when given; else, for a definition file with code steps, the folder its
+    ``ol:codeFolder`` names or ``code/`` beside it (as ``ontolab submit`` bundles it)."""
+    if isinstance(code, bytes):
+        return code
+    if code is not None:
+        path = Path(code)
+        return path.read_bytes() if path.is_file() else _zip(path)
+    path: Path | None = Path(definition) if isinstance(definition, os.PathLike) else None
+    if isinstance(definition, str) and "\n" not in definition and Path(definition).is_file():
+        path = Path(definition)
+    text = body.decode("utf-8", "replace")
+    if path is None or "CodeStep" not in text:
+        return None
+    named = re.search(r'codeFolder"?\s*:?\s*"([^"]+)"', text)
+    folder = path.resolve().parent / (named.group(1) if named else _CODE_FOLDER)
+    return _zip(folder) if folder.is_dir() else None
+
+
+def _zip(folder: Path) -> bytes:
+    """``folder``'s files (sorted; no caches, links or compiled files) as zip bytes."""
+    if not folder.is_dir():
+        raise ValueError(f"the code folder {folder} does not exist; give a folder or a zip")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d not in _SKIPPED)
+            for name in sorted(files):
+                file = Path(root) / name
+                if not file.is_symlink() and not name.endswith(".pyc"):
+                    archive.write(file, file.relative_to(folder).as_posix())
+    return buffer.getvalue()
 
 
 def encode(definition: Definition, format: str | None = None) -> tuple[bytes, str]:
@@ -100,15 +142,28 @@ class Experiments:
     def __init__(self, transport: Transport) -> None:
         self._http = transport
 
-    def submit(self, definition: Definition, *, format: str | None = None) -> ExperimentVersion:
+    def submit(
+        self, definition: Definition, *, format: str | None = None, code: Code = None
+    ) -> ExperimentVersion:
         """Store a definition (SHACL-validated); the stored version when its content is known.
 
         ``created_new_version`` says which. Raises ``BadRequest`` listing the violations.
+        A definition with code steps travels with its code: ``code`` (a folder, a zip file or
+        zip bytes), or for a definition file the folder beside it (``ol:codeFolder``, else
+        ``code/``), sent zipped as the multipart part ``code``.
         """
         body, media = encode(definition, format)
-        data = self._http.json(
-            "POST", "/api/experiments", data=body, headers={"Content-Type": media}
-        )
+        bundle = code_bundle(definition, body, code)
+        if bundle is None:
+            data = self._http.json(
+                "POST", "/api/experiments", data=body, headers={"Content-Type": media}
+            )
+        else:
+            files = {
+                "definition": ("definition", body, media),
+                "code": ("code.zip", bundle, "application/zip"),
+            }
+            data = self._http.json("POST", "/api/experiments", files=files)
         return ExperimentVersion.from_json(data)
 
     def validate(

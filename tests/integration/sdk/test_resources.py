@@ -119,3 +119,18 @@ def test_dataset_from_a_dataframe(client: Client) -> None:
     pandas = pytest.importorskip("pandas")
     frame = pandas.DataFrame({"x": [1.0, 2.0, 3.0], "y": [0, 1, 0]})
     assert client.datasets.upload(frame, name="frame").rows == 3
+
+
+def test_a_definition_with_code_steps_brings_its_code_folder(client: Client) -> None:
+    """The folder beside the file goes along zipped; without it the server refuses the
+    version, and the same files in a zip of their own give the same version."""
+    path = EXAMPLES / "wine_custom_code.ttl"
+    with pytest.raises(BadRequest, match="code steps .* but no code came with it"):
+        client.experiments.submit(path.read_text())  # text alone: no folder to bring
+    stored = client.experiments.submit(path)
+    assert stored.identifier == "wine_custom" and stored.created_new_version
+    assert "ol:codeBundle" in (client.experiments.get("wine_custom").turtle or "")
+    again = client.experiments.submit(path.read_text(), code=EXAMPLES / "wine_custom_code")
+    assert (again.version, again.created_new_version) == (stored.version, False)
+    run = client.runs.wait(client.runs.start("wine_custom").run_id, timeout=300)
+    assert run.status == "succeeded", run.error
