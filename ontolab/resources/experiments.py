@@ -46,8 +46,8 @@ def code_bundle(definition: Definition, body: bytes, code: Code = None) -> bytes
     if isinstance(code, bytes):
         return code
     if code is not None:
-        path = Path(code)
-        return path.read_bytes() if path.is_file() else _zip(path)
+        given = Path(code)
+        return given.read_bytes() if given.is_file() else _zip(given)
     path: Path | None = Path(definition) if isinstance(definition, os.PathLike) else None
     if isinstance(definition, str) and "\n" not in definition and Path(definition).is_file():
         path = Path(definition)
