@@ -45,6 +45,16 @@ export const createExperiment = (document: PipelineDocument) => sendJson<StoredV
 /** Plan a pipeline document without storing it; violations come back as an ApiError's `problem`. */
 export const validateExperiment = (document: PipelineDocument) =>
   sendJson<Validation>("POST", "/api/experiments/validate", document);
+/** A pipeline document with its code folder zipped (code steps): multipart parts `definition`
+ * and `code`, to `POST /api/experiments` or, with `validate`, to its validate route. */
+export async function sendWithCode<T>(document: PipelineDocument, code: Blob, validate = false): Promise<T> {
+  const form = new FormData();
+  form.append("definition", new Blob([JSON.stringify(document)], { type: "application/json" }), "definition.json");
+  form.append("code", code, "code.zip");
+  const path = validate ? "/api/experiments/validate" : "/api/experiments";
+  const response = await request(path, { method: "POST", body: form, headers: { Accept: "application/json" } });
+  return response.json() as Promise<T>;
+}
 export const getLeaderboard = (id: string, metric: string, limit?: number) =>
   getJson<Leaderboard>(`/api/experiments/${segment(id)}/leaderboard${query({ metric, limit })}`);
 

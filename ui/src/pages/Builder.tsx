@@ -22,10 +22,13 @@ import {
   createExperiment,
   errorText,
   getVocabulary,
+  sendWithCode,
   startRun,
   useApi,
   validateExperiment,
   type PipelineDocument,
+  type StoredVersion,
+  type Validation,
   type Vocabulary,
   type Violation,
   type VocabularyField,
@@ -100,6 +103,8 @@ function Canvas({ vocab }: { vocab: Vocabulary }) {
   const [success, setSuccess] = useState<string | null>(null);
   const [saved, setSaved] = useState<{ identifier: string; version: number } | null>(null);
   const [busy, setBusy] = useState(false);
+  // The code folder, zipped, for code steps: sent with the definition as a multipart part.
+  const [code, setCode] = useState<File | null>(null);
   const flow = useReactFlow();
   const navigate = useNavigate();
   const counter = useMemo(() => ({ next: 1 }), []);
@@ -183,12 +188,13 @@ function Canvas({ vocab }: { vocab: Vocabulary }) {
       setBusy(false);
     }
   }
+  const hasCode = nodes.some((n) => n.data.stepType === "CodeStep");
   async function validate() {
-    const answer = await send(validateExperiment);
+    const answer = await send((d) => (hasCode && code ? sendWithCode<Validation>(d, code, true) : validateExperiment(d)));
     if (answer) setSuccess(`Valid: ${answer.steps.length} steps in ${answer.waves.length} waves.`);
   }
   async function save() {
-    const answer = await send(createExperiment);
+    const answer = await send((d) => (hasCode && code ? sendWithCode<StoredVersion>(d, code) : createExperiment(d)));
     if (answer) {
       setSaved({ identifier: answer.identifier, version: answer.version });
       setSuccess(
@@ -230,6 +236,22 @@ function Canvas({ vocab }: { vocab: Vocabulary }) {
             <option key={t}>{t}</option>
           ))}
         </select>
+        {hasCode && (
+          <>
+            <label htmlFor="exp-code" className="inline" title="The folder your code steps import from, zipped: stored by its sha256 with the version">
+              Code (.zip)
+            </label>
+            <input
+              id="exp-code"
+              type="file"
+              accept=".zip,application/zip"
+              onChange={(e) => {
+                setCode(e.target.files?.[0] ?? null);
+                setSaved(null);
+              }}
+            />
+          </>
+        )}
         <span className="spacer" />
         <button onClick={validate} disabled={busy || nodes.length === 0}>
           Validate
