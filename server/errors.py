@@ -339,3 +339,11 @@ class DefinitionContradiction(OntolabError):
         problem["inconsistent_nodes"] = self.nodes
         problem["unsatisfiable_classes"] = self.unsatisfiable
         return problem
+
+
+class ExportError(OntolabError):
+    """A run the platform cannot export as standalone code (``ontolab export``), or a target
+    folder the export must not overwrite."""
+
+    status = 409
+    title = "Export refused"
