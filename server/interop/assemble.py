@@ -74,14 +74,14 @@ def _run_function(run: RunFacts, names: dict[str, str]) -> str:
     return "\n".join([*lines, "    return out"])
 
 
-_MAIN = '''def main() -> None:
+_MAIN = """def main() -> None:
     for step_id, output in run().items():
         if isinstance(output, dict) and "metrics" in output:
             print(step_id, json.dumps(output["metrics"], sort_keys=True))
 
 
 if __name__ == "__main__":
-    main()'''
+    main()"""
 
 
 def library_versions(run: RunFacts) -> dict[str, str]:
@@ -130,7 +130,7 @@ store. This folder needs no Ontolab: plain pandas and scikit-learn.
 | `requirements.txt` | the libraries, pinned to the versions the run recorded |
 | `data_manifest.json` | each data file: source, sha256, size |
 | `data/` | the data the run read (copied from the platform's artifact store) |
-| `expected_metrics.json` | the metrics, predictions checksum and profile checksum the run recorded |
+| `expected_metrics.json` | the metrics and checksums (predictions, profile) the run recorded |
 | `verify.py` | re-runs `pipeline.py` and checks all of it |
 | `provenance.ttl` | the run's PROV subgraph (its named graph and the graphs it links to) |
 

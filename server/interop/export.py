@@ -103,12 +103,8 @@ def provenance_turtle(store: Store, run_id: str) -> bytes:
     return graph.serialize(format="turtle").encode()
 
 
-def write_folder(files: Files, target: Path, force: bool = False) -> None:
-    """Write ``files`` under ``target``; refuse a non-empty ``target`` unless ``force``.
-
-    A new folder is written beside ``target`` and renamed into place, so a failure leaves
-    nothing behind; with ``force`` the files are written over what ``target`` holds.
-    """
+def check_target(target: Path, force: bool = False) -> None:
+    """Refuse a ``target`` that is a file, or a non-empty folder unless ``force``."""
     if target.exists() and not target.is_dir():
         raise ExportError(f"{target} is a file; give a folder path to export into")
     if target.is_dir() and any(target.iterdir()) and not force:
@@ -116,6 +112,15 @@ def write_folder(files: Files, target: Path, force: bool = False) -> None:
             f"{target} is not empty; give a new or empty folder, or pass --force to write "
             "the export over its files"
         )
+
+
+def write_folder(files: Files, target: Path, force: bool = False) -> None:
+    """Write ``files`` under ``target``; refuse a non-empty ``target`` unless ``force``.
+
+    A new folder is written beside ``target`` and renamed into place, so a failure leaves
+    nothing behind; with ``force`` the files are written over what ``target`` holds.
+    """
+    check_target(target, force)
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}-", dir=target.parent))
     try:
@@ -154,8 +159,7 @@ def export_run(
     store: Store, artifacts: ArtifactStore, run_id: str, target: Path, force: bool = False
 ) -> list[str]:
     """Write the export of run ``run_id`` into folder ``target``; the paths written."""
-    if target.is_dir() and any(target.iterdir()) and not force:
-        write_folder({}, target)  # refuses, before any reading
+    check_target(target, force)  # before anything is read
     files = export_files(store, artifacts, run_id)
     write_folder(files, target, force)
     return sorted(files)

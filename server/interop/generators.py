@@ -82,7 +82,9 @@ def _scalar(parameters: dict[str, Any], key: str, default: Any = None) -> Any:
 
 def _names(parameters: dict[str, Any], key: str) -> list[str]:
     value = parameters.get(key)
-    return [] if value is None else [str(v) for v in (value if isinstance(value, list) else [value])]
+    if value is None:
+        return []
+    return [str(v) for v in (value if isinstance(value, list) else [value])]
 
 
 def _signature(context: ExportContext, step: StepFacts, returns: str) -> str:
