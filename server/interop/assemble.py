@@ -93,7 +93,9 @@ def library_versions(run: RunFacts) -> dict[str, str]:
     return found
 
 
-def requirements(run: RunFacts) -> str:
+def requirements(run: RunFacts, extra: tuple[str, ...] = ()) -> str:
+    """requirements.txt: what the pipeline needs, pinned to the run's recorded versions, then
+    ``extra`` (what steps such as custom code declare)."""
     versions = library_versions(run)
     lines = [
         f"# The libraries run {run.run_id} recorded, pinned to its versions.",
@@ -108,6 +110,8 @@ def requirements(run: RunFacts) -> str:
     if unpinned:
         lines.append("# Not recorded by this run (runs made before export record them): unpinned.")
         lines += unpinned
+    if extra:
+        lines += ["# What the run's steps declared besides.", *dict.fromkeys(extra)]
     return "\n".join(lines) + "\n"
 
 

@@ -56,7 +56,9 @@ def export_files(store: Store, artifacts: ArtifactStore, run_id: str) -> Files:
         "pipeline.py": assemble.pipeline_source(run, codes, names).encode(),
         "verify.py": assemble.verify_source().encode(),
         "params.json": _json(context.parameters),
-        "requirements.txt": assemble.requirements(run).encode(),
+        "requirements.txt": assemble.requirements(
+            run, tuple(line for code in codes.values() for line in code.requirements)
+        ).encode(),
         "data_manifest.json": _json(
             {"run_id": run_id, "files": [e for c in codes.values() for e in c.manifest]}
         ),

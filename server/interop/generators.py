@@ -4,10 +4,12 @@ function, its resolved parameters, the files it needs copied and what verify.py 
 To export a new step kind, add a generator here (or register one from its own module):
 
 - a custom code step (``code``): copy its code bundle's files in (``StepCode.files``, e.g.
-  ``code/…`` from the artifact store), add their requirements, and make the step function
-  import ``module`` and call ``function`` with the step's inputs;
+  ``code/…`` from the artifact store), add its recorded requirements
+  (``StepCode.requirements``), and make the step function put ``HERE / "code"`` on
+  ``sys.path``, import ``module`` and call ``function`` with the step's inputs;
 - an AutoML step: generate it as the build step of its best trial, i.e. call
-  ``build_code`` with that trial's estimator class and hyperparameters as the run recorded them.
+  ``build_code(context, step, (module, class), hyperparameters)`` with that trial's estimator
+  and hyperparameters as the run recorded them (the search itself is not repeated).
 
 A generator reads only ``context`` (the run's facts and the artifact store) and must raise
 ``ExportError`` with the fix when it cannot write a step as standalone code.
@@ -43,6 +45,7 @@ class StepCode:
     files: dict[str, Path | bytes] = field(default_factory=dict)  # export path → content
     manifest: list[dict[str, Any]] = field(default_factory=list)  # data_manifest.json files
     expected: dict[str, Any] | None = None  # its entry in expected_metrics.json
+    requirements: tuple[str, ...] = ()  # requirement lines beyond the run's recorded ones
 
 
 @dataclass
@@ -220,28 +223,36 @@ def process_code(context: ExportContext, step: StepFacts) -> StepCode:
 
 
 def estimator_import(step: StepFacts) -> tuple[str, str]:
-    """The module and class of the estimator the step fitted, checked to be plain names."""
+    """The module and class of the estimator the step fitted: the class the run recorded,
+    which must be the definition's ``ol:estimator`` (the name the platform's allow-list let
+    through) under plain module names; a run that recorded none names a scikit-learn one."""
     recorded = step.estimator_class
+    given = str(_scalar(step.parameters, "estimator", ""))
     if recorded and "." in recorded:
         module, name = recorded.rsplit(".", 1)
     else:
-        name = str(_scalar(step.parameters, "estimator", recorded or ""))
-        module = SKLEARN_ESTIMATORS.get(name, ("",))[0].partition(":")[0]
+        name, module = given, SKLEARN_ESTIMATORS.get(given, ("",))[0].partition(":")[0]
     try:
+        if name != given:
+            raise ValueError(f"{name!r} is not the step's ol:estimator {given!r}")
         return parse_entry(f"{module}:{name}")
     except ValueError as exc:
         raise ExportError(
-            f"step {step.id!r} records estimator {recorded or name!r}, which cannot be "
-            "imported by name; rerun the experiment and export the new run"
+            f"step {step.id!r} records estimator {recorded or name!r}, which export cannot "
+            f"import by name ({exc}); rerun the experiment and export the new run"
         ) from exc
 
 
 def build_code(
-    context: ExportContext, step: StepFacts, hyperparameters: dict[str, Any] | None = None
+    context: ExportContext,
+    step: StepFacts,
+    estimator: tuple[str, str] | None = None,
+    hyperparameters: dict[str, Any] | None = None,
 ) -> StepCode:
-    """A build step; ``hyperparameters`` (e.g. an AutoML step's best trial's) replace the
-    step's recorded ones."""
-    module, name = estimator_import(step)
+    """A build step. An AutoML step's generator passes its best trial's ``estimator`` (module
+    and class, checked against the step's candidates) and ``hyperparameters``, which replace
+    the step's own."""
+    module, name = estimator or estimator_import(step)
     given = step.parameters.get("hyperparameters") or {}
     recorded = step.hyperparameters if hyperparameters is None else hyperparameters
     parameters: dict[str, Any] = {
