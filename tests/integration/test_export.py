@@ -128,6 +128,7 @@ def test_an_uploaded_dataset_is_copied_in_and_reproduced(
     version, _ = platform.datasets.upload("mixed", mixed_table(), "text/csv", "mixed.csv")
     document = iris_document("mixed", source="dataset:mixed@1", min_accuracy=None)
     document["steps"][0]["parameters"]["drop_column"] = ["id"]
+    document["steps"].append({"id": "explore", "type": "DataExploration", "consumes": ["extract"]})
     graph = to_graph(document)
     record = platform.runs.run(definitions.submit(platform.store, graph).version)
     assert record.status == "succeeded", record.error
@@ -136,6 +137,8 @@ def test_an_uploaded_dataset_is_copied_in_and_reproduced(
     assert hashlib.sha256(copied.read_bytes()).hexdigest() == version.sha256
     manifest = json.loads((target / "data_manifest.json").read_text())
     assert {f["kind"] for f in manifest["files"]} == {"dataset", "extracted"}
+    expected = json.loads((target / "expected_metrics.json").read_text())
+    assert "profile_sha256" in expected["steps"]["explore"]  # categorical columns profiled too
     assert_reproduced(verify(python_for(target), target), target)
 
 
