@@ -98,7 +98,8 @@ def requirements(run: RunFacts, extra: tuple[str, ...] = ()) -> str:
     ``extra`` (what steps such as custom code declare)."""
     versions = library_versions(run)
     lines = [
-        f"# The libraries run {run.run_id} recorded, pinned to its versions.",
+        # No run id here: runs that recorded the same versions share one requirements.txt.
+        "# The libraries the run recorded, pinned to its versions.",
         f"# Python {versions.get('python', '(not recorded)')} ran its steps.",
     ]
     unpinned = []
