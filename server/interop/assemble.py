@@ -44,7 +44,7 @@ def pipeline_source(run: RunFacts, codes: dict[str, StepCode], names: dict[str, 
     imports |= {line for code in codes.values() for line in code.imports}
     plain = sorted(line for line in imports if line.startswith("import "))
     from_ = sorted(line for line in imports if line.startswith("from "))
-    parts = [
+    head = [
         f'"""Run {run.run_id} of experiment {run.experiment!r} (version {run.version}) as '
         "standalone pandas / scikit-learn code.\n\n"
         "Written by Ontolab's export from the run's graph and artifact store; it needs no "
@@ -53,6 +53,9 @@ def pipeline_source(run: RunFacts, codes: dict[str, StepCode], names: dict[str, 
         'against the run.\n"""',
         "from __future__ import annotations",
         "\n".join([*plain, *from_]),
+    ]
+    parts = [
+        "\n\n".join(head),
         *(f"# --- {name} ---\n{template(name)[1]}" for name in ordered),
         "# --- the run's steps, in its order ---",
         *(codes[step.id].function for step in run.steps),

@@ -232,3 +232,27 @@ def test_cli_exports_and_refuses_bad_input(
     assert refused.returncode == 1
     assert "is failed; only a succeeded run can be exported" in refused.stderr
     assert not (tmp_path / "failed").exists()
+
+
+@pytest.mark.slow
+def test_a_file_source_is_exported_as_the_table_the_run_read(
+    platform: Platform, tmp_path: Path, python_for: PythonFor
+) -> None:
+    csv = platform.settings.data / "tables" / "mixed.csv"
+    csv.parent.mkdir(parents=True)
+    csv.write_bytes(mixed_table())
+    document = iris_document("from-file", source=str(csv), min_accuracy=None)
+    document["steps"][0]["parameters"]["drop_column"] = ["id"]
+    roots = platform.settings.source_roots
+    version = definitions.submit(platform.store, to_graph(document), roots).version
+    record = platform.runs.run(version)
+    assert record.status == "succeeded", record.error
+    target = export(platform, record.run_id, tmp_path / "export")
+    csv.unlink()  # the export needs no file outside itself
+    (entry,) = json.loads((target / "data_manifest.json").read_text())["files"]
+    assert (entry["kind"], entry["source"], entry["path"]) == (
+        "file",
+        str(csv),
+        "data/extract.parquet",
+    )
+    assert_reproduced(verify(python_for(target), target), target)
