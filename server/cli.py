@@ -136,6 +136,15 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1; env ONTOLAB_HOST)")
     serve.add_argument("--port", type=int, help="port (default 3000; env ONTOLAB_PORT)")
     serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    export = command(
+        "export",
+        _export,
+        "write a succeeded run as standalone code (pipeline.py, verify.py, pinned requirements, "
+        "data) into DIR",
+    )
+    export.add_argument("run_id")
+    export.add_argument("dir", type=Path, help="a new or empty folder")
+    export.add_argument("--force", action="store_true", help="write over a non-empty DIR")
     lineage = command("lineage", _lineage, "a model's lineage back to its source dataset")
     lineage.add_argument("model", help="model name, run id or model IRI")
     image = commands.add_parser("image", help="the runner image for docker and swarm steps")
@@ -433,6 +442,18 @@ def _stop_on_signals(before: Callable[[], None] | None = None) -> None:
 
     signal.signal(signal.SIGINT, interrupt)
     signal.signal(signal.SIGTERM, interrupt)
+
+
+def _export(args: argparse.Namespace) -> int:
+    from server.interop.export import check_target, export_run
+
+    check_target(args.dir, args.force)  # before opening the platform
+    with closing(_platform(args)) as platform:
+        written = export_run(platform.store, platform.artifacts, args.run_id, args.dir, args.force)
+    print(f"exported run {args.run_id} to {args.dir} ({len(written)} files); check it with:")
+    print(f"  cd {args.dir} && python -m venv .venv && .venv/bin/pip install -r requirements.txt")
+    print("  .venv/bin/python verify.py")
+    return 0
 
 
 def _lineage(args: argparse.Namespace) -> int:

@@ -347,3 +347,11 @@ class CodeBundleError(OntolabError):
 
     status = 400
     title = "Invalid code bundle"
+
+
+class ExportError(OntolabError):
+    """A run the platform cannot export as standalone code (``ontolab export``), or a target
+    folder the export must not overwrite."""
+
+    status = 409
+    title = "Export refused"

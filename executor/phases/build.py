@@ -36,7 +36,9 @@ SERIALIZATION_FORMAT = "joblib"
 
 
 def library_versions(estimator: type | None = None) -> dict[str, str]:
-    """The versions a model needs to load; with ``estimator``, its own library's too."""
+    """The versions a model needs to load; with ``estimator``, its own library's too. SciPy
+    (scikit-learn's solvers) and PyArrow (the Parquet the steps exchange) are recorded as well,
+    so an export (``ontolab export``) can pin everything its pipeline needs to reproduce it."""
     versions = {
         "scikit-learn": sklearn.__version__,
         "numpy": np.__version__,
@@ -44,6 +46,11 @@ def library_versions(estimator: type | None = None) -> dict[str, str]:
         "joblib": importlib.metadata.version("joblib"),
         "python": platform.python_version(),
     }
+    for library in ("scipy", "pyarrow"):
+        try:
+            versions[library] = importlib.metadata.version(library)
+        except importlib.metadata.PackageNotFoundError:
+            pass  # not installed where this step ran: nothing to pin
     library = (estimator.__module__ if estimator else "sklearn").split(".")[0]
     if library != "sklearn":  # e.g. lightgbm: unpickling the model needs it too
         try:

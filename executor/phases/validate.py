@@ -6,6 +6,8 @@ that misses a threshold still reports what it measured.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 import math
 from typing import Any
@@ -71,6 +73,13 @@ def roc_auc(y: pd.Series, score: np.ndarray, classes: np.ndarray) -> float | Non
     return float(np.mean(per_class)) if per_class else None
 
 
+def predictions_sha256(predicted: Any) -> str:
+    """The sha256 of the predictions as a compact JSON array (numbers as Python writes them),
+    so an exported pipeline can check it reproduces them exactly."""
+    text = json.dumps(np.asarray(predicted).tolist(), separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
 def classification_metrics(pipeline: Any, x: pd.DataFrame, y: pd.Series) -> dict[str, Any]:
     predicted = pipeline.predict(x)
     classes = pipeline.classes_
@@ -93,7 +102,8 @@ def classification_metrics(pipeline: Any, x: pd.DataFrame, y: pd.Series) -> dict
         values["roc_auc"] = auc
     matrix = skm.confusion_matrix(y, predicted, labels=classes)
     confusion = {"labels": classes.tolist(), "matrix": matrix.tolist()}
-    return {"metrics": values, "confusion_matrix": confusion}
+    checksum = predictions_sha256(predicted)
+    return {"metrics": values, "confusion_matrix": confusion, "predictions_sha256": checksum}
 
 
 def regression_metrics(pipeline: Any, x: pd.DataFrame, y: pd.Series) -> dict[str, Any]:
@@ -103,7 +113,7 @@ def regression_metrics(pipeline: Any, x: pd.DataFrame, y: pd.Series) -> dict[str
         "mae": skm.mean_absolute_error(y, predicted),
         "r2": skm.r2_score(y, predicted),
     }
-    return {"metrics": values}
+    return {"metrics": values, "predictions_sha256": predictions_sha256(predicted)}
 
 
 EVALUATORS = {"classification": classification_metrics, "regression": regression_metrics}

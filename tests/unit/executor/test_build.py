@@ -44,6 +44,8 @@ def test_the_model_is_a_pipeline_with_its_provenance(
     assert model["serialization_format"] == "joblib"
     assert model["model_name"] == "test-model"
     assert set(model["library_versions"]) >= {"scikit-learn", "numpy", "pandas", "python"}
+    # What an export pins besides: scikit-learn's solvers and the Parquet the steps exchange.
+    assert set(model["library_versions"]) >= {"scipy", "pyarrow"}
     assert model["hyperparameters"]["C"] == 2.0
     assert model["hyperparameters"]["random_state"] == 42
 

@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import TYPE_CHECKING, Any
 
+import joblib
+import numpy as np
 import pytest
 
 from executor.contract import MEDIA_TYPES, ArtifactRef
@@ -165,3 +168,30 @@ def test_a_missing_model_is_an_input_error(steps: Steps, iris_splits: ArtifactRe
 def test_splits_given_as_the_model_are_refused(steps: Steps, iris_splits: ArtifactRef) -> None:
     with pytest.raises(InputError, match="model artifact .* lacks pipeline, estimator"):
         steps.call("validate", CLASSIFICATION, model=iris_splits, splits=iris_splits)
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_the_report_holds_the_predictions_checksum(
+    steps: Steps,
+    task: str,
+    iris_model: ArtifactRef,
+    iris_splits: ArtifactRef,
+    diabetes_model: ArtifactRef,
+    diabetes_splits: ArtifactRef,
+) -> None:
+    """What an export's verify.py checks: the sha256 of the predictions as compact JSON."""
+    model, splits = (
+        (iris_model, iris_splits)
+        if task == "classification"
+        else (
+            diabetes_model,
+            diabetes_splits,
+        )
+    )
+    result = steps.ok("validate", {"task": task}, model=model, splits=splits)
+    bundle, held_out = joblib.load(steps.path(model)), joblib.load(steps.path(splits))
+    test = held_out["test"]
+    predicted = bundle["pipeline"].predict(test[bundle["feature_columns"]])
+    text = json.dumps(np.asarray(predicted).tolist(), separators=(",", ":"))
+    expected = hashlib.sha256(text.encode()).hexdigest()
+    assert report(steps, result.outputs["report"])["predictions_sha256"] == expected

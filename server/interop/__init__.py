@@ -1,0 +1,13 @@
+"""Interoperability: a run exported as standalone code (``export``: ``ontolab export RUN DIR``
+and ``GET /api/runs/ID/export``).
+
+An export is written from the graph and the artifact store only: the run's recorded results,
+the stored definition version it ran and the artifacts both name. ``run_facts`` reads them,
+``generators`` turns each step into code (one generator per step kind, ``GENERATORS``),
+``assemble`` writes pipeline.py, requirements.txt and the README, and ``export`` puts the
+folder (or zip) together. ``templates`` is the source pasted into the exported files; the
+platform reads it as text and never imports it.
+
+May import: ``server.tracking``, ``server.definitions``, ``server.graph``, ``server.store``,
+``server.errors``, ``executor.contract``.
+"""

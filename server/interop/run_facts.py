@@ -1,0 +1,104 @@
+"""What an export needs to know about a run, read from the graph: its steps in the run's order,
+each with its kind, the parameters its stored definition version gives it, where its inputs
+come from, and what the run recorded for it (artifacts, metrics, hyperparameters, estimator
+class, library versions, the uploaded dataset version it read)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from server import definitions
+from server.definitions import steps as pipelines
+from server.definitions.planner import plan
+from server.graph import queries
+from server.graph.namespaces import run_iri
+from server.graph.terms import plain_row
+from server.store.base import Store
+from server.tracking import catalog
+
+
+@dataclass(frozen=True)
+class StepFacts:
+    """One step of a recorded run."""
+
+    id: str
+    kind: str  # the phase (extract … validate), or a later step kind's name
+    parameters: dict[str, Any]  # as the stored definition version states them
+    inputs: dict[str, str]  # input kind → id of the step producing it
+    artifacts: dict[str, dict[str, Any]] = field(default_factory=dict)  # kind → sha256, size…
+    metrics: dict[str, float] = field(default_factory=dict)
+    hyperparameters: dict[str, Any] = field(default_factory=dict)
+    estimator_class: str | None = None
+    library_versions: dict[str, str] = field(default_factory=dict)
+    dataset_version: dict[str, Any] | None = None  # name, number, sha256, size
+
+
+@dataclass(frozen=True)
+class RunFacts:
+    run_id: str
+    status: str
+    experiment: str
+    version: int
+    task: str
+    steps: tuple[StepFacts, ...]  # in the order the run's plan gives (producers first)
+
+
+def read_run(store: Store, run_id: str) -> RunFacts:
+    """The facts of run ``run_id``; NotFoundError (with the fix) when there is no such run."""
+    details = catalog.run_details(store, run_id)
+    version = definitions.get_version(store, details["identifier"], details["version"])
+    pipeline = pipelines.load_pipeline(store, version)
+    steps_plan = plan(pipeline, pipelines.step_types(store))
+    recorded = _recorded(store, run_id, details)
+    order = [step_id for wave in steps_plan.waves for step_id in wave]
+    steps = []
+    for step_id in order:
+        planned = steps_plan.steps[step_id]
+        steps.append(
+            StepFacts(
+                id=step_id,
+                kind=planned.phase,
+                parameters=dict(planned.definition.parameters),
+                inputs=dict(planned.inputs),
+                **recorded.get(step_id, {}),
+            )
+        )
+    return RunFacts(
+        run_id=run_id,
+        status=str(details["status"]),
+        experiment=pipeline.identifier,
+        version=version.number,
+        task=pipeline.task,
+        steps=tuple(steps),
+    )
+
+
+def _recorded(store: Store, run_id: str, details: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """What the run recorded, by step id, as keyword arguments of ``StepFacts``."""
+    found: dict[str, dict[str, Any]] = {}
+
+    def step(step_id: str) -> dict[str, Any]:
+        return found.setdefault(
+            step_id, {"artifacts": {}, "metrics": {}, "hyperparameters": {}, "library_versions": {}}
+        )
+
+    for row in details["artifacts"]:
+        step(row["step_id"])["artifacts"][row["kind"]] = {
+            key: row[key] for key in ("sha256", "size", "media_type")
+        }
+    for row in details["metrics"]:
+        step(row["step_id"])["metrics"][row["metric"]] = float(row["value"])
+    for row in details["hyperparameters"]:
+        step(row["step_id"])["hyperparameters"][row["name"]] = row["value"]
+    run = str(run_iri(run_id))
+    for row in map(plain_row, queries.select(store, "run_estimators", run=run)):
+        step(row["step_id"])["estimator_class"] = str(row["estimator_class"])
+    for row in map(plain_row, queries.select(store, "run_library_versions", run=run)):
+        name, _, number = str(row["library_version"]).partition(" ")
+        step(row["step_id"])["library_versions"][name] = number
+    for row in map(plain_row, queries.select(store, "run_dataset_versions", run=run)):
+        step(row["step_id"])["dataset_version"] = {
+            key: row[key] for key in ("name", "number", "sha256", "size")
+        }
+    return found

@@ -1,0 +1,258 @@
+"""Export to standalone code, end to end: every example (and an uploaded table with missing
+values, a categorical column and a dropped column) is run, exported, installed in a fresh venv
+made from the export's own requirements.txt, and checked with its verify.py; and the CLI's
+refusals. The venvs are made once per distinct requirements.txt (they pin the same versions)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from server import definitions
+from server.definitions.ui_document import to_graph
+from server.errors import ExportError, NotFoundError, RunStateConflict
+from server.interop.export import export_run
+from server.platform import Platform
+from tests.conftest import EXAMPLES
+from tests.documents import iris_document
+
+EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".ttl", ".jsonld"))
+PythonFor = Callable[[Path], Path]
+
+
+@pytest.fixture(scope="module")
+def python_for(tmp_path_factory: pytest.TempPathFactory) -> PythonFor:
+    """``python_for(export)``: the Python of a venv made from ``export/requirements.txt`` with
+    pip, one venv per distinct file content."""
+    cache = tmp_path_factory.mktemp("export-venvs")
+    made: dict[str, Path] = {}
+
+    def python(export: Path) -> Path:
+        requirements = export / "requirements.txt"
+        key = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+        if key not in made:
+            folder = cache / key
+            subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=300)
+            pip = [str(folder / "bin" / "python"), "-m", "pip", "install", "-q"]
+            done = subprocess.run(
+                [*pip, "-r", str(requirements)], capture_output=True, text=True, timeout=1200
+            )
+            assert done.returncode == 0, done.stderr[-3000:]
+            made[key] = folder / "bin" / "python"
+        return made[key]
+
+    return python
+
+
+def verify(python: Path, export: Path) -> subprocess.CompletedProcess[str]:
+    """``python verify.py`` in ``export``, seeing none of the platform's code."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return subprocess.run(
+        [str(python), "verify.py"], cwd=export, capture_output=True, text=True, env=env, timeout=600
+    )
+
+
+def run_definition(platform: Platform, path: Path) -> str:
+    graph = definitions.parse(path.read_text(), definitions.format_for(path))
+    record = platform.runs.run(definitions.submit(platform.store, graph).version)
+    assert record.status == "succeeded", record.error
+    return record.run_id
+
+
+def export(platform: Platform, run_id: str, target: Path) -> Path:
+    export_run(platform.store, platform.artifacts, run_id, target)
+    return target
+
+
+def assert_reproduced(done: subprocess.CompletedProcess[str], export: Path) -> None:
+    assert done.returncode == 0, done.stdout + done.stderr
+    expected = json.loads((export / "expected_metrics.json").read_text())
+    for step, wanted in expected["steps"].items():
+        for metric in wanted.get("metrics", {}):
+            assert f"ok    {step}.{metric} = " in done.stdout
+        if "metrics" in wanted:
+            assert f"ok    {step}.predictions_sha256 = " in done.stdout
+    assert "reproduces run" in done.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXAMPLE_FILES)
+def test_every_example_reproduces_exactly_in_a_fresh_venv(
+    platform: Platform, tmp_path: Path, python_for: PythonFor, name: str
+) -> None:
+    target = export(platform, run_definition(platform, EXAMPLES / name), tmp_path / "export")
+    names = {p.relative_to(target).as_posix() for p in target.rglob("*") if p.is_file()}
+    assert {
+        "pipeline.py",
+        "params.json",
+        "requirements.txt",
+        "data_manifest.json",
+        "expected_metrics.json",
+        "verify.py",
+        "provenance.ttl",
+        "README.md",
+    } <= names
+    assert "ontolab" not in (target / "pipeline.py").read_text().split('"""', 2)[2].lower()
+    assert "scikit-learn==" in (target / "requirements.txt").read_text()
+    done = verify(python_for(target), target)
+    assert_reproduced(done, target)
+    assert "exact" in done.stdout
+
+
+def mixed_table() -> bytes:
+    """120 rows: a number with gaps, a category with gaps, an id to drop, a text target."""
+    rng = np.random.default_rng(7)
+    size = rng.normal(10, 3, 120)
+    size[::9] = np.nan
+    colour = rng.choice(["red", "green", "blue"], 120).astype(object)
+    colour[::11] = None
+    target = np.where(np.nan_to_num(size, nan=10) + (colour == "red") * 2 > 10.5, "yes", "no")
+    frame = pd.DataFrame({"id": range(120), "size": size, "colour": colour, "target": target})
+    return frame.to_csv(index=False).encode()
+
+
+@pytest.mark.slow
+def test_an_uploaded_dataset_is_copied_in_and_reproduced(
+    platform: Platform, tmp_path: Path, python_for: PythonFor
+) -> None:
+    version, _ = platform.datasets.upload("mixed", mixed_table(), "text/csv", "mixed.csv")
+    document = iris_document("mixed", source="dataset:mixed@1", min_accuracy=None)
+    document["steps"][0]["parameters"]["drop_column"] = ["id"]
+    document["steps"].append({"id": "explore", "type": "DataExploration", "consumes": ["extract"]})
+    graph = to_graph(document)
+    record = platform.runs.run(definitions.submit(platform.store, graph).version)
+    assert record.status == "succeeded", record.error
+    target = export(platform, record.run_id, tmp_path / "export")
+    copied = target / "data" / "mixed-v1.parquet"
+    assert hashlib.sha256(copied.read_bytes()).hexdigest() == version.sha256
+    manifest = json.loads((target / "data_manifest.json").read_text())
+    assert {f["kind"] for f in manifest["files"]} == {"dataset", "extracted"}
+    expected = json.loads((target / "expected_metrics.json").read_text())
+    assert "profile_sha256" in expected["steps"]["explore"]  # categorical columns profiled too
+    assert_reproduced(verify(python_for(target), target), target)
+
+
+@pytest.mark.slow
+def test_a_tampered_data_file_fails_verify_naming_it(
+    platform: Platform, tmp_path: Path, python_for: PythonFor
+) -> None:
+    target = export(platform, run_definition(platform, EXAMPLES / "iris.ttl"), tmp_path / "x")
+    data = target / "data" / "extract.parquet"
+    data.write_bytes(data.read_bytes()[:-9] + b"tampered!")
+    done = verify(python_for(target), target)
+    assert done.returncode == 1, done.stdout
+    assert "FAIL  data/extract.parquet: sha256" in done.stderr
+    assert "the data changed" in done.stderr
+
+
+def test_an_unknown_run_is_refused_before_anything_is_written(
+    platform: Platform, tmp_path: Path
+) -> None:
+    with pytest.raises(NotFoundError, match="no run '0123456789abcdef'; list runs"):
+        export_run(platform.store, platform.artifacts, "0123456789abcdef", tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+@pytest.mark.slow
+def test_a_failed_run_is_refused_with_the_fix(platform: Platform, tmp_path: Path) -> None:
+    document = iris_document("strict", min_accuracy=0.9999)
+    record = platform.runs.run(definitions.submit(platform.store, to_graph(document)).version)
+    assert record.status == "failed"
+    with pytest.raises(RunStateConflict, match="is failed; only a succeeded run can be exported"):
+        export_run(platform.store, platform.artifacts, record.run_id, tmp_path / "x")
+    assert not (tmp_path / "x").exists()
+
+
+def test_a_non_empty_folder_is_refused_unless_forced(platform: Platform, tmp_path: Path) -> None:
+    target = tmp_path / "mine"
+    target.mkdir()
+    (target / "notes.txt").write_text("keep me")
+    with pytest.raises(ExportError, match="is not empty; give a new or empty folder, or pass"):
+        export_run(platform.store, platform.artifacts, "0123456789abcdef", target)
+    assert (target / "notes.txt").read_text() == "keep me"
+
+
+@pytest.fixture
+def ontolab(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    env = {**os.environ, "ONTOLAB_DATA": str(tmp_path / "data")}
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "server.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=300,
+        )
+
+    return call
+
+
+def run_id_in(output: str) -> str:
+    found = re.search(r"\brun ([0-9a-f]{16})\b", output)
+    assert found, output
+    return found.group(1)
+
+
+@pytest.mark.slow
+def test_cli_exports_and_refuses_bad_input(
+    ontolab: Callable[..., subprocess.CompletedProcess[str]], tmp_path: Path
+) -> None:
+    unknown = ontolab("export", "0123456789abcdef", str(tmp_path / "a"))
+    assert unknown.returncode == 1
+    assert "no run '0123456789abcdef'" in unknown.stderr
+    ran = ontolab("run", str(EXAMPLES / "iris.ttl"))
+    assert ran.returncode == 0, ran.stderr
+    run_id = run_id_in(ran.stdout)
+    done = ontolab("export", run_id, str(tmp_path / "out"))
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "verify.py").is_file()
+    again = ontolab("export", run_id, str(tmp_path / "out"))
+    assert again.returncode == 1
+    assert "is not empty" in again.stderr and "--force" in again.stderr
+    forced = ontolab("export", run_id, str(tmp_path / "out"), "--force")
+    assert forced.returncode == 0, forced.stderr
+    strict = (EXAMPLES / "iris.ttl").read_text().replace("ol:minValue 0.8", "ol:minValue 0.9999")
+    (tmp_path / "strict.ttl").write_text(strict.replace('"iris"', '"iris-strict"'))
+    failed = ontolab("run", str(tmp_path / "strict.ttl"))
+    assert failed.returncode == 1
+    failed_id = run_id_in(failed.stdout)
+    refused = ontolab("export", failed_id, str(tmp_path / "failed"))
+    assert refused.returncode == 1
+    assert "is failed; only a succeeded run can be exported" in refused.stderr
+    assert not (tmp_path / "failed").exists()
+
+
+@pytest.mark.slow
+def test_a_file_source_is_exported_as_the_table_the_run_read(
+    platform: Platform, tmp_path: Path, python_for: PythonFor
+) -> None:
+    csv = platform.settings.data / "tables" / "mixed.csv"
+    csv.parent.mkdir(parents=True)
+    csv.write_bytes(mixed_table())
+    document = iris_document("from-file", source=str(csv), min_accuracy=None)
+    document["steps"][0]["parameters"]["drop_column"] = ["id"]
+    roots = platform.settings.source_roots
+    version = definitions.submit(platform.store, to_graph(document), roots).version
+    record = platform.runs.run(version)
+    assert record.status == "succeeded", record.error
+    target = export(platform, record.run_id, tmp_path / "export")
+    csv.unlink()  # the export needs no file outside itself
+    (entry,) = json.loads((target / "data_manifest.json").read_text())["files"]
+    assert (entry["kind"], entry["source"], entry["path"]) == (
+        "file",
+        str(csv),
+        "data/extract.parquet",
+    )
+    assert_reproduced(verify(python_for(target), target), target)
