@@ -25,6 +25,7 @@ from server.api import (
     queries,
     runs,
     sparql,
+    trials,
     ui,
     vocabulary,
 )
@@ -45,6 +46,7 @@ MODULES: tuple[ModuleType, ...] = (
     metrics,
     models,
     vocabulary,
+    trials,
     ui,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

@@ -160,6 +160,7 @@ def test_step_parameters(onto: Graph) -> None:
     names = (
         "source targetColumn dropColumn imputation scaling oneHotEncoding testSize randomSeed "
         "stratify estimator modelName searchStrategy searchFolds searchIterations searchScoring"
+        " timeBudget trialBudget candidateEstimator"  # AutoML
     ).split()
     parameters = set(onto.subjects(RDFS.subPropertyOf, OL.stepParameter))
     assert parameters == {OL[name] for name in names}
