@@ -235,6 +235,8 @@ def _evaluate(
         for x_train, y_train, x_valid, y_valid in folds:
             model = make(search, name, made)
             trial.estimator_class = public_name(type(model))
+            if "random_state" in model.get_params():  # recorded: the seed is part of the setting
+                trial.params = {**made, "random_state": model.get_params()["random_state"]}
             model.fit(x_train, y_train)
             trial.fold_scores.append(float(scorer(model, x_valid, y_valid)))
     except Exception as exc:  # one bad configuration must not end the search
