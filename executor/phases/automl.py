@@ -19,7 +19,7 @@ from sklearn.metrics import get_scorer_names
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from executor import estimators
+from executor import estimators, search_spaces
 from executor.artifacts import write_joblib
 from executor.context import PhaseOutput, StepContext
 from executor.contract import AUTOML_CANDIDATES, TRIALS_FILE
@@ -120,6 +120,11 @@ def run(ctx: StepContext) -> PhaseOutput:
     params, splits = ctx.params, ctx.inputs["splits"]
     seconds, trials = budget_settings(params)
     chosen = candidates(params, task)
+    train = splits["train"]
+    if not params.names("candidate_estimator") and len(train) > automl.HOLDOUT_ROWS:
+        # The default list on large data: no kernel or neighbour method, whose one fit grows
+        # with the square of the rows and could take the whole budget.
+        chosen = {n: e for n, e in chosen.items() if n not in search_spaces.QUADRATIC}
     scoring = metric(params, task)
     used: dict[str, Any] = {
         "time_budget": seconds,
@@ -129,7 +134,6 @@ def run(ctx: StepContext) -> PhaseOutput:
         "random_seed": params.integer("random_seed", 42),
         "model_name": build.model_name(ctx),
     }
-    train = splits["train"]
     search = automl.Search(
         task=task,
         x=train[splits["feature_columns"]],
