@@ -216,3 +216,33 @@ def test_bad_automl_input_is_refused_and_nothing_is_stored(
 
     assert_problem(answer, 400, message)
     assert api.get("/api/experiments/iris-bad").status_code == 404
+
+
+def test_a_candidate_the_allow_list_no_longer_holds_is_refused_before_the_run(
+    tmp_path: Path, serve_app: Any
+) -> None:
+    data = tmp_path / "data"
+    step = 'ol:trialBudget 3 ; ol:candidateEstimator "LGBMClassifier" ;'
+    first = open_platform(Settings.load({"data": data}, environ={}), serve_deployments=False)
+    with serve_app(create_app(platform=first)) as url:
+        stored = requests.post(
+            url + "/api/experiments",
+            data=automl_iris("iris-lgbm-automl", step).encode(),
+            headers={"Content-Type": TURTLE},
+            timeout=TIMEOUT,
+        )
+        assert stored.status_code == 201, stored.text
+    first.close()
+    only_sklearn = Settings.load({"data": data, "estimators": "none"}, environ={})
+    second = open_platform(only_sklearn, serve_deployments=False)
+    with serve_app(create_app(platform=second)) as url:
+        answer = requests.post(
+            url + "/api/runs", json={"experiment": "iris-lgbm-automl"}, timeout=TIMEOUT
+        )
+        listed = requests.get(url + "/api/runs", timeout=TIMEOUT).json()
+    second.close()
+
+    assert_problem(
+        answer, 400, "ol:candidateEstimator 'LGBMClassifier' is not in the allow-list", "SVC"
+    )
+    assert listed["runs"] == [], "refused before the run existed"
