@@ -15,7 +15,8 @@ many trials. The preprocessor is fitted on each fold's training part once and re
 trial, which is what a Pipeline refitted per fold computes, without repeating it.
 
 Each finished trial is appended to ``trials.jsonl`` in the workdir as it ends (``on_trial``), so a
-step killed mid-search leaves its finished trials behind. Pure of Ontolab's server; needs Optuna.
+step killed mid-search leaves its finished trials behind. Pure of Ontolab's
+server; needs Optuna (imported when the TPE search starts).
 """
 
 from __future__ import annotations
@@ -29,7 +30,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
-import optuna
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.metrics import get_scorer
@@ -37,7 +37,6 @@ from sklearn.model_selection import KFold, StratifiedKFold, train_test_split
 from threadpoolctl import threadpool_limits
 
 from executor import estimators, search_spaces
-from executor.phases.build import public_name
 
 log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
@@ -143,11 +142,19 @@ def _stratifiable(y: np.ndarray) -> bool:
 def run_search(search: Search) -> Outcome:
     """Run the baselines, the once-only defaults, then TPE until the budget is spent.
 
-    OpenMP and BLAS pools are held to ``jobs`` threads: HistGradientBoosting's OpenMP loops on
-    every core otherwise, which on small data under load costs ten times the fit itself.
+    OpenMP and BLAS pools are held to ``threads(search)``: HistGradientBoosting's OpenMP
+    loops on every core otherwise, which on small data under load costs ten times the fit.
     """
-    with threadpool_limits(limits=search.jobs):
+    with threadpool_limits(limits=threads(search)):
         return _run_search(search)
+
+
+def threads(search: Search) -> int:
+    """The OpenMP (and BLAS) threads a fit may use: ``jobs`` on data large enough for a
+    holdout, one below. A small fit is many short parallel loops, each ending at a barrier
+    where a thread the OS has descheduled keeps the others spinning: HistGradientBoosting
+    took 28 s on iris with two threads on a loaded machine, 0.5 s with one."""
+    return search.jobs if len(search.x) > HOLDOUT_ROWS else 1
 
 
 def _run_search(search: Search) -> Outcome:
@@ -194,6 +201,8 @@ def _tpe(
     evaluate: Callable[[str, str, dict[str, Any]], Trial],
     spent: Callable[[], bool],
 ) -> None:
+    import optuna  # here, not at the top: every step process imports this module's phase
+
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.TPESampler(seed=search.seed, n_startup_trials=len(names) + 2)
     study = optuna.create_study(direction="maximize", sampler=sampler)
@@ -203,8 +212,10 @@ def _tpe(
         trial = evaluate("search", name, search_spaces.sample(asked, name))
         if trial.state == "succeeded" and trial.mean_score is not None:
             study.tell(asked, trial.mean_score)
-        else:
-            study.tell(asked, state=optuna.trial.TrialState.FAIL)
+        else:  # told as the worst score so far: TPE leaves failed trials out, and would
+            # keep drawing the setting that failed
+            scores = [t.value for t in study.trials if t.value is not None]
+            study.tell(asked, min(scores, default=-1.0))
 
 
 def _spent(budget: Budget, trials: list[Trial], started: float, folds: int) -> bool:
@@ -228,13 +239,13 @@ def _evaluate(
     name: str,
     drawn: dict[str, Any],
 ) -> Trial:
-    made = search_spaces.settings(name, drawn, search.seed, search.jobs)
+    made = search_spaces.settings(name, drawn, search.jobs, threads(search))
     trial = Trial(number, kind, name, made, "failed", _now(), "", 0.0)
     clock = time.perf_counter()
     try:
         for x_train, y_train, x_valid, y_valid in folds:
             model = make(search, name, made)
-            trial.estimator_class = public_name(type(model))
+            trial.estimator_class = estimators.public_name(type(model))
             if "random_state" in model.get_params():  # recorded: the seed is part of the setting
                 trial.params = {**made, "random_state": model.get_params()["random_state"]}
             model.fit(x_train, y_train)
@@ -253,9 +264,16 @@ def _evaluate(
 
 
 def make(search: Search, name: str, made: dict[str, Any]) -> BaseEstimator:
-    """An unfitted estimator ``name`` with settings ``made``, seeded like a build step's."""
+    """An unfitted estimator ``name`` with settings ``made``, seeded like a build step's.
+
+    Settings the constructor does not name (LightGBM's ``verbose``, which it takes through
+    ``**kwargs``) come from the fixed table, never from a definition, and are set after."""
     entry = search.candidates.get(name)
-    return estimators.make_estimator(name, search.task, made, search.seed, entry)
+    named = set(estimators.parameter_names(estimators.estimator_class(name, search.task, entry)))
+    extra = {k: v for k, v in made.items() if k not in named}
+    given = {k: v for k, v in made.items() if k in named}
+    estimator = estimators.make_estimator(name, search.task, given, search.seed, entry)
+    return estimator.set_params(**extra) if extra else estimator
 
 
 def _now() -> str:

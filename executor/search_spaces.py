@@ -106,7 +106,7 @@ FIXED: dict[str, dict[str, Any]] = {
     "LGBMRegressor": {"verbose": -1, "subsample": 0.8, "subsample_freq": 1},
 }
 
-# Estimators that take ``n_jobs``: the step's cores go to them.
+# Estimators whose ``n_jobs`` are joblib workers: the step's cores go to them.
 PARALLEL = frozenset(
     {
         "RandomForestClassifier",
@@ -115,10 +115,10 @@ PARALLEL = frozenset(
         "ExtraTreesRegressor",
         "KNeighborsClassifier",
         "KNeighborsRegressor",
-        "LGBMClassifier",
-        "LGBMRegressor",
     }
 )
+# Estimators whose ``n_jobs`` are OpenMP threads: they get the search's OpenMP threads.
+OPENMP = frozenset({"LGBMClassifier", "LGBMRegressor"})
 
 # Kernel and neighbour methods grow with the square of the rows: left out of the default
 # candidates on data large enough for a holdout, where one fit could eat the budget.
@@ -154,9 +154,12 @@ def sample(trial: Suggester, name: str) -> dict[str, Any]:
     return drawn
 
 
-def settings(name: str, drawn: dict[str, Any], seed: int, jobs: int) -> dict[str, Any]:
-    """What the estimator is made with: its fixed settings, the drawn ones, and ``n_jobs``."""
+def settings(name: str, drawn: dict[str, Any], jobs: int, threads: int) -> dict[str, Any]:
+    """What the estimator is made with: its fixed settings, the drawn ones, and ``n_jobs``
+    (``jobs`` joblib workers, or ``threads`` OpenMP threads)."""
     made = {**FIXED.get(name, {}), **drawn}
     if name in PARALLEL:
         made["n_jobs"] = jobs
+    elif name in OPENMP:
+        made["n_jobs"] = threads
     return made

@@ -19,7 +19,7 @@ from sklearn.metrics import get_scorer_names
 from sklearn.pipeline import Pipeline
 from threadpoolctl import threadpool_limits
 
-from executor import estimators, search_spaces
+from executor import automl, estimators, search_spaces
 from executor.artifacts import write_joblib
 from executor.context import PhaseOutput, StepContext
 from executor.contract import AUTOML_CANDIDATES, TRIALS_FILE
@@ -82,9 +82,7 @@ def candidates(params: Params, task: str) -> dict[str, str | None]:
 
 
 def metric(params: Params, task: str) -> str:
-    from executor.automl import DEFAULT_METRIC
-
-    scoring = params.text("search_scoring") or DEFAULT_METRIC[task]
+    scoring = params.text("search_scoring") or automl.DEFAULT_METRIC[task]
     if scoring not in get_scorer_names():
         raise ParameterError(
             f"search_scoring {scoring!r} is not a scikit-learn scorer; set ol:searchScoring "
@@ -114,8 +112,6 @@ class TrialLog:
 
 
 def run(ctx: StepContext) -> PhaseOutput:
-    from executor import automl
-
     task = build.check_task(ctx)
     params, splits = ctx.params, ctx.inputs["splits"]
     seconds, trials = budget_settings(params)
@@ -167,29 +163,25 @@ def run(ctx: StepContext) -> PhaseOutput:
     return output(ctx, search, pipeline, outcome, used | {"validation": outcome.validation})
 
 
-def refit(search: Any, best: Any, splits: dict[str, Any]) -> Pipeline:
+def refit(search: automl.Search, best: automl.Trial, splits: dict[str, Any]) -> Pipeline:
     """The best trial's estimator behind a clone of the preprocessor, fitted on all train rows."""
-    from executor.automl import make
-
-    estimator = make(search, best.estimator, best.params)
+    estimator = automl.make(search, best.estimator, best.params)
     pipeline = Pipeline([("preprocess", clone(splits["preprocessor"])), ("estimator", estimator)])
     log.info("refitting trial %d (%s) on %d rows", best.number, best.estimator, len(search.x))
-    with threadpool_limits(limits=search.jobs):
+    with threadpool_limits(limits=automl.threads(search)):
         estimators.fit_checked(
             best.estimator, best.params, lambda: pipeline.fit(search.x, search.y)
         )
     return pipeline
 
 
-def implementations(search: Any, trials: list[Any]) -> dict[str, list[str]]:
+def implementations(search: automl.Search, trials: list[automl.Trial]) -> dict[str, list[str]]:
     """Each estimator class tried, with the names of its scalar parameters (as a build's
     summary lists a model's), for the graph's implementation nodes."""
-    from executor.automl import make
-
     found: dict[str, list[str]] = {}
     for trial in trials:
         if trial.estimator_class and trial.estimator_class not in found:
-            made = make(search, trial.estimator, trial.params)
+            made = automl.make(search, trial.estimator, trial.params)
             found[trial.estimator_class] = sorted(build.scalar_params(made))
     return found
 
