@@ -48,6 +48,8 @@ BASELINES = {
     "regression": ("RandomForestRegressor", "HistGradientBoostingRegressor"),
 }
 DEFAULT_METRIC = {"classification": "accuracy", "regression": "r2"}
+# Draws in a row the time left cannot pay for before the search gives up.
+MAX_SKIPPED = 50
 
 
 @dataclass(frozen=True)
@@ -185,9 +187,13 @@ def _run_search(search: Search) -> Outcome:
     for name in (n for n in search.candidates if not search_spaces.searchable(n)):
         if not spent():
             evaluate("default", name, {})
+
+    def affordable(name: str, drawn: dict[str, Any]) -> bool:
+        return _affordable(search, trials, started, name, drawn)
+
     searched = [n for n in search.candidates if search_spaces.searchable(n)]
     if searched:
-        _tpe(search, searched, evaluate, spent)
+        _tpe(search, searched, evaluate, spent, affordable)
     done = [t for t in trials if t.state == "succeeded"]
     if not done:
         raise RuntimeError("no trial succeeded; see the trials' errors")
@@ -200,22 +206,57 @@ def _tpe(
     names: list[str],
     evaluate: Callable[[str, str, dict[str, Any]], Trial],
     spent: Callable[[], bool],
+    affordable: Callable[[str, dict[str, Any]], bool],
 ) -> None:
     import optuna  # here, not at the top: every step process imports this module's phase
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     sampler = optuna.samplers.TPESampler(seed=search.seed, n_startup_trials=len(names) + 2)
     study = optuna.create_study(direction="maximize", sampler=sampler)
-    while not spent():
+    skipped = 0
+    while not spent() and skipped < MAX_SKIPPED:
         asked = study.ask()
         name = asked.suggest_categorical("estimator", names)
-        trial = evaluate("search", name, search_spaces.sample(asked, name))
+        drawn = search_spaces.sample(asked, name)
+        if not affordable(name, drawn):  # not run, not recorded: the time left cannot pay
+            skipped += 1
+            study.tell(asked, _worst(study))
+            continue
+        skipped = 0
+        trial = evaluate("search", name, drawn)
         if trial.state == "succeeded" and trial.mean_score is not None:
             study.tell(asked, trial.mean_score)
         else:  # told as the worst score so far: TPE leaves failed trials out, and would
             # keep drawing the setting that failed
-            scores = [t.value for t in study.trials if t.value is not None]
-            study.tell(asked, min(scores, default=-1.0))
+            study.tell(asked, _worst(study))
+
+
+def _worst(study: Any) -> float:
+    return min((t.value for t in study.trials if t.value is not None), default=-1.0)
+
+
+def _affordable(
+    search: Search, trials: list[Trial], started: float, name: str, drawn: dict[str, Any]
+) -> bool:
+    """Whether a fit of ``drawn`` likely ends within the time budget, judged by what earlier
+    trials of the same estimator (LightGBM: of HistGradientBoosting) cost per unit of
+    ``search_spaces.cost_factor``; True when there is no time budget or nothing to judge by."""
+    if search.budget.seconds is None:
+        return True
+    columns = search.x.shape[1]
+    factor = search_spaces.cost_factor(name, drawn, columns)
+    family = {name, name.replace("LGBM", "HistGradientBoosting")}
+    units = [
+        t.fit_seconds / f
+        for t in trials
+        if t.estimator in family
+        and t.state == "succeeded"
+        and (f := search_spaces.cost_factor(t.estimator, t.params, columns))
+    ]
+    if factor is None or not units:
+        return True
+    left = search.budget.seconds - (time.monotonic() - started)
+    return min(units) * factor <= left
 
 
 def _spent(budget: Budget, trials: list[Trial], started: float, folds: int) -> bool:

@@ -8,6 +8,7 @@ estimator with no row here is still a candidate: it is tried once with its defau
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -163,3 +164,30 @@ def settings(name: str, drawn: dict[str, Any], jobs: int, threads: int) -> dict[
     elif name in OPENMP:
         made["n_jobs"] = threads
     return made
+
+
+# What a fit of each estimator costs against its default settings (trial 0 or 1, or an
+# earlier trial of it): the size settings the cost grows with. Used to skip a draw that the
+# time left cannot pay for; a running fit cannot be stopped.
+_DEFAULT_FEATURES = {
+    "RandomForestClassifier": "sqrt",
+    "ExtraTreesClassifier": "sqrt",
+    "RandomForestRegressor": 1.0,
+    "ExtraTreesRegressor": 1.0,
+}
+
+
+def cost_factor(name: str, settings: dict[str, Any], columns: int) -> float | None:
+    """The cost of fitting ``name`` with ``settings`` relative to its defaults; None: unknown."""
+    if name in _DEFAULT_FEATURES:
+        default = _DEFAULT_FEATURES[name]
+        base = math.sqrt(columns) if default == "sqrt" else columns
+        features = float(settings.get("max_features", default if default != "sqrt" else 0))
+        used = features * columns if features else base
+        return settings.get("n_estimators", 100) / 100 * max(used, 1.0) / max(base, 1.0)
+    leaves = settings.get("max_leaf_nodes", settings.get("num_leaves", 31))
+    if name.startswith("HistGradientBoosting"):
+        return settings.get("max_iter", 100) / 100 * math.sqrt(leaves / 31)
+    if name.startswith("LGBM"):
+        return settings.get("n_estimators", 100) / 100 * math.sqrt(leaves / 31)
+    return None

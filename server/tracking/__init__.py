@@ -4,7 +4,9 @@ runs share (an implementation, a setting, a source, a profile, a signature: writ
 ``writer`` adds them to the store (a run graph only grows); ``artifacts`` is the
 content-addressed file store; ``catalog`` and ``run_index`` read runs back (lists, details,
 lineage, compare, leaderboard, an artifact's recorded media type); ``run_query`` builds the run
-list's one SPARQL query, so the store filters, sorts and pages.
+list's one SPARQL query, so the store filters, sorts and pages; ``trials`` reads an AutoML
+step's trials from its workdir (also after a failure), writes them as ``ol:Trial`` nodes and
+reads them back.
 
 May import: ``server.definitions`` (step records of a version), ``server.graph``, ``server.store``,
 ``server.errors``, ``executor.contract``.
