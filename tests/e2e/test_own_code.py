@@ -83,3 +83,52 @@ def test_a_code_step_built_on_the_canvas_runs_with_its_zip(
     assert answer.status_code == 200, answer.text[:500]
     names = zipfile.ZipFile(io.BytesIO(answer.content)).namelist()
     assert any(n.endswith("pipeline.py") for n in names) and any("features.py" in n for n in names)
+
+
+def test_an_automl_step_from_the_palette_shows_its_trials(
+    page: Any, server_url: str, screenshot: Any
+) -> None:
+    page.goto("/builder")
+    page.get_by_text("Drag a step here").wait_for()
+    _drop(page, "DataExtraction", 90, 60)
+    _drop(page, "DataProcessing", 300, 60)
+    _drop(page, "AutoML", 300, 260)
+    _drop(page, "ModelValidation", 510, 260)
+    for source, target in [
+        ("extract", "process"),
+        ("process", "build"),
+        ("build", "validate"),
+        ("process", "validate"),
+    ]:
+        _connect(page, source, target)
+    assert page.locator(".react-flow__edge").count() == 4
+    page.get_by_label("Experiment id").fill("iris_automl_ui")
+    form = _form(page, "extract")
+    form.get_by_label("source", exact=True).fill("sklearn:iris")
+    form.get_by_label("target column").fill("target")
+    form = _form(page, "build")
+    assert form.get_by_label("estimator", exact=True).count() == 0, "AutoML chooses its estimator"
+    form.get_by_label("trial budget").fill("4")
+    form.get_by_label("candidate estimator").select_option(
+        ["LogisticRegression", "KNeighborsClassifier"]
+    )
+    page.get_by_role("button", name="Save as new version").click()
+    page.get_by_role("status").filter(has_text="Saved as version 1").wait_for()
+    turtle = requests.get(f"{server_url}/api/experiments/iris_automl_ui/versions/1", timeout=30)
+    assert "KNeighborsClassifier" in turtle.text and "LogisticRegression" in turtle.text
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_url(re.compile(r"/runs/[0-9a-f]{16}$"))
+    run_id = page.url.rsplit("/", 1)[-1]
+    page.locator("h1 ~ .badge", has_text="succeeded").wait_for(timeout=RUN_TIMEOUT_MS)
+
+    trials = requests.get(f"{server_url}/api/runs/{run_id}/trials", timeout=30).json()["trials"]
+    assert len(trials) == 4
+    table = page.get_by_role("table", name="Trials")
+    table.wait_for()
+    assert table.locator("tbody tr").count() == 4
+    best = [t for t in trials if t["best"]]
+    assert len(best) == 1
+    row = page.get_by_test_id(f"trial-build-{best[0]['number']}")
+    assert "best" in row.inner_text()
+    page.get_by_role("img", name="Score over trials").wait_for()
+    screenshot(page, "run-view-automl-trials")

@@ -28,6 +28,8 @@ export interface VocabularyField {
   pattern?: string;
   required: boolean;
   multiple: boolean;
+  /** 0: this kind of step must not have the property (e.g. an AutoML step's estimator). */
+  max_count?: number;
   message?: string;
 }
 export interface VocabularyStep {

@@ -7,8 +7,9 @@ import { TableHead } from "./TableHead";
 
 /** The trials of a run's AutoML steps: a score-over-trials chart and a table; nothing for a
  * run without AutoML steps. */
-export function Trials({ runId }: { runId: string }) {
-  const loaded = useApi(() => getTrials(runId), [runId]);
+export function Trials({ runId, status }: { runId: string; status: string }) {
+  // Read again as the run moves on: trials land in the graph when their step ends.
+  const loaded = useApi(() => getTrials(runId), [runId, status]);
   const trials = loaded.data?.trials ?? [];
   if (trials.length === 0) return null;
   return (

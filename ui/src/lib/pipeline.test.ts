@@ -85,6 +85,13 @@ describe("toPipelineDocument", () => {
     expect(doc.label).toBeUndefined();
     expect(doc.steps[0].parameters).toEqual({ drop_column: ["id", "name"] });
   });
+
+  it("sends an AutoML step's candidate estimators each as its own value", () => {
+    const doc = toPipelineDocument({ id: "x", label: "", task: "classification" }, [
+      step("automl", "AutoML", { params: { candidate_estimator: "SVC,RandomForestClassifier", trial_budget: 8 } }),
+    ], []);
+    expect(doc.steps[0].parameters).toEqual({ candidate_estimator: ["SVC", "RandomForestClassifier"], trial_budget: 8 });
+  });
 });
 
 describe("parseValue", () => {

@@ -59,11 +59,15 @@ function number(text: string | undefined): number | undefined {
   return Number.isFinite(value) ? value : undefined;
 }
 
+/** Parameters that take several values, held comma separated in the form (a multiple choice,
+ * e.g. an AutoML step's candidate estimators, sends each value as its own). */
+const LIST_PARAMS = new Set(["drop_column", "candidate_estimator"]);
+
 function cleanParams(params: Record<string, Scalar>): Record<string, Scalar | Scalar[]> {
   const out: Record<string, Scalar | Scalar[]> = {};
   for (const [key, value] of Object.entries(params)) {
     if (value === "" || value === undefined || value === null) continue;
-    if (typeof value === "string" && value.includes(",") && key === "drop_column") {
+    if (typeof value === "string" && value.includes(",") && LIST_PARAMS.has(key)) {
       out[key] = value.split(",").map((v) => v.trim()).filter(Boolean);
     } else {
       out[key] = value;

@@ -450,8 +450,26 @@ function StepForm({
         const id = fid(p.name);
         const b = bounds(p);
         const choices = vocab.choices_by_task[p.name]?.[task] ?? p.in;
+        if (p.max_count === 0) return null; // a property this kind of step must not have
         let input;
-        if (choices) {
+        if (choices && p.multiple) {
+          const picked = String(value).split(",").filter(Boolean);
+          input = (
+            <select
+              id={id}
+              multiple
+              size={Math.min(6, choices.length)}
+              value={picked}
+              onChange={(e) => setParam(p.name, Array.from(e.target.selectedOptions, (o) => o.value).join(","))}
+            >
+              {choices.map((c) => (
+                <option key={String(c)} value={String(c)}>
+                  {String(c)}
+                </option>
+              ))}
+            </select>
+          );
+        } else if (choices) {
           input = (
             <select id={id} value={String(value)} onChange={(e) => setParam(p.name, e.target.value)} aria-required={p.required}>
               <option value="">{p.required ? "— choose —" : "(default)"}</option>

@@ -102,7 +102,7 @@ export function RunView() {
               <StepDetail run={run} step={run.steps.find((s) => s.step_id === picked)!} status={statusOf(run.steps.find((s) => s.step_id === picked)!)} />
             )}
             {!picked && <p className="muted">Click a step to see its log, timings, metrics and artifacts.</p>}
-            <Trials runId={run.run_id} />
+            <Trials runId={run.run_id} status={run.steps.map((s) => s.status).join(",")} />
           </>
         )}
       </Guard>
