@@ -32,6 +32,10 @@ class StepFacts:
     estimator_class: str | None = None
     library_versions: dict[str, str] = field(default_factory=dict)
     dataset_version: dict[str, Any] | None = None  # name, number, sha256, size
+    # A code step's: the bundle it used (sha256, size), the function it called, its requirements.
+    code_bundle: dict[str, Any] | None = None
+    code_function: str | None = None
+    requirements: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,4 +105,11 @@ def _recorded(store: Store, run_id: str, details: dict[str, Any]) -> dict[str, d
         step(row["step_id"])["dataset_version"] = {
             key: row[key] for key in ("name", "number", "sha256", "size")
         }
+    for row in map(plain_row, queries.select(store, "run_code_steps", run=run)):
+        code = step(row["step_id"])
+        code["code_bundle"] = {"sha256": str(row["sha256"]), "size": row.get("size")}
+        if row.get("code_function") is not None:
+            code["code_function"] = str(row["code_function"])
+        if row.get("requirement") is not None:
+            code["requirements"] = (*code.get("requirements", ()), str(row["requirement"]))
     return found
