@@ -107,6 +107,12 @@ def test_every_example_reproduces_exactly_in_a_fresh_venv(
     } <= names
     assert "ontolab" not in (target / "pipeline.py").read_text().split('"""', 2)[2].lower()
     assert "scikit-learn==" in (target / "requirements.txt").read_text()
+    manifest = json.loads((target / "data_manifest.json").read_text())
+    copied = {e["path"] for e in manifest["files"] if e["kind"] == "code"}
+    assert copied <= names  # a code step's bundle, copied in (verify.py checks each sha256)
+    if name == "wine_custom_code.ttl":
+        assert {"code/features.py", "code/models.py"} <= copied
+        assert "\nscikit-learn>=1.5\n" in (target / "requirements.txt").read_text()
     done = verify(python_for(target), target)
     assert_reproduced(done, target)
     assert "exact" in done.stdout
