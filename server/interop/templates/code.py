@@ -55,7 +55,8 @@ def load_function(params: dict[str, Any]) -> Callable[..., Any]:
     """``function`` (``module:function``) from code/, or ``script``'s ``main`` (or the plain
     name in ``function``)."""
     if params.get("script"):
-        namespace = runpy.run_path(str(CODE / params["script"]), run_name="__ontolab_code__")
+        # Not "__main__": the script's main block stays out, as in the run.
+        namespace = runpy.run_path(str(CODE / params["script"]), run_name="__code_step__")
         function: Callable[..., Any] = namespace[params.get("function") or "main"]
         return function
     module_name, function_name = params["function"].split(":", 1)

@@ -176,3 +176,15 @@ def test_the_template_merges_splits_and_copies_returned_files(code_folder: Path)
     params |= {"function": "steps:write", "output_kind": "files"}
     folder = template_code.call_code("write", params, {})
     assert (folder / "out" / "a.txt").read_text() == "a"
+
+
+def test_a_script_is_run_without_its_main_block_and_its_main_called(code_folder: Path) -> None:
+    (code_folder / "job.py").write_text(
+        "def main(dataset):\n"
+        "    return dataset.assign(z=1)\n"
+        "if __name__ == '__main__':\n"
+        "    raise SystemExit('the main block ran')\n"
+    )
+    params = {"function": None, "script": "job.py", "output_kind": "dataset", "hyperparameters": {}}
+    found = template_code.call_code("job", params, {"dataset": pd.DataFrame({"x": [1]})})
+    assert found.columns.tolist() == ["x", "z"]
