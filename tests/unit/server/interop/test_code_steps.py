@@ -188,3 +188,24 @@ def test_a_script_is_run_without_its_main_block_and_its_main_called(code_folder:
     params = {"function": None, "script": "job.py", "output_kind": "dataset", "hyperparameters": {}}
     found = template_code.call_code("job", params, {"dataset": pd.DataFrame({"x": [1]})})
     assert found.columns.tolist() == ["x", "z"]
+
+
+def test_a_report_input_is_the_report_the_run_stored(store: ArtifactStore, tmp_path: Path) -> None:
+    (tmp_path / "report.json").write_text('{"metrics": {"f1": 0.5}}\n')
+    report = store.put(tmp_path / "report.json", "application/json")
+    stored = {"sha256": report.sha256, "size": report.size, "media_type": report.media_type}
+    validate = StepFacts("validate", "validate", {}, {}, artifacts={"report": stored})
+    code = bundle(store, tmp_path, {"features.py": FEATURES})
+    step = StepFacts(
+        "summary",
+        "code",
+        {"function": "features:add", "output_kind": "report"},
+        {"report": "validate"},
+        metrics={"f1_doubled": 1.0},
+        code_bundle=code,
+    )
+    found = generate(context(store, validate, step), step)
+    assert found.files["data/validate-report.json"] == store.path(report.sha256)
+    assert "{'report': json.loads((HERE / 'data/validate-report.json')" in found.function
+    assert found.expected == {"metrics": {"f1_doubled": 1.0}}
+    assert {e["kind"] for e in found.manifest} == {"code", "report"}
