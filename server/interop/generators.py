@@ -7,7 +7,8 @@ To export a new step kind, add a generator here (or register one from its own mo
   (``code/…`` from the artifact store), its recorded requirements added, and a step function
   that puts ``code/`` on ``sys.path``, imports ``module`` and calls ``function`` with the
   step's inputs (a container step is refused there too);
-- an AutoML step: generate it as the build step of its best trial, i.e. call
+- an AutoML step (``automl``, in ``automl_steps``): generate it as the build step of its best
+  trial, i.e. call
   ``build_code(context, step, (module, class), hyperparameters)`` with that trial's estimator
   and hyperparameters as the run recorded them (the search itself is not repeated).
 
@@ -328,4 +329,5 @@ def generate(context: ExportContext, step: StepFacts) -> StepCode:
 
 # The step kinds that run the author's own work register their generators from their module
 # (it imports this one, so it comes last).
+from server.interop import automl_steps as _automl_steps  # noqa: E402, F401
 from server.interop import code_steps as _code_steps  # noqa: E402, F401
