@@ -3,6 +3,6 @@
 The server talks to this package only through :mod:`executor.contract` (StepSpec in,
 StepResult out) and the content-addressed artifact store; the one other module it imports
 is :mod:`executor.forking`, the warm parents' pipe protocol, stdlib-only like the contract.
-Everything else here depends on pandas, numpy, scikit-learn, joblib and pyarrow only, so it
-runs in a slim container.
+Everything else here depends on pandas, numpy, scikit-learn, joblib and pyarrow only (and
+Optuna, which an AutoML step imports when its search starts), so it runs in a slim container.
 """

@@ -85,6 +85,34 @@ SKLEARN_ESTIMATORS: dict[str, tuple[str, str]] = {
     for name, module in modules.items()
 }
 
+# AutoML (an ol:AutoML build step): the estimators it searches when the step names no
+# ol:candidateEstimator, per task, in this order; the platform keeps those its allow-list holds
+# and passes them with their entries in ``automl_candidates`` (name → module:ClassName).
+AUTOML_CANDIDATES: dict[str, tuple[str, ...]] = {
+    "classification": (
+        "RandomForestClassifier",
+        "HistGradientBoostingClassifier",
+        "ExtraTreesClassifier",
+        "LGBMClassifier",
+        "LogisticRegression",
+        "KNeighborsClassifier",
+        "SVC",
+    ),
+    "regression": (
+        "RandomForestRegressor",
+        "HistGradientBoostingRegressor",
+        "ExtraTreesRegressor",
+        "LGBMRegressor",
+        "Ridge",
+        "KNeighborsRegressor",
+        "SVR",
+    ),
+}
+# Each finished trial of an AutoML step, one JSON object a line, appended to this file in the
+# step's workdir as the search goes: the server records the trials it finds there even when the
+# step fails, is cancelled or times out.
+TRIALS_FILE = "trials.jsonl"
+
 # One identifier that is not a dunder name; a module path is such identifiers joined by dots.
 _IDENTIFIER = r"(?!__)[A-Za-z_][A-Za-z0-9_]*"
 _ENTRY = re.compile(rf"({_IDENTIFIER}(?:\.{_IDENTIFIER})*):({_IDENTIFIER})")

@@ -82,6 +82,12 @@ def _sklearn_entry(name: str, task: str) -> str:
     )
 
 
+def public_name(cls: type) -> str:
+    """``sklearn.linear_model.LogisticRegression``, without private submodules."""
+    module = ".".join(part for part in cls.__module__.split(".") if not part.startswith("_"))
+    return f"{module}.{cls.__name__}"
+
+
 def parameter_names(cls: type[BaseEstimator]) -> list[str]:
     return sorted(cls().get_params(deep=False))
 

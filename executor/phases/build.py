@@ -148,10 +148,7 @@ def scalar_params(estimator: BaseEstimator) -> dict[str, Any]:
     return kept
 
 
-def public_name(cls: type) -> str:
-    """``sklearn.linear_model.LogisticRegression``, without private submodules."""
-    module = ".".join(part for part in cls.__module__.split(".") if not part.startswith("_"))
-    return f"{module}.{cls.__name__}"
+public_name = estimators.public_name
 
 
 def fit(ctx: StepContext, name: str, search: dict[str, Any] | None) -> tuple[Pipeline, dict]:

@@ -26,6 +26,7 @@ from server.api import (
     queries,
     runs,
     sparql,
+    trials,
     ui,
     vocabulary,
 )
@@ -47,6 +48,7 @@ MODULES: tuple[ModuleType, ...] = (
     metrics,
     models,
     vocabulary,
+    trials,
     ui,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 TASKS = ("classification", "regression")
 SETTING = "ONTOLAB_ESTIMATORS"
 _SUFFIX = {"Classifier": "classification", "Regressor": "regression"}
+# The properties whose sh:in lists in the shapes are the allow-list (an AutoML step's
+# candidates are allow-listed names too).
+ESTIMATOR_PATHS = {OL.estimator: "ol:estimator", OL.candidateEstimator: "ol:candidateEstimator"}
 
 
 @dataclass(frozen=True)
@@ -53,14 +56,15 @@ class AllowList:
     def names(self, task: str | None = None) -> list[str]:
         return [e.name for e in self.estimators if task is None or e.task == task]
 
-    def resolve(self, name: str, task: str) -> Estimator:
-        """The allowed estimator ``name`` for ``task``; DefinitionError (400) naming the list."""
+    def resolve(self, name: str, task: str, term: str = "ol:estimator") -> Estimator:
+        """The allowed estimator ``name`` for ``task``; DefinitionError (400) naming the list
+        (and ``term``, the property that named it)."""
         found = next((e for e in self.estimators if e.name == name), None)
         if found is not None and found.task == task:
             return found
         reason = f"is a {found.task} estimator" if found else "is not in the allow-list"
         raise DefinitionError(
-            f"ol:estimator {name!r} {reason}; for {task} set it to one of "
+            f"{term} {name!r} {reason}; for {task} set it to one of "
             f"{', '.join(self.names(task))} (the allow-list; {SETTING} extends it)"
         )
 
@@ -141,7 +145,8 @@ def _task(entry: str, cls: type) -> str:
 
 
 def shapes_with(shapes: Graph, allowed: AllowList) -> Graph:
-    """``shapes`` with every ``sh:in`` list on ``ol:estimator`` holding the allow-list.
+    """``shapes`` with every ``sh:in`` list on ``ol:estimator`` (and ``ol:candidateEstimator``)
+    holding the allow-list.
 
     ontology/shapes.ttl lists scikit-learn's estimators (all of them, the classifiers, the
     regressors); each such list is replaced by the allow-list's names of the same kind, and the
@@ -149,20 +154,21 @@ def shapes_with(shapes: Graph, allowed: AllowList) -> Graph:
     """
     every = frozenset(_builtin(None))
     kinds = {every: allowed.names(), **{frozenset(_builtin(t)): allowed.names(t) for t in TASKS}}
-    for prop in list(shapes.subjects(SH.path, OL.estimator)):
-        head = shapes.value(prop, SH["in"])
-        if head is None:
-            continue
-        listed = frozenset(str(v) for v in Collection(shapes, head))
-        if listed not in kinds:
-            raise ConfigError(
-                f"an sh:in on ol:estimator in the shapes lists {sorted(listed)}, not "
-                "scikit-learn's estimators; keep shapes.ttl's lists as scikit-learn's defaults"
-            )
-        Collection(shapes, head).clear()
-        Collection(shapes, head, [Literal(n) for n in kinds[listed]])
-        if listed == every and shapes.value(prop, SH.message) is not None:
-            shapes.set((prop, SH.message, Literal(_message(allowed))))
+    for path, term in ESTIMATOR_PATHS.items():
+        for prop in list(shapes.subjects(SH.path, path)):
+            head = shapes.value(prop, SH["in"])
+            if head is None:
+                continue
+            listed = frozenset(str(v) for v in Collection(shapes, head))
+            if listed not in kinds:
+                raise ConfigError(
+                    f"an sh:in on {term} in the shapes lists {sorted(listed)}, not "
+                    "scikit-learn's estimators; keep shapes.ttl's lists as scikit-learn's defaults"
+                )
+            Collection(shapes, head).clear()
+            Collection(shapes, head, [Literal(n) for n in kinds[listed]])
+            if listed == every and shapes.value(prop, SH.message) is not None:
+                shapes.set((prop, SH.message, Literal(_message(allowed, term))))
     return shapes
 
 
@@ -170,9 +176,9 @@ def _builtin(task: str | None) -> list[str]:
     return [n for n, (_, t) in SKLEARN_ESTIMATORS.items() if task is None or t == task]
 
 
-def _message(allowed: AllowList) -> str:
+def _message(allowed: AllowList, term: str = "ol:estimator") -> str:
     return (
-        "ol:estimator is not in the allow-list; use one of these class names: "
+        f"{term} is not in the allow-list; use one of these class names: "
         f"for classification {', '.join(allowed.names('classification'))}; for regression "
         f"{', '.join(allowed.names('regression'))} ({SETTING} extends the list)"
     )

@@ -23,7 +23,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from executor.contract import CODE_BUNDLE_INPUT, CODE_PHASE, CONTAINER_PHASE, ArtifactRef, StepSpec
+from executor.contract import (
+    AUTOML_CANDIDATES,
+    CODE_BUNDLE_INPUT,
+    CODE_PHASE,
+    CONTAINER_PHASE,
+    ArtifactRef,
+    StepSpec,
+)
 from server import datasets, definitions
 from server.definitions import steps as pipelines
 from server.definitions.estimators import TASKS, for_settings
@@ -39,6 +46,7 @@ from server.settings import Settings
 from server.store.base import Store, Triple
 from server.tracking.artifacts import ArtifactStore
 from server.tracking.records import RunRecord, StepRecord
+from server.tracking.trials import with_trials
 from server.tracking.writer import RunWriter
 
 log = logging.getLogger(__name__)
@@ -123,7 +131,10 @@ def _step_parameters(planned: PlannedStep, experiment: str, settings: Settings) 
     parameters = dict(planned.definition.parameters)
     if planned.phase == "build":
         parameters.setdefault("model_name", f"{experiment}-{planned.id}".lower())
-        _resolve_estimator(parameters, settings)
+        if str(OL.AutoML) in planned.definition.types:
+            _resolve_candidates(parameters, settings)
+        else:
+            _resolve_estimator(parameters, settings)
     source = parameters.get("source")
     if (
         planned.phase == "extract"
@@ -166,6 +177,25 @@ def _resolve_estimator(parameters: dict[str, Any], settings: Settings) -> None:
     if not isinstance(name, str) or task not in TASKS:
         return  # SHACL refused it at submission; the step reports it if it ever gets here
     parameters["estimator_import"] = for_settings(settings).resolve(name, str(task)).entry
+
+
+def _resolve_candidates(parameters: dict[str, Any], settings: Settings) -> None:
+    """Mark an AutoML step for the build phase and give it its candidates' allow-list entries
+    (``ol:candidateEstimator``, else the default candidates the allow-list holds): an unknown
+    candidate or one of the other task is a DefinitionError before the run exists."""
+    task = parameters.get("task")
+    if task not in TASKS:
+        return  # SHACL refused it at submission; the step reports it if it ever gets here
+    allowed = for_settings(settings)
+    named = parameters.get("candidate_estimator")
+    if named is None:
+        names = [n for n in AUTOML_CANDIDATES[str(task)] if n in allowed.names(str(task))]
+    else:
+        names = [str(n) for n in (named if isinstance(named, list) else [named])]
+    parameters["automl"] = True
+    parameters["automl_candidates"] = {
+        name: allowed.resolve(name, str(task), "ol:candidateEstimator").entry for name in names
+    }
 
 
 class Execution:
@@ -294,7 +324,7 @@ class Execution:
         )
         workdir = self.settings.runs_dir / self.record.run_id / step.id
         outcome = self.provisioner.run_step(spec, workdir, timeout)
-        step.result, step.worker = outcome.result, outcome.worker
+        step.result, step.worker = with_trials(outcome.result, workdir), outcome.worker
         step.ended_at = utc_now()
         step.status = "cancelled" if self.cancelled else outcome.result.status
         if self.cache and step.status == "succeeded":

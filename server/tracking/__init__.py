@@ -5,7 +5,8 @@ runs share (an implementation, a setting, a source, a profile, a signature: writ
 content-addressed file store; ``catalog`` and ``run_index`` read runs back (lists, details,
 lineage, compare, leaderboard, an artifact's recorded media type); ``run_query`` asks the store
 for the run list's page in a few small queries (so the store filters, sorts and pages), whose
-text ``run_patterns`` builds.
+text ``run_patterns`` builds; ``trials`` reads an AutoML step's trials from its workdir (also
+after a failure), writes them as ``ol:Trial`` nodes and reads them back.
 
 May import: ``server.definitions`` (step records of a version), ``server.graph``, ``server.store``,
 ``server.errors``, ``executor.contract``.

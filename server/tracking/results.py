@@ -64,6 +64,7 @@ from server.tracking.shared import (
     optional,
     signature_digest,
 )
+from server.tracking.trials import trial_triples
 
 #: Each node is typed here with its Ontolab class only; the store the platform writes through
 #: adds, in the same graph, the PROV, ML-Schema and DCAT classes the ontology places that class
@@ -189,6 +190,8 @@ def _result_triples(record: RunRecord, step: StepRecord, result: StepResult) -> 
         if step.output:
             out.append((entity, PROV.specializationOf, iri(step.output)))
     out += PHASE_FACTS.get(step.phase, _no_facts)(record, step, result)
+    # An AutoML step's trials, written whether or not the step succeeded (server.tracking.trials)
+    out += trial_triples(record.run_id, step.id, result)
     return out
 
 

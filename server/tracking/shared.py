@@ -99,7 +99,40 @@ def shared_graphs(record: RunRecord) -> SharedGraphs:
     for step in record.steps.values():
         if step.result is not None and not step.result.error:
             graphs.update(SHARED_FACTS.get(step.phase, _no_shared)(step.result))
+        if step.result is not None:  # an AutoML step's trials are kept even when it failed
+            graphs.update(_trial_graphs(step.result))
     return graphs
+
+
+def _trial_graphs(result: StepResult) -> SharedGraphs:
+    """The implementation and settings of each trial of an AutoML step (the trials' own nodes
+    are in the run graph: ``server.tracking.trials``)."""
+    graphs: SharedGraphs = {}
+    # Every parameter name of each estimator class tried (as a build's model lists them), so an
+    # implementation graph holds the same triples whoever writes it first.
+    for name, names in (result.summary.get("implementations") or {}).items():
+        implementation = implementation_iri(name)
+        graphs[implementation] = partial(_implementation_triples, implementation, name, names)
+    for build in trial_builds(result.summary.get("trials", [])):
+        for setting, facts in hyperparameter_settings(build).items():
+            graphs[setting] = partial(_setting_triples, setting, *facts)
+    return graphs
+
+
+def trial_builds(trials: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each trial of an AutoML step as a build summary (its class and scalar settings)."""
+    return [
+        {
+            "estimator_class": trial["estimator_class"],
+            "hyperparameters": {
+                k: v
+                for k, v in (trial.get("params") or {}).items()
+                if v is None or isinstance(v, bool | int | float | str)
+            },
+        }
+        for trial in trials
+        if trial.get("estimator_class")
+    ]
 
 
 def _source_graph(result: StepResult) -> SharedGraphs:

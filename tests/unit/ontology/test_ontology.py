@@ -170,6 +170,7 @@ def test_step_parameters(onto: Graph) -> None:
     names = (
         "source targetColumn dropColumn imputation scaling oneHotEncoding testSize randomSeed "
         "stratify estimator modelName searchStrategy searchFolds searchIterations searchScoring"
+        " timeBudget trialBudget candidateEstimator"  # AutoML
     ).split()
     names += "function script outputKind requirement".split()  # ol:CodeStep
     names += "containerImage command".split()  # ol:ContainerStep

@@ -1,0 +1,248 @@
+"""The AutoML step over real HTTP: a real search on iris through the platform, its trials in
+the graph (SPARQL over /sparql) and in GET /api/runs/ID/trials, the best trial as the step's
+model; a search cut short by its step's time-out keeps the trials it finished; bad budgets and
+candidates are refused with 400 before anything is stored.
+
+One module-scoped platform runs an AutoML step of 6 trials over cheap candidates, and one whose
+search is killed by its step time-out.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from server.app import create_app
+from server.platform import Platform, open_platform
+from server.settings import Settings
+from tests.conftest import assert_problem, wait_for_run
+
+ROOT = Path(__file__).resolve().parents[3]
+TIMEOUT = 30
+TURTLE = "text/turtle"
+
+
+def automl_iris(identifier: str, step: str, extra: str = "") -> str:
+    """examples/iris.ttl with its build step replaced by an AutoML step stating ``step``."""
+    text = (ROOT / "examples" / "iris.ttl").read_text()
+    build = re.search(r":build a ol:ModelBuilding ;.*?ol:produces :model \.", text, re.S)
+    assert build is not None
+    text = text.replace(
+        build.group(0),
+        f""":build a ol:AutoML ;
+    ol:consumes :splits ;
+    {step}
+    ol:modelName "{identifier}" ;
+    ol:produces :model .{extra}""",
+    )
+    return re.sub(r'dcterms:identifier "[^"]+"', f'dcterms:identifier "{identifier}"', text)
+
+
+SEARCH = """ol:trialBudget 6 ;
+    ol:candidateEstimator "LogisticRegression", "KNeighborsClassifier", "SVC" ;
+    ol:randomSeed 3 ;"""
+# Far more trials than 6 s of time-out allow: the step is killed mid-search.
+CUT_SHORT = """ol:timeBudget 600 ;
+    ol:candidateEstimator "LogisticRegression", "KNeighborsClassifier", "SVC" ;
+    ol:requires [ ol:timeoutSeconds 6 ] ;"""
+
+
+@dataclass
+class Api:
+    platform: Platform
+    url: str
+    runs: dict[str, dict[str, Any]]
+
+    def get(self, path: str) -> requests.Response:
+        return requests.get(self.url + path, timeout=TIMEOUT)
+
+    def post_turtle(self, path: str, text: str) -> requests.Response:
+        headers = {"Content-Type": TURTLE}
+        return requests.post(self.url + path, data=text.encode(), headers=headers, timeout=TIMEOUT)
+
+    def run(self, text: str, identifier: str) -> dict[str, Any]:
+        stored = self.post_turtle("/api/experiments", text)
+        assert stored.status_code == 201, stored.text
+        started = requests.post(
+            self.url + "/api/runs", json={"experiment": identifier}, timeout=TIMEOUT
+        )
+        assert started.status_code == 202, started.text
+        return wait_for_run(self.url, started.json()["run_id"], timeout=240)
+
+    def sparql(self, query: str) -> list[dict[str, str]]:
+        answer = requests.post(
+            self.url + "/sparql",
+            data={"query": query},
+            headers={"Accept": "application/sparql-results+json"},
+            timeout=TIMEOUT,
+        )
+        assert answer.status_code == 200, answer.text
+        rows = answer.json()["results"]["bindings"]
+        return [{k: v["value"] for k, v in row.items()} for row in rows]
+
+
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Api]:
+    settings = Settings.load({"data": tmp_path_factory.mktemp("automl") / "data"}, environ={})
+    platform = open_platform(settings, serve_deployments=False)
+    with serve_app(create_app(platform=platform)) as url:
+        api = Api(platform, url, {})
+        api.runs["search"] = api.run(automl_iris("iris-automl", SEARCH), "iris-automl")
+        api.runs["cut"] = api.run(automl_iris("iris-cut", CUT_SHORT), "iris-cut")
+        yield api
+    platform.close()
+
+
+TRIALS_QUERY = """
+PREFIX ol: <https://w3id.org/ontolab/ns#>
+PREFIX mls: <http://www.w3.org/ns/mls#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+SELECT ?number ?estimator ?status ?mean ?best WHERE {
+  GRAPH <https://w3id.org/ontolab/id/run/RUN_ID> {
+    ?step_run ol:hasTrial ?trial .
+    ?trial a ol:Trial, prov:Activity, mls:Run ;
+           ol:trialNumber ?number ;
+           ol:estimatorName ?estimator ;
+           ol:status ?status .
+    OPTIONAL { ?trial ol:meanScore ?mean }
+    OPTIONAL { ?step_run ol:bestTrial ?chosen . FILTER(?chosen = ?trial) }
+  }
+  BIND(BOUND(?chosen) AS ?best)
+} ORDER BY ?number
+"""
+
+
+def trials_by_sparql(api: Api, run_id: str) -> list[dict[str, str]]:
+    return api.sparql(TRIALS_QUERY.replace("RUN_ID", run_id))
+
+
+def test_an_automl_run_records_every_trial_in_the_graph(api: Api) -> None:
+    run = api.runs["search"]
+    assert run["status"] == "succeeded", run
+
+    rows = trials_by_sparql(api, run["run_id"])
+    assert [int(r["number"]) for r in rows] == list(range(6))
+    assert [r["estimator"] for r in rows[:2]] == [
+        "RandomForestClassifier",
+        "HistGradientBoostingClassifier",
+    ]
+    assert {r["status"] for r in rows} == {"succeeded"}
+    assert sum(r["best"] == "true" for r in rows) == 1
+
+
+def test_the_best_trial_is_the_model_and_no_worse_than_the_default(api: Api) -> None:
+    run = api.runs["search"]
+    rows = trials_by_sparql(api, run["run_id"])
+    (best,) = [r for r in rows if r["best"] == "true"]
+
+    assert float(best["mean"]) >= float(rows[0]["mean"])
+    assert float(best["mean"]) == max(float(r["mean"]) for r in rows)
+    run_node = f"<https://w3id.org/ontolab/id/run/{run['run_id']}>"
+    executed = api.sparql(
+        f"""PREFIX mls: <http://www.w3.org/ns/mls#>
+        PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+        SELECT ?label WHERE {{
+          GRAPH {run_node} {{ {run_node} mls:executes ?i }}
+          GRAPH ?shared {{ ?i rdfs:label ?label }}
+        }}"""
+    )
+    assert [r["label"].rsplit(".", 1)[-1] for r in executed] == [best["estimator"]]
+    model = api.get("/api/models/iris-automl")
+    assert model.status_code == 200, "the best trial's model is registered like any other"
+
+
+def test_the_trials_api_lists_settings_and_fold_scores(api: Api) -> None:
+    run = api.runs["search"]
+    answer = api.get(f"/api/runs/{run['run_id']}/trials")
+
+    assert answer.status_code == 200, answer.text
+    trials = answer.json()["trials"]
+    assert [t["number"] for t in trials] == list(range(6))
+    assert all(t["step_id"] == "build" and t["scoring"] == "accuracy" for t in trials)
+    assert all(len(t["fold_scores"]) == 5 for t in trials)
+    for trial in trials:
+        assert trial["mean_score"] == pytest.approx(sum(trial["fold_scores"]) / 5)
+    searched = [t for t in trials if t["kind"] == "search"]
+    assert searched and all(t["params"] for t in searched), "drawn settings are recorded"
+    assert trials[0]["params"]["random_state"] == 3
+
+
+def test_trials_of_an_unknown_run_are_404(api: Api) -> None:
+    assert_problem(api.get("/api/runs/0123456789abcdef/trials"), 404, "no run")
+
+
+def test_a_search_killed_by_its_time_out_keeps_its_finished_trials(api: Api) -> None:
+    run = api.runs["cut"]
+    assert run["status"] == "failed", run
+
+    rows = trials_by_sparql(api, run["run_id"])
+    assert rows, "the trials finished before the time-out are recorded"
+    assert rows[0]["estimator"] == "RandomForestClassifier"
+    listed = api.get(f"/api/runs/{run['run_id']}/trials").json()["trials"]
+    assert [t["number"] for t in listed] == [int(r["number"]) for r in rows]
+
+
+@pytest.mark.parametrize(
+    ("step", "message"),
+    [
+        ("ol:timeBudget 0 ;", "ol:timeBudget is one number of seconds above 0"),
+        ("ol:trialBudget 0 ;", "ol:trialBudget is one whole number of trials, 1 or more"),
+        ('ol:candidateEstimator "LogisticRegresion" ;', "an AutoML step needs a budget"),
+        (
+            'ol:trialBudget 5 ; ol:candidateEstimator "LogisticRegresion" ;',
+            "ol:candidateEstimator is not in the allow-list; use one of these class names: "
+            "for classification LogisticRegression",
+        ),
+        (
+            'ol:trialBudget 5 ; ol:candidateEstimator "Ridge" ;',
+            "an ol:candidateEstimator does not fit the experiment's ol:task",
+        ),
+        (
+            'ol:trialBudget 5 ; ol:estimator "SVC" ;',
+            "an AutoML step chooses its estimator; remove ol:estimator",
+        ),
+    ],
+)
+def test_bad_automl_input_is_refused_and_nothing_is_stored(
+    api: Api, step: str, message: str
+) -> None:
+    answer = api.post_turtle("/api/experiments", automl_iris("iris-bad", step))
+
+    assert_problem(answer, 400, message)
+    assert api.get("/api/experiments/iris-bad").status_code == 404
+
+
+def test_a_candidate_the_allow_list_no_longer_holds_is_refused_before_the_run(
+    tmp_path: Path, serve_app: Any
+) -> None:
+    data = tmp_path / "data"
+    step = 'ol:trialBudget 3 ; ol:candidateEstimator "LGBMClassifier" ;'
+    first = open_platform(Settings.load({"data": data}, environ={}), serve_deployments=False)
+    with serve_app(create_app(platform=first)) as url:
+        stored = requests.post(
+            url + "/api/experiments",
+            data=automl_iris("iris-lgbm-automl", step).encode(),
+            headers={"Content-Type": TURTLE},
+            timeout=TIMEOUT,
+        )
+        assert stored.status_code == 201, stored.text
+    first.close()
+    only_sklearn = Settings.load({"data": data, "estimators": "none"}, environ={})
+    second = open_platform(only_sklearn, serve_deployments=False)
+    with serve_app(create_app(platform=second)) as url:
+        answer = requests.post(
+            url + "/api/runs", json={"experiment": "iris-lgbm-automl"}, timeout=TIMEOUT
+        )
+        listed = requests.get(url + "/api/runs", timeout=TIMEOUT).json()
+    second.close()
+
+    assert_problem(
+        answer, 400, "ol:candidateEstimator 'LGBMClassifier' is not in the allow-list", "SVC"
+    )
+    assert listed["runs"] == [], "refused before the run existed"
