@@ -1,5 +1,6 @@
-"""Export to standalone code, end to end: every example (and an uploaded table with missing
-values, a categorical column and a dropped column) is run, exported, installed in a fresh venv
+"""Export to standalone code, end to end: every example (with its code folder when it has code
+steps; an AutoML one as the build of its best trial) and an uploaded table with missing
+values, a categorical column and a dropped column, is run, exported, installed in a fresh venv
 made from the export's own requirements.txt, and checked with its verify.py; and the CLI's
 refusals. The venvs are made once per distinct requirements.txt (they pin the same versions)."""
 
@@ -113,6 +114,10 @@ def test_every_example_reproduces_exactly_in_a_fresh_venv(
     if name == "wine_custom_code.ttl":
         assert {"code/features.py", "code/models.py"} <= copied
         assert "\nscikit-learn>=1.5\n" in (target / "requirements.txt").read_text()
+    if name.startswith("automl_"):  # the build of its best trial; the search not repeated
+        params = json.loads((target / "params.json").read_text())
+        (kept,) = [p["automl"] for p in params.values() if "automl" in p]
+        assert isinstance(kept["best_trial"], int) and "not repeated" in kept["note"]
     done = verify(python_for(target), target)
     assert_reproduced(done, target)
     assert "exact" in done.stdout
