@@ -1,6 +1,6 @@
 """Export to standalone code, end to end: every example (with its code folder when it has code
 steps; an AutoML one as the build of its best trial) and an uploaded table with missing
-values, a categorical column and a dropped column, is run, exported, installed in a fresh venv
+values, a categorical column and a dropped column, are run, exported, installed in a fresh venv
 made from the export's own requirements.txt, and checked with its verify.py; and the CLI's
 refusals. The venvs are made once per distinct requirements.txt (they pin the same versions)."""
 
