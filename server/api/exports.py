@@ -36,7 +36,8 @@ OPENAPI: dict[str, Any] = {
             "seeds fixed), params.json, requirements.txt pinned to the versions the run "
             "recorded, data_manifest.json and data/ (the data the run read), "
             "expected_metrics.json, verify.py (re-runs the pipeline and checks the metrics and "
-            "the predictions' checksum), provenance.ttl (the run's PROV subgraph) and a README. "
+            "the predictions' checksum), provenance.ttl (the run's PROV subgraph), code/ (the "
+            "code bundle a custom code step ran) and a README. "
             "Written from the graph and the artifact store only.",
             "parameters": [path_parameter("run_id")],
             "responses": {
@@ -50,7 +51,7 @@ OPENAPI: dict[str, Any] = {
                 "409": {
                     "description": "problem JSON: the run has not succeeded (running, failed, "
                     "cancelled or interrupted), or holds a step of a kind export cannot write "
-                    "as code",
+                    "as code (a container step: an image cannot be turned into standalone code)",
                     "content": PROBLEM_CONTENT,
                 },
                 "410": {

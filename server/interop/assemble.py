@@ -13,7 +13,7 @@ from server.interop.run_facts import RunFacts
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CODE_MARKER = "# --- code ---\n"
 #: Templates in the order they appear in pipeline.py; ``common`` comes with every export.
-TEMPLATE_ORDER = ("common", "extract", "explore", "process", "build", "validate")
+TEMPLATE_ORDER = ("common", "extract", "explore", "process", "build", "validate", "code")
 #: What pipeline.py and verify.py import, pinned from the run's records when it has them.
 NEEDED = ("scikit-learn", "numpy", "pandas", "scipy", "pyarrow", "joblib")
 
@@ -138,6 +138,7 @@ store. This folder needs no Ontolab: plain pandas and scikit-learn.
 | `requirements.txt` | the libraries, pinned to the versions the run recorded |
 | `data_manifest.json` | each data file: source, sha256, size |
 | `data/` | the data the run read (copied from the platform's artifact store) |
+| `code/` | the code bundle the run's custom code steps called (when it has any) |
 | `expected_metrics.json` | the metrics and checksums (predictions, profile) the run recorded |
 | `verify.py` | re-runs `pipeline.py` and checks all of it |
 | `provenance.ttl` | the run's PROV subgraph (its named graph and the graphs it links to) |

@@ -3,11 +3,12 @@ function, its resolved parameters, the files it needs copied and what verify.py 
 
 To export a new step kind, add a generator here (or register one from its own module):
 
-- a custom code step (``code``): copy its code bundle's files in (``StepCode.files``, e.g.
-  ``code/…`` from the artifact store), add its recorded requirements
-  (``StepCode.requirements``), and make the step function put ``HERE / "code"`` on
-  ``sys.path``, import ``module`` and call ``function`` with the step's inputs;
-- an AutoML step: generate it as the build step of its best trial, i.e. call
+- a custom code step (``code``, in ``code_steps``): its code bundle's files copied in
+  (``code/…`` from the artifact store), its recorded requirements added, and a step function
+  that puts ``code/`` on ``sys.path``, imports ``module`` and calls ``function`` with the
+  step's inputs (a container step is refused there too);
+- an AutoML step (``automl``, in ``automl_steps``): generate it as the build step of its best
+  trial, i.e. call
   ``build_code(context, step, (module, class), hyperparameters)`` with that trial's estimator
   and hyperparameters as the run recorded them (the search itself is not repeated).
 
@@ -228,7 +229,12 @@ def estimator_import(step: StepFacts) -> tuple[str, str]:
     through) under plain module names; a run that recorded none names a scikit-learn one."""
     recorded = step.estimator_class
     given = str(_scalar(step.parameters, "estimator", ""))
-    if recorded and "." in recorded:
+    entry = SKLEARN_ESTIMATORS.get(given, ("",))[0]
+    if entry and (recorded or "").startswith("sklearn.") and (recorded or "").endswith(f".{given}"):
+        # The recorded class name drops private submodules (sklearn.ensemble.gradient_boosting
+        # for sklearn.ensemble._hist_gradient_boosting...), which may not import: use the entry.
+        module, name = entry.split(":")
+    elif recorded and "." in recorded:
         module, name = recorded.rsplit(".", 1)
     else:
         name, module = given, SKLEARN_ESTIMATORS.get(given, ("",))[0].partition(":")[0]
@@ -319,3 +325,9 @@ def generate(context: ExportContext, step: StepFacts) -> StepCode:
     code = generator(context, step)
     context.parameters[step.id] = code.parameters
     return code
+
+
+# The step kinds that run the author's own work register their generators from their module
+# (it imports this one, so it comes last).
+from server.interop import automl_steps as _automl_steps  # noqa: E402, F401
+from server.interop import code_steps as _code_steps  # noqa: E402, F401

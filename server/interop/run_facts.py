@@ -12,7 +12,7 @@ from server import definitions
 from server.definitions import steps as pipelines
 from server.definitions.planner import plan
 from server.graph import queries
-from server.graph.namespaces import run_iri
+from server.graph.namespaces import OL, run_iri
 from server.graph.terms import plain_row
 from server.store.base import Store
 from server.tracking import catalog
@@ -32,6 +32,12 @@ class StepFacts:
     estimator_class: str | None = None
     library_versions: dict[str, str] = field(default_factory=dict)
     dataset_version: dict[str, Any] | None = None  # name, number, sha256, size
+    # A code step's: the bundle it used (sha256, size), the function it called, its requirements.
+    code_bundle: dict[str, Any] | None = None
+    code_function: str | None = None
+    requirements: tuple[str, ...] = ()
+    # An AutoML step's best trial: number, estimator (its name), estimator_class, params.
+    best_trial: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -58,7 +64,7 @@ def read_run(store: Store, run_id: str) -> RunFacts:
         steps.append(
             StepFacts(
                 id=step_id,
-                kind=planned.phase,
+                kind=_kind(planned.phase, planned.definition.types),
                 parameters=dict(planned.definition.parameters),
                 inputs=dict(planned.inputs),
                 **recorded.get(step_id, {}),
@@ -72,6 +78,14 @@ def read_run(store: Store, run_id: str) -> RunFacts:
         task=pipeline.task,
         steps=tuple(steps),
     )
+
+
+#: Step classes that run as a phase but export as their own kind (``generators.GENERATORS``).
+KIND_OF_CLASS = {str(OL.AutoML): "automl"}
+
+
+def _kind(phase: str, types: tuple[str, ...]) -> str:
+    return next((KIND_OF_CLASS[t] for t in types if t in KIND_OF_CLASS), phase)
 
 
 def _recorded(store: Store, run_id: str, details: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -101,4 +115,16 @@ def _recorded(store: Store, run_id: str, details: dict[str, Any]) -> dict[str, d
         step(row["step_id"])["dataset_version"] = {
             key: row[key] for key in ("name", "number", "sha256", "size")
         }
+    for row in map(plain_row, queries.select(store, "run_code_steps", run=run)):
+        code = step(row["step_id"])
+        code["code_bundle"] = {"sha256": str(row["sha256"]), "size": row.get("size")}
+        if row.get("code_function") is not None:
+            code["code_function"] = str(row["code_function"])
+        if row.get("requirement") is not None:
+            code["requirements"] = (*code.get("requirements", ()), str(row["requirement"]))
+    for row in map(plain_row, queries.select(store, "run_best_trials", run=run)):
+        best = step(row["step_id"]).setdefault("best_trial", {"params": {}})
+        best |= {k: row.get(k) for k in ("number", "estimator", "estimator_class")}
+        if row.get("name") is not None:
+            best["params"][str(row["name"])] = row.get("value")
     return found

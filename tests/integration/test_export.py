@@ -1,5 +1,6 @@
-"""Export to standalone code, end to end: every example (and an uploaded table with missing
-values, a categorical column and a dropped column) is run, exported, installed in a fresh venv
+"""Export to standalone code, end to end: every example (with its code folder when it has code
+steps; an AutoML one as the build of its best trial) and an uploaded table with missing
+values, a categorical column and a dropped column, are run, exported, installed in a fresh venv
 made from the export's own requirements.txt, and checked with its verify.py; and the CLI's
 refusals. The venvs are made once per distinct requirements.txt (they pin the same versions)."""
 
@@ -19,6 +20,7 @@ import pandas as pd
 import pytest
 
 from server import definitions
+from server.definitions.code_bundles import bundle_beside
 from server.definitions.ui_document import to_graph
 from server.errors import ExportError, NotFoundError, RunStateConflict
 from server.interop.export import export_run
@@ -63,7 +65,9 @@ def verify(python: Path, export: Path) -> subprocess.CompletedProcess[str]:
 
 
 def run_definition(platform: Platform, path: Path) -> str:
+    """Submit and run the definition at ``path`` with its code folder, as `ontolab run` does."""
     graph = definitions.parse(path.read_text(), definitions.format_for(path))
+    bundle_beside(path, graph, platform.artifacts.put)
     record = platform.runs.run(definitions.submit(platform.store, graph).version)
     assert record.status == "succeeded", record.error
     return record.run_id
@@ -80,7 +84,7 @@ def assert_reproduced(done: subprocess.CompletedProcess[str], export: Path) -> N
     for step, wanted in expected["steps"].items():
         for metric in wanted.get("metrics", {}):
             assert f"ok    {step}.{metric} = " in done.stdout
-        if "metrics" in wanted:
+        if "predictions_sha256" in wanted:  # a validate step's (a code step's report has none)
             assert f"ok    {step}.predictions_sha256 = " in done.stdout
     assert "reproduces run" in done.stdout
 
@@ -104,6 +108,16 @@ def test_every_example_reproduces_exactly_in_a_fresh_venv(
     } <= names
     assert "ontolab" not in (target / "pipeline.py").read_text().split('"""', 2)[2].lower()
     assert "scikit-learn==" in (target / "requirements.txt").read_text()
+    manifest = json.loads((target / "data_manifest.json").read_text())
+    copied = {e["path"] for e in manifest["files"] if e["kind"] == "code"}
+    assert copied <= names  # a code step's bundle, copied in (verify.py checks each sha256)
+    if name == "wine_custom_code.ttl":
+        assert {"code/features.py", "code/models.py"} <= copied
+        assert "\nscikit-learn>=1.5\n" in (target / "requirements.txt").read_text()
+    if name.startswith("automl_"):  # the build of its best trial; the search not repeated
+        params = json.loads((target / "params.json").read_text())
+        (kept,) = [p["automl"] for p in params.values() if "automl" in p]
+        assert isinstance(kept["best_trial"], int) and "not repeated" in kept["note"]
     done = verify(python_for(target), target)
     assert_reproduced(done, target)
     assert "exact" in done.stdout

@@ -91,6 +91,7 @@ def process(dataset: pd.DataFrame, settings: dict[str, Any]) -> dict[str, Any]:
         "target": target,
         "task": settings["task"],
         "feature_columns": features,
+        "feature_dtypes": {c: str(frame[c].dtype) for c in features},
         "preprocessor": preprocessor,
     }
     if settings["task"] == "classification":

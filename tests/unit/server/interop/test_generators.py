@@ -76,9 +76,9 @@ def facts(*steps: StepFacts) -> RunFacts:
 
 
 def test_a_step_kind_without_a_generator_is_refused_naming_it(tmp_path: Path) -> None:
-    step = StepFacts("mine", "container", {}, {})
+    step = StepFacts("mine", "telepathy", {}, {})
     context = ExportContext(facts(step), ArtifactStore(tmp_path), {"mine": "step_mine"})
-    with pytest.raises(ExportError, match="step 'mine' .* is a 'container' step, which export"):
+    with pytest.raises(ExportError, match="step 'mine' .* is a 'telepathy' step, which export"):
         generate(context, step)
 
 

@@ -1,0 +1,140 @@
+"""code: call the author's function from the run's code bundle (copied into ``code/``) as the
+platform's code step called it (``executor/phases/code.py`` and ``code_outputs.py``)."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+import inspect
+import json
+import math
+import os
+import runpy
+import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+# --- code ---
+# Beside pipeline.py: the run's code bundle, unpacked, and each code step's working directory.
+CODE = Path(__file__).resolve().parent / "code"
+OUTPUTS = Path(__file__).resolve().parent / "outputs"
+
+
+@contextmanager
+def code_on_path() -> Iterator[None]:
+    """``code/`` first on ``sys.path`` for the call; its modules are forgotten afterwards, as
+    each step of the run imported them afresh in its own process."""
+    sys.path.insert(0, str(CODE))
+    try:
+        yield
+    finally:
+        sys.path.remove(str(CODE))
+        root = str(CODE.resolve())
+        for name, module in list(sys.modules.items()):
+            if str(getattr(module, "__file__", None) or "").startswith(root):
+                del sys.modules[name]
+
+
+@contextmanager
+def working_directory(folder: Path) -> Iterator[None]:
+    """Run the author's code in ``folder``, so relative paths it writes land there."""
+    previous = os.getcwd()
+    os.chdir(folder)
+    try:
+        yield
+    finally:
+        os.chdir(previous)
+
+
+def load_function(params: dict[str, Any]) -> Callable[..., Any]:
+    """``function`` (``module:function``) from code/, or ``script``'s ``main`` (or the plain
+    name in ``function``)."""
+    if params.get("script"):
+        # Not "__main__": the script's main block stays out, as in the run.
+        namespace = runpy.run_path(str(CODE / params["script"]), run_name="__code_step__")
+        function: Callable[..., Any] = namespace[params.get("function") or "main"]
+        return function
+    module_name, function_name = params["function"].split(":", 1)
+    return getattr(importlib.import_module(module_name.strip()), function_name.strip())
+
+
+def plain_json(value: Any) -> Any:
+    """``value`` as the run stored it in a JSON artifact and the next step read it back."""
+
+    def plain(item: Any) -> Any:
+        if isinstance(item, dict):
+            return {str(k): plain(v) for k, v in item.items()}
+        if isinstance(item, list | tuple | np.ndarray):
+            return [plain(v) for v in item]
+        if isinstance(item, np.generic):
+            item = item.item()
+        if isinstance(item, float) and not math.isfinite(item):
+            return None
+        return item
+
+    return json.loads(json.dumps(plain(value), allow_nan=False, sort_keys=True))
+
+
+def fresh_folder(folder: Path) -> Path:
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def as_given(step_id: str, kind: str, value: Any) -> Any:
+    """An input as the code step received it: a copy of its own (each step of the run read its
+    inputs afresh from the artifact store), a profile as JSON, a files folder copied in."""
+    if kind == "profile":
+        return plain_json(value)
+    if kind == "files":
+        target = OUTPUTS / f"{step_id}.inputs" / "files"
+        shutil.rmtree(target, ignore_errors=True)
+        return Path(shutil.copytree(value, target))
+    return copy.deepcopy(value)
+
+
+def code_output(kind: str, value: Any, inputs: dict[str, Any], folder: Path) -> Any:
+    """What the function returned, as the run stored it for the next steps (a dataset goes
+    through ``as_stored`` in the step's function)."""
+    if kind == "splits":
+        return {**inputs.get("splits", {}), **value}
+    if kind == "report":
+        return {"metrics": {k: float(v) for k, v in value.items() if math.isfinite(v)}}
+    if kind == "files":
+        return copy_files(value, folder, fresh_folder(folder.with_name(folder.name + ".files")))
+    return value  # a fitted model, or a table
+
+
+def copy_files(value: Any, base: Path, target: Path) -> Path:
+    """The returned paths, copied into ``target`` as the run zipped them (relative to the
+    step's working directory), as the next step unpacked them."""
+    for item in value if isinstance(value, list | tuple) else [value]:
+        path = base / item  # an absolute path stays as it is
+        for file in [path] if path.is_file() else sorted(path.rglob("*")):
+            if file.is_file() and not file.is_symlink():
+                inside = file.resolve().is_relative_to(base.resolve())
+                name = file.resolve().relative_to(base.resolve()) if inside else file.name
+                (target / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(file, target / name)
+    return target
+
+
+def call_code(step_id: str, params: dict[str, Any], inputs: dict[str, Any]) -> Any:
+    """Call the step's function with its inputs (and ``params`` if it takes them), in its own
+    working directory, and turn what it returns into the step's output."""
+    given = {kind: as_given(step_id, kind, value) for kind, value in sorted(inputs.items())}
+    folder = fresh_folder(OUTPUTS / step_id)
+    with code_on_path():
+        with working_directory(folder):
+            function = load_function(params)
+            signature = inspect.signature(function)
+            takes_any = any(p.kind is p.VAR_KEYWORD for p in signature.parameters.values())
+            if "params" in signature.parameters or takes_any:
+                given["params"] = dict(params["hyperparameters"])
+            returned = function(**given)
+        return code_output(params["output_kind"], returned, inputs, folder)
