@@ -30,29 +30,39 @@ def _code_zip(tmp_path: Path) -> Path:
     return path
 
 
-def test_a_code_step_built_on_the_canvas_runs_with_its_zip(
-    page: Any, server_url: str, tmp_path: Path, screenshot: Any
+def _iris_on_the_canvas(
+    page: Any,
+    experiment: str,
+    middle: dict[str, tuple[int, int]],
+    edges: list[tuple[str, str]],
 ) -> None:
+    """The builder with iris extracted, the ``middle`` steps dropped where given, and a
+    validate step consuming the build's model and the process step's splits."""
     page.goto("/builder")
     page.get_by_text("Drag a step here").wait_for()
     _drop(page, "DataExtraction", 90, 60)
-    _drop(page, "CodeStep", 300, 60)
-    _drop(page, "DataProcessing", 510, 60)
-    _drop(page, "ModelBuilding", 300, 260)
+    for step_type, (x, y) in middle.items():
+        _drop(page, step_type, x, y)
     _drop(page, "ModelValidation", 510, 260)
-    for source, target in [
-        ("extract", "code"),
-        ("code", "process"),
-        ("process", "build"),
-        ("build", "validate"),
-        ("process", "validate"),
-    ]:
+    edges = [*edges, ("build", "validate"), ("process", "validate")]
+    for source, target in edges:
         _connect(page, source, target)
-    assert page.locator(".react-flow__edge").count() == 5
-    page.get_by_label("Experiment id").fill("iris_code_ui")
+    assert page.locator(".react-flow__edge").count() == len(edges)
+    page.get_by_label("Experiment id").fill(experiment)
     form = _form(page, "extract")
     form.get_by_label("source", exact=True).fill("sklearn:iris")
     form.get_by_label("target column").fill("target")
+
+
+def test_a_code_step_built_on_the_canvas_runs_with_its_zip(
+    page: Any, server_url: str, tmp_path: Path, screenshot: Any
+) -> None:
+    _iris_on_the_canvas(
+        page,
+        "iris_code_ui",
+        {"CodeStep": (300, 60), "DataProcessing": (510, 60), "ModelBuilding": (300, 260)},
+        [("extract", "code"), ("code", "process"), ("process", "build")],
+    )
     form = _form(page, "code")
     form.get_by_label("function").fill("features:add_ratio")
     form.get_by_label("output kind").select_option("dataset")
@@ -88,24 +98,12 @@ def test_a_code_step_built_on_the_canvas_runs_with_its_zip(
 def test_an_automl_step_from_the_palette_shows_its_trials(
     page: Any, server_url: str, screenshot: Any
 ) -> None:
-    page.goto("/builder")
-    page.get_by_text("Drag a step here").wait_for()
-    _drop(page, "DataExtraction", 90, 60)
-    _drop(page, "DataProcessing", 300, 60)
-    _drop(page, "AutoML", 300, 260)
-    _drop(page, "ModelValidation", 510, 260)
-    for source, target in [
-        ("extract", "process"),
-        ("process", "build"),
-        ("build", "validate"),
-        ("process", "validate"),
-    ]:
-        _connect(page, source, target)
-    assert page.locator(".react-flow__edge").count() == 4
-    page.get_by_label("Experiment id").fill("iris_automl_ui")
-    form = _form(page, "extract")
-    form.get_by_label("source", exact=True).fill("sklearn:iris")
-    form.get_by_label("target column").fill("target")
+    _iris_on_the_canvas(
+        page,
+        "iris_automl_ui",
+        {"DataProcessing": (300, 60), "AutoML": (300, 260)},
+        [("extract", "process"), ("process", "build")],
+    )
     form = _form(page, "build")
     assert form.get_by_label("estimator", exact=True).count() == 0, "AutoML chooses its estimator"
     form.get_by_label("trial budget").fill("4")

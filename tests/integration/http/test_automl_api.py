@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +18,10 @@ import pytest
 import requests
 
 from server.app import create_app
-from server.platform import Platform, open_platform
+from server.platform import open_platform
 from server.settings import Settings
 from tests.conftest import assert_problem, wait_for_run
+from tests.integration.http.test_estimators_api import Api as EstimatorsApi
 
 ROOT = Path(__file__).resolve().parents[3]
 TIMEOUT = 30
@@ -53,18 +53,8 @@ CUT_SHORT = """ol:timeBudget 600 ;
     ol:requires [ ol:timeoutSeconds 6 ] ;"""
 
 
-@dataclass
-class Api:
-    platform: Platform
-    url: str
-    runs: dict[str, dict[str, Any]]
-
-    def get(self, path: str) -> requests.Response:
-        return requests.get(self.url + path, timeout=TIMEOUT)
-
-    def post_turtle(self, path: str, text: str) -> requests.Response:
-        headers = {"Content-Type": TURTLE}
-        return requests.post(self.url + path, data=text.encode(), headers=headers, timeout=TIMEOUT)
+class Api(EstimatorsApi):
+    """The estimators tests' served platform, with runs to the end and SPARQL over HTTP."""
 
     def run(self, text: str, identifier: str) -> dict[str, Any]:
         stored = self.post_turtle("/api/experiments", text)
