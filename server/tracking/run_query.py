@@ -93,7 +93,7 @@ def find(
     rows = _sorted_rows(store, query, first, count, total)
     ahead = [key for _, key in rows[:offset]] if prefix else None
     rows = rows[offset:] if prefix else rows
-    if query.sort not in UNIQUE and rows:
+    if query.sort not in UNIQUE and rows and not query.ties_in_store:
         rows = _ties_in_order(store, query, rows, total, ahead)
     iris = [iri for iri, _ in rows]
     wanted = selection.limit
