@@ -223,3 +223,30 @@ def store_url(request: pytest.FixtureRequest, store_servers: dict[str, StoreServ
 def store_settings(tmp_path: Path, store_url: str) -> Settings:
     """Settings for a fresh data dir on each store backend."""
     return Settings.load({"data": tmp_path / "data", "store": store_url or None}, environ={})
+
+
+#: The MLflow the interop tests drive (its client against the platform; its stores to import).
+MLFLOW_REQUIREMENT = "mlflow==3.17.2"
+
+
+@pytest.fixture(scope="session")
+def mlflow_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Python of a venv holding the real ``mlflow`` (never installed beside Ontolab), made
+    once per test session with pip (~1-2 min from PyPI; pip's cache makes later sessions quick)."""
+    folder = tmp_path_factory.mktemp("mlflow-venv")
+    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=300)
+    python = folder / "bin" / "python"
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--disable-pip-version-check",
+            MLFLOW_REQUIREMENT,
+        ],
+        check=True,
+        timeout=900,
+    )
+    return python
