@@ -12,6 +12,7 @@ from flask import Blueprint
 
 from server.api import (
     artifacts,
+    code_bundles,
     compare,
     datasets,
     deployments,
@@ -49,6 +50,7 @@ MODULES: tuple[ModuleType, ...] = (
     models,
     vocabulary,
     trials,
+    code_bundles,
     ui,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

@@ -1,4 +1,5 @@
-"""GET /api/compare?runs=A,B,…: runs side by side, the best value per metric marked."""
+"""GET /api/compare?runs=A,B,…: runs side by side, the best value per metric marked, and the
+trials of their AutoML steps (each run's ``trials``, the best trials' winner per scoring)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,11 @@ from typing import Any
 from flask import Blueprint, request
 
 from server.api.common import PROBLEM_RESPONSE, get_platform, object_schema
+from server.api.trials import TRIAL_SCHEMA
 from server.errors import BadRequest, NotFoundError
 from server.tracking import run_index
 from server.tracking.catalog import measure_directions
+from server.tracking.trials import best_trial_runs, run_trials
 
 blueprint = Blueprint("compare", __name__)
 
@@ -27,12 +30,14 @@ def compare() -> dict[str, Any]:
     runs = [by_id[r] for r in dict.fromkeys(wanted)]
     metrics = sorted({m for r in runs for m in r.metrics if "." in m})
     params = sorted({p for r in runs for p in r.params if "." in p})
+    trials = {r.run_id: run_trials(store, r.run_id) for r in runs}
     return {
-        "runs": [r.to_json() for r in runs],
+        "runs": [r.to_json() | {"trials": trials[r.run_id]} for r in runs],
         "metrics": metrics,
         "params": params,
         "differing_params": [p for p in params if len({repr(r.params.get(p)) for r in runs}) > 1],
         "best": _best(runs, metrics, measure_directions(store)),
+        "best_trials": best_trial_runs(trials),
     }
 
 
@@ -66,8 +71,15 @@ _COMPARED = object_schema(
                     "ended": {"type": ["string", "null"]},
                     "metrics": {"type": "object", "additionalProperties": {"type": "number"}},
                     "params": {"type": "object"},
+                    "trials": {
+                        "type": "array",
+                        "description": "the trials of the run's AutoML steps, as GET "
+                        "/api/runs/ID/trials lists them (empty without AutoML steps); `best` "
+                        "marks each step's chosen trial",
+                        "items": TRIAL_SCHEMA,
+                    },
                 },
-                ["run_id", "experiment", "version", "status", "metrics", "params"],
+                ["run_id", "experiment", "version", "status", "metrics", "params", "trials"],
             ),
         },
         "metrics": _NAMES,
@@ -78,14 +90,20 @@ _COMPARED = object_schema(
             "description": "per STEP.METRIC, the run(s) with the best value",
             "additionalProperties": _NAMES,
         },
+        "best_trials": {
+            "type": "object",
+            "description": "per scoring (e.g. accuracy), the run(s) whose best AutoML trial has "
+            "the highest mean score (greater is better); empty when no run has a best trial",
+            "additionalProperties": _NAMES,
+        },
     },
-    ["runs", "metrics", "params", "differing_params", "best"],
+    ["runs", "metrics", "params", "differing_params", "best", "best_trials"],
 )
 
 OPENAPI: dict[str, Any] = {
     "/api/compare": {
         "get": {
-            "summary": "Runs side by side: params, metrics, the best run per metric",
+            "summary": "Runs side by side: params, metrics, the best run per metric, AutoML trials",
             "parameters": [
                 {
                     "name": "runs",
@@ -97,7 +115,8 @@ OPENAPI: dict[str, Any] = {
             ],
             "responses": {
                 "200": {
-                    "description": "runs, metric and param names, differing params, best",
+                    "description": "runs (with their AutoML trials), metric and param names, "
+                    "differing params, best, best_trials",
                     "content": {"application/json": {"schema": _COMPARED}},
                 },
                 "400": PROBLEM_RESPONSE,

@@ -13,6 +13,7 @@ from rdflib import Graph
 from werkzeug.routing import BaseConverter
 
 from server import definitions
+from server.api.code_bundles import PICK_FIELD, picked
 from server.api.common import (
     PROBLEM_CONTENT,
     array_schema,
@@ -99,7 +100,8 @@ _SUFFIX_TYPES = {
 def _multipart_definition() -> Graph:
     """Parts ``definition`` (a file: Turtle, JSON-LD or a pipeline document) and ``code`` (the
     code folder as a zip, optional): the zip is checked, stored by its sha256, and named in
-    the definition (ol:codeBundle) before it is validated."""
+    the definition (ol:codeBundle) before it is validated. Instead of ``code``, the field
+    ``code_sha256`` reuses a bundle an earlier version of the experiment brought."""
     part = request.files.get("definition")
     if part is None:
         raise BadRequest(
@@ -110,6 +112,14 @@ def _multipart_definition() -> Graph:
     media_type = _SUFFIX_TYPES.get(suffix) or part.mimetype
     graph = _parse_definition(media_type, part.read().decode("utf-8", errors="replace"))
     code = request.files.get("code")
+    pick = request.form.get(PICK_FIELD)
+    if code is not None and pick is not None:
+        raise BadRequest(
+            f"the multipart body has both a part `code` and a field `{PICK_FIELD}`; send the "
+            "zip to store new code, or the sha256 of a stored bundle to reuse it, not both"
+        )
+    if pick is not None:
+        code_bundles.attach(graph, picked(graph, pick.strip()))
     if code is not None:
         artifacts = get_platform().artifacts
         with artifacts.temp_file(".zip") as sent, tempfile.TemporaryDirectory() as scratch:
@@ -277,6 +287,13 @@ _DEFINITION_BODY = {
                         "its sha256 and named in the version (ol:codeBundle); refused with a "
                         "400 when it is not a zip or holds absolute paths, `..`, symbolic "
                         "links, or too many or too large files",
+                    },
+                    "code_sha256": {
+                        "type": "string",
+                        "description": "instead of `code`: the sha256 of a code bundle an "
+                        "earlier version of this experiment brought (GET /api/experiments/ID/"
+                        "code-bundles), reused without sending it again; any other value is "
+                        "a 400 naming it",
                     },
                 },
                 "required": ["definition"],

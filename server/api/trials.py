@@ -9,7 +9,6 @@ from flask import Blueprint
 
 from server.api.common import (
     PROBLEM_RESPONSE,
-    array_schema,
     get_platform,
     json_response,
     object_schema,
@@ -28,29 +27,27 @@ def trials(run_id: str) -> dict[str, Any]:
 
 _STRING = {"type": "string"}
 _NUMBER = {"type": "number"}
-_TRIALS = object_schema(
+TRIAL_SCHEMA = object_schema(
     {
-        "run_id": _STRING,
-        "trials": array_schema(
-            {
-                "step_id": _STRING,
-                "number": {"type": "integer", "minimum": 0},
-                "kind": {"enum": ["baseline", "default", "search"]},
-                "estimator": _STRING,
-                "status": {"enum": ["succeeded", "failed"]},
-                "scoring": _STRING,
-                "mean_score": _NUMBER,
-                "fit_seconds": _NUMBER,
-                "started": _STRING,
-                "ended": _STRING,
-                "error": _STRING,
-                "best": {"type": "boolean", "description": "its model is the step's model"},
-                "params": {"type": "object", "description": "hyperparameters: NAME → value"},
-                "fold_scores": {"type": "array", "items": _NUMBER},
-            },
-            ["step_id", "number", "best", "params", "fold_scores"],
-        ),
+        "step_id": _STRING,
+        "number": {"type": "integer", "minimum": 0},
+        "kind": {"enum": ["baseline", "default", "search"]},
+        "estimator": _STRING,
+        "status": {"enum": ["succeeded", "failed"]},
+        "scoring": _STRING,
+        "mean_score": _NUMBER,
+        "fit_seconds": _NUMBER,
+        "started": _STRING,
+        "ended": _STRING,
+        "error": _STRING,
+        "best": {"type": "boolean", "description": "its model is the step's model"},
+        "params": {"type": "object", "description": "hyperparameters: NAME → value"},
+        "fold_scores": {"type": "array", "items": _NUMBER},
     },
+    ["step_id", "number", "best", "params", "fold_scores"],
+)
+_TRIALS = object_schema(
+    {"run_id": _STRING, "trials": {"type": "array", "items": TRIAL_SCHEMA}},
     ["run_id", "trials"],
 )
 

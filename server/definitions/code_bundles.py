@@ -7,6 +7,11 @@ anything is stored, and :func:`attach` names the stored bundle in the definition
 (``ol:codeBundle``, with its sha256, size and media type), so its checksum is part of the
 version's content and a stored version can be run again from the store alone.
 
+A new version may also reuse a bundle an earlier version of the same experiment brought, named
+by its sha256 alone (:func:`experiment_bundles` lists them, :func:`picked_bundle` accepts only
+one of those): the request never names a path, and a checksum this experiment never stored is
+refused.
+
 Nothing here imports or runs the author's code: code steps run only in step processes or
 containers (``executor.phases.code``).
 """
@@ -15,12 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS
 
 from executor.contract import (
     CODE_BUNDLE_MEDIA_TYPE,
@@ -31,13 +39,26 @@ from executor.contract import (
 )
 from server.definitions.validation import experiment_node
 from server.errors import CodeBundleError
+from server.graph import queries
 from server.graph.namespaces import OL, code_bundle_iri
+from server.graph.terms import plain_row
+from server.store.base import ReadableStore
 
 DCAT_MEDIA_TYPE = URIRef("http://www.w3.org/ns/dcat#mediaType")
 DEFAULT_FOLDER = "code"
 # Never part of a bundle: caches, version control, virtual environments.
 _SKIPPED_DIRS = {"__pycache__", ".git", ".venv", "venv", ".mypy_cache", ".pytest_cache"}
 _FIXED_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can state: bytes depend on content only
+_SHA256 = re.compile(r"[0-9a-f]{64}")
+_SHOWN = 80  # of a refused checksum, the characters a message repeats
+
+
+@dataclass(frozen=True)
+class StoredBundle:
+    """A code bundle some stored versions of an experiment name, oldest version first."""
+
+    ref: ArtifactRef
+    versions: tuple[int, ...]
 
 
 def has_code_steps(graph: Graph) -> bool:
@@ -137,3 +158,37 @@ def require_bundle(graph: Graph) -> None:
             "and submit with `ontolab submit FILE`, or send the zip as the multipart part "
             "`code` of POST /api/experiments"
         )
+
+
+def experiment_bundles(store: ReadableStore, identifier: str) -> list[StoredBundle]:
+    """The code bundles the stored versions of experiment ``identifier`` name, the one the
+    newest version names first."""
+    found: dict[str, tuple[ArtifactRef, list[int]]] = {}
+    for row in queries.select(store, "experiment_code_bundles", identifier=identifier):
+        values = plain_row(row)
+        media_type = values.get("media_type") or CODE_BUNDLE_MEDIA_TYPE
+        ref = ArtifactRef(str(values["sha256"]), int(values["size"]), str(media_type))
+        found.setdefault(ref.sha256, (ref, []))[1].append(int(values["number"]))
+    bundles = [StoredBundle(ref, tuple(sorted(set(n)))) for ref, n in found.values()]
+    return sorted(bundles, key=lambda b: b.versions[-1], reverse=True)
+
+
+def picked_bundle(store: ReadableStore, graph: Graph, sha256: str) -> ArtifactRef:
+    """The bundle an earlier version of ``graph``'s experiment brought, named by ``sha256``.
+
+    Raises:
+        CodeBundleError: no stored version of this experiment names that checksum (a string
+            that is no checksum, one of another experiment's bundles, or none at all).
+    """
+    identifier = str(graph.value(experiment_node(graph), DCTERMS.identifier) or "")
+    known = {}
+    if identifier and _SHA256.fullmatch(sha256):
+        known = {b.ref.sha256: b.ref for b in experiment_bundles(store, identifier)}
+    if sha256 not in known:
+        shown = sha256 if len(sha256) <= _SHOWN else sha256[:_SHOWN] + "…"
+        raise CodeBundleError(
+            f"no code bundle with sha256 {shown!r} is stored for experiment {identifier!r}; "
+            f"pick one GET /api/experiments/{identifier or 'ID'}/code-bundles lists, or send "
+            "the zipped code folder as the multipart part `code`"
+        )
+    return known[sha256]

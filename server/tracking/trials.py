@@ -7,7 +7,8 @@ finished are recorded whatever happened after them. ``trial_triples`` turns them
 the run graph: each trial is an ``ol:Trial`` (a ``prov:Activity`` and ``mls:Run``) linked from its
 step run by ``ol:hasTrial``, executing an ``mls:Implementation``, with ``mls:hasInput`` the same
 shared hyperparameter settings a build's step run links (so a trial's settings read like a run's),
-its fold scores and its mean as ``mls:ModelEvaluation`` nodes. ``run_trials`` reads them back.
+its fold scores and its mean as ``mls:ModelEvaluation`` nodes. ``run_trials`` reads them back;
+``best_trial_runs`` picks, per scoring, the compared run(s) whose best trial scores highest.
 """
 
 from __future__ import annotations
@@ -157,3 +158,21 @@ def run_trials(store: ReadableStore, run_id: str) -> list[dict[str, Any]]:
         trial["fold_scores"] = [score for _, score in sorted(folds.get(name, []))]
         trials.append(trial)
     return trials
+
+
+def best_trial_runs(trials_by_run: dict[str, list[dict[str, Any]]]) -> dict[str, list[str]]:
+    """Per scoring, the run(s) whose best trial (the one whose model is its step's) has the
+    highest mean score: the trials Compare puts side by side. Only trials of the same scoring
+    are compared; greater is better, as scikit-learn's scorers are (``neg_...`` for errors)."""
+    top: dict[str, tuple[float, list[str]]] = {}
+    for run_id, trials in trials_by_run.items():
+        for trial in trials:
+            score, scoring = trial.get("mean_score"), trial.get("scoring")
+            if not trial.get("best") or score is None or not scoring:
+                continue
+            best, runs = top.get(scoring, (float("-inf"), []))
+            if score > best:
+                top[scoring] = (score, [run_id])
+            elif score == best and run_id not in runs:
+                runs.append(run_id)
+    return {scoring: runs for scoring, (_, runs) in sorted(top.items())}

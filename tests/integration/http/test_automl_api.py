@@ -44,6 +44,12 @@ def automl_iris(identifier: str, step: str, extra: str = "") -> str:
     return re.sub(r'dcterms:identifier "[^"]+"', f'dcterms:identifier "{identifier}"', text)
 
 
+def iris_plain() -> str:
+    """examples/iris.ttl under another identifier: a run without AutoML steps."""
+    text = (ROOT / "examples" / "iris.ttl").read_text()
+    return re.sub(r'dcterms:identifier "[^"]+"', 'dcterms:identifier "iris-plain"', text)
+
+
 SEARCH = """ol:trialBudget 6 ;
     ol:candidateEstimator "LogisticRegression", "KNeighborsClassifier", "SVC" ;
     ol:randomSeed 3 ;"""
@@ -176,6 +182,35 @@ def test_a_search_killed_by_its_time_out_keeps_its_finished_trials(api: Api) -> 
     assert rows[0]["estimator"] == "RandomForestClassifier"
     listed = api.get(f"/api/runs/{run['run_id']}/trials").json()["trials"]
     assert [t["number"] for t in listed] == [int(r["number"]) for r in rows]
+
+
+def test_compare_shows_each_runs_trials_and_the_best_trials_side_by_side(api: Api) -> None:
+    search, cut = api.runs["search"], api.runs["cut"]
+    answer = api.get(f"/api/compare?runs={search['run_id']},{cut['run_id']}")
+
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert {"metrics", "params", "differing_params", "best"} <= body.keys(), "kept as they were"
+    first, second = body["runs"]
+    listed = api.get(f"/api/runs/{search['run_id']}/trials").json()["trials"]
+    assert first["trials"] == listed, "the same trials as the run view's"
+    assert [t["number"] for t in second["trials"]] == [
+        int(r["number"]) for r in trials_by_sparql(api, cut["run_id"])
+    ]
+    (best,) = [t for t in first["trials"] if t["best"]]
+    assert best["estimator"] and best["params"] and len(best["fold_scores"]) == 5
+    assert best["fit_seconds"] >= 0
+    assert not any(t["best"] for t in second["trials"]), "a killed search chose no model"
+    assert body["best_trials"] == {"accuracy": [search["run_id"]]}
+
+
+def test_compare_of_runs_without_automl_steps_has_empty_trials(api: Api) -> None:
+    other = api.run(iris_plain(), "iris-plain")
+    answer = api.get(f"/api/compare?runs={other['run_id']},{api.runs['search']['run_id']}")
+
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["runs"][0]["trials"] == []
+    assert answer.json()["best_trials"] == {"accuracy": [api.runs["search"]["run_id"]]}
 
 
 @pytest.mark.parametrize(

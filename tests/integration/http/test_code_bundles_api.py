@@ -92,3 +92,121 @@ def test_a_multipart_body_without_a_definition_is_a_400(live_server: Any) -> Non
         live_server("/api/experiments"), files={"code": ("c.zip", zipped({"a.py": ""}))}, timeout=10
     )
     assert_problem(answer, 400, "no part named definition; send the definition")
+
+
+def send(
+    server: Any,
+    definition: bytes = EXAMPLE.read_bytes(),
+    code: bytes | None = None,
+    pick: str | None = None,
+    path: str = "/api/experiments",
+) -> requests.Response:
+    """A multipart POST: the definition, with the zip as `code` and/or a picked `code_sha256`."""
+    files: dict[str, Any] = {"definition": ("wine_custom_code.ttl", definition)}
+    if code is not None:
+        files["code"] = ("code.zip", code, "application/zip")
+    data = {"code_sha256": pick} if pick is not None else None
+    return requests.post(server(path), files=files, data=data, timeout=60)
+
+
+def relabelled(label: str, identifier: str = "wine_custom") -> bytes:
+    text = EXAMPLE.read_text().replace("Wine cultivars with custom code", label)
+    return text.replace('"wine_custom"', f'"{identifier}"').encode()
+
+
+def bundles(server: Any, identifier: str = "wine_custom") -> list[dict[str, Any]]:
+    answer = requests.get(server(f"/api/experiments/{identifier}/code-bundles"), timeout=10)
+    assert answer.status_code == 200, answer.text
+    listed: list[dict[str, Any]] = answer.json()["code_bundles"]
+    return listed
+
+
+def stored_files(server: Any) -> list[str]:
+    return sorted(p.name for p in server.platform.artifacts.root.rglob("*") if p.is_file())
+
+
+def with_extra_file(name: str) -> bytes:
+    folder = EXAMPLE.parent / "wine_custom_code"
+    return zipped({name: "# more\n"} | {p.name: p.read_text() for p in folder.glob("*.py")})
+
+
+def test_a_new_version_reuses_an_earlier_versions_bundle_by_its_sha256(live_server: Any) -> None:
+    assert send(live_server, code=example_code()).status_code == 201
+    second = send(live_server, relabelled("v2"), code=with_extra_file("notes.py"))
+    assert (second.status_code, second.json()["version"]) == (201, 2)
+    newest, first = bundles(live_server)
+    assert (newest["versions"], first["versions"]) == ([2], [1])
+    assert first["first_version"] == 1 and first["stored"] is True
+    assert first["files"] == ["features.py", "models.py"]
+    assert "notes.py" in newest["files"] and newest["size"] > 0
+    before = stored_files(live_server)
+
+    third = send(live_server, relabelled("v3 with v1's code"), pick=first["sha256"])
+
+    assert (third.status_code, third.json()["version"]) == (201, 3), third.text
+    turtle = requests.get(live_server("/api/experiments/wine_custom/versions/3"), timeout=10)
+    assert first["sha256"] in turtle.json()["turtle"]
+    assert stored_files(live_server) == before, "nothing uploaded or stored again"
+    assert [b["versions"] for b in bundles(live_server)] == [[1, 3], [2]]
+    same = send(live_server, pick=first["sha256"])
+    assert (same.status_code, same.json()["version"]) == (200, 1), "v1's definition and code"
+    checked = send(
+        live_server, relabelled("v4"), pick=newest["sha256"], path="/api/experiments/validate"
+    )
+    assert checked.status_code == 200, checked.text
+
+
+@pytest.mark.parametrize(
+    "pick",
+    [
+        "0" * 64,  # a checksum, but of nothing stored
+        "../../../etc/passwd",  # not a checksum: never a path
+        "A" * 64,
+        "other",  # the bundle of another experiment (filled in below)
+    ],
+)
+def test_a_bundle_the_experiment_never_stored_is_a_400_naming_it(
+    live_server: Any, pick: str
+) -> None:
+    assert send(live_server, code=example_code()).status_code == 201
+    if pick == "other":
+        other = send(live_server, relabelled("x", "wine_other"), code=with_extra_file("o.py"))
+        assert other.status_code == 201, other.text
+        pick = bundles(live_server, "wine_other")[0]["sha256"]
+    before = stored_files(live_server)
+
+    for path in ("/api/experiments", "/api/experiments/validate"):
+        answer = send(live_server, relabelled("v2"), pick=pick, path=path)
+        assert_problem(
+            answer,
+            400,
+            f"no code bundle with sha256 {pick!r} is stored for experiment 'wine_custom'",
+            "GET /api/experiments/wine_custom/code-bundles",
+        )
+    assert stored_files(live_server) == before
+    listed = requests.get(live_server("/api/experiments/wine_custom"), timeout=10).json()
+    assert [v["version"] for v in listed["versions"]] == [1], "no version stored"
+
+
+def test_a_zip_and_a_picked_bundle_together_are_a_400(live_server: Any) -> None:
+    assert send(live_server, code=example_code()).status_code == 201
+    sha256 = bundles(live_server)[0]["sha256"]
+    answer = send(live_server, relabelled("v2"), code=example_code(), pick=sha256)
+    assert_problem(answer, 400, "has both a part `code` and a field `code_sha256`")
+
+
+def test_the_bundles_of_an_unknown_experiment_are_404(live_server: Any) -> None:
+    answer = requests.get(live_server("/api/experiments/nothing/code-bundles"), timeout=10)
+    assert_problem(answer, 404, "no experiment 'nothing' is stored")
+
+
+def test_an_experiment_without_code_lists_no_bundles(live_server: Any) -> None:
+    iris = (EXAMPLE.parent / "iris.ttl").read_bytes()
+    stored = requests.post(
+        live_server("/api/experiments"),
+        data=iris,
+        headers={"Content-Type": "text/turtle"},
+        timeout=30,
+    )
+    assert stored.status_code == 201, stored.text
+    assert bundles(live_server, "iris") == []

@@ -8,7 +8,13 @@ from pathlib import Path
 from executor.contract import TRIALS_FILE, StepErrorInfo, StepResult
 from server.graph.write_terms import MLS, OL, iri
 from server.tracking.shared import _trial_graphs
-from server.tracking.trials import read_trials, trial_iri, trial_triples, with_trials
+from server.tracking.trials import (
+    best_trial_runs,
+    read_trials,
+    trial_iri,
+    trial_triples,
+    with_trials,
+)
 
 TRIAL = {
     "number": 0,
@@ -68,3 +74,23 @@ def test_trials_of_a_failed_step_become_trial_nodes() -> None:
     assert sum(1 for s, p, _ in triples if s == node and p == MLS.hasInput) == 2
     assert not any(p == OL.bestTrial for _, p, _ in triples), "no model: no best trial"
     assert len(_trial_graphs(result)) == 2, "the two settings, shared"
+
+
+def listed(score: float | None, best: bool = True, scoring: str = "accuracy") -> dict[str, object]:
+    return {"step_id": "build", "number": 0, "mean_score": score, "scoring": scoring, "best": best}
+
+
+def test_compare_names_the_runs_whose_best_trial_scores_highest_per_scoring() -> None:
+    trials = {
+        "a": [listed(0.9), listed(0.99, best=False)],  # not its step's model: not compared
+        "b": [listed(0.95)],
+        "c": [listed(0.95)],
+        "d": [listed(-3.0, scoring="neg_root_mean_squared_error")],
+        "e": [],  # no AutoML step
+        "f": [listed(None)],  # a best trial without a score
+    }
+
+    assert best_trial_runs(trials) == {
+        "accuracy": ["b", "c"],
+        "neg_root_mean_squared_error": ["d"],
+    }
