@@ -3,6 +3,7 @@ import { getJson, getText, query, request, segment, sendJson } from "./http";
 import type {
   AliasChange,
   Cancelling,
+  CodeBundle,
   Comparison,
   DatasetRow,
   Deployment,
@@ -45,16 +46,21 @@ export const createExperiment = (document: PipelineDocument) => sendJson<StoredV
 /** Plan a pipeline document without storing it; violations come back as an ApiError's `problem`. */
 export const validateExperiment = (document: PipelineDocument) =>
   sendJson<Validation>("POST", "/api/experiments/validate", document);
-/** A pipeline document with its code folder zipped (code steps): multipart parts `definition`
- * and `code`, to `POST /api/experiments` or, with `validate`, to its validate route. */
-export async function sendWithCode<T>(document: PipelineDocument, code: Blob, validate = false): Promise<T> {
+/** A pipeline document with its code (code steps): multipart parts `definition` and `code` (the
+ * folder zipped) or the field `code_sha256` (a bundle an earlier version brought, not sent
+ * again), to `POST /api/experiments` or, with `validate`, to its validate route. */
+export async function sendWithCode<T>(document: PipelineDocument, code: Blob | { sha256: string }, validate = false): Promise<T> {
   const form = new FormData();
   form.append("definition", new Blob([JSON.stringify(document)], { type: "application/json" }), "definition.json");
-  form.append("code", code, "code.zip");
+  if (code instanceof Blob) form.append("code", code, "code.zip");
+  else form.append("code_sha256", code.sha256);
   const path = validate ? "/api/experiments/validate" : "/api/experiments";
   const response = await request(path, { method: "POST", body: form, headers: { Accept: "application/json" } });
   return response.json() as Promise<T>;
 }
+/** The code bundles the experiment's stored versions brought, the newest version's first. */
+export const listCodeBundles = (id: string) =>
+  getJson<{ identifier: string; code_bundles: CodeBundle[] }>(`/api/experiments/${segment(id)}/code-bundles`);
 export const getLeaderboard = (id: string, metric: string, limit?: number) =>
   getJson<Leaderboard>(`/api/experiments/${segment(id)}/leaderboard${query({ metric, limit })}`);
 

@@ -210,6 +210,19 @@ export interface Trial {
   params: Record<string, unknown>;
   fold_scores: number[];
 }
+/** A code bundle an earlier version of an experiment brought (GET /api/experiments/ID/code-bundles). */
+export interface CodeBundle {
+  sha256: string;
+  size: number;
+  media_type?: string;
+  /** The versions that name it, oldest first. */
+  versions: number[];
+  /** The version that brought it. */
+  first_version: number;
+  /** Its zip is in the artifact store, intact: only then can it be picked. */
+  stored: boolean;
+  files: string[];
+}
 export interface Cancelling {
   run_id: string;
   status: "cancelling";
@@ -221,12 +234,18 @@ export interface RunEvent {
   status: string;
   detail: string;
 }
+/** A compared run: its summary and the trials of its AutoML steps (empty without any). */
+export interface ComparedRun extends RunSummary {
+  trials: Trial[];
+}
 export interface Comparison {
-  runs: RunSummary[];
+  runs: ComparedRun[];
   metrics: string[];
   params: string[];
   differing_params: string[];
   best: Record<string, string[]>;
+  /** Per scoring, the run(s) whose best AutoML trial has the highest mean score. */
+  best_trials: Record<string, string[]>;
 }
 
 // ── lineage ───────────────────────────────────────────────────────────────────

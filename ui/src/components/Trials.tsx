@@ -41,9 +41,10 @@ function TrialChart({ trials }: { trials: Trial[] }) {
   return <Chart option={option} label="Score over trials" height={240} />;
 }
 
-function TrialTable({ trials }: { trials: Trial[] }) {
+/** Every trial of a run, one row each, the chosen one marked "best". */
+export function TrialTable({ trials, label = "Trials" }: { trials: Trial[]; label?: string }) {
   return (
-    <table aria-label="Trials">
+    <table aria-label={label}>
       <TableHead columns={["Step", "Trial", "Kind", "Estimator", "Mean score", "Folds", "Fit s", "Status", "Hyperparameters"]} />
       <tbody>
         {trials.map((t) => (

@@ -35,11 +35,12 @@ describe("best values", () => {
 
 describe("table helpers", () => {
   const comparison: Comparison = {
-    runs,
+    runs: runs.map((r) => ({ ...r, trials: [] })),
     metrics: ["validate.accuracy", "validate.rmse"],
     params: ["build.C", "build.solver"],
     differing_params: ["build.C"],
     best: {},
+    best_trials: {},
   };
   it("shows only differing params on request", () => {
     expect(paramsToShow(comparison, true)).toEqual(["build.C"]);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { Trial } from "../api";
-import { scoreOverTrials } from "./trials";
+import { bestTrialColumns, isBestTrial, scoreOverTrials, trialParamNames } from "./trials";
 
 const trial = (number: number, mean_score: number | undefined, status: "succeeded" | "failed" = "succeeded"): Trial => ({
   step_id: "build",
@@ -26,5 +26,36 @@ describe("scoreOverTrials", () => {
   it("keeps each step apart", () => {
     const other = { ...trial(0, 0.5), step_id: "automl2" };
     expect([...scoreOverTrials([trial(0, 0.9), other]).keys()]).toEqual(["build", "automl2"]);
+  });
+});
+
+describe("bestTrialColumns", () => {
+  const scored = (number: number, score: number, extra: Partial<Trial> = {}): Trial => ({
+    ...trial(number, score),
+    scoring: "accuracy",
+    ...extra,
+  });
+  const runs = [
+    { run_id: "a", trials: [scored(0, 0.9), scored(1, 0.96, { best: true, params: { C: 1 } })] },
+    { run_id: "b", trials: [scored(0, 0.93, { params: { max_depth: 3 } }), scored(1, 0.97, { status: "failed" }), scored(2, 0.91)] },
+    { run_id: "c", trials: [] },
+    { run_id: "d", trials: [scored(0, 0.8, { best: true }), { ...scored(0, 0.7, { best: true }), step_id: "second" }] },
+  ];
+
+  it("puts each step's chosen trial, else its top finished one, side by side", () => {
+    const columns = bestTrialColumns(runs);
+    expect(columns.map((c) => [c.run_id, c.step_id, c.trial.number, c.chosen, c.count])).toEqual([
+      ["a", "build", 1, true, 2],
+      ["b", "build", 0, false, 3],
+      ["d", "build", 0, true, 1],
+      ["d", "second", 0, true, 1],
+    ]);
+    expect(trialParamNames(columns)).toEqual(["C", "max_depth"]);
+  });
+  it("marks a winner only where the server named its run and the trial was chosen", () => {
+    const [a, b] = bestTrialColumns(runs);
+    expect(isBestTrial({ accuracy: ["a"] }, a)).toBe(true);
+    expect(isBestTrial({ accuracy: ["b"] }, b)).toBe(false);
+    expect(isBestTrial({ r2: ["a"] }, a)).toBe(false);
   });
 });

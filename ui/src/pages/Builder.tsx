@@ -22,6 +22,7 @@ import {
   createExperiment,
   errorText,
   getVocabulary,
+  listCodeBundles,
   sendWithCode,
   startRun,
   useApi,
@@ -34,6 +35,7 @@ import {
   type VocabularyField,
 } from "../api";
 import { ErrorBox, Guard } from "../components/State";
+import { bundleLabel, codeChoice } from "../lib/codeBundles";
 import {
   cycleIfAdded,
   freshStepId,
@@ -105,6 +107,8 @@ function Canvas({ vocab }: { vocab: Vocabulary }) {
   const [busy, setBusy] = useState(false);
   // The code folder, zipped, for code steps: sent with the definition as a multipart part.
   const [code, setCode] = useState<File | null>(null);
+  // Or the sha256 of a bundle an earlier version of this experiment brought: not sent again.
+  const [picked, setPicked] = useState("");
   const flow = useReactFlow();
   const navigate = useNavigate();
   const counter = useMemo(() => ({ next: 1 }), []);
@@ -189,12 +193,21 @@ function Canvas({ vocab }: { vocab: Vocabulary }) {
     }
   }
   const hasCode = nodes.some((n) => n.data.stepType === "CodeStep");
+  const codeId = hasCode ? experiment.id.trim() : "";
+  const stored = useApi(codeId ? () => listCodeBundles(codeId) : null, [codeId, saved?.version]);
+  // A new experiment (404) or one without code has nothing to pick.
+  const bundles = !stored.error && stored.data?.identifier === codeId ? stored.data.code_bundles : [];
+  const choice = codeChoice(code, picked, bundles);
+  function withCode<T>(d: PipelineDocument, validate: boolean): Promise<T> | null {
+    if (!hasCode || choice.kind === "none") return null;
+    return sendWithCode<T>(d, choice.kind === "upload" ? choice.file : { sha256: choice.sha256 }, validate);
+  }
   async function validate() {
-    const answer = await send((d) => (hasCode && code ? sendWithCode<Validation>(d, code, true) : validateExperiment(d)));
+    const answer = await send((d) => withCode<Validation>(d, true) ?? validateExperiment(d));
     if (answer) setSuccess(`Valid: ${answer.steps.length} steps in ${answer.waves.length} waves.`);
   }
   async function save() {
-    const answer = await send((d) => (hasCode && code ? sendWithCode<StoredVersion>(d, code) : createExperiment(d)));
+    const answer = await send((d) => withCode<StoredVersion>(d, false) ?? createExperiment(d));
     if (answer) {
       setSaved({ identifier: answer.identifier, version: answer.version });
       setSuccess(
@@ -245,11 +258,35 @@ function Canvas({ vocab }: { vocab: Vocabulary }) {
               id="exp-code"
               type="file"
               accept=".zip,application/zip"
+              disabled={choice.kind === "pick"}
               onChange={(e) => {
                 setCode(e.target.files?.[0] ?? null);
                 setSaved(null);
               }}
             />
+            {bundles.length > 0 && (
+              <>
+                <label htmlFor="exp-code-pick" className="inline" title="A code bundle an earlier version of this experiment brought, reused by its sha256 without uploading it again">
+                  or reuse
+                </label>
+                <select
+                  id="exp-code-pick"
+                  aria-label="Stored code bundle"
+                  value={picked}
+                  onChange={(e) => {
+                    setPicked(e.target.value);
+                    setSaved(null);
+                  }}
+                >
+                  <option value="">(upload a zip)</option>
+                  {bundles.map((b) => (
+                    <option key={b.sha256} value={b.sha256} disabled={!b.stored}>
+                      {bundleLabel(b)}
+                    </option>
+                  ))}
+                </select>
+              </>
+            )}
           </>
         )}
         <span className="spacer" />
