@@ -1,5 +1,6 @@
 """Bring your own code in the UI: a code step built on the canvas with its folder as a zip,
-saved, run; the run view offers the run as standalone code."""
+saved, run; the run view offers the run as standalone code; a later version reuses the stored
+bundle picked in the builder (no upload); Compare shows an AutoML run's trials."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.conftest import wait_for_run
 from tests.e2e.test_ui import RUN_TIMEOUT_MS, _connect, _drop, _form, _node
 
 pytestmark = pytest.mark.browser
@@ -95,6 +97,44 @@ def test_a_code_step_built_on_the_canvas_runs_with_its_zip(
     assert any(n.endswith("pipeline.py") for n in names) and any("features.py" in n for n in names)
 
 
+def test_the_builder_reuses_a_stored_code_bundle_without_uploading_it(
+    page: Any, server_url: str, screenshot: Any
+) -> None:
+    listed = requests.get(f"{server_url}/api/experiments/iris_code_ui/code-bundles", timeout=30)
+    assert listed.status_code == 200, "needs the version the first test saved"
+    (bundle,) = listed.json()["code_bundles"]
+    assert bundle["files"] == ["features.py"]
+    _iris_on_the_canvas(
+        page,
+        "iris_code_ui",
+        {"CodeStep": (300, 60), "DataProcessing": (510, 60), "ModelBuilding": (300, 260)},
+        [("extract", "code"), ("code", "process"), ("process", "build")],
+    )
+    page.locator("#exp-label").fill("iris with v1's code")
+    form = _form(page, "code")
+    form.get_by_label("function").fill("features:add_ratio")
+    form.get_by_label("output kind").select_option("dataset")
+    form = _form(page, "build")
+    form.get_by_label("estimator").select_option("LogisticRegression")
+    form.get_by_label("model name").fill("iris-code-ui")
+
+    picker = page.get_by_label("Stored code bundle")
+    picker.select_option(bundle["sha256"])
+    assert "v1" in picker.locator("option:checked").inner_text()
+    assert page.get_by_label("Code (.zip)").is_disabled(), "a picked bundle is not uploaded"
+    page.get_by_role("button", name="Save as new version").click()
+    page.get_by_role("status").filter(has_text="Saved as version 2").wait_for()
+    turtle = requests.get(f"{server_url}/api/experiments/iris_code_ui/versions/2", timeout=30)
+    assert bundle["sha256"] in turtle.text
+    again = requests.get(f"{server_url}/api/experiments/iris_code_ui/code-bundles", timeout=30)
+    assert again.json()["code_bundles"][0]["versions"] == [1, 2]
+    screenshot(page, "builder-pick-code-bundle")
+    page.get_by_role("button", name="Run", exact=True).click()
+    page.wait_for_url(re.compile(r"/runs/[0-9a-f]{16}$"))
+    page.locator("h1 ~ .badge", has_text="succeeded").wait_for(timeout=RUN_TIMEOUT_MS)
+    assert _node(page, "code").locator('[data-status="succeeded"]').count() == 1
+
+
 def test_an_automl_step_from_the_palette_shows_its_trials(
     page: Any, server_url: str, screenshot: Any
 ) -> None:
@@ -130,3 +170,48 @@ def test_an_automl_step_from_the_palette_shows_its_trials(
     assert "best" in row.inner_text()
     page.get_by_role("img", name="Score over trials").wait_for()
     screenshot(page, "run-view-automl-trials")
+
+
+def _latest_run(server_url: str, experiment: str) -> dict[str, Any]:
+    listed = requests.get(
+        f"{server_url}/api/runs", params={"experiment": experiment}, timeout=30
+    ).json()
+    assert listed["runs"], f"needs a run of {experiment} from an earlier test"
+    run: dict[str, Any] = listed["runs"][0]
+    return run
+
+
+def test_compare_shows_the_trials_of_an_automl_run(
+    page: Any, server_url: str, screenshot: Any
+) -> None:
+    automl = _latest_run(server_url, "iris_automl_ui")["run_id"]
+    code = _latest_run(server_url, "iris_code_ui")["run_id"]
+    # A second search of the same experiment, not from the cache, to set beside the first.
+    started = requests.post(
+        f"{server_url}/api/runs",
+        json={"experiment": "iris_automl_ui", "use_cache": False},
+        timeout=30,
+    )
+    assert started.status_code == 202, started.text
+    again = started.json()["run_id"]
+    assert wait_for_run(server_url, again, RUN_TIMEOUT_MS / 1000)["status"] == "succeeded"
+    trials = requests.get(f"{server_url}/api/runs/{automl}/trials", timeout=30).json()["trials"]
+    (best,) = [t for t in trials if t["best"]]
+
+    page.goto("/compare")
+    for run_id in (automl, again, code):
+        page.get_by_label(f"select run {run_id}").check()
+    page.get_by_role("button", name="Compare selected").click()
+    table = page.get_by_role("table", name="Best trials")
+    table.wait_for()
+    for run_id in (automl, again):
+        assert table.get_by_test_id(f"best-trial-{run_id}-build").count() == 1
+    assert table.locator("thead th").count() == 3, "the code run has no AutoML step: no column"
+    assert f"{best['number']} (best)" in table.inner_text()
+    assert best["estimator"] in table.inner_text()
+    assert table.locator("td.best").count() >= 1, "the highest best-trial score is marked"
+    page.get_by_text(f"All {len(trials)} trials of {automl}").click()
+    every = page.get_by_role("table", name=f"Trials of {automl}")
+    every.wait_for()
+    assert every.locator("tbody tr").count() == len(trials)
+    screenshot(page, "compare-automl-trials")
