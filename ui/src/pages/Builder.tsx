@@ -34,8 +34,9 @@ import {
   type Violation,
   type VocabularyField,
 } from "../api";
+import { CodeSource } from "../components/CodeSource";
 import { ErrorBox, Guard } from "../components/State";
-import { bundleLabel, codeChoice } from "../lib/codeBundles";
+import { codeChoice } from "../lib/codeBundles";
 import {
   cycleIfAdded,
   freshStepId,
@@ -250,44 +251,18 @@ function Canvas({ vocab }: { vocab: Vocabulary }) {
           ))}
         </select>
         {hasCode && (
-          <>
-            <label htmlFor="exp-code" className="inline" title="The folder your code steps import from, zipped: stored by its sha256 with the version">
-              Code (.zip)
-            </label>
-            <input
-              id="exp-code"
-              type="file"
-              accept=".zip,application/zip"
-              disabled={choice.kind === "pick"}
-              onChange={(e) => {
-                setCode(e.target.files?.[0] ?? null);
-                setSaved(null);
-              }}
-            />
-            {bundles.length > 0 && (
-              <>
-                <label htmlFor="exp-code-pick" className="inline" title="A code bundle an earlier version of this experiment brought, reused by its sha256 without uploading it again">
-                  or reuse
-                </label>
-                <select
-                  id="exp-code-pick"
-                  aria-label="Stored code bundle"
-                  value={picked}
-                  onChange={(e) => {
-                    setPicked(e.target.value);
-                    setSaved(null);
-                  }}
-                >
-                  <option value="">(upload a zip)</option>
-                  {bundles.map((b) => (
-                    <option key={b.sha256} value={b.sha256} disabled={!b.stored}>
-                      {bundleLabel(b)}
-                    </option>
-                  ))}
-                </select>
-              </>
-            )}
-          </>
+          <CodeSource
+            bundles={bundles}
+            picked={choice.kind === "pick" ? choice.sha256 : ""}
+            onFile={(file) => {
+              setCode(file);
+              setSaved(null);
+            }}
+            onPick={(sha256) => {
+              setPicked(sha256);
+              setSaved(null);
+            }}
+          />
         )}
         <span className="spacer" />
         <button onClick={validate} disabled={busy || nodes.length === 0}>
