@@ -5,7 +5,8 @@ builder offers (``vocabulary``: the SHACL shapes and the ontology read into plai
 ``GET /api/vocabulary``), the estimator allow-list (``estimators``: scikit-learn's plus
 ``ONTOLAB_ESTIMATORS``, written into the shapes' ``ol:estimator`` lists), the OWL check
 (``reasoning``: HermiT in a Java subprocess, on request, with a time limit) and code bundles
-(``code_bundles``: the code folder zipped, checked and named in the definition; never imported).
+(``code_bundles``: the code folder zipped, checked and named in the definition, or an earlier
+version's bundle reused by its sha256; never imported).
 
 May import: ``server.graph``, ``server.store``, ``server.errors``, ``ontology``,
 ``executor.contract`` (the phases' inputs, scikit-learn's estimators, the entry form), and the
