@@ -18,8 +18,9 @@ as up to three replicated jobs sharing a local named volume made for it (mounted
 
 Each job's logs are appended to ``step.log`` under a header (the command's with the result
 marker defused, so its output cannot pose as the step's result). Every service is removed as
-soon as its job ended, and the volume once the step ended, in every case (success, failure,
-timeout, cancel); cancelling removes whichever job runs.
+soon as its job ended, and the volume (with the jobs' containers, which a removed job service
+leaves behind) once the step ended, in every case (success, failure, timeout, cancel);
+cancelling removes whichever job runs.
 """
 
 from __future__ import annotations
@@ -196,7 +197,13 @@ class SwarmContainerSteps:
                     f"{jobs.node}; remove it there with `docker volume rm {jobs.volume}`\n"
                 )
             return
-        self._remove_volume(jobs.volume)
+        problem = self._remove_volume(jobs.volume)
+        if problem:
+            with open(jobs.log, "a") as handle:
+                handle.write(
+                    f"\n[ontolab] cannot remove the step's volume {jobs.volume} ({problem}); "
+                    f"remove it with `docker volume rm {jobs.volume}`\n"
+                )
 
     # -- helpers ----------------------------------------------------------------------------
 
@@ -288,20 +295,26 @@ class SwarmContainerSteps:
         container = status.get("ContainerStatus", {}).get("ContainerID", "")
         return f"swarm node {node}, container {container[:12]}"
 
-    def _remove_volume(self, volume: str) -> None:
-        """Remove the volume; a removed job's container may hold it for a moment."""
+    def _remove_volume(self, volume: str) -> str:
+        """Remove the volume; a removed job's container may hold it for a moment. What went
+        wrong when it could not ("" when it is gone)."""
         import docker.errors
 
         deadline = time.monotonic() + VOLUME_REMOVE_SECONDS
         while True:
             try:
+                # A finished job's container outlives its removed service (the task history
+                # keeps it) and holds the volume: every container that mounts it is the
+                # step's, since the volume is made for this step alone.
+                for container in self._client.containers.list(all=True, filters={"volume": volume}):
+                    container.remove(force=True)
                 self._client.volumes.get(volume).remove(force=True)
-                return
+                return ""
             except docker.errors.NotFound:
-                return  # never made (no job mounted it) or gone
-            except Exception:  # in use by a container being removed
+                return ""  # never made (no job mounted it) or gone
+            except Exception as exc:  # in use by a container being removed
                 if time.monotonic() > deadline:
-                    return
+                    return str(exc)
                 time.sleep(POLL_SECONDS)
 
 

@@ -97,6 +97,8 @@ class FakeSwarm:
         self.volumes_removed: list[str] = []
         self.images = self.services = self.nodes = self
         self.volumes = type("Volumes", (), {"get": lambda _, name: FakeVolume(self, name)})()
+        self.containers = self
+        self.containers_removed: list[dict[str, str]] = []
         self.id = "sha256:image"
 
     def info(self) -> dict[str, Any]:
@@ -106,6 +108,11 @@ class FakeSwarm:
         if name in ("img", "tool:1"):
             return self
         return type("Node", (), {"attrs": {"Description": {"Hostname": "node-1"}}})()
+
+    def list(self, all: bool, filters: dict[str, str]) -> list[Any]:
+        """The containers mounting a volume: one, which records its removal."""
+        removed = self.containers_removed
+        return [type("Container", (), {"remove": lambda _, force: removed.append(filters)})()]
 
     def create(self, **options: Any) -> FakeService:
         service = FakeService(self, options)
@@ -137,7 +144,9 @@ def test_a_container_step_runs_as_three_jobs_and_leaves_no_volume(tmp_path: Path
     assert constraints == [["node.id==n1"]] * 3  # no ol:placement: the manager, then its node
     assert swarm.created[1].options["image"] == "sha256:image"  # the tag resolved to its ID
     assert all(s.removed for s in swarm.created)
-    assert swarm.volumes_removed == [swarm.created[0].options["mounts"][0]["Source"]]
+    volume = swarm.created[0].options["mounts"][0]["Source"]
+    assert swarm.volumes_removed == [volume]
+    assert swarm.containers_removed == [{"volume": volume}]  # the jobs' containers first
     assert outcome.worker == "swarm node node-1, container commandcomma"
     assert "working" in (tmp_path / "w" / "step.log").read_text()
 
