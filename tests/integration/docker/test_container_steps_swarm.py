@@ -78,9 +78,11 @@ def run(platform: Platform, folder: Path, command: str) -> RunRecord:
     return platform.runs.run(version, use_cache=False)
 
 
-def leftovers(docker_client: Any) -> tuple[list[Any], list[Any]]:
-    services = docker_client.services.list(filters={"label": RUN_LABEL})
-    return services, docker_client.volumes.list(filters={"label": VOLUME_LABEL})
+def leftovers(docker_client: Any, run_id: str) -> tuple[list[Any], list[Any]]:
+    """The run's services, and its steps' volumes, still on the engine."""
+    services = docker_client.services.list(filters={"label": f"{RUN_LABEL}={run_id}"})
+    volumes = docker_client.volumes.list(filters={"label": [VOLUME_LABEL, f"{RUN_LABEL}={run_id}"]})
+    return services, volumes
 
 
 def test_a_container_step_runs_under_swarm_and_feeds_the_next_step(
@@ -109,7 +111,9 @@ def test_a_container_step_runs_under_swarm_and_feeds_the_next_step(
     assert (record.steps["tool"].worker or "").startswith("swarm node ")
     for job in ("stage-in", "command", "stage-out"):
         assert f"---- {job} ----" in log
-    assert leftovers(docker_client) == ([], []), "every job's service and the volume are removed"
+    assert leftovers(docker_client, record.run_id) == ([], []), (
+        "every job's service and the volume are removed"
+    )
 
 
 def test_a_failing_command_fails_the_step_with_its_log_tail_under_swarm(
@@ -126,4 +130,4 @@ def test_a_failing_command_fails_the_step_with_its_log_tail_under_swarm(
     result = record.steps["tool"].result
     assert result is not None and not result.outputs
     assert record.steps["features"].status != "succeeded"
-    assert leftovers(docker_client) == ([], [])
+    assert leftovers(docker_client, record.run_id) == ([], [])
