@@ -6,6 +6,7 @@ step with the end of its log and stores nothing."""
 from __future__ import annotations
 
 import io
+import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -131,3 +132,32 @@ def test_a_failing_command_fails_the_step_with_its_log_tail_under_swarm(
     assert result is not None and not result.outputs
     assert record.steps["features"].status != "succeeded"
     assert leftovers(docker_client, record.run_id) == ([], [])
+
+
+def test_cancel_stops_the_running_command_and_removes_the_volume(
+    engine: Engine, swarm: None, docker_client: Any, author_image: str, tmp_path: Path
+) -> None:
+    port = free_port()
+    folder = tmp_path / "definition"
+    (folder / "code").mkdir(parents=True)
+    (folder / "code" / "features.py").write_text(FEATURES)
+    text = DEFINITION.replace("AUTHOR_IMAGE", AUTHOR_IMAGE).replace("COMMAND", "sleep 600")
+    (folder / "experiment.ttl").write_text(text)
+    with opened(docker_settings(tmp_path / "data", engine, "swarm", port)) as platform:
+        with served(platform, port):
+            graph = definitions.parse(text, "turtle")
+            bundle_beside(folder / "experiment.ttl", graph, platform.artifacts.put)
+            version = definitions.submit(platform.store, graph).version
+            record = platform.runs.start(version, use_cache=False)
+            run_id = record.run_id
+            deadline = time.monotonic() + 300
+            label = {"label": f"{RUN_LABEL}={run_id}"}
+            while time.monotonic() < deadline and not any(
+                s.name.endswith("-command") for s in docker_client.services.list(filters=label)
+            ):
+                time.sleep(0.5)
+            platform.runs.cancel(run_id)
+            assert platform.runs.wait(run_id, timeout=120)
+    assert record.status == "cancelled", record.error
+    assert record.steps["tool"].status == "cancelled"
+    assert leftovers(docker_client, run_id) == ([], [])
