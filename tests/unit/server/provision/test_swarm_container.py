@@ -11,11 +11,13 @@ import hashlib
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 from executor.contract import ArtifactRef, StepResult, StepSpec, artifact_path
 from server.provision.swarm import SwarmProvisioner
 from server.provision.swarm_container import FOLDER, command_job, stage_job
+from server.runs.scheduler import _check_container_steps
 
 URL = "http://127.0.0.1:9/api/artifacts"
 DATASET = ArtifactRef("ab" * 32, 10, "application/vnd.apache.parquet")
@@ -196,3 +198,8 @@ def test_cancel_stops_the_running_job_and_removes_the_volume(tmp_path: Path) -> 
     assert "the run was cancelled while this step ran" in result.error.message
     assert swarm.created[1].removed and [s.role for s in swarm.created] == ["in", "command"]
     assert len(swarm.volumes_removed) == 1
+
+
+def test_the_scheduler_lets_a_container_step_run_under_swarm() -> None:
+    plan: Any = SimpleNamespace(steps={"tool": SimpleNamespace(phase="container")})
+    _check_container_steps(plan, SwarmProvisioner(FakeSwarm({}, {}), "img", URL))  # no PlanError
