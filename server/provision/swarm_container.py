@@ -154,10 +154,10 @@ class SwarmContainerSteps:
     def wait(self, jobs: StagedJobs, workdir: Path, timeout: float) -> Ending:
         """Run the three jobs one after the other; say how the step ended."""
         deadline, started = time.monotonic() + timeout, utc_now()
-        task, _ = self._finish(jobs, "stage-in", deadline)
+        task, said = self._finish(jobs, "stage-in", deadline)
+        jobs.node = str((task or {}).get("NodeID", ""))  # where the volume is, even on failure
         if task is None or not _ok(task):
-            return self._ending(jobs, task, "staging the inputs", worker="swarm (stage-in)")
-        jobs.node = str(task.get("NodeID", ""))
+            return self._ending(jobs, task, "staging the inputs", "swarm (stage-in)", said)
         image = self._image_id(container_step.command_of(jobs.spec)[0])
         if not self._start(jobs, command_job(jobs.spec, image, jobs.volume, jobs.node)):
             return self._not_started(jobs, "the command")
@@ -172,9 +172,9 @@ class SwarmContainerSteps:
         spec = stage_job(jobs.spec, self._runner, jobs.volume, "stage-out", constraint, started)
         if not self._start(jobs, spec):
             return self._not_started(jobs, "storing the outputs")
-        task, _ = self._finish(jobs, "stage-out", deadline, expect_result=True)
+        task, said = self._finish(jobs, "stage-out", deadline, expect_result=True)
         if task is None or not (_ok(task) or _exit_code(task) == 1):  # 1: published a failure
-            return self._ending(jobs, task, "storing the outputs", worker)
+            return self._ending(jobs, task, "storing the outputs", worker, said)
         return Ending(worker)
 
     def kill(self, jobs: StagedJobs) -> None:
@@ -261,7 +261,7 @@ class SwarmContainerSteps:
         return task, said
 
     def _ending(
-        self, jobs: StagedJobs, task: dict[str, Any] | None, what: str, worker: str
+        self, jobs: StagedJobs, task: dict[str, Any] | None, what: str, worker: str, said: str = ""
     ) -> Ending:
         if task is None:
             if jobs.stopped:
@@ -276,6 +276,9 @@ class SwarmContainerSteps:
             reason = f"ended in state {status.get('State')!r} (exit {code})"
             fix = "see the step log"
         detail = status.get("Err") or status.get("Message") or ""
+        last = [line.strip() for line in said.splitlines() if line.strip()][-1:]
+        if last and what != "the command":  # the command's own output stays in the log
+            detail = f"{detail} ({last[0]})"
         return Ending(worker, failure=f"{what} on the swarm {reason}: {detail}; {fix}")
 
     def _not_started(self, jobs: StagedJobs, what: str) -> Ending:

@@ -175,6 +175,7 @@ def test_a_failed_stage_in_stops_before_the_command(tmp_path: Path) -> None:
     assert "staging the inputs on the swarm ended in state 'failed' (exit 1)" in (
         result.error.message
     )
+    assert "(staging the inputs failed: cannot fetch)" in result.error.message
     assert [s.role for s in swarm.created] == ["in"] and len(swarm.volumes_removed) == 1
 
 
