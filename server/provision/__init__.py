@@ -3,7 +3,8 @@
 Every backend (``local``, ``docker``, ``swarm``) is drawn on ``base.BaseProvisioner``, which owns
 the lock, the running steps, cancellation, close, the workdir and spec, and reading the result
 back; a backend supplies only how a step is launched, awaited and killed. ``container_step``
-stages files around the author's image for ``ol:ContainerStep`` (docker only).
+stages files around the author's image for ``ol:ContainerStep`` under docker;
+``swarm_container`` runs such a step on a swarm as three jobs around a volume.
 
 Importing this package stays cheap on purpose: the CLI starts the provisioner before it
 imports the rest of the platform, so a warm step parent loads pandas and scikit-learn while

@@ -20,7 +20,7 @@ from executor.contract import CONTAINER_PHASE, StepSpec
 from server.errors import ConfigError, StepError
 from server.graph.clock import utc_now
 from server.provision import container_step
-from server.provision.base import BaseProvisioner, Ending
+from server.provision.base import BaseProvisioner, Ending, log_tail
 
 RUN_LABEL = "org.ontolab.run"
 STEP_LABEL = "org.ontolab.step"
@@ -149,7 +149,8 @@ class DockerProvisioner(BaseProvisioner[Any]):
             return Ending(worker, timed_out=True)
         failure = _abnormal_end(spec, exit_code, state)
         if spec.phase == CONTAINER_PHASE and failure is None:
-            container_step.write_result(spec, workdir, exit_code, utc_now())
+            tail = log_tail(workdir / "step.log")
+            container_step.write_result(spec, workdir, exit_code, utc_now(), tail)
         return Ending(worker, failure=failure)
 
     def _kill(self, handle: Any) -> None:

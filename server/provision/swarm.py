@@ -7,7 +7,9 @@ API, and the executor fetches inputs and pushes outputs and its result over HTTP
 registry first), ``--network host``, restart condition ``none`` (a failed job is not retried
 forever), placement constraints from ``ol:placement`` and the definition's cpus/memory as
 both limits and reservations. The platform polls the task to a final state, copies the
-service's logs into ``step.log`` and removes the service.
+service's logs into ``step.log`` and removes the service. A container step
+(``ol:ContainerStep``) runs as three jobs on one node around a volume of its own
+(``server.provision.swarm_container``).
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ import time
 from pathlib import Path
 from typing import Any
 
-from executor.contract import StepSpec
+from executor.contract import CONTAINER_PHASE, StepSpec
 from executor.remote import RESULT_MARKER
 from server.errors import StepError
 from server.provision.base import BaseProvisioner, Ending
 from server.provision.compose import SPEC_ENV
 from server.provision.docker import RUN_LABEL, STEP_LABEL, passed_env, require_image
+from server.provision.swarm_container import StagedJobs, SwarmContainerSteps
 
 FINAL_STATES = ("complete", "failed", "rejected", "shutdown", "orphaned", "remove")
 POLL_SECONDS = 0.3
@@ -32,6 +35,7 @@ class SwarmProvisioner(BaseProvisioner[Any]):
     """Handles are ``docker`` SDK services; steps push their artifacts and result over HTTP."""
 
     name = "swarm"
+    supports_container_steps = True
     supports_cancel = True
     supports_resource_limits = True
     stopped_how = "its swarm service was removed"
@@ -41,8 +45,11 @@ class SwarmProvisioner(BaseProvisioner[Any]):
         super().__init__(artifact_url=artifact_url)
         self._client = client
         self._image_id = require_image(client, image).id
+        self._containers = SwarmContainerSteps(client, self._image_id)
 
     def _launch(self, spec: StepSpec, workdir: Path) -> Any:
+        if spec.phase == CONTAINER_PHASE:
+            return self._containers.launch(spec, workdir)
         import docker.types
         from docker.utils import parse_bytes
 
@@ -74,16 +81,24 @@ class SwarmProvisioner(BaseProvisioner[Any]):
             ) from exc
 
     def _await(self, handle: Any, spec: StepSpec, workdir: Path, timeout: float) -> Ending:
+        if isinstance(handle, StagedJobs):
+            return self._containers.wait(handle, workdir, timeout)
         cancelled = self._is_cancelled(spec.run_id)  # its service is gone: no task will end
         task = None if cancelled else _wait_for_task(handle, timeout)
         _copy_logs(handle, workdir / "step.log", expect_result=task is not None)
         return Ending(self._worker(task), timed_out=task is None, failure=_abnormal_end(task))
 
     def _kill(self, handle: Any) -> None:
-        _remove(handle)
+        if isinstance(handle, StagedJobs):
+            self._containers.kill(handle)
+        else:
+            _remove(handle)
 
     def _release(self, handle: Any) -> None:
-        _remove(handle)
+        if isinstance(handle, StagedJobs):
+            self._containers.release(handle)
+        else:
+            _remove(handle)
 
     def _shutdown(self) -> None:
         self._client.close()

@@ -152,9 +152,9 @@ def _check_container_steps(steps_plan: Plan, provisioner: Provisioner) -> None:
     found = sorted(s for s, p in steps_plan.steps.items() if p.phase == CONTAINER_PHASE)
     if found and not getattr(provisioner, "supports_container_steps", False):
         raise PlanError(
-            f"container steps ({', '.join(found)}) run under the docker provisioner only, not "
-            f'under {provisioner.name}; set ol:provisioner "docker" on the experiment (or '
-            "ONTOLAB_PROVISIONER=docker), or make them ol:CodeStep"
+            f"container steps ({', '.join(found)}) run under the docker and swarm provisioners "
+            f'only, not under {provisioner.name}; set ol:provisioner "docker" (or "swarm") on '
+            "the experiment (or ONTOLAB_PROVISIONER=docker), or make them ol:CodeStep"
         )
 
 

@@ -92,7 +92,10 @@ COUNT_ROWS = (
 )
 
 
-@pytest.mark.parametrize(("command", "succeeds"), [(COUNT_ROWS, True), ("false", False)])
+FAILS = "python -c 'import sys; print(\"no rows here\"); sys.exit(1)'"
+
+
+@pytest.mark.parametrize(("command", "succeeds"), [(COUNT_ROWS, True), (FAILS, False)])
 def test_docker_runs_a_container_step_with_files_in_its_workdir(
     engine: Engine, runner_image: Image, tmp_path: Path, command: str, succeeds: bool
 ) -> None:
@@ -105,6 +108,7 @@ def test_docker_runs_a_container_step_with_files_in_its_workdir(
         if not succeeds:
             assert record.status == "failed" and not result.outputs
             assert "ContainerExit: the command exited with status 1" in (record.error or "")
+            assert "its log ends: no rows here" in (record.error or "")  # its reason
             return
         assert record.status == "succeeded", record.error
         with zipfile.ZipFile(platform.artifacts.path(result.outputs["files"].sha256)) as z:

@@ -71,7 +71,9 @@ CONTAINED = """
 
 def test_the_local_provisioner_refuses_container_steps_before_the_run(platform: Platform) -> None:
     version = definitions.submit(platform.store, definitions.parse(CONTAINED)).version
-    with pytest.raises(PlanError, match=r"container steps \(tool\) run under the docker"):
+    with pytest.raises(
+        PlanError, match=r"container steps \(tool\) run under the docker and swarm provisioners"
+    ):
         platform.runs.start(version)
     assert (
         platform.store.select(
