@@ -8,19 +8,18 @@ Splits and models are joblib files of plain dicts; the keys they must hold are l
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import joblib
-import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from executor.errors import InputError
+from executor.standalone.profile import to_json_value
 
 _METADATA_KEY = b"ontolab"
 
@@ -62,19 +61,6 @@ def read_dataset(path: Path) -> Dataset:
         ) from exc
     extra = json.loads((table.schema.metadata or {}).get(_METADATA_KEY, b"{}"))
     return Dataset(table.to_pandas(), extra.get("target_column"), extra.get("source"))
-
-
-def to_json_value(value: Any) -> Any:
-    """``value`` with numpy scalars made plain and NaN/Infinity made None (strict JSON)."""
-    if isinstance(value, dict):
-        return {str(k): to_json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | np.ndarray):
-        return [to_json_value(v) for v in value]
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
 
 
 def write_json(path: Path, data: Any) -> None:

@@ -17,12 +17,10 @@ import importlib
 import importlib.metadata
 import inspect
 import logging
-import os
 import re
 import runpy
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +36,7 @@ from executor.contract import (
 )
 from executor.errors import CodeError, InputError
 from executor.phases.code_outputs import save_output
+from executor.standalone.code_paths import code_on_path, working_directory
 
 log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
@@ -127,31 +126,6 @@ def unpack(ctx: StepContext) -> Path:
         return extract_bundle(path, ctx.workdir / "code")
     except ValueError as exc:
         raise CodeError(str(exc)) from exc
-
-
-@contextmanager
-def code_on_path(folder: Path) -> Iterator[None]:
-    """``folder`` first on ``sys.path``; afterwards, its modules are forgotten again."""
-    sys.path.insert(0, str(folder))
-    try:
-        yield
-    finally:
-        sys.path.remove(str(folder))
-        root = str(folder.resolve())
-        for name, module in list(sys.modules.items()):
-            if str(getattr(module, "__file__", None) or "").startswith(root):
-                del sys.modules[name]
-
-
-@contextmanager
-def working_directory(folder: Path) -> Iterator[None]:
-    """Run the author's code in ``folder``, so relative paths it writes land there."""
-    previous = os.getcwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
 
 
 def load_function(ctx: StepContext, folder: Path) -> tuple[Callable[..., Any], str]:

@@ -9,30 +9,21 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from pandas.api import types
-from sklearn.base import TransformerMixin
 from sklearn.compose import ColumnTransformer
-from sklearn.impute import SimpleImputer
 from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import MinMaxScaler, OneHotEncoder, RobustScaler, StandardScaler
 from sklearn.utils.multiclass import type_of_target
 
 from executor.artifacts import Dataset, write_joblib
 from executor.context import PhaseOutput, StepContext
 from executor.errors import InputError, ParameterError
+from executor.standalone import preprocess
+from executor.standalone.preprocess import SCALERS, is_numeric, normalise_features
 
 log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
 IMPUTATIONS = ("mean", "median", "most_frequent", "none")
-SCALERS: dict[str, type[TransformerMixin] | None] = {
-    "standard": StandardScaler,
-    "minmax": MinMaxScaler,
-    "robust": RobustScaler,
-    "none": None,
-}
 
 
 def read_settings(ctx: StepContext) -> dict[str, Any]:
@@ -72,20 +63,6 @@ def target_column(ctx: StepContext) -> str:
     return target
 
 
-def normalise_features(frame: pd.DataFrame) -> pd.DataFrame:
-    """Boolean and object columns as object with NaN for missing, which the imputer sees."""
-    frame = frame.copy()
-    for name in frame.columns:
-        column = frame[name]
-        if types.is_bool_dtype(column) or types.is_object_dtype(column):
-            frame[name] = column.astype(object).where(column.notna(), np.nan)
-    return frame
-
-
-def is_numeric(column: pd.Series) -> bool:
-    return types.is_numeric_dtype(column) and not types.is_bool_dtype(column)
-
-
 def check_encodable(frame: pd.DataFrame, features: list[str]) -> None:
     """Refuse date and duration columns, which neither scaling nor one-hot encoding suits."""
     temporal = [
@@ -100,24 +77,6 @@ def check_encodable(frame: pd.DataFrame, features: list[str]) -> None:
         )
 
 
-def numeric_steps(imputation: str, scaling: str) -> list[tuple[str, Any]]:
-    steps: list[tuple[str, Any]] = []
-    if imputation != "none":
-        steps.append(("impute", SimpleImputer(strategy=imputation)))
-    scaler = SCALERS[scaling]
-    if scaler is not None:
-        steps.append(("scale", scaler()))
-    return steps
-
-
-def categorical_steps(imputation: str) -> list[tuple[str, Any]]:
-    steps: list[tuple[str, Any]] = []
-    if imputation != "none":
-        steps.append(("impute", SimpleImputer(strategy="most_frequent")))
-    encoder = OneHotEncoder(handle_unknown="ignore", sparse_output=False)
-    return [*steps, ("encode", encoder)]
-
-
 def make_preprocessor(
     numeric: list[str], categorical: list[str], settings: dict[str, Any]
 ) -> ColumnTransformer:
@@ -127,15 +86,7 @@ def make_preprocessor(
             f"columns {', '.join(categorical)} are not numeric and one_hot_encoding is off; "
             "set ol:oneHotEncoding true or drop them with ol:dropColumn on the extract step"
         )
-    transformers: list[tuple[str, Any, list[str]]] = []
-    if numeric:
-        steps = numeric_steps(settings["imputation"], settings["scaling"])
-        transformers.append(("numeric", Pipeline(steps) if steps else "passthrough", numeric))
-    if categorical:
-        transformers.append(
-            ("categorical", Pipeline(categorical_steps(settings["imputation"])), categorical)
-        )
-    return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0)
+    return preprocess.make_preprocessor(numeric, categorical, settings)
 
 
 def check_target(target: pd.Series, task: str) -> None:
@@ -203,20 +154,7 @@ def splits_bundle(
 ) -> dict[str, Any]:
     """Split ``frame``, fit ``preprocessor`` on the train features, bundle it all."""
     train, test = split(frame, settings)
-    preprocessor.fit(train[features])
-    target = settings["target_column"]
-    bundle: dict[str, Any] = {
-        "train": train,
-        "test": test,
-        "target": target,
-        "task": settings["task"],
-        "feature_columns": features,
-        "feature_dtypes": {c: str(frame[c].dtype) for c in features},
-        "preprocessor": preprocessor,
-    }
-    if settings["task"] == "classification":
-        bundle["classes"] = sorted(np.unique(frame[target]).tolist())
-    return bundle
+    return preprocess.fitted_splits(frame, features, preprocessor, settings, (train, test))
 
 
 def run(ctx: StepContext) -> PhaseOutput:

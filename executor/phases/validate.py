@@ -6,19 +6,18 @@ that misses a threshold still reports what it measured.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
 from sklearn import metrics as skm
 
 from executor.artifacts import write_json
 from executor.context import PhaseOutput, StepContext
 from executor.errors import InputError, ParameterError, ThresholdError
+from executor.standalone import scoring
+from executor.standalone.scoring import predictions_sha256
 
 log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
@@ -49,71 +48,25 @@ def read_thresholds(records: list[dict[str, Any]], task: str) -> list[dict[str, 
     return checked
 
 
-def scores(pipeline: Any, x: pd.DataFrame) -> np.ndarray | None:
-    """Class probabilities, else decision values, else None."""
-    for method in ("predict_proba", "decision_function"):
-        if hasattr(pipeline, method):
-            return np.asarray(getattr(pipeline, method)(x))
-    return None
-
-
-def roc_auc(y: pd.Series, score: np.ndarray, classes: np.ndarray) -> float | None:
-    """Binary AUC on the second class, or one-vs-rest macro AUC over classes in ``y``."""
-    if len(classes) == 2:
-        column = score[:, 1] if score.ndim == 2 else score
-        positives = np.asarray(y == classes[1])
-        if positives.all() or not positives.any():
-            return None
-        return float(skm.roc_auc_score(positives, column))
-    per_class = []
-    for index, label in enumerate(classes):
-        positives = np.asarray(y == label)
-        if positives.any() and not positives.all():
-            per_class.append(skm.roc_auc_score(positives, score[:, index]))
-    return float(np.mean(per_class)) if per_class else None
-
-
-def predictions_sha256(predicted: Any) -> str:
-    """The sha256 of the predictions as a compact JSON array (numbers as Python writes them),
-    so an exported pipeline can check it reproduces them exactly."""
-    text = json.dumps(np.asarray(predicted).tolist(), separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def classification_metrics(pipeline: Any, x: pd.DataFrame, y: pd.Series) -> dict[str, Any]:
-    predicted = pipeline.predict(x)
-    classes = pipeline.classes_
-    average: dict[str, Any] = (
-        {"average": "binary", "pos_label": classes[1]}
-        if len(classes) == 2
-        else {"average": "macro"}
-    )
-    values = {
-        "accuracy": skm.accuracy_score(y, predicted),
-        "precision": skm.precision_score(y, predicted, zero_division=0, **average),
-        "recall": skm.recall_score(y, predicted, zero_division=0, **average),
-        "f1": skm.f1_score(y, predicted, zero_division=0, **average),
-    }
-    score = scores(pipeline, x)
-    auc = roc_auc(y, score, classes) if score is not None else None
-    if auc is None:
+    found = scoring.classification_metrics(pipeline, x, y)
+    if "roc_auc" not in found["metrics"]:
         log.info("roc_auc not computed: no scores, or a single class in the test rows")
-    else:
-        values["roc_auc"] = auc
-    matrix = skm.confusion_matrix(y, predicted, labels=classes)
-    confusion = {"labels": classes.tolist(), "matrix": matrix.tolist()}
-    checksum = predictions_sha256(predicted)
-    return {"metrics": values, "confusion_matrix": confusion, "predictions_sha256": checksum}
+    classes = pipeline.classes_
+    matrix = skm.confusion_matrix(y, found["predicted"], labels=classes)
+    return {
+        "metrics": found["metrics"],
+        "confusion_matrix": {"labels": classes.tolist(), "matrix": matrix.tolist()},
+        "predictions_sha256": predictions_sha256(found["predicted"]),
+    }
 
 
 def regression_metrics(pipeline: Any, x: pd.DataFrame, y: pd.Series) -> dict[str, Any]:
-    predicted = pipeline.predict(x)
-    values = {
-        "rmse": skm.root_mean_squared_error(y, predicted),
-        "mae": skm.mean_absolute_error(y, predicted),
-        "r2": skm.r2_score(y, predicted),
+    found = scoring.regression_metrics(pipeline, x, y)
+    return {
+        "metrics": found["metrics"],
+        "predictions_sha256": predictions_sha256(found["predicted"]),
     }
-    return {"metrics": values, "predictions_sha256": predictions_sha256(predicted)}
 
 
 EVALUATORS = {"classification": classification_metrics, "regression": regression_metrics}

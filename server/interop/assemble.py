@@ -7,13 +7,29 @@ import ast
 from functools import cache
 from pathlib import Path
 
+import executor.standalone
 from server.interop.generators import StepCode
 from server.interop.run_facts import RunFacts
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
+#: The executor's own plain modules (``executor.standalone``), pasted as they are before the
+#: templates that import from them: one source for the platform's steps and their export.
+STANDALONE = Path(executor.standalone.__file__).resolve().parent
 CODE_MARKER = "# --- code ---\n"
 #: Templates in the order they appear in pipeline.py; ``common`` comes with every export.
-TEMPLATE_ORDER = ("common", "extract", "explore", "process", "build", "validate", "code")
+TEMPLATE_ORDER = (
+    "common",
+    "extract",
+    "profile",
+    "explore",
+    "preprocess",
+    "process",
+    "build",
+    "scoring",
+    "validate",
+    "code_paths",
+    "code",
+)
 #: What pipeline.py and verify.py import, pinned from the run's records when it has them.
 NEEDED = ("scikit-learn", "numpy", "pandas", "scipy", "pyarrow", "joblib")
 
@@ -21,15 +37,46 @@ NEEDED = ("scikit-learn", "numpy", "pandas", "scipy", "pyarrow", "joblib")
 @cache
 def template(name: str) -> tuple[tuple[str, ...], str]:
     """A template's import statements (one line each) and its code after the marker."""
-    text = (TEMPLATES / f"{name}.py").read_text(encoding="utf-8")
-    head, body = text.split(CODE_MARKER, 1)
-    imports = tuple(
-        ast.unparse(node)
-        for node in ast.parse(head).body
-        if isinstance(node, ast.Import)
-        or (isinstance(node, ast.ImportFrom) and node.module != "__future__")
-    )
+    head, body = _source(name).split(CODE_MARKER, 1)
+    imports = tuple(ast.unparse(node) for node in ast.parse(head).body if _kept(node))
     return imports, body.strip("\n")
+
+
+def _kept(node: ast.stmt) -> bool:
+    """An import pipeline.py needs: not ``__future__`` (it has its own), and not what a template
+    takes from ``executor.standalone``, which is pasted in pipeline.py beside it."""
+    if isinstance(node, ast.Import):
+        return True
+    if not isinstance(node, ast.ImportFrom):
+        return False
+    module = node.module or ""
+    return module != "__future__" and not module.startswith("executor.")
+
+
+def _with_needs(names: set[str]) -> set[str]:
+    """``names`` and every ``executor.standalone`` module their templates import from."""
+    found: set[str] = set()
+    todo = list(names)
+    while todo:
+        name = todo.pop()
+        if name not in found:
+            found.add(name)
+            todo += _needs(name)
+    return found
+
+
+@cache
+def _needs(name: str) -> tuple[str, ...]:
+    head = _source(name).split(CODE_MARKER, 1)[0]
+    modules = [n.module or "" for n in ast.parse(head).body if isinstance(n, ast.ImportFrom)]
+    return tuple(m.rsplit(".", 1)[1] for m in modules if m.startswith("executor.standalone."))
+
+
+def _source(name: str) -> str:
+    path = TEMPLATES / f"{name}.py"
+    if not path.exists():
+        path = STANDALONE / f"{name}.py"
+    return path.read_text(encoding="utf-8")
 
 
 def verify_source() -> str:
@@ -38,7 +85,7 @@ def verify_source() -> str:
 
 def pipeline_source(run: RunFacts, codes: dict[str, StepCode], names: dict[str, str]) -> str:
     """pipeline.py: the helpers the steps need, each step's function, and ``run``."""
-    used = {"common"} | {t for code in codes.values() for t in code.templates}
+    used = _with_needs({"common"} | {t for code in codes.values() for t in code.templates})
     ordered = [t for t in TEMPLATE_ORDER if t in used] + sorted(used - set(TEMPLATE_ORDER))
     imports = {line for name in ordered for line in template(name)[0]}
     imports |= {line for code in codes.values() for line in code.imports}

@@ -8,47 +8,20 @@ import importlib
 import inspect
 import json
 import math
-import os
 import runpy
 import shutil
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from executor.standalone.code_paths import code_on_path, working_directory
+
 # --- code ---
 # Beside pipeline.py: the run's code bundle, unpacked, and each code step's working directory.
 CODE = Path(__file__).resolve().parent / "code"
 OUTPUTS = Path(__file__).resolve().parent / "outputs"
-
-
-@contextmanager
-def code_on_path() -> Iterator[None]:
-    """``code/`` first on ``sys.path`` for the call; its modules are forgotten afterwards, as
-    each step of the run imported them afresh in its own process."""
-    sys.path.insert(0, str(CODE))
-    try:
-        yield
-    finally:
-        sys.path.remove(str(CODE))
-        root = str(CODE.resolve())
-        for name, module in list(sys.modules.items()):
-            if str(getattr(module, "__file__", None) or "").startswith(root):
-                del sys.modules[name]
-
-
-@contextmanager
-def working_directory(folder: Path) -> Iterator[None]:
-    """Run the author's code in ``folder``, so relative paths it writes land there."""
-    previous = os.getcwd()
-    os.chdir(folder)
-    try:
-        yield
-    finally:
-        os.chdir(previous)
 
 
 def load_function(params: dict[str, Any]) -> Callable[..., Any]:
@@ -129,7 +102,7 @@ def call_code(step_id: str, params: dict[str, Any], inputs: dict[str, Any]) -> A
     working directory, and turn what it returns into the step's output."""
     given = {kind: as_given(step_id, kind, value) for kind, value in sorted(inputs.items())}
     folder = fresh_folder(OUTPUTS / step_id)
-    with code_on_path():
+    with code_on_path(CODE):
         with working_directory(folder):
             function = load_function(params)
             signature = inspect.signature(function)
