@@ -97,8 +97,16 @@ class SwarmProvisioner(BaseProvisioner[Any]):
     def _release(self, handle: Any) -> None:
         if isinstance(handle, StagedJobs):
             self._containers.release(handle)
-        else:
-            _remove(handle)
+            return
+        ended = _task_containers(handle)
+        _remove(handle)
+        # Removing a job's service leaves its task's exited container on the node: remove it
+        # where this engine can (a container on another node is that node's to prune).
+        for container in ended:
+            try:
+                self._client.containers.get(container).remove(force=True)
+            except Exception:  # on another node, or already gone
+                pass
 
     def _shutdown(self) -> None:
         self._client.close()
@@ -154,6 +162,16 @@ def _copy_logs(service: Any, log: Path, expect_result: bool) -> None:
         if not expect_result or RESULT_MARKER.encode() in log.read_bytes():
             return
         time.sleep(0.5)
+
+
+def _task_containers(service: Any) -> list[str]:
+    """The ids of the containers the service's tasks ran in (none when it is gone)."""
+    try:
+        tasks = service.tasks()
+    except Exception:  # already removed
+        return []
+    found = (t.get("Status", {}).get("ContainerStatus", {}).get("ContainerID") for t in tasks)
+    return [container for container in found if container]
 
 
 def _remove(service: Any) -> None:

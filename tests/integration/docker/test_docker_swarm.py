@@ -122,6 +122,13 @@ def test_swarm_gives_the_local_metrics(
     workers = [step.worker or "" for step in record.steps.values()]
     assert all(w.startswith("swarm node ") for w in workers), workers
     assert docker_client.services.list(filters={"label": RUN_LABEL}) == []
+    # nor the steps' exited task containers (the services' names start with the run's id)
+    left = docker_client.containers.list(
+        all=True, filters={"label": "com.docker.swarm.service.name"}
+    )
+    services = [c.labels["com.docker.swarm.service.name"] for c in left]
+    prefix = f"ontolab-{record.run_id}"[:40].replace("_", "-")
+    assert [s for s in services if s.startswith(prefix)] == []
 
 
 def test_a_lightgbm_model_fits_in_the_runner_image_as_in_a_local_process(
