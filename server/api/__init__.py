@@ -21,6 +21,7 @@ from server.api import (
     health,
     lineage,
     metrics,
+    mlflow,
     models,
     openapi,
     queries,
@@ -49,6 +50,7 @@ MODULES: tuple[ModuleType, ...] = (
     models,
     vocabulary,
     trials,
+    mlflow,
     ui,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

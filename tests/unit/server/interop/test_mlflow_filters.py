@@ -39,10 +39,10 @@ def test_comparisons_of_every_kind_joined_by_and() -> None:
 @pytest.mark.parametrize(
     ("text", "key"),
     [
-        ('tags."mlflow.runName" = \'a\'', "mlflow.runName"),
+        ("tags.\"mlflow.runName\" = 'a'", "mlflow.runName"),
         ("tags.`mlflow.runName` = 'a'", "mlflow.runName"),
         ("tags.mlflow.runName = 'a'", "mlflow.runName"),
-        ('params."learning rate" = \'a\'', "learning rate"),
+        ("params.\"learning rate\" = 'a'", "learning rate"),
         ("params.in = 'a'", "in"),
     ],
 )
