@@ -42,6 +42,8 @@ SUPPORTED: tuple[Call, ...] = (
     Call("POST", "runs/log-parameter", "log_param", "Log one param"),
     Call("POST", "runs/set-tag", "set_tag", "Set one tag"),
     Call("GET", "metrics/get-history", "metric_history", "Every logged value of a metric"),
+    # The client looks for a run's logged models when it lists or downloads its files.
+    Call("POST", "logged-models/search", "search_logged_models", "Logged models: none here"),
 )
 
 #: The first path part of MLflow's other calls (model registry, logged models, traces …):
@@ -76,8 +78,8 @@ _INSTEAD = {
     "registered-models": "Ontolab's registry: GET /api/models (a tracked run's model enters it "
     "through ontolab.start_run's log_model)",
     "model-versions": "Ontolab's registry: GET /api/models/NAME",
-    "logged-models": "log the model file with mlflow.log_artifact, or use ontolab.start_run's "
-    "log_model to register it",
+    "logged-models": "mlflow.log_artifact for the model file, or ontolab.start_run's log_model "
+    "to register it",
 }
 
 

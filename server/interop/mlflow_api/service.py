@@ -164,6 +164,11 @@ class MlflowTracking:
             answer["next_page_token"] = token
         return answer
 
+    def search_logged_models(self, body: Mapping[str, Any]) -> Json:
+        """MLflow 3's logged models: this layer keeps none (``logged-models/create`` is not
+        supported), so every search is empty."""
+        return {"models": []}
+
     # --- logging ------------------------------------------------------------------------
 
     def log_batch(self, body: Mapping[str, Any]) -> Json:

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
@@ -23,6 +25,7 @@ import pytest
 import requests
 
 from tests.conftest import ROOT
+from tests.integration.sdk.test_readme import README_URL
 from tests.processes import free_port, stop_process
 
 #: What every script starts with: the platform as MLflow's tracking server.
@@ -72,8 +75,9 @@ def _wait_for(url: str, process: subprocess.Popen[bytes], log: Path) -> None:
     pytest.fail(f"ontolab serve did not answer in 90 s: {log.read_text()[-2000:]}")
 
 
-def run_script(python: Path, url: str, body: str) -> str:
-    """Run ``body`` (after PRELUDE) with the mlflow venv's Python; its stdout."""
+def run_script(python: Path, url: str, body: str, prelude: str = PRELUDE) -> str:
+    """Run ``body`` (after ``prelude``) with the mlflow venv's Python, in a folder of its own;
+    its stdout."""
     env = {
         key: value
         for key, value in os.environ.items()
@@ -87,12 +91,12 @@ def run_script(python: Path, url: str, body: str) -> str:
         "NO_PROXY": "127.0.0.1,localhost",
     }
     done = subprocess.run(
-        [str(python), "-c", PRELUDE + textwrap.dedent(body)],
+        [str(python), "-c", prelude + textwrap.dedent(body)],
         capture_output=True,
         text=True,
         env=env,
         timeout=600,
-        cwd=python.parent,
+        cwd=tempfile.mkdtemp(prefix="mlflow-script-"),
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     return done.stdout
@@ -306,3 +310,22 @@ def test_the_ui_and_the_platform_api_still_answer(platform_url: str) -> None:
     assert requests.get(f"{platform_url}/api/health", timeout=30).json()["status"] == "ok"
     page = requests.get(f"{platform_url}/runs/abc", timeout=30)
     assert page.status_code == 200 and "text/html" in page.headers["Content-Type"]
+
+
+def test_the_readme_mlflow_block_runs_against_the_platform(
+    mlflow_python: Path, platform_url: str
+) -> None:
+    text = (ROOT / "README.md").read_text()
+    section = text[text.index("\n## From Python\n") :]
+    section = section[: section.index("\n## ", 1)]
+    blocks = re.findall(r"^```python mlflow\n(.*?)^```$", section, flags=re.S | re.M)
+    assert len(blocks) == 1 and README_URL in blocks[0]
+    out = run_script(mlflow_python, platform_url, blocks[0].replace(README_URL, platform_url), "")
+    assert "forest" in out and "0.91" in out
+    listed = requests.get(
+        f"{platform_url}/api/runs", params={"experiment": "churn"}, timeout=30
+    ).json()
+    assert listed["total"] == 1
+    run = listed["runs"][0]
+    assert run["status"] == "succeeded" and run["metrics"]["auc"] == 0.91
+    assert run["params"]["max_depth"] == "8"
