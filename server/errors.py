@@ -355,3 +355,18 @@ class ExportError(OntolabError):
 
     status = 409
     title = "Export refused"
+
+
+class TrackedRunEnded(RunStateConflict):
+    """Logging to a tracked run that ended (``server.runs.tracked``)."""
+
+    title = "Run ended"
+
+
+class TrackingInputError(OntolabError):
+    """Data a tracked run cannot take: a metric that is not a number, a param re-logged with
+    another value, an artifact path that is absolute or climbs out with ``..``, a model that
+    is not a fitted scikit-learn estimator."""
+
+    status = 400
+    title = "Tracking data not accepted"
