@@ -357,6 +357,21 @@ class ExportError(OntolabError):
     title = "Export refused"
 
 
+class TrackedRunEnded(RunStateConflict):
+    """Logging to a tracked run that ended (``server.runs.tracked``)."""
+
+    title = "Run ended"
+
+
+class TrackingInputError(OntolabError):
+    """Data a tracked run cannot take: a metric that is not a number, a param re-logged with
+    another value, an artifact path that is absolute or climbs out with ``..``, a model that
+    is not a fitted scikit-learn estimator."""
+
+    status = 400
+    title = "Tracking data not accepted"
+
+
 # The MLflow-compatible tracking API (server/interop/mlflow_api, server/api/mlflow.py). Its
 # answers use MLflow's error shape {"error_code", "message"} so MLflow's client raises an
 # MlflowException carrying the message; ``error_code`` is MLflow's name for the error.
