@@ -103,11 +103,12 @@ def refusal(method: str, path: str) -> MlflowNotSupported | MlflowEndpointNotFou
             f"{method} {path} is not an MLflow call; use {' or '.join(allowed)} {path}"
         )
     if family in MLFLOW_FAMILIES or path.startswith("/api/2.0/mlflow-artifacts"):
-        instead = _INSTEAD.get(family, f"the supported calls are {supported_list()}")
+        instead = _INSTEAD.get(family, f"one of the supported calls: {supported_list()}")
         return MlflowNotSupported(
             f"the MLflow call {method} {path} is not supported by Ontolab's MLflow "
             f"compatibility layer; use {instead}"
         )
     return MlflowEndpointNotFound(
-        f"{method} {path} is no MLflow REST call; the supported calls are {supported_list()}"
+        f"{method} {path} is no MLflow REST call; use one of the supported calls: "
+        f"{supported_list()}"
     )

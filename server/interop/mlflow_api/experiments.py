@@ -10,6 +10,7 @@ named by its identifier, so MLflow's client can search its runs. MLflow's defaul
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from server import definitions
@@ -115,7 +116,9 @@ def _experiment(row: dict[str, Any]) -> MlflowExperiment:
     tracked = row.get("task") == _TRACKED_TASK
     name = str(row.get("label") or identifier) if tracked else identifier
     updated = row.get("updated")
-    stamp = millis(updated.isoformat() if hasattr(updated, "isoformat") else updated)
+    if isinstance(updated, datetime):
+        updated = updated.isoformat()
+    stamp = millis(str(updated)) if updated is not None else None
     return MlflowExperiment(identifier, name, stamp, stamp)
 
 
