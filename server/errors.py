@@ -418,3 +418,15 @@ class MlflowEndpointNotFound(MlflowApiError):
     status = 404
     title = "MLflow endpoint not found"
     error_code = "ENDPOINT_NOT_FOUND"
+
+
+class MlflowMethodNotAllowed(MlflowApiError):
+    """A method an MLflow call is not served with (405 with ``Allow``)."""
+
+    status = 405
+    title = "MLflow call not served with this method"
+    error_code = "ENDPOINT_NOT_FOUND"
+
+    def __init__(self, message: str, allowed: list[str]) -> None:
+        super().__init__(message)
+        self.headers = {"Allow": ", ".join(sorted(allowed))}

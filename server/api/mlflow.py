@@ -186,16 +186,23 @@ for _prefix in _REFUSED:
 
 # --- OpenAPI ---------------------------------------------------------------------------------
 
-_ERROR = {
-    "type": "object",
-    "required": ["error_code", "message"],
-    "properties": {"error_code": {"type": "string"}, "message": {"type": "string"}},
-}
+_ERROR = {"$ref": "#/components/schemas/MlflowError"}
 _OBJECT: dict[str, Any] = {"type": "object"}
 
 
+#: What the request guards may answer (server/http_guard.py), in MLflow's shape here.
+_GUARDS = (400, 403, 413)
+
+
 def _errors(*statuses: int) -> dict[str, Any]:
-    return {str(s): json_response("MLflow's error JSON", _ERROR) for s in statuses}
+    return {
+        str(s): json_response("MLflow's error JSON", _ERROR) for s in sorted({*statuses, *_GUARDS})
+    }
+
+
+def speaks_mlflow(path: str) -> bool:
+    """Whether an API path answers in MLflow's shape (errors included), not problem JSON."""
+    return path == "/health" or path.startswith(("/api/2.0/mlflow", "/ajax-api/2.0/mlflow"))
 
 
 def _operation(call: calls.Call) -> dict[str, Any]:
@@ -239,6 +246,16 @@ def _openapi() -> dict[str, Any]:
             },
         },
     }
+    paths[f"{calls.PREFIXES[0]}/artifacts/list"] = {
+        "get": {
+            "summary": "MLflow: a run's files right under ?path= (run_id, path)",
+            "parameters": [
+                {"name": "run_id", "in": "query", "schema": {"type": "string"}},
+                {"name": "path", "in": "query", "schema": {"type": "string"}},
+            ],
+            "responses": {"200": json_response("root_uri, files", _OBJECT), **_errors(404)},
+        }
+    }
     paths[calls.ARTIFACTS] = {
         "get": {
             "summary": "MLflow: the files right under ?path=EXPERIMENT/RUN/artifacts[/DIR]",
@@ -249,7 +266,10 @@ def _openapi() -> dict[str, Any]:
     paths["/health"] = {
         "get": {
             "summary": "MLflow's liveness check: OK",
-            "responses": {"200": {"description": "OK", "content": {"text/plain": {}}}},
+            "responses": {
+                "200": {"description": "OK", "content": {"text/plain": {}}},
+                **_errors(),
+            },
         }
     }
     return paths

@@ -10,7 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from server.errors import MlflowEndpointNotFound, MlflowNotSupported
+from server.errors import (
+    MlflowApiError,
+    MlflowEndpointNotFound,
+    MlflowMethodNotAllowed,
+    MlflowNotSupported,
+)
 
 
 @dataclass(frozen=True)
@@ -89,18 +94,33 @@ def supported_list() -> str:
     return ", ".join(names) + ", and the mlflow-artifacts file routes"
 
 
-def refusal(method: str, path: str) -> MlflowNotSupported | MlflowEndpointNotFound:
-    """The error for ``method path`` (the full request path) that no supported call matched."""
-    tail = path
+def allowed_methods(path: str) -> list[str]:
+    """The methods a supported call or artifact route at ``path`` is served with ([]: none)."""
+    if path == ARTIFACTS:
+        return ["GET"]
+    if path.startswith(ARTIFACTS + "/"):
+        return ["GET", "PUT"]
+    tail = _tail(path)
+    if path.startswith(PREFIXES) and tail == "artifacts/list":
+        return ["GET"]
+    return [c.method for c in SUPPORTED if path.startswith(PREFIXES) and c.path == tail]
+
+
+def _tail(path: str) -> str:
     for prefix in (*PREFIXES, "/api/3.0/mlflow", "/ajax-api/3.0/mlflow"):
         if path.startswith(prefix + "/"):
-            tail = path[len(prefix) + 1 :]
-            break
+            return path[len(prefix) + 1 :]
+    return path
+
+
+def refusal(method: str, path: str) -> MlflowApiError:
+    """The error for ``method path`` (the full request path) that no supported call matched."""
+    tail = _tail(path)
     family = tail.split("/", 1)[0]
-    allowed = [c.method for c in SUPPORTED if c.path == tail.rstrip("/")]
+    allowed = allowed_methods(path)
     if allowed:
-        return MlflowEndpointNotFound(
-            f"{method} {path} is not an MLflow call; use {' or '.join(allowed)} {path}"
+        return MlflowMethodNotAllowed(
+            f"{method} is not allowed on {path}; use {' or '.join(allowed)} {path}", allowed
         )
     if family in MLFLOW_FAMILIES or path.startswith("/api/2.0/mlflow-artifacts"):
         instead = _INSTEAD.get(family, f"one of the supported calls: {supported_list()}")

@@ -9,6 +9,7 @@ JSON has no number for. Times are milliseconds since the epoch, as in MLflow.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -69,7 +70,7 @@ def int64(value: Any, name: str, default: int | None = None) -> int | None:
         return value
     if isinstance(value, float) and value.is_integer():
         return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+    if isinstance(value, str) and re.fullmatch(r"[+-]?[0-9]{1,19}", value.strip()):
         return int(value)
     raise MlflowApiError(
         f"parameter '{name}' must be an integer, got {value!r}; send a whole number"
@@ -79,7 +80,10 @@ def int64(value: Any, name: str, default: int | None = None) -> int | None:
 def double(value: Any, name: str) -> float:
     """A ``double`` field: a JSON number, a numeric string or NaN/Infinity/-Infinity."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
+        try:
+            return float(value)
+        except OverflowError:  # an integer past a double's range
+            return math.inf if value > 0 else -math.inf
     if isinstance(value, str):
         if value in _SPECIAL_DOUBLES:
             return _SPECIAL_DOUBLES[value]
@@ -147,7 +151,12 @@ def iso(ms: int | None) -> str | None:
     """Milliseconds since the epoch as ISO 8601 UTC."""
     if ms is None:
         return None
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+    try:
+        return datetime.fromtimestamp(ms / 1000, tz=UTC).isoformat(timespec="milliseconds")
+    except (OverflowError, ValueError, OSError) as exc:
+        raise MlflowApiError(
+            f"time {ms} is out of range; send milliseconds since the epoch, e.g. 1700000000000"
+        ) from exc
 
 
 def number(value: float) -> float | str:

@@ -208,7 +208,8 @@ class MlflowTracking:
         assert key is not None
         points = run.metrics.get(key, [])
         offset = search.read_page_token(text(body, "page_token", required=False))
-        limit = int64(body.get("max_results"), "max_results") or len(points) or 1
+        wanted = int64(body.get("max_results"), "max_results")
+        limit = search.max_results(wanted) if wanted is not None else max(len(points), 1)
         answer: Json = {"metrics": [messages.metric_json(p) for p in points[offset:][:limit]]}
         if offset + limit < len(points):
             answer["next_page_token"] = search.page_token(offset + limit)

@@ -226,15 +226,19 @@ def test_artifacts_upload_list_download(client: FlaskClient, platform: Platform)
         ("POST", f"{API}/registered-models/create", 501, "NOT_IMPLEMENTED"),
         ("POST", f"{API}/experiments/delete", 501, "NOT_IMPLEMENTED"),
         ("GET", f"{API}/nothing/here", 404, "ENDPOINT_NOT_FOUND"),
-        ("POST", f"{API}/runs/get", 404, "ENDPOINT_NOT_FOUND"),
+        ("POST", f"{API}/runs/get", 405, "ENDPOINT_NOT_FOUND"),
+        ("PATCH", f"{FILES}/e/r/artifacts/x", 405, "ENDPOINT_NOT_FOUND"),
         ("GET", "/ajax-api/2.0/mlflow/model-versions/get", 501, "NOT_IMPLEMENTED"),
     ],
 )
 def test_unsupported_calls_name_themselves(
     client: FlaskClient, method: str, path: str, status: int, code: str
 ) -> None:
-    message = error(client.open(path, method=method, json={}), status, code, path)
+    answer = client.open(path, method=method, json={})
+    message = error(answer, status, code, path)
     assert "use" in message
+    if status == 405:
+        assert answer.headers["Allow"] in ("GET", "GET, PUT")
 
 
 def test_health_and_the_ui_keep_their_routes(client: FlaskClient) -> None:

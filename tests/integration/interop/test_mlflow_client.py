@@ -289,9 +289,14 @@ def test_a_metric_that_is_not_a_number_is_a_400_and_nothing_is_logged(
     [
         ("GET", "/api/2.0/mlflow/no-such-call", 404, "ENDPOINT_NOT_FOUND"),
         ("POST", "/api/2.0/mlflow/runs/log-inputs", 501, "NOT_IMPLEMENTED"),
-        ("GET", "/api/2.0/mlflow/runs/create", 404, "ENDPOINT_NOT_FOUND"),
+        ("GET", "/api/2.0/mlflow/runs/create", 405, "ENDPOINT_NOT_FOUND"),
         ("POST", "/ajax-api/2.0/mlflow/logged-models", 501, "NOT_IMPLEMENTED"),
-        ("DELETE", "/api/2.0/mlflow-artifacts/artifacts/e/r/artifacts/x", 501, "NOT_IMPLEMENTED"),
+        (
+            "DELETE",
+            "/api/2.0/mlflow-artifacts/artifacts/e/r/artifacts/x",
+            405,
+            "ENDPOINT_NOT_FOUND",
+        ),
         ("GET", "/api/3.0/mlflow/traces/abc", 501, "NOT_IMPLEMENTED"),
     ],
 )
