@@ -4,14 +4,18 @@ out, MLflow's error shape, search filters and pages, the proxied artifact routes
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from flask import Flask
 from flask.testing import FlaskClient
 
 from server.app import create_app
-from server.platform import Platform
+from server.platform import Platform, open_platform
+from server.settings import Settings
+from tests.conftest import serving
 
 API = "/api/2.0/mlflow"
 FILES = "/api/2.0/mlflow-artifacts/artifacts"
@@ -245,3 +249,29 @@ def test_health_and_the_ui_keep_their_routes(client: FlaskClient) -> None:
     assert client.get("/health").data == b"OK"
     assert client.get("/api/health").get_json()["status"] == "ok"
     assert client.get("/experiments/x").status_code == 200  # the UI's client route
+
+
+def test_a_file_over_the_upload_limit_is_a_413_with_or_without_its_length(
+    tmp_path: Path,
+) -> None:
+    settings = Settings.load({"data": tmp_path / "data", "max_upload_mb": 0.01}, environ={})
+    platform = open_platform(settings)
+    try:
+        with serving(create_app(platform=platform)) as url:
+            created = requests.post(f"{url}{API}/runs/create", json={}, timeout=30).json()
+            root = created["run"]["info"]["artifact_uri"].removeprefix("mlflow-artifacts:/")
+            big = b"x" * 20_000
+            sized = requests.put(f"{url}{FILES}/{root}/big.bin", data=big, timeout=30)
+            assert sized.status_code == 413, sized.text
+            # no Content-Length for the guard to check: the body is counted as it is read
+            chunks = (big[i : i + 4000] for i in range(0, len(big), 4000))
+            streamed = requests.put(f"{url}{FILES}/{root}/big.bin", data=chunks, timeout=30)
+            assert streamed.status_code == 413, streamed.text
+            assert streamed.json()["error_code"] == "INVALID_PARAMETER_VALUE"
+            assert "ONTOLAB_MAX_UPLOAD_MB" in streamed.json()["message"]
+            listed = requests.get(f"{url}{FILES}", params={"path": root}, timeout=30)
+            assert listed.json()["files"] == []
+            small = requests.put(f"{url}{FILES}/{root}/small.bin", data=b"y" * 100, timeout=30)
+            assert small.status_code == 200, small.text
+    finally:
+        platform.close()
