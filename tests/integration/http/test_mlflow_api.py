@@ -247,6 +247,8 @@ def test_unsupported_calls_name_themselves(
 
 def test_health_and_the_ui_keep_their_routes(client: FlaskClient) -> None:
     assert client.get("/health").data == b"OK"
+    ajax = client.get("/ajax-api/2.0/mlflow/experiments/get", query_string={"experiment_id": "0"})
+    assert ok(ajax)["experiment"]["name"] == "Default"
     assert client.get("/api/health").get_json()["status"] == "ok"
     assert client.get("/experiments/x").status_code == 200  # the UI's client route
 
