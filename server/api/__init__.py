@@ -26,6 +26,7 @@ from server.api import (
     queries,
     runs,
     sparql,
+    tracking,
     trials,
     ui,
     vocabulary,
@@ -49,6 +50,7 @@ MODULES: tuple[ModuleType, ...] = (
     models,
     vocabulary,
     trials,
+    tracking,
     ui,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

@@ -248,9 +248,9 @@ class TrackedRuns:
                 f"{name!r} is not a model name; names match [a-z0-9][a-z0-9_.-]*, e.g. "
                 "'churn-forest'"
             )
-        raw, summary = model_bundle(data, name, flavor)
         with self._lock:
-            self._running(run_id, imported_ok=True)
+            self._running(run_id, imported_ok=True)  # 404 / 409 before reading the bytes
+        raw, summary = model_bundle(data, name, flavor)
         ref = self._put(raw, MODEL_MEDIA_TYPE)
         with self._lock:
             new = copy.deepcopy(self._running(run_id, imported_ok=True))
