@@ -31,7 +31,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from executor.contract import ArtifactRef
 from server import definitions
@@ -79,6 +79,12 @@ MODEL_MEDIA_TYPE = "application/x-joblib"
 _NOT_TRACKED = "start one with POST /api/tracking/runs or ontolab.start_run(experiment=...)"
 
 Register = Callable[[RunRecord], "list[ModelVersion]"]
+
+
+class Readable(Protocol):
+    """What an artifact's bytes may come as besides ``bytes``: a file or a request body."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 def experiment_identifier(name: str) -> str:
@@ -209,7 +215,7 @@ class TrackedRuns:
                 new.batches.add(str(batch_id))
             return self._commit(new)
 
-    def log_artifact(self, run_id: str, path: str, data: bytes | IO[bytes]) -> ArtifactRef:
+    def log_artifact(self, run_id: str, path: str, data: bytes | Readable) -> ArtifactRef:
         """Store ``data`` content-addressed as the run's file ``path`` (replacing one there)."""
         path = artifact_path(path)
         with self._lock:
@@ -376,7 +382,7 @@ class TrackedRuns:
             self._measures = frozenset(str(r["measure"]) for r in rows)
         return self._measures
 
-    def _put(self, data: bytes | IO[bytes], media_type: str) -> ArtifactRef:
+    def _put(self, data: bytes | Readable, media_type: str) -> ArtifactRef:
         with self._artifacts.temp_file() as temp:
             with temp.open("wb") as out:
                 if isinstance(data, bytes | bytearray):
