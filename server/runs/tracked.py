@@ -260,6 +260,9 @@ class TrackedRuns:
         ref = self._put(raw, MODEL_MEDIA_TYPE)
         with self._lock:
             new = copy.deepcopy(self._running(run_id, imported_ok=True))
+            for logged in new.models:  # the same model sent again (a client's resend)
+                if logged.name == name and logged.ref == ref:
+                    return self._register_model(new, logged)
             taken = {m.step_id for m in new.models}
             step_id, n = f"model-{name}", 1
             while step_id in taken:
