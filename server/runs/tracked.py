@@ -125,6 +125,14 @@ class TrackedRuns:
             store_tracked_experiment(self._store, identifier, name)
         return identifier
 
+    def forget_experiment(self, identifier: str) -> None:
+        """Drop what this service holds of a deleted experiment (its open runs, its version),
+        so a run of that name starts it afresh."""
+        with self._lock:
+            self._pipelines.pop(identifier, None)
+            for run_id in [r for r, run in self._open.items() if run.experiment_id == identifier]:
+                del self._open[run_id]
+
     def _pipeline(self, identifier: str) -> pipelines.Pipeline:
         if identifier not in self._pipelines:
             version = definitions.get_version(self._store, identifier)
