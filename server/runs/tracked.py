@@ -23,7 +23,6 @@ TrackingInputError (400). Nothing is written when a call is refused.
 from __future__ import annotations
 
 import copy
-import hashlib
 import mimetypes
 import re
 import threading
@@ -56,6 +55,7 @@ from server.tracking.tracked_records import (
     check_params,
     check_points,
     check_tags,
+    experiment_identifier,
     iso_time,
 )
 from server.tracking.tracked_results import (
@@ -70,9 +70,8 @@ from server.tracking.writer import RunWriter
 if TYPE_CHECKING:  # the registry is handed in by the platform (runs do not import it)
     from server.registry.model import ModelVersion
 
-__all__ = ["ArtifactRef", "MetricPoint", "TrackedRun", "TrackedRuns"]
+__all__ = ["ArtifactRef", "MetricPoint", "TrackedRun", "TrackedRuns", "experiment_identifier"]
 
-_IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _RUN_ID = re.compile(r"^[0-9a-f]{16}(?:[0-9a-f]{16})?$")
 _MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 MODEL_MEDIA_TYPE = "application/x-joblib"
@@ -85,16 +84,6 @@ class Readable(Protocol):
     """What an artifact's bytes may come as besides ``bytes``: a file or a request body."""
 
     def read(self, size: int = -1, /) -> bytes: ...
-
-
-def experiment_identifier(name: str) -> str:
-    """The identifier of the experiment a tracked run names: the name itself when it is one
-    (lower-case letters, digits, _ and -), else a slug of it plus a digest, so two names never
-    share an experiment."""
-    if _IDENTIFIER.match(name):
-        return name
-    slug = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")[:60] or "experiment"
-    return f"{slug}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
 
 
 class TrackedRuns:
