@@ -23,6 +23,7 @@ from server.settings import Settings
 _UPLOADS = (
     ("POST", r"/api/datasets"),
     ("PUT", r"/api/artifacts/[^/]+"),
+    ("PUT", r"/api/tracking/runs/[^/]+/(artifacts/.+|models/[^/]+)"),
     ("PUT", r"/api/2\.0/mlflow-artifacts/artifacts/.+"),  # MLflow's client uploading a file
 )
 _PREDICT = r"/api/models/[^/]+(/versions/[^/]+|/aliases/[^/]+)?/predict"

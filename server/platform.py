@@ -53,6 +53,7 @@ class Platform:
         with self.runs.stopped(identifier) as stopped:
             versions, runs = definitions.delete_experiment(self.store, identifier)
             forgotten = self.registry.forget_runs(stopped)
+            self.tracked.forget_experiment(identifier)
         return {
             "identifier": identifier,
             "deleted_versions": versions,

@@ -27,6 +27,7 @@ from server.api import (
     queries,
     runs,
     sparql,
+    tracking,
     trials,
     ui,
     vocabulary,
@@ -50,6 +51,7 @@ MODULES: tuple[ModuleType, ...] = (
     models,
     vocabulary,
     trials,
+    tracking,
     mlflow,
     ui,
 )

@@ -23,7 +23,6 @@ TrackingInputError (400). Nothing is written when a call is refused.
 from __future__ import annotations
 
 import copy
-import hashlib
 import mimetypes
 import re
 import threading
@@ -31,7 +30,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import replace
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from executor.contract import ArtifactRef
 from server import definitions
@@ -56,6 +55,7 @@ from server.tracking.tracked_records import (
     check_params,
     check_points,
     check_tags,
+    experiment_identifier,
     iso_time,
 )
 from server.tracking.tracked_results import (
@@ -70,9 +70,8 @@ from server.tracking.writer import RunWriter
 if TYPE_CHECKING:  # the registry is handed in by the platform (runs do not import it)
     from server.registry.model import ModelVersion
 
-__all__ = ["ArtifactRef", "MetricPoint", "TrackedRun", "TrackedRuns"]
+__all__ = ["ArtifactRef", "MetricPoint", "TrackedRun", "TrackedRuns", "experiment_identifier"]
 
-_IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 _RUN_ID = re.compile(r"^[0-9a-f]{16}(?:[0-9a-f]{16})?$")
 _MODEL_NAME = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 MODEL_MEDIA_TYPE = "application/x-joblib"
@@ -81,14 +80,10 @@ _NOT_TRACKED = "start one with POST /api/tracking/runs or ontolab.start_run(expe
 Register = Callable[[RunRecord], "list[ModelVersion]"]
 
 
-def experiment_identifier(name: str) -> str:
-    """The identifier of the experiment a tracked run names: the name itself when it is one
-    (lower-case letters, digits, _ and -), else a slug of it plus a digest, so two names never
-    share an experiment."""
-    if _IDENTIFIER.match(name):
-        return name
-    slug = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")[:60] or "experiment"
-    return f"{slug}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"
+class Readable(Protocol):
+    """What an artifact's bytes may come as besides ``bytes``: a file or a request body."""
+
+    def read(self, size: int = -1, /) -> bytes: ...
 
 
 class TrackedRuns:
@@ -118,6 +113,14 @@ class TrackedRuns:
         if not definitions.versions(self._store, identifier):
             store_tracked_experiment(self._store, identifier, name)
         return identifier
+
+    def forget_experiment(self, identifier: str) -> None:
+        """Drop what this service holds of a deleted experiment (its open runs, its version),
+        so a run of that name starts it afresh."""
+        with self._lock:
+            self._pipelines.pop(identifier, None)
+            for run_id in [r for r, run in self._open.items() if run.experiment_id == identifier]:
+                del self._open[run_id]
 
     def _pipeline(self, identifier: str) -> pipelines.Pipeline:
         if identifier not in self._pipelines:
@@ -209,7 +212,7 @@ class TrackedRuns:
                 new.batches.add(str(batch_id))
             return self._commit(new)
 
-    def log_artifact(self, run_id: str, path: str, data: bytes | IO[bytes]) -> ArtifactRef:
+    def log_artifact(self, run_id: str, path: str, data: bytes | Readable) -> ArtifactRef:
         """Store ``data`` content-addressed as the run's file ``path`` (replacing one there)."""
         path = artifact_path(path)
         with self._lock:
@@ -248,12 +251,15 @@ class TrackedRuns:
                 f"{name!r} is not a model name; names match [a-z0-9][a-z0-9_.-]*, e.g. "
                 "'churn-forest'"
             )
-        raw, summary = model_bundle(data, name, flavor)
         with self._lock:
-            self._running(run_id, imported_ok=True)
+            self._running(run_id, imported_ok=True)  # 404 / 409 before reading the bytes
+        raw, summary = model_bundle(data, name, flavor)
         ref = self._put(raw, MODEL_MEDIA_TYPE)
         with self._lock:
             new = copy.deepcopy(self._running(run_id, imported_ok=True))
+            for logged in new.models:  # the same model sent again (a client's resend)
+                if logged.name == name and logged.ref == ref:
+                    return self._register_model(new, logged)
             taken = {m.step_id for m in new.models}
             step_id, n = f"model-{name}", 1
             while step_id in taken:
@@ -376,7 +382,7 @@ class TrackedRuns:
             self._measures = frozenset(str(r["measure"]) for r in rows)
         return self._measures
 
-    def _put(self, data: bytes | IO[bytes], media_type: str) -> ArtifactRef:
+    def _put(self, data: bytes | Readable, media_type: str) -> ArtifactRef:
         with self._artifacts.temp_file() as temp:
             with temp.open("wb") as out:
                 if isinstance(data, bytes | bytearray):

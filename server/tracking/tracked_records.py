@@ -8,6 +8,7 @@ Plain data, no I/O. The names here are the contract between the tracking service
 
 from __future__ import annotations
 
+import hashlib
 import posixpath
 import re
 from collections.abc import Sequence
@@ -27,6 +28,7 @@ SOURCES = ("sdk", "mlflow", "import")
 TRACKED_STEP = "tracked"
 
 _KEY = re.compile(r"^[^\x00-\x1f]{1,250}$")
+_IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
 @dataclass(frozen=True)
@@ -230,3 +232,13 @@ def check_points(metrics: Sequence[MetricPoint], now: int) -> list[MetricPoint]:
 
 def check_tags(tags: dict[str, Any] | None) -> dict[str, str]:
     return {check_key("tag", key): str(value) for key, value in (tags or {}).items()}
+
+
+def experiment_identifier(name: str) -> str:
+    """The identifier of the experiment a tracked run names: the name itself when it is one
+    (lower-case letters, digits, _ and -), else a slug of it plus a digest, so two names never
+    share an experiment."""
+    if _IDENTIFIER.match(name):
+        return name
+    slug = re.sub(r"[^a-z0-9_-]+", "-", name.lower()).strip("-_")[:60] or "experiment"
+    return f"{slug}-{hashlib.sha256(name.encode()).hexdigest()[:8]}"

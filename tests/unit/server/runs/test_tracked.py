@@ -249,3 +249,12 @@ def test_a_tracked_experiment_is_listed(platform: Platform) -> None:
     identifier = experiment_identifier("My Experiment")
     assert listed[identifier]["label"] == "My Experiment"
     assert platform.tracked.ensure_experiment("My Experiment") == identifier
+
+
+def test_a_deleted_experiment_starts_afresh(platform: Platform) -> None:
+    old = platform.tracked.start("gone")
+    platform.delete_experiment("gone")
+    with pytest.raises(NotFoundError):
+        platform.tracked.get(old.run_id)
+    new = platform.tracked.start("gone")
+    assert platform.tracked.log(new.run_id, params={"a": "1"}).params == {"a": "1"}
