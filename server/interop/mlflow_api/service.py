@@ -103,7 +103,16 @@ class MlflowTracking:
         return {"run": self._run_json(run)}
 
     def get_run(self, body: Mapping[str, Any]) -> Json:
-        return {"run": self._run_json(self._run(messages.run_id_of(body)))}
+        """A tracked run, or a run the platform executed (read-only through this layer)."""
+        run_id = messages.run_id_of(body)
+        try:
+            run = self._tracked.get(run_id)
+        except NotFoundError:
+            native = _native_view(self._store, run_id)
+            if native is None:
+                raise self._missing(run_id) from None
+            return {"run": native.answer}
+        return {"run": self._run_json(run)}
 
     def update_run(self, body: Mapping[str, Any]) -> Json:
         run_id = messages.run_id_of(body)
@@ -252,10 +261,14 @@ class MlflowTracking:
         try:
             return self._tracked.get(run_id)
         except NotFoundError as missing:
-            raise MlflowNotFound(
-                f"no run with id {run_id!r}; start one with mlflow.start_run, or find runs "
-                "with mlflow.search_runs"
-            ) from missing
+            raise self._missing(run_id) from missing
+
+    @staticmethod
+    def _missing(run_id: str) -> MlflowNotFound:
+        return MlflowNotFound(
+            f"no run with id {run_id!r}; start one with mlflow.start_run, or find runs with "
+            "mlflow.search_runs"
+        )
 
     def _uri(self, run: TrackedRun) -> str:
         return artifact_uri(run.experiment_id, run.run_id)

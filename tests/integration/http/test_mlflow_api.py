@@ -3,7 +3,7 @@ out, MLflow's error shape, search filters and pages, the proxied artifact routes
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,8 @@ from flask.testing import FlaskClient
 from server.app import create_app
 from server.platform import Platform, open_platform
 from server.settings import Settings
-from tests.conftest import serving
+from tests.conftest import LiveServer, serving
+from tests.documents import iris_document
 
 API = "/api/2.0/mlflow"
 FILES = "/api/2.0/mlflow-artifacts/artifacts"
@@ -277,3 +278,28 @@ def test_a_file_over_the_upload_limit_is_a_413_with_or_without_its_length(
             assert small.status_code == 200, small.text
     finally:
         platform.close()
+
+
+def test_a_run_the_platform_executed_reads_through_mlflow(
+    live_server: LiveServer, finished_run: Callable[..., dict[str, Any]]
+) -> None:
+    document = iris_document("iris_mlflow", hyper={"max_iter": 500})
+    created = requests.post(live_server("/api/experiments"), json=document, timeout=60)
+    assert created.status_code in (200, 201), created.text
+    started = requests.post(
+        live_server("/api/runs"), json={"experiment": "iris_mlflow"}, timeout=30
+    )
+    run_id = started.json()["run_id"]
+    assert finished_run(live_server.url, run_id)["status"] == "succeeded"
+    got = requests.get(live_server(f"{API}/runs/get"), params={"run_id": run_id}, timeout=30)
+    run = got.json()["run"]
+    assert run["info"]["status"] == "FINISHED" and run["info"]["experiment_id"] == "iris_mlflow"
+    metrics = {m["key"]: m["value"] for m in run["data"]["metrics"]}
+    assert 0.5 <= metrics["accuracy"] <= 1
+    body = {"experiment_ids": ["iris_mlflow"], "filter": "metrics.accuracy > 0.5"}
+    found = requests.post(live_server(f"{API}/runs/search"), json=body, timeout=30).json()
+    assert [r["info"]["run_id"] for r in found["runs"]] == [run_id]
+    late = {"run_id": run_id, "key": "x", "value": 1}
+    refused = requests.post(live_server(f"{API}/runs/log-metric"), json=late, timeout=30)
+    assert refused.status_code == 404  # executed runs are read-only here
+    assert refused.json()["error_code"] == "RESOURCE_DOES_NOT_EXIST"
