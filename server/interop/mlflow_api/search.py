@@ -7,7 +7,8 @@ param, ``start_time``, ``end_time``, ``status`` or ``run_id``). Tags, ``LIKE``, 
 the lifecycle stage (deleted runs) and the rest are checked on the runs the store hands back,
 read a page at a time; every comparison is checked again there, so a run the store let through
 for a looser reason never slips in. The page token is the position reached in the store's
-order, so the next page starts where this one stopped reading.
+order, so the next page starts where this one stopped reading. An order the store cannot give
+(a tag, the run name) is made here from every match, up to ``SORTED_HERE_LIMIT`` of them.
 """
 
 from __future__ import annotations
@@ -37,6 +38,8 @@ MAX_RESULTS = 50000
 DEFAULT_RESULTS = 1000
 #: How many runs the store hands back at a time when checks here drop some.
 _CHUNK = 200
+#: The most matches ordered here by a key the store cannot sort by (a tag, the run name).
+SORTED_HERE_LIMIT = 10000
 #: MLflow's sort attributes and the run list's fields.
 _SORT_FIELDS = {
     "start_time": "started",
@@ -116,6 +119,9 @@ def find(
     if not search.experiment_ids:
         return [], ""
     groups = _store_groups(search)
+    here = _order_here(search.order)
+    if here is not None:
+        return _sorted_here(store, search, groups, here, view)
     sort = _sort(search.order)
     found: list[dict[str, Any]] = []
     position = search.offset
@@ -165,18 +171,67 @@ def _store_condition(comparison: Comparison) -> list[Condition]:
     return []
 
 
+def _order_here(order: list[OrderKey]) -> OrderKey | None:
+    """The sort key when the run list cannot sort by it (a tag, the run name, the user...)."""
+    if not order:
+        return None
+    first = order[0]
+    if first.kind == "tags" or (first.kind == "attributes" and first.key not in _SORT_FIELDS):
+        _check_tie_breakers(order)
+        return first
+    return None
+
+
+def _sorted_here(
+    store: ReadableStore,
+    search: RunSearch,
+    groups: list[list[Condition]],
+    key: OrderKey,
+    view: Callable[[str], RunView | None],
+) -> tuple[list[dict[str, Any]], str]:
+    """A page in an order the store cannot give: every match read (newest first, so equal
+    values stay newest first), sorted here, runs without the key last; refused past
+    ``SORTED_HERE_LIMIT`` matches, where an order the store gives is the way."""
+    runs: list[RunView] = []
+    for run_id, total in _candidates(store, groups, None, 0, _CHUNK):
+        if total > SORTED_HERE_LIMIT:
+            raise MlflowApiError(
+                f"ordering {total} runs by {key.field} is more than this server sorts itself "
+                f"({SORTED_HERE_LIMIT}); order by a metric, a param or attributes.start_time, "
+                "or narrow the filter"
+            )
+        run = view(run_id)
+        if run is not None and _keeps(search, run):
+            runs.append(run)
+    having = [r for r in runs if r.value(_as_comparison(key)) is not None]
+    lacking = [r for r in runs if r.value(_as_comparison(key)) is None]
+    having.sort(key=lambda r: r.value(_as_comparison(key)), reverse=not key.ascending)
+    ordered = having + lacking
+    end = search.offset + search.max_results
+    token = page_token(end) if end < len(ordered) else ""
+    return [r.answer for r in ordered[search.offset : end]], token
+
+
+def _as_comparison(key: OrderKey) -> Comparison:
+    return Comparison(key.kind, key.key, "=", "")
+
+
+def _check_tie_breakers(order: list[OrderKey]) -> None:
+    for extra in order[1:]:
+        if extra.field not in ("attributes.start_time", "attributes.run_id"):
+            raise MlflowApiError(
+                f"order_by orders by one key here ({order[0].field}); the runs it ties are "
+                f"newest first; remove {extra.field}"
+            )
+
+
 def _sort(order: list[OrderKey]) -> str | None:
     """The run list's sort for MLflow's ``order_by`` (only the first key orders; the run list
     breaks ties newest first, as MLflow does by start time)."""
     if not order:
         return None
     first = order[0]
-    for extra in order[1:]:
-        if extra.field not in ("attributes.start_time", "attributes.run_id"):
-            raise MlflowApiError(
-                f"order_by orders by one key here ({first.field}); the runs it ties are "
-                f"newest first; remove {extra.field}"
-            )
+    _check_tie_breakers(order)
     if first.kind in ("metrics", "params"):
         name = first.field
     elif first.kind == "attributes" and first.key in _SORT_FIELDS:

@@ -194,7 +194,11 @@ def test_search_runs_filters_orders_and_pages(client: FlaskClient) -> None:
     assert len(names(run_view_type="ALL")[0]) == 4
     bad = client.post(f"{API}/runs/search", json={"experiment_ids": [experiment_id], "filter": "x"})
     error(bad, 400, "INVALID_PARAMETER_VALUE", "invalid filter 'x'")
-    bad_order = {"experiment_ids": [experiment_id], "order_by": ["tags.team"]}
+    assert names(order_by=["tags.team DESC"]) == (["d", "b", "a"], None)  # sorted here
+    assert names(order_by=["attributes.run_name"], max_results=2)[0] == ["a", "b"]
+    token = names(order_by=["attributes.run_name"], max_results=2)[1]
+    assert names(order_by=["attributes.run_name"], max_results=2, page_token=token) == (["d"], None)
+    bad_order = {"experiment_ids": [experiment_id], "order_by": ["tags.team", "params.lr"]}
     error(client.post(f"{API}/runs/search", json=bad_order), 400, "INVALID_PARAMETER_VALUE")
     bad_token = {"experiment_ids": [experiment_id], "page_token": "garbage"}
     error(client.post(f"{API}/runs/search", json=bad_token), 400, "INVALID_PARAMETER_VALUE")

@@ -155,8 +155,11 @@ def test_order_by_as_the_run_list_sort(order: list[OrderKey], sort: str | None) 
     assert search._sort(order) == sort
 
 
-def test_order_by_keys_the_store_cannot_sort_are_400s() -> None:
-    with pytest.raises(MlflowApiError, match="cannot order by tags.team"):
-        search._sort([OrderKey("tags", "team", True)])
+def test_order_by_keys_the_store_cannot_sort_are_sorted_here() -> None:
+    assert search._order_here([OrderKey("tags", "team", True)]) == OrderKey("tags", "team", True)
+    assert search._order_here([OrderKey("attributes", "run_name", False)]) is not None
+    assert search._order_here([OrderKey("metrics", "acc", False)]) is None
+    with pytest.raises(MlflowApiError, match="remove params.lr"):
+        search._order_here([OrderKey("tags", "t", True), OrderKey("params", "lr", True)])
     with pytest.raises(MlflowApiError, match="remove params.lr"):
         search._sort([OrderKey("metrics", "acc", True), OrderKey("params", "lr", True)])
