@@ -165,7 +165,13 @@ def health() -> Response:
 # --- Every other MLflow path: a clear JSON error --------------------------------------------
 
 _ANY = ["GET", "POST", "PUT", "PATCH", "DELETE"]
-_REFUSED = (*calls.PREFIXES, "/api/3.0/mlflow", "/ajax-api/3.0/mlflow", "/api/2.0/mlflow-artifacts")
+_REFUSED = (
+    *calls.PREFIXES,
+    "/api/3.0/mlflow",
+    "/ajax-api/3.0/mlflow",
+    "/api/2.0/mlflow-artifacts",
+    "/ajax-api/2.0/mlflow-artifacts",
+)
 
 
 def _refuse(rest: str = "") -> Response:

@@ -122,7 +122,8 @@ def refusal(method: str, path: str) -> MlflowApiError:
         return MlflowMethodNotAllowed(
             f"{method} is not allowed on {path}; use {' or '.join(allowed)} {path}", allowed
         )
-    if family in MLFLOW_FAMILIES or path.startswith("/api/2.0/mlflow-artifacts"):
+    artifacts = ("/api/2.0/mlflow-artifacts", "/ajax-api/2.0/mlflow-artifacts")
+    if family in MLFLOW_FAMILIES or path.startswith(artifacts):
         instead = _INSTEAD.get(family, f"one of the supported calls: {supported_list()}")
         return MlflowNotSupported(
             f"the MLflow call {method} {path} is not supported by Ontolab's MLflow "

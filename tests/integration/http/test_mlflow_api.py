@@ -238,6 +238,7 @@ def test_artifacts_upload_list_download(client: FlaskClient, platform: Platform)
         ("POST", f"{API}/runs/get", 405, "ENDPOINT_NOT_FOUND"),
         ("PATCH", f"{FILES}/e/r/artifacts/x", 405, "ENDPOINT_NOT_FOUND"),
         ("GET", "/ajax-api/2.0/mlflow/model-versions/get", 501, "NOT_IMPLEMENTED"),
+        ("GET", "/ajax-api/2.0/mlflow-artifacts/artifacts", 501, "NOT_IMPLEMENTED"),
     ],
 )
 def test_unsupported_calls_name_themselves(
