@@ -9,8 +9,9 @@
 Needs ``requests`` only (pandas for DataFrames, when installed). Never imports the platform
 (``server``, ``executor``) nor Flask or scikit-learn. Modules: ``client`` (``Client``),
 ``resources`` (one class per REST resource), ``definition`` (``Experiment``), ``types``
-(what the API answers), ``errors``, ``sparql`` (binding and rows), ``frames`` (pandas). Room is
-left for tracking external runs (``ontolab.start_run``, a ``Run`` class) in a module of its own.
+(what the API answers), ``errors``, ``sparql`` (binding and rows), ``frames`` (pandas),
+``tracking`` (``start_run``: runs tracked from any code, buffered, with a local spool while the
+platform is away; ``_spool``).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ontolab.definition import Experiment  # noqa: E402
 from ontolab.errors import ApiError, OntolabError  # noqa: E402
 from ontolab.frames import Table  # noqa: E402
 from ontolab.sparql import IRI  # noqa: E402
+from ontolab.tracking import Run, RunEnded, flush_spool, start_run  # noqa: E402
 
 __all__ = [
     "DEFAULT_URL",
@@ -30,6 +32,10 @@ __all__ = [
     "Client",
     "Experiment",
     "OntolabError",
+    "Run",
+    "RunEnded",
     "Table",
     "__version__",
+    "flush_spool",
+    "start_run",
 ]

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
+from ontolab import _spool
 from ontolab import sparql as _sparql
 from ontolab._http import Timeout, Transport, segment
 from ontolab.frames import Table
@@ -12,6 +14,7 @@ from ontolab.resources.deployments import Deployments
 from ontolab.resources.experiments import Experiments
 from ontolab.resources.models import Models
 from ontolab.resources.runs import Runs
+from ontolab.tracking import Run, flush_spool, start_run
 from ontolab.types import NamedQuery
 
 DEFAULT_URL = "http://127.0.0.1:3000"
@@ -49,6 +52,21 @@ class Client:
         self.datasets = Datasets(self._http)
         self.models = Models(self._http)
         self.deployments = Deployments(self._http)
+        self._token = token
+        _flush_spool_behind(self.url, token)
+
+    def start_run(
+        self,
+        experiment: str,
+        *,
+        name: str | None = None,
+        tags: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> Run:
+        """Start a run tracked from this code (``ontolab.start_run`` against this platform)."""
+        return start_run(
+            experiment, url=self.url, name=name, tags=tags, token=self._token, **options
+        )
 
     @property
     def url(self) -> str:
@@ -110,3 +128,12 @@ class Client:
 
 def _rows(table: Table, as_frame: bool) -> Any:
     return table.to_pandas() if as_frame else table
+
+
+def _flush_spool_behind(url: str, token: str | None) -> None:
+    """Send, on a thread of its own, what earlier processes spooled for this platform (only
+    when there is something: a client with nothing spooled makes no request)."""
+    root = _spool.default_spool_dir()
+    if not root.is_dir() or not any(root.glob(f"*/{_spool.OPS_FILE}")):
+        return
+    threading.Thread(target=flush_spool, args=(url,), kwargs={"token": token}, daemon=True).start()

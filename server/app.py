@@ -20,7 +20,12 @@ from server.settings import Settings
 
 # Routes with their own body limit (the others: ONTOLAB_MAX_REQUEST_MB). The upload routes
 # check the exact limit themselves; the guard refuses what is clearly over it.
-_UPLOADS = (("POST", r"/api/datasets"), ("PUT", r"/api/artifacts/[^/]+"))
+_UPLOADS = (
+    ("POST", r"/api/datasets"),
+    ("PUT", r"/api/artifacts/[^/]+"),
+    ("PUT", r"/api/tracking/runs/[^/]+/(artifacts/.+|models/[^/]+)"),
+    ("PUT", r"/api/2\.0/mlflow-artifacts/artifacts/.+"),  # MLflow's client uploading a file
+)
 _PREDICT = r"/api/models/[^/]+(/versions/[^/]+|/aliases/[^/]+)?/predict"
 
 

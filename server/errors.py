@@ -355,3 +355,78 @@ class ExportError(OntolabError):
 
     status = 409
     title = "Export refused"
+
+
+class TrackedRunEnded(RunStateConflict):
+    """Logging to a tracked run that ended (``server.runs.tracked``)."""
+
+    title = "Run ended"
+
+
+class TrackingInputError(OntolabError):
+    """Data a tracked run cannot take: a metric that is not a number, a param re-logged with
+    another value, an artifact path that is absolute or climbs out with ``..``, a model that
+    is not a fitted scikit-learn estimator."""
+
+    status = 400
+    title = "Tracking data not accepted"
+
+
+# The MLflow-compatible tracking API (server/interop/mlflow_api, server/api/mlflow.py). Its
+# answers use MLflow's error shape {"error_code", "message"} so MLflow's client raises an
+# MlflowException carrying the message; ``error_code`` is MLflow's name for the error.
+class MlflowApiError(OntolabError):
+    """An MLflow REST call the compatibility layer refuses."""
+
+    status = 400
+    title = "MLflow API error"
+    error_code = "INVALID_PARAMETER_VALUE"
+
+
+class SearchSyntaxError(MlflowApiError):
+    """An MLflow ``filter_string`` or ``order_by`` that does not parse (MLflow's 400)."""
+
+    title = "Invalid MLflow search"
+
+
+class MlflowNotFound(MlflowApiError):
+    """An MLflow experiment, run or artifact that does not exist."""
+
+    status = 404
+    title = "MLflow resource not found"
+    error_code = "RESOURCE_DOES_NOT_EXIST"
+
+
+class MlflowAlreadyExists(MlflowApiError):
+    """An MLflow experiment name that is taken (MLflow answers 400 RESOURCE_ALREADY_EXISTS)."""
+
+    title = "MLflow resource already exists"
+    error_code = "RESOURCE_ALREADY_EXISTS"
+
+
+class MlflowNotSupported(MlflowApiError):
+    """An MLflow call Ontolab's compatibility layer does not implement (501)."""
+
+    status = 501
+    title = "MLflow call not supported"
+    error_code = "NOT_IMPLEMENTED"
+
+
+class MlflowEndpointNotFound(MlflowApiError):
+    """A path under MLflow's API prefixes that is no MLflow call at all."""
+
+    status = 404
+    title = "MLflow endpoint not found"
+    error_code = "ENDPOINT_NOT_FOUND"
+
+
+class MlflowMethodNotAllowed(MlflowApiError):
+    """A method an MLflow call is not served with (405 with ``Allow``)."""
+
+    status = 405
+    title = "MLflow call not served with this method"
+    error_code = "ENDPOINT_NOT_FOUND"
+
+    def __init__(self, message: str, allowed: list[str]) -> None:
+        super().__init__(message)
+        self.headers = {"Allow": ", ".join(sorted(allowed))}

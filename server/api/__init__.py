@@ -22,11 +22,13 @@ from server.api import (
     health,
     lineage,
     metrics,
+    mlflow,
     models,
     openapi,
     queries,
     runs,
     sparql,
+    tracking,
     trials,
     ui,
     vocabulary,
@@ -51,6 +53,8 @@ MODULES: tuple[ModuleType, ...] = (
     vocabulary,
     trials,
     code_bundles,
+    tracking,
+    mlflow,
     ui,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

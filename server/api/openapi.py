@@ -68,6 +68,17 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 }
 
 
+#: The errors of MLflow's tracking API (server/api/mlflow.py): MLflow's own shape, which its
+#: client reads, rather than problem JSON.
+MLFLOW_ERROR_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "description": "MLflow's error JSON: error_code is MLflow's name for the error "
+    "(INVALID_PARAMETER_VALUE, RESOURCE_DOES_NOT_EXIST, INVALID_STATE, NOT_IMPLEMENTED, ...)",
+    "required": ["error_code", "message"],
+    "properties": {"error_code": {"type": "string"}, "message": {"type": "string"}},
+}
+
+
 def document() -> dict[str, Any]:
     from server.api import MODULES  # the list of modules includes this one
 
@@ -86,7 +97,11 @@ def document() -> dict[str, Any]:
         },
         "paths": dict(sorted(paths.items())),
         "components": {
-            "schemas": {"PipelineDocument": PIPELINE_DOCUMENT_SCHEMA, "Problem": PROBLEM_SCHEMA}
+            "schemas": {
+                "PipelineDocument": PIPELINE_DOCUMENT_SCHEMA,
+                "Problem": PROBLEM_SCHEMA,
+                "MlflowError": MLFLOW_ERROR_SCHEMA,
+            }
         },
     }
 

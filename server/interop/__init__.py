@@ -8,6 +8,9 @@ the stored definition version it ran and the artifacts both name. ``run_facts`` 
 folder (or zip) together. ``templates`` is the source pasted into the exported files; the
 platform reads it as text and never imports it.
 
+``mlflow_api``: MLflow's tracking REST API answered from tracked runs (``server.runs.tracked``),
+so MLflow's own client logs to Ontolab (blueprint: ``server.api.mlflow``).
+
 May import: ``server.tracking``, ``server.definitions``, ``server.graph``, ``server.store``,
-``server.errors``, ``executor.contract``.
+``server.errors``, ``executor.contract``; ``mlflow_api`` also ``server.runs`` (TrackedRuns).
 """

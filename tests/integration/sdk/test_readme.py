@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import ROOT
 from tests.integration.sdk.conftest import Served
@@ -22,11 +23,14 @@ def section_blocks(text: str, heading: str) -> list[str]:
     return re.findall(r"^```python\n(.*?)^```$", section, flags=re.S | re.M)
 
 
-def test_the_from_python_blocks_run_against_a_served_platform(served: Served) -> None:
+def test_the_from_python_blocks_run_against_a_served_platform(
+    served: Served, tmp_path: Path
+) -> None:
     blocks = section_blocks((ROOT / "README.md").read_text(), "From Python")
     assert len(blocks) >= 4 and README_URL in blocks[0]
     script = "\n".join(blocks).replace(README_URL, served.url)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(ROOT)}
+    env["ONTOLAB_SPOOL"] = str(tmp_path / "spool")  # the tracking block's, if it needs one
     done = subprocess.run(
         [sys.executable, "-c", script],
         cwd=ROOT,
@@ -40,3 +44,4 @@ def test_the_from_python_blocks_run_against_a_served_platform(served: Served) ->
     assert "succeeded" in out and "{'champion': 1}" in out
     assert "dataset:flowers@1" in out and "404 " in out
     assert out.count("7900/7900") == 1  # the upload's progress ends once
+    assert " succeeded\nTrue\n[0]\n5 points" in out  # the tracked run, its model, its history
