@@ -68,7 +68,8 @@ class Platform:
     def count(self, run_id: str, pattern: str) -> int:
         query = (
             "PREFIX ol: <https://w3id.org/ontolab/ns#> SELECT (COUNT(*) AS ?n) WHERE { "
-            f"GRAPH <https://w3id.org/ontolab/id/run/{run_id}> {{ {pattern} }} }}"
+            f"GRAPH ?g {{ {pattern} }} VALUES ?g {{ <https://w3id.org/ontolab/id/run/{run_id}> "
+            f"<https://w3id.org/ontolab/id/run/{run_id}/history> }} }}"
         )
         answer = requests.post(
             f"{self.url}/sparql",
