@@ -106,12 +106,14 @@ class Spool:
         self.folder = root / run_id
         self.run_id, self.url = run_id, url
         self._lock: Any = None
-        self._saved = -1  # the outbox length last written (nothing to do when unchanged)
+        # The sequence numbers of the outbox last written (nothing to do when unchanged).
+        self._saved: list[Any] | None = None
 
     def save(self, outbox: list[Op], *, hold: bool = True) -> None:
         """Write ``outbox`` (copying the bytes it refers to) so another process can send it;
         ``hold``: lock the folder for as long as this run lives (a live run's own spool)."""
-        if len(outbox) == self._saved:
+        signature = [op.get("seq") for op in outbox]
+        if signature == self._saved:
             return
         blobs = self.folder / "blobs"
         blobs.mkdir(parents=True, exist_ok=True)
@@ -122,15 +124,19 @@ class Spool:
         temp = self.folder / f"{OPS_FILE}.tmp"
         temp.write_text("\n".join(lines) + "\n")
         os.replace(temp, self.folder / OPS_FILE)
-        self._saved = len(outbox)
+        self._saved = signature
 
-    def clear(self) -> None:
+    def release(self) -> None:
+        """Let go of the folder's lock (its run no longer sends), keeping what it holds."""
         if self._lock is not None:
             self._lock.close()
             self._lock = None
+
+    def clear(self) -> None:
+        self.release()
         if self.folder.exists():
             shutil.rmtree(self.folder, ignore_errors=True)
-        self._saved = -1
+        self._saved = None
 
     def _hold(self) -> None:
         """Lock the folder for this process's lifetime (a replay elsewhere leaves it alone)."""

@@ -150,9 +150,11 @@ class Run:
         self._batch_tags: dict[str, str] = {}
         self._metrics: list[dict[str, Any]] = []
         self._outbox: list[_spool.Op] = []  # in order; the sender's, under _cond
+        self._seq = 0  # numbers the operations, so the spool knows when the outbox changed
         self._error: ApiError | None = None
         self._ended = False
         self._closing = False
+        self._stopped = False
         self._wake = False
         self._thread = threading.Thread(target=self._send_loop, name=f"ontolab-run-{self.run_id}")
         self._thread.daemon = True
@@ -232,12 +234,15 @@ class Run:
             if self._ended:
                 return
             self._drain_buffer()
-            self._outbox.append({"op": "end", "status": status})
+            self._push({"op": "end", "status": status})
             self._ended, self.status = True, status
             self._closing = True
             self._cond.notify()
         sent = self._wait_sent(self._flush_timeout)
-        self._thread.join(timeout=2)
+        with self._cond:
+            self._stopped = True  # the sender ends after the request it is making, if any
+            self._cond.notify_all()
+        self._thread.join(timeout=15)  # past one request's timeout (10 s)
         with self._cond:
             if not sent and self._outbox:
                 self._spool.save(self._outbox)
@@ -249,9 +254,9 @@ class Run:
                     self._flush_timeout,
                     self._spool.folder,
                 )
+            self._spool.release()  # a replay, in this process too, may now send it
         _LIVE.discard(self)
-        if not self._thread.is_alive():
-            self._http.close()  # else it keeps sending what was spooled while this process lives
+        self._http.close()
         self._raise_refusal()
 
     def __enter__(self) -> Run:
@@ -288,7 +293,7 @@ class Run:
         try:
             _spool.send(self._http, self.run_id, {"op": "start", "body": body})
         except _spool.Transient:
-            self._outbox.append({"op": "start", "body": body})  # sent when the platform is back
+            self._push({"op": "start", "body": body})  # sent when the platform is back
             self._spool.save(self._outbox)
         _LIVE.add(self)
         self._thread.start()
@@ -297,9 +302,14 @@ class Run:
         with self._cond:
             self._check_open()
             self._drain_buffer()  # what was logged before goes first
-            self._outbox.append(op)
+            self._push(op)
             self._wake = True
             self._cond.notify()
+
+    def _push(self, op: _spool.Op) -> None:
+        self._seq += 1
+        op["seq"] = self._seq
+        self._outbox.append(op)
 
     def _drain_buffer(self) -> None:
         """Move the buffer into the outbox as batches (under ``_cond``)."""
@@ -315,7 +325,7 @@ class Run:
                 "params": self._params if first else {},
                 "tags": self._batch_tags if first else {},
             }
-            self._outbox.append(batch)
+            self._push(batch)
             first = False
         self._params, self._batch_tags = {}, {}
 
@@ -326,12 +336,18 @@ class Run:
                 wait = backoff or self._interval
                 if not self._closing:
                     self._cond.wait_for(lambda: self._wake or self._closing, timeout=wait)
+                if self._stopped:
+                    return
                 self._wake = False
                 self._drain_buffer()
                 pending = list(self._outbox)
                 closing = self._closing
             sent, transient = self._send_pending(pending)
             with self._cond:
+                if self._stopped:  # end() gave up waiting: it spools what is left
+                    del self._outbox[:sent]
+                    self._cond.notify_all()
+                    return
                 del self._outbox[:sent]
                 if transient:
                     self._spool.save(self._outbox)
@@ -342,7 +358,10 @@ class Run:
                     return
             backoff = min(max(backoff * 2, 0.5), MAX_BACKOFF) if transient else 0.0
             if closing and transient:
-                time.sleep(backoff)
+                with self._cond:
+                    self._cond.wait_for(lambda: self._stopped, timeout=backoff)
+                    if self._stopped:
+                        return
 
     def _send_pending(self, pending: list[_spool.Op]) -> tuple[int, bool]:
         """Send in order; (how many went, whether it stopped because the platform is away)."""

@@ -51,9 +51,9 @@ class Platform:
         (409, nothing deleted) when a cancelled run does not stop in time.
         """
         with self.runs.stopped(identifier) as stopped:
+            self.tracked.forget_experiment(identifier)  # its tracked runs' history graphs
             versions, runs = definitions.delete_experiment(self.store, identifier)
             forgotten = self.registry.forget_runs(stopped)
-            self.tracked.forget_experiment(identifier)
         return {
             "identifier": identifier,
             "deleted_versions": versions,

@@ -22,7 +22,6 @@ TrackingInputError (400). Nothing is written when a call is refused.
 
 from __future__ import annotations
 
-import copy
 import mimetypes
 import re
 import threading
@@ -60,7 +59,10 @@ from server.tracking.tracked_records import (
 )
 from server.tracking.tracked_results import (
     as_record,
+    history_graph,
+    history_triples,
     model_step,
+    read_history,
     read_tracked,
     tracked_shared,
     tracked_triples,
@@ -115,9 +117,12 @@ class TrackedRuns:
         return identifier
 
     def forget_experiment(self, identifier: str) -> None:
-        """Drop what this service holds of a deleted experiment (its open runs, its version),
-        so a run of that name starts it afresh."""
+        """Before an experiment is deleted: delete its tracked runs' history graphs and drop
+        what this service holds of it (open runs, version), so a run of that name starts it
+        afresh."""
         with self._lock:
+            for row in queries.select_values(self._store, "tracked_runs", identifier=identifier):
+                self._store.delete_graph(history_graph(str(row["run_id"])))
             self._pipelines.pop(identifier, None)
             for run_id in [r for r, run in self._open.items() if run.experiment_id == identifier]:
                 del self._open[run_id]
@@ -157,7 +162,7 @@ class TrackedRuns:
             found = numbers_of(self._store, [run_iri(run.run_id)])
             run.number = found[0] if found else None
             self._open[run.run_id] = run
-            return copy.deepcopy(run)
+            return _copy(run)
 
     def _new_run(
         self,
@@ -201,16 +206,19 @@ class TrackedRuns:
         with self._lock:
             run = self._running(run_id)
             if batch_id is not None and batch_id in run.batches:
-                return copy.deepcopy(run)
-            new = copy.deepcopy(run)
+                return _copy(run)
+            new = _copy(run)
             new.params.update(check_params(run.params, params or {}))
             now = int(time.time() * 1000)
+            added = []
             for point in check_points(metrics, now):
-                new.metrics.setdefault(point.key, []).append(point)
+                history = new.metrics.setdefault(point.key, [])
+                added.append((len(history), point))
+                history.append(point)
             new.tags.update(check_tags(tags))
             if batch_id is not None:
                 new.batches.add(str(batch_id))
-            return self._commit(new)
+            return self._commit(new, added, batch_id)
 
     def log_artifact(self, run_id: str, path: str, data: bytes | Readable) -> ArtifactRef:
         """Store ``data`` content-addressed as the run's file ``path`` (replacing one there)."""
@@ -219,7 +227,7 @@ class TrackedRuns:
             self._running(run_id)
         ref = self._put(data, _media_type(path))
         with self._lock:
-            new = copy.deepcopy(self._running(run_id))
+            new = _copy(self._running(run_id))
             new.artifacts[path] = ref
             self._commit(new)
         return ref
@@ -256,7 +264,7 @@ class TrackedRuns:
         raw, summary = model_bundle(data, name, flavor)
         ref = self._put(raw, MODEL_MEDIA_TYPE)
         with self._lock:
-            new = copy.deepcopy(self._running(run_id, imported_ok=True))
+            new = _copy(self._running(run_id, imported_ok=True))
             for logged in new.models:  # the same model sent again (a client's resend)
                 if logged.name == name and logged.ref == ref:
                     return self._register_model(new, logged)
@@ -288,7 +296,7 @@ class TrackedRuns:
             run.status, run.ended_at = status, iso_time(ended_at, "ended_at")
             self._commit(run)
             self._open.pop(run_id, None)
-            return copy.deepcopy(run)
+            return _copy(run)
 
     def delete(self, run_id: str) -> TrackedRun:
         """Mark the run deleted (MLflow's lifecycle stage); its graph is kept."""
@@ -301,7 +309,7 @@ class TrackedRuns:
         """The run as it is now; rebuilt from its graph when this process has not seen it."""
         with self._lock:
             if run_id in self._open:
-                return copy.deepcopy(self._open[run_id])
+                return _copy(self._open[run_id])
         if not isinstance(run_id, str) or not _RUN_ID.match(run_id):
             raise NotFoundError(f"{run_id!r} is not a run id; {_NOT_TRACKED}")
         graph = str(run_iri(run_id))
@@ -311,7 +319,13 @@ class TrackedRuns:
         head = heads[0]
         head["experiment"] = self._experiment_name(str(head["experiment_id"]), head.get("label"))
         rows = queries.select(self._store, "graph_triples", graph=graph)
-        return read_tracked(run_id, head, ((r["s"], r["p"], r["o"]) for r in rows))
+        run = read_tracked(run_id, head, ((r["s"], r["p"], r["o"]) for r in rows))
+        past = str(history_graph(run_id))
+        run.metrics, run.batches = read_history(
+            queries.select_values(self._store, "tracked_points", graph=past),
+            queries.select_values(self._store, "tracked_batches", graph=past),
+        )
+        return run
 
     def record(self, run: TrackedRun) -> bool:
         """Write a finished run whole (an import), registering the models it holds; False,
@@ -323,7 +337,7 @@ class TrackedRuns:
             )
         fresh = self._new_run(run.experiment, run.name, run.run_id, run.started_at, run.source)
         whole = replace(
-            copy.deepcopy(run),
+            _copy(run),
             experiment=fresh.experiment,
             experiment_id=fresh.experiment_id,
             started_at=fresh.started_at,
@@ -334,6 +348,12 @@ class TrackedRuns:
             if self._exists(run.run_id):
                 return False
             self._write(whole)
+            points = [(i, p) for history in whole.metrics.values() for i, p in enumerate(history)]
+            history = history_triples(whole.run_id, points)
+            history += [
+                t for b in sorted(whole.batches) for t in history_triples(run.run_id, (), b)
+            ]
+            self._store.add_to_graph(history_graph(whole.run_id), history)
             for model in whole.models:
                 self._register_model(whole, model)
         return True
@@ -348,12 +368,23 @@ class TrackedRuns:
             self._open[run_id] = run
         return run
 
-    def _commit(self, run: TrackedRun) -> TrackedRun:
-        """Write ``run`` and make it the state; on a failed write the old state stays."""
+    def _commit(
+        self,
+        run: TrackedRun,
+        added: Sequence[tuple[int, MetricPoint]] = (),
+        batch_id: str | None = None,
+    ) -> TrackedRun:
+        """Write ``run`` (its run graph, then the new points and the batch id to its history
+        graph) and make it the state; on a failed write the old state stays. In that order, a
+        crash between the two leaves the batch unrecorded, so its resend adds it whole (its
+        params and tags are the same again)."""
         self._write(run)
+        if added or batch_id is not None:
+            triples = history_triples(run.run_id, added, batch_id)
+            self._store.add_to_graph(history_graph(run.run_id), triples)
         if not run.ended:
             self._open[run.run_id] = run
-        return copy.deepcopy(run)
+        return _copy(run)
 
     def _write(self, run: TrackedRun) -> None:
         pipeline = self._pipeline(run.experiment_id)
@@ -406,6 +437,19 @@ def _check_whole(run: TrackedRun) -> None:
     now = int(time.time() * 1000)
     run.metrics = {key: check_points(points, now) for key, points in run.metrics.items()}
     run.artifacts = {artifact_path(path): ref for path, ref in run.artifacts.items()}
+
+
+def _copy(run: TrackedRun) -> TrackedRun:
+    """A copy whose containers are its own (the points are frozen: shared, not copied)."""
+    return replace(
+        run,
+        params=dict(run.params),
+        tags=dict(run.tags),
+        metrics={key: list(points) for key, points in run.metrics.items()},
+        artifacts=dict(run.artifacts),
+        models=list(run.models),
+        batches=set(run.batches),
+    )
 
 
 def _media_type(path: str) -> str:

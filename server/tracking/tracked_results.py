@@ -9,13 +9,15 @@ it unchanged. What only a tracked run states is added to its graph by ``tracked_
 - each param as an ``mls:HyperParameterSetting`` of the tracked step run (a shared graph,
   named by the param and its value) and as the run's ``olp:NAME`` property;
 - each metric's latest value as the run's ``olm:NAME`` property and an ``mls:ModelEvaluation``
-  (as validate and code steps write them), and every point of its history as an
-  ``ol:MetricPoint`` (value, step, timestamp in ms, index in logged order);
+  (as validate and code steps write them); every point of its history as an ``ol:MetricPoint``
+  (value, step, timestamp in ms, index in logged order), with the ids of the batches received,
+  in the run's history graph (``RUN_IRI/history``, ``history_triples``), which is only added
+  to: a batch adds its points there and rewrites only the small run graph;
 - tags as ``ol:Tag`` nodes; artifacts as ``ol:Artifact`` (prov:Entity) with path, sha256, size
-  and media type, ``prov:wasGeneratedBy`` the tracked step run; the ids of the batches received.
+  and media type, ``prov:wasGeneratedBy`` the tracked step run.
 
-``read_tracked`` rebuilds the ``TrackedRun`` from the run graph's triples, so a tracked run is
-the same after a platform restart. Pure: no I/O.
+``read_tracked`` and ``read_history`` rebuild the ``TrackedRun`` from both graphs, so a tracked
+run is the same after a platform restart. Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -147,7 +149,6 @@ def tracked_triples(run: TrackedRun) -> list[WriteTriple]:
         out.append((node, OL.runName, string(run.name)))
     if run.deleted:
         out.append((node, OL.deleted, plain(True)))
-    out += [(step, OL.batchId, string(batch)) for batch in sorted(run.batches)]
     out += _param_triples(run, node, step)
     out += _metric_triples(run, node, step)
     out += _tag_triples(run, node)
@@ -158,6 +159,59 @@ def tracked_triples(run: TrackedRun) -> list[WriteTriple]:
         out.append((entity, OL.modelSummary, ox.Literal(summary, datatype=_JSON)))
         out.append((entity, PROV.generatedAtTime, date_time(model.logged_at)))
     return out
+
+
+def history_graph(run_id: str) -> URIRef:
+    """The graph of a tracked run's metric points and the batch ids it received: only ever
+    added to (one addition per batch), so a long history never makes a batch rewrite it."""
+    return URIRef(f"{run_iri(run_id)}/history")
+
+
+def history_triples(
+    run_id: str, points: Iterable[tuple[int, MetricPoint]], batch_id: str | None = None
+) -> list[WriteTriple]:
+    """The triples of new metric points (each with its index in its metric's history) and of
+    the batch that brought them."""
+    step = iri(step_run_iri(run_id, TRACKED_STEP))
+    base = step_run_iri(run_id, TRACKED_STEP)
+    out: list[WriteTriple] = []
+    if batch_id is not None:
+        out.append((step, OL.batchId, string(batch_id)))
+    for index, point in points:
+        node = iri(f"{sub_iri(base, 'metric', point.key)}/{index}")
+        out += [
+            (step, OL.hasMetricPoint, node),
+            (node, RDF.type, OL.MetricPoint),
+            (node, OL.metricName, string(point.key)),
+            (node, MLS.hasValue, double(point.value)),
+            (node, OL.stepNumber, plain(point.step)),
+            (node, OL.pointIndex, plain(index)),
+            (node, PROV.wasGeneratedBy, step),
+        ]
+        if point.timestamp is not None:
+            out.append((node, OL.timestampMillis, plain(point.timestamp)))
+    return out
+
+
+def read_history(
+    points: Iterable[Mapping[str, Any]], batches: Iterable[Mapping[str, Any]]
+) -> tuple[dict[str, list[MetricPoint]], set[str]]:
+    """The metric histories and batch ids from the ``tracked_points`` and ``tracked_batches``
+    queries' plain rows."""
+    found: dict[str, list[tuple[int, MetricPoint]]] = {}
+    for row in points:
+        stamp = row.get("timestamp")
+        point = MetricPoint(
+            str(row["key"]),
+            float(row["value"]),
+            int(row["step"]),
+            int(stamp) if stamp is not None else None,
+        )
+        found.setdefault(point.key, []).append((int(row["index"]), point))
+    history = {
+        key: [p for _, p in sorted(pairs, key=lambda x: x[0])] for key, pairs in found.items()
+    }
+    return history, {str(row["batch_id"]) for row in batches}
 
 
 def tracked_shared(run: TrackedRun, known_measures: frozenset[str]) -> SharedGraphs:
@@ -217,21 +271,6 @@ def _metric_triples(run: TrackedRun, node: ox.NamedNode, step: ox.NamedNode) -> 
             (evaluation, MLS.hasValue, literal),
             (evaluation, PROV.wasGeneratedBy, step),
         ]
-    for key, points in sorted(run.metrics.items()):
-        base = step_run_iri(run.run_id, TRACKED_STEP)
-        for index, point in enumerate(points):
-            node_iri = iri(f"{sub_iri(base, 'metric', key)}/{index}")
-            out += [
-                (step, OL.hasMetricPoint, node_iri),
-                (node_iri, RDF.type, OL.MetricPoint),
-                (node_iri, OL.metricName, string(key)),
-                (node_iri, MLS.hasValue, double(point.value)),
-                (node_iri, OL.stepNumber, plain(point.step)),
-                (node_iri, OL.pointIndex, plain(index)),
-                (node_iri, PROV.wasGeneratedBy, step),
-            ]
-            if point.timestamp is not None:
-                out.append((node_iri, OL.timestampMillis, plain(point.timestamp)))
     return out
 
 
@@ -277,7 +316,6 @@ def read_tracked(
     for s, p, o in triples:
         nodes.setdefault(str(s), {}).setdefault(str(p), []).append(o)
     run_node = nodes.get(str(run_iri(run_id)), {})
-    step_node = nodes.get(str(step_run_iri(run_id, TRACKED_STEP)), {})
     run = TrackedRun(
         run_id=run_id,
         experiment=str(head["experiment"]),
@@ -293,38 +331,12 @@ def read_tracked(
     for predicate, values in run_node.items():
         if predicate.startswith(str(OLP)):
             run.params[unquote(predicate[len(str(OLP)) :])] = str(values[0])
-    run.batches = {str(b) for b in step_node.get(_p(OL.batchId), [])}
     for tag in run_node.get(_p(OL.hasTag), []):
         facts = nodes.get(str(tag), {})
         run.tags[str(facts[_p(OL.tagKey)][0])] = str(facts[_p(OL.tagValue)][0])
-    run.metrics = _read_points(nodes, step_node)
     run.artifacts = _read_artifacts(nodes, run_id)
     run.models = _read_models(nodes, run_id)
     return run
-
-
-def _read_points(
-    nodes: dict[str, dict[str, list[Any]]], step_node: dict[str, list[Any]]
-) -> dict[str, list[MetricPoint]]:
-    found: dict[str, list[tuple[int, MetricPoint]]] = {}
-    for point in step_node.get(_p(OL.hasMetricPoint), []):
-        facts = nodes.get(str(point), {})
-        key = str(facts[_p(OL.metricName)][0])
-        stamp = facts.get(_p(OL.timestampMillis))
-        found.setdefault(key, []).append(
-            (
-                int(python_value(facts[_p(OL.pointIndex)][0])),
-                MetricPoint(
-                    key,
-                    float(facts[_p(MLS.hasValue)][0]),
-                    int(python_value(facts[_p(OL.stepNumber)][0])),
-                    int(python_value(stamp[0])) if stamp else None,
-                ),
-            )
-        )
-    return {
-        key: [p for _, p in sorted(points, key=lambda x: x[0])] for key, points in found.items()
-    }
 
 
 def _read_artifacts(nodes: dict[str, dict[str, list[Any]]], run_id: str) -> dict[str, ArtifactRef]:

@@ -53,8 +53,8 @@ def test_a_run_from_plain_code_lands_in_the_graph(
         """PREFIX ol: <https://w3id.org/ontolab/ns#>
            PREFIX mls: <http://www.w3.org/ns/mls#>
            SELECT (COUNT(?point) AS ?points) WHERE {
-             GRAPH ?run { ?run ol:runId ?id ; ol:hasStepRun ?step .
-                          ?step ol:hasMetricPoint ?point . ?point ol:metricName "loss" } }""",
+             ?run ol:runId ?id ; ol:hasStepRun ?step .
+             ?step ol:hasMetricPoint ?point . ?point ol:metricName "loss" }""",
         id=run.run_id,
     )
     assert int(rows[0]["points"]) == 30

@@ -4,7 +4,8 @@ A real `ontolab serve` process on a free port is stopped while a run logs; the r
 while it is down (long enough to cross the SDK's backoff several times), the platform starts
 again on the same data dir and port, and the run ends: every metric point, param and artifact
 is in the graph exactly once. A process that exits while the platform is down leaves its spool;
-``ontolab.flush_spool`` sends it once the platform is back.
+the next ``Client`` (as ``start_run`` and ``ontolab.flush_spool``) sends it once the platform is
+back, as ``ontolab.flush_spool`` does in the same process for a run whose end timed out.
 """
 
 from __future__ import annotations
@@ -68,7 +69,8 @@ class Platform:
     def count(self, run_id: str, pattern: str) -> int:
         query = (
             "PREFIX ol: <https://w3id.org/ontolab/ns#> SELECT (COUNT(*) AS ?n) WHERE { "
-            f"GRAPH <https://w3id.org/ontolab/id/run/{run_id}> {{ {pattern} }} }}"
+            f"GRAPH ?g {{ {pattern} }} VALUES ?g {{ <https://w3id.org/ontolab/id/run/{run_id}> "
+            f"<https://w3id.org/ontolab/id/run/{run_id}/history> }} }}"
         )
         answer = requests.post(
             f"{self.url}/sparql",
@@ -131,7 +133,7 @@ def test_nothing_is_lost_or_doubled_across_an_outage(platform: Platform, tmp_pat
 
 
 def test_a_process_that_exits_while_the_platform_is_down_leaves_its_spool(
-    platform: Platform, tmp_path: Path
+    platform: Platform, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spool = tmp_path / "spool"
     platform.stop()
@@ -159,9 +161,28 @@ def test_a_process_that_exits_while_the_platform_is_down_leaves_its_spool(
     assert (spool / run_id / "ops.jsonl").is_file()
 
     platform.start()
-    assert ontolab.flush_spool(platform.url, spool_dir=spool) == 3  # start, one batch, end
+    monkeypatch.setenv("ONTOLAB_SPOOL", str(spool))
+    with ontolab.Client(platform.url):  # a new client sends what was spooled, off-thread
+        deadline = time.monotonic() + 60
+        while (spool / run_id).exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
     stored = platform.tracked(run_id)
     assert stored["status"] == "succeeded" and stored["params"] == {"lr": "0.1"}
     assert len(stored["metric_history"]["loss"]) == 50
     assert not (spool / run_id).exists()
+    assert ontolab.flush_spool(platform.url, spool_dir=spool) == 0  # nothing is left
+
+
+def test_a_run_whose_end_timed_out_is_sent_by_flush_spool(
+    platform: Platform, tmp_path: Path
+) -> None:
+    spool = tmp_path / "spool"
+    platform.stop()
+    run = ontolab.start_run("offline", url=platform.url, spool_dir=spool, flush_timeout=0.5)
+    run.log_metric("loss", 1.0)
+    run.end()  # waits half a second, then leaves the rest in the spool and stops sending
+    platform.start()
+    assert ontolab.flush_spool(platform.url, spool_dir=spool) == 3  # start, one batch, end
+    assert platform.tracked(run.run_id)["status"] == "succeeded"
+    assert not (spool / run.run_id).exists()
     assert ontolab.flush_spool(platform.url, spool_dir=spool) == 0

@@ -112,7 +112,7 @@ def test_the_run_is_in_the_graph_like_a_native_run(platform: Platform) -> None:
     points = platform.store.select_values(
         "PREFIX ol: <https://w3id.org/ontolab/ns#> SELECT ?v WHERE { GRAPH ?g { "
         f"?p a ol:MetricPoint ; ol:metricName 'loss' ; <http://www.w3.org/ns/mls#hasValue> ?v "
-        f"}} VALUES ?g {{ <{run_iri(run.run_id)}> }} }}"
+        f"}} VALUES ?g {{ <{run_iri(run.run_id)}/history> }} }}"
     )
     assert sorted(float(p["v"]) for p in points) == [1.0, 2.0, 3.0]
     total, page = select(platform.store, Selection(experiment="churn"))
