@@ -268,6 +268,7 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) ->
             break
         except Exception:  # noqa: BLE001 — still starting
             time.sleep(0.1)
+    print("timing the Oxigraph server", flush=True)
     try:
         results["oxigraph-server"] = time_queries(remote, hot, args)
         writer = RunWriter(remote)
@@ -372,6 +373,8 @@ def take_turns(rounds: int, sides: dict[str, RoundRate]) -> dict[str, list[float
     for index in range(rounds):
         for name, rate in sides.items():
             rates[name].append(rate(index))
+        done = ", ".join(f"{name} {rates[name][-1]:.0f}" for name in sides)
+        print(f"write round {index + 1}/{rounds}, runs/s: {done}", flush=True)
     return rates
 
 
