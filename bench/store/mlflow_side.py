@@ -1,7 +1,13 @@
 """MLflow's side of bench/store, run inside bench/.venv-mlflow (MLflow, sqlite backend).
 
+    python mlflow_side.py METRIC EXTRA ROUNDS [DB]
+
 Reads runs (metrics and params) as JSON lines on stdin up to a blank line, and logs all but
-the last EXTRA as MLflow runs: ``create_run``, then one ``log_batch`` and ``set_terminated``.
+the last EXTRA as MLflow runs: ``create_run``, then one ``log_batch`` and ``set_terminated``,
+and answers with the rate. Given DB (a copy: it gets the timed runs), an sqlite file that
+already holds the runs in experiment ``breast_cancer`` (bench/api/mlflow_side.py builds one),
+it logs none of them, reads only the EXTRA runs, and answers with how many runs the
+experiment holds.
 Then it answers one command a line, so that its timed rounds can take turns with Ontolab's
 (a slow minute of a noisy machine then falls on both sides):
 
@@ -16,7 +22,9 @@ Each answer is one line: ``@`` and a JSON object with ``value`` (runs/s, or the 
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
 import statistics
 import sys
 import tempfile
@@ -31,10 +39,16 @@ def main() -> None:
     from mlflow.tracking import MlflowClient
 
     metric, extra, rounds = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+    kept = sys.argv[4] if len(sys.argv) > 4 else None
     runs = [json.loads(line) for line in iter(sys.stdin.readline, "\n")]
     with tempfile.TemporaryDirectory() as tmp:
-        client = MlflowClient(tracking_uri=f"sqlite:///{Path(tmp) / 'mlflow.db'}")
-        experiment = client.create_experiment("breast_cancer", artifact_location=tmp)
+        client = MlflowClient(tracking_uri=f"sqlite:///{kept or Path(tmp) / 'mlflow.db'}")
+        if kept:
+            found = client.get_experiment_by_name("breast_cancer")
+            assert found is not None, f"{kept} has no experiment breast_cancer"
+            experiment = found.experiment_id
+        else:
+            experiment = client.create_experiment("breast_cancer", artifact_location=tmp)
 
         def log(batch: list[dict[str, Any]]) -> float:
             started = time.perf_counter()
@@ -80,7 +94,7 @@ def main() -> None:
             return statistics.median(times) * 1000
 
         first, last = runs[: len(runs) - extra], runs[len(runs) - extra :]
-        answer(log(first))
+        answer(count(kept, experiment) if kept else log(first))
         size = max(1, extra // rounds)
         batches = [last[i : i + size] for i in range(0, size * rounds, size)]
         commands: dict[str, Callable[[int], float]] = {
@@ -91,6 +105,13 @@ def main() -> None:
         for line in sys.stdin:
             command, argument = line.split()
             answer(commands[command](int(argument)))
+
+
+def count(db: str, experiment: str) -> int:
+    """How many runs the experiment holds in the sqlite file ``db``."""
+    with contextlib.closing(sqlite3.connect(db)) as connection:
+        query = "SELECT COUNT(*) FROM runs WHERE experiment_id = ? AND lifecycle_stage = 'active'"
+        return int(connection.execute(query, (experiment,)).fetchone()[0])
 
 
 def answer(value: float) -> None:

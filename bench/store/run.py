@@ -15,6 +15,12 @@ search_runs ordered by the metric), compare (two runs' params and metrics) and l
 back to its source).
 
     .venv/bin/python bench/store/run.py [--runs 10000] [--repeats 21] [--rounds 5] [--no-rdflib]
+        [--data DIR] [--mlflow-db FILE]
+
+``--data DIR`` starts from a copy of a platform data directory that already holds the runs
+(bench/api/compare_runs.py --data DIR builds one) instead of writing them; ``--mlflow-db FILE``
+starts MLflow's side from a copy of an MLflow sqlite file (bench/api/compare_runs.py
+--mlflow-db FILE) instead of logging them. Neither original is written to.
 """
 
 from __future__ import annotations
@@ -23,10 +29,12 @@ import argparse
 import contextlib
 import copy
 import dataclasses
+import io
 import json
 import random
 import shutil
 import socket
+import sqlite3
 import statistics
 import subprocess
 import sys
@@ -55,6 +63,10 @@ ROOT = Path(__file__).resolve().parents[2]
 EXAMPLE = ROOT / "examples" / "breast_cancer.ttl"
 MLFLOW_PYTHON = ROOT / "bench" / ".venv-mlflow" / "bin" / "python"
 METRIC = "accuracy"
+EXPERIMENT = "breast_cancer"
+#: With ``--data``, the timed writes are runs ``WRITE_BASE + i``: ids starting "b0", far past
+#: the clones (0, 1, ...) and bench/api's writes (1,100,000 + runs, ...); checked in the store.
+WRITE_BASE = 0xB0 << 56
 
 #: One timed write round: its index in, runs/s out.
 RoundRate = Callable[[int], float]
@@ -113,7 +125,18 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=200, help="runs written to time writes")
     parser.add_argument("--rounds", type=int, default=5, help="write rounds; the median counts")
     parser.add_argument("--no-rdflib", action="store_true", help="skip rdflib (slow to load)")
+    parser.add_argument(
+        "--data", type=Path, help="start from a copy of this data dir's runs (--runs is ignored)"
+    )
+    parser.add_argument(
+        "--mlflow-db", type=Path, help="start MLflow's side from a copy of this sqlite file"
+    )
     args = parser.parse_args()
+    if isinstance(sys.stdout, io.TextIOWrapper):  # progress lines as they come, to a file too
+        sys.stdout.reconfigure(line_buffering=True)
+    for given in (args.data, args.mlflow_db):
+        if given is not None and not given.exists():
+            sys.exit(f"{given} does not exist: build it with bench/api/compare_runs.py")
     tmp = Path(tempfile.mkdtemp(prefix="bench-store-"))
     try:
         with contextlib.ExitStack() as cleanup:
@@ -124,24 +147,43 @@ def main() -> None:
 
 def bench(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) -> None:
     started = time.perf_counter()
+    if args.data:
+        copy_data(args.data, tmp / "data")
     settings = Settings.load({"data": tmp / "data"}, environ={})
     platform = open_platform(settings)
     try:
+        if args.data:
+            args.runs = count_runs(platform.store)
+            print(f"the copy holds {args.runs:,} runs of {EXPERIMENT}", flush=True)
         version = definitions.submit(platform.store, definitions.parse(EXAMPLE.read_text())).version
         record = platform.runs.run(version)
         assert record.status == "succeeded", record.error
+        print(f"ran the example for real: run {record.run_id}", flush=True)
         rng = random.Random(7)
-        clones = [clone(record, index, rng) for index in range(args.runs)]
-        writer = RunWriter(platform.store)
-        for twin in clones:
-            writer.write(twin)
-        extra = [clone(record, args.runs + i, rng) for i in range(args.writes)]
-        unseen = [clone(record, args.runs + args.writes + i, rng) for i in range(args.writes)]
-        untyped = [clone(record, args.runs + 2 * args.writes + i, rng) for i in range(args.writes)]
+        if args.data:
+            clones: list[RunRecord] = []
+            first = free_write_base(platform.store, 3 * args.writes)
+            a, b, model = stored_iris(platform.store)
+        else:
+            clones = [clone(record, index, rng) for index in range(args.runs)]
+            writer = RunWriter(platform.store)
+            for index, twin in enumerate(clones):
+                writer.write(twin)
+                if index and index % 10_000 == 0:
+                    print(f"  {index} runs written ({time.perf_counter() - started:.0f} s)")
+            first = args.runs
+            a, b = run_iri(clones[0].run_id), run_iri(clones[1].run_id)
+            model = output_iri(clones[-1].run_id, "build")
+        extra = [clone(record, first + i, rng) for i in range(args.writes)]
+        unseen = [clone(record, first + args.writes + i, rng) for i in range(args.writes)]
+        untyped = [clone(record, first + 2 * args.writes + i, rng) for i in range(args.writes)]
     finally:
         platform.close()
     seconds = time.perf_counter() - started
-    print(f"generated {args.runs} runs by server/tracking/writer.py in {seconds:.0f} s")
+    if args.data:
+        print(f"prepared the copy of {args.runs} runs in {seconds:.0f} s")
+    else:
+        print(f"generated {args.runs} runs by server/tracking/writer.py in {seconds:.0f} s")
     # Exported by the CLI in a process of its own, as a user would, so that the bench's
     # process has not held and freed the whole graph before it times the embedded store.
     dump = tmp / "graph.nq"
@@ -151,8 +193,6 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) ->
         check=True, capture_output=True, text=True,
     )  # fmt: skip
     print(exported.stdout.strip())
-    a, b = run_iri(clones[0].run_id), run_iri(clones[1].run_id)
-    model = output_iri(clones[-1].run_id, "build")
     hot = {
         "leaderboard": queries.load("leaderboard").render(
             experiment="breast_cancer", metric=metric_property(METRIC), limit=10
@@ -161,7 +201,14 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) ->
         "lineage": queries.load("lineage").render(entity=str(model)),
     }
 
-    mlflow_rows = [mlflow_row(c) for c in clones + extra]
+    if args.mlflow_db:  # its runs are in the copy already: only the timed writes' rows
+        mlflow_rows = [mlflow_row(c) for c in extra]
+    elif args.data:  # the stored runs' twins, as bench/api made them (the same seed)
+        twins = random.Random(7)
+        mlflow_rows = [mlflow_row(clone(record, i, twins)) for i in range(args.runs)]
+        mlflow_rows += [mlflow_row(c) for c in extra]
+    else:
+        mlflow_rows = [mlflow_row(c) for c in clones + extra]
     del clones  # the bench's own heap should not weigh on what it times
     mlflow = MlflowSide.start(mlflow_rows, len(extra), args, tmp)
     del mlflow_rows
@@ -221,6 +268,7 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) ->
             break
         except Exception:  # noqa: BLE001 — still starting
             time.sleep(0.1)
+    print("timing the Oxigraph server", flush=True)
     try:
         results["oxigraph-server"] = time_queries(remote, hot, args)
         writer = RunWriter(remote)
@@ -233,6 +281,55 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) ->
     if not args.no_rdflib:
         results["rdflib"] = bench_rdflib(dump, hot, extra, args)
     report(args.runs, results, mlflow_figures)
+
+
+def copy_data(source: Path, target: Path) -> None:
+    """A copy of the data directory ``source`` at ``target``: the bench writes runs into it."""
+    t0 = time.perf_counter()
+    print(f"copying {source} to {target} ...", flush=True)
+    shutil.copytree(source, target, symlinks=True)
+    print(f"copied {source} in {time.perf_counter() - t0:.0f} s", flush=True)
+
+
+def count_runs(store: Store) -> int:
+    """How many runs of the experiment the store holds."""
+    text = f"""
+        PREFIX ol: <https://w3id.org/ontolab/ns#>
+        PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT (COUNT(DISTINCT ?run) AS ?n) WHERE {{
+          ?version dcterms:identifier "{EXPERIMENT}" . ?run ol:ofExperimentVersion ?version .
+        }}"""
+    return int(store.select_values(text)[0]["n"])
+
+
+def free_write_base(store: Store, count: int) -> int:
+    """``WRITE_BASE``, once the store is seen to hold none of the runs ``WRITE_BASE + i``
+    (``i < count``) that the timed writes will add."""
+    iris = " ".join(f"<{run_iri(f'{WRITE_BASE + i:016x}')}>" for i in range(count))
+    if store.ask(f"ASK {{ VALUES ?run {{ {iris} }} ?run ?p ?o }}"):
+        sys.exit(f"the store already holds runs {WRITE_BASE:016x}...: use a fresh copy")
+    return WRITE_BASE
+
+
+def stored_iris(store: Store) -> tuple[URIRef, URIRef, URIRef]:
+    """Two runs of the experiment to compare and a model for lineage, found in the store:
+    the first three runs with a model and a value of ``METRIC``, in the store's own order."""
+    text = f"""
+        PREFIX ol: <https://w3id.org/ontolab/ns#>
+        PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT ?run ?model WHERE {{
+          ?version dcterms:identifier "{EXPERIMENT}" . ?run ol:ofExperimentVersion ?version .
+          ?run <{metric_property(METRIC)}> ?value .
+          GRAPH ?run {{ ?model a ol:Model }}
+        }} LIMIT 3"""
+    rows = store.select_values(text)
+    if len(rows) < 3:
+        sys.exit(f"the store holds {len(rows)} runs of {EXPERIMENT} with a model: build it again")
+    a, b, model = URIRef(rows[0]["run"]), URIRef(rows[1]["run"]), URIRef(rows[2]["model"])
+    lineage = queries.load("lineage").render(entity=str(model))
+    assert store.select_values(lineage), f"no lineage from {model}"
+    print(f"compare {a} and {b}; lineage of {model}", flush=True)
+    return a, b, model
 
 
 def time_queries(store: Store, hot: dict[str, str], args: argparse.Namespace) -> dict[str, float]:
@@ -276,6 +373,8 @@ def take_turns(rounds: int, sides: dict[str, RoundRate]) -> dict[str, list[float
     for index in range(rounds):
         for name, rate in sides.items():
             rates[name].append(rate(index))
+        done = ", ".join(f"{name} {rates[name][-1]:.0f}" for name in sides)
+        print(f"write round {index + 1}/{rounds}, runs/s: {done}", flush=True)
     return rates
 
 
@@ -361,9 +460,13 @@ class MlflowSide:
             print(f"MLflow skipped: {MLFLOW_PYTHON} is missing (bench/serving/run.py installs it)")
             return None
         t0 = time.perf_counter()
+        db = []
+        if args.mlflow_db:
+            db = [str(tmp / "mlflow.db")]
+            copy_sqlite(args.mlflow_db, Path(db[0]))
         process = subprocess.Popen(
             [str(MLFLOW_PYTHON), str(Path(__file__).with_name("mlflow_side.py")), METRIC,
-             str(extra), str(args.rounds)],
+             str(extra), str(args.rounds), *db],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=(tmp / "mlflow.log").open("w"),
             text=True,
         )  # fmt: skip
@@ -372,11 +475,14 @@ class MlflowSide:
         process.stdin.writelines(json.dumps(row) + "\n" for row in rows)
         process.stdin.write("\n")
         process.stdin.flush()
-        first_rate = side._answer()
-        print(
-            f"MLflow (sqlite): logged the first {len(rows) - extra:,} runs in "
-            f"{time.perf_counter() - t0:.0f} s, {first_rate:.0f} runs/s"
-        )
+        first = side._answer()
+        if db:
+            print(f"MLflow (sqlite): a copy of {args.mlflow_db}, {first:,.0f} runs of {EXPERIMENT}")
+        else:
+            print(
+                f"MLflow (sqlite): logged the first {len(rows) - extra:,} runs in "
+                f"{time.perf_counter() - t0:.0f} s, {first:.0f} runs/s"
+            )
         return side
 
     def ask(self, command: str, argument: int) -> float:
@@ -411,6 +517,17 @@ class MlflowSide:
         if self._process.stdin is not None:
             self._process.stdin.close()
         self._process.wait(60)
+
+
+def copy_sqlite(source: Path, target: Path) -> None:
+    """A consistent copy of an sqlite file (read-only on ``source``, WAL or not)."""
+    t0 = time.perf_counter()
+    with (
+        contextlib.closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
+        contextlib.closing(sqlite3.connect(target)) as dst,
+    ):
+        src.backup(dst)
+    print(f"copied {source} in {time.perf_counter() - t0:.0f} s", flush=True)
 
 
 def report(
