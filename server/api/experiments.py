@@ -235,13 +235,13 @@ def leaderboard(identifier: str) -> dict[str, Any]:
         raise BadRequest(f"limit must be a whole number from 1 to {MAX_LEADERBOARD}, not {limit!r}")
     if not definitions.versions(store, identifier):
         definitions.get_version(store, identifier)  # raises NotFoundError with the fix
+    order = request.args.get("order")
+    if order not in (None, "asc", "desc"):
+        raise BadRequest(f"order must be asc (lower is better) or desc, not {order!r}")
     directions = catalog.measure_directions(store)
-    return {
-        "experiment": identifier,
-        "metric": metric,
-        "higher_is_better": directions.get(metric),
-        "runs": catalog.leaderboard(store, identifier, metric, int(limit), directions),
-    }
+    higher = directions.get(metric) if order is None else order == "desc"
+    runs = catalog.leaderboard(store, identifier, metric, int(limit), directions, higher)
+    return {"experiment": identifier, "metric": metric, "higher_is_better": higher, "runs": runs}
 
 
 @blueprint.get("/api/experiments/<identifier>/versions/<int:number>")
@@ -489,6 +489,13 @@ OPENAPI: dict[str, Any] = {
                     "name": "limit",
                     "in": "query",
                     "schema": {"type": "integer", "default": 10, "minimum": 1, "maximum": 1000},
+                },
+                {
+                    "name": "order",
+                    "in": "query",
+                    "schema": {"type": "string", "enum": ["asc", "desc"]},
+                    "description": "desc: higher is better; asc: lower is better. Needed for "
+                    "a metric the ontology has no measure for (one a tracked run logged)",
                 },
             ],
             "responses": {

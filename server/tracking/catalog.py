@@ -100,14 +100,22 @@ def leaderboard(
     metric: str,
     limit: int = 10,
     directions: dict[str, bool] | None = None,
+    higher_is_better: bool | None = None,
 ) -> list[dict[str, Any]]:
     """The best runs of an experiment (all versions) by one metric, best first: highest or
-    lowest as the measure says (``directions``, from ``measure_directions`` when not given).
-    Rows: run, run_id, value."""
-    directions = measure_directions(store) if directions is None else directions
-    if metric not in directions:
-        raise QueryError(f"no metric {metric!r}; the measures are: {', '.join(sorted(directions))}")
-    name = "leaderboard" if directions[metric] else "leaderboard_lowest"
+    lowest as ``higher_is_better`` says, else as the measure says (``directions``, from
+    ``measure_directions`` when not given); a metric the ontology does not know (one a tracked
+    run logged) needs ``higher_is_better``. Rows: run, run_id, value."""
+    if higher_is_better is None:
+        directions = measure_directions(store) if directions is None else directions
+        if metric not in directions:
+            raise QueryError(
+                f"no measure {metric!r} in the ontology says which way is better (it knows "
+                f"{', '.join(sorted(directions))}); for a metric your own code logged, add "
+                "order=desc (higher is better) or order=asc (lower is better)"
+            )
+        higher_is_better = directions[metric]
+    name = "leaderboard" if higher_is_better else "leaderboard_lowest"
     rows = queries.select(
         store, name, experiment=experiment, metric=str(metric_property(metric)), limit=limit
     )

@@ -105,3 +105,25 @@ def test_the_routes_are_in_the_openapi_document(live_server: LiveServer) -> None
         "/api/tracking/runs/{run_id}/end",
     ):
         assert path in paths
+
+
+def test_a_leaderboard_on_a_metric_the_ontology_does_not_know_asks_which_way(
+    live_server: LiveServer,
+) -> None:
+    for loss in (0.5, 0.2, 0.9):
+        run = _start(live_server)
+        url = live_server(f"/api/tracking/runs/{run['run_id']}")
+        batch = {"batch_id": "b", "metrics": [{"key": "loss", "value": loss, "step": 0}]}
+        assert requests.post(url + "/batch", json=batch, timeout=TIMEOUT).status_code == 200
+        requests.post(url + "/end", json={"status": "succeeded"}, timeout=TIMEOUT)
+    board = live_server(f"/api/experiments/{run['experiment_id']}/leaderboard")
+    unknown = requests.get(board, params={"metric": "loss"}, timeout=TIMEOUT)
+    assert_problem(unknown, 400, "order=asc")
+    lowest = requests.get(board, params={"metric": "loss", "order": "asc"}, timeout=TIMEOUT)
+    assert lowest.status_code == 200, lowest.text
+    assert lowest.json()["higher_is_better"] is False
+    assert [r["value"] for r in lowest.json()["runs"]] == [0.2, 0.5, 0.9]
+    highest = requests.get(board, params={"metric": "loss", "order": "desc"}, timeout=TIMEOUT)
+    assert [r["value"] for r in highest.json()["runs"]] == [0.9, 0.5, 0.2]
+    wrong = requests.get(board, params={"metric": "loss", "order": "up"}, timeout=TIMEOUT)
+    assert_problem(wrong, 400, "order must be asc")
