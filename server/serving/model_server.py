@@ -129,7 +129,7 @@ class ModelServerApp:
         self.metrics.observe_predictions(predictions)
         identifier = environ.get("ontolab.request_id") or request_id(environ)
         if self.prediction_log is not None:
-            self.prediction_log.log(identifier, payload, predictions)
+            self.prediction_log.log(identifier, raw, predictions)
         return 200, JSON, _dump({**result, "request_id": identifier})
 
     def _get_health(self, environ: dict[str, Any]) -> tuple[int, str, bytes]:

@@ -212,3 +212,12 @@ def test_a_torn_last_line_is_skipped(tmp_path: Path) -> None:
     with (tmp_path / PREDICTIONS).open("ab") as handle:
         handle.write(b'{"request_id": "half')
     assert [e["request_id"] for e in read_entries(tmp_path)] == ["r0", "r1"]
+
+
+def test_a_raw_pretty_printed_body_is_logged_on_one_line(tmp_path: Path) -> None:
+    writer = PredictionLogWriter(tmp_path, config())
+    body = json.dumps({"inputs": {"a": 1.0, "b": "x\ny"}}, indent=2).encode()
+    writer.log("raw", body, [0])
+    writer.close()
+    (line,) = (tmp_path / PREDICTIONS).read_bytes().splitlines()
+    assert json.loads(line)["inputs"] == {"inputs": {"a": 1.0, "b": "x\ny"}}
