@@ -133,10 +133,12 @@ class Settings:
         self._check_prediction_log()
 
     def _check_prediction_log(self) -> None:
-        if self.prediction_log_mb <= 0:
-            raise ConfigError("ONTOLAB_PREDICTION_LOG_MB must be a positive number of MB")
-        if self.prediction_log_files < 1:
-            raise ConfigError("ONTOLAB_PREDICTION_LOG_FILES must be at least 1")
+        if not 0 < self.prediction_log_mb <= 100_000:
+            raise ConfigError(
+                "ONTOLAB_PREDICTION_LOG_MB must be a positive number of MB (up to 100000)"
+            )
+        if not 1 <= self.prediction_log_files <= 1000:
+            raise ConfigError("ONTOLAB_PREDICTION_LOG_FILES must be from 1 to 1000")
         if self.prediction_log_queue < 1:
             raise ConfigError("ONTOLAB_PREDICTION_LOG_QUEUE must be at least 1")
 

@@ -212,9 +212,23 @@ def log_overhead(api: str, wrk: str, body: str, args: argparse.Namespace, tmp: P
         }
         report["by_connections"][str(connections)] = medians | {"runs": runs}
     report["log_counters"] = log_counters(sides["on"]["url"])
+    report["log_call_us"] = log_call_microseconds(tmp, body)
     for deployment in sides.values():
         requests.delete(f"{api}/api/deployments/{deployment['id']}", timeout=30).raise_for_status()
     return report
+
+
+def log_call_microseconds(tmp: Path, body: str) -> float:
+    """What /predict itself spends on the log: one ``PredictionLogWriter.log`` (a queue put)."""
+    from server.monitoring.prediction_log import LogConfig, PredictionLogWriter
+
+    writer = PredictionLogWriter(tmp / "log-call", LogConfig(True, 64.0, 2, 1_000_000))
+    raw, predictions = body.encode(), [0]
+    try:
+        runs = timeit.repeat(lambda: writer.log("id", raw, predictions), number=2000, repeat=5)
+    finally:
+        writer.close(60)
+    return min(runs) / 2000 * 1e6
 
 
 def _medians(runs: list[dict]) -> dict[str, float]:
@@ -367,6 +381,7 @@ def print_log_overhead(overhead: dict) -> None:
             f"{'added c=' + connections:14}{'':>10}{added['p50_ms']:>10.3f}{added['p95_ms']:>10.3f}"
         )
     print(f"log counters (on): {overhead['log_counters']}")
+    print(f"in-process PredictionLogWriter.log: {overhead['log_call_us']:.2f} µs a call")
 
 
 def print_report(report: dict) -> None:

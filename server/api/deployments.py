@@ -106,8 +106,18 @@ def stop_deployment(deployment_id: str) -> dict[str, Any]:
 _LOG_CONFIG = object_schema(
     {
         "enabled": {"type": "boolean"},
-        "max_mb": {"type": "number", "exclusiveMinimum": 0, "description": "size of one file"},
-        "files": {"type": "integer", "minimum": 1, "description": "files kept (rotating)"},
+        "max_mb": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 100000,
+            "description": "size of one file",
+        },
+        "files": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1000,
+            "description": "files kept (rotating)",
+        },
     },
     ["enabled", "max_mb", "files"],
 )

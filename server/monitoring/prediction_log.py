@@ -47,6 +47,8 @@ CONFIG = "config.json"
 META = "meta.json"
 MEGABYTE = 1024 * 1024
 _STOP = object()
+MAX_FILES = 1000
+MAX_MB = 100_000.0
 _BATCH = 256  # entries written per wake-up at most, so close() is never kept waiting long
 
 
@@ -99,15 +101,19 @@ class LogConfig:
         files = value.get("files", default.files)
         if not isinstance(enabled, bool):
             raise BadRequest(f'"prediction_log.enabled" must be true or false, not {enabled!r}')
-        if isinstance(max_mb, bool) or not isinstance(max_mb, int | float) or max_mb <= 0:
+        if (
+            isinstance(max_mb, bool)
+            or not isinstance(max_mb, int | float)
+            or not 0 < max_mb <= MAX_MB
+        ):
             raise BadRequest(
-                f'"prediction_log.max_mb" must be a positive number, not {max_mb!r}; '
-                "give the size of one log file in MB"
+                f'"prediction_log.max_mb" must be a positive number up to {MAX_MB:g}, not '
+                f"{max_mb!r}; give the size of one log file in MB"
             )
-        if isinstance(files, bool) or not isinstance(files, int) or files < 1:
+        if isinstance(files, bool) or not isinstance(files, int) or not 1 <= files <= MAX_FILES:
             raise BadRequest(
-                f'"prediction_log.files" must be an integer of at least 1, not {files!r}; '
-                "give how many log files to keep"
+                f'"prediction_log.files" must be an integer from 1 to {MAX_FILES}, not '
+                f"{files!r}; give how many log files to keep"
             )
         return cls(enabled, float(max_mb), files, default.queue)
 

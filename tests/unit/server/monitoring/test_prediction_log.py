@@ -130,7 +130,7 @@ def test_deploy_request_config_and_its_refusals() -> None:
     assert (chosen.enabled, chosen.max_mb, chosen.files) == (True, 0.5, 2)
     with pytest.raises(BadRequest, match="max_mb.*positive number"):
         LogConfig.from_request({"max_mb": 0}, settings)
-    with pytest.raises(BadRequest, match="files.*at least 1"):
+    with pytest.raises(BadRequest, match="files.*from 1 to 1000"):
         LogConfig.from_request({"files": "3"}, settings)
     with pytest.raises(BadRequest, match="must be true, false or"):
         LogConfig.from_request({"size": 3}, settings)
