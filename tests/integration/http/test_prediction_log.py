@@ -201,3 +201,16 @@ def test_unknown_ids_and_wrong_labels_are_refused_and_change_nothing(served: Ser
         f"{served.api}/api/deployments/{deployment['id']}/predictions?limit=0", timeout=TIMEOUT
     )
     assert_problem(bad_limit, 400, "limit")
+
+
+def test_the_sdk_deploys_with_a_log_predicts_and_gives_feedback(served: Served) -> None:
+    from ontolab import Client
+
+    client = Client(served.api)
+    deployment = client.deployments.deploy(MODEL, version=1, prediction_log={"files": 2})
+    assert deployment.prediction_log is not None and deployment.prediction_log["files"] == 2
+    answer = client.deployments.predict(deployment, served.rows[:1])
+    assert answer.request_id
+    served.wait_logged({"id": deployment.id}, answer.request_id)
+    assert client.deployments.feedback(deployment, {answer.request_id: 1})["accepted"] == 1
+    assert client.deployments.predictions(deployment, 1)[0]["labels"] == [1]
