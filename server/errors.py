@@ -430,3 +430,28 @@ class MlflowMethodNotAllowed(MlflowApiError):
     def __init__(self, message: str, allowed: list[str]) -> None:
         super().__init__(message)
         self.headers = {"Allow": ", ".join(sorted(allowed))}
+
+
+# The prediction log and feedback (server/monitoring/prediction_log.py, feedback.py).
+class FeedbackError(OntolabError):
+    """Feedback the platform cannot take: a malformed body, or a label of the wrong type for
+    the served model's task (or not one of its classes). Nothing of the request is recorded."""
+
+    status = 400
+    title = "Invalid feedback"
+
+
+class UnknownRequestId(NotFoundError):
+    """Feedback names request ids no logged prediction of the deployment has. Nothing of the
+    request is recorded."""
+
+    title = "Unknown request id"
+
+    def __init__(self, message: str, request_ids: list[str]) -> None:
+        self.request_ids = request_ids
+        super().__init__(message)
+
+    def to_problem(self) -> dict[str, Any]:
+        problem = super().to_problem()
+        problem["request_ids"] = self.request_ids
+        return problem

@@ -88,6 +88,13 @@ class Settings:
     # module:ClassName entries, comma-separated (TOML: a list). Empty: LightGBM's and XGBoost's
     # when installed; "none": scikit-learn's only.
     estimators: str = ""
+    # The prediction log (server/monitoring/prediction_log.py): each deployment's inputs and
+    # outputs by request id, rotating within files × mb; a deploy request may change or turn
+    # it off for its deployment. The queue bounds what waits for the writer thread.
+    prediction_log: bool = True
+    prediction_log_mb: float = 16.0
+    prediction_log_files: int = 4
+    prediction_log_queue: int = 10_000
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -123,6 +130,17 @@ class Settings:
         self._check_estimators()
         self._check_request_guards()
         self._check_client_queries()
+        self._check_prediction_log()
+
+    def _check_prediction_log(self) -> None:
+        if not 0 < self.prediction_log_mb <= 100_000:
+            raise ConfigError(
+                "ONTOLAB_PREDICTION_LOG_MB must be a positive number of MB (up to 100000)"
+            )
+        if not 1 <= self.prediction_log_files <= 1000:
+            raise ConfigError("ONTOLAB_PREDICTION_LOG_FILES must be from 1 to 1000")
+        if self.prediction_log_queue < 1:
+            raise ConfigError("ONTOLAB_PREDICTION_LOG_QUEUE must be at least 1")
 
     def _check_data_roots(self) -> None:
         listed: Any = self.data_roots

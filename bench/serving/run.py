@@ -8,6 +8,12 @@ requests) hits each server in turn on 127.0.0.1. Reported: req/s, p50, p99, the 
 in-process predict time for one row, and the time from deploy request to first healthy answer.
 
     .venv/bin/python bench/serving/run.py [--duration 10] [--connections 8]
+    .venv/bin/python bench/serving/run.py --log-overhead-only   # the prediction log on vs off
+
+The prediction log's cost (issue 21: at most 1 ms p95 on /predict): two deployments of the same
+version, one with its prediction log on and one with it off, loaded alternately (off, on, off,
+on, … ``--rounds`` times) at each of ``--log-connections``; p50/p95 per side are the medians
+over the rounds.
 
 MLflow lives in its own venv (bench/.venv-mlflow, created on first use); wrk is installed with
 apt-get if missing. Every process started here is stopped by its pid (a server's process group
@@ -23,6 +29,7 @@ import re
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -55,6 +62,10 @@ HEALTH_DEADLINE = 120.0
 LUA = """wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"
 wrk.body = [[BODY]]
+done = function(summary, latency, requests)
+  io.write(string.format("PERCENTILES_US %d %d %d\\n",
+    latency:percentile(50), latency:percentile(95), latency:percentile(99)))
+end
 """
 
 
@@ -109,7 +120,9 @@ def run_wrk(wrk: str, url: str, body: str, duration: int, connections: int, tmp:
     text = out.stdout
     if "Non-2xx" in text or "Socket errors" in text:
         raise RuntimeError(f"wrk saw errors against {url}:\n{text}")
+    percentiles = re.search(r"PERCENTILES_US (\d+) (\d+) (\d+)", text)
     return {
+        "p95_ms": int(percentiles[2]) / 1000 if percentiles else None,
         "requests_per_second": float(re.search(r"Requests/sec:\s+([\d.]+)", text)[1]),  # type: ignore[index]
         "p50_ms": _ms(re.search(r"50%\s+([\d.]+\w+)", text)[1]),  # type: ignore[index]
         "p99_ms": _ms(re.search(r"99%\s+([\d.]+\w+)", text)[1]),  # type: ignore[index]
@@ -164,6 +177,65 @@ def in_process_times(artifact: Path, row: dict[str, float]) -> dict[str, float]:
     }
 
 
+def deploy(api: str, **body: Any) -> dict[str, Any]:
+    answer = requests.post(
+        f"{api}/api/deployments", json={"model": MODEL_NAME, "version": 1, **body}, timeout=60
+    )
+    answer.raise_for_status()
+    deployment: dict[str, Any] = answer.json()
+    wait_healthy(deployment["url"] + "/health", None, HEALTH_DEADLINE)
+    return deployment
+
+
+def log_counters(url: str) -> dict[str, float]:
+    text = requests.get(f"{url}/metrics", timeout=10).text
+    found = re.findall(
+        r"^ontolab_model_prediction_log_(written|dropped)_total ([\d.e+]+)$", text, re.M
+    )
+    return {name: float(value) for name, value in found}
+
+
+def log_overhead(api: str, wrk: str, body: str, args: argparse.Namespace, tmp: Path) -> dict:
+    """/predict with the prediction log on and off, alternately, in the same minute."""
+    sides = {"off": deploy(api, prediction_log=False), "on": deploy(api, prediction_log=True)}
+    print(f"log overhead: off {sides['off']['url']}, on {sides['on']['url']}", flush=True)
+    report: dict[str, Any] = {"rounds": args.rounds, "by_connections": {}}
+    for connections in args.log_connections:
+        runs: dict[str, list[dict]] = {"off": [], "on": []}
+        for _ in range(args.rounds):
+            for name, deployment in sides.items():
+                url = deployment["url"] + "/predict"
+                runs[name].append(run_wrk(wrk, url, body, args.duration, connections, tmp))
+        medians = {name: _medians(found) for name, found in runs.items()}
+        medians["added_ms"] = {
+            key: medians["on"][key] - medians["off"][key] for key in ("p50_ms", "p95_ms")
+        }
+        report["by_connections"][str(connections)] = medians | {"runs": runs}
+    report["log_counters"] = log_counters(sides["on"]["url"])
+    report["log_call_us"] = log_call_microseconds(tmp, body)
+    for deployment in sides.values():
+        requests.delete(f"{api}/api/deployments/{deployment['id']}", timeout=30).raise_for_status()
+    return report
+
+
+def log_call_microseconds(tmp: Path, body: str) -> float:
+    """What /predict itself spends on the log: one ``PredictionLogWriter.log`` (a queue put)."""
+    from server.monitoring.prediction_log import LogConfig, PredictionLogWriter
+
+    writer = PredictionLogWriter(tmp / "log-call", LogConfig(True, 64.0, 2, 1_000_000))
+    raw, predictions = body.encode(), [0]
+    try:
+        runs = timeit.repeat(lambda: writer.log("id", raw, predictions), number=2000, repeat=5)
+    finally:
+        writer.close(60)
+    return min(runs) / 2000 * 1e6
+
+
+def _medians(runs: list[dict]) -> dict[str, float]:
+    keys = ("requests_per_second", "p50_ms", "p95_ms", "p99_ms")
+    return {key: float(statistics.median(run[key] for run in runs)) for key in keys}
+
+
 def ontolab_side(
     stack: ExitStack, tmp: Path, wrk: str, body: str, args: argparse.Namespace
 ) -> tuple[dict, Path]:
@@ -187,6 +259,8 @@ def ontolab_side(
     result = record.steps["build"].result
     assert result is not None
     artifact = platform.artifacts.path(next(iter(result.outputs.values())).sha256)
+    if args.log_overhead_only:
+        return {"log_overhead": log_overhead(api, wrk, body, args, tmp)}, artifact
     started = time.perf_counter()
     answer = requests.post(
         f"{api}/api/deployments", json={"model": MODEL_NAME, "version": 1}, timeout=60
@@ -198,7 +272,8 @@ def ontolab_side(
     print(f"ontolab: deployed on {deployment['url']} (pid {deployment['pid']})", flush=True)
     load = run_wrk(wrk, deployment["url"] + "/predict", body, args.duration, args.connections, tmp)
     requests.delete(f"{api}/api/deployments/{deployment['id']}", timeout=30).raise_for_status()
-    return {"seconds_to_healthy": healthy, **load}, artifact
+    overhead = log_overhead(api, wrk, body, args, tmp)
+    return {"seconds_to_healthy": healthy, **load, "log_overhead": overhead}, artifact
 
 
 def mlflow_side(tmp: Path, wrk: str, body: str, artifact: Path, args: argparse.Namespace) -> dict:
@@ -241,9 +316,17 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds of load per server")
     parser.add_argument("--connections", type=int, default=8, help="concurrent connections")
     parser.add_argument("--threads", type=int, default=None, help="model server threads")
+    parser.add_argument(
+        "--log-overhead-only", action="store_true", help="only the prediction log on vs off"
+    )
+    parser.add_argument("--rounds", type=int, default=3, help="log off/on alternations")
+    parser.add_argument(
+        "--log-connections", type=int, nargs="+", default=[1, 8], help="for the log overhead"
+    )
     args = parser.parse_args()
     wrk = ensure_wrk()
-    ensure_mlflow()
+    if not args.log_overhead_only:
+        ensure_mlflow()
     frame = load_breast_cancer(as_frame=True).data
     row = {str(k): float(v) for k, v in frame.iloc[0].items()}
     body = json.dumps({"dataframe_records": [row]})
@@ -251,6 +334,8 @@ def main() -> int:
         tmp = Path(name)
         with ExitStack() as stack:
             ontolab, artifact = ontolab_side(stack, tmp, wrk, body, args)
+            if args.log_overhead_only:
+                return finish_log_overhead(ontolab["log_overhead"], args)
             in_process = in_process_times(artifact, row)
             mlflow = mlflow_side(tmp, wrk, body, artifact, args)
     report = {
@@ -271,6 +356,34 @@ def main() -> int:
     return 0
 
 
+def finish_log_overhead(overhead: dict, args: argparse.Namespace) -> int:
+    connections = ",".join(map(str, args.log_connections))
+    load = f"wrk -t1 -c{{{connections}}} -d{args.duration}s --latency, single-row POST, 127.0.0.1"
+    report = {"load": load, **overhead}
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / "serving-log-overhead.json").write_text(json.dumps(report, indent=2))
+    print_log_overhead(overhead)
+    return 0
+
+
+def print_log_overhead(overhead: dict) -> None:
+    print(f"\nprediction log off vs on (medians of {overhead['rounds']} alternating rounds)")
+    print(f"{'':14}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
+    for connections, sides in overhead["by_connections"].items():
+        for name in ("off", "on"):
+            side = sides[name]
+            print(
+                f"{name + ' c=' + connections:14}{side['requests_per_second']:>10.0f}"
+                f"{side['p50_ms']:>10.3f}{side['p95_ms']:>10.3f}{side['p99_ms']:>10.3f}"
+            )
+        added = sides["added_ms"]
+        print(
+            f"{'added c=' + connections:14}{'':>10}{added['p50_ms']:>10.3f}{added['p95_ms']:>10.3f}"
+        )
+    print(f"log counters (on): {overhead['log_counters']}")
+    print(f"in-process PredictionLogWriter.log: {overhead['log_call_us']:.2f} µs a call")
+
+
 def print_report(report: dict) -> None:
     o, m, r = report["ontolab"], report["mlflow"], report["ratios"]
     print(f"\n{report['load']}")
@@ -286,6 +399,7 @@ def print_report(report: dict) -> None:
     )
     for name, value in report["in_process"].items():
         print(f"in-process {name}: {value:.3f} ms")
+    print_log_overhead(o["log_overhead"])
 
 
 if __name__ == "__main__":

@@ -137,6 +137,7 @@ class Deployment:
     ended_at: str | None = None
     started_by: str = ""
     iri: str = ""
+    prediction_log: dict[str, Any] | None = None  # {"enabled", "max_mb", "files"}
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
@@ -152,6 +153,7 @@ class Prediction:
     model: dict[str, Any]
     probabilities: list[list[float]] | None = None
     classes: list[Any] | None = None
+    request_id: str | None = None  # a deployment's answer: the id its prediction log keeps
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod

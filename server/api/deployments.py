@@ -1,11 +1,12 @@
-"""/api/deployments: deploy a registered model version as its own model server process."""
+"""/api/deployments: deploy a registered model version as its own model server process; its
+prediction log (a sample) and ground-truth feedback by request id."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import requests
-from flask import Blueprint, Response
+from flask import Blueprint, Response, request
 from flask.blueprints import BlueprintSetupState
 
 from server.api.common import (
@@ -18,9 +19,13 @@ from server.api.common import (
     problem_response,
 )
 from server.errors import BadRequest, DeploymentUnreachable
+from server.monitoring import prediction_window
+from server.monitoring.prediction_log import LogConfig
 
 blueprint = Blueprint("deployments", __name__)
 METRICS_TIMEOUT_SECONDS = 3.0
+SAMPLE_LIMIT = 50
+MAX_SAMPLE_LIMIT = 1000
 
 
 @blueprint.record_once
@@ -43,7 +48,9 @@ def deploy() -> tuple[dict[str, Any], int]:
         raise BadRequest(f'"version" must be an integer, not {version!r}')
     if alias is not None and (not isinstance(alias, str) or not alias):
         raise BadRequest(f'"alias" must be a non-empty string, not {alias!r}')
-    return get_platform().deployments.deploy(name, version=version, alias=alias), 201
+    platform = get_platform()
+    log = LogConfig.from_request(body.get("prediction_log"), platform.settings)
+    return platform.deployments.deploy(name, version=version, alias=alias, prediction_log=log), 201
 
 
 @blueprint.get("/api/deployments")
@@ -72,11 +79,48 @@ def deployment_metrics(deployment_id: str) -> Response:
     return response
 
 
+@blueprint.post("/api/deployments/<deployment_id>/feedback")
+def feedback(deployment_id: str) -> dict[str, Any]:
+    """Ground-truth labels by request id: every item is checked before any is recorded."""
+    return get_platform().deployments.record_feedback(deployment_id, json_body())
+
+
+@blueprint.get("/api/deployments/<deployment_id>/predictions")
+def predictions(deployment_id: str) -> dict[str, Any]:
+    """The last logged requests, newest first, with their labels: a sample for the UI."""
+    text = request.args.get("limit", str(SAMPLE_LIMIT))
+    if not text.isdigit() or not 0 < int(text) <= MAX_SAMPLE_LIMIT:
+        raise BadRequest(
+            f"limit must be a whole number from 1 to {MAX_SAMPLE_LIMIT} (got {text!r})"
+        )
+    directory, config = get_platform().deployments.prediction_log(deployment_id)
+    sample = prediction_window.entries(directory, int(text))
+    return {"prediction_log": config.to_json(), "predictions": sample}
+
+
 @blueprint.delete("/api/deployments/<deployment_id>")
 def stop_deployment(deployment_id: str) -> dict[str, Any]:
     return get_platform().deployments.stop(deployment_id)
 
 
+_LOG_CONFIG = object_schema(
+    {
+        "enabled": {"type": "boolean"},
+        "max_mb": {
+            "type": "number",
+            "exclusiveMinimum": 0,
+            "maximum": 100000,
+            "description": "size of one file",
+        },
+        "files": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": 1000,
+            "description": "files kept (rotating)",
+        },
+    },
+    ["enabled", "max_mb", "files"],
+)
 _DEPLOYMENT = object_schema(
     {
         "id": {"type": "string"},
@@ -97,6 +141,7 @@ _DEPLOYMENT = object_schema(
             "description": "the agent that started it (prov:wasAssociatedWith): the platform's "
             "until requests carry a user",
         },
+        "prediction_log": _LOG_CONFIG,
     },
     [
         "id",
@@ -119,7 +164,89 @@ _ID = [path_parameter("deployment_id")]
 _ONE = {"content": {"application/json": {"schema": _DEPLOYMENT}}}
 _LIST = object_schema({"deployments": {"type": "array", "items": _DEPLOYMENT}}, ["deployments"])
 
+_FEEDBACK_ITEM = object_schema(
+    {
+        "request_id": {"type": "string", "description": "from the /predict answer"},
+        "label": {
+            "description": "the true value or class; a list, one per row, for a "
+            "request of several rows"
+        },
+    },
+    ["request_id", "label"],
+)
+_FEEDBACK = {
+    "oneOf": [
+        _FEEDBACK_ITEM,
+        object_schema({"feedback": {"type": "array", "items": _FEEDBACK_ITEM}}, ["feedback"]),
+    ]
+}
+_ACCEPTED = object_schema(
+    {
+        "accepted": {"type": "integer"},
+        "request_ids": {"type": "array", "items": {"type": "string"}},
+    },
+    ["accepted", "request_ids"],
+)
+_LOGGED = object_schema(
+    {
+        "request_id": {"type": "string"},
+        "time": {"type": "string", "format": "date-time"},
+        "inputs": {"type": "array", "items": {"type": "object"}},
+        "predictions": {"type": "array"},
+        "labels": {"type": ["array", "null"], "description": "feedback, one per row"},
+    },
+    ["request_id", "time", "inputs", "predictions", "labels"],
+)
+_SAMPLE = object_schema(
+    {"prediction_log": _LOG_CONFIG, "predictions": {"type": "array", "items": _LOGGED}},
+    ["prediction_log", "predictions"],
+)
+
 OPENAPI: dict[str, Any] = {
+    "/api/deployments/{deployment_id}/feedback": {
+        "post": {
+            "summary": "Ground-truth labels for logged predictions, by request id (one or a batch)",
+            "description": "Every item is checked before any is recorded. Use the request id a "
+            "/predict answer carried (X-Request-ID header, request_id field).",
+            "parameters": _ID,
+            "requestBody": json_request(_FEEDBACK),
+            "responses": {
+                "200": {
+                    "description": "the labels, recorded",
+                    "content": {"application/json": {"schema": _ACCEPTED}},
+                },
+                "400": problem_response(
+                    "problem JSON: a malformed body, or a label of the wrong type for the task "
+                    "(or not a class of the model, or not one per row); nothing recorded"
+                ),
+                "404": problem_response(
+                    "problem JSON: no such deployment, or request ids no logged prediction has "
+                    "(listed in request_ids); nothing recorded"
+                ),
+            },
+        }
+    },
+    "/api/deployments/{deployment_id}/predictions": {
+        "get": {
+            "summary": "The last logged requests, newest first, with their feedback",
+            "parameters": [
+                *_ID,
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50},
+                },
+            ],
+            "responses": {
+                "200": {
+                    "description": "the log's config and its last entries",
+                    "content": {"application/json": {"schema": _SAMPLE}},
+                },
+                "400": problem_response("problem JSON: limit out of range"),
+                "404": problem_response("problem JSON: no such deployment"),
+            },
+        }
+    },
     "/api/deployments/{deployment_id}/metrics": {
         "get": {
             "summary": "The deployment's Prometheus metrics, relayed from its own /metrics",
@@ -142,6 +269,19 @@ OPENAPI: dict[str, Any] = {
                         "model": {"type": "string"},
                         "version": {"type": "integer"},
                         "alias": {"type": "string"},
+                        "prediction_log": {
+                            "description": "log inputs and outputs by request id (default: "
+                            "ONTOLAB_PREDICTION_LOG); false turns it off for this deployment; "
+                            "an object sets the bound (max_mb per file, files kept)",
+                            "oneOf": [
+                                {"type": "boolean"},
+                                {
+                                    "type": "object",
+                                    "properties": _LOG_CONFIG["properties"],
+                                    "additionalProperties": False,
+                                },
+                            ],
+                        },
                     },
                     ["model"],
                 )

@@ -129,6 +129,16 @@ class ModelMetrics:
             buckets=ROW_BUCKETS,
             registry=self.registry,
         )
+        self.log_written = Counter(
+            "ontolab_model_prediction_log_written",
+            "Answered requests written to the prediction log.",
+            registry=self.registry,
+        )
+        self.log_dropped = Counter(
+            "ontolab_model_prediction_log_dropped",
+            "Answered requests not logged: the log's queue was full (or the disk failed).",
+            registry=self.registry,
+        )
         self._by_class: dict[str, Counter] = {}
         if task == "classification":
             self.predictions: Counter | Histogram = Counter(

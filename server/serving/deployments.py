@@ -19,6 +19,11 @@ starts every desired-running deployment again, on the same port when it is free.
 are only ever stopped by the pid this service started them with: a pid read back from the
 graph may belong to somebody else by now.
 
+Each deployment keeps a prediction log (``server.monitoring.prediction_log``) in
+``DATA/deployments/ID/predictions/`` unless its deploy request turned it off; its config is
+saved there at deploy and read again on restore. ``record_feedback`` checks and appends
+ground-truth labels by request id (``server.monitoring.feedback``), one deployment at a time.
+
 Thread-safety: every public method may be called from any thread.
 """
 
@@ -40,6 +45,8 @@ from server.errors import DeploymentError, NotFoundError, OntolabError
 from server.graph import queries
 from server.graph.clock import utc_now
 from server.graph.namespaces import PLATFORM_AGENT
+from server.monitoring import feedback
+from server.monitoring.prediction_log import LogConfig, log_directory
 from server.provision.warm import WarmChild, WarmParent
 from server.registry.model import ModelVersion, version_iri
 from server.serving.deployment_record import (
@@ -118,6 +125,7 @@ class DeploymentService:
         self._processes: dict[str, WarmChild] = {}
         self._restoring: threading.Thread | None = None
         self._closed = False
+        self._feedback_lock = threading.Lock()
 
     # --- lifecycle -------------------------------------------------------------------------
 
@@ -166,15 +174,19 @@ class DeploymentService:
         version: int | None = None,
         alias: str | None = None,
         started_by: str | None = None,
+        prediction_log: LogConfig | None = None,
     ) -> dict:
         """Start a model server for a version (given, or the one ``alias`` points to).
 
         ``started_by`` is the IRI of the agent that asked (``prov:wasAssociatedWith``); the
         platform's own agent when not known (no request carries a user yet).
+        ``prediction_log``: the deployment's log config; the platform's default when None.
         """
         target = self._resolve(self._registry, name, version, alias)
         artifact = self._artifacts.path(target.sha256)
         deployment_id = uuid.uuid4().hex[:12]
+        config = prediction_log or LogConfig.default(self._settings)
+        config.save(log_directory(self._settings.data, deployment_id))
         deployment = Deployment(
             id=deployment_id,
             name=target.name,
@@ -188,15 +200,15 @@ class DeploymentService:
             started_by=started_by or str(PLATFORM_AGENT),
         )
         deployment = self._start(deployment, artifact, preferred_port=None)
-        return deployment.to_json("running")
+        return self._json(deployment, "running")
 
     def list_all(self) -> list[dict[str, Any]]:
         """Every deployment with its observed status (its /health probed)."""
-        return [d.to_json(self._status(d)) for d in self._read_all()]
+        return [self._json(d, self._status(d)) for d in self._read_all()]
 
     def get(self, deployment_id: str) -> dict[str, Any]:
         deployment = self._read(deployment_id)
-        return deployment.to_json(self._status(deployment))
+        return self._json(deployment, self._status(deployment))
 
     def stop(self, deployment_id: str) -> dict[str, Any]:
         """Stop the deployment's process (by the pid it was started with) and keep it stopped.
@@ -209,10 +221,23 @@ class DeploymentService:
         if process is not None:
             process.stop(signal.SIGTERM, STOP_TIMEOUT)
         if deployment.desired == "stopped":
-            return deployment.to_json("stopped")
+            return self._json(deployment, "stopped")
         stopped = replace(deployment, desired="stopped", ended_at=utc_now())
         self._store.add_to_graph(deployment_iri(deployment.id), stop_triples(stopped))
-        return stopped.to_json("stopped")
+        return self._json(stopped, "stopped")
+
+    def prediction_log(self, deployment_id: str) -> tuple[Path, LogConfig]:
+        """The deployment's log folder and config; NotFoundError if no such deployment."""
+        deployment = self._read(deployment_id)
+        directory = log_directory(self._settings.data, deployment.id)
+        return directory, LogConfig.read(directory, self._settings)
+
+    def record_feedback(self, deployment_id: str, body: Any) -> dict[str, Any]:
+        """Ground-truth labels by request id (``server.monitoring.feedback``): all or none."""
+        items = feedback.parse(body)
+        directory, config = self.prediction_log(deployment_id)
+        with self._feedback_lock:
+            return feedback.record(directory, items, config)
 
     # --- internals -------------------------------------------------------------------------
 
@@ -241,6 +266,7 @@ class DeploymentService:
             "threads": self._settings.deploy_threads,
             "info": info,
             "log": str(log),
+            "prediction_log": self._log_request(deployment.id),
         }
         process = self._parent().start(request, READY_TIMEOUT)
         started = replace(deployment, port=int(process.reply["port"]), pid=process.pid)
@@ -253,6 +279,16 @@ class DeploymentService:
             self._processes[deployment.id] = process
         self._save(started)
         return started
+
+    def _log_request(self, deployment_id: str) -> dict[str, Any]:
+        directory = log_directory(self._settings.data, deployment_id)
+        config = LogConfig.read(directory, self._settings)
+        return {"directory": str(directory), **config.to_json(), "queue": config.queue}
+
+    def _json(self, deployment: Deployment, status: str) -> dict[str, Any]:
+        directory = log_directory(self._settings.data, deployment.id)
+        config = LogConfig.read(directory, self._settings)
+        return {**deployment.to_json(status), "prediction_log": config.to_json()}
 
     def _restore(self, wanted: list[Deployment]) -> None:
         for deployment in wanted:

@@ -5,15 +5,23 @@ and routing three fixed paths needs no framework. Served by waitress with severa
 Model servers are normally forked by ``serving.model_warm`` (see ``serving.deployments``);
 ``python -m server.serving.model_server --artifact FILE --port N …`` runs one in a fresh
 interpreter.
+
+Every ``/predict`` answer carries a request id, in the ``X-Request-ID`` header and (on success)
+the ``request_id`` field: the client's own ``X-Request-ID`` when it is sane (1-128 letters,
+digits, ``.``, ``_``, ``:``, ``-``), else a new one. With a prediction log
+(``server.monitoring.prediction_log``), each answered request is queued for its writer thread
+under that id; the request never waits for the disk.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import re
 import socket
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
@@ -21,6 +29,7 @@ from typing import Any
 from server.errors import OntolabError
 from server.http_guard import BodyLimit, RequestPolicy, loads_json
 from server.monitoring.metrics import CONTENT_TYPE_LATEST, ModelMetrics
+from server.monitoring.prediction_log import LogConfig, PredictionLogWriter, write_meta
 from server.serving.loaded_model import LoadedModel
 from server.settings import Settings
 
@@ -29,6 +38,8 @@ BODY_CAP_MARGIN = 1024 * 1024  # waitress's own cap sits above the limits: they 
 JSON = "application/json"
 PROBLEM_JSON = "application/problem+json"
 
+REQUEST_ID_HEADER = "X-Request-ID"
+_SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
 _REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
 _REASONS |= {405: "Method Not Allowed", 413: "Content Too Large", 500: "Internal Server Error"}
@@ -49,12 +60,17 @@ class ModelServerApp:
     """The WSGI application around one loaded model. Thread-safe: the model is read-only."""
 
     def __init__(
-        self, model: LoadedModel, info: dict[str, str], policy: RequestPolicy | None = None
+        self,
+        model: LoadedModel,
+        info: dict[str, str],
+        policy: RequestPolicy | None = None,
+        prediction_log: PredictionLogWriter | None = None,
     ) -> None:
         self.model = model
         self.info = info
         self.policy = policy or request_policy(Settings.load())
         self.metrics = ModelMetrics(info, model.task, model.classes)
+        self.prediction_log = prediction_log
         self._health = json.dumps(
             {"status": "ok", "ready": True, **info, "task": model.task}
         ).encode()
@@ -77,6 +93,9 @@ class ModelServerApp:
                 headers.append(("Allow", self._allowed(path)))
         else:
             endpoint = path[1:]
+            if endpoint == "predict":
+                environ["ontolab.request_id"] = request_id(environ)
+                headers.append((REQUEST_ID_HEADER, environ["ontolab.request_id"]))
             try:
                 self.policy.check(environ)
                 status, mimetype, body = handler(environ)
@@ -106,8 +125,12 @@ class ModelServerApp:
             detail = "the request body must be a JSON object; send Content-Type: application/json"
             return 400, PROBLEM_JSON, _problem(400, detail)
         result = self.model.predict(payload)
-        self.metrics.observe_predictions(list(result.get("predictions", ())))
-        return 200, JSON, _dump(result)
+        predictions = list(result.get("predictions", ()))
+        self.metrics.observe_predictions(predictions)
+        identifier = environ.get("ontolab.request_id") or request_id(environ)
+        if self.prediction_log is not None:
+            self.prediction_log.log(identifier, raw, predictions)
+        return 200, JSON, _dump({**result, "request_id": identifier})
 
     def _get_health(self, environ: dict[str, Any]) -> tuple[int, str, bytes]:
         return 200, JSON, self._health
@@ -129,6 +152,14 @@ class ModelServerApp:
         return 404, PROBLEM_JSON, _problem(404, f"no route {path}; this server answers {known}")
 
 
+def request_id(environ: dict[str, Any]) -> str:
+    """The client's ``X-Request-ID`` when it is sane, else a new random id."""
+    given = environ.get("HTTP_X_REQUEST_ID")
+    if given and _SANE_REQUEST_ID.fullmatch(given):
+        return str(given)
+    return uuid.uuid4().hex
+
+
 def _dump(value: Any) -> bytes:
     return json.dumps(value).encode()
 
@@ -138,13 +169,32 @@ def _problem(status: int, detail: str) -> bytes:
     return _dump({"type": "about:blank", "title": title, "status": status, "detail": detail})
 
 
-def build_app(artifact: Path, info: dict[str, str]) -> ModelServerApp:
-    """Load the model artifact (checked against ``info["sha256"]`` when given) and wrap it."""
+def build_app(
+    artifact: Path, info: dict[str, str], prediction_log: dict[str, Any] | None = None
+) -> ModelServerApp:
+    """Load the model artifact (checked against ``info["sha256"]`` when given) and wrap it.
+
+    ``prediction_log`` (``{"directory": …, "enabled", "max_mb", "files", "queue"}``, as
+    ``serving.deployments`` sends it) starts the log's writer thread when enabled."""
     version = info.get("version")
     model = LoadedModel.load(
         artifact, version=int(version) if version else None, sha256=info.get("sha256") or None
     )
-    return ModelServerApp(model, info)
+    app = ModelServerApp(model, info)
+    if prediction_log and prediction_log.get("enabled"):
+        directory = Path(str(prediction_log["directory"]))
+        config = LogConfig(
+            True,
+            float(prediction_log["max_mb"]),
+            int(prediction_log["files"]),
+            int(prediction_log["queue"]),
+        )
+        meta = {"task": model.task, "classes": model.classes, "features": model.feature_columns}
+        write_meta(directory, {**meta, "model": info.get("model"), "version": version})
+        app.prediction_log = PredictionLogWriter(
+            directory, config, app.metrics.log_dropped.inc, app.metrics.log_written.inc
+        )
+    return app
 
 
 def serve(app: ModelServerApp, sock: socket.socket, threads: int = DEFAULT_THREADS) -> None:

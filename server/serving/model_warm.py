@@ -7,7 +7,7 @@ the model and serves it, and answers with the child's pid in milliseconds.
 
 The pipe protocol is :mod:`executor.forking`'s. A request carries
   {"artifact": "…/ab/cd…", "port": 3104 | null, "port_start": 3100, "exclude": [3101],
-   "host": "127.0.0.1", "threads": 8, "info": {…}}
+   "host": "127.0.0.1", "threads": 8, "info": {…}, "prediction_log": {…} | null}
 and the reply the bound ``port`` next to the ``pid``. ``port`` is tried first (a restored
 deployment keeps its port when it is free), then the first free port from ``port_start`` up
 that is not in ``exclude``.
@@ -72,7 +72,7 @@ def _bind(request: dict[str, Any]) -> socket.socket:
 def _serve(request: dict[str, Any], sock: socket.socket) -> int:
     """In the forked child: load the model and serve it until the child is stopped."""
     info = {str(k): str(v) for k, v in dict(request.get("info", {})).items()}
-    app = build_app(Path(str(request["artifact"])), info)
+    app = build_app(Path(str(request["artifact"])), info, request.get("prediction_log"))
     serve(app, sock, int(request.get("threads", 4)))
     return 0
 

@@ -116,7 +116,9 @@ def test_deploy_answers_healthy_and_predicts_like_sklearn(served: Served) -> Non
     in_process = LoadedModel.load(artifact, version=1).predict({"dataframe_records": served.rows})
     served_proba = np.array(answer.json()["probabilities"])
     assert np.allclose(served_proba, in_process["probabilities"], rtol=0, atol=1e-12)
-    assert {k: v for k, v in answer.json().items() if k != "probabilities"} == {
+    # The answer adds its request id (issue 21: the prediction log names requests by it).
+    assert answer.json()["request_id"] == answer.headers["X-Request-ID"]
+    assert {k: v for k, v in answer.json().items() if k not in ("probabilities", "request_id")} == {
         k: v for k, v in in_process.items() if k != "probabilities"
     }
     one = requests.post(
