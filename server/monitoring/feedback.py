@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,9 @@ _SHAPE = (
     "…]}; a request of several rows takes a list of labels, one per row"
 )
 MAX_ITEMS = 10_000
+#: How long feedback waits for request ids not in the log yet: a prediction answered a moment
+#: ago may still be in its model server's writer queue (written within milliseconds).
+GRACE_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -72,8 +76,7 @@ def _item(index: int, item: Any) -> Feedback:
 
 def record(directory: Path, items: list[Feedback], config: LogConfig) -> dict[str, Any]:
     """Check every item against the log and the model's task, then append them all."""
-    logged = {e["request_id"]: int(e.get("rows", 1)) for e in read_entries(directory)}
-    unknown = sorted({item.request_id for item in items if item.request_id not in logged})
+    logged, unknown = _logged(directory, items, GRACE_SECONDS if config.enabled else 0.0)
     if unknown:
         shown = ", ".join(repr(i) for i in unknown[:10]) + (" …" if len(unknown) > 10 else "")
         hint = (
@@ -99,6 +102,19 @@ def record(directory: Path, items: list[Feedback], config: LogConfig) -> dict[st
     finally:
         log.close()
     return {"accepted": len(items), "request_ids": [i.request_id for i in items]}
+
+
+def _logged(
+    directory: Path, items: list[Feedback], grace: float
+) -> tuple[dict[str, int], list[str]]:
+    """Rows by logged request id, and the ids of ``items`` not among them after ``grace`` s."""
+    deadline = time.monotonic() + grace
+    while True:
+        logged = {e["request_id"]: int(e.get("rows", 1)) for e in read_entries(directory)}
+        unknown = sorted({item.request_id for item in items if item.request_id not in logged})
+        if not unknown or time.monotonic() >= deadline:
+            return logged, unknown
+        time.sleep(0.05)
 
 
 def _check_labels(item: Feedback, rows: int, meta: dict[str, Any]) -> None:

@@ -186,6 +186,17 @@ def test_a_feature_named_like_a_meta_column_keeps_its_name(tmp_path: Path) -> No
     assert window.attrs["columns"]["label"] == "_label" and window["_label"].isna().all()
 
 
+def test_feedback_waits_a_moment_for_a_prediction_still_being_written(tmp_path: Path) -> None:
+    write_meta(tmp_path, {"task": "classification", "classes": [0, 1], "features": ["a", "b"]})
+    late = threading.Timer(feedback.GRACE_SECONDS / 4, write_entries, (tmp_path, 1))
+    late.start()
+    try:
+        items = feedback.parse({"request_id": "r0", "label": 1})
+        assert feedback.record(tmp_path, items, config())["accepted"] == 1
+    finally:
+        late.join()
+
+
 def test_feedback_refuses_unknown_ids_and_wrong_labels_and_records_nothing(tmp_path: Path) -> None:
     write_meta(tmp_path, {"task": "classification", "classes": [0, 1], "features": ["a", "b"]})
     write_entries(tmp_path, 2)
