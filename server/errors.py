@@ -355,3 +355,21 @@ class ExportError(OntolabError):
 
     status = 409
     title = "Export refused"
+
+
+# --- Drift monitoring (server/monitoring) ---------------------------------------------------
+
+
+class ReferenceProfileMissing(NotFoundError):
+    """A model version built before builds stored a reference profile (or whose profile
+    artifact is gone): drift has nothing to compare against."""
+
+    title = "No reference profile"
+
+
+class DriftInputError(OntolabError):
+    """A drift window or threshold that cannot be evaluated (no rows, missing feature columns,
+    a threshold out of range)."""
+
+    status = 400
+    title = "Invalid drift input"
