@@ -45,11 +45,12 @@ def numeric_values(series: pd.Series) -> np.ndarray:
 def numeric_edges(values: np.ndarray, bins: int = NUMERIC_BINS) -> np.ndarray:
     """Inner bin edges from the non-missing ``values``: quantile edges, or, for a feature with
     at most ``bins`` distinct values, one bin per value."""
-    present = values[np.isfinite(values)]  # infinities fall into the open outer bins
+    present = np.sort(values[np.isfinite(values)])  # infinities fall into the open outer bins
     if present.size == 0:
         return np.empty(0)
-    distinct = np.unique(present)
-    if distinct.size <= bins:
+    changes = np.flatnonzero(np.diff(present)) + 1
+    if changes.size < bins:  # at most ``bins`` distinct values
+        distinct = present[np.concatenate([[0], changes])]
         # edges at the smallest value, between neighbours and just above the largest: values
         # below or above everything seen in training fall into the empty outer bins
         middles = (distinct[:-1] + distinct[1:]) / 2
