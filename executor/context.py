@@ -26,9 +26,15 @@ class StepContext:
     def params(self) -> Params:
         return Params(self.spec.parameters)
 
-    def save(self, filename: str, write: Callable[[Path], None]) -> dict[str, ArtifactRef]:
-        """Write this phase's one output to the workdir, store it, return it as ``outputs``."""
-        kind = OUTPUT_KIND[self.spec.phase]
+    def save(
+        self, filename: str, write: Callable[[Path], None], kind: str | None = None
+    ) -> dict[str, ArtifactRef]:
+        """Write this phase's one output to the workdir, store it, return it as ``outputs``.
+
+        ``kind`` names a second output a phase may store beside its own (the build's
+        ``reference_profile``, ``executor.contract.EXTRA_OUTPUTS``); consumers take the phase's
+        own kind, so an extra output never replaces it."""
+        kind = kind or OUTPUT_KIND[self.spec.phase]
         path = self.workdir / filename
         write(path)
         ref = store_artifact(self.spec.artifact_root, path, MEDIA_TYPES[kind])

@@ -47,7 +47,12 @@ MEDIA_TYPES = {
     "splits": "application/x-joblib",
     "model": "application/x-joblib",
     "report": "application/json",
+    "reference_profile": "application/json",
 }
+
+# Outputs a phase stores beside its own, by phase: the build's reference profile (the
+# statistics drift detection compares serving inputs against, computed once at training time).
+EXTRA_OUTPUTS: dict[str, tuple[str, ...]] = {"build": ("reference_profile",)}
 
 Status = Literal["succeeded", "failed"]
 

@@ -455,3 +455,21 @@ class UnknownRequestId(NotFoundError):
         problem = super().to_problem()
         problem["request_ids"] = self.request_ids
         return problem
+
+
+# --- Drift monitoring (server/monitoring) ---------------------------------------------------
+
+
+class ReferenceProfileMissing(NotFoundError):
+    """A model version built before builds stored a reference profile (or whose profile
+    artifact is gone): drift has nothing to compare against."""
+
+    title = "No reference profile"
+
+
+class DriftInputError(OntolabError):
+    """A drift window or threshold that cannot be evaluated (no rows, missing feature columns,
+    a threshold out of range)."""
+
+    status = 400
+    title = "Invalid drift input"

@@ -205,6 +205,7 @@ def output(
     }
     bundle = build.model_bundle(pipeline, splits, provenance)
     outputs = ctx.save("model.joblib", lambda p: write_joblib(p, bundle))
+    outputs |= build.save_reference(ctx, splits)
     baseline = outcome.trials[0]
     summary = {
         **provenance,

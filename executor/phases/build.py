@@ -23,10 +23,11 @@ from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
 from sklearn.pipeline import Pipeline
 
 from executor import estimators
-from executor.artifacts import write_joblib
+from executor.artifacts import write_joblib, write_json
 from executor.context import PhaseOutput, StepContext
 from executor.errors import InputError, ParameterError
 from executor.params import Params
+from executor.standalone.reference import reference_profile
 
 log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
@@ -217,6 +218,7 @@ def run(ctx: StepContext) -> PhaseOutput:
     }
     bundle = model_bundle(pipeline, splits, provenance)
     outputs = ctx.save("model.joblib", lambda p: write_joblib(p, bundle))
+    outputs |= save_reference(ctx, splits)
     summary = {
         **provenance,
         "estimator_class": public_name(type(pipeline.named_steps["estimator"])),
@@ -224,6 +226,15 @@ def run(ctx: StepContext) -> PhaseOutput:
         **found,
     }
     return PhaseOutput(outputs=outputs, parameters=used, summary=summary)
+
+
+def save_reference(ctx: StepContext, splits: dict[str, Any]) -> dict[str, Any]:
+    """The training rows' reference profile (``reference_profile.json``), computed once here
+    so serving compares its inputs against it without ever reading the training data."""
+    profile = reference_profile(splits["train"], list(splits["feature_columns"]))
+    return ctx.save(
+        "reference_profile.json", lambda p: write_json(p, profile), kind="reference_profile"
+    )
 
 
 def model_bundle(

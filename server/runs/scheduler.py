@@ -370,7 +370,9 @@ class Execution:
         for kind, producer in step.inputs.items():
             result = self.record.steps[producer].result
             assert result is not None, "a step only starts after its inputs succeeded"
-            inputs[kind] = next(iter(result.outputs.values()))
+            # a producer's output of that kind (a build also stores its reference profile),
+            # else its one output (a code step's declared kind)
+            inputs[kind] = result.outputs.get(kind) or next(iter(result.outputs.values()))
         bundle = self.record.pipeline.code_bundle
         if step.phase == CODE_PHASE and bundle is not None:
             inputs[CODE_BUNDLE_INPUT] = bundle  # read like any input (swarm fetches it)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 
 import pyoxigraph as ox
 
-from executor.contract import StepResult
+from executor.contract import EXTRA_OUTPUTS, StepResult
 from server.graph.namespaces import (
     code_bundle_iri,
     evaluation_iri,
@@ -76,7 +76,11 @@ KIND_CLASSES = {
     "model": OL.Model,
     "report": OL.EvaluationReport,
     "files": OL.FileSet,  # what a code step may return besides the kinds above
+    "reference_profile": OL.ReferenceProfile,  # stored by a build beside its model
 }
+#: Outputs a step stores beside its own (``executor.contract.EXTRA_OUTPUTS``), each a node of
+#: its own under the step's output: ``…/output/STEP/reference_profile``.
+EXTRA_KINDS = frozenset(kind for kinds in EXTRA_OUTPUTS.values() for kind in kinds)
 
 
 def run_triples(record: RunRecord) -> list[WriteTriple]:
@@ -174,7 +178,7 @@ def _result_triples(record: RunRecord, step: StepRecord, result: StepResult) -> 
         out.append((node, OL.errorType, string(result.error.type)))
         out.append((node, OL.errorMessage, string(result.error.message)))
     for kind, ref in result.outputs.items():
-        entity = _output(record, step.id)
+        entity = _output(record, step.id, kind)
         out += [
             (entity, RDF.type, OL.Artifact),
             (entity, RDF.type, KIND_CLASSES[kind]),
@@ -187,7 +191,7 @@ def _result_triples(record: RunRecord, step: StepRecord, result: StepResult) -> 
         out += [(entity, PROV.wasDerivedFrom, source) for source in inputs]
         if KIND_CLASSES[kind] is OL.Dataset:
             out += distribution_triples(entity, ref.sha256, ref.size, ref.media_type)
-        if step.output:
+        if step.output and kind not in EXTRA_KINDS:
             out.append((entity, PROV.specializationOf, iri(step.output)))
     out += PHASE_FACTS.get(step.phase, _no_facts)(record, step, result)
     # An AutoML step's trials, written whether or not the step succeeded (server.tracking.trials)
@@ -245,6 +249,8 @@ def _build_facts(record: RunRecord, step: StepRecord, result: StepResult) -> lis
     ]
     if summary.get("model_name") is not None:
         out.append((model, OL.modelName, string(summary["model_name"])))
+    if "reference_profile" in result.outputs:
+        out.append((model, OL.hasReferenceProfile, _output(record, step.id, "reference_profile")))
     for setting, (name, _, raw) in hyperparameter_settings(summary).items():
         out += [
             (node, OL.hasHyperParameterSetting, iri(setting)),
@@ -340,5 +346,7 @@ def _step_run(record: RunRecord, step_id: str) -> ox.NamedNode:
     return iri(step_run_iri(record.run_id, step_id))
 
 
-def _output(record: RunRecord, step_id: str) -> ox.NamedNode:
-    return iri(output_iri(record.run_id, step_id))
+def _output(record: RunRecord, step_id: str, kind: str | None = None) -> ox.NamedNode:
+    """The step's output node; an extra output (``EXTRA_KINDS``) gets a node of its own."""
+    main = output_iri(record.run_id, step_id)
+    return iri(f"{main}/{kind}" if kind in EXTRA_KINDS else main)

@@ -13,7 +13,14 @@ import pytest
 
 from executor.__main__ import main
 from executor.context import PhaseOutput
-from executor.contract import ArtifactRef, StepResult, StepSpec, artifact_path
+from executor.contract import (
+    EXTRA_OUTPUTS,
+    OUTPUT_KIND,
+    ArtifactRef,
+    StepResult,
+    StepSpec,
+    artifact_path,
+)
 from executor.runner import run_phase
 
 
@@ -58,8 +65,12 @@ class Steps:
         return result
 
     def output(self, phase: str, parameters: dict[str, Any], **inputs: ArtifactRef) -> ArtifactRef:
-        """The one output of a step that must succeed."""
-        (ref,) = self.ok(phase, parameters, **inputs).outputs.values()
+        """The output of a step that must succeed (its phase's own kind, where it stores
+        another beside it: a build's reference profile)."""
+        outputs = self.ok(phase, parameters, **inputs).outputs
+        if phase in EXTRA_OUTPUTS:
+            return outputs[OUTPUT_KIND[phase]]
+        (ref,) = outputs.values()
         return ref
 
     def path(self, ref: ArtifactRef) -> Path:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -269,3 +270,18 @@ def test_a_lightgbm_name_without_the_platforms_entry_is_refused(
 ) -> None:
     with pytest.raises(ParameterError, match="'LGBMClassifier' is not in the allow-list"):
         steps.call("build", build(estimator="LGBMClassifier"), splits=iris_splits)
+
+
+def test_the_build_stores_the_reference_profile_of_its_training_rows(
+    steps: Steps, mixed_splits: ArtifactRef
+) -> None:
+    result = steps.ok("build", build(estimator="LogisticRegression"), splits=mixed_splits)
+
+    ref = result.outputs["reference_profile"]
+    assert ref.media_type == MEDIA_TYPES["reference_profile"] == "application/json"
+    profile = json.loads(steps.path(ref).read_text())
+    model = load(steps, result.outputs["model"])
+    assert sorted(profile["features"]) == sorted(model["feature_columns"])
+    assert profile["rows"] == 177  # the training rows, not the test rows
+    for feature in profile["features"].values():
+        assert sum(feature["counts"]) + feature["missing"] == 177
