@@ -214,8 +214,8 @@ def speaks_mlflow(path: str) -> bool:
 def _operation(call: calls.Call) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "summary": f"MLflow: {call.summary}",
-        "description": "MLflow's protobuf message as JSON (mlflow/protos/service.proto); also "
-        f"served at /ajax-api/2.0/mlflow/{call.path}",
+        "description": "MLflow's protobuf message as JSON (mlflow/protos/service.proto); the "
+        "same call is served under /api/2.0/mlflow and /ajax-api/2.0/mlflow",
         "responses": {
             "200": json_response("MLflow's answer message", _OBJECT),
             **_errors(400, 404, 409, 501),
@@ -229,9 +229,8 @@ def _operation(call: calls.Call) -> dict[str, Any]:
 def _openapi() -> dict[str, Any]:
     paths: dict[str, Any] = {}
     for call in calls.SUPPORTED:
-        paths.setdefault(f"{calls.PREFIXES[0]}/{call.path}", {})[call.method.lower()] = _operation(
-            call
-        )
+        for prefix in calls.PREFIXES:
+            paths.setdefault(f"{prefix}/{call.path}", {})[call.method.lower()] = _operation(call)
     file_path = [{"name": "path", "in": "path", "required": True, "schema": {"type": "string"}}]
     paths[f"{calls.ARTIFACTS}/{{path}}"] = {
         "put": {
@@ -252,16 +251,17 @@ def _openapi() -> dict[str, Any]:
             },
         },
     }
-    paths[f"{calls.PREFIXES[0]}/artifacts/list"] = {
-        "get": {
-            "summary": "MLflow: a run's files right under ?path= (run_id, path)",
-            "parameters": [
-                {"name": "run_id", "in": "query", "schema": {"type": "string"}},
-                {"name": "path", "in": "query", "schema": {"type": "string"}},
-            ],
-            "responses": {"200": json_response("root_uri, files", _OBJECT), **_errors(404)},
+    for prefix in calls.PREFIXES:
+        paths[f"{prefix}/artifacts/list"] = {
+            "get": {
+                "summary": "MLflow: a run's files right under ?path= (run_id, path)",
+                "parameters": [
+                    {"name": "run_id", "in": "query", "schema": {"type": "string"}},
+                    {"name": "path", "in": "query", "schema": {"type": "string"}},
+                ],
+                "responses": {"200": json_response("root_uri, files", _OBJECT), **_errors(404)},
+            }
         }
-    }
     paths[calls.ARTIFACTS] = {
         "get": {
             "summary": "MLflow: the files right under ?path=EXPERIMENT/RUN/artifacts[/DIR]",
@@ -269,6 +269,17 @@ def _openapi() -> dict[str, Any]:
             "responses": {"200": json_response("files", _OBJECT), **_errors(400, 404)},
         }
     }
+    refused = {
+        "summary": "MLflow: any other call under this prefix: a clear error naming it (404 "
+        "ENDPOINT_NOT_FOUND, 405 with Allow, or 501 NOT_IMPLEMENTED), never HTML",
+        "responses": _errors(404, 405, 501),
+    }
+    rest = [{"name": "rest", "in": "path", "required": True, "schema": {"type": "string"}}]
+    for prefix in _REFUSED:
+        for path, parameters in ((prefix, []), (f"{prefix}/{{rest}}", rest)):
+            operations = paths.setdefault(path, {})
+            for method in _ANY:
+                operations.setdefault(method.lower(), {**refused, "parameters": parameters})
     paths["/health"] = {
         "get": {
             "summary": "MLflow's liveness check: OK",
