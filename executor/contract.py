@@ -117,6 +117,21 @@ AUTOML_CANDIDATES: dict[str, tuple[str, ...]] = {
 # step's workdir as the search goes: the server records the trials it finds there even when the
 # step fails, is cancelled or times out.
 TRIALS_FILE = "trials.jsonl"
+# A step whose workdir the platform does not see (a swarm job) also prints each finished trial
+# on its stdout as one line starting with this marker; the platform reads them back from the
+# step's log into ``TRIALS_FILE`` when the step was stopped before it published its result.
+TRIAL_MARKER = "ontolab-trial: "
+
+
+def trial_line(trial: dict[str, Any]) -> str:
+    """One trial as a marked log line (without its newline) that reads back as ``trial``.
+
+    Only a JSON string can hold ``ontolab-``: escaped there as ``\\u002d``, no marker (this
+    one, the result's ``ontolab-result-sha256: ``) can appear inside a trial's text.
+    """
+    text = json.dumps(trial, sort_keys=True, ensure_ascii=True)
+    return TRIAL_MARKER + text.replace("ontolab-", "ontolab\\u002d")
+
 
 # One identifier that is not a dunder name; a module path is such identifiers joined by dots.
 _IDENTIFIER = r"(?!__)[A-Za-z_][A-Za-z0-9_]*"

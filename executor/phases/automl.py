@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from executor import automl, estimators, search_spaces
 from executor.artifacts import write_joblib
 from executor.context import PhaseOutput, StepContext
-from executor.contract import AUTOML_CANDIDATES, TRIALS_FILE
+from executor.contract import AUTOML_CANDIDATES, TRIALS_FILE, trial_line
 from executor.errors import InputError, ParameterError
 from executor.params import Params
 from executor.phases import build
@@ -99,16 +100,22 @@ def cores(ctx: StepContext) -> int:
 
 class TrialLog:
     """Appends each finished trial to ``trials.jsonl``, flushed at once, so a killed step
-    leaves the trials it finished."""
+    leaves the trials it finished. A step whose workdir the platform does not see (``remote``:
+    a swarm job) also prints each one as a marked line on stdout, which reaches the platform
+    in the job's log even when the job is removed before it ends."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, remote: bool = False) -> None:
         self.path = path
+        self.remote = remote
         path.write_text("")
 
     def __call__(self, trial: Any) -> None:
         with self.path.open("a") as out:
             out.write(json.dumps(trial.to_json(), sort_keys=True) + "\n")
             out.flush()
+        if self.remote:
+            # The real stdout, whatever a library did to sys.stdout: the job's log.
+            print(trial_line(trial.to_json()), file=sys.__stdout__ or sys.stdout, flush=True)
 
 
 def run(ctx: StepContext) -> PhaseOutput:
@@ -140,7 +147,7 @@ def run(ctx: StepContext) -> PhaseOutput:
         metric=scoring,
         seed=used["random_seed"],
         jobs=cores(ctx),
-        on_trial=TrialLog(ctx.workdir / TRIALS_FILE),
+        on_trial=TrialLog(ctx.workdir / TRIALS_FILE, remote=bool(ctx.spec.artifact_url)),
     )
     log.info(
         "AutoML on %d rows (%s), %s over %s; budget %s s, %s trials",

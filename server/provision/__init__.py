@@ -5,6 +5,8 @@ the lock, the running steps, cancellation, close, the workdir and spec, and read
 back; a backend supplies only how a step is launched, awaited and killed. ``container_step``
 stages files around the author's image for ``ol:ContainerStep`` under docker;
 ``swarm_container`` runs such a step on a swarm as three jobs around a volume.
+``remote_trials`` reads an AutoML step's finished trials back from its log when its workdir
+was not the platform's (a swarm job).
 
 Importing this package stays cheap on purpose: the CLI starts the provisioner before it
 imports the rest of the platform, so a warm step parent loads pandas and scikit-learn while

@@ -27,6 +27,7 @@ from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
 from executor.contract import StepErrorInfo, StepResult, StepSpec, artifact_path, sha256_of
 from server.graph.clock import utc_now
+from server.provision.remote_trials import restore_trials
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,9 @@ class BaseProvisioner(ABC, Generic[Handle]):
     Args:
         artifact_url: for a backend whose steps do not see the artifact store (a swarm
             node): the platform's artifact API. Each spec then carries it, and the result is
-            read back from the artifact its step pushed (checked against its checksum).
+            read back from the artifact its step pushed (checked against its checksum), and
+            an AutoML step's finished trials from the marked lines of its log, whichever way
+            it ended (``server.provision.remote_trials``).
     """
 
     name: str
@@ -134,6 +137,9 @@ class BaseProvisioner(ABC, Generic[Handle]):
             self._untrack(spec.run_id, handle)
             self._release(handle)
         failure = self._failure(spec.run_id, ending, timeout)
+        if self._artifact_url:
+            # The workdir is not the step's: what it left there comes back from its log.
+            restore_trials(spec, workdir)
         if failure is None and self._artifact_url:
             fetch_pushed_result(spec.artifact_root, workdir)
         return StepOutcome(collect_result(workdir, started, failure), ending.worker)

@@ -7,14 +7,19 @@ API, and the executor fetches inputs and pushes outputs and its result over HTTP
 registry first), ``--network host``, restart condition ``none`` (a failed job is not retried
 forever), placement constraints from ``ol:placement`` and the definition's cpus/memory as
 both limits and reservations. The platform polls the task to a final state, copies the
-service's logs into ``step.log`` and removes the service. A container step
+service's logs into ``step.log`` and removes the service. Killing a job (cancel, close) reads
+its logs before it removes the service, whose logs go with it: what the step printed until
+then, an AutoML step's finished trials among it (``server.provision.remote_trials``), still
+reaches ``step.log``. A container step
 (``ol:ContainerStep``) runs as three jobs on one node around a volume of its own
 (``server.provision.swarm_container``).
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +36,19 @@ POLL_SECONDS = 0.3
 LOG_ATTEMPTS = 6
 
 
+@dataclass(eq=False)  # hashed by identity: the skeleton keeps handles in a set
+class Job:
+    """A step's replicated-job service; once killed, the logs it had printed by then."""
+
+    service: Any
+    killed: bool = False
+    logs: bytes = b""
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
 class SwarmProvisioner(BaseProvisioner[Any]):
-    """Handles are ``docker`` SDK services; steps push their artifacts and result over HTTP."""
+    """Handles are :class:`Job` (a ``docker`` SDK service) or, for a container step,
+    ``StagedJobs``; steps push their artifacts and result over HTTP."""
 
     name = "swarm"
     supports_container_steps = True
@@ -50,6 +66,9 @@ class SwarmProvisioner(BaseProvisioner[Any]):
     def _launch(self, spec: StepSpec, workdir: Path) -> Any:
         if spec.phase == CONTAINER_PHASE:
             return self._containers.launch(spec, workdir)
+        return Job(self._create(spec))
+
+    def _create(self, spec: StepSpec) -> Any:
         import docker.types
         from docker.utils import parse_bytes
 
@@ -83,23 +102,38 @@ class SwarmProvisioner(BaseProvisioner[Any]):
     def _await(self, handle: Any, spec: StepSpec, workdir: Path, timeout: float) -> Ending:
         if isinstance(handle, StagedJobs):
             return self._containers.wait(handle, workdir, timeout)
-        cancelled = self._is_cancelled(spec.run_id)  # its service is gone: no task will end
-        task = None if cancelled else _wait_for_task(handle, timeout)
-        _copy_logs(handle, workdir / "step.log", expect_result=task is not None)
-        return Ending(self._worker(task), timed_out=task is None, failure=_abnormal_end(task))
+        task = _wait_for_task(handle, timeout)
+        # Under the lock, so a kill does not remove the service while its logs are read.
+        with handle.lock:
+            if not handle.killed:
+                _copy_logs(handle.service, workdir / "step.log", expect_result=task is not None)
+                return Ending(
+                    self._worker(task), timed_out=task is None, failure=_abnormal_end(task)
+                )
+            (workdir / "step.log").write_bytes(handle.logs)
+        stopped = (
+            "the step's swarm service was removed while it ran (the platform closed); re-run it"
+        )
+        return Ending(self._worker(task), failure=stopped)  # a cancel says so instead
 
     def _kill(self, handle: Any) -> None:
         if isinstance(handle, StagedJobs):
             self._containers.kill(handle)
-        else:
-            _remove(handle)
+            return
+        with handle.lock:
+            if handle.killed:
+                return
+            # Read first: a removed service's logs are gone with it.
+            handle.logs = _read_logs(handle.service)
+            handle.killed = True
+            _remove(handle.service)
 
     def _release(self, handle: Any) -> None:
         if isinstance(handle, StagedJobs):
             self._containers.release(handle)
             return
-        ended = _task_containers(handle)
-        _remove(handle)
+        ended = _task_containers(handle.service)
+        _remove(handle.service)
         # Removing a job's service leaves its task's exited container on the node: remove it
         # where this engine can (a container on another node is that node's to prune).
         for container in ended:
@@ -137,11 +171,15 @@ def _abnormal_end(task: dict[str, Any] | None) -> str | None:
     )
 
 
-def _wait_for_task(service: Any, timeout: float) -> dict[str, Any] | None:
-    """The job's task once it reached a final state; None after ``timeout`` seconds."""
+def _wait_for_task(job: Job, timeout: float) -> dict[str, Any] | None:
+    """The job's task once it reached a final state; None once it was killed or after
+    ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        tasks = service.tasks()
+    while not job.killed and time.monotonic() < deadline:
+        try:
+            tasks = job.service.tasks()
+        except Exception:  # removed meanwhile: the kill flag ends the loop
+            tasks = []
         done = [t for t in tasks if t.get("Status", {}).get("State") in FINAL_STATES]
         if done:
             return dict(done[0])
@@ -153,15 +191,21 @@ def _copy_logs(service: Any, log: Path, expect_result: bool) -> None:
     """The service's logs into ``log``; read again briefly while the result line is missing,
     since a just-finished task's last lines can reach the manager a moment late."""
     for _ in range(LOG_ATTEMPTS):
-        with open(log, "wb") as handle:
-            try:
-                for chunk in service.logs(stdout=True, stderr=True, follow=False):
-                    handle.write(chunk)
-            except Exception as exc:  # the service is gone: keep what we have
-                handle.write(f"\n[ontolab] cannot read the service's logs: {exc}\n".encode())
+        log.write_bytes(_read_logs(service))
         if not expect_result or RESULT_MARKER.encode() in log.read_bytes():
             return
         time.sleep(0.5)
+
+
+def _read_logs(service: Any) -> bytes:
+    """What the service's task printed so far (stdout and stderr)."""
+    chunks: list[bytes] = []
+    try:
+        for chunk in service.logs(stdout=True, stderr=True, follow=False):
+            chunks.append(chunk)
+    except Exception as exc:  # the service is gone: keep what we have
+        chunks.append(f"\n[ontolab] cannot read the service's logs: {exc}\n".encode())
+    return b"".join(chunks)
 
 
 def _task_containers(service: Any) -> list[str]:

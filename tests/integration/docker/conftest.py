@@ -26,6 +26,7 @@ from server.settings import Settings
 from server.tracking import catalog
 from server.tracking.records import RunRecord
 from tests.integration.docker.engine import Engine, EngineUnavailable, start_engine
+from tests.processes import free_port
 
 RUNNER_IMAGE = "ontolab-runner:test"
 
@@ -70,9 +71,9 @@ def runner_image(docker_client: Any) -> Image:
 def swarm(engine: Engine, runner_image: Image) -> Iterator[None]:
     """A single-node swarm on loopback only, left (and so removed) at the end."""
     engine.cli("swarm", "leave", "--force")  # state left behind by an interrupted session
-    done = engine.cli(
-        "swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", "127.0.0.1:2377"
-    )
+    # A free port, not swarm's 2377: another engine's swarm may hold that one meanwhile.
+    address = f"127.0.0.1:{free_port()}"
+    done = engine.cli("swarm", "init", "--advertise-addr", address, "--listen-addr", address)
     if done.returncode != 0:
         pytest.fail(f"`docker swarm init` failed: {done.stderr}", pytrace=False)
     try:

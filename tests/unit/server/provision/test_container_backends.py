@@ -7,11 +7,13 @@ backend makes of how its container or task ended, and that it cleans up after it
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from executor.contract import StepResult, artifact_path
+from executor.contract import TRIALS_FILE, StepResult, artifact_path, trial_line
 from server.provision.docker import DockerProvisioner
 from server.provision.swarm import SwarmProvisioner
 from tests.unit.server.provision.test_base_provisioner import spec
@@ -131,6 +133,8 @@ class FakeService:
         return [self.client.task] if self.client.task else []
 
     def logs(self, stdout: bool, stderr: bool, follow: bool) -> Any:
+        if self.removed:  # as the engine: a removed service's logs are gone with it
+            raise RuntimeError("service not found")
         yield self.client.log
 
     def remove(self) -> None:
@@ -192,3 +196,32 @@ def test_swarm_says_how_its_task_ended(tmp_path: Path) -> None:
     assert cancelled.worker == "swarm (no task ran)"
     assert cancelled.result.error is not None
     assert "(its swarm service was removed)" in cancelled.result.error.message
+
+
+def test_a_cancelled_swarm_automl_step_keeps_the_trials_it_printed(tmp_path: Path) -> None:
+    """Its service is removed, and its logs with it: they are read first, so the trials it
+    finished reach the workdir's trials file."""
+    trial = {"number": 0, "kind": "baseline", "estimator": "RandomForestClassifier"}
+    log = f"fitting\n{trial_line({**trial, 'state': 'succeeded'})}\n".encode()
+    client = FakeSwarm(None, log)  # its task never ends by itself
+    provisioner = SwarmProvisioner(client, "img", "http://127.0.0.1:9/api/artifacts")
+    automl = replace(spec(tmp_path), phase="build", parameters={"automl": True})
+    outcomes: list[Any] = []
+    worker = threading.Thread(
+        target=lambda: outcomes.append(provisioner.run_step(automl, tmp_path / "w", 600))
+    )
+    worker.start()
+    while not client.created:
+        threading.Event().wait(0.02)
+    provisioner.cancel("r1")
+    worker.join(30)
+
+    assert not worker.is_alive(), "a cancelled job's wait ends with it, not at its timeout"
+    error = outcomes[0].result.error
+    assert error.message == (
+        "the run was cancelled while this step ran (its swarm service was removed)"
+    )
+    assert client.created[0].removed
+    assert "fitting" in (tmp_path / "w" / "step.log").read_text()
+    lines = (tmp_path / "w" / TRIALS_FILE).read_text().splitlines()
+    assert [json.loads(line)["number"] for line in lines] == [0]
