@@ -355,3 +355,11 @@ class ExportError(OntolabError):
 
     status = 409
     title = "Export refused"
+
+
+class MlflowImportError(OntolabError):
+    """An MLflow store ``ontolab import mlflow`` cannot read: not one of the three kinds it
+    knows, a corrupt ``mlflow.db``, or an artifact path that escapes the source."""
+
+    status = 400
+    title = "MLflow import refused"

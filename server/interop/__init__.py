@@ -8,6 +8,9 @@ the stored definition version it ran and the artifacts both name. ``run_facts`` 
 folder (or zip) together. ``templates`` is the source pasted into the exported files; the
 platform reads it as text and never imports it.
 
+``mlflow_import`` reads MLflow stores (``ontolab import mlflow SOURCE``) and writes them as
+tracked runs; see its own docstring.
+
 May import: ``server.tracking``, ``server.definitions``, ``server.graph``, ``server.store``,
 ``server.errors``, ``executor.contract``.
 """
