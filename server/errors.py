@@ -357,6 +357,21 @@ class ExportError(OntolabError):
     title = "Export refused"
 
 
+class TrackedRunEnded(RunStateConflict):
+    """Logging to a tracked run that ended (``server.runs.tracked``)."""
+
+    title = "Run ended"
+
+
+class TrackingInputError(OntolabError):
+    """Data a tracked run cannot take: a metric that is not a number, a param re-logged with
+    another value, an artifact path that is absolute or climbs out with ``..``, a model that
+    is not a fitted scikit-learn estimator."""
+
+    status = 400
+    title = "Tracking data not accepted"
+
+
 class MlflowImportError(OntolabError):
     """An MLflow store ``ontolab import mlflow`` cannot read: not one of the three kinds it
     knows, a corrupt ``mlflow.db``, or an artifact path that escapes the source."""

@@ -18,6 +18,7 @@ from server.provision.base import Provisioner
 from server.registry.service import Registry
 from server.runs.cache import StepCache
 from server.runs.service import RunService
+from server.runs.tracked import TrackedRuns
 from server.serving.deployments import DeploymentService, registry_target
 from server.serving.models import ModelServing
 from server.settings import Settings
@@ -37,6 +38,8 @@ class Platform:
     datasets: DatasetService
     serving: ModelServing
     estimators: AllowList  # what ol:estimator may name: scikit-learn's + ONTOLAB_ESTIMATORS
+    # Runs recorded from any code (the SDK's start_run, MLflow's client, an MLflow import)
+    tracked: TrackedRuns
 
     def delete_experiment(self, identifier: str) -> dict[str, Any]:
         """Delete an experiment's versions and runs; runs of it in flight are cancelled first.
@@ -98,6 +101,7 @@ def open_platform(
     deployments = DeploymentService(settings, store, artifacts, registry, registry_target)
     datasets = DatasetService(store, artifacts, provisioner, cache, settings.data / "profiles")
     serving = ModelServing(registry, artifacts)
+    tracked = TrackedRuns(store, artifacts, registry.register_run)
     platform = Platform(
         settings,
         store,
@@ -109,6 +113,7 @@ def open_platform(
         datasets=datasets,
         serving=serving,
         estimators=estimators,
+        tracked=tracked,
     )
     if settings.reconciles_runs:
         runs.reconcile()  # before anything can start a run

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from rdflib import BNode, Graph, Literal, URIRef
+from rdflib import RDFS, BNode, Graph, Literal, URIRef
 from rdflib.compare import to_canonical_graph
 from rdflib.term import Node
 
@@ -30,6 +31,7 @@ from server.graph import queries
 from server.graph.clock import utc_now
 from server.graph.namespaces import (
     DCTERMS,
+    ID,
     OL,
     ONTOLOGY_GRAPH,
     ONTOLOGY_IRI,
@@ -101,6 +103,44 @@ def submit(
         )
         store.replace_graph(version.graph, _version_triples(canonical, version))
     return Submission(version, created=True)
+
+
+def store_tracked_experiment(store: Store, identifier: str, label: str) -> ExperimentVersion:
+    """The experiment whose runs are tracked from code (``server.runs.tracked``): version 1
+    of ``identifier`` with one ``ol:TrackedCode`` step, stored unless a version exists (then
+    the newest is returned). Not validated by the shapes: it is not run by the platform, so
+    its task is ``tracked``."""
+    with _versions_lock:
+        existing = versions(store, identifier)
+        if existing:
+            return existing[0]
+        experiment = URIRef(f"{ID}experiment/{quote(identifier, safe='-_.~')}")
+        step = URIRef(f"{experiment}/step/tracked")
+        graph = Graph()
+        graph.add((experiment, RDF.type, OL.Experiment))
+        graph.add((experiment, DCTERMS.identifier, Literal(identifier)))
+        graph.add((experiment, RDFS.label, Literal(label)))
+        graph.add((experiment, OL.task, Literal("tracked")))
+        graph.add((experiment, RDFS.comment, Literal(_TRACKED_COMMENT)))
+        graph.add((experiment, OL.hasStep, step))
+        graph.add((step, RDF.type, OL.TrackedCode))
+        canonical = to_canonical_graph(graph)
+        version = ExperimentVersion(
+            identifier=identifier,
+            number=1,
+            iri=experiment_version_iri(identifier, 1),
+            experiment=experiment,
+            content_hash=_content_hash(canonical),
+            created=datetime.fromisoformat(utc_now()),
+        )
+        store.replace_graph(version.graph, _version_triples(canonical, version))
+    return version
+
+
+_TRACKED_COMMENT = (
+    "Runs tracked from code the platform did not execute (ontolab.start_run, MLflow's client "
+    "or an MLflow import)."
+)
 
 
 def list_experiments(store: Store) -> list[dict[str, Any]]:

@@ -6,7 +6,9 @@ content-addressed file store; ``catalog`` and ``run_index`` read runs back (list
 lineage, compare, leaderboard, an artifact's recorded media type); ``run_query`` asks the store
 for the run list's page in a few small queries (so the store filters, sorts and pages), whose
 text ``run_patterns`` builds; ``trials`` reads an AutoML step's trials from its workdir (also
-after a failure), writes them as ``ol:Trial`` nodes and reads them back.
+after a failure), writes them as ``ol:Trial`` nodes and reads them back. ``tracked_records``,
+``tracked_results`` and ``tracked_models`` are a tracked run's state, its triples (and reading
+them back) and the model bundle made from a model it logged.
 
 May import: ``server.definitions`` (step records of a version), ``server.graph``, ``server.store``,
 ``server.errors``, ``executor.contract``.

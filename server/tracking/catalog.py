@@ -16,7 +16,7 @@ from server.graph.namespaces import metric_property, run_iri
 from server.graph.terms import plain_row
 from server.store.base import ReadableStore
 
-_RUN_ID = re.compile(r"[0-9a-f]{16}")
+_RUN_ID = re.compile(r"[0-9a-f]{16}(?:[0-9a-f]{16})?")  # 32: a tracked run's (MLflow's)
 
 
 @dataclass(frozen=True)

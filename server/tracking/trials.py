@@ -35,7 +35,7 @@ from server.store.base import ReadableStore, WriteTriple
 from server.tracking.shared import hyperparameter_settings, optional, trial_builds
 
 log = logging.getLogger(__name__)
-_RUN_ID = re.compile(r"[0-9a-f]{16}")
+_RUN_ID = re.compile(r"[0-9a-f]{16}(?:[0-9a-f]{16})?")  # 32: a tracked run's (MLflow's)
 
 
 def read_trials(workdir: Path) -> list[dict[str, Any]]:

@@ -26,6 +26,7 @@ stated once says ``running`` or ``pending``; that is taken back, so it is replac
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 import pyoxigraph as ox
 
@@ -34,7 +35,7 @@ from server.graph.run_numbers import last_run_number, numbers_of
 from server.store.base import Store, Triple, WriteTriple
 from server.tracking.records import FINAL_RUN_STATES, RunRecord
 from server.tracking.results import interrupted_triples, run_triples
-from server.tracking.shared import shared_graphs
+from server.tracking.shared import SharedGraphs, shared_graphs
 
 
 class RunWriter:
@@ -47,13 +48,22 @@ class RunWriter:
         self._numbers: dict[str, int] = {}  # by run id, the runs written by this writer
         self._lock = threading.Lock()
 
-    def write(self, record: RunRecord) -> None:
+    def write(
+        self,
+        record: RunRecord,
+        extra: Sequence[WriteTriple] = (),
+        shared: SharedGraphs | None = None,
+    ) -> None:
+        """Save ``record``'s graph; ``extra``: more triples of the run graph, ``shared``: more
+        shared graphs it points to (a tracked run's history, params and tags:
+        ``server.tracking.tracked_results``)."""
         with self._lock:
-            for graph, triples in shared_graphs(record).items():
+            graphs = {**shared_graphs(record), **(shared or {})}
+            for graph, triples in graphs.items():
                 if graph not in self._written:
                     self._store.replace_graph(graph, triples())
                     self._written.add(graph)
-            self._write_run(record)
+            self._write_run(record, extra)
 
     def mark_interrupted(
         self,
@@ -82,10 +92,10 @@ class RunWriter:
             else:
                 self._store.replace_graph(run_iri(run_id), [*kept, *triples])
 
-    def _write_run(self, record: RunRecord) -> None:
+    def _write_run(self, record: RunRecord, extra: Sequence[WriteTriple] = ()) -> None:
         graph = run_iri(record.run_id)
         number = ox.Literal(self._number(record.run_id))
-        triples = frozenset([*run_triples(record), (_node(graph), _RUN_NUMBER, number)])
+        triples = frozenset([*run_triples(record), *extra, (_node(graph), _RUN_NUMBER, number)])
         before = self._running.pop(record.run_id, None)
         if before is not None and before <= triples:
             if new := triples - before:

@@ -6,6 +6,6 @@ export function shortIri(iri: string): string {
 
 /** The run id inside an IRI like https://w3id.org/ontolab/id/run/RUN/step/STEP. */
 export function runIdOf(iri: string): string | null {
-  const match = /\/id\/run\/([0-9a-f]{16})/.exec(iri);
+  const match = /\/id\/run\/([0-9a-f]{16}(?:[0-9a-f]{16})?)/.exec(iri);
   return match ? match[1] : null;
 }
