@@ -62,13 +62,13 @@ def make(uri: str) -> dict[str, object]:
     for rid in run_ids[:2]:
         client.create_model_version("IrisModel", f"runs:/{rid}/model", rid)
     client.set_registered_model_alias("IrisModel", "champion", "2")
-    return counts(client)
+    return {"all": counts(client, ViewType.ALL), "active": counts(client, ViewType.ACTIVE_ONLY)}
 
 
-def counts(client: MlflowClient) -> dict[str, object]:
-    """What MLflow holds, counted through its own client."""
-    experiments = client.search_experiments(view_type=ViewType.ALL)
-    runs = client.search_runs([e.experiment_id for e in experiments], run_view_type=ViewType.ALL)
+def counts(client: MlflowClient, view: int) -> dict[str, object]:
+    """What MLflow holds, counted through its own client (``view``: with deleted runs or not)."""
+    experiments = client.search_experiments(view_type=view)
+    runs = client.search_runs([e.experiment_id for e in experiments], run_view_type=view)
     points = 0
     for run in runs:
         for key in run.data.metrics:
