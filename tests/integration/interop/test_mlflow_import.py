@@ -191,7 +191,7 @@ def check_runs_in_platform(data: Path, mlflow_counts: dict[str, Any]) -> None:
             "PREFIX mls: <http://www.w3.org/ns/mls#> "
             "SELECT ?run WHERE { GRAPH ?g { ?run a mls:Run } }"
         )
-        in_sparql = {str(row["run"].value) for row in rows}
+        in_sparql = {str(row["run"]) for row in rows}
         assert {str(run_iri(r)) for r in mlflow_counts["run_ids"]} <= in_sparql
         entry = platform.registry.model("irismodel")
         assert [v.number for v in entry.versions] == [1, 2]
