@@ -109,8 +109,9 @@ class MlflowImporter:
                 report.lose(f"run {run.run_id}: refused by the platform: {exc}")
             stored = self._stored(run.run_id)
         if stored is None:
-            report.lose(f"run {run.run_id}: not readable after the write")
-            report.add("runs", 1, 0, False)
+            report.lose(f"run {run.run_id}: not in the platform after the write")
+            for kind, found in _counts(run).items():
+                report.add(kind, found, 0, False)
             return
         _reconcile(run, stored, present, report)
 
@@ -225,6 +226,16 @@ def _reconcile(run: MlflowRun, stored: TrackedRun, present: bool, report: Reconc
     report.add("artifacts", len(run.artifacts), kept, present)
     if points < run.metric_points or _same(run.params, stored.params) < len(run.params):
         report.lose(f"run {run.run_id}: the platform holds fewer params or metric points")
+
+
+def _counts(run: MlflowRun) -> dict[str, int]:
+    return {
+        "runs": 1,
+        "params": len(run.params),
+        "tags": len(run.tags),
+        "metric_points": run.metric_points,
+        "artifacts": len(run.artifacts),
+    }
 
 
 def _same(source: dict[str, str], stored: dict[str, str]) -> int:

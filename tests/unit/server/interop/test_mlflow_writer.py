@@ -145,3 +145,16 @@ def test_registry_names() -> None:
     assert registry_name("IrisModel") == "irismodel"
     assert registry_name("Churn model/v2") == "churn-model-v2"
     assert registry_name("___") == "model"
+
+
+def test_a_run_the_platform_refuses_is_a_loss_and_the_others_land(
+    platform: Platform, tmp_path: Path
+) -> None:
+    bad = a_run(tmp_path, RUN_A)
+    bad.params["bad\x01key"] = "1"  # a control character: TrackedRuns refuses the whole run
+    report = importer(platform).run(FakeSource(tmp_path, [bad, a_run(tmp_path, RUN_B)]))
+    assert not report.complete
+    assert (report["runs"].found, report["runs"].imported, report["runs"].lost) == (2, 1, 1)
+    assert report["params"].lost == 2
+    assert any(line.startswith(f"run {RUN_A}: refused by the platform") for line in report.losses)
+    assert platform.tracked.get(RUN_B).run_id == RUN_B
