@@ -145,6 +145,22 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("run_id")
     export.add_argument("dir", type=Path, help="a new or empty folder")
     export.add_argument("--force", action="store_true", help="write over a non-empty DIR")
+    importer = commands.add_parser(
+        "import", help="import runs from another tracker (MLflow)"
+    ).add_subparsers(required=True, metavar="TRACKER")
+    import_mlflow = importer.add_parser(
+        "mlflow",
+        help="import an MLflow store (mlflow.db, an mlruns/ folder, or a mlflow-export-import "
+        "folder) without MLflow installed; idempotent; exits 1 if anything is lost",
+    )
+    import_mlflow.add_argument("source", type=Path, help="mlflow.db, mlruns/ or an export folder")
+    import_mlflow.add_argument(
+        "--artifacts",
+        type=Path,
+        help="MLflow's artifact root, when the runs' artifact_uri is not under SOURCE's folder",
+    )
+    import_mlflow.add_argument("--json", action="store_true", help="print the report as JSON")
+    import_mlflow.set_defaults(command=_import_mlflow)
     lineage = command("lineage", _lineage, "a model's lineage back to its source dataset")
     lineage.add_argument("model", help="model name, run id or model IRI")
     image = commands.add_parser("image", help="the runner image for docker and swarm steps")
@@ -454,6 +470,28 @@ def _export(args: argparse.Namespace) -> int:
     print(f"  cd {args.dir} && python -m venv .venv && .venv/bin/pip install -r requirements.txt")
     print("  .venv/bin/python verify.py")
     return 0
+
+
+def _import_mlflow(args: argparse.Namespace) -> int:
+    import json
+
+    from server.interop.mlflow_import.sources import open_source
+    from server.interop.mlflow_import.writer import MlflowImporter
+
+    source = open_source(args.source, args.artifacts)  # a bad SOURCE stops before any write
+    try:
+        with closing(_platform(args)) as platform:
+            importer = MlflowImporter(
+                platform.store, platform.tracked, platform.registry, platform.artifacts
+            )
+            report = importer.run(source)
+    finally:
+        source.close()
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print("\n".join(report.lines()))
+    return 0 if report.complete else 1
 
 
 def _lineage(args: argparse.Namespace) -> int:

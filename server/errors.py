@@ -473,3 +473,11 @@ class DriftInputError(OntolabError):
 
     status = 400
     title = "Invalid drift input"
+
+
+class MlflowImportError(OntolabError):
+    """An MLflow store ``ontolab import mlflow`` cannot read: not one of the three kinds it
+    knows, a corrupt ``mlflow.db``, or an artifact path that escapes the source."""
+
+    status = 400
+    title = "MLflow import refused"

@@ -10,6 +10,8 @@ platform reads it as text and never imports it.
 
 ``mlflow_api``: MLflow's tracking REST API answered from tracked runs (``server.runs.tracked``),
 so MLflow's own client logs to Ontolab (blueprint: ``server.api.mlflow``).
+``mlflow_import`` reads MLflow stores (``ontolab import mlflow SOURCE``) and writes them as
+tracked runs; see its own docstring.
 
 May import: ``server.tracking``, ``server.definitions``, ``server.graph``, ``server.store``,
 ``server.errors``, ``executor.contract``; ``mlflow_api`` also ``server.runs`` (TrackedRuns).

@@ -127,6 +127,37 @@ class Registry:
         log.info("registered %s version %d from run %s", version.name, number, version.run_id)
         return version
 
+    def import_versions(
+        self,
+        name: str,
+        task: str,
+        versions: list[ModelVersion],
+        aliases: dict[str, int],
+    ) -> tuple[list[ModelVersion], list[ModelVersion]]:
+        """Add versions made elsewhere (an MLflow import) under their own numbers, and their
+        aliases; returns (added, already present). Idempotent: a number already registered
+        is left as it is, and so is an alias already set, so a second import adds nothing.
+        """
+        check_name(name)
+        for alias in aliases:
+            check_alias(alias)
+        with self._lock:
+            entry = self._read(name) or ModelEntry(name, task)
+            have = {v.number for v in entry.versions}
+            added = [v for v in versions if v.number not in have]
+            present = [v for v in versions if v.number in have]
+            known = have | {v.number for v in added}
+            new_aliases = {
+                alias: Alias(alias, number, utc_now())
+                for alias, number in aliases.items()
+                if alias not in entry.aliases and number in known
+            }
+            if added or new_aliases:
+                entry.versions = sorted(entry.versions + added, key=lambda v: v.number)
+                entry.aliases.update(new_aliases)
+                self._write(entry)
+        return added, present
+
     def forget_runs(self, records: list[RunRecord]) -> list[str]:
         """Remove the versions these runs registered, and the aliases on them (for runs that
         are deleted with their experiment); returns them as ``NAME/vN``. A model left with
