@@ -269,17 +269,6 @@ def _openapi() -> dict[str, Any]:
             "responses": {"200": json_response("files", _OBJECT), **_errors(400, 404)},
         }
     }
-    refused = {
-        "summary": "MLflow: any other call under this prefix: a clear error naming it (404 "
-        "ENDPOINT_NOT_FOUND, 405 with Allow, or 501 NOT_IMPLEMENTED), never HTML",
-        "responses": _errors(404, 405, 501),
-    }
-    rest = [{"name": "rest", "in": "path", "required": True, "schema": {"type": "string"}}]
-    for prefix in _REFUSED:
-        for path, parameters in ((prefix, []), (f"{prefix}/{{rest}}", rest)):
-            operations = paths.setdefault(path, {})
-            for method in _ANY:
-                operations.setdefault(method.lower(), {**refused, "parameters": parameters})
     paths["/health"] = {
         "get": {
             "summary": "MLflow's liveness check: OK",

@@ -44,6 +44,8 @@ def test_openapi_documents_every_route(live_server: Any) -> None:
 
     app = create_app(platform=live_server.platform)
     for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith("mlflow.refuse"):
+            continue  # MLflow's prefixes: any call not served there is its error (README)
         path = re.sub(r"<(?:[a-z]+:)?([a-z0-9_]+)>", r"{\1}", rule.rule)
         assert path in doc["paths"], f"{path} is served but not in the OpenAPI document"
         for method in rule.methods - {"HEAD", "OPTIONS"}:
