@@ -51,6 +51,7 @@ UNFINISHED = "cancelled"
 IMPORTED_NOTE = "imported from MLflow (not validated by Ontolab)"
 #: Where a run's MLflow 3 logged model ``m-ID`` is kept among its artifacts: ``PREFIX/m-ID/...``.
 LOGGED_MODELS = "mlflow-logged-models"
+_LOGGED_ID = re.compile(r"m-[0-9A-Za-z]+")
 #: Which file of a logged MLflow model folder a registry version stands for, best first.
 _MODEL_FILES = ("model.pkl", "model.joblib", "model.skops", "MLmodel")
 
@@ -136,6 +137,9 @@ class MlflowImporter:
         """The run's files, then its logged models' under ``LOGGED_MODELS/m-ID/``, stored."""
         refs = self._put(run.run_id, "", run.artifacts, report)
         for model_id, files in run.logged_models.items():
+            if _LOGGED_ID.fullmatch(model_id) is None:  # it becomes part of artifact paths
+                report.lose(f"run {run.run_id} logged model {model_id!r}: not an MLflow model id")
+                continue
             refs.update(self._put(run.run_id, f"{LOGGED_MODELS}/{model_id}/", files, report))
         return refs
 
@@ -268,7 +272,7 @@ def _run_path(version: MlflowModelVersion) -> str | None:
 
 def _logged_model(version: MlflowModelVersion) -> str | None:
     """ID of a ``models:/m-ID`` source (an MLflow 3 logged model), else None."""
-    match = re.fullmatch(r"models:/(m-[0-9A-Za-z]+)/?", version.source)
+    match = re.fullmatch(rf"models:/({_LOGGED_ID.pattern})/?", version.source)
     return match.group(1) if match else None
 
 

@@ -205,3 +205,14 @@ def test_a_refused_logged_model_file_is_a_loss(platform: Platform, tmp_path: Pat
     report = importer(platform).run(FakeSource(tmp_path, [run], []))
     assert not report.complete
     assert f"run {RUN_A} artifact mlflow-logged-models/m-2/*: refused" in "\n".join(report.lines())
+
+
+def test_a_logged_model_id_that_is_no_mlflow_id_is_a_loss(
+    platform: Platform, tmp_path: Path
+) -> None:
+    run = a_run(tmp_path, RUN_A)
+    run.logged_models = {"../../x": [MlflowArtifact("MLmodel", tmp_path / RUN_A / "model.pkl")]}
+    report = importer(platform).run(FakeSource(tmp_path, [run], []))
+    assert not report.complete
+    assert f"run {RUN_A} logged model '../../x': not an MLflow model id" in report.losses
+    assert not any(".." in p for p in platform.tracked.get(RUN_A).artifacts)
