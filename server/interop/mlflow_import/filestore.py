@@ -1,6 +1,8 @@
 """Reading an MLflow file store (``mlruns/``): ``meta.yaml`` per experiment and run, one file
 per param and tag, one file per metric with a ``timestamp value step`` line per point, the
-run's ``artifacts/`` folder, and ``models/NAME/`` for registered models (``version-N/``)."""
+run's ``artifacts/`` folder, ``EXPERIMENT/models/m-ID/`` for MLflow 3 logged models (meta.yaml
+naming their ``source_run_id``, files in ``artifacts/``), and ``models/NAME/`` for registered
+models (``version-N/``)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ import yaml
 from server.errors import MlflowImportError
 from server.interop.mlflow_import.model import (
     RUN_STATUS_NAMES,
+    MlflowArtifact,
     MlflowExperiment,
     MlflowModel,
     MlflowModelVersion,
@@ -97,10 +100,34 @@ class FileStoreSource:
 
     def runs(self) -> Iterator[MlflowRun]:
         for folder in self._experiment_dirs():
+            logged = self._logged_models(folder)
             for run_dir in sorted(folder.iterdir()):
                 if run_dir.name in _NOT_RUNS or not (run_dir / "meta.yaml").is_file():
                     continue
-                yield self._run(folder.name, run_dir)
+                run = self._run(folder.name, run_dir)
+                run.logged_models = logged.get(run.run_id, {})
+                yield run
+
+    def _logged_models(self, folder: Path) -> dict[str, dict[str, list[MlflowArtifact]]]:
+        """An experiment's logged models (``models/m-ID/``) by source run -> model id -> files."""
+        found: dict[str, dict[str, list[MlflowArtifact]]] = {}
+        models = folder / "models"
+        if not models.is_dir():
+            return found
+        for model_dir in sorted(models.iterdir()):
+            if not (model_dir / "meta.yaml").is_file():
+                continue
+            meta = read_yaml(model_dir / "meta.yaml")
+            run_id, model_id = meta.get("source_run_id"), meta.get("model_id") or model_dir.name
+            if not run_id:
+                continue  # logged outside a run: no run to hold it (its versions are lost)
+            moved = None
+            if self._artifacts is not None:
+                moved = self._artifacts / folder.name / "models" / model_dir.name / "artifacts"
+            candidates = [local_path(meta.get("artifact_location")), moved, model_dir / "artifacts"]
+            files = run_artifacts(candidates, self._roots)
+            found.setdefault(str(run_id), {})[str(model_id)] = files
+        return found
 
     def _run(self, experiment_id: str, folder: Path) -> MlflowRun:
         meta = read_yaml(folder / "meta.yaml")

@@ -60,6 +60,9 @@ class MlflowRun:
     tags: dict[str, str] = field(default_factory=dict)
     metrics: dict[str, list[MlflowPoint]] = field(default_factory=dict)
     artifacts: list[MlflowArtifact] = field(default_factory=list)
+    #: MLflow 3 logged models this run produced (``source_run_id``): model id (``m-...``) ->
+    #: the files of the logged model's own artifact folder (not among the run's artifacts).
+    logged_models: dict[str, list[MlflowArtifact]] = field(default_factory=dict)
 
     @property
     def metric_points(self) -> int:

@@ -1,7 +1,8 @@
 """Reading an MLflow SQLite database (``mlflow.db``), opened read-only: the database is never
 changed, not even its journal. A file that is not SQLite, or lacks MLflow's tables, is refused
 before anything is written. Artifacts are read from a run's ``artifact_uri`` only when that is
-a local path under the database's folder or under ``--artifacts DIR``."""
+a local path under the database's folder or under ``--artifacts DIR``; so are those of MLflow 3
+logged models (table ``logged_models``: ``artifact_location``, ``source_run_id``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from urllib.parse import quote
 
 from server.errors import MlflowImportError
 from server.interop.mlflow_import.model import (
+    MlflowArtifact,
     MlflowExperiment,
     MlflowModel,
     MlflowModelVersion,
@@ -57,6 +59,7 @@ class SqliteSource:
             )
         self._has_models = all(t in tables for t in MODEL_TABLES)
         self._has_experiment_tags = "experiment_tags" in tables
+        self._has_logged_models = "logged_models" in tables
 
     def experiments(self) -> list[MlflowExperiment]:
         tags: dict[str, dict[str, str]] = {}
@@ -78,6 +81,7 @@ class SqliteSource:
             "SELECT run_uuid, experiment_id, name, status, start_time, end_time, "
             "lifecycle_stage, artifact_uri FROM runs ORDER BY experiment_id, start_time, run_uuid"
         ).fetchall()
+        logged = self._logged_models()
         for rid, eid, name, status, start, end, stage, uri in rows:
             run = MlflowRun(
                 str(rid),
@@ -92,7 +96,27 @@ class SqliteSource:
             run.tags = {k: v or "" for k, v in self._pairs("tags", rid)}
             run.metrics = self._metrics(rid)
             run.artifacts = run_artifacts(self._artifact_dirs(uri, str(eid), str(rid)), self._roots)
+            run.logged_models = logged.get(str(rid), {})
             yield run
+
+    def _logged_models(self) -> dict[str, dict[str, list[MlflowArtifact]]]:
+        """MLflow 3 logged models by source run -> model id -> the files of their folder."""
+        found: dict[str, dict[str, list[MlflowArtifact]]] = {}
+        if not self._has_logged_models:
+            return found
+        for model_id, eid, uri, run_id in self._db.execute(
+            "SELECT model_id, experiment_id, artifact_location, source_run_id FROM logged_models "
+            "WHERE source_run_id IS NOT NULL ORDER BY model_id"
+        ):
+            declared = local_path(uri)
+            if declared is not None and not declared.is_absolute():
+                declared = self.location.parent / declared
+            moved = None
+            if self._artifacts is not None:
+                moved = self._artifacts / str(eid) / "models" / str(model_id) / "artifacts"
+            files = run_artifacts([declared, moved], self._roots)
+            found.setdefault(str(run_id), {})[str(model_id)] = files
+        return found
 
     def _pairs(self, table: str, run_id: str) -> list[tuple[str, str]]:
         # the table name is one of two constants, never input

@@ -19,6 +19,7 @@ from server import definitions
 from server.errors import NotFoundError, OntolabError
 from server.graph.namespaces import run_iri, sub_iri
 from server.interop.mlflow_import.model import (
+    MlflowArtifact,
     MlflowExperiment,
     MlflowModel,
     MlflowModelVersion,
@@ -48,6 +49,9 @@ STATUSES = {
 #: records finished runs only, and nothing will ever end this one.
 UNFINISHED = "cancelled"
 IMPORTED_NOTE = "imported from MLflow (not validated by Ontolab)"
+#: Where a run's MLflow 3 logged model ``m-ID`` is kept among its artifacts: ``PREFIX/m-ID/...``.
+LOGGED_MODELS = "mlflow-logged-models"
+_LOGGED_ID = re.compile(r"m-[0-9A-Za-z]+")
 #: Which file of a logged MLflow model folder a registry version stands for, best first.
 _MODEL_FILES = ("model.pkl", "model.joblib", "model.skops", "MLmodel")
 
@@ -62,6 +66,7 @@ class MlflowImporter:
         self._tracked = tracked
         self._registry = registry
         self._artifacts = artifacts
+        self._logged: dict[str, str] = {}  # logged model id -> its source run's id
 
     def run(self, source: MlflowSource) -> Reconciliation:
         """Import everything ``source`` holds; the report says what was found and kept."""
@@ -96,6 +101,7 @@ class MlflowImporter:
     def _run(
         self, run: MlflowRun, names: dict[str, tuple[str, str]], report: Reconciliation
     ) -> None:
+        self._logged.update(dict.fromkeys(run.logged_models, run.run_id))
         stored = self._stored(run.run_id)
         present = stored is not None
         if stored is None:
@@ -128,18 +134,29 @@ class MlflowImporter:
         return names[run.experiment_id]
 
     def _store_artifacts(self, run: MlflowRun, report: Reconciliation) -> dict[str, ArtifactRef]:
+        """The run's files, then its logged models' under ``LOGGED_MODELS/m-ID/``, stored."""
+        refs = self._put(run.run_id, "", run.artifacts, report)
+        for model_id, files in run.logged_models.items():
+            if _LOGGED_ID.fullmatch(model_id) is None:  # it becomes part of artifact paths
+                report.lose(f"run {run.run_id} logged model {model_id!r}: not an MLflow model id")
+                continue
+            refs.update(self._put(run.run_id, f"{LOGGED_MODELS}/{model_id}/", files, report))
+        return refs
+
+    def _put(
+        self, run_id: str, prefix: str, files: list[MlflowArtifact], report: Reconciliation
+    ) -> dict[str, ArtifactRef]:
         refs = {}
-        for artifact in run.artifacts:
+        for artifact in files:
+            path = prefix + artifact.path
             if artifact.file is None:
-                report.lose(
-                    f"run {run.run_id} artifact {artifact.path}: refused, {artifact.refused}"
-                )
+                report.lose(f"run {run_id} artifact {path}: refused, {artifact.refused}")
                 continue
             media = mimetypes.guess_type(artifact.path)[0] or "application/octet-stream"
             try:
-                refs[artifact.path] = self._artifacts.put(artifact.file, media)
+                refs[path] = self._artifacts.put(artifact.file, media)
             except OSError as exc:
-                report.lose(f"run {run.run_id} artifact {artifact.path}: unreadable ({exc})")
+                report.lose(f"run {run_id} artifact {path}: unreadable ({exc})")
         return refs
 
     # --- registered models ------------------------------------------------------------
@@ -170,15 +187,18 @@ class MlflowImporter:
     ) -> ModelVersion | None:
         """The registry version for an MLflow one: the model file in its run's artifacts."""
         what = f"model {version.name!r} version {version.version}"
-        path = _run_path(version)
-        stored = self._stored(version.run_id) if version.run_id else None
+        path, run_id = _run_path(version), version.run_id
+        logged = _logged_model(version)
+        if logged is not None:  # MLflow 3: the logged model's files, kept by its source run
+            path, run_id = f"{LOGGED_MODELS}/{logged}", self._logged.get(logged) or version.run_id
+        stored = self._stored(run_id) if run_id else None
         if path is None or stored is None:
             report.lose(f"{what}: its source {version.source!r} is not a run imported here")
             return None
         files = {p: r for p, r in stored.artifacts.items() if p == path or p.startswith(path + "/")}
         chosen = _model_file(files, path)
         if chosen is None:
-            report.lose(f"{what}: run {version.run_id} has no artifact under {path!r}")
+            report.lose(f"{what}: run {run_id} has no artifact under {path!r}")
             return None
         return ModelVersion(
             name=name,
@@ -248,6 +268,12 @@ def _run_path(version: MlflowModelVersion) -> str | None:
     if match is None or safe_relative(match.group(2)) is not None:
         return None
     return match.group(2).strip("/")
+
+
+def _logged_model(version: MlflowModelVersion) -> str | None:
+    """ID of a ``models:/m-ID`` source (an MLflow 3 logged model), else None."""
+    match = re.fullmatch(rf"models:/({_LOGGED_ID.pattern})/?", version.source)
+    return match.group(1) if match else None
 
 
 def _model_file(files: dict[str, ArtifactRef], folder: str) -> str | None:

@@ -8,8 +8,10 @@ never run in Ontolab's venv):
 in the folder the store belongs to (MLflow puts artifacts under ./mlruns by default).
 
 The store has two experiments beside Default, runs with params, metric histories over steps,
-tags, artifacts (a file and a folder), a registered model with two versions and an alias, and
-a deleted run. The last line printed is a JSON object of MLflow's own counts.
+tags, artifacts (a file and a folder), a registered model with two versions and an alias, a
+deleted run, and an MLflow 3 logged model (``mlflow.sklearn.log_model(...,
+registered_model_name=...)``: a ``models:/m-ID`` version) with an alias. The last line printed
+is a JSON object of MLflow's own counts.
 """
 
 from __future__ import annotations
@@ -62,7 +64,19 @@ def make(uri: str) -> dict[str, object]:
     for rid in run_ids[:2]:
         client.create_model_version("IrisModel", f"runs:/{rid}/model", rid)
     client.set_registered_model_alias("IrisModel", "champion", "2")
+    log_sklearn_model(client, iris)
     return {"all": counts(client, ViewType.ALL), "active": counts(client, ViewType.ACTIVE_ONLY)}
+
+
+def log_sklearn_model(client: MlflowClient, experiment_id: str) -> None:
+    """MLflow 3's default flow: a logged model (``m-ID``) registered as ``models:/m-ID``."""
+    from sklearn.linear_model import LogisticRegression
+
+    model = LogisticRegression().fit([[0.0], [1.0], [2.0], [3.0]], [0, 0, 1, 1])
+    with mlflow.start_run(experiment_id=experiment_id, run_name="sklearn"):
+        mlflow.log_param("C", "1.0")
+        mlflow.sklearn.log_model(model, name="model", registered_model_name="LogRegModel")
+    client.set_registered_model_alias("LogRegModel", "prod", "1")
 
 
 def counts(client: MlflowClient, view: int) -> dict[str, object]:

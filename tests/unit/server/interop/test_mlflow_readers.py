@@ -5,6 +5,7 @@ Stores made by the real MLflow are read in tests/integration/interop."""
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from pathlib import Path
 
@@ -157,3 +158,73 @@ def test_export_import_folder(tmp_path: Path) -> None:
         2,
     )
     assert [a.path for a in run.artifacts] == ["notes.txt"]
+
+
+def logged_model(mlruns: Path, location: str | None = None) -> Path:
+    """An MLflow 3 logged model of RUN, as the file store writes it (EXPERIMENT/models/m-ID/)."""
+    folder = mlruns / "7" / "models" / "m-1"
+    (folder / "artifacts").mkdir(parents=True)
+    where = location or f"file://{folder}/artifacts"
+    (folder / "meta.yaml").write_text(
+        f"model_id: m-1\nexperiment_id: '7'\nname: model\nsource_run_id: {RUN}\n"
+        f"artifact_location: {where}\nstatus: 2\n"
+    )
+    (folder / "artifacts" / "MLmodel").write_text("flavors: {}\n")
+    (folder / "artifacts" / "model.skops").write_bytes(b"skops")
+    return folder
+
+
+def test_file_store_logged_model_files_come_with_their_source_run(tmp_path: Path) -> None:
+    mlruns = file_store(tmp_path)
+    logged_model(mlruns)
+    _, (run,), _ = read(open_source(mlruns))
+    assert [a.path for a in run.artifacts] == ["model/model.pkl", "notes.txt"]  # not in them
+    assert {k: [a.path for a in v] for k, v in run.logged_models.items()} == {
+        "m-1": ["MLmodel", "model.skops"]
+    }
+
+
+def test_a_logged_model_folder_outside_the_source_is_refused(tmp_path: Path) -> None:
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    (outside / "model.skops").write_bytes(b"secret")
+    mlruns = file_store(tmp_path / "store")
+    copy = logged_model(mlruns, f"file://{outside}") / "artifacts"
+    shutil.rmtree(copy)  # no copy in the store: only the folder outside holds the files
+    _, (run,), _ = read(open_source(mlruns))
+    (refused,) = run.logged_models["m-1"]
+    assert refused.file is None and "pass --artifacts DIR" in (refused.refused or "")
+
+
+def test_sqlite_logged_model_files_come_with_their_source_run(tmp_path: Path) -> None:
+    db = tmp_path / "mlflow.db"
+    with sqlite3.connect(db) as connection:
+        for table, columns in (
+            ("experiments", "experiment_id, name, lifecycle_stage, creation_time"),
+            (
+                "runs",
+                "run_uuid, experiment_id, name, status, start_time, end_time, "
+                "lifecycle_stage, artifact_uri",
+            ),
+            ("params", "key, value, run_uuid"),
+            ("metrics", "key, value, timestamp, step, is_nan, run_uuid"),
+            ("tags", "key, value, run_uuid"),
+            ("logged_models", "model_id, experiment_id, artifact_location, source_run_id"),
+        ):
+            connection.execute(f"CREATE TABLE {table} ({columns})")
+        connection.execute("INSERT INTO experiments VALUES (1, 'iris', 'active', 0)")
+        connection.execute(
+            "INSERT INTO runs VALUES (?, 1, 'r', 'FINISHED', 1, 2, 'active', 'mlruns/1/r/a')",
+            (RUN,),
+        )
+        connection.execute(
+            "INSERT INTO logged_models VALUES ('m-1', 1, 'mlruns/1/models/m-1/artifacts', ?)",
+            (RUN,),
+        )
+    folder = tmp_path / "mlruns" / "1" / "models" / "m-1" / "artifacts"
+    folder.mkdir(parents=True)
+    (folder / "model.skops").write_bytes(b"skops")
+    _, (run,), _ = read(open_source(db))
+    assert {k: [a.path for a in v] for k, v in run.logged_models.items()} == {
+        "m-1": ["model.skops"]
+    }

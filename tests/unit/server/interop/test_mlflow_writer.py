@@ -158,3 +158,61 @@ def test_a_run_the_platform_refuses_is_a_loss_and_the_others_land(
     assert report["params"].lost == 2
     assert any(line.startswith(f"run {RUN_A}: refused by the platform") for line in report.losses)
     assert platform.tracked.get(RUN_B).run_id == RUN_B
+
+
+def test_a_logged_model_version_becomes_a_version_of_its_source_runs_files(
+    platform: Platform, tmp_path: Path
+) -> None:
+    """MLflow 3: ``models:/m-ID`` resolves to the logged model's files, kept by its source run
+    under ``mlflow-logged-models/m-ID/``; a second import adds nothing."""
+    run = a_run(tmp_path, RUN_A)
+    skops = tmp_path / "m-1" / "model.skops"
+    skops.parent.mkdir()
+    skops.write_bytes(b"logged model bytes")
+    (skops.parent / "MLmodel").write_text("flavors: {}\n")
+    run.logged_models = {
+        "m-1": [
+            MlflowArtifact("MLmodel", skops.parent / "MLmodel"),
+            MlflowArtifact("model.skops", skops),
+        ]
+    }
+    version = MlflowModelVersion("LogReg", 1, None, "models:/m-1")  # run id found via m-1
+    model = MlflowModel("LogReg", versions=[version], aliases={"prod": 1})
+    report = importer(platform).run(FakeSource(tmp_path, [run], [model]))
+    assert report.complete, report.losses
+    assert report["artifacts"].found == 1  # the run's own files, as MLflow counts them
+    assert report["model_versions"].imported == 1
+    stored = platform.tracked.get(RUN_A)
+    assert set(stored.artifacts) == {
+        "model/model.pkl",
+        "mlflow-logged-models/m-1/MLmodel",
+        "mlflow-logged-models/m-1/model.skops",
+    }
+    entry = platform.registry.model("logreg")
+    assert [(v.number, v.run_id) for v in entry.versions] == [(1, RUN_A)]
+    assert (
+        entry.versions[0].sha256 == stored.artifacts["mlflow-logged-models/m-1/model.skops"].sha256
+    )
+    assert {a: x.version for a, x in entry.aliases.items()} == {"prod": 1}
+    again = importer(platform).run(FakeSource(tmp_path, [run], [model]))
+    assert again.complete and again["model_versions"].imported == 0
+    assert again["model_versions"].present == 1
+
+
+def test_a_refused_logged_model_file_is_a_loss(platform: Platform, tmp_path: Path) -> None:
+    run = a_run(tmp_path, RUN_A)
+    run.logged_models = {"m-2": [MlflowArtifact("*", None, "the artifact folder /x leads outside")]}
+    report = importer(platform).run(FakeSource(tmp_path, [run], []))
+    assert not report.complete
+    assert f"run {RUN_A} artifact mlflow-logged-models/m-2/*: refused" in "\n".join(report.lines())
+
+
+def test_a_logged_model_id_that_is_no_mlflow_id_is_a_loss(
+    platform: Platform, tmp_path: Path
+) -> None:
+    run = a_run(tmp_path, RUN_A)
+    run.logged_models = {"../../x": [MlflowArtifact("MLmodel", tmp_path / RUN_A / "model.pkl")]}
+    report = importer(platform).run(FakeSource(tmp_path, [run], []))
+    assert not report.complete
+    assert f"run {RUN_A} logged model '../../x': not an MLflow model id" in report.losses
+    assert not any(".." in p for p in platform.tracked.get(RUN_A).artifacts)
