@@ -250,3 +250,22 @@ def mlflow_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
         timeout=900,
     )
     return python
+
+
+@pytest.fixture
+def ontolab(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
+    """``ontolab ARGS…`` as a user runs it: the CLI in a process of its own, on a data dir of
+    the test's own, in the test's folder; bounded in time."""
+    env = {**os.environ, "ONTOLAB_DATA": str(tmp_path / "data")}
+
+    def call(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "server.cli", *args],
+            capture_output=True,
+            text=True,
+            env=env,
+            cwd=tmp_path,
+            timeout=600,
+        )
+
+    return call

@@ -32,23 +32,6 @@ CYCLE = """
 """
 
 
-@pytest.fixture
-def ontolab(tmp_path: Path):  # type: ignore[no-untyped-def]
-    env = {**os.environ, "ONTOLAB_DATA": str(tmp_path / "data")}
-
-    def call(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "server.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=300,
-        )
-
-    return call
-
-
 def write(tmp_path: Path, name: str, text: str) -> str:
     path = tmp_path / name
     path.write_text(text)

@@ -196,23 +196,6 @@ def test_a_non_empty_folder_is_refused_unless_forced(platform: Platform, tmp_pat
     assert (target / "notes.txt").read_text() == "keep me"
 
 
-@pytest.fixture
-def ontolab(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    env = {**os.environ, "ONTOLAB_DATA": str(tmp_path / "data")}
-
-    def call(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "server.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=300,
-        )
-
-    return call
-
-
 def run_id_in(output: str) -> str:
     found = re.search(r"\brun ([0-9a-f]{16})\b", output)
     assert found, output

@@ -10,7 +10,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -129,23 +128,6 @@ def write_model_json(folder: Path, counts: dict[str, Any]) -> None:
         }
     }
     (folder / "model.json").write_text(json.dumps({"system": {}, "info": {}, "mlflow": body}))
-
-
-@pytest.fixture
-def ontolab(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
-    env = {**os.environ, "ONTOLAB_DATA": str(tmp_path / "data")}
-
-    def call(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "server.cli", *args],
-            capture_output=True,
-            text=True,
-            env=env,
-            cwd=tmp_path,
-            timeout=600,
-        )
-
-    return call
 
 
 def report_of(done: subprocess.CompletedProcess[str]) -> dict[str, Any]:
