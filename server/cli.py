@@ -14,6 +14,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from server.cli_triggers import add_commands as add_trigger_commands
 from server.terminal import ProgressPrinter, print_metrics, print_table, print_warnings
 
 if TYPE_CHECKING:
@@ -170,6 +171,7 @@ def _parser() -> argparse.ArgumentParser:
     image_build.add_argument("--name", help="image name (default ONTOLAB_RUNNER_IMAGE)")
     image_build.add_argument("--cache-dir", type=Path, help="default ~/.cache/ontolab")
     image_build.set_defaults(command=_image_build)
+    add_trigger_commands(commands, _platform)
     return parser
 
 
@@ -182,14 +184,16 @@ def _settings(args: argparse.Namespace) -> Any:
 
 
 def _platform(args: argparse.Namespace) -> Platform:
-    """The platform for one command; deployments are only brought back by ``serve``."""
+    """The platform for one command; deployments and the trigger loop are only ``serve``'s."""
     from server.provision import make_provisioner
 
     settings = _settings(args)
     provisioner = make_provisioner(settings)  # before the heavy imports: it warms up meanwhile
     from server.platform import open_platform
 
-    return open_platform(settings, serve_deployments=False, provisioner=provisioner)
+    return open_platform(
+        settings, serve_deployments=False, provisioner=provisioner, run_triggers=False
+    )
 
 
 def _read_definition(path: Path) -> Any:

@@ -481,3 +481,14 @@ class MlflowImportError(OntolabError):
 
     status = 400
     title = "MLflow import refused"
+
+
+# --- Triggers (server/automation) ------------------------------------------------------------
+
+
+class TriggerError(DefinitionError):
+    """A trigger the platform cannot take: an unknown kind, a malformed cron expression or time
+    zone, a threshold on a metric the experiment's task does not have, a value its SHACL shape
+    refuses (listed in ``violations``). Nothing is stored."""
+
+    title = "Invalid trigger"

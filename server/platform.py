@@ -9,9 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from server import definitions
+from server.automation import TriggerService
 from server.datasets import DatasetService
 from server.definitions import ensure_ontology
 from server.definitions.estimators import AllowList, for_settings
+from server.graph.clock import Clock
 from server.graph.upgrade import add_run_numbers
 from server.provision import make_provisioner
 from server.provision.base import Provisioner
@@ -40,6 +42,7 @@ class Platform:
     estimators: AllowList  # what ol:estimator may name: scikit-learn's + ONTOLAB_ESTIMATORS
     # Runs recorded from any code (the SDK's start_run, MLflow's client, an MLflow import)
     tracked: TrackedRuns
+    triggers: TriggerService
 
     def delete_experiment(self, identifier: str) -> dict[str, Any]:
         """Delete an experiment's versions and runs; runs of it in flight are cancelled first.
@@ -51,6 +54,7 @@ class Platform:
         (409, nothing deleted) when a cancelled run does not stop in time.
         """
         with self.runs.stopped(identifier) as stopped:
+            self.triggers.retire_experiment(identifier)  # they would start no run of it now
             self.tracked.forget_experiment(identifier)  # its tracked runs' history graphs
             versions, runs = definitions.delete_experiment(self.store, identifier)
             forgotten = self.registry.forget_runs(stopped)
@@ -67,6 +71,7 @@ class Platform:
         return self.store.ask("ASK { }")
 
     def close(self) -> None:
+        self.triggers.close()  # first: no firing starts a run while the rest stops
         self.deployments.close()  # stops the model servers; they stay desired-running
         self.runs.close()
         self.provisioner.close()
@@ -78,6 +83,8 @@ def open_platform(
     *,
     serve_deployments: bool = True,
     provisioner: Provisioner | None = None,
+    run_triggers: bool = True,
+    clock: Clock | None = None,
 ) -> Platform:
     """Open the store (loading the ontology if it changed) and build the services.
 
@@ -88,6 +95,10 @@ def open_platform(
     With ``serve_deployments`` every deployment whose desired state is running is started
     again in the background (``platform.deployments.wait_restored()`` waits for it). A
     ``provisioner`` made earlier with ``make_provisioner`` is used instead of a new one.
+
+    With ``run_triggers`` (and the ``triggers`` setting on) the trigger loop starts, after the
+    runs a crash left in flight are reconciled; ``clock`` is the time it reads (default: the
+    wall clock; tests pass a ``ManualClock``).
     """
     settings = settings or Settings.load()
     estimators = for_settings(settings)  # a bad configured entry stops the start here
@@ -103,6 +114,9 @@ def open_platform(
     datasets = DatasetService(store, artifacts, provisioner, cache, settings.data / "profiles")
     serving = ModelServing(registry, artifacts)
     tracked = TrackedRuns(store, artifacts, registry.register_run)
+    triggers = TriggerService(settings, store, runs, clock)
+    runs.on_finished(triggers.run_finished)  # after the registry's: the models are registered
+    datasets.on_uploaded(triggers.dataset_uploaded)
     platform = Platform(
         settings,
         store,
@@ -115,10 +129,13 @@ def open_platform(
         serving=serving,
         estimators=estimators,
         tracked=tracked,
+        triggers=triggers,
     )
     if settings.reconciles_runs:
         runs.reconcile()  # before anything can start a run
         add_run_numbers(store)  # runs stored before runs were numbered, oldest first
     if serve_deployments:
         deployments.restore()
+    if run_triggers and settings.triggers:
+        triggers.start()
     return platform

@@ -95,6 +95,11 @@ class Settings:
     prediction_log_mb: float = 16.0
     prediction_log_files: int = 4
     prediction_log_queue: int = 10_000
+    # Triggers (server/automation): whether ``serve`` runs the loop that fires schedule and
+    # new-data triggers, and how often it re-reads the graph (triggers and uploads made by
+    # other processes on the same store) when nothing wakes it sooner.
+    triggers: bool = True
+    trigger_poll_seconds: float = 5.0
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -131,6 +136,8 @@ class Settings:
         self._check_request_guards()
         self._check_client_queries()
         self._check_prediction_log()
+        if not 0 < self.trigger_poll_seconds <= 3600:
+            raise ConfigError("ONTOLAB_TRIGGER_POLL_SECONDS must be a number of seconds above 0, at most 3600")
 
     def _check_prediction_log(self) -> None:
         if not 0 < self.prediction_log_mb <= 100_000:

@@ -30,6 +30,7 @@ from server.api import (
     sparql,
     tracking,
     trials,
+    triggers,
     ui,
     vocabulary,
 )
@@ -55,6 +56,7 @@ MODULES: tuple[ModuleType, ...] = (
     code_bundles,
     tracking,
     mlflow,
+    triggers,
     ui,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

@@ -7,6 +7,8 @@ the request says.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +21,8 @@ from server.provision.base import Provisioner
 from server.runs.cache import StepCache
 from server.store.base import Store
 from server.tracking.artifacts import ArtifactStore
+
+log = logging.getLogger(__name__)
 
 
 class DatasetService:
@@ -37,6 +41,13 @@ class DatasetService:
         self._provisioner = provisioner
         self._cache = cache
         self._profiles_dir = profiles_dir
+        self._uploaded: list[Callable[[DatasetVersion], None]] = []
+
+    def on_uploaded(self, hook: Callable[[DatasetVersion], None]) -> None:
+        """Call ``hook`` with each version an upload stored (after its profile), on the
+        uploading thread; e.g. the trigger loop's wake-up. A hook that raises is logged; the
+        upload stands."""
+        self._uploaded.append(hook)
 
     def upload(
         self, name: str, data: bytes, media_type: str, file_name: str | None = None
@@ -54,8 +65,17 @@ class DatasetService:
                 self._provisioner, self._cache, self._artifacts, self._profiles_dir, version
             )
         except OntolabError as exc:
+            self._announce(version)
             return version, str(exc)
+        self._announce(version)
         return version, None
+
+    def _announce(self, version: DatasetVersion) -> None:
+        for hook in self._uploaded:
+            try:
+                hook(version)
+            except Exception:
+                log.warning("an upload hook failed on %s", version.iri, exc_info=True)
 
     def listing(self) -> list[dict[str, Any]]:
         """Every uploaded dataset: name, number of versions, when it was last updated."""

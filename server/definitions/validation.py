@@ -38,13 +38,28 @@ def validate(
     refused before anything is stored. ``ol:estimator`` must name one of ``estimators`` (the
     platform's allow-list; None: the default settings'), checked by name: nothing is imported.
     """
-    from pyshacl import validate as shacl_validate  # imported here: costs ~0.3 s at start-up
-
     unknown = _unknown_terms(graph)
     if unknown:
         raise DefinitionError(
             f"the definition uses {len(unknown)} term(s) the ontology does not declare", unknown
         )
+    violations = shape_violations(graph, estimators)
+    if violations:
+        raise DefinitionError(
+            f"the definition breaks {len(violations)} rule(s) of the experiment shapes",
+            violations,
+        )
+    experiment_node(graph)
+    _check_sources(graph, _default_roots() if roots is None else roots)
+
+
+def shape_violations(graph: Graph, estimators: AllowList | None = None) -> list[Violation]:
+    """What ``graph`` breaks of the SHACL shapes (ontology/shapes.ttl), sorted; empty if it
+    conforms. ``estimators``: the allow-list the ``ol:estimator`` lists hold (None: the
+    default settings'). The ontology is mixed in, so a shape on a class reaches its subclasses.
+    """
+    from pyshacl import validate as shacl_validate  # imported here: costs ~0.3 s at start-up
+
     conforms, report, _ = shacl_validate(
         graph,
         shacl_graph=shapes_graph(estimators or default_allow_list()),
@@ -53,14 +68,7 @@ def validate(
         advanced=True,
         allow_warnings=True,
     )
-    if not conforms:
-        violations = _violations(report, graph)
-        raise DefinitionError(
-            f"the definition breaks {len(violations)} rule(s) of the experiment shapes",
-            violations,
-        )
-    experiment_node(graph)
-    _check_sources(graph, _default_roots() if roots is None else roots)
+    return [] if conforms else _violations(report, graph)
 
 
 @lru_cache(maxsize=1)
