@@ -6,7 +6,7 @@ schedule itself: the next cron tick after a moment. Pure but for the shapes' fil
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from croniter import CroniterError, croniter
@@ -73,6 +73,14 @@ def next_tick(expression: str, timezone: str, after: datetime) -> datetime:
     """The first tick of ``expression`` (read in ``timezone``) strictly after ``after``, in UTC."""
     start = after.astimezone(zone(timezone))
     tick: datetime = croniter(expression, start).get_next(datetime)
+    return tick.astimezone(UTC)
+
+
+def latest_tick(expression: str, timezone: str, moment: datetime) -> datetime:
+    """The last tick of ``expression`` at or before ``moment``, in UTC (ticks fall on whole
+    minutes, so the one before a second later)."""
+    start = (moment + timedelta(seconds=1)).astimezone(zone(timezone))
+    tick: datetime = croniter(expression, start).get_prev(datetime)
     return tick.astimezone(UTC)
 
 

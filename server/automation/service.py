@@ -206,8 +206,12 @@ class TriggerService:
             self._callbacks.append(callback)
 
     def run_finished(self, record: RunRecord) -> None:
-        """``RunService.on_finished`` hook: hand a triggered run's end to the callbacks."""
+        """``RunService.on_finished`` hook: hand a triggered run's end to the callbacks.
+
+        Any run's end also makes the models its experiment registered be read again (the
+        registry's hook ran first), for the triggers that watch the experiment's own models."""
         with self._lock:
+            self._models.pop(record.pipeline.identifier, None)
             firing = self._started.pop(record.run_id, None)
             callbacks = list(self._callbacks)
         if firing is None:
@@ -289,9 +293,9 @@ class TriggerService:
             if state.next_tick is None:
                 since = state.last_tick or datetime.fromisoformat(trigger.created)
                 state.next_tick = checks.next_tick(trigger.cron, trigger.timezone, since)
-            due = state.next_tick
-            if now < due:
+            if now < state.next_tick:
                 return None
+            due = checks.latest_tick(trigger.cron, trigger.timezone, now)
             state.next_tick = checks.next_tick(trigger.cron, trigger.timezone, now)
             state.last_tick = due
             return due
