@@ -66,7 +66,8 @@ def drift(
     minute: int, share: float = 0.6, model: str = MODEL, deployment: str = "dep1"
 ) -> Observation:
     end = (T0 + timedelta(minutes=minute)).isoformat()
-    return Observation(deployment, model, 1, end, share, ("petal_width",))
+    evaluation = f"https://w3id.org/ontolab/id/evaluation/{deployment}/{minute}"
+    return Observation(deployment, model, 1, end, share, ("petal_width",), {}, evaluation)
 
 
 def test_a_schedule_fires_on_the_ticks_of_the_manual_clock(
@@ -131,7 +132,9 @@ def test_drift_fires_after_k_windows_in_a_row_of_a_watched_model(
     platform: Platform, quick: str
 ) -> None:
     triggers = platform.triggers
-    triggers.create(quick, {"kind": "drift", "threshold": 0.3, "windows": 3, "model": MODEL})
+    trigger = triggers.create(
+        quick, {"kind": "drift", "threshold": 0.3, "windows": 3, "model": MODEL}
+    )
     assert triggers.observe(drift(1)) == [] and triggers.observe(drift(2)) == []
     assert triggers.observe(drift(3, model="other")) == [], "not a watched model"
     assert triggers.observe(drift(3, share=0.1)) == [], "under the threshold: the run breaks"
@@ -140,6 +143,9 @@ def test_drift_fires_after_k_windows_in_a_row_of_a_watched_model(
     assert firing.outcome == "started" and firing.observed_value == 0.45
     assert firing.deployment == "dep1" and "3 window(s) in a row" in firing.detail
     ended(platform, firing)
+    [read] = triggers.firings(quick, trigger.id)
+    assert read.evaluation == drift(6).evaluation_iri and read.dataset_version is None
+    assert read.window_end == T0 + timedelta(minutes=6) and read.observed_value == 0.45
 
 
 def test_without_a_model_or_deployment_it_watches_the_experiments_own_models(
@@ -213,6 +219,8 @@ def test_a_new_dataset_version_fires_once(platform: Platform, quick: str) -> Non
     assert "dataset 'tiny' version 3 appeared" in firing.detail
     ended(platform, firing)
     assert triggers.tick() == [], "version 3 is handled"
+    [read] = triggers.firings(quick, trigger.id)
+    assert read.dataset_version == second.iri and read.evaluation is None
     assert first.number == 1
 
 
