@@ -41,13 +41,20 @@ def add_commands(commands: Any, open_platform: OpenPlatform) -> None:
     add.add_argument("--cron", help='schedule: five cron fields, e.g. "0 3 * * *"')
     add.add_argument("--timezone", help="schedule: an IANA time zone (default UTC)")
     add.add_argument("--dataset", help="new_data: the uploaded dataset's name")
-    add.add_argument("--threshold", type=float, help="drift: share of drifted features; "
-                     "performance: the live metric's value")
+    add.add_argument(
+        "--threshold",
+        type=float,
+        help="drift: share of drifted features; performance: the live metric's value",
+    )
     add.add_argument("--windows", type=int, help="drift, performance: windows in a row (1)")
     add.add_argument("--metric", help="performance: a metric of the experiment's task")
     add.add_argument("--direction", choices=("below", "above"), help="performance")
-    add.add_argument("--deployment", action="append", dest="deployments",
-                     help="drift, performance: a deployment id to watch (repeatable)")
+    add.add_argument(
+        "--deployment",
+        action="append",
+        dest="deployments",
+        help="drift, performance: a deployment id to watch (repeatable)",
+    )
     add.add_argument("--model", help="drift, performance: a registered model name to watch")
     add.add_argument("--debounce", type=float, dest="debounce_seconds", help="seconds")
     add.add_argument("--cooldown", type=float, dest="cooldown_seconds", help="seconds")
@@ -63,7 +70,7 @@ def add_commands(commands: Any, open_platform: OpenPlatform) -> None:
 
 def _list(args: argparse.Namespace, open_platform: OpenPlatform) -> int:
     with closing(open_platform(args)) as platform:
-        triggers = platform.triggers.list(args.experiment)
+        triggers = platform.triggers.listing(args.experiment)
     rows = [t.to_json() | {"condition": _condition(t.to_json())} for t in triggers]
     print_table(rows, _LIST_COLUMNS)
     return 0
@@ -76,14 +83,14 @@ def _condition(trigger: dict[str, Any]) -> str:
         return f"cron {trigger['cron']} ({trigger['timezone']})"
     if kind == "new_data":
         return f"new version of dataset {trigger['dataset']}"
+    if kind == "manual":
+        return "by hand"
     watched = ", ".join(trigger.get("deployments") or []) or trigger.get("model") or "its models"
     windows = f"{trigger['windows']} window(s) in a row, {watched}"
     if kind == "drift":
         return f"drift share >= {trigger['threshold']:g}, {windows}"
-    if kind == "performance":
-        sign = "<" if trigger["direction"] == "below" else ">"
-        return f"live {trigger['metric']} {sign} {trigger['threshold']:g}, {windows}"
-    return "by hand"
+    sign = "<" if trigger["direction"] == "below" else ">"
+    return f"live {trigger['metric']} {sign} {trigger['threshold']:g}, {windows}"
 
 
 def _add(args: argparse.Namespace, open_platform: OpenPlatform) -> int:

@@ -137,7 +137,9 @@ class Settings:
         self._check_client_queries()
         self._check_prediction_log()
         if not 0 < self.trigger_poll_seconds <= 3600:
-            raise ConfigError("ONTOLAB_TRIGGER_POLL_SECONDS must be a number of seconds above 0, at most 3600")
+            raise ConfigError(
+                "ONTOLAB_TRIGGER_POLL_SECONDS must be a number of seconds above 0, at most 3600"
+            )
 
     def _check_prediction_log(self) -> None:
         if not 0 < self.prediction_log_mb <= 100_000:

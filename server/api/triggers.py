@@ -32,7 +32,7 @@ def create(identifier: str) -> tuple[dict[str, Any], int]:
 
 @blueprint.get(_BASE)
 def list_triggers(identifier: str) -> dict[str, Any]:
-    return {"triggers": [t.to_json() for t in get_platform().triggers.list(identifier)]}
+    return {"triggers": [t.to_json() for t in get_platform().triggers.listing(identifier)]}
 
 
 @blueprint.get(f"{_BASE}/<trigger_id>")

@@ -5,7 +5,7 @@ schedule itself: the next cron tick after a moment. Pure but for the shapes' fil
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -20,8 +20,8 @@ from server.store.base import Triple
 #: The @-forms a cron expression may take besides its five fields.
 CRON_ALIASES = ("@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly", "@annually")
 _CRON_FIX = (
-    "write five fields (minute hour day-of-month month day-of-week), e.g. \"0 3 * * *\" for "
-    f"03:00 every day or \"*/15 * * * *\" for every quarter hour, or one of {', '.join(CRON_ALIASES)}"
+    'write five fields (minute hour day-of-month month day-of-week), e.g. "0 3 * * *" for '
+    '03:00 every day or "*/15 * * * *" for every quarter hour, or one of ' + ", ".join(CRON_ALIASES)
 )
 
 
@@ -64,8 +64,7 @@ def zone(name: str) -> ZoneInfo:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise TriggerError(
-            f"time zone {name!r} is unknown; give an IANA name such as \"UTC\" or "
-            "\"Europe/Berlin\""
+            f'time zone {name!r} is unknown; give an IANA name such as "UTC" or "Europe/Berlin"'
         ) from exc
 
 
@@ -84,12 +83,14 @@ def latest_tick(expression: str, timezone: str, moment: datetime) -> datetime:
     return tick.astimezone(UTC)
 
 
-def check_metric(metric: str, task: str, measures: dict[str, tuple[str | None, bool]]) -> bool:
+def check_metric(metric: str, task: str, measures: Mapping[str, tuple[str | None, bool]]) -> bool:
     """Whether higher is better for ``metric``; TriggerError when the ontology has no such
     measure for ``task``. ``measures``: name → (task it applies to, higher is better)."""
     known = measures.get(metric)
     if known is None or known[0] not in (None, task):
-        offered = sorted(name for name, (for_task, _) in measures.items() if for_task in (None, task))
+        offered = sorted(
+            name for name, (for_task, _) in measures.items() if for_task in (None, task)
+        )
         raise TriggerError(
             f"a {task} experiment has no metric {metric!r}, so no threshold on it can fire; "
             f"use one of {', '.join(offered)}"

@@ -88,7 +88,9 @@ class TriggerService:
             created=self._clock.now().isoformat(),
             direction=self._default_direction(body, task) if kind == "performance" else None,
         )
-        triples = request_triples(body, identity, self._baseline(body) if kind == "new_data" else None)
+        triples = request_triples(
+            body, identity, self._baseline(body) if kind == "new_data" else None
+        )
         checks.check_shapes(triples)
         if kind == "schedule":
             checks.check_cron(str(body["cron"]))
@@ -99,13 +101,13 @@ class TriggerService:
         self._wake.set()  # a schedule's first tick is computed by the loop
         return self.get(identifier, identity.id)
 
-    def list(self, identifier: str) -> list[Trigger]:
+    def listing(self, identifier: str) -> list[Trigger]:
         """The triggers in force of the experiment, oldest first; NotFoundError if unknown."""
         definitions.get_version(self._store, identifier)
         return [t for t in self._refresh() if t.experiment == identifier]
 
     def get(self, identifier: str, trigger_id: str) -> Trigger:
-        for trigger in self.list(identifier):
+        for trigger in self.listing(identifier):
             if trigger.id == trigger_id:
                 return trigger
         raise NotFoundError(
@@ -188,12 +190,16 @@ class TriggerService:
                     fired.append(self._fire(trigger, now, detail, scheduled_for=tick))
         by_iri = {str(t.iri): t for t in self._refresh(cached=True)}
         for new in records.new_dataset_versions(self._store):
-            trigger = by_iri.get(new.trigger)
-            if trigger is not None:
+            watching = by_iri.get(new.trigger)
+            if watching is not None:
                 detail = f"dataset {new.name!r} version {new.number} appeared"
                 fired.append(
                     self._fire(
-                        trigger, now, detail, observed_value=new.number, dataset_version=new.dataset
+                        watching,
+                        now,
+                        detail,
+                        observed_value=new.number,
+                        dataset_version=new.dataset,
                     )
                 )
         return fired
@@ -220,7 +226,9 @@ class TriggerService:
             try:
                 callback(firing, record)
             except Exception:
-                log.warning("a run-finished callback failed on run %s", record.run_id, exc_info=True)
+                log.warning(
+                    "a run-finished callback failed on run %s", record.run_id, exc_info=True
+                )
 
     # --- the loop ----------------------------------------------------------------------------
 
@@ -328,9 +336,12 @@ class TriggerService:
             else:
                 in_flight = self._in_flight(trigger.experiment)
                 if in_flight is not None:
-                    outcome, why = IN_FLIGHT, (
-                        f"run {in_flight} of {trigger.experiment!r} is in flight, and at most "
-                        "one runs at a time"
+                    outcome, why = (
+                        IN_FLIGHT,
+                        (
+                            f"run {in_flight} of {trigger.experiment!r} is in flight, and at most "
+                            "one runs at a time"
+                        ),
                     )
                 else:
                     outcome, why, run_id = self._start(trigger)
@@ -386,4 +397,3 @@ class TriggerService:
             return 0
         found = datasets.versions(self._store, name)
         return found[0].number if found else 0
-

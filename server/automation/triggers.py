@@ -95,7 +95,7 @@ def request_kind(body: Mapping[str, Any]) -> str:
     if not isinstance(kind, str) or kind not in KINDS:
         shown = "none" if kind is None else repr(kind)
         raise TriggerError(
-            f"unknown trigger kind {shown}; give \"kind\" as one of {', '.join(KINDS)}"
+            f'unknown trigger kind {shown}; give "kind" as one of {", ".join(KINDS)}'
         )
     unknown = sorted(set(body) - set(FIELDS[kind]))
     if unknown:

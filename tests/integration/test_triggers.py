@@ -123,3 +123,40 @@ def test_schedule_and_new_data_triggers_start_real_runs_recorded_in_the_graph(
     assert row["run"] == str(run_iri(firing["run_id"])) and row["dataset_version"] == second["iri"]
     read = queries.select(platform.store, "run_dataset_versions", run=row["run"])
     assert {str(r["dataset"]) for r in read} == {second["iri"]}, "the run read the new version"
+
+
+@pytest.mark.slow
+def test_the_triggers_commands(ontolab: Any, examples: Path) -> None:
+    submitted = ontolab("submit", str(examples / "breast_cancer.ttl"))
+    assert submitted.returncode == 0, submitted.stderr
+
+    bad = ontolab("triggers", "add", "breast_cancer", "schedule", "--cron", "61 * * * *")
+    assert bad.returncode == 1
+    assert "cron expression '61 * * * *' is malformed" in bad.stderr
+
+    added = ontolab("triggers", "add", "breast_cancer", "manual", "--cooldown", "3600")
+    assert added.returncode == 0, added.stderr
+    trigger_id = added.stdout.split()[1]
+    assert "by hand" in added.stdout
+    drift = ontolab(
+        "triggers", "add", "breast_cancer", "drift", "--threshold", "0.3", "--windows", "3"
+    )
+    assert drift.returncode == 0, drift.stderr
+    listed = ontolab("triggers", "list", "breast_cancer")
+    assert trigger_id in listed.stdout
+    assert "drift share >= 0.3, 3 window(s) in a row, its models" in listed.stdout
+
+    fired = ontolab("triggers", "fire", "breast_cancer", trigger_id)
+    assert fired.returncode == 0, fired.stderr
+    assert fired.stdout.startswith("started: fired by hand; started run ")
+    assert "succeeded" in fired.stdout and "accuracy" in fired.stdout
+    cooled = ontolab("triggers", "fire", "breast_cancer", trigger_id)
+    assert cooled.returncode == 0 and cooled.stdout.startswith("cooldown: ")
+
+    firings = ontolab("triggers", "firings", "breast_cancer", trigger_id)
+    outcomes = [line.split()[1] for line in firings.stdout.splitlines()[1:]]
+    assert outcomes == ["cooldown", "started"], firings.stdout
+
+    removed = ontolab("triggers", "remove", "breast_cancer", trigger_id)
+    assert removed.returncode == 0, removed.stderr
+    assert trigger_id not in ontolab("triggers", "list", "breast_cancer").stdout

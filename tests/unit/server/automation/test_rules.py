@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -14,11 +15,15 @@ from server.automation.triggers import Trigger
 T0 = datetime(2026, 3, 1, 10, 0, tzinfo=UTC)
 
 
-def trigger(kind: str = "drift", **settings: object) -> Trigger:
-    return Trigger("0123456789ab", kind, "iris", "https://example.org/iris", T0.isoformat(), **settings)  # type: ignore[arg-type]
+def trigger(kind: str = "drift", **settings: Any) -> Trigger:
+    return Trigger(
+        "0123456789ab", kind, "iris", "https://example.org/iris", T0.isoformat(), **settings
+    )
 
 
-def window(minute: int, share: float | None = 0.5, deployment: str = "d1", **metrics: float) -> Observation:
+def window(
+    minute: int, share: float | None = 0.5, deployment: str = "d1", **metrics: float
+) -> Observation:
     end = (T0 + timedelta(minutes=minute)).isoformat()
     return Observation(deployment, "iris-lr", 1, end, share, ("petal_width",), metrics)
 

@@ -16,8 +16,8 @@ from server import definitions
 from server.automation import Firing, Observation, TriggerService
 from server.definitions.ui_document import to_graph
 from server.errors import NotFoundError, TriggerError
-from server.graph.clock import ManualClock
 from server.graph import queries
+from server.graph.clock import ManualClock
 from server.graph.namespaces import OL, PROV, RDF, run_iri
 from server.platform import Platform, open_platform
 from server.settings import Settings
@@ -190,6 +190,31 @@ def test_debounce_and_cooldown_hold_back_runs(
     assert outcomes == ["started", "cooldown", "debounced", "started"]
 
 
+def test_another_process_picks_up_cooldown_and_schedule_from_the_graph(
+    platform: Platform, clock: ManualClock, quick: str
+) -> None:
+    triggers = platform.triggers
+    manual = triggers.create(quick, {"kind": "manual", "cooldown_seconds": 600})
+    schedule = triggers.create(quick, {"kind": "schedule", "cron": "*/5 * * * *"})
+    clock.advance(3 * 60)  # 10:05
+    [ticked] = triggers.tick()
+    ended(platform, ticked)
+    started = triggers.fire(quick, manual.id)
+    assert started.outcome == "started"
+    ended(platform, started)
+    # A second service on the same store: what a CLI or another platform process holds.
+    other = TriggerService(platform.settings, platform.store, platform.runs, clock)
+    clock.advance(60)
+    held = other.fire(quick, manual.id)
+    assert held.outcome == "cooldown", "the run the first service started is 60 s old"
+    assert other.tick() == [], "10:06: the 10:05 tick was fired already, says the graph"
+    clock.advance(4 * 60)  # 10:10
+    [next_tick] = other.tick()
+    assert next_tick.trigger_id == schedule.id
+    assert next_tick.scheduled_for == T0.replace(minute=10)
+    ended(platform, next_tick)
+
+
 def test_a_run_of_the_experiment_in_flight_keeps_any_trigger_from_starting_another(
     platform: Platform, slow: str
 ) -> None:
@@ -233,12 +258,12 @@ def test_removed_triggers_stop_firing_and_keep_their_history(
     firing = triggers.fire(quick, kept.id)
     ended(platform, firing)
     triggers.remove(quick, schedule.id)
-    assert [t.id for t in triggers.list(quick)] == [kept.id]
+    assert [t.id for t in triggers.listing(quick)] == [kept.id]
     clock.advance(3600)
     assert triggers.tick() == []
     platform.delete_experiment(quick)
     with pytest.raises(NotFoundError):
-        triggers.list(quick)
+        triggers.listing(quick)
     assert triggers._refresh() == [], "deleting the experiment took its triggers out of force"
     # The firing is still in the trigger's graph.
     assert (None, OL.firedBy, kept.iri) in _graph(platform, kept.iri)
@@ -262,7 +287,7 @@ def test_what_cannot_be_a_trigger_is_refused_and_nothing_is_stored(
         "ol:driftShareThreshold",
         "ol:consecutiveWindows",
     }
-    assert triggers.list(quick) == []
+    assert triggers.listing(quick) == []
 
 
 def _graph(platform: Platform, name: URIRef) -> Graph:
