@@ -33,20 +33,22 @@ class TriggerState:
 
 def held_back(trigger: Trigger, state: TriggerState, now: datetime) -> tuple[str, str] | None:
     """(outcome, why) when debounce or cooldown keeps this firing from starting a run."""
-    if state.last_firing is not None and trigger.debounce_seconds > 0:
-        since = (now - state.last_firing).total_seconds()
-        if since < trigger.debounce_seconds:
-            return DEBOUNCED, (
-                f"debounced: {since:g} s after the previous firing, within the "
-                f"{trigger.debounce_seconds:g} s debounce"
-            )
-    if state.last_started is not None and trigger.cooldown_seconds > 0:
-        since = (now - state.last_started).total_seconds()
-        if since < trigger.cooldown_seconds:
-            return COOLDOWN, (
-                f"cooldown: {since:g} s after the firing that started the last run, within the "
-                f"{trigger.cooldown_seconds:g} s cooldown"
-            )
+    rules = (
+        (DEBOUNCED, "debounce", state.last_firing, trigger.debounce_seconds, "the previous firing"),
+        (
+            COOLDOWN,
+            "cooldown",
+            state.last_started,
+            trigger.cooldown_seconds,
+            "the last run's firing",
+        ),
+    )
+    for outcome, rule, since_when, seconds, what in rules:
+        if since_when is None or seconds <= 0:
+            continue
+        since = (now - since_when).total_seconds()
+        if since < seconds:
+            return outcome, f"{outcome}: {since:g} s after {what}, within the {seconds:g} s {rule}"
     return None
 
 
