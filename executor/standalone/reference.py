@@ -78,11 +78,15 @@ def numeric_feature(series: pd.Series, bins: int = NUMERIC_BINS) -> dict[str, An
     values = numeric_values(series)
     edges = numeric_edges(values, bins)
     counts, missing = bin_numeric(values, edges)
+    present = values[np.isfinite(values)]
     return {
         "kind": "numeric",
         "missing": missing,
         "edges": [float(e) for e in edges],
         "counts": [int(c) for c in counts],
+        # the range data validation widens by its tolerance (``data_checks``); None: no values
+        "min": float(present.min()) if present.size else None,
+        "max": float(present.max()) if present.size else None,
     }
 
 
