@@ -193,6 +193,7 @@ def reference_checks(
         if name not in frame.columns:
             found.append(_check(name, "reference_column", "present", "absent", False))
             continue
+        found.append(_check(name, "reference_column", "present", "present", True))
         series = frame[name]
         kind = "numeric" if is_numeric_feature(series) else "categorical"
         found.append(_check(name, "reference_kind", feature["kind"], kind, kind == feature["kind"]))
