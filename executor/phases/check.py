@@ -23,6 +23,8 @@ from executor.standalone.reference import REFERENCE_FORMAT
 
 log = logging.getLogger(__name__)  # a child of "executor", which a step logs to
 
+DATA_REPORT_FORMAT = "ontolab.data_report/1"
+
 TABLE_KEYS = ("min_rows", "max_rows", "max_missing_rate")
 
 
@@ -106,7 +108,7 @@ def run(ctx: StepContext) -> PhaseOutput:
     frame = checked_frame(ctx)
     profile = reference(ctx)
     tolerance = read_tolerance(ctx.params.scalar("reference_tolerance", DEFAULT_TOLERANCE))
-    report = check_table(frame, expectations, profile, tolerance)
+    report = {"format": DATA_REPORT_FORMAT, **check_table(frame, expectations, profile, tolerance)}
     staged = ctx.spec.parameters.get(REFERENCE_INPUT)
     if isinstance(staged, dict):
         report["reference"] = {k: staged[k] for k in ("model", "version", "sha256") if k in staged}

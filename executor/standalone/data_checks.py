@@ -23,10 +23,9 @@ import numpy as np
 import pandas as pd
 from pandas.api import types
 
-from executor.standalone.reference import category_keys, is_numeric_feature, numeric_values
+from executor.standalone.columns import category_keys, is_numeric_feature, numeric_values
 
 # --- code ---
-DATA_REPORT_FORMAT = "ontolab.data_report/1"
 COLUMN_TYPES = ("integer", "number", "string", "boolean", "datetime")
 DEFAULT_TOLERANCE = 0.1
 _SHOWN = 5  # categories named in an observation; the rest are counted
@@ -247,7 +246,6 @@ def check_table(
         checks += reference_checks(frame, reference, tolerance)
     violations = [describe(c) for c in checks if not c["passed"]]
     return {
-        "format": DATA_REPORT_FORMAT,
         "rows": len(frame),
         "columns": len(frame.columns),
         "checks": checks,

@@ -20,6 +20,9 @@ CODE_MARKER = "# --- code ---\n"
 TEMPLATE_ORDER = (
     "common",
     "extract",
+    "columns",
+    "data_checks",
+    "check",
     "profile",
     "explore",
     "preprocess",

@@ -330,4 +330,5 @@ def generate(context: ExportContext, step: StepFacts) -> StepCode:
 # The step kinds that run the author's own work register their generators from their module
 # (it imports this one, so it comes last).
 from server.interop import automl_steps as _automl_steps  # noqa: E402, F401
+from server.interop import check_steps as _check_steps  # noqa: E402, F401
 from server.interop import code_steps as _code_steps  # noqa: E402, F401

@@ -253,3 +253,29 @@ def test_a_file_source_is_exported_as_the_table_the_run_read(
         "data/extract.parquet",
     )
     assert_reproduced(verify(python_for(target), target), target)
+
+
+@pytest.mark.slow
+def test_a_check_against_a_reference_profile_copies_it_in_and_reproduces(
+    platform: Platform, tmp_path: Path, python_for: PythonFor
+) -> None:
+    run_definition(platform, EXAMPLES / "wine_checked.ttl")  # registers wine-checked-forest v1
+    text = (EXAMPLES / "wine_checked.ttl").read_text()
+    text = text.replace('"wine_checked"', '"wine_referenced"').replace(
+        "    ol:minRows 100 ;",
+        '    ol:referenceModel "wine-checked-forest" ; ol:referenceVersion 1 ;\n'
+        "    ol:referenceTolerance 0.5 ;\n    ol:minRows 100 ;",
+    )
+    path = tmp_path / "wine_referenced.ttl"
+    path.write_text(text)
+    target = export(platform, run_definition(platform, path), tmp_path / "export")
+    manifest = json.loads((target / "data_manifest.json").read_text())
+    (entry,) = [e for e in manifest["files"] if e["kind"] == "reference_profile"]
+    assert entry["source"] == "model wine-checked-forest version 1"
+    assert (target / entry["path"]).is_file()
+    expected = json.loads((target / "expected_metrics.json").read_text())
+    kinds = {c["expectation"] for c in expected["steps"]["check"]["checks"]}
+    assert {"reference_range", "reference_missing_rate", "max_missing_rate"} <= kinds
+    done = verify(python_for(target), target)
+    assert_reproduced(done, target)
+    assert "ok    check.checks = " in done.stdout

@@ -3,7 +3,8 @@
 1. Every data file listed in data_manifest.json has the sha256 and size the run read.
 2. pipeline.run() gives, for each step expected_metrics.json lists: every metric equal to the
    recorded one (exactly, or within 1e-12 relative for floats, and says which), the sha256 of
-   the test-split predictions, the profile's checksum, and the rows the extract step read.
+   the test-split predictions, the profile's checksum, the rows the extract step read, and
+   what a data validation step found for each of its expectations.
 
 Exit status 0 when everything matches; 1 naming each mismatch otherwise.
 Run it with the Python of a venv made from requirements.txt: ``python verify.py``.
@@ -107,6 +108,8 @@ def check_step(step: str, expected: dict[str, Any], output: Any) -> list[str]:
 
         found = pipeline.profile_sha256(output)
         problems += check_equal(f"{step}.profile_sha256", expected["profile_sha256"], found)
+    if "checks" in expected:  # a data validation step's expectations, as the run found them
+        problems += check_equal(f"{step}.checks", expected["checks"], output["checks"])
     if "table" in expected:
         problems += check_table(f"{step}.rows", HERE / expected["table"], output)
     return problems
