@@ -383,6 +383,7 @@ STAGED_NAMES = {
     "model": "model.joblib",
     "report": "report.json",
 }
+STAGED_NAMES["data_report"] = "data_report.json"  # a data validation step's (CHECK_PHASE)
 
 
 # --- Data validation steps (ol:DataValidation) ----------------------------------------------
