@@ -203,7 +203,8 @@ def reference_checks(
         elif int(feature["counts"][-1]) == 0:  # the reference kept every category it saw
             seen = [str(c) for c in feature["categories"]]
             unseen = _unseen(series, seen)
-            found.append(_check(name, "reference_categories", sorted(seen), _shown(unseen), not unseen))
+            shown = _shown(unseen)
+            found.append(_check(name, "reference_categories", sorted(seen), shown, not unseen))
         limit = float(feature.get("missing_rate", 0.0)) + tolerance
         rate = _missing_rate(series)
         found.append(
@@ -226,10 +227,7 @@ def _reference_range(name: str, series: pd.Series, feature: dict, tolerance: flo
 def describe(check: dict[str, Any]) -> str:
     """One failed expectation as a sentence: column, expectation, expected, observed."""
     where = f"column {check['column']!r}" if check["column"] is not None else "the table"
-    return (
-        f"{where}: {check['expectation']} {check['expected']!r}, "
-        f"observed {check['observed']!r}"
-    )
+    return f"{where}: {check['expectation']} {check['expected']!r}, observed {check['observed']!r}"
 
 
 def check_table(

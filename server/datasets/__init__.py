@@ -8,8 +8,8 @@ platform's store, artifact store, provisioner and step cache bound.
 May import: ``server.tracking.artifacts``, ``server.runs.cache`` (the step cache keeps profiles),
 ``server.provision`` (a profile is computed as a step), ``server.graph``, ``server.store``,
 ``server.errors``; ``server.registry`` (``validation`` resolves a check step's reference model
-version to the profile its build stored). The package exports its service surface (``from server import datasets``;
-``datasets.upload(...)``).
+version to the profile its build stored). The package exports its service surface
+(``from server import datasets``; ``datasets.upload(...)``).
 """
 
 from server.datasets.service import DatasetService

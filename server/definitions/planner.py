@@ -3,8 +3,8 @@
 This module does no I/O: it takes what ``definitions.steps`` read from the store and returns a
 ``Plan`` or raises ``PlanError``. Order comes from explicit ``ol:dependsOn`` links and from data
 flow (a step runs after the step producing what it consumes); every step that produces a model
-also runs after every data validation (check) step, so bad data fails a run before it trains. Plans are deterministic: steps
-within a wave are sorted by id.
+also runs after every data validation (check) step, so bad data fails a run before it trains.
+Plans are deterministic: steps within a wave are sorted by id.
 """
 
 from __future__ import annotations

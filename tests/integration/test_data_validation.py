@@ -136,7 +136,9 @@ def shifted_iris_csv() -> bytes:
 
 
 # The profile is of the training rows; the tolerance lets the test rows' range pass too.
-REFERENCE = 'ol:referenceModel "checked-model" ; ol:referenceVersion 1 ; ol:referenceTolerance 0.1 ;'
+REFERENCE = (
+    'ol:referenceModel "checked-model" ; ol:referenceVersion 1 ; ol:referenceTolerance 0.1 ;'
+)
 
 
 @pytest.mark.slow
@@ -178,6 +180,7 @@ def test_an_unknown_reference_is_refused_before_the_run_exists(platform: Platfor
         .replace("EXPECT", 'ol:referenceModel "no-such-model" ;')
     )
     version = definitions.submit(platform.store, definitions.parse(text)).version
-    with pytest.raises(NotFoundError, match="check step 'check' compares with model 'no-such-model'"):
+    refused = "check step 'check' compares with model 'no-such-model'"
+    with pytest.raises(NotFoundError, match=refused):
         platform.runs.run(version)
     assert catalog.list_runs(platform.store) == []  # no run was made
