@@ -21,9 +21,8 @@ from server.tracking.records import RunRecord
 
 # A check step between extract and the rest; SOURCE and EXPECT are filled in per test.
 DEFINITION = """
-@prefix ol: <https://w3id.org/ontolab/ns#> .
+@prefix ol: <https://w3id.org/ontolab/ns#> . @prefix : <https://example.org/checked#> .
 @prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix : <https://example.org/checked#> .
 :experiment a ol:Experiment ; dcterms:identifier "IDENT" ; ol:task "classification" ;
     ol:hasStep :extract, :check, :process, :build, :validate .
 :extract a ol:DataExtraction ; ol:source "SOURCE" ; ol:targetColumn "target" ; ol:produces :raw .

@@ -405,9 +405,14 @@ CODED = (
 )
 
 
+def variant(base: str, old: str = "", new: str = "") -> Graph:
+    """``base`` with ``old`` (which must occur once) replaced by ``new``, parsed."""
+    assert not old or base.count(old) == 1, f"{old!r} must occur once"
+    return Graph().parse(data=base.replace(old, new), format="turtle")
+
+
 def coded(old: str = "", new: str = "") -> Graph:
-    assert not old or CODED.count(old) == 1, f"{old!r} must occur once in CODED"
-    return Graph().parse(data=CODED.replace(old, new), format="turtle")
+    return variant(CODED, old, new)
 
 
 def test_a_code_step_conforms(validate) -> None:
@@ -482,13 +487,8 @@ CHECKED = (
 )
 
 
-def checked(old: str = "", new: str = "") -> Graph:
-    assert not old or CHECKED.count(old) == 1, f"{old!r} must occur once in CHECKED"
-    return Graph().parse(data=CHECKED.replace(old, new), format="turtle")
-
-
 def test_a_data_validation_step_conforms(validate) -> None:
-    conforms, results = validate(checked())
+    conforms, results = validate(variant(CHECKED))
     assert conforms, results
 
 
@@ -583,7 +583,7 @@ CHECK_CASES = {
 @pytest.mark.parametrize("case", CHECK_CASES.values(), ids=CHECK_CASES.keys())
 def test_a_wrong_data_validation_step_is_rejected_with_the_fix(case: tuple, validate) -> None:
     old, new, focus, path, fix = case
-    conforms, results = validate(checked(old, new))
+    conforms, results = validate(variant(CHECKED, old, new))
     assert not conforms
     fixes = [split_message(r.message)[1] for r in results if r.focus == focus and r.path == path]
     assert any(fix in found for found in fixes), results
