@@ -41,15 +41,9 @@ PHASES: dict[str, tuple[str, str]] = {  # phase → (step class, class of what i
     "check": ("DataValidation", "DataValidationReport"),
 }
 #: A column expectation's keys (``Experiment.check(columns=...)``) and their ``ol:`` terms.
-COLUMN_KEYS = {
-    "name": "columnName",
-    "type": "columnType",
-    "required": "columnRequired",
-    "min": "minValue",
-    "max": "maxValue",
-    "max_missing_rate": "maxMissingRate",
-    "allowed": "allowedValue",
-}
+COLUMN_KEYS = {"name": "columnName", "type": "columnType", "required": "columnRequired",
+               "min": "minValue", "max": "maxValue", "max_missing_rate": "maxMissingRate",
+               "allowed": "allowedValue"}  # fmt: skip
 LOWER_IS_BETTER = frozenset({"rmse", "mae"})
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
