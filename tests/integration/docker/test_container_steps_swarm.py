@@ -5,7 +5,6 @@ step with the end of its log and stores nothing."""
 
 from __future__ import annotations
 
-import io
 import time
 import zipfile
 from pathlib import Path
@@ -19,7 +18,13 @@ from server.platform import Platform
 from server.provision.swarm_container import VOLUME_LABEL
 from server.tracking import catalog
 from server.tracking.records import RunRecord
-from tests.integration.docker.conftest import Image, docker_settings, opened, served
+from tests.integration.docker.conftest import (
+    Image,
+    author_image_from,
+    docker_settings,
+    opened,
+    served,
+)
 from tests.integration.docker.engine import Engine
 from tests.processes import free_port
 
@@ -63,15 +68,13 @@ FAILS = "python -c 'import sys; print(\"bad row 7 in inputs/dataset.parquet\"); 
 @pytest.fixture(scope="module")
 def author_image(docker_client: Any, runner_image: Image) -> str:
     """An image of the author's, made FROM the runner (nothing can be pulled), as another user."""
-    dockerfile = f"FROM {runner_image.built.id}\nUSER 1000:1000\nWORKDIR /\n"
-    docker_client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=AUTHOR_IMAGE)
-    return AUTHOR_IMAGE
+    return author_image_from(docker_client, runner_image, AUTHOR_IMAGE)
 
 
-def run(platform: Platform, folder: Path, command: str) -> RunRecord:
+def run(platform: Platform, folder: Path, command: str, image: str = AUTHOR_IMAGE) -> RunRecord:
     (folder / "code").mkdir(parents=True)
     (folder / "code" / "features.py").write_text(FEATURES)
-    text = DEFINITION.replace("AUTHOR_IMAGE", AUTHOR_IMAGE).replace("COMMAND", command)
+    text = DEFINITION.replace("AUTHOR_IMAGE", image).replace("COMMAND", command)
     (folder / "experiment.ttl").write_text(text)
     graph = definitions.parse(text, "turtle")
     bundle_beside(folder / "experiment.ttl", graph, platform.artifacts.put)
