@@ -145,9 +145,7 @@ def library_versions(run: RunFacts) -> dict[str, str]:
     return found
 
 
-def requirements(
-    run: RunFacts, extra: tuple[str, ...] = (), needs: tuple[str, ...] = ()
-) -> str:
+def requirements(run: RunFacts, extra: tuple[str, ...] = (), needs: tuple[str, ...] = ()) -> str:
     """requirements.txt: what the pipeline needs, pinned to the run's recorded versions, then
     ``extra`` (what steps such as custom code declare), then ``needs`` (what pip cannot
     install, such as Docker and a container step's image) as comments."""

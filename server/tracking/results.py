@@ -325,9 +325,7 @@ def _code_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list
     return out
 
 
-def _container_facts(
-    record: RunRecord, step: StepRecord, result: StepResult
-) -> list[WriteTriple]:
+def _container_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
     """The image a container step's command ran, by its ID and any registry digests: what
     an export runs again (``docker run IMAGE@sha256:…``), whatever the tag points at later."""
     image = result.summary.get("image") or {}

@@ -27,8 +27,10 @@ from executor.standalone.container_workdir import (
 )
 
 # --- code ---
-# Where a container step's output files are kept for the next steps, beside pipeline.py.
-CONTAINER_OUTPUTS = Path(__file__).resolve().parent / "outputs"
+# The export's folder (pipeline.py's), and where a container step's output files are kept
+# for the next steps.
+EXPORT_FOLDER = Path(__file__).resolve().parent
+CONTAINER_OUTPUTS = EXPORT_FOLDER / "outputs"
 # The working directory's path inside the container (the command's working directory).
 CONTAINER_WORKDIR = "/ontolab-step"
 # Passed through, as the platform passed them, so the image computes what it computed.
@@ -80,10 +82,11 @@ def image_problem(params: dict[str, Any]) -> str | None:
     return f"image {params['image']} is not present: {how_to_get(params)}"
 
 
-def container_problems() -> list[str]:
-    """A sentence per container step that cannot run here (verify.py asks before running)."""
+def container_problems(every_step: dict[str, dict[str, Any]]) -> list[str]:
+    """A sentence per container step (of ``every_step``'s parameters, by step id) that cannot
+    run here: verify.py asks before it runs anything."""
     problems = []
-    for step_id, params in PARAMS.items():
+    for step_id, params in every_step.items():
         if params.get("kind") == "container":
             problem = image_problem(params)
             if problem:
@@ -107,7 +110,7 @@ def stage_input(kind: str, value: Any, staged: Path, params: dict[str, Any]) -> 
     if kind == "files":
         shutil.copytree(value, staged / "files")
     elif kind in params["stored_inputs"]:  # the run's own file, copied into data/
-        shutil.copyfile(HERE / params["stored_inputs"][kind], staged / STAGED_NAMES[kind])
+        shutil.copyfile(EXPORT_FOLDER / params["stored_inputs"][kind], staged / STAGED_NAMES[kind])
     elif kind == "dataset":
         write_staged_dataset(value, params.get("dataset_metadata"), staged / STAGED_NAMES[kind])
     else:  # splits: the dict the process step made, as it stored it
@@ -164,4 +167,3 @@ def run_container(step_id: str, params: dict[str, Any], inputs: dict[str, Any]) 
             (target / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(workdir / WORKDIR_OUTPUTS / name, target / name)
     return target
-

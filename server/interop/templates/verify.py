@@ -147,7 +147,8 @@ def main() -> int:
         sys.path.insert(0, str(HERE))
         import pipeline
 
-        missing = list(getattr(pipeline, "container_problems", list)())
+        check = getattr(pipeline, "container_problems", None)  # with container steps only
+        missing = check(pipeline.PARAMS) if check else []
         for problem in missing:
             print(f"FAIL  {problem}", file=sys.stderr)
         if missing:

@@ -14,6 +14,7 @@ import pytest
 
 from server import definitions
 from server.definitions.code_bundles import bundle_beside
+from server.interop.run_facts import read_run
 from server.platform import Platform
 from server.provision.swarm_container import VOLUME_LABEL
 from server.tracking import catalog
@@ -104,6 +105,9 @@ def test_a_container_step_runs_under_swarm_and_feeds_the_next_step(
         with zipfile.ZipFile(platform.artifacts.path(files.sha256)) as z:
             table = z.read("table.csv").decode().splitlines()
         log = (platform.settings.runs_dir / record.run_id / "tool" / "step.log").read_text()
+        image_digests = {
+            (s.id, s.image_digest) for s in read_run(platform.store, record.run_id).steps
+        }
     assert len(table) == 151 and table[0].endswith(",area")
     assert result.summary["files"] == ["table.csv"]
     stored = [a for a in details["artifacts"] if a["step_id"] == "tool"]
@@ -113,6 +117,9 @@ def test_a_container_step_runs_under_swarm_and_feeds_the_next_step(
     assert {s["step_id"]: s["status"] for s in details["steps"]}["features"] == "succeeded"
     assert any(m["step_id"] == "validate" for m in details["metrics"])
     assert (record.steps["tool"].worker or "").startswith("swarm node ")
+    # The image the command ran, by its ID on the engine: what an export runs again.
+    assert result.summary["image"]["id"] == docker_client.images.get(AUTHOR_IMAGE).id
+    assert ("tool", docker_client.images.get(AUTHOR_IMAGE).id) in image_digests
     for job in ("stage-in", "command", "stage-out"):
         assert f"---- {job} ----" in log
     assert leftovers(docker_client, record.run_id) == ([], []), (

@@ -43,7 +43,10 @@ class Exported:
 
 @pytest.fixture(scope="module")
 def exported(
-    engine: Engine, docker_client: Any, runner_image: Image, tmp_path_factory: pytest.TempPathFactory
+    engine: Engine,
+    docker_client: Any,
+    runner_image: Image,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Exported]:
     """A run (docker provisioner) whose container step writes a CSV the next code step reads,
     exported into a folder."""
