@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
-import io
 import json
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ import pandas as pd
 import pytest
 
 from executor.artifacts import Dataset, write_dataset
+from server.definitions.code_bundles import zip_folder
 from server.errors import ExportError
 from server.interop import assemble
 from server.interop.generators import ExportContext, generate
@@ -45,12 +44,12 @@ def parquet(tmp_path: Path, frame: pd.DataFrame, target: str, source: str) -> by
     return (tmp_path / "table.parquet").read_bytes()
 
 
-def files_zip(files: dict[str, bytes]) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in files.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
+def files_zip(tmp_path: Path, files: dict[str, bytes]) -> bytes:
+    """The zip a container step's outputs/ was stored as."""
+    for name, data in files.items():
+        (tmp_path / "outputs" / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / "outputs" / name).write_bytes(data)
+    return zip_folder(tmp_path / "outputs", tmp_path / "outputs.zip").read_bytes()
 
 
 def run_facts(store: ArtifactStore, tmp_path: Path, **tool: Any) -> tuple[StepFacts, ...]:
@@ -60,7 +59,7 @@ def run_facts(store: ArtifactStore, tmp_path: Path, **tool: Any) -> tuple[StepFa
     build = StepFacts(
         "build", "build", {}, {}, artifacts={"model": stored(store, tmp_path, "m", b"model")}
     )
-    outputs = files_zip({"out/table.csv": b"x\n1\n", "rows.txt": b"2"})
+    outputs = files_zip(tmp_path, {"out/table.csv": b"x\n1\n", "rows.txt": b"2"})
     facts = {
         "artifacts": {"files": stored(store, tmp_path, "f", outputs)},
         "image_digest": IMAGE_ID,
