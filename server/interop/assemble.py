@@ -183,7 +183,7 @@ def _needs_section(needs: tuple[str, ...]) -> str:
     return f"""
 ## Needed besides Python
 
-Its container steps run their images again, by the ID the run recorded (never by a tag,
+The run's container steps run their images again, by the ID the run recorded (never by a tag,
 which may point elsewhere by now), with no network; `verify.py` says what is missing before
 it runs anything.
 
