@@ -130,7 +130,9 @@ def live_performance(
     predictions: list[Any], labels: list[Any], task: str | None, classes: Any
 ) -> Performance:
     """Compare each labelled row's prediction with its label (rows whose label is None skip)."""
-    pairs = [(p, y) for p, y in zip(predictions, labels, strict=True) if y is not None]
+    pairs = [
+        (_plain(p), _plain(y)) for p, y in zip(predictions, labels, strict=True) if not _absent(y)
+    ]
     if not pairs or task not in ("classification", "regression"):
         return Performance(task, len(pairs), {})
     predicted, truth = [p for p, _ in pairs], [y for _, y in pairs]
@@ -151,6 +153,16 @@ def live_performance(
         "f1": float(skm.f1_score(keys_y, keys_p, zero_division=0, **average)),
     }
     return Performance(task, len(pairs), values)
+
+
+def _absent(value: Any) -> bool:
+    """No label: None, or the NaN a DataFrame column of labels holds for it."""
+    return value is None or (isinstance(value, float | np.floating) and math.isnan(value))
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar (a DataFrame cell) as the Python value it holds."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def _key(value: Any) -> str:
