@@ -4,8 +4,9 @@ performance), and the small event listeners receive after it.
 
 ``evaluate_frame`` is pure: it takes the window as ``prediction_window.read_window`` returns
 it. A window's bounds are the log times of its first and last row with its row count and its
-first and last request id: two evaluations with the same bounds looked at the same rows, so
-the graph keeps one node for them (``evaluation_record``).
+first and last request id: two evaluations with the same bounds and the same number of
+labelled rows looked at the same thing, so the graph keeps one node for them
+(``evaluation_record``); feedback arriving later for the same rows makes a new one.
 
 May import: ``server.monitoring.drift``, ``server.monitoring.window``, ``server.errors``.
 """
@@ -47,9 +48,12 @@ class Bounds:
     first_request: str
     last_request: str
 
-    def key(self, deployment_id: str, version: int) -> str:
+    def key(self, deployment_id: str, version: int, labelled: int | None = None) -> str:
+        """Names the rows; with ``labelled``, the rows and how many of them had feedback."""
         text = f"{deployment_id}|{version}|{self.start}|{self.end}|{self.rows}"
         text += f"|{self.first_request}|{self.last_request}"
+        if labelled is not None:
+            text += f"|{labelled}"
         return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 

@@ -2,8 +2,8 @@
 
 Each deployment's evaluations live in their own named graph, ``DEPLOYMENT/monitoring`` (the
 deployment's graph is rewritten as its process restarts; this one only grows). An evaluation
-is named by its window's bounds (``DEPLOYMENT/evaluation/KEY``), so recording the same window
-twice finds the node there and adds nothing. It is an ``ol:WindowEvaluation``, also typed
+is named by its window's bounds and its count of labelled rows (``DEPLOYMENT/evaluation/KEY``),
+so recording the same window twice finds the node there and adds nothing. It is an ``ol:WindowEvaluation``, also typed
 ``mls:ModelEvaluation`` and ``prov:Activity`` for clients that know only ML-Schema and PROV:
 ``ol:ofDeployment`` the deployment, ``prov:used`` the model version, the window bounds, one
 ``ol:FeatureDrift`` per feature and one ``mls:ModelEvaluation`` per live measure
@@ -42,7 +42,8 @@ def evaluation_iri(evaluation: WindowEvaluation) -> URIRef | None:
     watched, bounds = evaluation.deployment, evaluation.bounds
     if bounds is None:
         return None
-    return URIRef(f"{watched.iri}/evaluation/{bounds.key(watched.id, watched.version)}")
+    key = bounds.key(watched.id, watched.version, evaluation.performance.labelled)
+    return URIRef(f"{watched.iri}/evaluation/{key}")
 
 
 def evaluation_triples(evaluation: WindowEvaluation) -> list[Triple]:

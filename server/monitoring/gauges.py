@@ -39,16 +39,21 @@ class MonitoringGauges(Collector):
         self._streak: dict[str, int] = {}
         self._recorded: dict[str, int] = {}
         self._up: dict[str, tuple[Watched, bool]] = {}
+        self._rows: dict[str, str] = {}  # the key of the rows each streak step counted
 
     def update(self, evaluation: WindowEvaluation, new_window: bool) -> None:
-        """Take an evaluation's figures; a new window also moves the streak and the count."""
-        key = evaluation.deployment.id
+        """Take an evaluation's figures; a newly recorded one moves the count, and the streak
+        when its rows are new (not the same rows with more feedback)."""
+        key, watched = evaluation.deployment.id, evaluation.deployment
+        rows = evaluation.bounds.key(watched.id, watched.version) if evaluation.bounds else ""
         with self._lock:
             self._latest[key] = evaluation
             if new_window:
+                self._recorded[key] = self._recorded.get(key, 0) + 1
+            if new_window and self._rows.get(key) != rows:
+                self._rows[key] = rows
                 drifted = evaluation.drift is not None and evaluation.drift.verdict == "drift"
                 self._streak[key] = self._streak.get(key, 0) + 1 if drifted else 0
-                self._recorded[key] = self._recorded.get(key, 0) + 1
 
     def set_up(self, watched: Watched, up: bool) -> None:
         with self._lock:
@@ -60,6 +65,7 @@ class MonitoringGauges(Collector):
             self._streak.pop(deployment_id, None)
             self._recorded.pop(deployment_id, None)
             self._up.pop(deployment_id, None)
+            self._rows.pop(deployment_id, None)
 
     def known(self) -> set[str]:
         """The deployments with series."""
