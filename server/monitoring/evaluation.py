@@ -147,7 +147,8 @@ def evaluate_frame(
             "the deployment keeps no prediction log (deployed with it off); deploy it again "
             "with prediction_log true to monitor it"
             if not watched.log_enabled
-            else "no logged request in this window yet; send traffic to /predict or widen the window"
+            else "no logged request in this window yet; send traffic to /predict or widen "
+            "the window"
         )
         return WindowEvaluation(
             watched, window, evaluated_at, None, None, note, Performance(task, 0, {})

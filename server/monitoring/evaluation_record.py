@@ -2,12 +2,13 @@
 
 Each deployment's evaluations live in their own named graph, ``DEPLOYMENT/monitoring`` (the
 deployment's graph is rewritten as its process restarts; this one only grows). An evaluation
-is named by its window's bounds and its count of labelled rows (``DEPLOYMENT/evaluation/KEY``),
-so recording the same window twice finds the node there and adds nothing. It is an ``ol:WindowEvaluation``, also typed
-``mls:ModelEvaluation`` and ``prov:Activity`` for clients that know only ML-Schema and PROV:
-``ol:ofDeployment`` the deployment, ``prov:used`` the model version, the window bounds, one
-``ol:FeatureDrift`` per feature and one ``mls:ModelEvaluation`` per live measure
-(``ol:hasLiveEvaluation``, ``mls:specifiedBy`` the ontology's measure, ``mls:hasValue``).
+is named by its window's bounds and its count of labelled rows
+(``DEPLOYMENT/evaluation/KEY``), so recording the same window twice finds the node there and
+adds nothing. It is an ``ol:WindowEvaluation``, also typed ``mls:ModelEvaluation`` and
+``prov:Activity`` for clients that know only ML-Schema and PROV: ``ol:ofDeployment`` the
+deployment, ``prov:used`` the model version, the window bounds, one ``ol:FeatureDrift`` per
+feature and one ``mls:ModelEvaluation`` per live measure (``ol:hasLiveEvaluation``,
+``mls:specifiedBy`` the ontology's measure, ``mls:hasValue``).
 
 The three queries (``monitoring_evaluations``, ``monitoring_features``,
 ``monitoring_live_metrics``) read the history back newest first.

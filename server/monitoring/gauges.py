@@ -30,6 +30,7 @@ from prometheus_client.registry import Collector
 from server.monitoring.evaluation import Watched, WindowEvaluation
 
 BASE = ("deployment", "model", "version")
+Family = GaugeMetricFamily | CounterMetricFamily
 
 
 class MonitoringGauges(Collector):
@@ -92,7 +93,7 @@ class MonitoringGauges(Collector):
         yield from families.values()
 
 
-def _families() -> dict[str, Metric]:
+def _families() -> dict[str, Family]:
     def gauge(name: str, text: str, extra: tuple[str, ...] = ()) -> GaugeMetricFamily:
         return GaugeMetricFamily(f"ontolab_deployment_{name}", text, labels=[*BASE, *extra])
 
@@ -138,7 +139,7 @@ def _labels(watched: Watched) -> list[str]:
 
 
 def _add(
-    families: dict[str, Metric],
+    families: dict[str, Family],
     evaluation: WindowEvaluation,
     streak: dict[str, int],
     recorded: dict[str, int],

@@ -17,14 +17,20 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
+from server import definitions
+from server.app import create_app
+from server.platform import Platform, open_platform
 from server.settings import Settings
 from server.store import open_store
+from tests.conftest import serving
 from tests.processes import free_port, stop_process
 
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
@@ -37,6 +43,7 @@ VIRTUOSO_INSTALL = (
     "virtuoso-opensource"
 )
 STORES = ["embedded", "oxigraph-server", "virtuoso"]
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @dataclass
@@ -326,3 +333,18 @@ def assert_reproduced(done: subprocess.CompletedProcess[str], export: Path) -> N
         if "predictions_sha256" in wanted:  # a validate step's (a code step's report has none)
             assert f"ok    {step}.predictions_sha256 = " in done.stdout
     assert "reproduces run" in done.stdout
+
+
+@contextmanager
+def example_served(data: Path, example: str, **overrides: Any) -> Iterator[tuple[Platform, str]]:
+    """The platform on ``data`` (settings ``overrides``) served over HTTP after one succeeded
+    run of ``examples/EXAMPLE.ttl``: ``(platform, base_url)``; closed afterwards."""
+    platform = open_platform(Settings.load({"data": data, **overrides}, environ={}))
+    with ExitStack() as stack:
+        stack.callback(platform.close)
+        api = stack.enter_context(serving(create_app(platform=platform)))
+        text = (EXAMPLES / f"{example}.ttl").read_text()
+        version = definitions.submit(platform.store, definitions.parse(text)).version
+        record = platform.runs.run(version)
+        assert record.status == "succeeded", record.error
+        yield platform, api

@@ -12,7 +12,6 @@ from __future__ import annotations
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +19,7 @@ import pytest
 import requests
 from sklearn.datasets import load_breast_cancer
 
-from server import definitions
-from server.app import create_app
-from server.platform import open_platform
-from server.settings import Settings
+from tests.integration.conftest import example_served
 from tests.integration.test_prometheus import (
     SCRAPE_DEADLINE,
     poll,
@@ -50,17 +46,11 @@ ALERTS = {
 
 
 @pytest.fixture(scope="module")
-def drifting(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[dict[str, Any]]:
+def drifting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The platform with one deployment of breast_cancer, monitored every second."""
     data = tmp_path_factory.mktemp("alerts") / "data"
-    overrides = {"data": data, "monitor_interval": 1.0, "monitor_window": "last:100"}
-    platform = open_platform(Settings.load(overrides, environ={}))
-    with ExitStack() as stack:
-        stack.callback(platform.close)
-        api = stack.enter_context(serve_app(create_app(platform=platform)))
-        text = (ROOT / "examples" / "breast_cancer.ttl").read_text()
-        version = definitions.submit(platform.store, definitions.parse(text)).version
-        assert platform.runs.run(version).status == "succeeded"
+    monitored = {"monitor_interval": 1.0, "monitor_window": "last:100"}
+    with example_served(data, "breast_cancer", **monitored) as (_, api):
         answer = requests.post(
             f"{api}/api/deployments", json={"model": MODEL, "version": 1}, timeout=TIMEOUT
         )
@@ -71,9 +61,7 @@ def drifting(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterat
 
 
 @pytest.fixture(scope="module")
-def prometheus(
-    drifting: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[str]:
+def prometheus(drifting: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     workdir = tmp_path_factory.mktemp("prometheus-alerts")
     config = scrape_config({"platform": drifting["api"]}) + f"rule_files:\n  - '{RULES}'\n"
     with running_prometheus(workdir, config) as url:
@@ -104,9 +92,7 @@ def test_the_rules_load_and_evaluate_without_error(prometheus: str) -> None:
     assert all(r["type"] == "alerting" and not r.get("lastError") for r in rules)
 
 
-def test_drifted_traffic_raises_the_drift_alert(
-    prometheus: str, drifting: dict[str, Any]
-) -> None:
+def test_drifted_traffic_raises_the_drift_alert(prometheus: str, drifting: dict[str, Any]) -> None:
     deployment = drifting["deployment"]
     rows: list[dict[str, float]] = drifting["rows"]
     sent = 0

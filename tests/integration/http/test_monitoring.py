@@ -10,53 +10,32 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 import requests
 from sklearn.datasets import load_breast_cancer
 
-from server import definitions
-from server.app import create_app
-from server.platform import Platform, open_platform
-from server.settings import Settings
 from tests.conftest import assert_problem
+from tests.integration.conftest import example_served
+from tests.integration.http.test_prediction_log import MODEL, Served
 
-ROOT = Path(__file__).resolve().parents[3]
-MODEL = "breast-cancer-classifier"
 TIMEOUT = 30
 LOGGED_WITHIN = 20.0  # seconds the log writer may take on a busy machine (not a speed check)
 
 
 @dataclass
-class Served:
-    platform: Platform
-    api: str
-    rows: list[dict[str, float]]
-    truth: list[int]
+class Monitored(Served):
+    """The deployment helpers of the prediction log's tests, and the true classes."""
 
-    def deploy(self, **body: Any) -> dict[str, Any]:
-        answer = requests.post(
-            f"{self.api}/api/deployments",
-            json={"model": MODEL, "version": 1, **body},
-            timeout=TIMEOUT,
-        )
-        assert answer.status_code == 201, answer.text
-        return dict(answer.json())
+    truth: list[int] = field(default_factory=list)
 
-    def predict(self, deployment: dict[str, Any], rows: list[dict[str, float]]) -> str:
-        answer = requests.post(
-            f"{deployment['url']}/predict", json={"dataframe_records": rows}, timeout=TIMEOUT
-        )
-        assert answer.status_code == 200, answer.text
-        return str(answer.json()["request_id"])
+    def request(self, deployment: dict[str, Any], rows: list[dict[str, float]]) -> str:
+        """Predict ``rows``; the answer's request id."""
+        return str(self.predict(deployment, rows).json()["request_id"])
 
-    def monitoring(
-        self, deployment_id: str, query: str = "", **params: str
-    ) -> requests.Response:
+    def monitoring(self, deployment_id: str, query: str = "", **params: str) -> requests.Response:
         url = f"{self.api}/api/deployments/{deployment_id}/monitoring{query}"
         return requests.get(url, params=params, timeout=TIMEOUT)
 
@@ -73,31 +52,23 @@ class Served:
 
 
 @pytest.fixture(scope="module")
-def served(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Served]:
+def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Monitored]:
     data = tmp_path_factory.mktemp("monitoring") / "data"
-    settings = Settings.load({"data": data, "monitor_interval": 0}, environ={})
-    platform = open_platform(settings)
-    with ExitStack() as stack:
-        stack.callback(platform.close)
-        api = stack.enter_context(serve_app(create_app(platform=platform)))
-        text = (ROOT / "examples" / "breast_cancer.ttl").read_text()
-        version = definitions.submit(platform.store, definitions.parse(text)).version
-        record = platform.runs.run(version)
-        assert record.status == "succeeded", record.error
+    with example_served(data, "breast_cancer", monitor_interval=0) as (platform, api):
         bunch = load_breast_cancer(as_frame=True)
         rows = [{str(k): float(v) for k, v in r.items()} for _, r in bunch.data.iterrows()]
-        yield Served(platform, api, rows, [int(t) for t in bunch.target])
+        yield Monitored(platform, api, rows, [int(t) for t in bunch.target])
 
 
 def scaled(rows: list[dict[str, float]], factor: float) -> list[dict[str, float]]:
     return [{k: v * factor for k, v in r.items()} for r in rows]
 
 
-def test_drifted_traffic_is_detected_and_recorded_per_window(served: Served) -> None:
+def test_drifted_traffic_is_detected_and_recorded_per_window(served: Monitored) -> None:
     deployment = served.deploy()
     ident = deployment["id"]
     for start in range(0, 200, 20):
-        served.predict(deployment, served.rows[start : start + 20])
+        served.request(deployment, served.rows[start : start + 20])
     calm = served.evaluate(ident, "last:200", 200)
     assert calm["window"]["rows"] == 200 and calm["window"]["kind"] == "last"
     assert calm["drift"]["verdict"] == "no_drift"
@@ -105,7 +76,7 @@ def test_drifted_traffic_is_detected_and_recorded_per_window(served: Served) -> 
     assert calm["performance"]["note"].startswith("no feedback yet")
 
     for start in range(200, 400, 20):
-        served.predict(deployment, scaled(served.rows[start : start + 20], 1.6))
+        served.request(deployment, scaled(served.rows[start : start + 20], 1.6))
     moved = served.evaluate(ident, "last:200", 200)
     assert moved["window"]["start"] > calm["window"]["end"]  # only the drifted requests
     assert moved["drift"]["verdict"] == "drift" and moved["drift"]["drift_share"] >= 0.5
@@ -133,14 +104,18 @@ def test_drifted_traffic_is_detected_and_recorded_per_window(served: Served) -> 
     assert drifted["drifted_features"] == sorted(moved["drift"]["drifted_features"])
 
 
-def test_feedback_gives_live_accuracy(served: Served) -> None:
+def test_feedback_gives_live_accuracy(served: Monitored) -> None:
     deployment = served.deploy()
-    ids = [served.predict(deployment, [row]) for row in served.rows[:30]]
+    ids = [served.request(deployment, [row]) for row in served.rows[:30]]
     first = served.evaluate(deployment["id"], "last:30", 30)
     assert first["performance"]["metrics"] == {}
     answer = requests.post(
         f"{served.api}/api/deployments/{deployment['id']}/feedback",
-        json={"feedback": [{"request_id": i, "label": t} for i, t in zip(ids, served.truth)]},
+        json={
+            "feedback": [
+                {"request_id": i, "label": t} for i, t in zip(ids, served.truth[:30], strict=True)
+            ]
+        },
         timeout=TIMEOUT,
     )
     assert answer.status_code == 200, answer.text
@@ -158,14 +133,14 @@ def test_feedback_gives_live_accuracy(served: Served) -> None:
     assert history[0]["performance"]["metrics"] == performance["metrics"]
 
 
-def test_a_deployment_without_a_log_or_traffic_gets_a_clear_answer(served: Served) -> None:
+def test_a_deployment_without_a_log_or_traffic_gets_a_clear_answer(served: Monitored) -> None:
     quiet = served.deploy()
     empty = served.monitoring(quiet["id"], "?window=last:100").json()
     assert empty["window"]["rows"] == 0 and empty["drift"] is None
     assert "no logged request in this window" in empty["drift_note"]
     assert empty["evaluation"] is None
     off = served.deploy(prediction_log=False)
-    served.predict(off, served.rows[:3])
+    served.request(off, served.rows[:3])
     answer = served.monitoring(off["id"]).json()
     assert answer["window"]["spec"] == "last:1000"  # the configured default
     assert answer["drift"] is None and "keeps no prediction log" in answer["drift_note"]
@@ -187,9 +162,11 @@ def test_a_deployment_without_a_log_or_traffic_gets_a_clear_answer(served: Serve
         ("?window=last:10&limit=3", "unknown query parameter"),
     ],
 )
-def test_bad_windows_are_400_and_change_nothing(served: Served, query: str, fragment: str) -> None:
+def test_bad_windows_are_400_and_change_nothing(
+    served: Monitored, query: str, fragment: str
+) -> None:
     deployment = served.deploy()
-    served.predict(deployment, served.rows[:5])
+    served.request(deployment, served.rows[:5])
     assert_problem(served.monitoring(deployment["id"], query), 400, fragment)
     history = requests.get(
         f"{served.api}/api/deployments/{deployment['id']}/monitoring/history", timeout=TIMEOUT
@@ -197,7 +174,7 @@ def test_bad_windows_are_400_and_change_nothing(served: Served, query: str, frag
     assert history.json()["evaluations"] == []
 
 
-def test_unknown_deployments_and_bad_limits(served: Served) -> None:
+def test_unknown_deployments_and_bad_limits(served: Monitored) -> None:
     assert_problem(served.monitoring("0123456789ab"), 404, "no deployment")
     assert_problem(served.monitoring("not-an-id"), 404, "not a deployment id")
     history = f"{served.api}/api/deployments/0123456789ab/monitoring/history"
@@ -208,7 +185,7 @@ def test_unknown_deployments_and_bad_limits(served: Served) -> None:
         assert_problem(requests.get(f"{url}?limit={limit}", timeout=TIMEOUT), 400, "limit")
 
 
-def test_the_routes_are_in_the_openapi_document(served: Served) -> None:
+def test_the_routes_are_in_the_openapi_document(served: Monitored) -> None:
     paths = requests.get(f"{served.api}/api/openapi.json", timeout=TIMEOUT).json()["paths"]
     evaluate = paths["/api/deployments/{deployment_id}/monitoring"]["get"]
     assert {p["name"] for p in evaluate["parameters"]} == {"deployment_id", "window"}

@@ -14,7 +14,6 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
@@ -110,6 +109,15 @@ def service_for(built: Built, source: LogFolders) -> MonitoringService:
     return MonitoringService(p.settings, p.store, p.artifacts, p.registry, source)
 
 
+def watch_one(built: Built, name: str) -> tuple[Watched, MonitoringService, list[WindowEvaluated]]:
+    """One deployment, a service watching it and the events its listener got."""
+    watched = make_deployment(built, name)
+    service = service_for(built, LogFolders({watched.id: watched}))
+    events: list[WindowEvaluated] = []
+    service.add_listener(events.append)
+    return watched, service, events
+
+
 def evaluation_count(platform: Platform, watched: Watched) -> int:
     rows = platform.store.select(
         "PREFIX ol: <https://w3id.org/ontolab/ns#> SELECT (COUNT(?e) AS ?n) "
@@ -119,10 +127,7 @@ def evaluation_count(platform: Platform, watched: Watched) -> int:
 
 
 def test_a_window_is_evaluated_and_recorded_once(built: Built) -> None:
-    watched = make_deployment(built, "aaa111")
-    service = service_for(built, LogFolders({watched.id: watched}))
-    events: list[WindowEvaluated] = []
-    service.add_listener(events.append)
+    watched, service, events = watch_one(built, "aaa111")
     log_requests(watched, built.rows[:300], "calm", 10)
 
     first = service.evaluate(watched.id, "last:200")
@@ -144,10 +149,7 @@ def test_a_window_is_evaluated_and_recorded_once(built: Built) -> None:
 
 
 def test_drifted_traffic_is_seen_and_told(built: Built) -> None:
-    watched = make_deployment(built, "bbb222")
-    service = service_for(built, LogFolders({watched.id: watched}))
-    events: list[WindowEvaluated] = []
-    service.add_listener(events.append)
+    watched, service, events = watch_one(built, "bbb222")
     log_requests(watched, built.rows[:200], "calm", 20)
     assert service.evaluate(watched.id, "last:200").drift.verdict == "no_drift"  # type: ignore[union-attr]
     log_requests(watched, shifted(built.rows[200:400], 1.6), "moved", 20)
@@ -156,7 +158,10 @@ def test_drifted_traffic_is_seen_and_told(built: Built) -> None:
     assert moved.drift.drift_share >= 0.5
     event = events[-1]
     assert event.drift_share == moved.drift.drift_share
-    assert set(event.drifted_features) == set(moved.drift.drifted) and "mean radius" in event.drifted_features
+    assert (
+        set(event.drifted_features) == set(moved.drift.drifted)
+        and "mean radius" in event.drifted_features
+    )
     with pytest.raises(AttributeError):
         event.drift_share = 0.0  # type: ignore[misc]  # frozen: listeners cannot change it
 
@@ -238,7 +243,9 @@ def test_no_log_no_rows_no_version_are_said_and_write_nothing(built: Built) -> N
     assert answer.rows == 0 and "no logged request in this window" in (answer.drift_note or "")
     log_requests(gone, built.rows[:20], "g", 10)
     answer = service.evaluate(gone.id, "last:20")
-    assert answer.rows == 20 and answer.drift is None and "no-such-model" in (answer.drift_note or "")
+    assert (
+        answer.rows == 20 and answer.drift is None and "no-such-model" in (answer.drift_note or "")
+    )
     assert answer.recorded  # the window is recorded without drift figures, with the reason
     assert evaluation_count(built.platform, off) == 0
     assert evaluation_count(built.platform, empty) == 0
@@ -272,8 +279,9 @@ def test_the_periodic_pass_evaluates_running_deployments_and_stops(built: Built)
     registry = CollectorRegistry()
     registry.register(service.gauges)
     text = generate_latest(registry).decode()
-    assert f'ontolab_deployment_up{{deployment="{other.id}",model="{MODEL}",version="1"}} 0.0' in text
-    assert f'ontolab_deployment_up{{deployment="{watched.id}",model="{MODEL}",version="1"}} 1.0' in text
+    up = 'ontolab_deployment_up{{deployment="{}",model="{}",version="1"}} {}'
+    assert up.format(other.id, MODEL, "0.0") in text
+    assert up.format(watched.id, MODEL, "1.0") in text
     source.known.pop(other.id)
     service.tick()
     assert other.id not in generate_latest(registry).decode()  # not watched: its series go
