@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
@@ -34,7 +35,7 @@ class Watched:
     model: str
     version: int
     version_iri: str | None  # the model version node it serves
-    directory: Any  # pathlib.Path of its prediction log
+    directory: Path  # its prediction log
     log_enabled: bool
 
 

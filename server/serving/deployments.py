@@ -23,6 +23,8 @@ Each deployment keeps a prediction log (``server.monitoring.prediction_log``) in
 ``DATA/deployments/ID/predictions/`` unless its deploy request turned it off; its config is
 saved there at deploy and read again on restore. ``record_feedback`` checks and appends
 ground-truth labels by request id (``server.monitoring.feedback``), one deployment at a time.
+``watched``, ``watching`` and ``healthy`` are what monitoring reads of deployments
+(``server.monitoring.service.DeploymentSource``).
 
 Thread-safety: every public method may be called from any thread.
 """
