@@ -118,3 +118,17 @@ def test_drifted_traffic_raises_the_drift_alert(prometheus: str, drifting: dict[
     assert float(share[0]["value"][1]) >= 0.5
     up = query(prometheus, f'ontolab_deployment_up{{deployment="{deployment["id"]}"}}')
     assert float(up[0]["value"][1]) == 1
+
+
+def test_promtool_accepts_the_exposition_with_monitoring_series(
+    prometheus: str, drifting: dict[str, Any]
+) -> None:
+    _, promtool = prometheus_binaries()
+    if promtool is None:
+        pytest.skip("promtool is not installed with this prometheus package")
+    text = requests.get(f"{drifting['api']}/metrics", timeout=TIMEOUT).text
+    assert "ontolab_deployment_feature_psi{" in text  # the evaluator has run
+    checked = subprocess.run(
+        [promtool, "check", "metrics"], input=text, capture_output=True, text=True, timeout=30
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
