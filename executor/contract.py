@@ -375,15 +375,8 @@ def extract_bundle(path: str | os.PathLike[str], target: str | os.PathLike[str])
 CONTAINER_PHASE = "container"
 REQUIRED_INPUTS[CONTAINER_PHASE] = ()  # whatever the step declares with ol:consumes
 OUTPUT_KIND[CONTAINER_PHASE] = "files"
-#: The file name each input kind is staged under in WORKDIR/inputs (``files`` is unpacked).
-STAGED_NAMES = {
-    "dataset": "dataset.parquet",
-    "profile": "profile.json",
-    "splits": "splits.joblib",
-    "model": "model.joblib",
-    "report": "report.json",
-}
-STAGED_NAMES["data_report"] = "data_report.json"  # a data validation step's (CHECK_PHASE)
+# The working directory's layout (the name each input is staged under) is
+# ``executor.standalone.container_workdir``'s, which an export pastes as it is.
 
 
 # --- Data validation steps (ol:DataValidation) ----------------------------------------------

@@ -24,6 +24,7 @@ from server.api import (
     metrics,
     mlflow,
     models,
+    monitoring,
     openapi,
     queries,
     runs,
@@ -56,5 +57,6 @@ MODULES: tuple[ModuleType, ...] = (
     tracking,
     mlflow,
     ui,
+    monitoring,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

@@ -328,6 +328,18 @@ def _code_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list
     return out
 
 
+def _container_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
+    """The image a container step's command ran, by its ID and any registry digests: what
+    an export runs again (``docker run IMAGE@sha256:…``), whatever the tag points at later."""
+    image = result.summary.get("image") or {}
+    if not image.get("id"):
+        return []
+    node = _step_run(record, step.id)
+    out: list[WriteTriple] = [(node, OL.imageDigest, string(str(image["id"])))]
+    out += [(node, OL.imageRepoDigest, string(str(d))) for d in image.get("repo_digests", [])]
+    return out
+
+
 def _no_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
     return []
 
@@ -338,6 +350,7 @@ PHASE_FACTS: dict[str, Callable[[RunRecord, StepRecord, StepResult], list[WriteT
     "build": _build_facts,
     "validate": _validate_facts,
     "code": _code_facts,
+    "container": _container_facts,
     "check": check_facts,
 }
 
