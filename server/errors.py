@@ -492,3 +492,11 @@ class TriggerError(DefinitionError):
     refuses (listed in ``violations``). Nothing is stored."""
 
     title = "Invalid trigger"
+
+
+class WindowError(OntolabError):
+    """A monitoring window the platform cannot read: not ``last:N``, ``since:TIME`` or
+    ``duration:D``, or out of range. Nothing is evaluated."""
+
+    status = 400
+    title = "Invalid monitoring window"

@@ -15,6 +15,7 @@ from server.definitions import ensure_ontology
 from server.definitions.estimators import AllowList, for_settings
 from server.graph.clock import Clock
 from server.graph.upgrade import add_run_numbers
+from server.monitoring.service import MonitoringService
 from server.provision import make_provisioner
 from server.provision.base import Provisioner
 from server.registry.service import Registry
@@ -43,6 +44,8 @@ class Platform:
     # Runs recorded from any code (the SDK's start_run, MLflow's client, an MLflow import)
     tracked: TrackedRuns
     triggers: TriggerService
+    # Drift and live performance of deployments, per window (server/monitoring/service.py)
+    monitoring: MonitoringService
 
     def delete_experiment(self, identifier: str) -> dict[str, Any]:
         """Delete an experiment's versions and runs; runs of it in flight are cancelled first.
@@ -72,6 +75,7 @@ class Platform:
 
     def close(self) -> None:
         self.triggers.close()  # first: no firing starts a run while the rest stops
+        self.monitoring.close()  # before the store and the deployments it reads go
         self.deployments.close()  # stops the model servers; they stay desired-running
         self.runs.close()
         self.provisioner.close()
@@ -117,6 +121,7 @@ def open_platform(
     triggers = TriggerService(settings, store, runs, clock)
     runs.on_finished(triggers.run_finished)  # after the registry's: the models are registered
     datasets.on_uploaded(triggers.dataset_uploaded)
+    monitoring = MonitoringService(settings, store, artifacts, registry, deployments)
     platform = Platform(
         settings,
         store,
@@ -130,12 +135,14 @@ def open_platform(
         estimators=estimators,
         tracked=tracked,
         triggers=triggers,
+        monitoring=monitoring,
     )
     if settings.reconciles_runs:
         runs.reconcile()  # before anything can start a run
         add_run_numbers(store)  # runs stored before runs were numbered, oldest first
     if serve_deployments:
         deployments.restore()
+        monitoring.start()
     if run_triggers and settings.triggers:
         triggers.start()
     return platform

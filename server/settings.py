@@ -100,6 +100,12 @@ class Settings:
     # other processes on the same store) when nothing wakes it sooner.
     triggers: bool = True
     trigger_poll_seconds: float = 5.0
+    # Monitoring (server/monitoring/service.py): every monitor_interval seconds (0: never) each
+    # running deployment's window monitor_window (last:N, since:T, duration:D) is evaluated
+    # for drift and live performance; no window reads more than monitor_max_rows rows.
+    monitor_interval: float = 60.0
+    monitor_window: str = "last:1000"
+    monitor_max_rows: int = 100_000
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -140,6 +146,15 @@ class Settings:
             raise ConfigError(
                 "ONTOLAB_TRIGGER_POLL_SECONDS must be a number of seconds above 0, at most 3600"
             )
+        self._check_monitoring()
+
+    def _check_monitoring(self) -> None:
+        if not 0 <= self.monitor_interval <= 86_400:
+            raise ConfigError(
+                "ONTOLAB_MONITOR_INTERVAL must be a number of seconds from 0 (off) to 86400"
+            )
+        if not 1 <= self.monitor_max_rows <= 10_000_000:
+            raise ConfigError("ONTOLAB_MONITOR_MAX_ROWS must be a whole number from 1 to 10000000")
 
     def _check_prediction_log(self) -> None:
         if not 0 < self.prediction_log_mb <= 100_000:

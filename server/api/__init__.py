@@ -24,6 +24,7 @@ from server.api import (
     metrics,
     mlflow,
     models,
+    monitoring,
     openapi,
     queries,
     runs,
@@ -58,5 +59,6 @@ MODULES: tuple[ModuleType, ...] = (
     mlflow,
     triggers,
     ui,
+    monitoring,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)
