@@ -119,3 +119,23 @@ def test_an_observation_needs_an_aware_window_end_and_reads_any_like_event() -> 
     assert (seen.deployment_id, seen.version, seen.drift_share) == ("d1", 2, 0.4)
     assert seen.drifted_features == ("a",) and seen.live_metrics["accuracy"] == 0.9
     assert seen.window_end_time == T0
+
+
+def test_the_monitors_window_event_reads_as_an_observation() -> None:
+    from server.monitoring.evaluation import WindowEvaluated
+
+    event = WindowEvaluated(
+        deployment_id="d1",
+        model="iris-lr",
+        version=3,
+        window_end="2026-03-01T10:00:00+00:00",
+        drift_share=0.5,
+        drifted_features=("petal_width", "sepal_length"),
+        live_metrics={"accuracy": 0.7},
+        rows=1000,
+        evaluation_iri="https://w3id.org/ontolab/id/deployment/d1/evaluation/1",
+    )
+    seen = Observation.of(event)
+    assert seen.drifted_features == ("petal_width", "sepal_length")
+    assert seen.evaluation_iri == event.evaluation_iri and seen.live_metrics == {"accuracy": 0.7}
+    assert count_window(trigger(threshold=0.3, windows=1), TriggerState(), seen, seen.drift_share)
