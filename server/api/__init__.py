@@ -23,6 +23,7 @@ from server.api import (
     lineage,
     metrics,
     mlflow,
+    model_operations,
     models,
     openapi,
     queries,
@@ -56,5 +57,6 @@ MODULES: tuple[ModuleType, ...] = (
     tracking,
     mlflow,
     ui,
+    model_operations,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)
