@@ -221,6 +221,31 @@ def test_rollback_returns_the_alias_and_the_deployment(served: Served) -> None:
     assert served_version(served) == 1  # the refused rollback changed nothing
 
 
+def test_challenge_refuses_a_worse_version_and_promotes_a_better_one(served: Served) -> None:
+    refused = served.call("POST", f"/api/models/{MODEL}/versions/2/challenge").json()
+    assert refused["outcome"] == "refused" and "does not beat" in refused["reason"]
+    assert refused["champion_change"] is None and served_version(served) == 1
+    why = served.call("GET", f"/api/models/{MODEL}/aliases/challenger/why").json()
+    decision = next(c for c in why["causes"] if c["type"] == "PromotionDecision")
+    assert (decision["outcome"], decision["metric"]) == ("refused", "accuracy")
+    assert decision["challenger_value"] < decision["champion_value"]
+
+    move_champion(served, 2)
+    assert served_version(served) == 2
+    trigger = "urn:example:trigger-firing:1"
+    answer = served.call(
+        "POST", f"/api/models/{MODEL}/versions/1/challenge", json={"trigger": trigger}
+    )
+    promoted = answer.json()
+    assert promoted["outcome"] == "promoted", promoted["reason"]
+    [switch] = promoted["champion_change"]["switches"]
+    assert (switch["outcome"], switch["to_version"]) == ("switched", 1)
+    assert served_version(served) == 1
+    why = served.call("GET", f"/api/models/{MODEL}/aliases/champion/why").json()
+    chain = [c["iri"] if c["type"] is None else c["type"] for c in why["causes"]]
+    assert chain == ["AliasChange", "PromotionDecision", trigger, "DeploymentSwitch"]
+
+
 def test_a_new_server_failing_its_health_check_leaves_traffic_on_the_old(served: Served) -> None:
     pid = served.call("GET", f"/api/deployments/{served.deployment['id']}").json()["pid"]
     change = move_champion(served, 3)
