@@ -24,41 +24,21 @@ made are informed by the decision. A version that is champion already is refused
 from __future__ import annotations
 
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from server.errors import PromotionRefused, RegistryError
 from server.graph.clock import utc_now
 from server.graph.namespaces import PLATFORM_AGENT
 from server.registry.history import Cause, Decision, activity_iri
-from server.registry.model import AliasChange, ModelEntry, ModelVersion, number
+from server.registry.model import AliasChange, ModelVersion, number
+from server.registry.service import Registry
 
 CHAMPION = "champion"
 CHALLENGER = "challenger"
 
 
-class PolicyRegistry(Protocol):
-    """What the policy needs of ``server.registry.service.Registry``."""
-
-    def model(self, name: str) -> ModelEntry: ...
-
-    def held_out(self, name: str, number: int) -> tuple[str, ...]: ...
-
-    def set_alias(
-        self,
-        name: str,
-        alias: str,
-        version: int,
-        *,
-        gate: bool = False,
-        must_beat_current: bool = False,
-        cause: Cause | None = None,
-    ) -> AliasChange: ...
-
-    def record_decision(self, decision: Decision) -> None: ...
-
-
 def challenge(
-    registry: PolicyRegistry,
+    registry: Registry,
     name: str,
     version: int,
     *,
@@ -111,7 +91,7 @@ def challenge(
 
 
 def _judge(
-    registry: PolicyRegistry,
+    registry: Registry,
     decision: Decision,
     candidate: ModelVersion,
     champion: ModelVersion | None,

@@ -23,7 +23,10 @@ where its artifact lives, and never imports scikit-learn.
 
 Storage: one named graph per model name (``https://w3id.org/ontolab/id/model/NAME``, also
 the IRI of the ``ol:RegisteredModel``), rewritten whole by one ``replace_graph`` per change,
-under a lock so concurrent changes in this process do not lose each other's writes. Versions
+under a lock so concurrent changes in this process do not lose each other's writes. Every alias
+change is also added to the model's history graph as an ``ol:AliasChange`` (``history``) with
+its cause, and told to the ``on_alias_change`` listeners (the deployments that follow aliases);
+``rollback`` returns an alias to its previous version from that history. Versions
 and aliases are IRIs under it; metric values stay in the runs' graphs and are linked with
 ``ol:hasEvaluation``. All reads go through the ``registry_*`` named queries.
 """

@@ -24,6 +24,11 @@ Each deployment keeps a prediction log (``server.monitoring.prediction_log``) in
 saved there at deploy and read again on restore. ``record_feedback`` checks and appends
 ground-truth labels by request id (``server.monitoring.feedback``), one deployment at a time.
 
+A deployment made from an alias follows it: its port is held by a ``Front`` in this process
+that forwards to the current model server, and ``on_alias_change`` (told by the registry)
+switches it to each version the alias moves to without dropping a request
+(``server.serving.switching``); a restore starts it at the version its alias points at then.
+
 Thread-safety: every public method may be called from any thread.
 """
 

@@ -26,6 +26,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from server.serving.model_process import bind
+
 VERSION_HEADER = "X-Ontolab-Model-Version"
 UPSTREAM_TIMEOUT = 30.0
 IDLE_TIMEOUT = 60.0
@@ -64,15 +66,10 @@ class Front:
         candidates = [preferred] if preferred else []
         candidates += [p for p in range(port_start, port_start + PORT_RANGE) if p not in exclude]
         for port in candidates:
-            sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             try:
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                sock.bind((host, port))
-                sock.listen(1024)
+                return cls(bind(host, port))
             except OSError:
-                sock.close()
                 continue
-            return cls(sock)
         raise OSError(f"no free port on {host} in {port_start}-{port_start + PORT_RANGE - 1}")
 
     @property

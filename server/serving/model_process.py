@@ -4,6 +4,7 @@ or a switch)."""
 
 from __future__ import annotations
 
+import socket
 import time
 from pathlib import Path
 
@@ -54,3 +55,16 @@ def tail(log: Path, lines: int = 15) -> str:
         return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
     except OSError:
         return "(no log)"
+
+
+def bind(host: str, port: int) -> socket.socket:
+    """A listening TCP socket, bound the way waitress binds its own (SO_REUSEADDR)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(1024)
+    except OSError:
+        sock.close()
+        raise
+    return sock

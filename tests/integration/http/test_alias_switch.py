@@ -29,6 +29,7 @@ from server.registry.model import ModelVersion
 from server.serving.front import VERSION_HEADER
 from server.settings import Settings
 from tests.conftest import assert_problem
+from tests.integration.http.test_deployments import pid_alive
 from tests.unit.server.registry import test_registry as built_runs
 
 MODEL = built_runs.MODEL
@@ -140,14 +141,6 @@ class Load:
             self.errors.append(f"client {index}: {type(exc).__name__}: {exc}")
         finally:
             session.close()
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return True
 
 
 def move_champion(served: Served, version: int) -> dict[str, Any]:
