@@ -374,7 +374,11 @@ class Registry:
     def _tell(self, change: AliasChange) -> AliasChange:
         switches: list[dict[str, Any]] = []
         for listener in self._listeners:
-            switches += listener(change)
+            try:
+                switches += listener(change)
+            except Exception as exc:  # the change stands; say what did not follow it
+                log.exception("a listener of %s %s failed", change.model, change.alias)
+                switches.append({"outcome": "failed", "reason": f"{type(exc).__name__}: {exc}"})
         return replace(change, switches=tuple(switches))
 
     # --- storage -----------------------------------------------------------------------

@@ -361,7 +361,10 @@ class DeploymentService(Switching):
         have moved while the deployment was down)."""
         if deployment.alias is None:
             return deployment
-        target = self._resolve(self._registry, deployment.name, None, deployment.alias)
+        try:
+            target = self._resolve(self._registry, deployment.name, None, deployment.alias)
+        except NotFoundError:  # the alias was deleted: serve what it pointed at last
+            return deployment
         if target.version == deployment.version:
             return deployment
         log.info(

@@ -19,6 +19,7 @@ served on one thread per client connection (``ThreadingHTTPServer``).
 from __future__ import annotations
 
 import http.client
+import logging
 import socket
 import threading
 import time
@@ -27,6 +28,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from server.serving.model_process import bind
+
+log = logging.getLogger(__name__)
 
 VERSION_HEADER = "X-Ontolab-Model-Version"
 UPSTREAM_TIMEOUT = 30.0
@@ -120,6 +123,10 @@ class Front:
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that went away mid-answer is its own business: no traceback on stderr."""
+        log.debug("front on %s: a client connection failed", self.server_address, exc_info=True)
 
     def __init__(self, sock: socket.socket, front: Front) -> None:
         super().__init__(sock.getsockname()[:2], _Forward, bind_and_activate=False)

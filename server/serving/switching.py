@@ -51,17 +51,17 @@ class Switching:
         in this process; one dict per deployment (``outcome`` switched or failed)."""
         if change.change is None:
             return []
-        with self._lock:
-            live = set(self._fronts)
-        followers = [
-            d
-            for d in self._read_all()
-            if d.id in live
-            and d.desired == "running"
-            and (d.name, d.alias) == (change.model, change.alias)
-            and d.version != change.version
-        ]
-        with self._switching:
+        with self._switching:  # read under it: a switch just made has moved its deployment
+            with self._lock:
+                live = set(self._fronts)
+            followers = [
+                d
+                for d in self._read_all()
+                if d.id in live
+                and d.desired == "running"
+                and (d.name, d.alias) == (change.model, change.alias)
+                and d.version != change.version
+            ]
             return [self._switch(d, change.version, change.change) for d in followers]
 
     def _switch(self, deployment: Deployment, version: int, cause: str) -> dict[str, Any]:
