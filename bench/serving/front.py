@@ -30,13 +30,12 @@ from run import (  # noqa: E402
     RESULTS,
     ROOT,
     Settings,
-    _medians,
+    alternate,
     create_app,
     definitions,
     deploy,
     ensure_wrk,
     open_platform,
-    run_wrk,
     stop_waitress,
 )
 
@@ -97,18 +96,9 @@ def measure(
         "front": deploy(api, version=None, alias="champion", **off),
     }
     assert sides["front"]["follows_alias"] and not sides["direct"]["follows_alias"]
-    report: dict[str, Any] = {"rounds": args.rounds, "by_connections": {}}
-    for connections in args.connections:
-        runs: dict[str, list[dict]] = {"direct": [], "front": []}
-        for _ in range(args.rounds):
-            for side, deployment in sides.items():
-                url = deployment["url"] + "/predict"
-                runs[side].append(run_wrk(wrk, url, body, args.duration, connections, tmp))
-        medians = {side: _medians(found) for side, found in runs.items()}
-        medians["added_ms"] = {
-            key: medians["front"][key] - medians["direct"][key] for key in ("p50_ms", "p95_ms")
-        }
-        report["by_connections"][str(connections)] = medians | {"runs": runs}
+    load = (wrk, body, args.duration, args.rounds, tmp)
+    report: dict[str, Any] = {"rounds": args.rounds}
+    report["by_connections"] = alternate(sides, args.connections, *load)
     return report
 
 
