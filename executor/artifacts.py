@@ -108,4 +108,7 @@ LOADERS: dict[str, Callable[[Path], Any]] = {
     # What code steps exchange besides the above (executor.phases.code).
     "report": read_json,
     "files": lambda path: path,  # a zip, unpacked by the step that reads it
+    # What a check step reads besides (executor.phases.check).
+    "reference_profile": read_json,
+    "data_report": read_json,
 }

@@ -29,7 +29,6 @@ from pathlib import Path
 
 from executor.contract import (
     MEDIA_TYPES,
-    STAGED_NAMES,
     ArtifactRef,
     StepErrorInfo,
     StepResult,
@@ -38,19 +37,21 @@ from executor.contract import (
     extract_bundle,
     store_artifact,
 )
+from executor.standalone.container_workdir import (
+    STAGED_NAMES,
+    WORKDIR_INPUTS,
+    WORKDIR_OUTPUTS,
+    fresh_workdir,
+    output_files,
+)
 
-INPUTS, OUTPUTS = "inputs", "outputs"
+INPUTS, OUTPUTS = WORKDIR_INPUTS, WORKDIR_OUTPUTS
 
 
 def place_inputs(inputs: dict[str, Path], folder: Path) -> None:
     """Put each input file (by kind, already checked) under ``folder/inputs``; make
     ``folder/outputs`` empty and writable by any user (the image may run as any)."""
-    staged, outputs = folder / INPUTS, folder / OUTPUTS
-    shutil.rmtree(staged, ignore_errors=True)
-    shutil.rmtree(outputs, ignore_errors=True)
-    staged.mkdir(parents=True)
-    outputs.mkdir()
-    outputs.chmod(0o777)
+    staged, _ = fresh_workdir(folder)
     for kind, source in inputs.items():
         if kind == "files":
             extract_bundle(source, staged / "files")
@@ -61,12 +62,7 @@ def place_inputs(inputs: dict[str, Path], folder: Path) -> None:
 def pack_outputs(folder: Path, root: str | os.PathLike[str]) -> tuple[ArtifactRef, list[str]]:
     """Store ``folder/outputs`` as one zip under the artifact store ``root``: its ref and the
     files it holds (symbolic links left out: they could point anywhere)."""
-    outputs = folder / OUTPUTS
-    files = sorted(
-        p.relative_to(outputs).as_posix()
-        for p in outputs.rglob("*")
-        if p.is_file() and not p.is_symlink()
-    )
+    outputs, files = folder / OUTPUTS, output_files(folder)
     with tempfile.TemporaryDirectory() as scratch:
         packed = Path(scratch) / "files.zip"
         with zipfile.ZipFile(packed, "w", zipfile.ZIP_DEFLATED) as archive:

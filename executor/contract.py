@@ -375,11 +375,20 @@ def extract_bundle(path: str | os.PathLike[str], target: str | os.PathLike[str])
 CONTAINER_PHASE = "container"
 REQUIRED_INPUTS[CONTAINER_PHASE] = ()  # whatever the step declares with ol:consumes
 OUTPUT_KIND[CONTAINER_PHASE] = "files"
-#: The file name each input kind is staged under in WORKDIR/inputs (``files`` is unpacked).
-STAGED_NAMES = {
-    "dataset": "dataset.parquet",
-    "profile": "profile.json",
-    "splits": "splits.joblib",
-    "model": "model.joblib",
-    "report": "report.json",
-}
+# The working directory's layout (the name each input is staged under) is
+# ``executor.standalone.container_workdir``'s, which an export pastes as it is.
+
+
+# --- Data validation steps (ol:DataValidation) ----------------------------------------------
+# A check step reads the dataset (or the splits) it consumes, checks it against the
+# expectations its definition declares and, when it names one, the reference profile of a
+# registered model version (staged by the platform as the input REFERENCE_INPUT), and stores
+# its report, passed or not. Every step that produces a model runs after every check step of
+# its experiment (``server.definitions.planner``), so bad data fails the run before training.
+CHECK_PHASE = "check"
+CHECK_INPUT_KINDS = ("dataset", "splits")  # it consumes exactly one of these
+REFERENCE_INPUT = "reference_profile"
+PHASES = (*PHASES, CHECK_PHASE)
+REQUIRED_INPUTS[CHECK_PHASE] = ()
+OUTPUT_KIND[CHECK_PHASE] = "data_report"
+MEDIA_TYPES["data_report"] = "application/json"

@@ -45,3 +45,7 @@ class ThresholdError(PhaseError):
 class CodeError(PhaseError):
     """A code step's declaration or its author's code does not fit the contract (a missing
     file or function, a wrong signature, a return value of the wrong kind)."""
+
+
+class DataCheckError(PhaseError):
+    """A check step's data missed one or more of its expectations (all named at once)."""

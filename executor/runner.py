@@ -10,6 +10,7 @@ from typing import Any
 from executor.artifacts import LOADERS
 from executor.context import PhaseOutput, StepContext
 from executor.contract import (
+    CHECK_PHASE,
     CODE_BUNDLE_INPUT,
     CODE_PHASE,
     REQUIRED_INPUTS,
@@ -55,9 +56,11 @@ def load_input(spec: StepSpec, kind: str) -> Any:
 
 
 def input_kinds(spec: StepSpec) -> tuple[str, ...]:
-    """The inputs to load: a phase's required ones; every one a code step was given."""
+    """The inputs to load: a phase's required ones; every one a code or check step was given."""
     if spec.phase == CODE_PHASE:  # its bundle is unpacked by the phase, not loaded
         return tuple(sorted(kind for kind in spec.inputs if kind != CODE_BUNDLE_INPUT))
+    if spec.phase == CHECK_PHASE:  # the dataset or splits it checks, and a reference profile
+        return tuple(sorted(spec.inputs))
     return REQUIRED_INPUTS[spec.phase]
 
 

@@ -38,7 +38,12 @@ PHASES: dict[str, tuple[str, str]] = {  # phase → (step class, class of what i
     "process": ("DataProcessing", "Dataset"),
     "build": ("ModelBuilding", "Model"),
     "validate": ("ModelValidation", "EvaluationReport"),
+    "check": ("DataValidation", "DataValidationReport"),
 }
+#: A column expectation's keys (``Experiment.check(columns=...)``) and their ``ol:`` terms.
+COLUMN_KEYS = {"name": "columnName", "type": "columnType", "required": "columnRequired",
+               "min": "minValue", "max": "maxValue", "max_missing_rate": "maxMissingRate",
+               "allowed": "allowedValue"}  # fmt: skip
 LOWER_IS_BETTER = frozenset({"rmse", "mae"})
 _ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _LOCAL = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -66,6 +71,7 @@ class Step:
     search_space: dict[str, list[Any]] = field(default_factory=dict)
     thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
     resources: dict[str, Any] = field(default_factory=dict)
+    columns: list[dict[str, Any]] = field(default_factory=list)  # a check step's expectations
 
 
 class Experiment:
@@ -127,7 +133,8 @@ class Experiment:
 
         Args:
             step_id: the step's id (the local name of its node).
-            phase: ``extract``, ``explore``, ``process``, ``build`` or ``validate``.
+            phase: ``extract``, ``explore``, ``process``, ``build``, ``validate`` or ``check``
+                (data validation; its column expectations through :meth:`check`).
             consumes: node names or step ids whose output the step reads.
             produces: the name of its output node (default ``{step_id}_output``).
             depends_on: step ids it runs after, beyond the data flow.
@@ -189,6 +196,29 @@ class Experiment:
         """A validate step: ``thresholds``; consumes the last model and the split."""
         options.setdefault("consumes", self._last("build") + self._last("process"))
         return self.step(step_id, "validate", **options)
+
+    def check(
+        self,
+        step_id: str = "check",
+        *,
+        columns: Iterable[Mapping[str, Any]] = (),
+        **options: Any,
+    ) -> Experiment:
+        """A data validation step: ``columns`` (each ``{"name", "type", "required", "min",
+        "max", "max_missing_rate", "allowed"}``), ``min_rows``, ``max_rows``,
+        ``max_missing_rate``, ``reference_model`` with ``reference_version`` or
+        ``reference_alias``, ``reference_tolerance``; consumes the last extract."""
+        expectations = [dict(column) for column in columns]
+        for column in expectations:
+            unknown = set(column) - set(COLUMN_KEYS)
+            if unknown or "name" not in column:
+                raise ValueError(
+                    f"column expectation {column!r}: give a name and only {', '.join(COLUMN_KEYS)}"
+                )
+        options.setdefault("consumes", self._last("extract"))
+        self.step(step_id, "check", **options)
+        self.steps[step_id].columns = expectations
+        return self
 
     def _last(self, phase: str) -> list[str]:
         found = [s.produces for s in self.steps.values() if s.phase == phase]
@@ -308,6 +338,18 @@ class _Writer:
             for metric, bound in step.thresholds.items()
         ]
         facts += [("ol:threshold", " ,\n        ".join(bounds))] if bounds else []
+        columns = [
+            "[ "
+            + " ; ".join(
+                f"ol:{COLUMN_KEYS[key]} "
+                + ", ".join(literal(v) for v in (value if isinstance(value, list) else [value]))
+                for key, value in column.items()
+                if value is not None
+            )
+            + " ]"
+            for column in step.columns
+        ]
+        facts += [("ol:expectColumn", " ,\n        ".join(columns))] if columns else []
         if step.resources:
             inner = " ; ".join(f"ol:{ol_name(k)} {literal(v)}" for k, v in step.resources.items())
             facts.append(("ol:requires", f"[ {inner} ]"))

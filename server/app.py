@@ -67,6 +67,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     app.extensions["ontolab.streams"] = StreamThreads(platform.settings.max_event_streams)
     metrics = app.extensions["ontolab.metrics"] = PlatformMetrics()  # this app's own registry
     instrument(app, metrics)
+    metrics.registry.register(platform.monitoring.gauges)  # drift, live performance, up
     app.before_request(partial(_guard, policy))
     platform.runs.on_finished(metrics.record_run)
     for blueprint in BLUEPRINTS:

@@ -481,3 +481,11 @@ class MlflowImportError(OntolabError):
 
     status = 400
     title = "MLflow import refused"
+
+
+class WindowError(OntolabError):
+    """A monitoring window the platform cannot read: not ``last:N``, ``since:TIME`` or
+    ``duration:D``, or out of range. Nothing is evaluated."""
+
+    status = 400
+    title = "Invalid monitoring window"

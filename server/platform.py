@@ -13,6 +13,7 @@ from server.datasets import DatasetService
 from server.definitions import ensure_ontology
 from server.definitions.estimators import AllowList, for_settings
 from server.graph.upgrade import add_run_numbers
+from server.monitoring.service import MonitoringService
 from server.provision import make_provisioner
 from server.provision.base import Provisioner
 from server.registry.service import Registry
@@ -40,6 +41,8 @@ class Platform:
     estimators: AllowList  # what ol:estimator may name: scikit-learn's + ONTOLAB_ESTIMATORS
     # Runs recorded from any code (the SDK's start_run, MLflow's client, an MLflow import)
     tracked: TrackedRuns
+    # Drift and live performance of deployments, per window (server/monitoring/service.py)
+    monitoring: MonitoringService
 
     def delete_experiment(self, identifier: str) -> dict[str, Any]:
         """Delete an experiment's versions and runs; runs of it in flight are cancelled first.
@@ -67,6 +70,7 @@ class Platform:
         return self.store.ask("ASK { }")
 
     def close(self) -> None:
+        self.monitoring.close()  # before the store and the deployments it reads go
         self.deployments.close()  # stops the model servers; they stay desired-running
         self.runs.close()
         self.provisioner.close()
@@ -104,6 +108,7 @@ def open_platform(
     datasets = DatasetService(store, artifacts, provisioner, cache, settings.data / "profiles")
     serving = ModelServing(registry, artifacts)
     tracked = TrackedRuns(store, artifacts, registry.register_run)
+    monitoring = MonitoringService(settings, store, artifacts, registry, deployments)
     platform = Platform(
         settings,
         store,
@@ -116,10 +121,12 @@ def open_platform(
         serving=serving,
         estimators=estimators,
         tracked=tracked,
+        monitoring=monitoring,
     )
     if settings.reconciles_runs:
         runs.reconcile()  # before anything can start a run
         add_run_numbers(store)  # runs stored before runs were numbered, oldest first
     if serve_deployments:
         deployments.restore()
+        monitoring.start()
     return platform

@@ -95,6 +95,12 @@ class Settings:
     prediction_log_mb: float = 16.0
     prediction_log_files: int = 4
     prediction_log_queue: int = 10_000
+    # Monitoring (server/monitoring/service.py): every monitor_interval seconds (0: never) each
+    # running deployment's window monitor_window (last:N, since:T, duration:D) is evaluated
+    # for drift and live performance; no window reads more than monitor_max_rows rows.
+    monitor_interval: float = 60.0
+    monitor_window: str = "last:1000"
+    monitor_max_rows: int = 100_000
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -131,6 +137,15 @@ class Settings:
         self._check_request_guards()
         self._check_client_queries()
         self._check_prediction_log()
+        self._check_monitoring()
+
+    def _check_monitoring(self) -> None:
+        if not 0 <= self.monitor_interval <= 86_400:
+            raise ConfigError(
+                "ONTOLAB_MONITOR_INTERVAL must be a number of seconds from 0 (off) to 86400"
+            )
+        if not 1 <= self.monitor_max_rows <= 10_000_000:
+            raise ConfigError("ONTOLAB_MONITOR_MAX_ROWS must be a whole number from 1 to 10000000")
 
     def _check_prediction_log(self) -> None:
         if not 0 < self.prediction_log_mb <= 100_000:

@@ -1,4 +1,5 @@
-"""The five phases and code steps (``code``: the author's function), by name.
+"""The five phases, code steps (``code``: the author's function) and data validation
+(``check``), by name.
 
 Each module's ``run`` is a :class:`executor.context.PhaseRunner`. An ol:AutoML step runs as a
 build (its class is a kind of ol:ModelBuilding); the platform marks it with the ``automl``
@@ -8,7 +9,7 @@ parameter and ``executor.phases.automl`` searches instead of fitting one estimat
 from __future__ import annotations
 
 from executor.context import PhaseOutput, PhaseRunner, StepContext
-from executor.phases import automl, build, code, explore, extract, process, validate
+from executor.phases import automl, build, check, code, explore, extract, process, validate
 
 
 def _build(ctx: StepContext) -> PhaseOutput:
@@ -24,4 +25,5 @@ RUNNERS: dict[str, PhaseRunner] = {
     "build": _build,
     "validate": validate.run,
     "code": code.run,  # ol:CodeStep: the author's function
+    "check": check.run,  # ol:DataValidation: a dataset against expectations and a reference
 }

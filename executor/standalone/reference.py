@@ -2,8 +2,8 @@
 
 A build computes one over its training rows (``reference_profile``) and stores it beside the
 model, so serving never recomputes it; ``server.monitoring.drift`` bins a window of rows with
-the same functions (``numeric_values``, ``bin_numeric``, ``category_keys``), so the reference's
-bins and the window's agree exactly.
+the same functions (``numeric_values``, ``bin_numeric``, ``category_keys``; the first and last
+from ``executor.standalone.columns``), so the reference's bins and the window's agree exactly.
 
 Numbers: bins between quantile edges of the training values, left-closed, with open-ended
 outer bins (``(-inf, e1)``, ``[e1, e2)`` … ``[ek, +inf)``); a feature with few distinct values
@@ -18,28 +18,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api import types
+
+from executor.standalone.columns import category_keys, is_numeric_feature, numeric_values
 
 # --- code ---
 REFERENCE_FORMAT = "ontolab.reference_profile/1"
 NUMERIC_BINS = 20
 TOP_CATEGORIES = 20
-
-
-def is_numeric_feature(series: pd.Series) -> bool:
-    """Numbers and datetimes are binned by value; booleans and everything else are categories."""
-    if types.is_bool_dtype(series):
-        return False
-    return types.is_numeric_dtype(series) or types.is_datetime64_any_dtype(series)
-
-
-def numeric_values(series: pd.Series) -> np.ndarray:
-    """The column as float64 with NaN for missing (datetimes as seconds since the epoch)."""
-    if types.is_datetime64_any_dtype(series):
-        stamps = pd.to_datetime(series, utc=True)
-        seconds = stamps.astype("int64").to_numpy(dtype=float) / 1e9
-        return np.where(stamps.isna().to_numpy(), np.nan, seconds)
-    return series.to_numpy(dtype=float, na_value=np.nan)
 
 
 def numeric_edges(values: np.ndarray, bins: int = NUMERIC_BINS) -> np.ndarray:
@@ -69,20 +54,19 @@ def bin_numeric(values: np.ndarray, edges: np.ndarray) -> tuple[np.ndarray, int]
     return np.bincount(index, minlength=edges.size + 1), n_missing
 
 
-def category_keys(series: pd.Series) -> pd.Series:
-    """The column's values as strings (missing stays missing), the form categories are kept in."""
-    return series.astype(object).map(str, na_action="ignore")
-
-
 def numeric_feature(series: pd.Series, bins: int = NUMERIC_BINS) -> dict[str, Any]:
     values = numeric_values(series)
     edges = numeric_edges(values, bins)
     counts, missing = bin_numeric(values, edges)
+    present = values[np.isfinite(values)]
     return {
         "kind": "numeric",
         "missing": missing,
         "edges": [float(e) for e in edges],
         "counts": [int(c) for c in counts],
+        # the range data validation widens by its tolerance (``data_checks``); None: no values
+        "min": float(present.min()) if present.size else None,
+        "max": float(present.max()) if present.size else None,
     }
 
 

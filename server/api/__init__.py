@@ -25,6 +25,7 @@ from server.api import (
     mlflow,
     model_operations,
     models,
+    monitoring,
     openapi,
     queries,
     runs,
@@ -57,6 +58,7 @@ MODULES: tuple[ModuleType, ...] = (
     tracking,
     mlflow,
     ui,
+    monitoring,
     model_operations,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

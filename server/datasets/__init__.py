@@ -1,13 +1,15 @@
-"""Uploaded datasets: CSV or Parquet in, versions by content hash, profiles, previews, and the
-``dataset:NAME@N`` references definitions use.
+"""Uploaded datasets: CSV or Parquet in, versions by content hash, profiles, previews, the
+``dataset:NAME@N`` references definitions use, and the reference profile a data validation step
+compares with (``validation``).
 
 ``DatasetService`` (``service``) is what the API calls: the functions of ``uploads`` with the
 platform's store, artifact store, provisioner and step cache bound.
 
 May import: ``server.tracking.artifacts``, ``server.runs.cache`` (the step cache keeps profiles),
 ``server.provision`` (a profile is computed as a step), ``server.graph``, ``server.store``,
-``server.errors``. The package exports its service surface (``from server import datasets``;
-``datasets.upload(...)``).
+``server.errors``; ``server.registry`` (``validation`` resolves a check step's reference model
+version to the profile its build stored). The package exports its service surface
+(``from server import datasets``; ``datasets.upload(...)``).
 """
 
 from server.datasets.service import DatasetService
@@ -28,6 +30,7 @@ from server.datasets.uploads import (
     upload,
     versions,
 )
+from server.datasets.validation import resolve_reference
 
 __all__ = [
     "NAME_PATTERN",
@@ -42,6 +45,7 @@ __all__ = [
     "file_iri",
     "preview",
     "resolve",
+    "resolve_reference",
     "resolve_version",
     "stored_profile",
     "upload",

@@ -2,8 +2,9 @@
 
 This module does no I/O: it takes what ``definitions.steps`` read from the store and returns a
 ``Plan`` or raises ``PlanError``. Order comes from explicit ``ol:dependsOn`` links and from data
-flow (a step runs after the step producing what it consumes). Plans are deterministic: steps
-within a wave are sorted by id.
+flow (a step runs after the step producing what it consumes); every step that produces a model
+also runs after every data validation (check) step, so bad data fails a run before it trains.
+Plans are deterministic: steps within a wave are sorted by id.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from dataclasses import dataclass
 from graphlib import CycleError, TopologicalSorter
 
 from executor.contract import (
+    CHECK_INPUT_KINDS,
+    CHECK_PHASE,
     CODE_INPUT_KINDS,
     CODE_PHASE,
     CONTAINER_PHASE,
@@ -71,8 +74,10 @@ def plan(pipeline: Pipeline, known_types: Iterable[StepType]) -> Plan:
     _check_phases(steps.values(), list(known_types))
     _check_code_bundle(pipeline)
     by_iri = {iri: s.id for iri, s in steps.items()}
+    checks = tuple(sorted(s.id for s in steps.values() if s.phase == CHECK_PHASE))
     planned = {
-        s.id: PlannedStep(s, _predecessors(s, by_iri), _inputs(s, steps)) for s in steps.values()
+        s.id: PlannedStep(s, _predecessors(s, by_iri, checks), _inputs(s, steps))
+        for s in steps.values()
     }
     return Plan(steps=planned, waves=_waves(planned))
 
@@ -123,8 +128,10 @@ def _check_code_bundle(pipeline: Pipeline) -> None:
         )
 
 
-def _predecessors(step: StepDefinition, by_iri: Mapping[str, str]) -> tuple[str, ...]:
-    found = set()
+def _predecessors(
+    step: StepDefinition, by_iri: Mapping[str, str], checks: tuple[str, ...]
+) -> tuple[str, ...]:
+    found = set(checks) if output_kind_of(step.phase, step.parameters) == "model" else set()
     for dependency in step.depends_on:
         if dependency not in by_iri:
             raise PlanError(
@@ -149,7 +156,7 @@ def _inputs(step: StepDefinition, steps: Mapping[str, StepDefinition]) -> dict[s
         producer = steps[producer_iri or ""]
         kind = _output_kind(producer)
         # Code and container steps take any kind a step makes (one of each).
-        if step.phase not in _ANY_INPUT and kind not in REQUIRED_INPUTS[step.phase]:
+        if step.phase not in _ANY_INPUT and kind not in _accepted(step.phase):
             raise PlanError(
                 f"step {step.id!r} ({step.phase}) consumes the {kind} of {producer.id!r}, which a "
                 f"{step.phase} step does not use; remove that ol:consumes "
@@ -162,6 +169,7 @@ def _inputs(step: StepDefinition, steps: Mapping[str, StepDefinition]) -> dict[s
             )
         inputs[kind] = producer.id
     _check_code_inputs(step, inputs)
+    _check_check_inputs(step, inputs)
     for kind in REQUIRED_INPUTS[step.phase]:
         if kind not in inputs:
             makers = [p for p, k in OUTPUT_KIND.items() if k == kind]
@@ -198,6 +206,20 @@ def _check_code_inputs(step: StepDefinition, inputs: Mapping[str, str]) -> None:
         raise PlanError(
             f"code step {step.id!r} returns a model but consumes no splits; add ol:consumes "
             "with the output of a process step (the model's columns and target come from it)"
+        )
+
+
+def _accepted(phase: str) -> tuple[str, ...]:
+    return CHECK_INPUT_KINDS if phase == CHECK_PHASE else REQUIRED_INPUTS[phase]
+
+
+def _check_check_inputs(step: StepDefinition, inputs: Mapping[str, str]) -> None:
+    """A check step reads one table: the dataset of an extract or the splits of a process."""
+    if step.phase == CHECK_PHASE and len(inputs) != 1:
+        found = ", ".join(f"the {k} of {p!r}" for k, p in sorted(inputs.items())) or "nothing"
+        raise PlanError(
+            f"check step {step.id!r} consumes {found}, but checks exactly one dataset or "
+            "splits; keep one ol:consumes with the output of an extract or a process step"
         )
 
 

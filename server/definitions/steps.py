@@ -179,7 +179,37 @@ def _parameters(store: ReadableStore, graph: str, task: str) -> dict[str, dict[s
                 "max": _number_or_none(row.get("max")),
             }
         )
+    _column_expectations(store, graph, result)
     return result
+
+
+def _column_expectations(store: ReadableStore, graph: str, result: dict[str, Any]) -> None:
+    """A data validation step's ``ol:expectColumn`` nodes as ``columns`` records, by name."""
+    found: dict[str, dict[str, dict[str, Any]]] = defaultdict(dict)
+    for row in queries.select(store, "step_column_expectations", graph=graph):
+        column = found[str(row["step"])].setdefault(
+            str(row["expectation"]),
+            {
+                "name": str(row["name"]),
+                "type": _str_or_none(row.get("type")),
+                "required": _value_or_none(row.get("required")),
+                "min": _number_or_none(row.get("min")),
+                "max": _number_or_none(row.get("max")),
+                "max_missing_rate": _number_or_none(row.get("missing")),
+                "allowed": [],
+            },
+        )
+        if row.get("allowed") is not None:
+            column["allowed"].append(python_value(row["allowed"]))
+    for step, columns in found.items():
+        records = sorted(columns.values(), key=lambda c: c["name"])
+        for column in records:
+            column["allowed"] = sorted(set(column["allowed"]), key=str) or None
+        result[step]["columns"] = records
+
+
+def _value_or_none(term: Node | None) -> Any:
+    return None if term is None else python_value(term)
 
 
 def _resources(store: ReadableStore, graph: str) -> dict[str, dict[str, Any]]:

@@ -14,6 +14,10 @@ Shape (documented in docs/definitions.md, "JSON pipeline documents")::
        {"id": "validate", "type": "ModelValidation", "consumes": ["build", "process"],
         "thresholds": [{"metric": "accuracy", "min": 0.9}]}]}
 
+A data validation step (``DataValidation``) lists its column expectations under ``columns``:
+``[{"name": "age", "type": "integer", "min": 0, "max": 120, "max_missing_rate": 0.05,
+"allowed": [...], "required": false}]``.
+
 ``consumes`` and ``depends_on`` name other steps by id; each step produces one output node.
 Keys are snake_case, parameter and resource names too: ``target_column`` is ``ol:targetColumn``
 (the ``ol:`` local name itself is still taken). A step key the document does not know is refused
@@ -48,7 +52,18 @@ STEP_KEYS = (
     "search_space",
     "thresholds",
     "resources",
+    "columns",  # a data validation step's column expectations
 )
+#: A column expectation's keys (``columns``) and the properties they become.
+COLUMN_KEYS = {
+    "name": OL.columnName,
+    "type": OL.columnType,
+    "required": OL.columnRequired,
+    "min": OL.minValue,
+    "max": OL.maxValue,
+    "max_missing_rate": OL.maxMissingRate,
+    "allowed": OL.allowedValue,
+}
 
 
 def to_graph(document: dict[str, Any]) -> Graph:
@@ -125,12 +140,27 @@ def _add_structured(graph: Graph, node: URIRef, step: dict[str, Any], step_id: s
         for key, predicate in (("min", OL.minValue), ("max", OL.maxValue)):
             if threshold.get(key) is not None:
                 graph.add((part, predicate, _literal(threshold[key])))
+    _add_columns(graph, node, step, step_id)
     resources = _mapping(step, "resources", step_id)
     if resources:
         part = URIRef(f"{node}/resources")
         graph.add((node, OL.requires, part))
         for name, value in resources.items():
             graph.add((part, OL[_name(name, step_id)], _literal(value)))
+
+
+def _add_columns(graph: Graph, node: URIRef, step: dict[str, Any], step_id: str) -> None:
+    for index, column in enumerate(_list(step, "columns", step_id)):
+        if not isinstance(column, dict) or set(column) - set(COLUMN_KEYS):
+            raise DefinitionError(
+                f"step {step_id!r}: each column expectation is an object with the keys "
+                f"{', '.join(COLUMN_KEYS)}; got {column!r}"
+            )
+        part = URIRef(f"{node}/column/{index}")
+        graph.add((node, OL.expectColumn, part))
+        for key, value in column.items():
+            for item in value if key == "allowed" and isinstance(value, list) else [value]:
+                graph.add((part, COLUMN_KEYS[key], _literal(item)))
 
 
 def _literal(value: Any) -> Literal:

@@ -38,6 +38,7 @@ STRUCTURAL = {
     OL.hyperParameter: None,
     OL.searchSpace: None,
     OL.threshold: None,
+    OL.expectColumn: None,  # a data validation step's column expectations (no sub-form yet)
 }
 STRUCTURES = {
     "resources": OL.requires,

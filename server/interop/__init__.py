@@ -5,7 +5,8 @@ An export is written from the graph and the artifact store only: the run's recor
 the stored definition version it ran and the artifacts both name. ``run_facts`` reads them,
 ``generators`` turns each step into code (one generator per step kind, ``GENERATORS``),
 ``assemble`` writes pipeline.py, requirements.txt and the README, and ``export`` puts the
-folder (or zip) together. ``templates`` is the source pasted into the exported files; the
+folder (or zip) together. A container step's export runs its image again by the ID the run
+recorded (``container_steps``). ``templates`` is the source pasted into the exported files; the
 platform reads it as text and never imports it.
 
 ``mlflow_api``: MLflow's tracking REST API answered from tracked runs (``server.runs.tracked``),
@@ -14,5 +15,6 @@ so MLflow's own client logs to Ontolab (blueprint: ``server.api.mlflow``).
 tracked runs; see its own docstring.
 
 May import: ``server.tracking``, ``server.definitions``, ``server.graph``, ``server.store``,
-``server.errors``, ``executor.contract``; ``mlflow_api`` also ``server.runs`` (TrackedRuns).
+``server.errors``, ``executor.contract``, ``executor.standalone`` (pasted into exports);
+``mlflow_api`` also ``server.runs`` (TrackedRuns).
 """

@@ -20,6 +20,9 @@ CODE_MARKER = "# --- code ---\n"
 TEMPLATE_ORDER = (
     "common",
     "extract",
+    "columns",
+    "data_checks",
+    "check",
     "profile",
     "explore",
     "preprocess",
@@ -29,6 +32,8 @@ TEMPLATE_ORDER = (
     "validate",
     "code_paths",
     "code",
+    "container_workdir",
+    "container",
 )
 #: What pipeline.py and verify.py import, pinned from the run's records when it has them.
 NEEDED = ("scikit-learn", "numpy", "pandas", "scipy", "pyarrow", "joblib")
@@ -143,9 +148,10 @@ def library_versions(run: RunFacts) -> dict[str, str]:
     return found
 
 
-def requirements(run: RunFacts, extra: tuple[str, ...] = ()) -> str:
+def requirements(run: RunFacts, extra: tuple[str, ...] = (), needs: tuple[str, ...] = ()) -> str:
     """requirements.txt: what the pipeline needs, pinned to the run's recorded versions, then
-    ``extra`` (what steps such as custom code declare)."""
+    ``extra`` (what steps such as custom code declare), then ``needs`` (what pip cannot
+    install, such as Docker and a container step's image) as comments."""
     versions = library_versions(run)
     lines = [
         # No run id here: runs that recorded the same versions share one requirements.txt.
@@ -163,6 +169,9 @@ def requirements(run: RunFacts, extra: tuple[str, ...] = ()) -> str:
         lines += unpinned
     if extra:
         lines += ["# What the run's steps declared besides.", *dict.fromkeys(extra)]
+    if needs:
+        lines.append("# Needed besides, which pip cannot install (see README.md):")
+        lines += [f"# - {need}" for need in dict.fromkeys(needs)]
     return "\n".join(lines) + "\n"
 
 
@@ -170,7 +179,23 @@ def _minor(version: str) -> str:
     return ".".join(version.split(".")[:2])
 
 
-def readme(run: RunFacts) -> str:
+def _needs_section(needs: tuple[str, ...]) -> str:
+    if not needs:
+        return ""
+    listed = "\n".join(f"- {need}" for need in dict.fromkeys(needs))
+    return f"""
+## Needed besides Python
+
+The run's container steps run their images again, by the ID the run recorded (never by a tag,
+which may point elsewhere by now), with no network; `verify.py` says what is missing before
+it runs anything.
+
+{listed}
+"""
+
+
+def readme(run: RunFacts, needs: tuple[str, ...] = ()) -> str:
+    """README.md; ``needs``: what the steps need that pip cannot install (Docker, images)."""
     versions = library_versions(run)
     steps = "\n".join(f"- `{s.id}` ({s.kind})" for s in run.steps)
     return f"""# Run {run.run_id}: {run.experiment} version {run.version}
@@ -201,7 +226,7 @@ python{_minor(versions.get("python", "3"))} -m venv .venv
 `verify.py` exits 0 when every metric equals the recorded one (exactly, or within 1e-12
 relative for floats; it says which), the test-split predictions have the recorded sha256 and
 every data file has the recorded sha256; otherwise it exits 1 naming each mismatch.
-
+{_needs_section(needs)}
 ## Steps
 
 {steps}

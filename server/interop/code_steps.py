@@ -1,11 +1,11 @@
-"""Export generators for the step kinds that run the author's own work.
+"""Export generator for a custom code step (``ol:CodeStep``).
 
 A custom code step (``ol:CodeStep``) becomes a call of its function from the run's code
 bundle, whose files are copied into ``code/`` from the artifact store by the sha256 the run
 recorded; the call passes the step's inputs and ``params`` as ``executor/phases/code.py`` does
 and turns what it returns into the step's output as ``executor/phases/code_outputs.py`` does
-(``templates/code.py``). A container step is refused: it ran an image's command, which is no
-code an export can copy. Both are registered in ``generators.GENERATORS``.
+(``templates/code.py``). Registered in ``generators.GENERATORS`` (a container step's generator
+is ``container_steps``).
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from typing import Any
 from executor.contract import (
     CODE_OUTPUT_KINDS,
     CODE_PHASE,
-    CONTAINER_PHASE,
     BundleError,
     check_bundle,
     parse_entry,
@@ -184,16 +183,4 @@ def _expect_table(context: ExportContext, step: StepFacts, code: StepCode) -> No
     code.expected = {"table": path}
 
 
-def container_step_code(context: ExportContext, step: StepFacts) -> StepCode:
-    """Refused: a container step ran an image's command, not Python an export can copy."""
-    image = _scalar(step.parameters, "container_image", "") or "its image"
-    raise ExportError(
-        f"step {step.id!r} of run {context.run.run_id} is a container step: it ran a command "
-        f"in {image}, and an image cannot be turned into standalone code; export a run "
-        "without container steps (e.g. make the step an ol:CodeStep with the same logic in "
-        "Python)"
-    )
-
-
 GENERATORS[CODE_PHASE] = code_step_code
-GENERATORS[CONTAINER_PHASE] = container_step_code

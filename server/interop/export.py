@@ -49,6 +49,7 @@ def export_files(store: Store, artifacts: ArtifactStore, run_id: str) -> Files:
     names = _function_names(run)
     context = ExportContext(run, artifacts, names)
     codes: dict[str, StepCode] = {step.id: generate(context, step) for step in run.steps}
+    needs = tuple(need for code in codes.values() for need in code.needs)
     files: Files = {}
     for code in codes.values():
         files.update(code.files)
@@ -57,14 +58,14 @@ def export_files(store: Store, artifacts: ArtifactStore, run_id: str) -> Files:
         "verify.py": assemble.verify_source().encode(),
         "params.json": _json(context.parameters),
         "requirements.txt": assemble.requirements(
-            run, tuple(line for code in codes.values() for line in code.requirements)
+            run, tuple(line for code in codes.values() for line in code.requirements), needs
         ).encode(),
         "data_manifest.json": _json(
             {"run_id": run_id, "files": [e for c in codes.values() for e in c.manifest]}
         ),
         "expected_metrics.json": _json(_expected(run, codes)),
         "provenance.ttl": provenance_turtle(store, run_id),
-        "README.md": assemble.readme(run).encode(),
+        "README.md": assemble.readme(run, needs).encode(),
     }
     return files
 

@@ -6,7 +6,9 @@ To export a new step kind, add a generator here (or register one from its own mo
 - a custom code step (``code``, in ``code_steps``): its code bundle's files copied in
   (``code/…`` from the artifact store), its recorded requirements added, and a step function
   that puts ``code/`` on ``sys.path``, imports ``module`` and calls ``function`` with the
-  step's inputs (a container step is refused there too);
+  step's inputs;
+- a container step (``container``, in ``container_steps``): its image run again by the ID the
+  run recorded (``ol:imageDigest``), on its inputs staged as the provisioners stage them;
 - an AutoML step (``automl``, in ``automl_steps``): generate it as the build step of its best
   trial, i.e. call
   ``build_code(context, step, (module, class), hyperparameters)`` with that trial's estimator
@@ -47,6 +49,7 @@ class StepCode:
     manifest: list[dict[str, Any]] = field(default_factory=list)  # data_manifest.json files
     expected: dict[str, Any] | None = None  # its entry in expected_metrics.json
     requirements: tuple[str, ...] = ()  # requirement lines beyond the run's recorded ones
+    needs: tuple[str, ...] = ()  # what it needs that pip cannot install (Docker, an image)
 
 
 @dataclass
@@ -330,4 +333,6 @@ def generate(context: ExportContext, step: StepFacts) -> StepCode:
 # The step kinds that run the author's own work register their generators from their module
 # (it imports this one, so it comes last).
 from server.interop import automl_steps as _automl_steps  # noqa: E402, F401
+from server.interop import check_steps as _check_steps  # noqa: E402, F401
 from server.interop import code_steps as _code_steps  # noqa: E402, F401
+from server.interop import container_steps as _container_steps  # noqa: E402, F401

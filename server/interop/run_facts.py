@@ -38,6 +38,10 @@ class StepFacts:
     requirements: tuple[str, ...] = ()
     # An AutoML step's best trial: number, estimator (its name), estimator_class, params.
     best_trial: dict[str, Any] | None = None
+    # A container step's: the image its command ran, by ID (``sha256:…``), and its registry
+    # digests (``name@sha256:…``) when it came from one.
+    image_digest: str | None = None
+    repo_digests: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -127,4 +131,9 @@ def _recorded(store: Store, run_id: str, details: dict[str, Any]) -> dict[str, d
         best |= {k: row.get(k) for k in ("number", "estimator", "estimator_class")}
         if row.get("name") is not None:
             best["params"][str(row["name"])] = row.get("value")
+    for row in map(plain_row, queries.select(store, "run_container_images", run=run)):
+        image = step(row["step_id"])
+        image["image_digest"] = str(row["image_digest"])
+        if row.get("repo_digest") is not None:
+            image["repo_digests"] = (*image.get("repo_digests", ()), str(row["repo_digest"]))
     return found

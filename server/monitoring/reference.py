@@ -25,12 +25,17 @@ class ArtifactReader(Protocol):
 
 
 class VersionLike(Protocol):
-    """What this module needs of ``server.registry.model.ModelVersion``."""
+    """What this module needs of ``server.registry.model.ModelVersion`` (read-only, so a
+    frozen dataclass fits)."""
 
-    name: str
-    number: int
-    run_id: str
-    artifact: str
+    @property
+    def name(self) -> str: ...
+    @property
+    def number(self) -> int: ...
+    @property
+    def run_id(self) -> str: ...
+    @property
+    def artifact(self) -> str: ...
 
 
 def reference_profile_ref(store: ReadableStore, version: VersionLike) -> str | None:

@@ -21,7 +21,7 @@ import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
@@ -60,11 +60,15 @@ class Ending:
         timed_out: it still ran after its timeout (the backend has stopped it).
         failure: how it ended abnormally (killed, out of memory), the fix included; None
             when it ended on its own, successful or not (its result says which).
+        facts: what the backend learned about the step that the step cannot know itself
+            (the image a container step's command ran: ``{"image": {...}}``), added to its
+            result's summary.
     """
 
     worker: str
     timed_out: bool = False
     failure: str | None = None
+    facts: Mapping[str, Any] = field(default_factory=dict)
 
 
 Handle = TypeVar("Handle")
@@ -142,7 +146,10 @@ class BaseProvisioner(ABC, Generic[Handle]):
             restore_trials(spec, workdir)
         if failure is None and self._artifact_url:
             fetch_pushed_result(spec.artifact_root, workdir)
-        return StepOutcome(collect_result(workdir, started, failure), ending.worker)
+        result = collect_result(workdir, started, failure)
+        if ending.facts:
+            result = replace(result, summary={**result.summary, **ending.facts})
+        return StepOutcome(result, ending.worker)
 
     def cancel(self, run_id: str) -> None:
         with self._lock:

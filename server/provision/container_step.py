@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import shlex
 from pathlib import Path
+from typing import Any
 
 from executor.container_files import exited, pack_outputs, place_inputs, succeeded
 from executor.contract import StepSpec, artifact_path, sha256_of
@@ -32,6 +33,20 @@ def command_of(spec: StepSpec) -> tuple[str, list[str]]:
             f"container step {spec.step_id!r} needs ol:containerImage and ol:command; add both"
         )
     return image, shlex.split(command)
+
+
+def image_facts(client: Any, reference: str, image_id: str) -> dict[str, Any]:
+    """What the command ran, for the step run's ``ol:imageDigest``: the image's ID on the
+    engine (``sha256:…`` of its config: its content, whatever tag pointed at it), the name
+    the definition gave and the registry digests the engine knows for it (``name@sha256:…``,
+    none for an image built or loaded here). Nothing when the ID is not known."""
+    if not image_id.startswith("sha256:"):
+        return {}
+    try:
+        repo_digests = sorted(client.images.get(image_id).attrs.get("RepoDigests") or [])
+    except Exception:  # removed meanwhile, or the engine is gone: the ID is what counts
+        repo_digests = []
+    return {"image": {"reference": reference, "id": image_id, "repo_digests": repo_digests}}
 
 
 def stage_inputs(spec: StepSpec, workdir: Path) -> None:

@@ -148,10 +148,14 @@ class DockerProvisioner(BaseProvisioner[Any]):
         if exit_code is None:
             return Ending(worker, timed_out=True)
         failure = _abnormal_end(spec, exit_code, state)
-        if spec.phase == CONTAINER_PHASE and failure is None:
+        if spec.phase != CONTAINER_PHASE:
+            return Ending(worker, failure=failure)
+        if failure is None:
             tail = log_tail(workdir / "step.log")
             container_step.write_result(spec, workdir, exit_code, utc_now(), tail)
-        return Ending(worker, failure=failure)
+        reference = container_step.command_of(spec)[0]
+        facts = container_step.image_facts(self._client, reference, _image_id(handle))
+        return Ending(worker, failure=failure, facts=facts)
 
     def _kill(self, handle: Any) -> None:
         _kill(handle)
@@ -209,6 +213,11 @@ def _state(container: Any) -> dict[str, Any]:
         return dict(container.attrs.get("State", {}))
     except Exception:  # already gone: nothing more to learn
         return {}
+
+
+def _image_id(container: Any) -> str:
+    """The ID of the image the container ran (what its name pointed at when it started)."""
+    return str(getattr(container, "attrs", {}).get("Image") or "")
 
 
 def _kill(container: Any) -> None:

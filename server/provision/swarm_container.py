@@ -28,7 +28,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +58,7 @@ class StagedJobs:
     node: str = ""  # the node the stage-in task landed on ("" before it did)
     service: Any = None  # the job running now
     stopped: bool = False  # killed (cancel, close): start no further job
+    image_id: str = ""  # the ID of the image the command ran, once it ran (when known)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -152,7 +153,16 @@ class SwarmContainerSteps:
         return jobs
 
     def wait(self, jobs: StagedJobs, workdir: Path, timeout: float) -> Ending:
-        """Run the three jobs one after the other; say how the step ended."""
+        """Run the three jobs one after the other; say how the step ended (with the image
+        the command ran, once it ran)."""
+        ending = self._run_jobs(jobs, workdir, timeout)
+        if not jobs.image_id:
+            return ending
+        reference = container_step.command_of(jobs.spec)[0]
+        facts = container_step.image_facts(self._client, reference, jobs.image_id)
+        return replace(ending, facts=facts)
+
+    def _run_jobs(self, jobs: StagedJobs, workdir: Path, timeout: float) -> Ending:
         deadline, started = time.monotonic() + timeout, utc_now()
         task, said = self._finish(jobs, "stage-in", deadline)
         jobs.node = str((task or {}).get("NodeID", ""))  # where the volume is, even on failure
@@ -162,6 +172,7 @@ class SwarmContainerSteps:
         if not self._start(jobs, command_job(jobs.spec, image, jobs.volume, jobs.node)):
             return self._not_started(jobs, "the command")
         task, said = self._finish(jobs, "command", deadline, defuse=True)
+        jobs.image_id = image if image.startswith("sha256:") else self._task_image(task)
         worker, code = self._worker(task, jobs.node), _exit_code(task)
         if task is None or code is None or not 0 <= code <= 128:
             return self._ending(jobs, task, "the command", worker)
@@ -217,6 +228,15 @@ class SwarmContainerSteps:
             return str(self._client.images.get(image).id)
         except Exception:  # not here: the node pulls or has it
             return image
+
+    def _task_image(self, task: dict[str, Any] | None) -> str:
+        """The image ID the task's container ran, when that container is on this engine."""
+        status = (task or {}).get("Status", {})
+        try:
+            container = self._client.containers.get(status["ContainerStatus"]["ContainerID"])
+            return str(container.attrs.get("Image") or "")
+        except Exception:  # on another node, or no container: the ID stays unknown
+            return ""
 
     def _start(self, jobs: StagedJobs, arguments: dict[str, Any]) -> bool:
         """Create the next job unless the step was stopped meanwhile; False when not started."""

@@ -25,9 +25,11 @@ from typing import Any
 
 from executor.contract import (
     AUTOML_CANDIDATES,
+    CHECK_PHASE,
     CODE_BUNDLE_INPUT,
     CODE_PHASE,
     CONTAINER_PHASE,
+    REFERENCE_INPUT,
     ArtifactRef,
     StepSpec,
 )
@@ -99,6 +101,8 @@ def new_record(
         parameters = _step_parameters(planned, pipeline.identifier, settings)
         if planned.phase == CODE_PHASE:
             _code_parameters(parameters, pipeline, planned.id)
+        if planned.phase == CHECK_PHASE:  # its reference model → the profile, by the graph
+            datasets.resolve_reference(store, artifacts, planned.id, parameters)
         uploaded = datasets.resolve_version(store, str(parameters.get("source", "")))
         if uploaded is not None:  # read the stored file; lineage links the version node
             parameters["source_path"] = str(artifacts.path(uploaded.sha256))
@@ -376,6 +380,9 @@ class Execution:
         bundle = self.record.pipeline.code_bundle
         if step.phase == CODE_PHASE and bundle is not None:
             inputs[CODE_BUNDLE_INPUT] = bundle  # read like any input (swarm fetches it)
+        reference = step.parameters.get(REFERENCE_INPUT)
+        if step.phase == CHECK_PHASE and isinstance(reference, dict):
+            inputs[REFERENCE_INPUT] = ArtifactRef.from_json(reference)  # resolved in new_record
         return StepSpec(
             run_id=self.record.run_id,
             step_id=step.id,

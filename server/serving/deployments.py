@@ -23,6 +23,8 @@ Each deployment keeps a prediction log (``server.monitoring.prediction_log``) in
 ``DATA/deployments/ID/predictions/`` unless its deploy request turned it off; its config is
 saved there at deploy and read again on restore. ``record_feedback`` checks and appends
 ground-truth labels by request id (``server.monitoring.feedback``), one deployment at a time.
+``watched``, ``watching`` and ``healthy`` are what monitoring reads of deployments
+(``server.monitoring.service.DeploymentSource``).
 
 A deployment made from an alias follows it: its port is held by a ``Front`` in this process
 that forwards to the current model server, and ``on_alias_change`` (told by the registry)
@@ -50,6 +52,7 @@ from server.graph import queries
 from server.graph.clock import utc_now
 from server.graph.namespaces import PLATFORM_AGENT
 from server.monitoring import feedback
+from server.monitoring.evaluation import Watched
 from server.monitoring.prediction_log import LogConfig, log_directory
 from server.provision.warm import WarmChild, WarmParent
 from server.registry.model import ModelVersion, version_iri
@@ -252,6 +255,17 @@ class DeploymentService(Switching):
         with self._feedback_lock:
             return feedback.record(directory, items, config)
 
+    def watched(self, deployment_id: str) -> Watched:
+        """The deployment as monitoring sees it; NotFoundError if no such deployment."""
+        return self._watched(self._read(deployment_id))
+
+    def watching(self) -> list[Watched]:
+        """Every deployment that should be running, as monitoring sees it."""
+        return [self._watched(d) for d in self._read_all() if d.desired == "running"]
+
+    def healthy(self, deployment_id: str) -> bool:
+        return self._status(self._read(deployment_id)) == "running"
+
     # --- internals -------------------------------------------------------------------------
 
     def _start(
@@ -340,6 +354,12 @@ class DeploymentService(Switching):
         directory = log_directory(self._settings.data, deployment_id)
         config = LogConfig.read(directory, self._settings)
         return {"directory": str(directory), **config.to_json(), "queue": config.queue}
+
+    def _watched(self, d: Deployment) -> Watched:
+        directory = log_directory(self._settings.data, d.id)
+        enabled = LogConfig.read(directory, self._settings).enabled
+        iri = str(deployment_iri(d.id))
+        return Watched(d.id, iri, d.name, d.version, d.model_iri, directory, enabled)
 
     def _json(self, deployment: Deployment, status: str) -> dict[str, Any]:
         directory = log_directory(self._settings.data, deployment.id)

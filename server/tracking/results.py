@@ -15,7 +15,8 @@ resume is a new run pointing back with ``ol:resumes``.
 
 Each phase adds its own facts (``PHASE_FACTS``: the data source and shape of an extract, and
 the uploaded dataset version it read as a node; the profile of an explore, the model and its
-hyperparameter settings of a build, the evaluations and threshold checks of a validate).
+hyperparameter settings of a build, the evaluations and threshold checks of a validate, the
+expectations a data validation step checked: ``server.tracking.data_checks``).
 Facts that are the same for every run that meets them live in shared graphs of their own
 (``server.tracking.shared``), which the run graph points to.
 """
@@ -57,6 +58,7 @@ from server.graph.write_terms import (
     value,
 )
 from server.store.base import WriteTriple
+from server.tracking.data_checks import check_facts
 from server.tracking.records import FINAL_RUN_STATES, FINAL_STEP_STATES, RunRecord, StepRecord
 from server.tracking.shared import (
     estimator_class,
@@ -77,6 +79,7 @@ KIND_CLASSES = {
     "report": OL.EvaluationReport,
     "files": OL.FileSet,  # what a code step may return besides the kinds above
     "reference_profile": OL.ReferenceProfile,  # stored by a build beside its model
+    "data_report": OL.DataValidationReport,  # what a data validation (check) step found
 }
 #: Outputs a step stores beside its own (``executor.contract.EXTRA_OUTPUTS``), each a node of
 #: its own under the step's output: ``…/output/STEP/reference_profile``.
@@ -325,6 +328,18 @@ def _code_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list
     return out
 
 
+def _container_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
+    """The image a container step's command ran, by its ID and any registry digests: what
+    an export runs again (``docker run IMAGE@sha256:…``), whatever the tag points at later."""
+    image = result.summary.get("image") or {}
+    if not image.get("id"):
+        return []
+    node = _step_run(record, step.id)
+    out: list[WriteTriple] = [(node, OL.imageDigest, string(str(image["id"])))]
+    out += [(node, OL.imageRepoDigest, string(str(d))) for d in image.get("repo_digests", [])]
+    return out
+
+
 def _no_facts(record: RunRecord, step: StepRecord, result: StepResult) -> list[WriteTriple]:
     return []
 
@@ -335,6 +350,8 @@ PHASE_FACTS: dict[str, Callable[[RunRecord, StepRecord, StepResult], list[WriteT
     "build": _build_facts,
     "validate": _validate_facts,
     "code": _code_facts,
+    "container": _container_facts,
+    "check": check_facts,
 }
 
 

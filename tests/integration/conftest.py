@@ -9,20 +9,28 @@ DBA password); without root the test fails with the command to run — it is nev
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import shutil
 import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
 
+from server import definitions
+from server.app import create_app
+from server.platform import Platform, open_platform
 from server.settings import Settings
 from server.store import open_store
+from tests.conftest import serving
 from tests.processes import free_port, stop_process
 
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
@@ -35,6 +43,7 @@ VIRTUOSO_INSTALL = (
     "virtuoso-opensource"
 )
 STORES = ["embedded", "oxigraph-server", "virtuoso"]
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
 @dataclass
@@ -269,3 +278,73 @@ def ontolab(tmp_path: Path) -> Callable[..., subprocess.CompletedProcess[str]]:
         )
 
     return call
+
+
+# -- exports run in a fresh venv (tests/integration/test_export.py, docker/) -----------------
+PythonFor = Callable[[Path], Path]
+
+
+@pytest.fixture(scope="session")
+def python_for(tmp_path_factory: pytest.TempPathFactory) -> PythonFor:
+    """``python_for(export)``: the Python of a venv made from ``export/requirements.txt`` with
+    pip, one venv per distinct file content."""
+    cache = tmp_path_factory.mktemp("export-venvs")
+    made: dict[str, Path] = {}
+
+    def python(export: Path) -> Path:
+        requirements = export / "requirements.txt"
+        key = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
+        if key not in made:
+            folder = cache / key
+            subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=300)
+            pip = [str(folder / "bin" / "python"), "-m", "pip", "install", "-q"]
+            done = subprocess.run(
+                [*pip, "-r", str(requirements)], capture_output=True, text=True, timeout=1200
+            )
+            assert done.returncode == 0, done.stderr[-3000:]
+            made[key] = folder / "bin" / "python"
+        return made[key]
+
+    return python
+
+
+def verify(
+    python: Path, export: Path, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``python verify.py`` in ``export``, seeing none of the platform's code; ``env`` added
+    to (or replacing) the environment's variables."""
+    base = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    return subprocess.run(
+        [str(python), "verify.py"],
+        cwd=export,
+        capture_output=True,
+        text=True,
+        env={**base, **(env or {})},
+        timeout=600,
+    )
+
+
+def assert_reproduced(done: subprocess.CompletedProcess[str], export: Path) -> None:
+    assert done.returncode == 0, done.stdout + done.stderr
+    expected = json.loads((export / "expected_metrics.json").read_text())
+    for step, wanted in expected["steps"].items():
+        for metric in wanted.get("metrics", {}):
+            assert f"ok    {step}.{metric} = " in done.stdout
+        if "predictions_sha256" in wanted:  # a validate step's (a code step's report has none)
+            assert f"ok    {step}.predictions_sha256 = " in done.stdout
+    assert "reproduces run" in done.stdout
+
+
+@contextmanager
+def example_served(data: Path, example: str, **overrides: Any) -> Iterator[tuple[Platform, str]]:
+    """The platform on ``data`` (settings ``overrides``) served over HTTP after one succeeded
+    run of ``examples/EXAMPLE.ttl``: ``(platform, base_url)``; closed afterwards."""
+    platform = open_platform(Settings.load({"data": data, **overrides}, environ={}))
+    with ExitStack() as stack:
+        stack.callback(platform.close)
+        api = stack.enter_context(serving(create_app(platform=platform)))
+        text = (EXAMPLES / f"{example}.ttl").read_text()
+        version = definitions.submit(platform.store, definitions.parse(text)).version
+        record = platform.runs.run(version)
+        assert record.status == "succeeded", record.error
+        yield platform, api

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -27,41 +25,9 @@ from server.interop.export import export_run
 from server.platform import Platform
 from tests.conftest import EXAMPLES
 from tests.documents import iris_document
+from tests.integration.conftest import PythonFor, assert_reproduced, verify
 
 EXAMPLE_FILES = sorted(p.name for p in EXAMPLES.iterdir() if p.suffix in (".ttl", ".jsonld"))
-PythonFor = Callable[[Path], Path]
-
-
-@pytest.fixture(scope="module")
-def python_for(tmp_path_factory: pytest.TempPathFactory) -> PythonFor:
-    """``python_for(export)``: the Python of a venv made from ``export/requirements.txt`` with
-    pip, one venv per distinct file content."""
-    cache = tmp_path_factory.mktemp("export-venvs")
-    made: dict[str, Path] = {}
-
-    def python(export: Path) -> Path:
-        requirements = export / "requirements.txt"
-        key = hashlib.sha256(requirements.read_bytes()).hexdigest()[:16]
-        if key not in made:
-            folder = cache / key
-            subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=300)
-            pip = [str(folder / "bin" / "python"), "-m", "pip", "install", "-q"]
-            done = subprocess.run(
-                [*pip, "-r", str(requirements)], capture_output=True, text=True, timeout=1200
-            )
-            assert done.returncode == 0, done.stderr[-3000:]
-            made[key] = folder / "bin" / "python"
-        return made[key]
-
-    return python
-
-
-def verify(python: Path, export: Path) -> subprocess.CompletedProcess[str]:
-    """``python verify.py`` in ``export``, seeing none of the platform's code."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    return subprocess.run(
-        [str(python), "verify.py"], cwd=export, capture_output=True, text=True, env=env, timeout=600
-    )
 
 
 def run_definition(platform: Platform, path: Path) -> str:
@@ -76,17 +42,6 @@ def run_definition(platform: Platform, path: Path) -> str:
 def export(platform: Platform, run_id: str, target: Path) -> Path:
     export_run(platform.store, platform.artifacts, run_id, target)
     return target
-
-
-def assert_reproduced(done: subprocess.CompletedProcess[str], export: Path) -> None:
-    assert done.returncode == 0, done.stdout + done.stderr
-    expected = json.loads((export / "expected_metrics.json").read_text())
-    for step, wanted in expected["steps"].items():
-        for metric in wanted.get("metrics", {}):
-            assert f"ok    {step}.{metric} = " in done.stdout
-        if "predictions_sha256" in wanted:  # a validate step's (a code step's report has none)
-            assert f"ok    {step}.predictions_sha256 = " in done.stdout
-    assert "reproduces run" in done.stdout
 
 
 @pytest.mark.slow
@@ -253,3 +208,29 @@ def test_a_file_source_is_exported_as_the_table_the_run_read(
         "data/extract.parquet",
     )
     assert_reproduced(verify(python_for(target), target), target)
+
+
+@pytest.mark.slow
+def test_a_check_against_a_reference_profile_copies_it_in_and_reproduces(
+    platform: Platform, tmp_path: Path, python_for: PythonFor
+) -> None:
+    run_definition(platform, EXAMPLES / "wine_checked.ttl")  # registers wine-checked-forest v1
+    text = (EXAMPLES / "wine_checked.ttl").read_text()
+    text = text.replace('"wine_checked"', '"wine_referenced"').replace(
+        "    ol:minRows 100 ;",
+        '    ol:referenceModel "wine-checked-forest" ; ol:referenceVersion 1 ;\n'
+        "    ol:referenceTolerance 0.5 ;\n    ol:minRows 100 ;",
+    )
+    path = tmp_path / "wine_referenced.ttl"
+    path.write_text(text)
+    target = export(platform, run_definition(platform, path), tmp_path / "export")
+    manifest = json.loads((target / "data_manifest.json").read_text())
+    (entry,) = [e for e in manifest["files"] if e["kind"] == "reference_profile"]
+    assert entry["source"] == "model wine-checked-forest version 1"
+    assert (target / entry["path"]).is_file()
+    expected = json.loads((target / "expected_metrics.json").read_text())
+    kinds = {c["expectation"] for c in expected["steps"]["check"]["checks"]}
+    assert {"reference_range", "reference_missing_rate", "max_missing_rate"} <= kinds
+    done = verify(python_for(target), target)
+    assert_reproduced(done, target)
+    assert "ok    check.checks = " in done.stdout

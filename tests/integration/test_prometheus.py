@@ -13,7 +13,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Iterator
-from contextlib import ExitStack
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -82,25 +82,18 @@ def targets(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterato
         platform.close()
 
 
-@pytest.fixture(scope="module")
-def prometheus(targets: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def running_prometheus(workdir: Path, config: str) -> Iterator[str]:
+    """A real Prometheus with ``config`` (YAML text; rule files relative to ``workdir``) on a
+    free loopback port, its data in ``workdir``; its URL. Stopped by its pid."""
     binary, _ = prometheus_binaries()
-    workdir = tmp_path_factory.mktemp("prometheus")
-    hosts = {name: url.removeprefix("http://") for name, url in targets.items()}
-    config = workdir / "prometheus.yml"
-    config.write_text(
-        "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
-        + "".join(
-            f"  - job_name: ontolab-{name}\n    static_configs:\n      - targets: ['{host}']\n"
-            for name, host in hosts.items()
-        )
-    )
+    (workdir / "prometheus.yml").write_text(config)
     port = free_port()
     log = (workdir / "prometheus.log").open("wb")
     process = subprocess.Popen(
         [
             binary,
-            f"--config.file={config}",
+            f"--config.file={workdir / 'prometheus.yml'}",
             f"--storage.tsdb.path={workdir / 'data'}",
             f"--web.listen-address=127.0.0.1:{port}",
         ],
@@ -113,6 +106,23 @@ def prometheus(targets: dict[str, str], tmp_path_factory: pytest.TempPathFactory
     finally:
         stop_process(process, grace=15)
         log.close()
+
+
+def scrape_config(targets: dict[str, str]) -> str:
+    """Scrape each ``name: url`` target every second as job ``ontolab-NAME``."""
+    hosts = {name: url.removeprefix("http://") for name, url in targets.items()}
+    head = "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\nscrape_configs:\n"
+    return head + "".join(
+        f"  - job_name: ontolab-{name}\n    static_configs:\n      - targets: ['{host}']\n"
+        for name, host in hosts.items()
+    )
+
+
+@pytest.fixture(scope="module")
+def prometheus(targets: dict[str, str], tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    workdir = tmp_path_factory.mktemp("prometheus")
+    with running_prometheus(workdir, scrape_config(targets)) as url:
+        yield url
 
 
 def poll(deadline: float, probe: Any) -> Any:

@@ -1,9 +1,14 @@
 """Re-run pipeline.py and check it reproduces what the Ontolab run recorded.
 
 1. Every data file listed in data_manifest.json has the sha256 and size the run read.
-2. pipeline.run() gives, for each step expected_metrics.json lists: every metric equal to the
+2. What pipeline.py needs besides Python is here: for a container step, Docker and its image
+   (by the ID the run ran); otherwise it says what is missing and how to get it, and runs
+   nothing.
+3. pipeline.run() gives, for each step expected_metrics.json lists: every metric equal to the
    recorded one (exactly, or within 1e-12 relative for floats, and says which), the sha256 of
-   the test-split predictions, the profile's checksum, and the rows the extract step read.
+   the test-split predictions, the profile's checksum, the rows the extract step read, the
+   files a container step wrote, and what a data validation step found for each of its
+   expectations.
 
 Exit status 0 when everything matches; 1 naming each mismatch otherwise.
 Run it with the Python of a venv made from requirements.txt: ``python verify.py``.
@@ -93,6 +98,27 @@ def check_table(what: str, path: Path, found: Any) -> list[str]:
     return []
 
 
+def check_files(what: str, expected: dict[str, str], folder: Path) -> list[str]:
+    """The files a step wrote have the names and sha256 of the files the run stored."""
+    found = {
+        p.relative_to(folder).as_posix(): sha256_of(p)
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
+    problems = [
+        f"{what}: {name} has sha256 {found[name]}, but the run stored {sha}"
+        for name, sha in sorted(expected.items())
+        if name in found and found[name] != sha
+    ]
+    for name in sorted(set(expected) - set(found)):
+        problems.append(f"{what}: {name} is missing (the run stored it)")
+    for name in sorted(set(found) - set(expected)):
+        problems.append(f"{what}: {name} was written, but the run stored no such file")
+    if not problems:
+        print(f"ok    {what} = {len(found)} file(s) as the run stored them (exact)")
+    return problems
+
+
 def check_step(step: str, expected: dict[str, Any], output: Any) -> list[str]:
     problems = []
     if "metrics" in expected:
@@ -107,8 +133,12 @@ def check_step(step: str, expected: dict[str, Any], output: Any) -> list[str]:
 
         found = pipeline.profile_sha256(output)
         problems += check_equal(f"{step}.profile_sha256", expected["profile_sha256"], found)
+    if "checks" in expected:  # a data validation step's expectations, as the run found them
+        problems += check_equal(f"{step}.checks", expected["checks"], output["checks"])
     if "table" in expected:
         problems += check_table(f"{step}.rows", HERE / expected["table"], output)
+    if "files" in expected:
+        problems += check_files(f"{step}.files", expected["files"], output)
     return problems
 
 
@@ -120,6 +150,13 @@ def main() -> int:
         sys.path.insert(0, str(HERE))
         import pipeline
 
+        check = getattr(pipeline, "container_problems", None)  # with container steps only
+        missing = check(pipeline.PARAMS) if check else []
+        for problem in missing:
+            print(f"FAIL  {problem}", file=sys.stderr)
+        if missing:
+            print("verify: pipeline.py cannot run here; nothing was run", file=sys.stderr)
+            return 1
         outputs = pipeline.run()
         for step, wanted in expected["steps"].items():
             problems += check_step(step, wanted, outputs[step])

@@ -7,6 +7,8 @@ cannot pass without having run them.
 
 from __future__ import annotations
 
+import io
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -80,6 +82,16 @@ def swarm(engine: Engine, runner_image: Image) -> Iterator[None]:
         yield
     finally:
         engine.cli("swarm", "leave", "--force")
+
+
+def author_image_from(docker_client: Any, runner_image: Image, tag: str, label: str = "") -> str:
+    """An image of an author's, made FROM the runner (nothing can be pulled), run as another
+    user (1000); ``label`` makes it an image of its own (another ID)."""
+    dockerfile = f"FROM {runner_image.built.id}\nUSER 1000:1000\nWORKDIR /\n"
+    if label:
+        dockerfile += f"LABEL org.ontolab.test={json.dumps(label)}\n"
+    docker_client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=tag)
+    return tag
 
 
 def docker_settings(data: Path, engine: Engine, provisioner: str, port: int = 3000) -> Settings:

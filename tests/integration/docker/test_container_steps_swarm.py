@@ -5,7 +5,6 @@ step with the end of its log and stores nothing."""
 
 from __future__ import annotations
 
-import io
 import time
 import zipfile
 from pathlib import Path
@@ -15,11 +14,18 @@ import pytest
 
 from server import definitions
 from server.definitions.code_bundles import bundle_beside
+from server.interop.run_facts import read_run
 from server.platform import Platform
 from server.provision.swarm_container import VOLUME_LABEL
 from server.tracking import catalog
 from server.tracking.records import RunRecord
-from tests.integration.docker.conftest import Image, docker_settings, opened, served
+from tests.integration.docker.conftest import (
+    Image,
+    author_image_from,
+    docker_settings,
+    opened,
+    served,
+)
 from tests.integration.docker.engine import Engine
 from tests.processes import free_port
 
@@ -63,15 +69,13 @@ FAILS = "python -c 'import sys; print(\"bad row 7 in inputs/dataset.parquet\"); 
 @pytest.fixture(scope="module")
 def author_image(docker_client: Any, runner_image: Image) -> str:
     """An image of the author's, made FROM the runner (nothing can be pulled), as another user."""
-    dockerfile = f"FROM {runner_image.built.id}\nUSER 1000:1000\nWORKDIR /\n"
-    docker_client.images.build(fileobj=io.BytesIO(dockerfile.encode()), tag=AUTHOR_IMAGE)
-    return AUTHOR_IMAGE
+    return author_image_from(docker_client, runner_image, AUTHOR_IMAGE)
 
 
-def run(platform: Platform, folder: Path, command: str) -> RunRecord:
+def run(platform: Platform, folder: Path, command: str, image: str = AUTHOR_IMAGE) -> RunRecord:
     (folder / "code").mkdir(parents=True)
     (folder / "code" / "features.py").write_text(FEATURES)
-    text = DEFINITION.replace("AUTHOR_IMAGE", AUTHOR_IMAGE).replace("COMMAND", command)
+    text = DEFINITION.replace("AUTHOR_IMAGE", image).replace("COMMAND", command)
     (folder / "experiment.ttl").write_text(text)
     graph = definitions.parse(text, "turtle")
     bundle_beside(folder / "experiment.ttl", graph, platform.artifacts.put)
@@ -101,6 +105,9 @@ def test_a_container_step_runs_under_swarm_and_feeds_the_next_step(
         with zipfile.ZipFile(platform.artifacts.path(files.sha256)) as z:
             table = z.read("table.csv").decode().splitlines()
         log = (platform.settings.runs_dir / record.run_id / "tool" / "step.log").read_text()
+        image_digests = {
+            (s.id, s.image_digest) for s in read_run(platform.store, record.run_id).steps
+        }
     assert len(table) == 151 and table[0].endswith(",area")
     assert result.summary["files"] == ["table.csv"]
     stored = [a for a in details["artifacts"] if a["step_id"] == "tool"]
@@ -110,6 +117,9 @@ def test_a_container_step_runs_under_swarm_and_feeds_the_next_step(
     assert {s["step_id"]: s["status"] for s in details["steps"]}["features"] == "succeeded"
     assert any(m["step_id"] == "validate" for m in details["metrics"])
     assert (record.steps["tool"].worker or "").startswith("swarm node ")
+    # The image the command ran, by its ID on the engine: what an export runs again.
+    assert result.summary["image"]["id"] == docker_client.images.get(AUTHOR_IMAGE).id
+    assert ("tool", docker_client.images.get(AUTHOR_IMAGE).id) in image_digests
     for job in ("stage-in", "command", "stage-out"):
         assert f"---- {job} ----" in log
     assert leftovers(docker_client, record.run_id) == ([], []), (

@@ -182,3 +182,44 @@ def test_mistakes_are_named_with_the_fix(build: object, message: str) -> None:
 def test_an_experiment_id_is_checked() -> None:
     with pytest.raises(ValueError, match="experiment id 'no/slash'"):
         Experiment("no/slash", task="classification")
+
+
+def test_a_data_validation_step_built_in_python_is_isomorphic_to_the_example() -> None:
+    checked = (
+        Experiment(
+            "wine_checked",
+            task="classification",
+            label="Wine cultivar with data validation",
+            comment="Checks the wine data against declared expectations, then fits a random "
+            "forest on it; the run fails before training if the data does not meet them.",
+            namespace="https://w3id.org/ontolab/examples/wine_checked#",
+        )
+        .extract(source="sklearn:wine", target_column="target", produces="raw")
+        .check(
+            min_rows=100,
+            max_rows=100000,
+            max_missing_rate=0.01,
+            columns=[
+                {"name": "alcohol", "type": "number", "min": 10, "max": 16},
+                {"name": "magnesium", "type": "integer", "min": 50},
+                {"name": "proline", "type": "number", "min": 0, "max_missing_rate": 0.0},
+                {"name": "target", "allowed": [0, 1, 2]},
+                {"name": "vintage", "required": False, "type": "integer"},
+            ],
+            produces="data_report",
+        )
+        .process(consumes="raw", test_size=0.25, random_seed=42, stratify=True, produces="splits")
+        .build(
+            estimator="RandomForestClassifier",
+            model_name="wine-checked-forest",
+            random_seed=42,
+            hyperparameters={"n_estimators": 100},
+            produces="model",
+        )
+        .validate(thresholds={"accuracy": 0.85}, produces="report")
+    )
+    assert isomorphic(_graph(checked), Graph().parse(EXAMPLES / "wine_checked.ttl"))
+    with pytest.raises(ValueError, match="give a name and only name, type"):
+        Experiment("x", task="classification").extract(source="sklearn:iris").check(
+            columns=[{"name": "a", "maximum": 1}]
+        )

@@ -174,6 +174,8 @@ def test_step_parameters(onto: Graph) -> None:
     ).split()
     names += "function script outputKind requirement".split()  # ol:CodeStep
     names += "containerImage command".split()  # ol:ContainerStep
+    names += "minRows maxRows maxMissingRate referenceModel referenceVersion".split()
+    names += "referenceAlias referenceTolerance".split()  # ol:DataValidation
     parameters = set(onto.subjects(RDFS.subPropertyOf, OL.stepParameter))
     assert parameters == {OL[name] for name in names}
     for prop in (OL.task, OL.parameterName, OL.metricName, OL.image):

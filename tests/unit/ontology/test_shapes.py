@@ -405,9 +405,14 @@ CODED = (
 )
 
 
+def variant(base: str, old: str = "", new: str = "") -> Graph:
+    """``base`` with ``old`` (which must occur once) replaced by ``new``, parsed."""
+    assert not old or base.count(old) == 1, f"{old!r} must occur once"
+    return Graph().parse(data=base.replace(old, new), format="turtle")
+
+
 def coded(old: str = "", new: str = "") -> Graph:
-    assert not old or CODED.count(old) == 1, f"{old!r} must occur once in CODED"
-    return Graph().parse(data=CODED.replace(old, new), format="turtle")
+    return variant(CODED, old, new)
 
 
 def test_a_code_step_conforms(validate) -> None:
@@ -458,3 +463,127 @@ def test_a_wrong_code_step_is_rejected_with_the_fix(case: tuple, validate) -> No
     ours = [r for r in results if r.focus == EX.features and r.path == path]
     assert ours, results
     assert fix in split_message(ours[0].message)[1], ours[0].message
+
+
+# A data validation step between extract and process (ol:DataValidation).
+CHECKED = (
+    TINY.replace("ol:hasStep :extract, :process,", "ol:hasStep :extract, :check, :process,")
+    + """
+:check a ol:DataValidation ;
+    ol:consumes :raw ;
+    ol:minRows 100 ;
+    ol:maxRows 1000 ;
+    ol:maxMissingRate 0.05 ;
+    ol:expectColumn :petal, :species ;
+    ol:referenceModel "iris-build" ;
+    ol:referenceAlias "champion" ;
+    ol:referenceTolerance 0.1 ;
+    ol:produces :data_report .
+:petal ol:columnName "petal length (cm)" ; ol:columnType "number" ;
+    ol:minValue 0 ; ol:maxValue 10 ; ol:maxMissingRate 0.0 .
+:species ol:columnName "target" ; ol:allowedValue 0, 1, 2 ; ol:columnRequired true .
+:data_report a ol:DataValidationReport .
+"""
+)
+
+
+def test_a_data_validation_step_conforms(validate) -> None:
+    conforms, results = validate(variant(CHECKED))
+    assert conforms, results
+
+
+CHECK_CASES = {
+    "unknown column type": (
+        'ol:columnType "number"',
+        'ol:columnType "decimal"',
+        EX.petal,
+        OL.columnType,
+        'use one of "integer", "number", "string", "boolean" or "datetime"',
+    ),
+    "column min above max": (
+        "ol:minValue 0 ; ol:maxValue 10",
+        "ol:minValue 20 ; ol:maxValue 10",
+        EX.petal,
+        OL.minValue,
+        "change one of them",
+    ),
+    "negative missing rate": (
+        "ol:maxMissingRate 0.0 .",
+        "ol:maxMissingRate -0.1 .",
+        EX.petal,
+        OL.maxMissingRate,
+        "write e.g. ol:maxMissingRate 0.05",
+    ),
+    "missing rate above one on the step": (
+        "ol:maxMissingRate 0.05 ;",
+        "ol:maxMissingRate 1.5 ;",
+        EX.check,
+        OL.maxMissingRate,
+        "write e.g. ol:maxMissingRate 0.05",
+    ),
+    "min rows above max rows": (
+        "ol:minRows 100 ;",
+        "ol:minRows 5000 ;",
+        EX.check,
+        OL.minRows,
+        "change one of them",
+    ),
+    "quoted bound": (
+        "ol:minValue 0 ;",
+        'ol:minValue "0" ;',
+        EX.petal,
+        OL.minValue,
+        "write it unquoted",
+    ),
+    "no column name": (
+        ':petal ol:columnName "petal length (cm)" ;',
+        ":petal",
+        EX.petal,
+        OL.columnName,
+        'add e.g. ol:columnName "age"',
+    ),
+    "version and alias": (
+        'ol:referenceAlias "champion" ;',
+        'ol:referenceAlias "champion" ; ol:referenceVersion 2 ;',
+        EX.check,
+        None,
+        "keep one",
+    ),
+    "alias without a model": (
+        'ol:referenceModel "iris-build" ;',
+        "",
+        EX.check,
+        None,
+        'add ol:referenceModel "my-model"',
+    ),
+    "reference model that is a path": (
+        '"iris-build"',
+        '"../../etc/passwd"',
+        EX.check,
+        OL.referenceModel,
+        "write e.g.",
+    ),
+    "two tables checked": (
+        ":check a ol:DataValidation ;\n    ol:consumes :raw ;",
+        ":check a ol:DataValidation ;\n    ol:consumes :raw, :splits ;",
+        EX.check,
+        OL.consumes,
+        "add one ol:consumes",
+    ),
+    "two step classes": (
+        ":check a ol:DataValidation ;",
+        ":check a ol:DataValidation, ol:DataExploration ;",
+        EX.check,
+        RDF.type,
+        "remove the other rdf:type",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CHECK_CASES.values(), ids=CHECK_CASES.keys())
+def test_a_wrong_data_validation_step_is_rejected_with_the_fix(case: tuple, validate) -> None:
+    old, new, focus, path, fix = case
+    conforms, results = validate(variant(CHECKED, old, new))
+    assert not conforms
+    fixes = [split_message(r.message)[1] for r in results if r.focus == focus and r.path == path]
+    assert any(fix in found for found in fixes), results

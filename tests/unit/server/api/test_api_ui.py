@@ -151,3 +151,17 @@ def test_openapi_documents_the_new_routes(client: Client) -> None:
     assert "/api/vocabulary" in paths
     assert "/" in paths
     assert "/api/deployments/{deployment_id}/metrics" in paths
+
+
+def test_the_builder_palette_offers_data_validation_steps(client: Client) -> None:
+    vocabulary = client.get("/api/vocabulary").get_json()
+    (check,) = [s for s in vocabulary["steps"] if s["type"] == "DataValidation"]
+    assert check["phase"] == "check" and check["label"] == "Data validation"
+    assert check["consumes"] == {"min": 1, "max": 1}
+    fields = {p["name"]: p for p in check["parameters"]}
+    assert {"min_rows", "max_rows", "max_missing_rate", "reference_model"} <= set(fields)
+    assert {"reference_version", "reference_alias", "reference_tolerance"} <= set(fields)
+    assert fields["max_missing_rate"]["min_inclusive"] == 0
+    assert fields["max_missing_rate"]["max_inclusive"] == 1
+    assert fields["min_rows"]["datatype"] == "integer"
+    assert "expect_column" not in fields  # a structured value, not a plain field

@@ -112,3 +112,46 @@ def test_an_unknown_step_key_is_refused_not_dropped(key: str, message: str) -> N
     steps[2] = {**steps[2], key: ["extract"]}
     with pytest.raises(DefinitionError, match=message):
         to_graph({**DOCUMENT, "steps": steps})
+
+
+CHECK_STEP = {
+    "id": "check",
+    "type": "DataValidation",
+    "consumes": ["extract"],
+    "parameters": {"min_rows": 100, "max_missing_rate": 0.05},
+    "columns": [
+        {"name": "target", "type": "integer", "allowed": [0, 1, 2]},
+        {"name": "petal length (cm)", "min": 0, "max": 10, "max_missing_rate": 0.0},
+        {"name": "note", "required": False},
+    ],
+}
+
+
+def test_a_data_validation_step_carries_its_column_expectations() -> None:
+    graph = to_graph({**DOCUMENT, "steps": [*DOCUMENT["steps"], CHECK_STEP]})
+    definitions.validate(graph)
+    _, pipeline, plan = check_definition(graph)
+    check = next(s for s in pipeline.steps if s.id == "check")
+    assert check.parameters["min_rows"] == 100
+    assert check.parameters["columns"] == [
+        {"name": "note", "type": None, "required": False, "min": None, "max": None,
+         "max_missing_rate": None, "allowed": None},
+        {"name": "petal length (cm)", "type": None, "required": None, "min": 0.0, "max": 10.0,
+         "max_missing_rate": 0.0, "allowed": None},
+        {"name": "target", "type": "integer", "required": None, "min": None, "max": None,
+         "max_missing_rate": None, "allowed": [0, 1, 2]},
+    ]  # fmt: skip
+    assert "check" in plan.steps["build"].depends_on
+
+
+def test_a_column_expectation_with_an_unknown_key_is_refused() -> None:
+    bad = {**CHECK_STEP, "columns": [{"name": "a", "maximum": 3}]}
+    with pytest.raises(DefinitionError, match="each column expectation is an object with the keys"):
+        to_graph({**DOCUMENT, "steps": [*DOCUMENT["steps"], bad]})
+
+
+def test_a_column_expectation_below_its_minimum_is_refused_on_its_node() -> None:
+    bad = {**CHECK_STEP, "columns": [{"name": "a", "min": 5, "max": 1}]}
+    with pytest.raises(DefinitionError) as error:
+        definitions.validate(to_graph({**DOCUMENT, "steps": [*DOCUMENT["steps"], bad]}))
+    assert any(v.path == "ol:minValue" for v in error.value.violations)

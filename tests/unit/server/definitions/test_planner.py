@@ -261,3 +261,58 @@ def test_code_steps_need_the_code_bundle() -> None:
     bare = pipeline(step("extract", "extract"), code_step("c", "dataset", consumes=["extract"]))
     with pytest.raises(CodeBundleError, match=r"has code steps \(c\) but was stored without"):
         plan(bare, CODE_KNOWN)
+
+
+# Data validation: a check step reads one table, and every model waits for every check.
+CHECK = StepType(OL + "DataValidation", "DataValidation", "check")
+
+
+def test_every_model_waits_for_every_check_step() -> None:
+    steps = pipeline(
+        step("extract", "extract"),
+        step("check", "check", consumes=["extract"], types=[OL + "DataValidation"]),
+        step("process", "process", consumes=["extract"]),
+        step("check_splits", "check", consumes=["process"], types=[OL + "DataValidation"]),
+        step("build", "build", consumes=["process"]),
+        step("validate", "validate", consumes=["build", "process"]),
+    )
+    planned = plan(steps, [*KNOWN, CHECK])
+    assert planned.steps["build"].depends_on == ("check", "check_splits", "process")
+    assert planned.steps["process"].depends_on == ("extract",)  # only models wait
+    assert planned.waves == (
+        ("extract",),
+        ("check", "process"),
+        ("check_splits",),
+        ("build",),
+        ("validate",),
+    )
+    assert {"build", "validate"} <= planned.dependents("check")  # a failed check skips them
+    assert planned.steps["check_splits"].inputs == {"splits": "process"}
+
+
+@pytest.mark.parametrize(
+    ("consumes", "match"),
+    [
+        (["extract", "process"], "consumes the dataset of 'extract', the splits of 'process'"),
+        ([], "consumes nothing, but checks exactly one dataset or splits"),
+    ],
+)
+def test_a_check_step_reads_exactly_one_table(consumes: list[str], match: str) -> None:
+    steps = pipeline(
+        step("extract", "extract"),
+        step("process", "process", consumes=["extract"]),
+        step("check", "check", consumes=consumes, types=[OL + "DataValidation"]),
+    )
+    with pytest.raises(PlanError, match=match):
+        plan(steps, [*KNOWN, CHECK])
+
+
+def test_a_check_step_does_not_read_a_model() -> None:
+    steps = pipeline(
+        step("extract", "extract"),
+        step("process", "process", consumes=["extract"]),
+        step("build", "build", consumes=["process"]),
+        step("check", "check", consumes=["build"], types=[OL + "DataValidation"]),
+    )
+    with pytest.raises(PlanError, match=r"consumes the model of 'build', which a check step"):
+        plan(steps, [*KNOWN, CHECK])

@@ -1,5 +1,5 @@
-"""Export of the step kinds that run the author's work: a code step's bundle copied in and its
-function called as the executor calls it; a container step refused with a 409 saying why."""
+"""Export of a custom code step: its bundle copied in and its function called as the executor
+calls it (a container step's export: test_container_steps.py)."""
 
 from __future__ import annotations
 
@@ -115,18 +115,6 @@ def test_a_code_step_export_cannot_call_is_refused_naming_it(
         generate(context(store, step), step)
     assert refused.value.status == 409
     assert "step 'features'" in str(refused.value)
-
-
-def test_a_container_step_is_refused_with_409_saying_why(store: ArtifactStore) -> None:
-    step = StepFacts("score", "container", {"container_image": "team/scorer:1"}, {})
-    with pytest.raises(ExportError) as refused:
-        generate(context(store, step), step)
-    assert refused.value.status == 409
-    assert str(refused.value).startswith(
-        "step 'score' of run 0123456789abcdef is a container step: it ran a command in "
-        "team/scorer:1, and an image cannot be turned into standalone code; export a run "
-        "without container steps"
-    )
 
 
 @pytest.fixture

@@ -252,3 +252,19 @@ def test_limits_a_provisioner_cannot_enforce_are_warned_about_with_the_fix() -> 
 @pytest.mark.parametrize("resources", [{}, {"extract": {}}, {"extract": {"image": "x"}}])
 def test_no_limits_no_warning(resources: dict[str, dict[str, Any]]) -> None:
     assert unenforced_limits(LocalProvisioner(warm=False), resources) == []
+
+
+class FactfulProvisioner(FakeProvisioner):
+    """A backend that learns what the step cannot know itself (a container step's image)."""
+
+    def _await(self, handle: FakeStep, spec: StepSpec, workdir: Path, timeout: float) -> Ending:
+        ending = super()._await(handle, spec, workdir, timeout)
+        return Ending(ending.worker, ending.timed_out, ending.failure, {"image": {"id": "x"}})
+
+
+def test_what_the_backend_learned_joins_the_result_summary(tmp_path: Path) -> None:
+    running = Background(FactfulProvisioner(), spec(tmp_path), tmp_path / "w")
+    running.step.finish()
+    result = running.outcome().result
+    assert result.status == "succeeded" and result.metrics == {"m": 1.0}
+    assert result.summary == {"image": {"id": "x"}}

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import zipfile
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -12,7 +14,7 @@ from executor.contract import StepResult, StepSpec, artifact_path, store_artifac
 from server import definitions
 from server.errors import PlanError, StepError
 from server.platform import Platform
-from server.provision.container_step import command_of, stage_inputs, write_result
+from server.provision.container_step import command_of, image_facts, stage_inputs, write_result
 
 
 def spec_with_dataset(tmp_path: Path, **parameters: str) -> StepSpec:
@@ -81,3 +83,27 @@ def test_the_local_provisioner_refuses_container_steps_before_the_run(platform: 
         )
         == []
     )
+
+
+class Images:
+    """The ``images`` part of a docker SDK client: the engine's images by ID."""
+
+    def __init__(self, known: dict[str, list[str]]) -> None:
+        self.images, self.known = self, known
+
+    def get(self, image_id: str) -> Any:
+        if image_id not in self.known:
+            raise LookupError(f"no such image {image_id}")  # the SDK's ImageNotFound, say
+        return SimpleNamespace(attrs={"RepoDigests": self.known[image_id]})
+
+
+def test_the_image_a_command_ran_is_recorded_by_id_with_its_registry_digests() -> None:
+    image_id = "sha256:" + "c" * 64
+    pulled = ["team/tool@sha256:" + "d" * 64]
+    assert image_facts(Images({image_id: pulled}), "team/tool:1", image_id) == {
+        "image": {"reference": "team/tool:1", "id": image_id, "repo_digests": pulled}
+    }
+    # Built or loaded here: no registry digest; removed since: the ID is still what it ran.
+    assert image_facts(Images({image_id: []}), "t", image_id)["image"]["repo_digests"] == []
+    assert image_facts(Images({}), "t", image_id)["image"]["id"] == image_id
+    assert image_facts(Images({}), "t", "") == {}  # the engine did not say: nothing recorded
