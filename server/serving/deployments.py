@@ -333,23 +333,6 @@ class DeploymentService(Switching):
             taken += [int(p.reply["port"]) for p in self._processes.values()]
             return taken + [f.port for f in self._fronts.values()]
 
-    def _front(self, deployment_id: str, preferred_port: int | None) -> Front:
-        """The deployment's front, opened on ``preferred_port`` when free."""
-        with self._lock:
-            front = self._fronts.get(deployment_id)
-            if front is not None:
-                return front
-        exclude = [p for p in self._ports_taken() if p != preferred_port]
-        try:
-            front = Front.open(HOST, preferred_port, self._settings.deploy_port_start, exclude)
-        except OSError as exc:
-            raise DeploymentError(
-                f"cannot open the deployment's port: {exc}; free a port or stop another deployment"
-            ) from exc
-        with self._lock:
-            self._fronts[deployment_id] = front
-        return front
-
     def _log_request(self, deployment_id: str) -> dict[str, Any]:
         directory = log_directory(self._settings.data, deployment_id)
         config = LogConfig.read(directory, self._settings)
@@ -375,24 +358,6 @@ class DeploymentService(Switching):
                 self._start(deployment, artifact, deployment.port)
             except OntolabError as exc:  # one broken deployment must not keep the others down
                 log.warning("cannot restore deployment %s: %s", deployment.id, exc)
-
-    def _followed(self, deployment: Deployment) -> Deployment:
-        """A deployment following an alias, at the version its alias points at now (it may
-        have moved while the deployment was down)."""
-        if deployment.alias is None:
-            return deployment
-        try:
-            target = self._resolve(self._registry, deployment.name, None, deployment.alias)
-        except NotFoundError:  # the alias was deleted: serve what it pointed at last
-            return deployment
-        if target.version == deployment.version:
-            return deployment
-        log.info(
-            "deployment %s follows %s to version %d", deployment.id, target.alias, target.version
-        )
-        return replace(
-            deployment, version=target.version, sha256=target.sha256, model_iri=target.model_iri
-        )
 
     def _parent(self) -> WarmParent:
         with self._lock:

@@ -13,7 +13,8 @@ If the new server fails to start or to answer its health check, traffic stays on
 Either way the switch is an ``ol:DeploymentSwitch`` in the model's history graph, informed by
 the alias change (``deployment_record.switch_triples``). Deployments recorded but not running
 in this process (a command-line process opens the platform without them) are left alone:
-when they start again they serve the version their alias points at then.
+when they start again they serve the version their alias points at then (``_followed``).
+The front itself is opened here too (``_front``), on the deployment's recorded port when free.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import threading
 from dataclasses import replace
 from typing import Any
 
-from server.errors import OntolabError
+from server.errors import DeploymentError, NotFoundError, OntolabError
 from server.graph.clock import utc_now
 from server.registry.model import AliasChange, history_iri
 from server.serving.deployment_record import HOST, Deployment, switch_triples
@@ -106,7 +107,43 @@ class Switching:
         triples = switch_triples(deployment, version, cause, started, utc_now(), failure)
         self._store.add_to_graph(history_iri(deployment.name), triples)
 
+    def _front(self, deployment_id: str, preferred_port: int | None) -> Front:
+        """The deployment's front, opened on ``preferred_port`` when free."""
+        with self._lock:
+            front = self._fronts.get(deployment_id)
+            if front is not None:
+                return front
+        exclude = [p for p in self._ports_taken() if p != preferred_port]
+        try:
+            front = Front.open(HOST, preferred_port, self._settings.deploy_port_start, exclude)
+        except OSError as exc:
+            raise DeploymentError(
+                f"cannot open the deployment's port: {exc}; free a port or stop another deployment"
+            ) from exc
+        with self._lock:
+            self._fronts[deployment_id] = front
+        return front
+
+    def _followed(self, deployment: Deployment) -> Deployment:
+        """A deployment following an alias, at the version its alias points at now (it may
+        have moved while the deployment was down)."""
+        if deployment.alias is None:
+            return deployment
+        try:
+            target = self._resolve(self._registry, deployment.name, None, deployment.alias)
+        except NotFoundError:  # the alias was deleted: serve what it pointed at last
+            return deployment
+        if target.version == deployment.version:
+            return deployment
+        log.info(
+            "deployment %s follows %s to version %d", deployment.id, target.alias, target.version
+        )
+        return replace(
+            deployment, version=target.version, sha256=target.sha256, model_iri=target.model_iri
+        )
+
     # Provided by DeploymentService.
+    _settings: Any
     _registry: Any
     _artifacts: Any
     _resolve: Any
@@ -118,4 +155,7 @@ class Switching:
         raise NotImplementedError
 
     def _save(self, deployment: Deployment) -> None:
+        raise NotImplementedError
+
+    def _ports_taken(self) -> list[int]:
         raise NotImplementedError
