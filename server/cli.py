@@ -172,6 +172,25 @@ def _parser() -> argparse.ArgumentParser:
     image_build.add_argument("--cache-dir", type=Path, help="default ~/.cache/ontolab")
     image_build.set_defaults(command=_image_build)
     add_trigger_commands(commands, _platform)
+    rollback = command(
+        "rollback",
+        _rollback,
+        "return a model's alias to the version it pointed at before; deployments following "
+        "it switch (through the running platform when one answers on --host/--port)",
+    )
+    rollback.add_argument("model")
+    rollback.add_argument("--alias", default="champion", help="default champion")
+    challenge = command(
+        "challenge",
+        _challenge,
+        "make a version the challenger and promote it if it beats the champion on the same "
+        "held-out data; the decision is recorded either way",
+    )
+    challenge.add_argument("model")
+    challenge.add_argument("version", type=int)
+    for sub in (rollback, challenge):
+        sub.add_argument("--host", help="the running platform (default 127.0.0.1)")
+        sub.add_argument("--port", type=int, help="its port (default 3000)")
     return parser
 
 
@@ -530,6 +549,54 @@ def _image_build(args: argparse.Namespace) -> int:
         f"{time.monotonic() - started:.1f} s"
     )
     return 0
+
+
+def _rollback(args: argparse.Namespace) -> int:
+    path = f"/api/models/{args.model}/aliases/{args.alias}/rollback"
+    change = _operate(args, path, lambda p: p.registry.rollback(args.model, args.alias).to_json())
+    print(f"{args.model} {args.alias}: version {change['previous']} -> {change['version']}")
+    _print_switches(change.get("switches", []))
+    return 0
+
+
+def _challenge(args: argparse.Namespace) -> int:
+    from server.automation.policy import challenge
+
+    path = f"/api/models/{args.model}/versions/{args.version}/challenge"
+    decision = _operate(args, path, lambda p: challenge(p.registry, args.model, args.version))
+    print(f"{decision['outcome']}: {decision['reason']}")
+    promoted = decision.get("champion_change") or {}
+    _print_switches(promoted.get("switches", []))
+    return 0 if decision["outcome"] == "promoted" else 2
+
+
+def _operate(args: argparse.Namespace, path: str, locally: Callable[[Any], dict]) -> dict:
+    """POST ``path`` to the running platform, so the deployments it serves switch; with none
+    running, change the store directly (its deployments follow when they start again)."""
+    import requests
+
+    from server.errors import OntolabError
+
+    settings = _settings(args)
+    url = f"http://{settings.host}:{settings.port}{path}"
+    try:
+        answer = requests.post(url, timeout=120)
+    except requests.ConnectionError:
+        with closing(_platform(args)) as platform:
+            return locally(platform)
+    body = answer.json() if answer.headers.get("Content-Type", "").endswith("json") else {}
+    if not answer.ok:
+        raise OntolabError(body.get("detail") or f"{url} answered {answer.status_code}")
+    return dict(body)
+
+
+def _print_switches(switches: list[dict]) -> None:
+    for switch in switches:
+        print(
+            f"  deployment {switch['deployment']}: {switch['outcome']} "
+            f"(version {switch['from_version']} -> {switch['to_version']})"
+            + (f": {switch['reason']}" if switch.get("reason") else "")
+        )
 
 
 if __name__ == "__main__":

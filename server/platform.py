@@ -115,6 +115,7 @@ def open_platform(
     registry = Registry(store)
     runs.on_finished(registry.on_run_finished)
     deployments = DeploymentService(settings, store, artifacts, registry, registry_target)
+    registry.on_alias_change(deployments.on_alias_change)  # deployments follow aliases
     datasets = DatasetService(store, artifacts, provisioner, cache, settings.data / "profiles")
     serving = ModelServing(registry, artifacts)
     tracked = TrackedRuns(store, artifacts, registry.register_run)

@@ -199,22 +199,40 @@ def log_overhead(api: str, wrk: str, body: str, args: argparse.Namespace, tmp: P
     """/predict with the prediction log on and off, alternately, in the same minute."""
     sides = {"off": deploy(api, prediction_log=False), "on": deploy(api, prediction_log=True)}
     print(f"log overhead: off {sides['off']['url']}, on {sides['on']['url']}", flush=True)
-    report: dict[str, Any] = {"rounds": args.rounds, "by_connections": {}}
-    for connections in args.log_connections:
-        runs: dict[str, list[dict]] = {"off": [], "on": []}
-        for _ in range(args.rounds):
-            for name, deployment in sides.items():
-                url = deployment["url"] + "/predict"
-                runs[name].append(run_wrk(wrk, url, body, args.duration, connections, tmp))
-        medians = {name: _medians(found) for name, found in runs.items()}
-        medians["added_ms"] = {
-            key: medians["on"][key] - medians["off"][key] for key in ("p50_ms", "p95_ms")
-        }
-        report["by_connections"][str(connections)] = medians | {"runs": runs}
+    load = (wrk, body, args.duration, args.rounds, tmp)
+    by_connections = alternate(sides, args.log_connections, *load)
+    report: dict[str, Any] = {"rounds": args.rounds, "by_connections": by_connections}
     report["log_counters"] = log_counters(sides["on"]["url"])
     report["log_call_us"] = log_call_microseconds(tmp, body)
     for deployment in sides.values():
         requests.delete(f"{api}/api/deployments/{deployment['id']}", timeout=30).raise_for_status()
+    return report
+
+
+def alternate(
+    sides: dict[str, dict],
+    connections_list: list[int],
+    wrk: str,
+    body: str,
+    duration: int,
+    rounds: int,
+    tmp: Path,
+) -> dict[str, Any]:
+    """Load two deployments in turn, ``rounds`` times at each connection count; per count the
+    medians of each side, what the second side adds (``added_ms``) and every round's figures."""
+    base, other = list(sides)
+    report: dict[str, Any] = {}
+    for connections in connections_list:
+        runs: dict[str, list[dict]] = {name: [] for name in sides}
+        for _ in range(rounds):
+            for name, deployment in sides.items():
+                url = deployment["url"] + "/predict"
+                runs[name].append(run_wrk(wrk, url, body, duration, connections, tmp))
+        medians = {name: _medians(found) for name, found in runs.items()}
+        medians["added_ms"] = {
+            key: medians[other][key] - medians[base][key] for key in ("p50_ms", "p95_ms")
+        }
+        report[str(connections)] = medians | {"runs": runs}
     return report
 
 

@@ -23,6 +23,7 @@ from server.api import (
     lineage,
     metrics,
     mlflow,
+    model_operations,
     models,
     monitoring,
     openapi,
@@ -60,5 +61,6 @@ MODULES: tuple[ModuleType, ...] = (
     triggers,
     ui,
     monitoring,
+    model_operations,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

@@ -269,6 +269,8 @@ _ALIAS_CHANGE = {
                 "previous": {"type": ["integer", "null"]},
                 "gated": {"type": "boolean"},
                 "compared": {"type": ["object", "null"]},
+                "change": {"type": ["string", "null"], "description": "the ol:AliasChange"},
+                "switches": {"type": "array", "description": "deployments that followed"},
             },
             ["model", "alias", "version", "previous", "gated", "compared"],
         ),

@@ -29,6 +29,13 @@ def version_iri(name: str, number: int) -> URIRef:
     return URIRef(f"{model_iri(name)}/version/{number}")
 
 
+def history_iri(name: str) -> URIRef:
+    """The graph of a model's history: alias changes, promotion decisions, deployment switches.
+
+    Apart from the model's own graph, which is rewritten whole on every change; it only grows."""
+    return URIRef(f"{model_iri(name)}/history")
+
+
 def alias_iri(name: str, alias: str) -> URIRef:
     return URIRef(f"{model_iri(name)}/alias/{quote(alias, safe='-_.~')}")
 
@@ -129,6 +136,8 @@ class AliasChange:
     previous: int | None
     gated: bool
     compared: dict[str, Any] | None = None
+    change: str | None = None  # the ol:AliasChange recorded; None when nothing changed
+    switches: tuple[dict[str, Any], ...] = ()  # the deployments that followed the alias
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -138,6 +147,8 @@ class AliasChange:
             "previous": self.previous,
             "gated": self.gated,
             "compared": self.compared,
+            "change": self.change,
+            "switches": list(self.switches),
         }
 
 

@@ -23,7 +23,10 @@ where its artifact lives, and never imports scikit-learn.
 
 Storage: one named graph per model name (``https://w3id.org/ontolab/id/model/NAME``, also
 the IRI of the ``ol:RegisteredModel``), rewritten whole by one ``replace_graph`` per change,
-under a lock so concurrent changes in this process do not lose each other's writes. Versions
+under a lock so concurrent changes in this process do not lose each other's writes. Every alias
+change is also added to the model's history graph as an ``ol:AliasChange`` (``history``) with
+its cause, and told to the ``on_alias_change`` listeners (the deployments that follow aliases);
+``rollback`` returns an alias to its previous version from that history. Versions
 and aliases are IRIs under it; metric values stay in the runs' graphs and are linked with
 ``ol:hasEvaluation``. All reads go through the ``registry_*`` named queries.
 """
@@ -32,26 +35,33 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
-from server.errors import NotFoundError
+from server.errors import NotFoundError, RegistryError
 from server.graph import queries
 from server.graph.clock import utc_now
-from server.graph.namespaces import evaluation_iri, output_iri
+from server.registry import ledger
+from server.registry.candidates import candidate as run_candidate
 from server.registry.gate import check_promotion
+from server.registry.history import (
+    Cause,
+    Decision,
+    change_triples,
+    decision_triples,
+    rollback_target,
+)
 from server.registry.model import (
     GATED_ALIASES,
-    NOT_VALIDATED,
-    PRIMARY_METRIC,
     Alias,
     AliasChange,
     ModelEntry,
     ModelVersion,
     check_alias,
     check_name,
+    history_iri,
     model_iri,
-    number,
 )
 from server.registry.triples import (
     Evaluation,
@@ -62,10 +72,13 @@ from server.registry.triples import (
     metric_name,
     version_from_row,
 )
-from server.store.base import Store
-from server.tracking.records import RunRecord, StepRecord
+from server.store.base import Store, Triple
+from server.tracking.records import RunRecord
 
 log = logging.getLogger(__name__)
+
+#: Told of every alias change; returns one dict per deployment it switched.
+AliasListener = Callable[[AliasChange], list[dict[str, Any]]]
 
 
 class Registry:
@@ -78,6 +91,7 @@ class Registry:
     def __init__(self, store: Store) -> None:
         self._store = store
         self._lock = threading.Lock()
+        self._listeners: list[AliasListener] = []
 
     # --- registering -------------------------------------------------------------------
 
@@ -97,7 +111,7 @@ class Registry:
             return []
         registered = []
         for build in sorted(record.steps.values(), key=lambda s: s.id):
-            candidate = _candidate(record, build)
+            candidate = run_candidate(record, build)
             if candidate is not None:
                 registered.append(self._add_version(candidate, record.pipeline.task))
         return registered
@@ -147,8 +161,9 @@ class Registry:
             added = [v for v in versions if v.number not in have]
             present = [v for v in versions if v.number in have]
             known = have | {v.number for v in added}
+            now = utc_now()
             new_aliases = {
-                alias: Alias(alias, number, utc_now())
+                alias: Alias(alias, number, now)
                 for alias, number in aliases.items()
                 if alias not in entry.aliases and number in known
             }
@@ -156,6 +171,8 @@ class Registry:
                 entry.versions = sorted(entry.versions + added, key=lambda v: v.number)
                 entry.aliases.update(new_aliases)
                 self._write(entry)
+                for held in new_aliases.values():
+                    self._record(name, held.name, held.version, None, Cause("import"), now)
         return added, present
 
     def forget_runs(self, records: list[RunRecord]) -> list[str]:
@@ -165,7 +182,7 @@ class Registry:
         forgotten: list[str] = []
         for record in records:
             run_id = record.run_id
-            names = {c.name for s in record.steps.values() if (c := _candidate(record, s))}
+            names = {c.name for s in record.steps.values() if (c := run_candidate(record, s))}
             for name in sorted(names):
                 with self._lock:
                     forgotten += self._forget(name, run_id)
@@ -234,6 +251,11 @@ class Registry:
 
     # --- aliases and the promotion gate -------------------------------------------------
 
+    def on_alias_change(self, listener: AliasListener) -> None:
+        """Call ``listener`` after every alias change is written (outside the registry's lock);
+        what it returns (one dict per deployment it switched) is the change's ``switches``."""
+        self._listeners.append(listener)
+
     def set_alias(
         self,
         name: str,
@@ -242,8 +264,12 @@ class Registry:
         *,
         gate: bool = False,
         must_beat_current: bool = False,
+        cause: Cause | None = None,
     ) -> AliasChange:
-        """Point ``alias`` at ``version``; through the gate when asked or for ``champion``."""
+        """Point ``alias`` at ``version``; through the gate when asked or for ``champion``.
+
+        The change is recorded in the model's history (``cause``: manual when not given) and
+        told to the listeners; pointing an alias at the version it holds changes nothing."""
         check_alias(alias)
         gated = gate or must_beat_current or alias in GATED_ALIASES
         with self._lock:
@@ -253,27 +279,107 @@ class Registry:
                 check_promotion(entry, candidate, alias, must_beat_current) if gated else None
             )
             previous = entry.aliases.get(alias)
-            entry.aliases[alias] = Alias(alias, candidate.number, utc_now())
+            if previous is not None and previous.version == candidate.number:
+                return AliasChange(name, alias, candidate.number, candidate.number, gated, compared)
+            now = utc_now()
+            entry.aliases[alias] = Alias(alias, candidate.number, now)
             self._write(entry)
-        return AliasChange(
-            name, alias, candidate.number, previous.version if previous else None, gated, compared
-        )
+            before = previous.version if previous else None
+            change = self._record(name, alias, candidate.number, before, cause, now)
+        moved = AliasChange(name, alias, candidate.number, before, gated, compared, change)
+        return self._tell(moved)
 
     def promote(
-        self, name: str, version: int, alias: str = "champion", *, must_beat_current: bool = False
+        self,
+        name: str,
+        version: int,
+        alias: str = "champion",
+        *,
+        must_beat_current: bool = False,
+        cause: Cause | None = None,
     ) -> AliasChange:
         """Move ``alias`` to ``version`` through the promotion gate."""
-        return self.set_alias(name, alias, version, gate=True, must_beat_current=must_beat_current)
+        return self.set_alias(
+            name, alias, version, gate=True, must_beat_current=must_beat_current, cause=cause
+        )
 
-    def delete_alias(self, name: str, alias: str) -> Alias:
-        """Remove ``alias``; returns what it pointed at."""
+    def delete_alias(self, name: str, alias: str, cause: Cause | None = None) -> Alias:
+        """Remove ``alias``; returns what it pointed at. Recorded in the model's history."""
         check_alias(alias)
         with self._lock:
             entry = self.model(name)
             removed = entry.alias(alias)
             del entry.aliases[alias]
             self._write(entry)
+            self._record(name, alias, None, removed.version, cause, utc_now())
         return removed
+
+    def rollback(self, name: str, alias: str, cause: Cause | None = None) -> AliasChange:
+        """Return ``alias`` to the version it pointed at before (from its history, so rolling
+        back twice goes two steps back); RegistryError when there is none."""
+        check_alias(alias)
+        entry = self.model(name)
+        current = entry.alias(alias)
+        target = rollback_target(self.alias_history(name, alias))
+        if target is None or target == current.version:
+            raise RegistryError(
+                f"alias {alias!r} of model {name!r} has no previous version to return to (it "
+                f"points at version {current.version}, and its history holds no earlier one); "
+                f"point it at a version with PUT /api/models/{name}/aliases/{alias}"
+            )
+        agent = cause.agent if cause else Cause().agent
+        undo = Cause("rollback", cause.informed_by if cause else None, agent)
+        return self.set_alias(name, alias, target, cause=undo)
+
+    # --- history -----------------------------------------------------------------------
+
+    def record_decision(self, decision: Decision) -> None:
+        """Add a promotion decision (made by ``server.automation.policy``) to the history."""
+        self._store.add_to_graph(history_iri(decision.model), decision_triples(decision))
+
+    def record_activity(self, name: str, triples: list[Triple]) -> None:
+        """Add an activity of another package (a deployment switch) to the model's history."""
+        self._store.add_to_graph(history_iri(name), triples)
+
+    def alias_history(self, name: str, alias: str) -> list[dict[str, Any]]:
+        """Every change of ``alias``, newest first; NotFoundError when it never existed."""
+        return ledger.alias_history(self._store, name, alias, self.model)
+
+    def alias_at(self, name: str, alias: str, time: str) -> dict[str, Any]:
+        """The version ``alias`` pointed at ``time`` (ISO 8601), with the change that set it."""
+        return ledger.alias_at(self._store, name, alias, time, self.model)
+
+    def change_causes(self, name: str, change: str) -> list[dict[str, Any]]:
+        """The activities that led to ``change`` (an alias change IRI) and the switches it
+        caused; NotFoundError when it is not a recorded change of this model."""
+        return ledger.change_causes(self._store, name, change)
+
+    def held_out(self, name: str, number: int) -> tuple[str, ...]:
+        """The checksums of the data version ``number`` was validated on (its test split)."""
+        return ledger.held_out(self._store, name, number)
+
+    def _record(
+        self,
+        name: str,
+        alias: str,
+        to: int | None,
+        previous: int | None,
+        cause: Cause | None,
+        now: str,
+    ) -> str:
+        node, triples = change_triples(name, alias, to, previous, cause or Cause(), now)
+        self._store.add_to_graph(history_iri(name), triples)
+        return str(node)
+
+    def _tell(self, change: AliasChange) -> AliasChange:
+        switches: list[dict[str, Any]] = []
+        for listener in self._listeners:
+            try:
+                switches += listener(change)
+            except Exception as exc:  # the change stands; say what did not follow it
+                log.exception("a listener of %s %s failed", change.model, change.alias)
+                switches.append({"outcome": "failed", "reason": f"{type(exc).__name__}: {exc}"})
+        return replace(change, switches=tuple(switches))
 
     # --- storage -----------------------------------------------------------------------
 
@@ -306,66 +412,3 @@ class Registry:
 
     def _write(self, entry: ModelEntry) -> None:
         self._store.replace_graph(model_iri(entry.name), entry_triples(entry))
-
-
-def _candidate(record: RunRecord, build: StepRecord) -> ModelVersion | None:
-    """The version a succeeded build step would register (numbered 0 until added)."""
-    result = build.result
-    # A code step that returned a model (ol:outputKind "model") is registered like a build.
-    if build.phase not in ("build", "code") or build.status != "succeeded" or result is None:
-        return None
-    ref = result.outputs.get("model")
-    name = result.summary.get("model_name") or build.parameters.get("model_name")
-    if ref is None or not name:
-        return None
-    validations = sorted(
-        (
-            s
-            for s in record.steps.values()
-            if s.phase == "validate" and s.inputs.get("model") == build.id
-        ),
-        key=lambda s: s.id,
-    )
-    metrics: dict[str, float] = {}
-    evaluations: list[str] = []
-    for step in reversed(validations):  # the first validate step's values win
-        step_metrics = step.result.metrics if step.result else {}
-        metrics.update(step_metrics)
-        evaluations += [
-            str(evaluation_iri(record.run_id, step.id, m)) for m in sorted(step_metrics)
-        ]
-    primary = PRIMARY_METRIC.get(record.pipeline.task)
-    return ModelVersion(
-        name=str(name),
-        number=0,
-        run_id=record.run_id,
-        artifact=str(output_iri(record.run_id, build.id)),
-        sha256=ref.sha256,
-        created=record.ended_at or utc_now(),
-        passed=bool(validations),
-        note=_validation_note(validations),
-        primary_metric=primary,
-        primary_value=metrics.get(primary) if primary else None,
-        evaluations=tuple(sorted(evaluations)),
-        metrics=dict(sorted(metrics.items())),
-    )
-
-
-def _validation_note(validations: list[StepRecord]) -> str:
-    if not validations:
-        return NOT_VALIDATED
-    checks = []
-    for step in validations:
-        summary = step.result.summary if step.result else {}
-        for check in summary.get("thresholds", []):
-            bounds = [f"{op} {check[key]}" for op, key in ((">=", "min"), ("<=", "max"))]
-            bound = " and ".join(
-                b
-                for b, key in zip(bounds, ("min", "max"), strict=True)
-                if check.get(key) is not None
-            )
-            checks.append(f"{check['metric']} {number(check.get('value'))} {bound}")
-    steps = ", ".join(repr(s.id) for s in validations)
-    if not checks:
-        return f"validated by step {steps}, which sets no thresholds"
-    return f"met every threshold of step {steps}: " + "; ".join(checks)

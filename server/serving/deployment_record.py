@@ -9,6 +9,7 @@ its current process, which a restore writes again with the rest (``start_triples
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,6 +60,7 @@ class Deployment:
             "started_at": self.started_at,
             "ended_at": self.ended_at,
             "started_by": self.started_by,
+            "follows_alias": self.alias is not None,
         }
 
 
@@ -126,3 +128,30 @@ def from_row(row: Mapping[str, Any]) -> Deployment:
 
 def _text(value: Any) -> str:
     return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def switch_triples(
+    d: Deployment, version: int, cause: str, started: str, ended: str, failure: str | None
+) -> list[Triple]:
+    """A switch of deployment ``d`` (as it was) to ``version``, informed by the alias change
+    ``cause``: switched, or failed with the reason (traffic stayed on ``d.version``)."""
+    from server.registry.model import version_iri
+
+    node = URIRef(f"{deployment_iri(d.id)}/switch/{uuid.uuid4().hex}")
+    to = version_iri(d.name, version)
+    triples: list[Triple] = [
+        (node, RDF.type, OL.DeploymentSwitch),
+        (node, RDF.type, PROV.Activity),
+        (node, OL.switchedDeployment, deployment_iri(d.id)),
+        (node, OL.switchOutcome, Literal("failed" if failure else "switched")),
+        (node, OL.toVersion, to),
+        (node, OL.fromVersion, version_iri(d.name, d.version)),
+        (node, PROV.used, to),
+        (node, PROV.wasInformedBy, URIRef(cause)),
+        (node, PROV.wasAssociatedWith, PLATFORM_AGENT),
+        (node, PROV.startedAtTime, Literal(started, datatype=XSD.dateTime)),
+        (node, PROV.endedAtTime, Literal(ended, datatype=XSD.dateTime)),
+    ]
+    if failure:
+        triples.append((node, OL.failureReason, Literal(failure)))
+    return triples

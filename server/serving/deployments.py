@@ -26,6 +26,11 @@ ground-truth labels by request id (``server.monitoring.feedback``), one deployme
 ``watched``, ``watching`` and ``healthy`` are what monitoring reads of deployments
 (``server.monitoring.service.DeploymentSource``).
 
+A deployment made from an alias follows it: its port is held by a ``Front`` in this process
+that forwards to the current model server, and ``on_alias_change`` (told by the registry)
+switches it to each version the alias moves to without dropping a request
+(``server.serving.switching``); a restore starts it at the version its alias points at then.
+
 Thread-safety: every public method may be called from any thread.
 """
 
@@ -34,7 +39,6 @@ from __future__ import annotations
 import logging
 import signal
 import threading
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -60,6 +64,9 @@ from server.serving.deployment_record import (
     start_triples,
     stop_triples,
 )
+from server.serving.front import Front
+from server.serving.model_process import PROBE_TIMEOUT, READY_TIMEOUT, wait_ready, warm_parent
+from server.serving.switching import Switching
 from server.settings import Settings
 from server.store.base import Store
 from server.tracking.artifacts import ArtifactStore
@@ -68,9 +75,7 @@ __all__ = ["HOST", "Deployment", "DeploymentService", "deployment_iri", "registr
 
 log = logging.getLogger(__name__)
 
-READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 5.0
-PROBE_TIMEOUT = 0.5
 _ID_CHARS = set("0123456789abcdef")
 
 
@@ -109,7 +114,7 @@ def registry_target(
     return Target(found.name, found.number, found.sha256, iri, alias)
 
 
-class DeploymentService:
+class DeploymentService(Switching):
     def __init__(
         self,
         settings: Settings,
@@ -126,6 +131,8 @@ class DeploymentService:
         self._lock = threading.RLock()
         self._warm: WarmParent | None = None
         self._processes: dict[str, WarmChild] = {}
+        self._fronts: dict[str, Front] = {}  # the stable ports of deployments following an alias
+        self._switching = threading.Lock()  # one switch at a time
         self._restoring: threading.Thread | None = None
         self._closed = False
         self._feedback_lock = threading.Lock()
@@ -162,7 +169,10 @@ class DeploymentService:
         with self._lock:
             self._closed = True
             processes, self._processes = list(self._processes.values()), {}
+            fronts, self._fronts = list(self._fronts.values()), {}
             warm, self._warm = self._warm, None
+        for front in fronts:
+            front.close()
         for process in processes:
             process.stop(signal.SIGKILL, STOP_TIMEOUT)
         if warm is not None:
@@ -221,6 +231,9 @@ class DeploymentService:
         deployment = self._read(deployment_id)
         with self._lock:
             process = self._processes.pop(deployment_id, None)
+            front = self._fronts.pop(deployment_id, None)
+        if front is not None:
+            front.close()
         if process is not None:
             process.stop(signal.SIGTERM, STOP_TIMEOUT)
         if deployment.desired == "stopped":
@@ -258,13 +271,34 @@ class DeploymentService:
     def _start(
         self, deployment: Deployment, artifact: Path, preferred_port: int | None
     ) -> Deployment:
+        """Start the deployment's model server; one that follows an alias behind its front,
+        which keeps ``preferred_port`` (the model server then takes any free port)."""
+        front = self._front(deployment.id, preferred_port) if deployment.alias else None
+        try:
+            process = self._spawn(deployment, artifact, None if front else preferred_port)
+        except DeploymentError:
+            if front is not None:
+                with self._lock:
+                    self._fronts.pop(deployment.id, None)
+                front.close()
+            raise
+        with self._lock:
+            self._processes[deployment.id] = process
+        port = int(process.reply["port"])
+        if front is not None:
+            front.point(HOST, port, deployment.version)
+            port = front.port
+        started = replace(deployment, port=port, pid=process.pid)
+        self._save(started)
+        return started
+
+    def _spawn(
+        self, deployment: Deployment, artifact: Path, preferred_port: int | None
+    ) -> WarmChild:
+        """Fork a model server for ``deployment`` and wait until it answers ``/health``."""
         log = self._settings.data / "deployments" / deployment.id / "server.log"
         log.parent.mkdir(parents=True, exist_ok=True)
-        with self._lock:
-            if self._closed:
-                raise DeploymentError("the platform is closing; deploy again once it is up")
-            exclude = [d.port for d in self._read_all() if d.desired == "running"]
-            exclude += [int(p.reply["port"]) for p in self._processes.values()]
+        exclude = [p for p in self._ports_taken() if p != preferred_port]
         info = {
             "deployment": deployment.id,
             "model": deployment.name,
@@ -275,7 +309,7 @@ class DeploymentService:
             "artifact": str(artifact),
             "port": preferred_port,
             "port_start": self._settings.deploy_port_start,
-            "exclude": [p for p in exclude if p != preferred_port],
+            "exclude": exclude,
             "host": HOST,
             "threads": self._settings.deploy_threads,
             "info": info,
@@ -283,16 +317,21 @@ class DeploymentService:
             "prediction_log": self._log_request(deployment.id),
         }
         process = self._parent().start(request, READY_TIMEOUT)
-        started = replace(deployment, port=int(process.reply["port"]), pid=process.pid)
+        url = f"http://{HOST}:{int(process.reply['port'])}"
         try:
-            _wait_ready(started.url, process, log)
+            wait_ready(url, process, log)
         except DeploymentError:
             process.stop(signal.SIGKILL, STOP_TIMEOUT)
             raise
+        return process
+
+    def _ports_taken(self) -> list[int]:
         with self._lock:
-            self._processes[deployment.id] = process
-        self._save(started)
-        return started
+            if self._closed:
+                raise DeploymentError("the platform is closing; deploy again once it is up")
+            taken = [d.port for d in self._read_all() if d.desired == "running"]
+            taken += [int(p.reply["port"]) for p in self._processes.values()]
+            return taken + [f.port for f in self._fronts.values()]
 
     def _log_request(self, deployment_id: str) -> dict[str, Any]:
         directory = log_directory(self._settings.data, deployment_id)
@@ -313,6 +352,7 @@ class DeploymentService:
     def _restore(self, wanted: list[Deployment]) -> None:
         for deployment in wanted:
             try:
+                deployment = self._followed(deployment)
                 artifact = self._artifacts.path(deployment.sha256)
                 # The same activity goes on (its start stays): only its process is new.
                 self._start(deployment, artifact, deployment.port)
@@ -324,7 +364,7 @@ class DeploymentService:
             if self._closed:
                 raise DeploymentError("the platform is closing; deploy again once it is up")
             if self._warm is None or not self._warm.alive():
-                self._warm = _warm_parent()
+                self._warm = warm_parent()
             return self._warm
 
     def _status(self, deployment: Deployment) -> str:
@@ -355,43 +395,3 @@ class DeploymentService:
 
     def _save(self, deployment: Deployment) -> None:
         self._store.replace_graph(deployment_iri(deployment.id), start_triples(deployment))
-
-
-def _wait_ready(url: str, process: WarmChild, log: Path) -> None:
-    """Poll ``/health`` until it answers; a DeploymentError with the log tail if it never does."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    session = requests.Session()
-    try:
-        while time.monotonic() < deadline:
-            if process.exited.is_set():
-                raise DeploymentError(
-                    f"the model server exited with code {process.exit_code} before it answered; "
-                    f"its log ({log}) ends with:\n{_tail(log)}"
-                )
-            try:
-                if session.get(f"{url}/health", timeout=PROBE_TIMEOUT).ok:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.005)
-    finally:
-        session.close()
-    raise DeploymentError(
-        f"the model server on {url} did not answer /health within {READY_TIMEOUT:g} s; "
-        f"see its log {log}"
-    )
-
-
-def _warm_parent() -> WarmParent:
-    """The ``serving.model_warm`` parent; a child it cannot start is mostly a busy port."""
-    hint = "free a port or stop another deployment"
-    return WarmParent(
-        "server.serving.model_warm", "model-server", DeploymentError, refused_hint=hint
-    )
-
-
-def _tail(log: Path, lines: int = 15) -> str:
-    try:
-        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
-        return "(no log)"

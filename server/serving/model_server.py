@@ -31,6 +31,7 @@ from server.http_guard import BodyLimit, RequestPolicy, loads_json
 from server.monitoring.metrics import CONTENT_TYPE_LATEST, ModelMetrics
 from server.monitoring.prediction_log import LogConfig, PredictionLogWriter, write_meta
 from server.serving.loaded_model import LoadedModel
+from server.serving.model_process import bind
 from server.settings import Settings
 
 DEFAULT_THREADS = 4
@@ -213,19 +214,6 @@ def serve(app: ModelServerApp, sock: socket.socket, threads: int = DEFAULT_THREA
     )
     print(f"serving {app.info.get('model')} on {sock.getsockname()}", flush=True)
     server.run()
-
-
-def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket, bound the way waitress binds its own (SO_REUSEADDR)."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    try:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((host, port))
-        sock.listen(1024)
-    except OSError:
-        sock.close()
-        raise
-    return sock
 
 
 def main(argv: list[str] | None = None) -> int:

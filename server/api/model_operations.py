@@ -1,0 +1,146 @@
+"""Operating a model's aliases: challenge the champion, roll an alias back, and ask its history.
+
+``POST …/versions/V/challenge`` runs the promotion policy (``server.automation.policy``);
+``POST …/aliases/A/rollback`` returns the alias to its previous version; both switch the
+deployments following the alias before they answer. ``GET …/aliases/A/history`` lists the
+alias's changes, ``…/at?time=ISO`` says which version it pointed at (and so served) then, and
+``…/why?change=IRI`` walks the cause chain of one change (the latest when not given).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, request
+
+from server.api.common import (
+    PROBLEM_RESPONSE,
+    get_platform,
+    json_request,
+    json_response,
+    object_schema,
+    path_parameter,
+)
+from server.api.models import _number
+from server.automation.policy import challenge
+from server.errors import BadRequest
+from server.registry.history import Cause
+
+blueprint = Blueprint("model_operations", __name__)
+
+# An IRI a client may name as the cause of a challenge (a trigger firing): absolute, no spaces.
+_IRI = re.compile(r"(https?|urn):[^\s<>\"{}|^`\\]{1,2000}")
+
+
+@blueprint.post("/api/models/<name>/versions/<version>/challenge")
+def post_challenge(name: str, version: str) -> dict[str, Any]:
+    body = request.get_json(silent=True) if request.content_length else {}
+    if not isinstance(body, dict):
+        raise BadRequest('the body, when given, must be a JSON object such as {"trigger": IRI}')
+    trigger = body.get("trigger")
+    if trigger is not None and not (isinstance(trigger, str) and _IRI.fullmatch(trigger)):
+        raise BadRequest(f'"trigger" must be the IRI of a trigger firing, got {trigger!r}')
+    registry = get_platform().registry
+    return challenge(registry, name, _number(version, name), informed_by=trigger)
+
+
+@blueprint.post("/api/models/<name>/aliases/<alias>/rollback")
+def post_rollback(name: str, alias: str) -> dict[str, Any]:
+    return get_platform().registry.rollback(name, alias, Cause("rollback")).to_json()
+
+
+@blueprint.get("/api/models/<name>/aliases/<alias>/history")
+def get_history(name: str, alias: str) -> dict[str, Any]:
+    changes = get_platform().registry.alias_history(name, alias)
+    return {"model": name, "alias": alias, "changes": changes}
+
+
+@blueprint.get("/api/models/<name>/aliases/<alias>/at")
+def get_at(name: str, alias: str) -> dict[str, Any]:
+    time = request.args.get("time")
+    if not time:
+        raise BadRequest("give ?time= as an ISO 8601 time, such as 2026-12-03T18:00:00Z")
+    return get_platform().registry.alias_at(name, alias, time)
+
+
+@blueprint.get("/api/models/<name>/aliases/<alias>/why")
+def get_why(name: str, alias: str) -> dict[str, Any]:
+    registry = get_platform().registry
+    change = request.args.get("change") or registry.alias_history(name, alias)[0]["iri"]
+    return {
+        "model": name,
+        "alias": alias,
+        "change": change,
+        "causes": registry.change_causes(name, change),
+    }
+
+
+_NAME, _VERSION, _ALIAS = (path_parameter(p) for p in ("name", "version", "alias"))
+_ANY = {"type": "object"}
+_ERRORS = {"400": PROBLEM_RESPONSE, "404": PROBLEM_RESPONSE}
+_CHANGES = object_schema(
+    {"model": {"type": "string"}, "alias": {"type": "string"}, "changes": {"type": "array"}},
+    ["model", "alias", "changes"],
+)
+OPENAPI: dict[str, Any] = {
+    "/api/models/{name}/versions/{version}/challenge": {
+        "post": {
+            "summary": "Make a version the challenger; promote it to champion if it passed "
+            "validation and beats the champion on the primary metric on the same held-out data",
+            "description": "Either way the decision is recorded (ol:PromotionDecision) with its "
+            "reason and figures; deployments following champion switch before the answer.",
+            "parameters": [_NAME, _VERSION],
+            "requestBody": json_request(
+                object_schema({"trigger": {"type": "string", "format": "iri"}}, []),
+                required=False,
+            ),
+            "responses": {
+                "200": json_response("the decision: outcome promoted or refused, reason", _ANY),
+                **_ERRORS,
+                "409": PROBLEM_RESPONSE,
+            },
+        }
+    },
+    "/api/models/{name}/aliases/{alias}/rollback": {
+        "post": {
+            "summary": "Return an alias to the version it pointed at before (from its history)",
+            "parameters": [_NAME, _ALIAS],
+            "responses": {
+                "200": json_response("the alias change, with the deployments switched", _ANY),
+                **_ERRORS,
+                "409": PROBLEM_RESPONSE,
+            },
+        }
+    },
+    "/api/models/{name}/aliases/{alias}/history": {
+        "get": {
+            "summary": "Every change of an alias, newest first: time, kind, cause, versions",
+            "parameters": [_NAME, _ALIAS],
+            "responses": {"200": json_response("the changes", _CHANGES), **_ERRORS},
+        }
+    },
+    "/api/models/{name}/aliases/{alias}/at": {
+        "get": {
+            "summary": "Which version an alias pointed at (and so served) at a time",
+            "parameters": [
+                _NAME,
+                _ALIAS,
+                {"name": "time", "in": "query", "required": True, "schema": {"type": "string"}},
+            ],
+            "responses": {"200": json_response("version and the change in force", _ANY), **_ERRORS},
+        }
+    },
+    "/api/models/{name}/aliases/{alias}/why": {
+        "get": {
+            "summary": "Why an alias changed: the change, what informed it (decision, trigger) "
+            "and the deployment switches that followed",
+            "parameters": [
+                _NAME,
+                _ALIAS,
+                {"name": "change", "in": "query", "required": False, "schema": {"type": "string"}},
+            ],
+            "responses": {"200": json_response("the cause chain", _ANY), **_ERRORS},
+        }
+    },
+}
