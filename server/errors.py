@@ -481,3 +481,25 @@ class MlflowImportError(OntolabError):
 
     status = 400
     title = "MLflow import refused"
+
+
+class AuthRequired(OntolabError):
+    """No valid credentials on a route that needs them (401)."""
+
+    status = 401
+    title = "Authentication required"
+    headers = {"WWW-Authenticate": 'Bearer realm="ontolab"'}
+
+
+class PermissionDenied(OntolabError):
+    """Valid credentials whose roles do not reach what the route needs (403)."""
+
+    status = 403
+    title = "Permission denied"
+
+
+class AccountError(OntolabError):
+    """A user, group, grant or token that cannot be made as asked (400)."""
+
+    status = 400
+    title = "Invalid account request"

@@ -95,6 +95,13 @@ class Settings:
     prediction_log_mb: float = 16.0
     prediction_log_files: int = 4
     prediction_log_queue: int = 10_000
+    # Authentication (server/auth/): off by default on loopback; `serve` on another address
+    # refuses to start without it unless allow_no_auth says so. The first start with auth on
+    # creates user admin with admin_password (a random one, printed once, when empty).
+    auth: bool = False
+    allow_no_auth: bool = False
+    admin_password: str = ""
+    session_hours: float = 12.0
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -131,6 +138,8 @@ class Settings:
         self._check_request_guards()
         self._check_client_queries()
         self._check_prediction_log()
+        if not 0 < self.session_hours <= 24 * 90:
+            raise ConfigError("ONTOLAB_SESSION_HOURS must be a positive number of hours (<= 2160)")
 
     def _check_prediction_log(self) -> None:
         if not 0 < self.prediction_log_mb <= 100_000:

@@ -12,6 +12,7 @@ from flask import Blueprint
 
 from server.api import (
     artifacts,
+    auth,
     code_bundles,
     compare,
     datasets,
@@ -55,6 +56,7 @@ MODULES: tuple[ModuleType, ...] = (
     code_bundles,
     tracking,
     mlflow,
+    auth,
     ui,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)
