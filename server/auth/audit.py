@@ -23,6 +23,7 @@ from rdflib import Literal, URIRef
 
 from server.graph.namespaces import ID, OL, PROV, RDF, XSD
 from server.store import Store
+from server.store.base import WriteTriple
 
 AUDIT_GRAPH = URIRef("https://w3id.org/ontolab/graph/audit")
 ANONYMOUS_AGENT = URIRef(f"{ID}agent/anonymous")
@@ -46,11 +47,11 @@ class AuditEntry:
     token_id: str = ""
     at: datetime | None = None
 
-    def triples(self) -> list[tuple[URIRef, URIRef, URIRef | Literal]]:
+    def triples(self) -> list[WriteTriple]:
         activity = URIRef(f"{ID}audit/{uuid.uuid4().hex}")
         agent = user_agent(self.user) if self.user else ANONYMOUS_AGENT
         at = self.at or datetime.now(UTC)
-        found = [
+        found: list[WriteTriple] = [
             (activity, RDF.type, PROV.Activity),
             (activity, RDF.type, OL.AuditedRequest),
             (activity, PROV.wasAssociatedWith, agent),

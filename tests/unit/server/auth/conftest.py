@@ -14,7 +14,7 @@ from rdflib import Literal
 from server.app import create_app
 from server.auth.check import Gate, close_auth, gate_of
 from server.auth.roles import Grant, Role
-from server.graph.namespaces import DCTERMS, OL, experiment_version_iri, run_iri
+from server.graph.namespaces import DCTERMS, OL, RDF, experiment_version_iri, run_iri
 from server.platform import Platform, open_platform
 from server.settings import Settings
 
@@ -43,10 +43,14 @@ def add_run(platform: Platform, experiment: str, run_id: str) -> None:
     version = experiment_version_iri(experiment, 1)
     platform.store.add_to_graph(
         version,
-        [(version, DCTERMS.identifier, Literal(experiment)), (version, OL.versionNumber, Literal(1))],
+        [
+            (version, RDF.type, OL.ExperimentVersion),
+            (version, DCTERMS.identifier, Literal(experiment)),
+        ],
     )
     platform.store.add_to_graph(
-        run_iri(run_id), [(run_iri(run_id), OL.ofExperimentVersion, version)]
+        run_iri(run_id),
+        [(run_iri(run_id), RDF.type, OL.Run), (run_iri(run_id), OL.ofExperimentVersion, version)],
     )
 
 
