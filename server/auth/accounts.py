@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from server.auth import secrets as sec
+from server.auth.principal import Principal
 from server.auth.roles import Grant, Role, check_name, check_resource
 from server.errors import AccountError, NotFoundError
 
@@ -149,6 +150,13 @@ class Accounts:
             if not db.execute("SELECT 1 FROM users WHERE name = ?", (user,)).fetchone():
                 raise _no_user(user)
             db.execute("INSERT OR IGNORE INTO members VALUES (?, ?)", (group, user))
+
+    def principal(
+        self, name: str, via: str, cap: Role = Role.ADMIN, token_id: str = ""
+    ) -> Principal:
+        """``name`` as a caller: the grants of the user and of the user's groups."""
+        principals = (f"user:{name}", *(f"group:{g}" for g in self.groups_of(name)))
+        return Principal(name, tuple(self.grants(principals)), cap, via, token_id)
 
     def groups_of(self, user: str) -> tuple[str, ...]:
         rows = self._rows("SELECT group_name FROM members WHERE user_name = ?", user)

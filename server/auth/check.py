@@ -29,7 +29,7 @@ from server.auth.audit import AuditEntry, AuditLog
 from server.auth.principal import ANONYMOUS, Principal
 from server.auth.roles import Grant, Role
 from server.auth.rules import SAFE_METHODS, Rule, rule_for
-from server.auth.secrets import new_password
+from server.auth.secrets import bearer_token, new_password
 from server.errors import AuthRequired, ConfigError, PermissionDenied
 from server.graph import queries
 from server.graph.namespaces import run_iri
@@ -56,24 +56,19 @@ class Gate:
 
     def principal(self) -> Principal:
         """The caller of the current request (AuthRequired for a bad bearer token)."""
-        header = request.headers.get("Authorization", "")
-        if header[:7].lower() == "bearer ":
-            info = self.accounts.check_token(header[7:].strip())
+        token = bearer_token(request.headers.get("Authorization", ""))
+        if token is not None:
+            info = self.accounts.check_token(token)
             if info is None:
                 raise AuthRequired(
                     "the bearer token is unknown, malformed, expired or revoked; create a new "
                     "one (`ontolab users token create USER`, or the UI's tokens page)"
                 )
-            return self.user(info.user, via="token", cap=info.scope, token_id=info.token_id)
+            return self.accounts.principal(info.user, "token", info.scope, info.token_id)
         name = session.get("user")
         if isinstance(name, str) and self.accounts.exists(name):
-            return self.user(name, via="session")
+            return self.accounts.principal(name, "session")
         return ANONYMOUS
-
-    def user(self, name: str, via: str, cap: Role = Role.ADMIN, token_id: str = "") -> Principal:
-        principals = (f"user:{name}", *(f"group:{x}" for x in self.accounts.groups_of(name)))
-        grants = tuple(self.accounts.grants(principals))
-        return Principal(name, grants, cap, via, token_id)
 
     def check(self) -> None:
         """The ``before_request`` hook."""
