@@ -498,6 +498,14 @@ class PermissionDenied(OntolabError):
     title = "Permission denied"
 
 
+class SignInBusy(OntolabError):
+    """As many password checks as the server runs at once are running (503)."""
+
+    status = 503
+    title = "Too many sign-ins at once"
+    headers = {"Retry-After": "1"}
+
+
 class AccountError(OntolabError):
     """A user, group, grant or token that cannot be made as asked (400)."""
 

@@ -49,9 +49,10 @@ def login() -> dict[str, Any]:
     name, password = body.get("username"), body.get("password")
     if not isinstance(name, str) or not isinstance(password, str):
         raise AccountError('send {"username": "NAME", "password": "PASSWORD"}')
-    if not gate.accounts.login(name, password):
+    stamp = gate.login(name, password)
+    if stamp is None:
         raise AuthRequired("unknown user or wrong password; check both and sign in again")
-    return sign_in(name)
+    return sign_in(name, stamp)
 
 
 @blueprint.post("/api/auth/logout")

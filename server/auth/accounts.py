@@ -141,6 +141,13 @@ class Accounts:
         stored = rows[0][0] if rows else _unknown_user_hash()  # the same work either way
         return sec.check_password(password, stored) and bool(rows)
 
+    def session_stamp(self, name: str) -> str | None:
+        """What a session of ``name`` carries to stay valid: it changes with the password, so
+        a new password (or a removed user) ends every session signed in before; None: no
+        such user."""
+        rows = self._rows("SELECT password FROM users WHERE name = ?", name)
+        return sec.secret_hash(rows[0][0])[:32] if rows else None
+
     def exists(self, name: str) -> bool:
         return bool(self._rows("SELECT 1 FROM users WHERE name = ?", name))
 

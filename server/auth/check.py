@@ -16,7 +16,8 @@ from __future__ import annotations
 import hmac
 import secrets
 import sys
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -30,7 +31,7 @@ from server.auth.principal import ANONYMOUS, Principal
 from server.auth.roles import Grant, Role
 from server.auth.rules import SAFE_METHODS, Rule, rule_for
 from server.auth.secrets import bearer_token, new_password
-from server.errors import AuthRequired, ConfigError, PermissionDenied
+from server.errors import AuthRequired, ConfigError, PermissionDenied, SignInBusy
 from server.graph import queries
 from server.graph.namespaces import run_iri
 from server.settings import Settings
@@ -53,6 +54,23 @@ class Gate:
     accounts: Accounts
     audit: AuditLog
     store: Store
+    # Password checks running at once: each burns ~0.3 s of a core (PBKDF2), so a flood of
+    # sign-ins must not take every core from the requests being served.
+    sign_ins: threading.BoundedSemaphore = field(
+        default_factory=lambda: threading.BoundedSemaphore(2)
+    )
+    sign_in_wait: float = 5.0  # seconds a sign-in waits for a free check
+
+    def login(self, name: str, password: str) -> str | None:
+        """The session stamp of ``name`` if ``password`` is theirs, else None; SignInBusy when
+        two checks are running and neither ends within ``sign_in_wait``."""
+        if not self.sign_ins.acquire(timeout=self.sign_in_wait):
+            raise SignInBusy("too many sign-ins are being checked at once; retry in a second")
+        try:
+            stamp = self.accounts.session_stamp(name)
+            return stamp if self.accounts.login(name, password) and stamp else None
+        finally:
+            self.sign_ins.release()
 
     def principal(self) -> Principal:
         """The caller of the current request (AuthRequired for a bad bearer token)."""
@@ -65,9 +83,11 @@ class Gate:
                     "one (`ontolab users token create USER`, or the UI's tokens page)"
                 )
             return self.accounts.principal(info.user, "token", info.scope, info.token_id)
-        name = session.get("user")
-        if isinstance(name, str) and self.accounts.exists(name):
-            return self.accounts.principal(name, "session")
+        name, stamp = session.get("user"), session.get("stamp")
+        if isinstance(name, str) and isinstance(stamp, str):
+            current = self.accounts.session_stamp(name)
+            if current is not None and hmac.compare_digest(current, stamp):
+                return self.accounts.principal(name, "session")
         return ANONYMOUS
 
     def check(self) -> None:
@@ -201,11 +221,13 @@ def restricted_dataset(store: Store, query: str | None, asked: Dataset | None) -
     return asked if principal is None else graphs.restrict(store, principal, query, asked)
 
 
-def sign_in(name: str) -> dict[str, Any]:
-    """Start a session for ``name``: the signed cookie carries the user and a CSRF token."""
+def sign_in(name: str, stamp: str) -> dict[str, Any]:
+    """Start a session for ``name``: the signed cookie carries the user, the password's stamp
+    (``Accounts.session_stamp``) and a CSRF token."""
     session.clear()
     session.permanent = True
     session["user"] = name
+    session["stamp"] = stamp
     session["csrf"] = secrets.token_urlsafe(32)
     return {"user": name, "csrf_token": session["csrf"]}
 

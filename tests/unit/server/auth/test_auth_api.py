@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from server.auth.audit import AUDIT_GRAPH
-from server.auth.roles import Role
+from server.auth.roles import Grant, Role
 from server.graph.namespaces import experiment_version_iri, run_iri
 from tests.unit.server.auth.conftest import ADMIN_PASSWORD, PASSWORD, AuthApp
 
@@ -44,6 +44,18 @@ def test_login_me_and_logout(auth_app: AuthApp) -> None:
     assert client.get("/api/experiments").status_code == 401
 
 
+def test_a_new_password_ends_earlier_sessions(auth_app: AuthApp) -> None:
+    accounts = auth_app.gate.accounts
+    accounts.add_user("dora", PASSWORD)
+    accounts.grant(Grant("user:dora", Role.VIEWER))
+    client = auth_app.client()
+    client.post("/api/auth/login", json={"username": "dora", "password": PASSWORD})
+    assert client.get("/api/experiments").status_code == 200
+    accounts.set_password("dora", "another-password")
+    assert client.get("/api/experiments").status_code == 401
+    assert client.get("/api/auth/me").json["signed_in"] is False
+
+
 @pytest.mark.parametrize(
     "username, password",
     [("admin", "wrong-password"), ("nobody", PASSWORD), ("admin' OR '1'='1", "x" * 10)],
@@ -54,6 +66,23 @@ def test_login_refused(auth_app: AuthApp, username: str, password: str) -> None:
     answer = client.post("/api/auth/login", json={"username": username, "password": password})
     problem(answer, 401, "unknown user or wrong password")
     assert client.get("/api/auth/me").json["signed_in"] is False
+
+
+def test_sign_ins_beyond_two_at_once_wait_then_get_a_503(auth_app: AuthApp) -> None:
+    gate = auth_app.gate
+    wait, gate.sign_in_wait = gate.sign_in_wait, 0.1
+    gate.sign_ins.acquire()
+    gate.sign_ins.acquire()  # two password checks running
+    try:
+        body = {"username": "admin", "password": ADMIN_PASSWORD}
+        answer = auth_app.client().post("/api/auth/login", json=body)
+        problem(answer, 503, "too many sign-ins")
+        assert answer.headers["Retry-After"] == "1"
+    finally:
+        gate.sign_ins.release()
+        gate.sign_ins.release()
+        gate.sign_in_wait = wait
+    assert auth_app.client().post("/api/auth/login", json=body).status_code == 200
 
 
 def test_login_needs_both_fields(auth_app: AuthApp) -> None:
