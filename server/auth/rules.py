@@ -136,9 +136,16 @@ RULES: dict[str, Rule] = {
     "deployments.feedback": glob(R),
     "deployments.deploy": glob(E),
     "deployments.stop_deployment": glob(E),
-    # MLflow-compatible API: deleting a run is an edit (the method default says runner)
+    # MLflow-compatible API: deleting a run is an edit, its POST searches are reads (the
+    # method default says runner for both)
     "mlflow.api_2_0_mlflow_POST_runs_delete": glob(E),
     "mlflow.ajax_api_2_0_mlflow_POST_runs_delete": glob(E),
+    "mlflow.api_2_0_mlflow_POST_experiments_search": glob(V),
+    "mlflow.ajax_api_2_0_mlflow_POST_experiments_search": glob(V),
+    "mlflow.api_2_0_mlflow_POST_runs_search": glob(V),
+    "mlflow.ajax_api_2_0_mlflow_POST_runs_search": glob(V),
+    "mlflow.api_2_0_mlflow_POST_logged_models_search": glob(V),
+    "mlflow.ajax_api_2_0_mlflow_POST_logged_models_search": glob(V),
 }
 
 #: Blueprints whose routes default by method: reads need ``[0]``, writes ``[1]``. Only where

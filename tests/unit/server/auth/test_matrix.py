@@ -103,7 +103,7 @@ def expected(endpoint: str, method: str) -> str:
     if endpoint.startswith("mlflow.") and endpoint != "mlflow.health":  # the method decides
         if endpoint.endswith("_POST_runs_delete"):
             return "editor"
-        return "viewer" if method == "GET" else "runner"
+        return "viewer" if method == "GET" or endpoint.endswith("_search") else "runner"
     try:
         return MATRIX[endpoint]
     except KeyError:
