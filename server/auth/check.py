@@ -118,8 +118,10 @@ class Gate:
             )
         if rule.kind == "signed_in" or rule.role is None:
             return
+        if rule.kind == "listing" and principal.readable("experiment"):
+            return  # the view lists only the experiments granted
         resource = self._resource(principal, rule)
-        kind = "experiment" if rule.kind == "run" else rule.kind
+        kind = "experiment" if rule.kind in ("run", "listing") else rule.kind
         held = principal.role_on(kind, resource)
         if held is None or held < rule.role:
             on = f" on {kind} {resource!r}" if resource and kind != "global" else ""
@@ -136,9 +138,11 @@ class Gate:
         """The experiment or model the request is about (None: only global grants count)."""
         if rule.kind == "global" or not principal.scoped:
             return None
-        if rule.body:
+        if rule.source == "body":
             body = request.get_json(silent=True)
             value = body.get(rule.arg) if isinstance(body, dict) else None
+        elif rule.source == "args":
+            value = request.args.get(rule.arg)
         else:
             value = (request.view_args or {}).get(rule.arg)
         if not isinstance(value, str):
@@ -212,6 +216,14 @@ def current_principal() -> Principal | None:
     """The caller of the current request; None with auth off."""
     principal: Principal | None = g.get("principal")
     return principal
+
+
+def visible_experiments() -> frozenset[str] | None:
+    """The experiments a listing may show the caller; None for all (auth off, global role)."""
+    principal = current_principal()
+    if principal is None or principal.role_on() is not None:
+        return None
+    return frozenset(principal.readable("experiment"))
 
 
 def restricted_dataset(store: Store, query: str | None, asked: Dataset | None) -> Dataset | None:

@@ -10,9 +10,11 @@ A rule's ``kind`` says what the role is checked on:
 - ``signed_in``: any signed-in user (their own session and tokens; ``/sparql``, whose dataset
   is then cut to the graphs the caller may read);
 - ``global``: a role granted globally;
-- ``experiment`` / ``model``: a role granted globally or on the experiment or model the view
-  argument ``arg`` names (or the JSON body's key ``arg`` when ``body``);
-- ``run``: as ``experiment``, for the experiment the run ``arg`` belongs to.
+- ``experiment`` / ``model``: a role granted globally or on the experiment or model named by
+  ``arg``: a view argument, or (``source``) the JSON body's or the query string's key;
+- ``run``: as ``experiment``, for the experiment the run ``arg`` belongs to;
+- ``listing``: a global role, or any experiment grant: the view then lists only those
+  experiments (``check.visible_experiments``).
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ class Rule:
     kind: str
     role: Role | None = None
     arg: str = ""
-    body: bool = False
+    source: str = "view"  # where ``arg`` is read: "view" (path), "body" (JSON), "args"
 
 
 PUBLIC = Rule("public")
@@ -43,8 +45,8 @@ def glob(role: Role) -> Rule:
     return Rule("global", role)
 
 
-def exp(role: Role, arg: str = "identifier", body: bool = False) -> Rule:
-    return Rule("experiment", role, arg, body)
+def exp(role: Role, arg: str = "identifier", source: str = "view") -> Rule:
+    return Rule("experiment", role, arg, source)
 
 
 def run(role: Role, arg: str = "run_id") -> Rule:
@@ -84,7 +86,7 @@ RULES: dict[str, Rule] = {
     "artifacts.download": glob(V),
     "artifacts.upload": glob(R),
     # Experiments
-    "experiments.list_experiments": glob(V),
+    "experiments.list_experiments": Rule("listing", V),
     "experiments.validate": glob(V),
     "experiments.create": glob(E),
     "experiments.get": exp(V),
@@ -93,8 +95,8 @@ RULES: dict[str, Rule] = {
     "code_bundles.list_bundles": exp(V),
     "experiments.delete": exp(A),
     # Runs
-    "runs.list_runs": glob(V),
-    "runs.start": exp(R, "experiment", body=True),
+    "runs.list_runs": exp(V, "experiment", "args"),  # ?experiment=ID: that one's runs
+    "runs.start": exp(R, "experiment", "body"),
     "runs.get": run(V),
     "runs.step_log": run(V),
     "trials.trials": run(V),

@@ -155,7 +155,9 @@ def test_a_per_experiment_grant_reaches_that_experiment_only(auth_app: AuthApp) 
     client, headers = auth_app.client(), auth_app.headers("alice")
     assert client.get("/api/runs/run-a", headers=headers).status_code not in (401, 403)
     problem(client.get("/api/runs/run-b", headers=headers), 403, "on experiment 'exp-b'")
-    problem(client.get("/api/experiments", headers=headers), 403, "needs role viewer")
+    problem(client.get("/api/runs", headers=headers), 403, "needs role viewer")
+    assert client.get("/api/runs?experiment=exp-a", headers=headers).status_code == 200
+    problem(client.get("/api/runs?experiment=exp-b", headers=headers), 403, "'exp-b'")
     refused = client.post("/api/runs", json={"experiment": "exp-b"}, headers=headers)
     problem(refused, 403, "runner on experiment 'exp-b'", "ontolab users grant alice")
 
@@ -228,3 +230,29 @@ def test_auth_off_changes_nothing(platform: Any) -> None:
     assert client.get("/api/auth/me").json == {"auth": False, "signed_in": False, "user": None}
     assert client.get("/api/experiments").status_code == 200
     problem(client.post("/api/auth/login", json={}), 404, "ONTOLAB_AUTH=on")
+
+
+def test_experiment_list_shows_a_per_experiment_user_their_experiments(
+    auth_app: AuthApp,
+) -> None:
+    from server import definitions
+    from server.definitions.ui_document import to_graph
+    from tests.documents import quick_document
+
+    store = auth_app.platform.store
+    for identifier in ("listed-a", "listed-b"):
+        definitions.submit(store, to_graph(quick_document(identifier)))
+    auth_app.gate.accounts.grant(Grant("user:alice", Role.VIEWER, "experiment", "listed-a"))
+    client = auth_app.client()
+
+    def listed(who: str) -> set[str]:
+        answer = client.get("/api/experiments", headers=auth_app.headers(who))
+        assert answer.status_code == 200, answer.data
+        return {row["identifier"] for row in answer.json["experiments"]}
+
+    assert "listed-a" in listed("alice") and "listed-b" not in listed("alice")
+    assert {"listed-a", "listed-b"} <= listed("viewer")
+    auth_app.gate.accounts.add_user("nobody-granted", PASSWORD)
+    bare = auth_app.gate.accounts.create_token("nobody-granted")[0]
+    answer = client.get("/api/experiments", headers={"Authorization": f"Bearer {bare}"})
+    assert answer.status_code == 403

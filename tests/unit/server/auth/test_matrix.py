@@ -20,7 +20,8 @@ from tests.unit.server.auth.conftest import AuthApp
 REACHED = 299
 
 # endpoint → who may call it: "public", "signed_in", or "ROLE" / "ROLE@experiment" /
-# "ROLE@model" (a role granted globally, or on the experiment or model the request is about).
+# "ROLE@model" (a role granted globally, or on the experiment or model the request is about);
+# "ROLE|listing": a global role, or any experiment grant (the list is cut to those).
 MATRIX: dict[str, str] = {
     "health.health": "public",
     "mlflow.health": "public",
@@ -45,7 +46,7 @@ MATRIX: dict[str, str] = {
     "queries.run_with_json": "viewer",
     "artifacts.download": "viewer",
     "artifacts.upload": "runner",
-    "experiments.list_experiments": "viewer",
+    "experiments.list_experiments": "viewer|listing",
     "experiments.validate": "viewer",
     "experiments.create": "editor",
     "experiments.get": "viewer@experiment",
@@ -53,7 +54,7 @@ MATRIX: dict[str, str] = {
     "experiments.leaderboard": "viewer@experiment",
     "code_bundles.list_bundles": "viewer@experiment",
     "experiments.delete": "admin@experiment",
-    "runs.list_runs": "viewer",
+    "runs.list_runs": "viewer@experiment",  # ?experiment=ID
     "runs.start": "runner@experiment",
     "runs.get": "viewer@experiment",
     "runs.step_log": "viewer@experiment",
@@ -122,6 +123,9 @@ def allowed(who: str | None, need: str, about: str) -> bool:
     if need == "signed_in":
         return True
     role, _, scope = need.partition("@")
+    if who == "alice" and role.endswith("|listing"):
+        return True
+    role = role.removesuffix("|listing")
     if who == "alice":
         held = ALICE.get(scope) if about == "a" else None
         return held is not None and ROLES.index(held) >= ROLES.index(role)
@@ -179,7 +183,11 @@ def test_route_by_caller_matches_the_matrix(reaching: AuthApp, who: str | None) 
         for about in ("a", "b"):
             body = {"experiment": f"exp-{about}"} if method != "GET" else None
             answer = client.open(
-                url_for(rule, about), method=method, json=body, headers=reaching.headers(who)
+                url_for(rule, about),
+                method=method,
+                json=body,
+                query_string={"experiment": f"exp-{about}"},  # what a list may be about
+                headers=reaching.headers(who),
             )
             reached = answer.status_code == REACHED
             if reached != allowed(who, need, about):
