@@ -18,6 +18,7 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
+from server.auth.check import current_agent
 from server.errors import BadRequest, DeploymentUnreachable
 from server.monitoring import prediction_window
 from server.monitoring.prediction_log import LogConfig
@@ -54,7 +55,12 @@ def deploy() -> tuple[dict[str, Any], int]:
     platform = get_platform()
     log = LogConfig.from_request(body.get("prediction_log"), platform.settings)
     deployed = platform.deployments.deploy(
-        name, version=version, alias=alias, prediction_log=log, require_token=require_token
+        name,
+        version=version,
+        alias=alias,
+        started_by=current_agent(),  # auth on: the user's agent; else the platform's
+        prediction_log=log,
+        require_token=require_token,
     )
     return deployed, 201
 

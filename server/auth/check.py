@@ -26,7 +26,7 @@ from flask import Flask, Response, g, request, session
 
 from server.auth import graphs
 from server.auth.accounts import ACCOUNT_FILE, Accounts
-from server.auth.audit import AuditEntry, AuditLog
+from server.auth.audit import AuditEntry, AuditLog, user_agent
 from server.auth.principal import ANONYMOUS, Principal
 from server.auth.roles import Grant, Role
 from server.auth.rules import SAFE_METHODS, Rule, rule_for
@@ -216,6 +216,12 @@ def current_principal() -> Principal | None:
     """The caller of the current request; None with auth off."""
     principal: Principal | None = g.get("principal")
     return principal
+
+
+def current_agent() -> str | None:
+    """The signed-in caller's agent IRI (``prov:wasAssociatedWith``); None: not known."""
+    principal = current_principal()
+    return str(user_agent(principal.user)) if principal and principal.signed_in else None
 
 
 def visible_experiments() -> frozenset[str] | None:

@@ -256,3 +256,14 @@ def test_experiment_list_shows_a_per_experiment_user_their_experiments(
     bare = auth_app.gate.accounts.create_token("nobody-granted")[0]
     answer = client.get("/api/experiments", headers={"Authorization": f"Bearer {bare}"})
     assert answer.status_code == 403
+
+
+def test_what_a_user_starts_is_associated_with_their_agent(auth_app: AuthApp) -> None:
+    from server.auth.check import current_agent
+
+    with auth_app.app.test_request_context("/api/deployments", headers=auth_app.headers("editor")):
+        auth_app.gate.check()
+        assert current_agent() == "https://w3id.org/ontolab/id/agent/user/editor"
+    with auth_app.app.test_request_context("/api/health"):
+        auth_app.gate.check()
+        assert current_agent() is None
