@@ -7,6 +7,7 @@ exponential backoff and ``Retry-After`` honoured. Every call has a timeout.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
@@ -41,6 +42,7 @@ def make_session(retries: int, backoff: float, token: str | None) -> requests.Se
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = f"ontolab-sdk/{__version__}"
+    token = token or os.environ.get("ONTOLAB_TOKEN")  # a platform with auth on needs one
     if token:
         session.headers["Authorization"] = f"Bearer {token}"
     return session

@@ -25,8 +25,9 @@ class Client:
 
     Args:
         url: the platform's base URL.
-        token: sent as ``Authorization: Bearer TOKEN`` (for a platform behind a proxy that
-            checks one; the platform itself has no authentication yet).
+        token: an API token (``ontolab users token create``, or the UI's tokens page), sent
+            as ``Authorization: Bearer TOKEN``; default ``ONTOLAB_TOKEN``. Needed when the
+            platform has auth on.
         timeout: seconds per request (or ``(connect, read)``); every call has one.
         retries: attempts after the first on connection errors (any method) and on read
             errors, 502 and 503 (idempotent methods only).

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from server.api import BLUEPRINTS
 from server.api.common import PROBLEM_JSON, problem
+from server.auth.check import install as install_auth
 from server.errors import OntolabError
 from server.http_guard import BodyLimit, RequestPolicy, check_json_depth, too_deep
 from server.http_server import StreamThreads
@@ -69,6 +70,7 @@ def create_app(settings: Settings | None = None, platform: Platform | None = Non
     instrument(app, metrics)
     metrics.registry.register(platform.monitoring.gauges)  # drift, live performance, up
     app.before_request(partial(_guard, policy))
+    install_auth(app, platform.settings, platform.store)  # after the guard: nothing is read
     platform.runs.on_finished(metrics.record_run)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
@@ -86,6 +88,7 @@ def _ontolab_problem(error: OntolabError) -> Response:
     response = jsonify(error.to_problem())
     response.status_code = error.status
     response.mimetype = PROBLEM_JSON
+    response.headers.update(getattr(error, "headers", None) or {})  # a 401's WWW-Authenticate
     return response
 
 

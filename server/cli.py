@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from server.cli_triggers import add_commands as add_trigger_commands
+from server.auth.cli import add_commands as users_commands
 from server.terminal import ProgressPrinter, print_metrics, print_table, print_warnings
 
 if TYPE_CHECKING:
@@ -137,6 +138,17 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", help="address to bind (default 127.0.0.1; env ONTOLAB_HOST)")
     serve.add_argument("--port", type=int, help="port (default 3000; env ONTOLAB_PORT)")
     serve.add_argument("--threads", type=int, default=8, help="request threads (default 8)")
+    serve_auth = serve.add_mutually_exclusive_group()
+    serve_auth.add_argument(
+        "--auth", action="store_true", default=None, help="require sign-in (env ONTOLAB_AUTH=on)"
+    )
+    serve_auth.add_argument(
+        "--no-auth",
+        dest="allow_no_auth",
+        action="store_true",
+        default=None,
+        help="serve a non-loopback address without auth anyway (env ONTOLAB_ALLOW_NO_AUTH=on)",
+    )
     export = command(
         "export",
         _export,
@@ -191,6 +203,7 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (rollback, challenge):
         sub.add_argument("--host", help="the running platform (default 127.0.0.1)")
         sub.add_argument("--port", type=int, help="its port (default 3000)")
+    users_commands(commands, _settings)
     return parser
 
 
@@ -198,7 +211,7 @@ def _settings(args: argparse.Namespace) -> Any:
     from server.settings import Settings
 
     overrides = {"data": args.data, "store": args.store}
-    overrides.update({k: getattr(args, k, None) for k in ("host", "port")})
+    overrides.update({k: getattr(args, k, None) for k in ("host", "port", "auth", "allow_no_auth")})
     return Settings.load(overrides)
 
 
@@ -435,10 +448,12 @@ def _sparql(args: argparse.Namespace) -> int:
 
 def _serve(args: argparse.Namespace) -> int:
     from server.app import create_app
+    from server.auth.check import auth_banner, check_exposure, close_auth
     from server.http_guard import is_loopback
     from server.http_server import make_server
 
     settings = _settings(args)
+    check_exposure(settings)
     _stop_on_signals()
     app = create_app(settings)
     try:
@@ -447,21 +462,23 @@ def _serve(args: argparse.Namespace) -> int:
         app.extensions["ontolab"].close()
         raise
     _stop_on_signals(before=app.extensions["ontolab.streams"].stop_all)  # streams end first
-    if not is_loopback(settings.host):
+    if not is_loopback(settings.host) and not settings.auth:
         print(_EXPOSED_WARNING.format(host=settings.host), file=sys.stderr, flush=True)
+    print(auth_banner(settings), flush=True)
     print(f"Ontolab on http://{settings.host}:{settings.port}/ (Ctrl-C stops it)", flush=True)
     try:
         server.run()  # returns on Ctrl-C: waitress closes itself
     finally:
+        close_auth(app)
         app.extensions["ontolab"].close()
     print("Ontolab stopped; deployments come back on the next start", flush=True)
     return 0
 
 
 _EXPOSED_WARNING = (
-    "ontolab: WARNING: serving on {host}, reachable from other machines, and Ontolab has no "
-    "authentication yet: anyone who can reach this address can read every experiment, run "
-    "steps and upload data. Bind 127.0.0.1 (the default; --host or ONTOLAB_HOST) unless this "
+    "ontolab: WARNING: serving on {host}, reachable from other machines, with authentication "
+    "off (--no-auth): anyone who can reach this address can read every experiment, run "
+    "steps and upload data. Use --auth, or bind 127.0.0.1 (the default) unless this "
     "network is trusted; other names of this machine must be listed in ONTOLAB_ALLOWED_HOSTS."
 )
 

@@ -500,3 +500,31 @@ class WindowError(OntolabError):
 
     status = 400
     title = "Invalid monitoring window"
+class AuthRequired(OntolabError):
+    """No valid credentials on a route that needs them (401)."""
+
+    status = 401
+    title = "Authentication required"
+    headers = {"WWW-Authenticate": 'Bearer realm="ontolab"'}
+
+
+class PermissionDenied(OntolabError):
+    """Valid credentials whose roles do not reach what the route needs (403)."""
+
+    status = 403
+    title = "Permission denied"
+
+
+class SignInBusy(OntolabError):
+    """As many password checks as the server runs at once are running (503)."""
+
+    status = 503
+    title = "Too many sign-ins at once"
+    headers = {"Retry-After": "1"}
+
+
+class AccountError(OntolabError):
+    """A user, group, grant or token that cannot be made as asked (400)."""
+
+    status = 400
+    title = "Invalid account request"

@@ -106,6 +106,13 @@ class Settings:
     monitor_interval: float = 60.0
     monitor_window: str = "last:1000"
     monitor_max_rows: int = 100_000
+    # Authentication (server/auth/): off by default on loopback; `serve` on another address
+    # refuses to start without it unless allow_no_auth says so. The first start with auth on
+    # creates user admin with admin_password (a random one, printed once, when empty).
+    auth: bool = False
+    allow_no_auth: bool = False
+    admin_password: str = ""
+    session_hours: float = 12.0
 
     def __post_init__(self) -> None:
         if self.provisioner not in PROVISIONERS:
@@ -146,6 +153,8 @@ class Settings:
             raise ConfigError(
                 "ONTOLAB_TRIGGER_POLL_SECONDS must be a number of seconds above 0, at most 3600"
             )
+        if not 0 < self.session_hours <= 24 * 90:
+            raise ConfigError("ONTOLAB_SESSION_HOURS must be a positive number of hours (<= 2160)")
         self._check_monitoring()
 
     def _check_monitoring(self) -> None:

@@ -12,6 +12,7 @@ from flask import Blueprint
 
 from server.api import (
     artifacts,
+    auth,
     code_bundles,
     compare,
     datasets,
@@ -59,6 +60,7 @@ MODULES: tuple[ModuleType, ...] = (
     tracking,
     mlflow,
     triggers,
+    auth,
     ui,
     monitoring,
     model_operations,

@@ -18,6 +18,7 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
+from server.auth.check import current_agent
 from server.errors import BadRequest, DeploymentUnreachable
 from server.monitoring import prediction_window
 from server.monitoring.prediction_log import LogConfig
@@ -48,9 +49,20 @@ def deploy() -> tuple[dict[str, Any], int]:
         raise BadRequest(f'"version" must be an integer, not {version!r}')
     if alias is not None and (not isinstance(alias, str) or not alias):
         raise BadRequest(f'"alias" must be a non-empty string, not {alias!r}')
+    require_token = body.get("require_token", False)
+    if not isinstance(require_token, bool):
+        raise BadRequest(f'"require_token" must be true or false, not {require_token!r}')
     platform = get_platform()
     log = LogConfig.from_request(body.get("prediction_log"), platform.settings)
-    return platform.deployments.deploy(name, version=version, alias=alias, prediction_log=log), 201
+    deployed = platform.deployments.deploy(
+        name,
+        version=version,
+        alias=alias,
+        started_by=current_agent(),  # auth on: the user's agent; else the platform's
+        prediction_log=log,
+        require_token=require_token,
+    )
+    return deployed, 201
 
 
 @blueprint.get("/api/deployments")
@@ -142,6 +154,11 @@ _DEPLOYMENT = object_schema(
             "until requests carry a user",
         },
         "prediction_log": _LOG_CONFIG,
+        "require_token": {
+            "type": "boolean",
+            "description": "its /predict takes only a bearer token whose user holds runner on "
+            "the model",
+        },
     },
     [
         "id",
@@ -281,6 +298,11 @@ OPENAPI: dict[str, Any] = {
                                     "additionalProperties": False,
                                 },
                             ],
+                        },
+                        "require_token": {
+                            "type": "boolean",
+                            "description": "the model server's /predict takes only a bearer "
+                            "token whose user holds runner on the model (default false)",
                         },
                     },
                     ["model"],

@@ -23,6 +23,7 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
+from server.auth.check import visible_experiments
 from server.definitions import code_bundles
 from server.definitions.planner import Plan
 from server.definitions.reasoning import OwlReasoner
@@ -209,7 +210,9 @@ def _plan_json(identifier: str, task: str, plan: Plan) -> dict[str, Any]:
 
 @blueprint.get("/api/experiments")
 def list_experiments() -> dict[str, Any]:
-    return {"experiments": definitions.list_experiments(get_platform().store)}
+    rows = definitions.list_experiments(get_platform().store)
+    visible = visible_experiments()  # auth on, experiment grants only: those experiments
+    return {"experiments": [r for r in rows if visible is None or r["identifier"] in visible]}
 
 
 @blueprint.get("/api/experiments/<experiment:identifier>")

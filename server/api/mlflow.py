@@ -28,6 +28,7 @@ blueprint = Blueprint("mlflow", __name__)
 #: MLflow's error code for an Ontolab error of each status (the rest: INTERNAL_ERROR).
 _CODES = {
     400: "INVALID_PARAMETER_VALUE",
+    401: "UNAUTHENTICATED",
     403: "PERMISSION_DENIED",
     404: "RESOURCE_DOES_NOT_EXIST",
     409: "INVALID_STATE",

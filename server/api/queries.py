@@ -16,11 +16,13 @@ from flask import Blueprint, request
 from server.api.common import (
     PROBLEM_CONTENT,
     array_schema,
+    get_platform,
     json_body,
     object_schema,
     path_parameter,
 )
 from server.api.sparql import BUSY_RESPONSE, attach_guard, busy_problem, query_guard
+from server.auth.check import restricted_dataset
 from server.errors import QueryBusyError
 from server.graph import queries
 from server.graph.query_guard import ALLOW_SETTING
@@ -59,7 +61,8 @@ def describe(query: queries.NamedQuery) -> dict[str, Any]:
 
 def run(name: str, values: dict[str, Any]) -> dict[str, Any]:
     """Run the named query with ``values`` bound: columns and rows, or the ASK answer."""
-    answer = query_guard().run_named(name, values)
+    dataset = restricted_dataset(get_platform().store, None, None)  # auth on: readable graphs
+    answer = query_guard().run_named(name, values, dataset)
     if "rows" in answer:
         answer["rows"] = [{column: _json(v) for column, v in row.items()} for row in answer["rows"]]
     return answer

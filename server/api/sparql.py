@@ -19,7 +19,8 @@ from typing import Any
 from flask import Blueprint, Response, current_app, request
 from flask.blueprints import BlueprintSetupState
 
-from server.api.common import PROBLEM_CONTENT, problem
+from server.api.common import PROBLEM_CONTENT, get_platform, problem
+from server.auth.check import restricted_dataset
 from server.errors import (
     BadRequest,
     QueryBusyError,
@@ -74,7 +75,7 @@ def _utf8_body() -> str:
 def sparql() -> Response:
     _refuse_updates()
     query = _query_text()
-    dataset = _dataset()
+    dataset = restricted_dataset(get_platform().store, query, _dataset())
     accept = request.accept_mimetypes
     preferred = [accept.best_match(offered) for offered in OFFERED.values()]
     data, media_type = query_guard().serialize_query(query, [m for m in preferred if m], dataset)

@@ -207,7 +207,9 @@ class QueryGuard:
         self._work.put((job, query, media_types, limits, dataset))
         return self._wait(job, limits)
 
-    def run_named(self, name: str, values: dict[str, Any]) -> dict[str, Any]:
+    def run_named(
+        self, name: str, values: dict[str, Any], dataset: Dataset | None = None
+    ) -> dict[str, Any]:
         """Run the named query ``name`` with ``values`` bound, as ``serialize_query`` does:
         ``{"columns", "rows"}`` (values plain, unbound ones None) or ``{"boolean"}`` for ASK.
 
@@ -216,7 +218,7 @@ class QueryGuard:
         graph; NotFoundError / QueryError from ``queries`` for an unknown name or bad values.
         """
         text = queries.load(name).render(**values)
-        data, media_type = self.serialize_query(text, [_JSON_RESULTS])
+        data, media_type = self.serialize_query(text, [_JSON_RESULTS], dataset)
         if media_type != _JSON_RESULTS:
             raise QueryError(
                 f"query {name!r} builds a graph, not a table; run it at /sparql instead"

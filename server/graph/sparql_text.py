@@ -212,3 +212,24 @@ def without_dataset_clauses(query: str) -> str:
     for start, end in reversed(cuts):
         query = query[:start] + " " + query[end:]
     return query
+
+
+def dataset_clauses(query: str) -> tuple[list[str], list[str]]:
+    """The graphs ``query``'s ``FROM`` and ``FROM NAMED`` clauses name, as absolute IRIs
+    (``PREFIX`` names expanded); a clause whose graph resolves to no absolute IRI is left
+    out, so a caller restricting the dataset never lets it through."""
+    tokens = list(_tokens(query))
+    prefixes = _prefixes(tokens)
+    default: list[str] = []
+    named: list[str] = []
+    for i, (kind, value) in enumerate(tokens):
+        if not (kind == "word" and value.upper() == "FROM"):
+            continue
+        following = tokens[i + 1 : i + 3]
+        into = default
+        if following and following[0][0] == "word" and following[0][1].upper() == "NAMED":
+            following, into = following[1:], named
+        iri = _endpoint(following[0], prefixes).iri if following else None
+        if iri is not None:
+            into.append(iri)
+    return default, named

@@ -10,5 +10,6 @@ artifacts, and with it scikit-learn, pandas and joblib, lives here, never in the
 
 May import: ``server.registry``, ``server.tracking.artifacts``, ``server.monitoring``,
 ``server.provision.warm``, ``server.graph``, ``server.store``, ``server.errors``,
-``server.settings``.
+``server.settings``, ``server.auth.predict_access`` (a deployment's ``/predict`` behind a
+token).
 """

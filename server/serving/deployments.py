@@ -47,6 +47,7 @@ from typing import Any, Protocol
 
 import requests
 
+from server.auth.predict_access import access_request, deployment_dir, requires_token, save_access
 from server.errors import DeploymentError, NotFoundError, OntolabError
 from server.graph import queries
 from server.graph.clock import utc_now
@@ -188,18 +189,21 @@ class DeploymentService(Switching):
         alias: str | None = None,
         started_by: str | None = None,
         prediction_log: LogConfig | None = None,
+        require_token: bool = False,
     ) -> dict:
         """Start a model server for a version (given, or the one ``alias`` points to).
 
         ``started_by`` is the IRI of the agent that asked (``prov:wasAssociatedWith``); the
         platform's own agent when not known (no request carries a user yet).
         ``prediction_log``: the deployment's log config; the platform's default when None.
+        ``require_token``: its ``/predict`` takes only a token with runner on the model.
         """
         target = self._resolve(self._registry, name, version, alias)
         artifact = self._artifacts.path(target.sha256)
         deployment_id = uuid.uuid4().hex[:12]
         config = prediction_log or LogConfig.default(self._settings)
         config.save(log_directory(self._settings.data, deployment_id))
+        save_access(deployment_dir(self._settings.data, deployment_id), require_token)
         deployment = Deployment(
             id=deployment_id,
             name=target.name,
@@ -315,6 +319,7 @@ class DeploymentService(Switching):
             "info": info,
             "log": str(log),
             "prediction_log": self._log_request(deployment.id),
+            "access": access_request(self._settings.data, deployment.id),
         }
         process = self._parent().start(request, READY_TIMEOUT)
         url = f"http://{HOST}:{int(process.reply['port'])}"
@@ -347,7 +352,12 @@ class DeploymentService(Switching):
     def _json(self, deployment: Deployment, status: str) -> dict[str, Any]:
         directory = log_directory(self._settings.data, deployment.id)
         config = LogConfig.read(directory, self._settings)
-        return {**deployment.to_json(status), "prediction_log": config.to_json()}
+        locked = requires_token(deployment_dir(self._settings.data, deployment.id))
+        return {
+            **deployment.to_json(status),
+            "prediction_log": config.to_json(),
+            "require_token": locked,
+        }
 
     def _restore(self, wanted: list[Deployment]) -> None:
         for deployment in wanted:

@@ -26,6 +26,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from server.auth.predict_access import PredictAccess
 from server.errors import OntolabError
 from server.http_guard import BodyLimit, RequestPolicy, loads_json
 from server.monitoring.metrics import CONTENT_TYPE_LATEST, ModelMetrics
@@ -42,7 +43,7 @@ PROBLEM_JSON = "application/problem+json"
 REQUEST_ID_HEADER = "X-Request-ID"
 _SANE_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 StartResponse = Callable[[str, list[tuple[str, str]]], Any]
-_REASONS = {200: "OK", 400: "Bad Request", 403: "Forbidden", 404: "Not Found"}
+_REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found"}
 _REASONS |= {405: "Method Not Allowed", 413: "Content Too Large", 500: "Internal Server Error"}
 
 
@@ -72,6 +73,7 @@ class ModelServerApp:
         self.policy = policy or request_policy(Settings.load())
         self.metrics = ModelMetrics(info, model.task, model.classes)
         self.prediction_log = prediction_log
+        self.access: PredictAccess | None = None  # set: /predict needs a token
         self._health = json.dumps(
             {"status": "ok", "ready": True, **info, "task": model.task}
         ).encode()
@@ -99,6 +101,8 @@ class ModelServerApp:
                 headers.append((REQUEST_ID_HEADER, environ["ontolab.request_id"]))
             try:
                 self.policy.check(environ)
+                if endpoint == "predict" and self.access is not None:
+                    self.access.check(environ)
                 status, mimetype, body = handler(environ)
             except OntolabError as exc:
                 status, mimetype, body = exc.status, PROBLEM_JSON, _dump(exc.to_problem())
@@ -171,7 +175,10 @@ def _problem(status: int, detail: str) -> bytes:
 
 
 def build_app(
-    artifact: Path, info: dict[str, str], prediction_log: dict[str, Any] | None = None
+    artifact: Path,
+    info: dict[str, str],
+    prediction_log: dict[str, Any] | None = None,
+    access: dict[str, Any] | None = None,
 ) -> ModelServerApp:
     """Load the model artifact (checked against ``info["sha256"]`` when given) and wrap it.
 
@@ -182,6 +189,8 @@ def build_app(
         artifact, version=int(version) if version else None, sha256=info.get("sha256") or None
     )
     app = ModelServerApp(model, info)
+    if access:  # deployed with require_token (server.auth.predict_access)
+        app.access = PredictAccess(Path(str(access["accounts"])), info.get("model", ""))
     if prediction_log and prediction_log.get("enabled"):
         directory = Path(str(prediction_log["directory"]))
         config = LogConfig(

@@ -72,7 +72,9 @@ def _bind(request: dict[str, Any]) -> socket.socket:
 def _serve(request: dict[str, Any], sock: socket.socket) -> int:
     """In the forked child: load the model and serve it until the child is stopped."""
     info = {str(k): str(v) for k, v in dict(request.get("info", {})).items()}
-    app = build_app(Path(str(request["artifact"])), info, request.get("prediction_log"))
+    app = build_app(
+        Path(str(request["artifact"])), info, request.get("prediction_log"), request.get("access")
+    )
     serve(app, sock, int(request.get("threads", 4)))
     return 0
 

@@ -68,10 +68,9 @@ class NotServing:
         return None
 
 
-@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20"])
-def test_serve_on_a_non_loopback_address_warns_on_stderr(
-    tmp_path: Path, host: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def not_serving(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """``serve`` up to waitress's loop, which returns at once; the hosts it bound."""
     import server.cli
     import server.http_server
 
@@ -82,12 +81,50 @@ def test_serve_on_a_non_loopback_address_warns_on_stderr(
         lambda app, h, port, threads: bound.append(h) or NotServing(),
     )
     monkeypatch.setattr(server.cli, "_stop_on_signals", lambda before=None: None)
+    return bound
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20"])
+def test_serve_on_a_non_loopback_address_without_auth_is_refused(
+    tmp_path: Path, host: str, not_serving: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import server.cli
+
     argv = ["--data", str(tmp_path / "data"), "serve", "--host", host, "--port", "0"]
-    assert server.cli.main(argv) == 0
+    assert server.cli.main(argv) == 1
     err = capsys.readouterr().err
-    assert bound == [host]
+    assert not_serving == []
+    assert f"refusing to serve {host} without authentication" in err
+    assert "--auth" in err and "--no-auth" in err
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.20"])
+def test_serve_on_a_non_loopback_address_with_no_auth_warns_on_stderr(
+    tmp_path: Path, host: str, not_serving: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import server.cli
+
+    argv = ["--data", str(tmp_path / "data"), "serve", "--host", host, "--port", "0", "--no-auth"]
+    assert server.cli.main(argv) == 0
+    out, err = capsys.readouterr()
+    assert not_serving == [host]
     assert f"WARNING: serving on {host}" in err
-    assert "no authentication" in err and "ONTOLAB_ALLOWED_HOSTS" in err
+    assert "authentication off" in err and "ONTOLAB_ALLOWED_HOSTS" in err
+    assert "Authentication off" in out
+
+
+def test_serve_with_auth_creates_the_first_admin_once(
+    tmp_path: Path, not_serving: list[str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    import server.cli
+
+    argv = ["--data", str(tmp_path / "data"), "serve", "--host", "0.0.0.0", "--port", "0"]
+    assert server.cli.main([*argv, "--auth"]) == 0
+    out, err = capsys.readouterr()
+    assert "WARNING" not in err and "Authentication on" in out
+    assert "created user 'admin' with password" in err
+    assert server.cli.main([*argv, "--auth"]) == 0
+    assert "created user" not in capsys.readouterr().err  # once only
 
 
 def test_serve_stops_cleanly_with_event_streams_open(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-import { StrictMode } from "react";
+import { StrictMode, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, NavLink, Route, Routes } from "react-router-dom";
 import "@xyflow/react/dist/style.css";
@@ -12,7 +12,10 @@ import { Compare } from "./pages/Compare";
 import { Lineage } from "./pages/Lineage";
 import { Models } from "./pages/Models";
 import { SparqlConsole } from "./pages/SparqlConsole";
-import { Empty } from "./components/State";
+import { Login } from "./pages/Login";
+import { Tokens } from "./pages/Tokens";
+import { Empty, ErrorBox, Loading } from "./components/State";
+import { errorText, getMe, logout, type Me } from "./api";
 
 const PAGES = [
   ["/", "Dashboard"],
@@ -25,7 +28,21 @@ const PAGES = [
   ["/query", "SPARQL"],
 ] as const;
 
+/** Who is signed in: with auth on and nobody signed in, the sign-in form stands for every page. */
 function App() {
+  const [me, setMe] = useState<Me | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  useEffect(() => {
+    getMe().then(setMe, (e: unknown) => setError(errorText(e)));
+  }, []);
+  if (error) return <ErrorBox error={error} title="The platform did not answer" />;
+  if (me === null) return <Loading what="Connecting" />;
+  if (me.auth && !me.signed_in) return <Login onSignedIn={setMe} />;
+  function signOut() {
+    logout()
+      .then(getMe)
+      .then(setMe, (e: unknown) => setError(errorText(e)));
+  }
   return (
     <BrowserRouter>
       <header className="topbar">
@@ -37,6 +54,12 @@ function App() {
             </NavLink>
           ))}
         </nav>
+        {me.auth && (
+          <span className="account">
+            <NavLink to="/account">{me.user}</NavLink>{" "}
+            <button onClick={signOut}>Sign out</button>
+          </span>
+        )}
       </header>
       <main>
         <Routes>
@@ -51,6 +74,7 @@ function App() {
           <Route path="/models" element={<Models />} />
           <Route path="/models/:name" element={<Models />} />
           <Route path="/query" element={<SparqlConsole />} />
+          {me.auth && <Route path="/account" element={<Tokens me={me} />} />}
           <Route path="*" element={<Empty>No page here. Pick one from the bar above.</Empty>} />
         </Routes>
       </main>

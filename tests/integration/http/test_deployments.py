@@ -203,6 +203,49 @@ def test_the_model_server_refuses_hostile_requests(served: Served) -> None:
     assert requests.post(f"{url}/predict", json=body, timeout=TIMEOUT).status_code == 200
 
 
+def test_a_deployment_can_require_a_token_for_predict(served: Served) -> None:
+    from server.auth.accounts import ACCOUNT_FILE, Accounts
+    from server.auth.roles import Grant, Role
+
+    bad = requests.post(
+        f"{served.api}/api/deployments",
+        json={"model": MODEL, "version": 1, "require_token": "yes"},
+        timeout=TIMEOUT,
+    )
+    assert bad.status_code == 400 and "require_token" in bad.json()["detail"]
+    deployment = served.deploy(model=MODEL, version=1, require_token=True)
+    assert deployment["require_token"] is True
+    accounts = Accounts(served.platform.settings.data / ACCOUNT_FILE)
+    accounts.add_user("scorer", "scorer-password")
+    accounts.add_user("reader", "reader-password")
+    accounts.grant(Grant("user:scorer", Role.RUNNER, "model", MODEL))
+    accounts.grant(Grant("user:reader", Role.VIEWER))
+    scorer, _ = accounts.create_token("scorer", "predict", Role.RUNNER)
+    capped, _ = accounts.create_token("scorer", "read only", Role.VIEWER)
+    reader, _ = accounts.create_token("reader")
+    accounts.close()
+    body = {"dataframe_records": served.rows[:2]}
+
+    def predict(token: str | None) -> requests.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return requests.post(
+            f"{deployment['url']}/predict", json=body, headers=headers, timeout=TIMEOUT
+        )
+
+    assert predict(None).status_code == 401 and "needs a token" in predict(None).json()["detail"]
+    assert predict("olt_000000000000_" + "A" * 43).status_code == 401
+    assert predict(reader).status_code == 403 and "runner" in predict(reader).json()["detail"]
+    assert predict(capped).status_code == 403
+    answer = predict(scorer)
+    assert answer.status_code == 200 and len(answer.json()["predictions"]) == 2
+    assert requests.get(f"{deployment['url']}/health", timeout=TIMEOUT).status_code == 200
+    open_one = served.deploy(model=MODEL, version=1)
+    assert open_one["require_token"] is False
+    assert (
+        requests.post(f"{open_one['url']}/predict", json=body, timeout=TIMEOUT).status_code == 200
+    )
+
+
 def test_a_platform_restart_brings_running_deployments_back(served: Served, serve_app: Any) -> None:
     kept = served.deploy(model=MODEL, version=1)
     dropped = served.deploy(model=MODEL, version=1)

@@ -1,5 +1,5 @@
 // One function per endpoint of the Ontolab API: the only module that knows its URLs.
-import { getJson, getText, query, request, segment, sendJson } from "./http";
+import { getJson, getText, query, request, segment, sendJson, setCsrfToken } from "./http";
 import type {
   AliasChange,
   Cancelling,
@@ -10,6 +10,9 @@ import type {
   Experiment,
   ExperimentRow,
   Health,
+  Me,
+  NewToken,
+  TokenInfo,
   Leaderboard,
   LineageGraph,
   Model,
@@ -149,3 +152,25 @@ export async function runSparql(text: string): Promise<SparqlAnswer> {
   const table: Table = { columns, rows };
   return { kind: "table", table };
 }
+
+// ── authentication ────────────────────────────────────────────────────────────
+/** Who am I (auth off: `auth` false). Keeps the session's CSRF token for the writes that follow. */
+export async function getMe(): Promise<Me> {
+  const me = await getJson<Me>("/api/auth/me");
+  setCsrfToken(me.csrf_token ?? null);
+  return me;
+}
+export async function login(username: string, password: string): Promise<Me> {
+  await sendJson<{ user: string; csrf_token: string }>("POST", "/api/auth/login", { username, password });
+  return getMe();
+}
+export async function logout(): Promise<void> {
+  await sendJson<{ signed_in: boolean }>("POST", "/api/auth/logout", {});
+  setCsrfToken(null);
+}
+export const listTokens = () => getJson<{ tokens: TokenInfo[] }>("/api/auth/tokens");
+/** A new API token; its secret is in this answer only. */
+export const createToken = (name: string, scope: string, days: number | null) =>
+  sendJson<NewToken>("POST", "/api/auth/tokens", { name, scope, days });
+export const revokeToken = (tokenId: string) =>
+  sendJson<{ token_id: string; revoked: boolean }>("DELETE", `/api/auth/tokens/${segment(tokenId)}`);

@@ -22,8 +22,21 @@ async function failure(response: Response): Promise<ApiError> {
   }
 }
 
+// The session's CSRF token (auth on, signed in by cookie): sent with every write.
+let csrfToken: string | null = null;
+export function setCsrfToken(token: string | null): void {
+  csrfToken = token;
+}
+
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {
   let response: Response;
+  if (csrfToken && !SAFE_METHODS.has((init.method ?? "GET").toUpperCase())) {
+    const headers = new Headers(init.headers);
+    headers.set("X-CSRF-Token", csrfToken);
+    init = { ...init, headers };
+  }
   try {
     response = await fetch(path, init);
   } catch (error) {

@@ -344,3 +344,33 @@ export interface Table {
 export type QueryAnswer = Table | { boolean: boolean };
 /** The answer of /sparql: a table, a yes/no, or a graph as Turtle. */
 export type SparqlAnswer = { kind: "table"; table: Table } | { kind: "boolean"; value: boolean } | { kind: "graph"; text: string };
+
+// ── authentication ────────────────────────────────────────────────────────────
+export interface Grant {
+  principal: string;
+  role: string;
+  kind: "global" | "experiment" | "model";
+  resource: string;
+}
+/** GET /api/auth/me: `auth` false when the platform runs without authentication. */
+export interface Me {
+  auth: boolean;
+  signed_in: boolean;
+  user: string | null;
+  via?: "token" | "session" | "anonymous";
+  role?: string | null;
+  grants?: Grant[];
+  csrf_token?: string;
+}
+export interface TokenInfo {
+  token_id: string;
+  user: string;
+  name: string;
+  scope: string;
+  created: string;
+  expires: string | null;
+  revoked: boolean;
+}
+export interface NewToken extends TokenInfo {
+  token: string;
+}

@@ -1,0 +1,167 @@
+"""Which role each route needs, on what: one line per endpoint.
+
+A route added anywhere gets its line in ``RULES`` (or, for the MLflow-compatible API alone,
+the blueprint's method default below). A route with neither is refused when auth is on, and
+``tests/unit/server/auth/test_matrix.py`` fails until it has one.
+
+A rule's ``kind`` says what the role is checked on:
+
+- ``public``: anyone, signed in or not;
+- ``signed_in``: any signed-in user (their own session and tokens; ``/sparql``, whose dataset
+  is then cut to the graphs the caller may read);
+- ``global``: a role granted globally;
+- ``experiment`` / ``model``: a role granted globally or on the experiment or model named by
+  ``arg``: a view argument, or (``source``) the JSON body's or the query string's key;
+- ``run``: as ``experiment``, for the experiment the run ``arg`` belongs to;
+- ``listing``: a global role, or any experiment grant: the view then lists only those
+  experiments (``check.visible_experiments``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from server.auth.roles import Role
+
+V, R, E, A = Role.VIEWER, Role.RUNNER, Role.EDITOR, Role.ADMIN
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+@dataclass(frozen=True)
+class Rule:
+    """What one route needs."""
+
+    kind: str
+    role: Role | None = None
+    arg: str = ""
+    source: str = "view"  # where ``arg`` is read: "view" (path), "body" (JSON), "args"
+
+
+PUBLIC = Rule("public")
+SIGNED_IN = Rule("signed_in")
+
+
+def glob(role: Role) -> Rule:
+    return Rule("global", role)
+
+
+def exp(role: Role, arg: str = "identifier", source: str = "view") -> Rule:
+    return Rule("experiment", role, arg, source)
+
+
+def run(role: Role, arg: str = "run_id") -> Rule:
+    return Rule("run", role, arg)
+
+
+def model(role: Role, arg: str = "name") -> Rule:
+    return Rule("model", role, arg)
+
+
+RULES: dict[str, Rule] = {
+    # Open to anyone: liveness, the API description, the UI's shell, signing in
+    "health.health": PUBLIC,
+    "mlflow.health": PUBLIC,
+    "openapi.openapi": PUBLIC,
+    "ui.index": PUBLIC,
+    "ui.assets": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": PUBLIC,
+    "auth.me": PUBLIC,
+    # One's own tokens; /sparql (the dataset is restricted to readable graphs)
+    "auth.list_tokens": SIGNED_IN,
+    "auth.create_token": SIGNED_IN,
+    "auth.revoke_token": SIGNED_IN,
+    "sparql.sparql": SIGNED_IN,
+    # Accounts
+    "auth.list_users": glob(A),
+    # Platform-wide reads
+    "metrics.metrics": glob(V),
+    "vocabulary.vocabulary": glob(V),
+    "events.events": glob(V),
+    "compare.compare": glob(V),
+    "lineage.lineage": glob(V),
+    "queries.list_queries": glob(V),
+    "queries.run_with_query_string": glob(V),
+    "queries.run_with_json": glob(V),
+    "artifacts.download": glob(V),
+    "artifacts.upload": glob(R),
+    # Experiments
+    "experiments.list_experiments": Rule("listing", V),
+    "experiments.validate": glob(V),
+    "experiments.create": glob(E),
+    "experiments.get": exp(V),
+    "experiments.get_version": exp(V),
+    "experiments.leaderboard": exp(V),
+    "code_bundles.list_bundles": exp(V),
+    "experiments.delete": exp(A),
+    # Runs
+    "runs.list_runs": exp(V, "experiment", "args"),  # ?experiment=ID: that one's runs
+    "runs.start": exp(R, "experiment", "body"),
+    "runs.get": run(V),
+    "runs.step_log": run(V),
+    "trials.trials": run(V),
+    "exports.export": run(V),
+    "runs.cancel": run(R),
+    "runs.rerun": run(R),
+    "runs.resume": run(R),
+    # Runs tracked from any code (the SDK)
+    "tracking.start": glob(R),
+    "tracking.get": run(V),
+    "tracking.get_artifact": run(V),
+    "tracking.put_artifact": run(R),
+    "tracking.batch": run(R),
+    "tracking.end": run(R),
+    "tracking.put_model": run(R),
+    # Datasets
+    "datasets.list_datasets": glob(V),
+    "datasets.versions": glob(V),
+    "datasets.preview": glob(V),
+    "datasets.profile": glob(V),
+    "datasets.upload": glob(R),
+    # Models and the registry
+    "models.list_models": glob(V),
+    "models.get_model": model(V),
+    "models.get_version": model(V),
+    "models.get_alias": model(V),
+    "models.get_input_schema": model(V),
+    "models.predict_latest": model(R),
+    "models.predict_version": model(R),
+    "models.predict_alias": model(R),
+    "models.put_alias": model(E),
+    "models.delete_alias": model(E),
+    "models.promote": model(E),
+    # Deployments
+    "deployments.list_deployments": glob(V),
+    "deployments.get_deployment": glob(V),
+    "deployments.deployment_metrics": glob(V),
+    "deployments.predictions": glob(V),
+    "deployments.feedback": glob(R),
+    "deployments.deploy": glob(E),
+    "deployments.stop_deployment": glob(E),
+    # MLflow-compatible API: deleting a run is an edit, its POST searches are reads (the
+    # method default says runner for both)
+    "mlflow.api_2_0_mlflow_POST_runs_delete": glob(E),
+    "mlflow.ajax_api_2_0_mlflow_POST_runs_delete": glob(E),
+    "mlflow.api_2_0_mlflow_POST_experiments_search": glob(V),
+    "mlflow.ajax_api_2_0_mlflow_POST_experiments_search": glob(V),
+    "mlflow.api_2_0_mlflow_POST_runs_search": glob(V),
+    "mlflow.ajax_api_2_0_mlflow_POST_runs_search": glob(V),
+    "mlflow.api_2_0_mlflow_POST_logged_models_search": glob(V),
+    "mlflow.ajax_api_2_0_mlflow_POST_logged_models_search": glob(V),
+}
+
+#: Blueprints whose routes default by method: reads need ``[0]``, writes ``[1]``. Only where
+#: that is safe: the MLflow-compatible API tracks runs, and its deletes have their own line.
+BLUEPRINT_DEFAULTS: dict[str, tuple[Role, Role]] = {"mlflow": (V, R)}
+
+
+def rule_for(endpoint: str, method: str) -> Rule | None:
+    """The rule of ``endpoint`` answering ``method``; None when the route has none."""
+    found = RULES.get(endpoint)
+    if found is not None:
+        return found
+    blueprint, _, _ = endpoint.partition(".")
+    default = BLUEPRINT_DEFAULTS.get(blueprint)
+    if default is None:
+        return None
+    return glob(default[0] if method in SAFE_METHODS else default[1])

@@ -1,0 +1,100 @@
+"""The account file, the secrets and ``ontolab users``."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from server.auth import secrets as sec
+from server.auth.accounts import ACCOUNT_FILE, Accounts
+from server.auth.roles import Grant, Role
+from server.errors import AccountError, NotFoundError
+
+
+@pytest.fixture
+def accounts(tmp_path: Path) -> Accounts:
+    made = Accounts(tmp_path / ACCOUNT_FILE)
+    made.add_user("ann", "password-1")
+    return made
+
+
+def test_passwords_are_pbkdf2_hashed_and_checked(accounts: Accounts) -> None:
+    stored = sec.hash_password("secret-pass", iterations=1000)
+    assert stored.startswith("pbkdf2_sha256$1000$") and "secret-pass" not in stored
+    assert sec.check_password("secret-pass", stored)
+    assert not sec.check_password("secret-pasS", stored)
+    assert not sec.check_password("x", "garbage")
+    assert accounts.login("ann", "password-1") and not accounts.login("ann", "password-2")
+    assert b"password-1" not in accounts.path.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["../etc", "a/b", "", "x" * 65, "ann'--", "-lead", "a b"])
+def test_bad_user_names_are_refused(accounts: Accounts, name: str) -> None:
+    with pytest.raises(AccountError, match="not a valid user name"):
+        accounts.add_user(name, "password-1")
+
+
+def test_short_passwords_and_duplicates_are_refused(accounts: Accounts) -> None:
+    with pytest.raises(AccountError, match="at least 8"):
+        accounts.add_user("bob", "short")
+    with pytest.raises(AccountError, match="exists"):
+        accounts.add_user("ann", "password-1")
+
+
+def test_grants_name_a_real_user_and_a_known_kind(accounts: Accounts) -> None:
+    with pytest.raises(NotFoundError, match="no user 'zed'"):
+        accounts.grant(Grant("user:zed", Role.VIEWER))
+    with pytest.raises(AccountError, match="not a grant kind"):
+        accounts.grant(Grant("user:ann", Role.VIEWER, "dataset", "d"))
+    with pytest.raises(AccountError, match="names one experiment"):
+        accounts.grant(Grant("user:ann", Role.VIEWER, "experiment", ""))
+    with pytest.raises(AccountError, match="not a role"):
+        Role.parse("owner")
+    accounts.grant(Grant("user:ann", Role.RUNNER, "experiment", "../../x"))  # a name, not a path
+    assert accounts.grants(("user:ann",)) == [
+        Grant("user:ann", Role.RUNNER, "experiment", "../../x")
+    ]
+    with pytest.raises(NotFoundError, match="no experiment grant"):
+        accounts.revoke("user:ann", "experiment", "other")
+
+
+def test_removing_a_user_drops_its_tokens_and_grants(accounts: Accounts) -> None:
+    accounts.grant(Grant("user:ann", Role.EDITOR))
+    token, info = accounts.create_token("ann", "ci", Role.RUNNER, days=1)
+    assert accounts.check_token(token) == info
+    accounts.remove_user("ann")
+    assert accounts.check_token(token) is None
+    assert accounts.grants() == [] and accounts.tokens() == []
+
+
+def test_ontolab_users_commands(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from server.cli import main
+
+    data = ["--data", str(tmp_path / "data")]
+    monkeypatch.setattr("sys.stdin", io.StringIO("pass-word-9\n"))
+    assert main([*data, "users", "add", "carol", "--role", "runner", "--password-stdin"]) == 0
+    assert main([*data, "users", "grant", "carol", "editor", "--experiment", "iris"]) == 0
+    assert main([*data, "users", "join", "carol", "team"]) == 0
+    assert main([*data, "users", "grant", "group:team", "viewer", "--model", "m"]) == 0
+    capsys.readouterr()
+    assert (
+        main([*data, "users", "token", "create", "carol", "--scope", "runner", "--days", "7"]) == 0
+    )
+    made = capsys.readouterr()
+    token = made.out.strip()
+    assert sec.split_token(token) is not None and "shown this once" in made.err
+    assert main([*data, "users", "list"]) == 0
+    listed = capsys.readouterr().out
+    assert "carol" in listed and "iris" in listed and "group:team" in listed
+    accounts = Accounts(tmp_path / "data" / ACCOUNT_FILE)
+    info = accounts.check_token(token)
+    assert info is not None and info.scope == Role.RUNNER
+    assert main([*data, "users", "token", "revoke", info.token_id]) == 0
+    assert accounts.check_token(token) is None
+    assert main([*data, "users", "grant", "carol", "owner"]) == 1
+    assert "not a role" in capsys.readouterr().err
+    assert main([*data, "users", "remove", "nobody"]) == 1
