@@ -12,6 +12,7 @@ import { Compare } from "./pages/Compare";
 import { Lineage } from "./pages/Lineage";
 import { Models } from "./pages/Models";
 import { SparqlConsole } from "./pages/SparqlConsole";
+import { Monitoring } from "./pages/Monitoring";
 import { Empty } from "./components/State";
 
 const PAGES = [
@@ -51,6 +52,7 @@ function App() {
           <Route path="/models" element={<Models />} />
           <Route path="/models/:name" element={<Models />} />
           <Route path="/query" element={<SparqlConsole />} />
+          <Route path="/deployments/:id/monitoring" element={<Monitoring />} />
           <Route path="*" element={<Empty>No page here. Pick one from the bar above.</Empty>} />
         </Routes>
       </main>
