@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { RecordedEvaluation } from "../api";
 import {
+  agreement,
   bySeverity,
   featureMatrix,
   formatP,
@@ -82,24 +83,28 @@ describe("bySeverity", () => {
 });
 
 describe("historySeries", () => {
-  it("orders windows oldest first and splits share, drifted windows and live measures", () => {
+  it("orders windows oldest first, with share, drifted marks and live measures per window", () => {
     const history = [
       recorded("2026-12-03T10:02:00Z", 0.8, [], { accuracy: 0.7, f1: 0.6 }),
       recorded("2026-12-03T10:01:00Z", null),
       recorded("2026-12-03T10:00:00Z", 0.1, [], { accuracy: 0.95 }),
     ];
-    const series = historySeries(history);
-    const t0 = Date.parse("2026-12-03T10:00:00Z");
-    const t2 = Date.parse("2026-12-03T10:02:00Z");
-    expect(series.share).toEqual([
-      [t0, 0.1],
-      [t2, 0.8],
-    ]);
-    expect(series.drifted).toEqual([[t2, 0.8]]);
-    expect(series.metrics).toEqual({ accuracy: [[t0, 0.95], [t2, 0.7]], f1: [[t2, 0.6]] });
+    const series = historySeries(history, (e) => e.window.end.slice(11, 16));
+    expect(series).toEqual({
+      windows: ["10:00", "10:01", "10:02"],
+      share: [0.1, null, 0.8],
+      drifted: [null, null, 0.8],
+      metrics: { accuracy: [0.95, null, 0.7], f1: [null, null, 0.6] },
+    });
+  });
+  it("keeps two evaluations of one window (later feedback) in evaluation order", () => {
+    const end = "2026-12-03T10:00:00Z";
+    const series = historySeries([recorded(end, 0.9, [], { accuracy: 0.5 }, "2026-12-03T10:05:00Z"), recorded(end, 0.9, [], {}, end)]);
+    expect(series.metrics.accuracy).toEqual([null, 0.5]);
+    expect(series.windows).toEqual(["12-03 10:00:00 last:200", "12-03 10:00:00 last:200"]);
   });
   it("gives empty series for no history", () => {
-    expect(historySeries([])).toEqual({ share: [], drifted: [], metrics: {} });
+    expect(historySeries([])).toEqual({ windows: [], share: [], drifted: [], metrics: {} });
   });
 });
 
@@ -122,13 +127,21 @@ describe("featureMatrix", () => {
     const matrix = featureMatrix(history, 1, (e) => e.window.end);
     expect(matrix.windows).toEqual(["2026-12-03T10:01:00Z"]);
     expect(featureMatrix([recorded("2026-12-03T10:00:00Z", 0, [feature("a", 0.01, 1, false)])]).maxPsi).toBe(0.25);
+    expect(featureMatrix([recorded("2026-12-03T10:00:00Z", 1, [feature("a", 8.6, 0, true)])]).maxPsi).toBe(1);
   });
 });
 
 describe("formatting", () => {
   it("summarises input rows", () => {
     expect(inputSummary([{ a: 1.23456, b: "x", c: null, d: 4 }], 3)).toBe("a=1.235, b=x, c=—, +1 more");
-    expect(inputSummary([{ a: 1 }, { a: 2 }])).toBe("a=1 | a=2");
+    expect(inputSummary([{ a: 1 }, { a: 2 }])).toBe("a=1 (+1 more row)");
+    expect(inputSummary([{ a: 1 }, { a: 2 }, { a: 3 }])).toBe("a=1 (+2 more rows)");
+    expect(inputSummary([])).toBe("—");
+  });
+  it("counts predictions that match their feedback", () => {
+    expect(agreement([0, 1, 1], [0, 0, 1])).toEqual({ right: 2, of: 3 });
+    expect(agreement(["a"], ["a"])).toEqual({ right: 1, of: 1 });
+    expect(agreement([0], null)).toBeNull();
   });
   it("shows values, times and p-values briefly", () => {
     expect(plain(3)).toBe("3");

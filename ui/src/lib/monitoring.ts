@@ -57,28 +57,26 @@ export function chronological(history: readonly RecordedEvaluation[]): RecordedE
 }
 
 export interface HistorySeries {
-  /** [window end (ms), drift share] of the windows whose drift could be computed. */
-  share: [number, number][];
-  /** The same windows' points where the verdict was drift. */
-  drifted: [number, number][];
-  /** Per live measure (accuracy, f1, rmse, mae): [window end (ms), value] of windows with feedback. */
-  metrics: Record<string, [number, number][]>;
+  /** One label per recorded window (its end time and spec), oldest first: the charts' x axis. */
+  windows: string[];
+  /** The drift share per window (null where drift could not be computed). */
+  share: (number | null)[];
+  /** The share again where the verdict was drift, null elsewhere (drawn as marks). */
+  drifted: (number | null)[];
+  /** Per live measure (accuracy, f1, rmse, mae): its value per window, null without feedback. */
+  metrics: Record<string, (number | null)[]>;
 }
 
 /** Drift share and live measures over the recorded windows, oldest first. */
-export function historySeries(history: readonly RecordedEvaluation[]): HistorySeries {
-  const series: HistorySeries = { share: [], drifted: [], metrics: {} };
-  for (const entry of chronological(history)) {
-    const at = time(entry.window.end);
-    if (entry.drift_share !== null) {
-      series.share.push([at, entry.drift_share]);
-      if (entry.drift_detected) series.drifted.push([at, entry.drift_share]);
-    }
-    for (const [name, value] of Object.entries(entry.performance.metrics)) {
-      (series.metrics[name] ??= []).push([at, value]);
-    }
-  }
-  return series;
+export function historySeries(history: readonly RecordedEvaluation[], label = windowLabel): HistorySeries {
+  const entries = chronological(history);
+  const names = [...new Set(entries.flatMap((e) => Object.keys(e.performance.metrics)))].sort();
+  return {
+    windows: entries.map(label),
+    share: entries.map((e) => e.drift_share),
+    drifted: entries.map((e) => (e.drift_detected ? e.drift_share : null)),
+    metrics: Object.fromEntries(names.map((n) => [n, entries.map((e) => e.performance.metrics[n] ?? null)])),
+  };
 }
 
 export interface FeatureMatrix {
@@ -88,7 +86,7 @@ export interface FeatureMatrix {
   features: string[];
   /** [window index, feature index, PSI, drifted (1 or 0)]. */
   cells: [number, number, number, number][];
-  /** The largest PSI shown (the colour scale's top). */
+  /** The colour scale's top: the largest PSI shown, at least 0.25 (major) and at most 1. */
   maxPsi: number;
 }
 
@@ -111,7 +109,7 @@ export function featureMatrix(history: readonly RecordedEvaluation[], keep = 20,
     windows: windows.map(label),
     features,
     cells,
-    maxPsi: Math.max(0.25, ...peak.values()),
+    maxPsi: Math.min(Math.max(0.25, ...peak.values()), 1),
   };
 }
 
@@ -128,16 +126,22 @@ export function shortTime(text: string | null | undefined): string {
   return new Date(at).toISOString().slice(5, 19).replace("T", " ");
 }
 
-/** A logged request's input rows as one line: the first `fields` values of each row. */
+/** A logged request's input rows as one line: the first `fields` values of its first row,
+ * and how many more rows it had. */
 export function inputSummary(rows: readonly Record<string, unknown>[], fields = 3): string {
-  return rows
-    .map((row) => {
-      const entries = Object.entries(row);
-      const shown = entries.slice(0, fields).map(([k, v]) => `${k}=${plain(v)}`);
-      if (entries.length > fields) shown.push(`+${entries.length - fields} more`);
-      return shown.join(", ");
-    })
-    .join(" | ");
+  if (rows.length === 0) return "—";
+  const entries = Object.entries(rows[0]);
+  const shown = entries.slice(0, fields).map(([k, v]) => `${k}=${plain(v)}`);
+  if (entries.length > fields) shown.push(`+${entries.length - fields} more`);
+  const more = rows.length > 1 ? ` (+${rows.length - 1} more row${rows.length > 2 ? "s" : ""})` : "";
+  return shown.join(", ") + more;
+}
+
+/** How many of a request's predictions equal the feedback given for them (classification). */
+export function agreement(predictions: readonly unknown[], labels: readonly unknown[] | null): { right: number; of: number } | null {
+  if (!labels || labels.length === 0) return null;
+  const right = labels.filter((label, i) => String(label) === String(predictions[i])).length;
+  return { right, of: labels.length };
 }
 
 /** A value as short text: numbers to 4 significant digits, missing as —. */

@@ -5,7 +5,8 @@ import { Chart } from "../../components/Chart";
 import { Empty } from "../../components/State";
 import { featureMatrix, historySeries } from "../../lib/monitoring";
 
-const GRID = { left: 50, right: 24, top: 40, bottom: 30 };
+const GRID = { left: 50, right: 24, top: 40, bottom: 70 };
+const AXIS_LABEL = { rotate: 30, fontSize: 10 };
 const LOWER_IS_BETTER = new Set(["rmse", "mae"]);
 
 /** Drift share and live performance over the recorded windows, and PSI per feature per window. */
@@ -13,13 +14,15 @@ export function HistoryCharts({ history, driftShareLimit }: { history: RecordedE
   const series = useMemo(() => historySeries(history), [history]);
   const matrix = useMemo(() => featureMatrix(history), [history]);
   const shareOption = useMemo((): EChartsOption => {
+    // A category axis (one slot per recorded window): windows are evaluated at irregular
+    // times, several at once, and a time axis would squeeze them together.
     const limit = driftShareLimit === null ? [] : [{ yAxis: driftShareLimit, name: "drift from" }];
     return {
       title: { text: "Drift share per window", textStyle: { fontSize: 13 } },
       grid: GRID,
       tooltip: { trigger: "axis" },
       legend: { right: 8, top: 4 },
-      xAxis: { type: "time" },
+      xAxis: { type: "category", data: series.windows, axisLabel: AXIS_LABEL },
       yAxis: { type: "value", min: 0, max: 1 },
       animation: false,
       series: [
@@ -27,7 +30,7 @@ export function HistoryCharts({ history, driftShareLimit }: { history: RecordedE
           name: "drift share",
           type: "line",
           data: series.share,
-          showSymbol: true,
+          connectNulls: true,
           markLine: { symbol: "none", lineStyle: { type: "dashed", color: "#c62828" }, data: limit },
         },
         { name: "drift", type: "scatter", data: series.drifted, symbolSize: 11, itemStyle: { color: "#c62828" } },
@@ -42,10 +45,10 @@ export function HistoryCharts({ history, driftShareLimit }: { history: RecordedE
       grid: GRID,
       tooltip: { trigger: "axis" },
       legend: { right: 8, top: 4 },
-      xAxis: { type: "time" },
+      xAxis: { type: "category", data: series.windows, axisLabel: AXIS_LABEL },
       yAxis: bounded ? { type: "value", min: 0, max: 1 } : { type: "value", min: 0 },
       animation: false,
-      series: names.map((name) => ({ name, type: "line", data: series.metrics[name], showSymbol: true })),
+      series: names.map((name) => ({ name, type: "line", data: series.metrics[name], connectNulls: true })),
     };
   }, [series]);
   const heatOption = useMemo(
@@ -53,16 +56,26 @@ export function HistoryCharts({ history, driftShareLimit }: { history: RecordedE
       title: { text: "PSI per feature per window (drifted cells outlined)", textStyle: { fontSize: 13 } },
       grid: { left: 170, right: 24, top: 40, bottom: 70 },
       tooltip: { position: "top" },
-      xAxis: { type: "category", data: matrix.windows, axisLabel: { rotate: 30, fontSize: 10 } },
+      xAxis: { type: "category", data: matrix.windows, axisLabel: AXIS_LABEL },
       yAxis: { type: "category", data: matrix.features, inverse: true, axisLabel: { fontSize: 10 } },
-      visualMap: { min: 0, max: matrix.maxPsi, calculable: true, orient: "horizontal", right: 8, top: 4, itemHeight: 80, show: true },
+      visualMap: {
+        min: 0,
+        max: matrix.maxPsi,
+        calculable: true,
+        orient: "horizontal",
+        right: 8,
+        top: 4,
+        itemHeight: 80,
+        text: [`PSI ${matrix.maxPsi}+`, "0"],
+        inRange: { color: ["#f4f6fa", "#fdd0a2", "#e6550d", "#a50f15"] },
+      },
       animation: false,
       series: [
         {
           type: "heatmap",
           data: matrix.cells.map(([x, y, psi, drifted]) => ({
             value: [x, y, Number(psi.toFixed(3))],
-            itemStyle: drifted ? { borderColor: "#c62828", borderWidth: 2 } : undefined,
+            itemStyle: drifted ? { borderColor: "#1d2433", borderWidth: 2 } : undefined,
           })),
         },
       ],
@@ -75,9 +88,9 @@ export function HistoryCharts({ history, driftShareLimit }: { history: RecordedE
   return (
     <>
       <div className="grid2">
-        <Chart option={shareOption} height={240} label="drift share over windows" />
+        <Chart option={shareOption} height={280} label="drift share over windows" />
         {hasLive ? (
-          <Chart option={liveOption} height={240} label="live performance over windows" />
+          <Chart option={liveOption} height={280} label="live performance over windows" />
         ) : (
           <Empty>No live performance yet: no recorded window has feedback. Send labels to POST /api/deployments/ID/feedback.</Empty>
         )}

@@ -1,10 +1,10 @@
-import type { PredictionSample } from "../../api";
+import type { LoggedPrediction, PredictionSample } from "../../api";
 import { Empty } from "../../components/State";
 import { TableHead } from "../../components/TableHead";
-import { inputSummary, plain, shortTime } from "../../lib/monitoring";
+import { agreement, inputSummary, plain, shortTime } from "../../lib/monitoring";
 
 /** The last logged requests, newest first, with their feedback. */
-export function RequestLog({ sample }: { sample: PredictionSample }) {
+export function RequestLog({ sample, task }: { sample: PredictionSample; task: string | null }) {
   const log = sample.prediction_log;
   if (!log.enabled) return <Empty>This deployment keeps no prediction log: deploy it again with prediction_log true.</Empty>;
   if (sample.predictions.length === 0) return <Empty>No request logged yet: send one to the deployment's /predict.</Empty>;
@@ -15,25 +15,32 @@ export function RequestLog({ sample }: { sample: PredictionSample }) {
       </p>
       <div className="table-wrap">
         <table aria-label="Request log">
-          <TableHead columns={["Time (UTC)", "Request id", "Rows", "Inputs", "Predictions", "Feedback"]} />
+          <TableHead columns={["Time (UTC)", "Request id", "Rows", "Inputs", "Predictions", "Feedback", "Right"]} />
           <tbody>
             {sample.predictions.map((p) => (
-              <tr key={p.request_id}>
-                <td className="num">{shortTime(p.time)}</td>
-                <td>
-                  <code className="small">{p.request_id}</code>
-                </td>
-                <td className="num">{p.inputs.length}</td>
-                <td className="small" title={JSON.stringify(p.inputs)}>
-                  {inputSummary(p.inputs)}
-                </td>
-                <td>{p.predictions.map(plain).join(", ")}</td>
-                <td>{p.labels ? p.labels.map(plain).join(", ") : <span className="muted">—</span>}</td>
-              </tr>
+              <LoggedRow key={p.request_id} logged={p} right={task === "classification" ? agreement(p.predictions, p.labels) : null} />
             ))}
           </tbody>
         </table>
       </div>
     </>
+  );
+}
+
+function LoggedRow({ logged, right }: { logged: LoggedPrediction; right: { right: number; of: number } | null }) {
+  return (
+    <tr>
+      <td className="num">{shortTime(logged.time)}</td>
+      <td>
+        <code className="small">{logged.request_id}</code>
+      </td>
+      <td className="num">{logged.inputs.length}</td>
+      <td className="small" title={JSON.stringify(logged.inputs[0] ?? {})}>
+        {inputSummary(logged.inputs)}
+      </td>
+      <td>{logged.predictions.map(plain).join(", ")}</td>
+      <td>{logged.labels ? logged.labels.map(plain).join(", ") : <span className="muted">—</span>}</td>
+      <td className="num">{right ? `${right.right} of ${right.of}` : "—"}</td>
+    </tr>
   );
 }

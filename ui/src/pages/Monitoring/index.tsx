@@ -93,7 +93,7 @@ export function Monitoring() {
       <section className="panel" aria-labelledby="log-h">
         <h2 id="log-h">Request log (sample)</h2>
         <Guard loaded={sample} what="the request log">
-          {(s) => <RequestLog sample={s} />}
+          {(s) => <RequestLog sample={s} task={evaluation.data?.performance.task ?? null} />}
         </Guard>
       </section>
     </>
