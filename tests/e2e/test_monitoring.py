@@ -47,9 +47,8 @@ def _wait_logged(server_url: str, deployment_id: str, request_id: str) -> None:
     raise AssertionError(f"request {request_id} was not logged within {LOGGED_WITHIN:g} s")
 
 
-def test_the_monitoring_page_shows_drift_and_live_performance(
-    page: Any, server_url: str, finished_run: Any, examples: Path, screenshot: Shot
-) -> None:
+def _trained(server_url: str, finished_run: Any, examples: Path) -> None:
+    """One succeeded run of examples/breast_cancer.ttl: version 1 of MODEL is registered."""
     stored = requests.post(
         f"{server_url}/api/experiments",
         data=(examples / "breast_cancer.ttl").read_text(),
@@ -64,16 +63,42 @@ def test_the_monitoring_page_shows_drift_and_live_performance(
     run = finished_run(server_url, started.json()["run_id"], RUN_TIMEOUT)
     assert run["status"] == "succeeded", run
 
-    # Deploy from the Models page and follow its link to the monitoring page.
+
+def _deploy_and_open_monitoring(page: Any) -> tuple[str, str]:
+    """Deploy v1 from the Models page and follow its link: (deployment id, predict URL)."""
     page.goto(f"/models/{MODEL}")
-    page.get_by_role("table", name="Model versions").get_by_role("button", name="Deploy v1").click()
+    versions = page.get_by_role("table", name="Model versions")
+    versions.get_by_role("button", name="Deploy v1").click()
     endpoint = page.locator(".deployment-url").first
     endpoint.wait_for(timeout=60_000)
     predict = endpoint.inner_text()
     page.get_by_role("link", name=re.compile(r"^Monitoring of ")).click()
     page.wait_for_url(re.compile(r"/deployments/[0-9a-f]+/monitoring$"))
-    deployment_id = page.url.split("/")[-2]
     page.get_by_role("link", name=MODEL).wait_for()
+    return page.url.split("/")[-2], predict
+
+
+def _assert_drifted_first(page: Any, drift: dict[str, Any]) -> None:
+    """The feature table: the drifted features first, highlighted, with their badge."""
+    drifted, features = len(drift["drifted_features"]), len(drift["features"])
+    table = page.get_by_role("table", name="Feature drift")
+    radius = table.get_by_role("row").filter(has_text=re.compile(r"^mean radius"))
+    expect(radius).to_have_class(re.compile(r"\bdrifted\b"))
+    expect(radius).to_contain_text("drifted")
+    highlighted = table.locator("tbody tr.drifted")
+    assert highlighted.count() == drifted
+    body_rows = table.locator("tbody tr")
+    expect(body_rows.first).to_have_class(re.compile(r"\bdrifted\b"))
+    expect(body_rows.nth(drifted - 1)).to_have_class(re.compile(r"\bdrifted\b"))
+    if drifted < features:
+        expect(body_rows.nth(drifted)).not_to_have_class(re.compile(r"\bdrifted\b"))
+
+
+def test_the_monitoring_page_shows_drift_and_live_performance(
+    page: Any, server_url: str, finished_run: Any, examples: Path, screenshot: Shot
+) -> None:
+    _trained(server_url, finished_run, examples)
+    deployment_id, predict = _deploy_and_open_monitoring(page)
     page.locator(".notice").filter(has_text="no logged request in this window").wait_for()
 
     bunch = load_breast_cancer(as_frame=True)
@@ -98,7 +123,8 @@ def test_the_monitoring_page_shows_drift_and_live_performance(
     labelled = []
     for start in range(200, 400, BATCH):
         moved = [{k: v * 1.6 for k, v in r.items()} for r in rows[start : start + BATCH]]
-        labelled.append({"request_id": _send(predict, moved), "label": truth[start : start + BATCH]})
+        sent = _send(predict, moved)
+        labelled.append({"request_id": sent, "label": truth[start : start + BATCH]})
     _wait_logged(server_url, deployment_id, labelled[-1]["request_id"])
     feedback = requests.post(
         f"{server_url}/api/deployments/{deployment_id}/feedback",
@@ -124,18 +150,7 @@ def test_the_monitoring_page_shows_drift_and_live_performance(
     expect(live_card).to_contain_text(f"{live['metrics']['accuracy']:.4f}")
     expect(live_card).to_contain_text(f"{live['metrics']['f1']:.4f}")
 
-    # The drifted features come first, highlighted, with their badge.
-    table = page.get_by_role("table", name="Feature drift")
-    radius = table.get_by_role("row").filter(has_text=re.compile(r"^mean radius"))
-    expect(radius).to_have_class(re.compile(r"\bdrifted\b"))
-    expect(radius).to_contain_text("drifted")
-    highlighted = table.locator("tbody tr.drifted")
-    assert highlighted.count() == drifted
-    body_rows = table.locator("tbody tr")
-    expect(body_rows.first).to_have_class(re.compile(r"\bdrifted\b"))
-    expect(body_rows.nth(drifted - 1)).to_have_class(re.compile(r"\bdrifted\b"))
-    if drifted < features:
-        expect(body_rows.nth(drifted)).not_to_have_class(re.compile(r"\bdrifted\b"))
+    _assert_drifted_first(page, drift)
 
     # Over windows: the calm and the drifted window are recorded, charted; the log has feedback.
     for chart in ("drift share over windows", "live performance over windows"):
@@ -158,5 +173,6 @@ def test_the_monitoring_page_shows_drift_and_live_performance(
     page.get_by_role("button", name="Evaluate window").click()
     page.get_by_role("alert").filter(has_text="from 1 to").wait_for()
     page.get_by_role("button", name="last:1000").click()
-    expect(page.get_by_role("group", name="Current window")).to_contain_text("400 rows", timeout=TIMEOUT * 1000)
+    summary = page.get_by_role("group", name="Current window")
+    expect(summary).to_contain_text("400 rows", timeout=TIMEOUT * 1000)
     assert page.get_by_role("alert").count() == 0
