@@ -14,42 +14,27 @@ export function HistoryCharts({ history, driftShareLimit }: { history: RecordedE
   const series = useMemo(() => historySeries(history), [history]);
   const matrix = useMemo(() => featureMatrix(history), [history]);
   const shareOption = useMemo((): EChartsOption => {
-    // A category axis (one slot per recorded window): windows are evaluated at irregular
-    // times, several at once, and a time axis would squeeze them together.
     const limit = driftShareLimit === null ? [] : [{ yAxis: driftShareLimit, name: "drift from" }];
-    return {
-      title: { text: "Drift share per window", textStyle: { fontSize: 13 } },
-      grid: GRID,
-      tooltip: { trigger: "axis" },
-      legend: { right: 8, top: 4 },
-      xAxis: { type: "category", data: series.windows, axisLabel: AXIS_LABEL },
-      yAxis: { type: "value", min: 0, max: 1 },
-      animation: false,
-      series: [
-        {
-          name: "drift share",
-          type: "line",
-          data: series.share,
-          connectNulls: true,
-          markLine: { symbol: "none", lineStyle: { type: "dashed", color: "#c62828" }, data: limit },
-        },
-        { name: "drift", type: "scatter", data: series.drifted, symbolSize: 11, itemStyle: { color: "#c62828" } },
-      ],
-    };
+    return perWindow("Drift share per window", series.windows, { min: 0, max: 1 }, [
+      {
+        name: "drift share",
+        type: "line",
+        data: series.share,
+        connectNulls: true,
+        markLine: { symbol: "none", lineStyle: { type: "dashed", color: "#c62828" }, data: limit },
+      },
+      { name: "drift", type: "scatter", data: series.drifted, symbolSize: 11, itemStyle: { color: "#c62828" } },
+    ]);
   }, [series, driftShareLimit]);
   const liveOption = useMemo((): EChartsOption => {
     const names = Object.keys(series.metrics).sort();
     const bounded = names.every((n) => !LOWER_IS_BETTER.has(n));
-    return {
-      title: { text: "Live performance per window (from feedback)", textStyle: { fontSize: 13 } },
-      grid: GRID,
-      tooltip: { trigger: "axis" },
-      legend: { right: 8, top: 4 },
-      xAxis: { type: "category", data: series.windows, axisLabel: AXIS_LABEL },
-      yAxis: bounded ? { type: "value", min: 0, max: 1 } : { type: "value", min: 0 },
-      animation: false,
-      series: names.map((name) => ({ name, type: "line", data: series.metrics[name], connectNulls: true })),
-    };
+    return perWindow(
+      "Live performance per window (from feedback)",
+      series.windows,
+      bounded ? { min: 0, max: 1 } : { min: 0 },
+      names.map((name) => ({ name, type: "line", data: series.metrics[name], connectNulls: true })),
+    );
   }, [series]);
   const heatOption = useMemo(
     (): EChartsOption => ({
@@ -100,4 +85,24 @@ export function HistoryCharts({ history, driftShareLimit }: { history: RecordedE
       )}
     </>
   );
+}
+
+/** A chart with one x slot per recorded window: windows are evaluated at irregular times,
+ * several at once, and a time axis would squeeze them together. */
+function perWindow(
+  title: string,
+  windows: string[],
+  range: { min: number; max?: number },
+  series: EChartsOption["series"],
+): EChartsOption {
+  return {
+    title: { text: title, textStyle: { fontSize: 13 } },
+    grid: GRID,
+    tooltip: { trigger: "axis" },
+    legend: { right: 8, top: 4 },
+    xAxis: { type: "category", data: windows, axisLabel: AXIS_LABEL },
+    yAxis: { type: "value", ...range },
+    animation: false,
+    series,
+  };
 }
