@@ -31,7 +31,7 @@ export function Monitoring() {
     return () => clearInterval(timer);
   }, [auto, reload]);
 
-  const current = spec ?? evaluation.data?.window.spec ?? "";
+  const current = spec ?? evaluation.data?.window.spec ?? (evaluation.error ? "last:1000" : "");
   const pick = (picked: string) => {
     if (picked === spec) reload();
     else setSearch({ window: picked });
