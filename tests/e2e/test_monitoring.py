@@ -120,7 +120,7 @@ def test_the_monitoring_page_shows_drift_and_live_performance(
     assert calm_rows.count() == 0
 
     # Drifted traffic, and the true labels of those requests as feedback.
-    labelled = []
+    labelled: list[dict[str, Any]] = []
     for start in range(200, 400, BATCH):
         moved = [{k: v * 1.6 for k, v in r.items()} for r in rows[start : start + BATCH]]
         sent = _send(predict, moved)
