@@ -16,6 +16,7 @@ import { Login } from "./pages/Login";
 import { Tokens } from "./pages/Tokens";
 import { Empty, ErrorBox, Loading } from "./components/State";
 import { errorText, getMe, logout, type Me } from "./api";
+import { Monitoring } from "./pages/Monitoring";
 
 const PAGES = [
   ["/", "Dashboard"],
@@ -75,6 +76,7 @@ function App() {
           <Route path="/models/:name" element={<Models />} />
           <Route path="/query" element={<SparqlConsole />} />
           {me.auth && <Route path="/account" element={<Tokens me={me} />} />}
+          <Route path="/deployments/:id/monitoring" element={<Monitoring />} />
           <Route path="*" element={<Empty>No page here. Pick one from the bar above.</Empty>} />
         </Routes>
       </main>

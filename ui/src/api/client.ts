@@ -15,6 +15,9 @@ import type {
   TokenInfo,
   Leaderboard,
   LineageGraph,
+  MonitoringHistory,
+  PredictionSample,
+  WindowEvaluation,
   Model,
   ModelRow,
   NamedQuery,
@@ -121,6 +124,16 @@ export const deployModel = (model: string, version: number) => sendJson<Deployme
 export const stopDeployment = (id: string) => request(`/api/deployments/${segment(id)}`, { method: "DELETE" }).then(() => undefined);
 /** A deployment's Prometheus text. */
 export const getDeploymentMetrics = (id: string) => getText(`/api/deployments/${segment(id)}/metrics`);
+export const getDeployment = (id: string) => getJson<Deployment>(`/api/deployments/${segment(id)}`);
+/** Evaluate one window of the deployment's logged requests now (`last:N`, `since:TIME`, `duration:D`). */
+export const getMonitoring = (id: string, window?: string) =>
+  getJson<WindowEvaluation>(`/api/deployments/${segment(id)}/monitoring${query({ window })}`);
+/** The recorded window evaluations, newest window first. */
+export const getMonitoringHistory = (id: string, limit?: number) =>
+  getJson<MonitoringHistory>(`/api/deployments/${segment(id)}/monitoring/history${query({ limit })}`);
+/** The last logged requests, newest first, with their feedback. */
+export const getPredictionSample = (id: string, limit?: number) =>
+  getJson<PredictionSample>(`/api/deployments/${segment(id)}/predictions${query({ limit })}`);
 
 // ── SPARQL and named queries ──────────────────────────────────────────────────
 export const listQueries = () => getJson<{ queries: NamedQuery[] }>("/api/queries");

@@ -374,3 +374,101 @@ export interface TokenInfo {
 export interface NewToken extends TokenInfo {
   token: string;
 }
+// ── monitoring (drift and live performance of a deployment's logged requests) ─
+/** One feature's drift in one window (GET /api/deployments/ID/monitoring). */
+export interface FeatureDrift {
+  name: string;
+  kind: string;
+  /** `ks` (numbers) or `chi_square` (categories). */
+  test: string;
+  statistic: number;
+  p_value: number;
+  /** Corrected for testing every feature (Benjamini–Hochberg or Holm). */
+  adjusted_p_value: number;
+  psi: number;
+  js_distance: number;
+  reference_missing_rate: number;
+  window_missing_rate: number;
+  drifted: boolean;
+}
+export interface DriftThresholds {
+  alpha: number;
+  correction: string;
+  drift_share: number;
+  min_psi: number;
+}
+export interface DriftReport {
+  rows: number;
+  reference_rows: number;
+  drift_share: number;
+  verdict: "drift" | "no_drift";
+  drifted_features: string[];
+  thresholds: DriftThresholds;
+  features: FeatureDrift[];
+}
+export interface LivePerformance {
+  task: string | null;
+  labelled_rows: number;
+  /** accuracy and f1 (classification) or rmse and mae (regression); empty without feedback. */
+  metrics: Record<string, number>;
+  note: string | null;
+}
+export interface MonitoringWindow {
+  spec: string;
+  kind: "last" | "since" | "duration";
+  last?: number | null;
+  since?: string | null;
+  duration_seconds?: number | null;
+  /** Log times of the window's first and last row (null for an empty window). */
+  start: string | null;
+  end: string | null;
+  rows: number;
+}
+export interface WindowEvaluation {
+  deployment_id: string;
+  model: string;
+  version: number;
+  window: MonitoringWindow;
+  evaluated_at: string;
+  /** null when drift cannot be computed: see drift_note. */
+  drift: DriftReport | null;
+  drift_note: string | null;
+  performance: LivePerformance;
+  /** Its node in the graph (null for an empty window). */
+  evaluation: string | null;
+}
+/** One recorded window evaluation (GET /api/deployments/ID/monitoring/history). */
+export interface RecordedEvaluation {
+  evaluation: string;
+  model: string;
+  version: number;
+  window: { spec: string; start: string; end: string; rows: number };
+  evaluated_at: string;
+  drift_share: number | null;
+  drift_detected: boolean | null;
+  drift_note?: string | null;
+  drifted_features: string[];
+  features: Pick<FeatureDrift, "name" | "psi" | "js_distance" | "test" | "adjusted_p_value" | "drifted">[];
+  performance: { labelled_rows: number; metrics: Record<string, number> };
+}
+export interface MonitoringHistory {
+  deployment_id: string;
+  evaluations: RecordedEvaluation[];
+}
+export interface PredictionLogConfig {
+  enabled: boolean;
+  max_mb: number;
+  files: number;
+}
+/** One logged request (GET /api/deployments/ID/predictions), with its feedback if any. */
+export interface LoggedPrediction {
+  request_id: string;
+  time: string;
+  inputs: Record<string, unknown>[];
+  predictions: unknown[];
+  labels: unknown[] | null;
+}
+export interface PredictionSample {
+  prediction_log: PredictionLogConfig;
+  predictions: LoggedPrediction[];
+}

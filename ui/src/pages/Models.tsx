@@ -165,6 +165,7 @@ function ModelDetail({ name }: { name: string }) {
               Endpoint: <code className="deployment-url">{d.url}/predict</code>
             </span>
             <span className="spacer" />
+            <Link to={`/deployments/${d.id}/monitoring`}>Monitoring of {d.id}</Link>
             {d.status === "running" && (
               <button className="danger" disabled={busy} onClick={() => stop(d.id)}>
                 Stop {d.id}
