@@ -240,6 +240,8 @@ VENVS = pytest.StashKey[MlflowVenvs]()
 
 def pytest_collection_finish(session: pytest.Session) -> None:
     """Start making the MLflow venvs now if a collected test needs them (see mlflow_venv)."""
+    if session.config.option.collectonly:
+        return
     if any("mlflow_python" in getattr(item, "fixturenames", ()) for item in session.items):
         session.config.stash[VENVS] = MlflowVenvs()
 

@@ -38,7 +38,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    if needs(session.items, "engine"):
+    if needs(session.items, "engine") and not session.config.option.collectonly:
         session.config.stash[PREPARING] = Preparing(needs(session.items, "runner_image"))
 
 
