@@ -229,6 +229,17 @@ def store_url(request: pytest.FixtureRequest, store_servers: dict[str, StoreServ
     return url
 
 
+@pytest.fixture(scope="module", params=STORES)
+def module_store_url(request: pytest.FixtureRequest, store_servers: dict[str, StoreServer]) -> str:
+    """``store_url`` for a whole module: its tests share one store per backend, which holds no
+    Ontolab graph when the module starts on it."""
+    if request.param == "embedded":
+        return ""
+    url = store_servers[request.param].store_url
+    clear_ontolab_graphs(url)
+    return url
+
+
 @pytest.fixture
 def store_settings(tmp_path: Path, store_url: str) -> Settings:
     """Settings for a fresh data dir on each store backend."""

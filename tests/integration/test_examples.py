@@ -15,7 +15,6 @@ from server.settings import Settings
 from server.tracking import catalog
 from server.tracking.records import RunRecord
 from tests.conftest import EXAMPLES
-from tests.integration.conftest import STORES, StoreServer, clear_ontolab_graphs
 
 SANE = {
     "breast_cancer.ttl": {"accuracy": 0.9, "roc_auc": 0.95},
@@ -32,19 +31,13 @@ def run_example(platform: Platform, path: Path) -> RunRecord:
     return platform.runs.run(version)
 
 
-@pytest.fixture(scope="module", params=STORES)
-def platform(
-    request: pytest.FixtureRequest,
-    store_servers: dict[str, StoreServer],
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Platform]:
+@pytest.fixture(scope="module")
+def platform(module_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
     """Every test here runs on each store: embedded, Oxigraph server, Virtuoso; one platform
-    per store for the module, with no Ontolab graph in it at the start."""
-    url = "" if request.param == "embedded" else store_servers[request.param].store_url
-    if url:
-        clear_ontolab_graphs(url)
-    data = tmp_path_factory.mktemp(f"examples-{request.param}") / "data"
-    opened = open_platform(Settings.load({"data": data, "store": url or None}, environ={}))
+    per store for the module."""
+    data = tmp_path_factory.mktemp("examples") / "data"
+    settings = Settings.load({"data": data, "store": module_store_url or None}, environ={})
+    opened = open_platform(settings)
     try:
         yield opened
     finally:
