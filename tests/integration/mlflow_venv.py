@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -33,6 +34,7 @@ class MlflowVenvs:
     one by its PID and removes the dir."""
 
     def __init__(self) -> None:
+        self.started = time.monotonic()
         self.root = Path(tempfile.mkdtemp(prefix="ontolab-mlflow-venvs-"))
         self.log = self.root / "pip.log"
         mlflow, export = self.root / "mlflow", self.root / "export"
@@ -67,12 +69,17 @@ class MlflowVenvs:
 
     def wait(self, timeout: float = 1200) -> None:
         """Until pip is done; ``pytest.fail`` with pip's output if it failed or took too long."""
+        asked = time.monotonic()
         self.thread.join(timeout)
         if self.thread.is_alive():
             self.close()
             pytest.fail(f"making the MLflow venvs took over {timeout:.0f} s:\n{self.tail()}")
         if self.failed:
             pytest.fail(f"making the MLflow venvs failed: {self.failed}\n{self.tail()}")
+        ahead, waited = asked - self.started, time.monotonic() - asked
+        print(
+            f"[mlflow] venvs ready: begun {ahead:.0f} s before the tests asked, then {waited:.0f} s"
+        )
 
     def tail(self) -> str:
         return self.log.read_text(errors="replace")[-3000:]
