@@ -81,8 +81,11 @@ class Preparing:
             raise TimeoutError(f"the runner image was not built after {BUILD_TIMEOUT} s")
         if self.image_error is not None:
             raise self.image_error
+        if self.image is None and self.engine is not None:  # not asked for at collection
+            self._build(self.engine)
+            return self.wait_image()
         if self.image is None:
-            raise RuntimeError("the runner image was not asked for at collection")
+            raise EngineUnavailable(str(self.engine_error or "dockerd did not start"))
         return self.image
 
     def close(self) -> None:
