@@ -31,6 +31,7 @@ from server.platform import Platform, open_platform
 from server.settings import Settings
 from server.store import open_store
 from tests.conftest import serving
+from tests.integration.mlflow_venv import MlflowVenvs
 from tests.processes import free_port, stop_process
 
 VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
@@ -228,37 +229,61 @@ def store_url(request: pytest.FixtureRequest, store_servers: dict[str, StoreServ
     return url
 
 
+@pytest.fixture(scope="module", params=STORES)
+def module_store_url(request: pytest.FixtureRequest, store_servers: dict[str, StoreServer]) -> str:
+    """``store_url`` for a whole module: its tests share one store per backend, which holds no
+    Ontolab graph when the module starts on it."""
+    if request.param == "embedded":
+        return ""
+    url = store_servers[request.param].store_url
+    clear_ontolab_graphs(url)
+    return url
+
+
 @pytest.fixture
 def store_settings(tmp_path: Path, store_url: str) -> Settings:
     """Settings for a fresh data dir on each store backend."""
     return Settings.load({"data": tmp_path / "data", "store": store_url or None}, environ={})
 
 
-#: The MLflow the interop tests drive (its client against the platform; its stores to import).
-MLFLOW_REQUIREMENT = "mlflow==3.17.2"
+VENVS = pytest.StashKey[MlflowVenvs]()
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start making the MLflow venvs now if a collected test needs them (see mlflow_venv)."""
+    if session.config.option.collectonly:
+        return
+    if any("mlflow_python" in getattr(item, "fixturenames", ()) for item in session.items):
+        session.config.stash[VENVS] = MlflowVenvs()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    venvs = session.config.stash.get(VENVS, None)
+    if venvs is not None:
+        venvs.close()
 
 
 @pytest.fixture(scope="session")
-def mlflow_python(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The Python of a venv holding the real ``mlflow`` (never installed beside Ontolab), made
-    once per test session with pip (~1-2 min from PyPI; pip's cache makes later sessions quick)."""
-    folder = tmp_path_factory.mktemp("mlflow-venv")
-    subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True, timeout=300)
-    python = folder / "bin" / "python"
-    subprocess.run(
-        [
-            str(python),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--disable-pip-version-check",
-            MLFLOW_REQUIREMENT,
-        ],
-        check=True,
-        timeout=900,
-    )
-    return python
+def mlflow_venvs(pytestconfig: pytest.Config) -> MlflowVenvs:
+    """MLflow's venv and mlflow-export-import's, made once per test session with pip, in the
+    background from the end of collection on; waited for here."""
+    venvs = pytestconfig.stash.get(VENVS, None)
+    if venvs is None:  # collection did not see a test needing it
+        venvs = pytestconfig.stash[VENVS] = MlflowVenvs()
+    venvs.wait()
+    return venvs
+
+
+@pytest.fixture(scope="session")
+def mlflow_python(mlflow_venvs: MlflowVenvs) -> Path:
+    """The Python of a venv holding the real ``mlflow`` (never installed beside Ontolab)."""
+    return mlflow_venvs.mlflow_python
+
+
+@pytest.fixture(scope="session")
+def mlflow_export_python(mlflow_venvs: MlflowVenvs) -> Path:
+    """The Python of a venv holding mlflow-export-import, which sees ``mlflow_python``'s."""
+    return mlflow_venvs.export_python
 
 
 @pytest.fixture

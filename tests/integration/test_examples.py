@@ -3,16 +3,18 @@ triples and lineage."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
 from server import definitions
-from server.platform import Platform
+from server.platform import Platform, open_platform
 from server.settings import Settings
 from server.tracking import catalog
 from server.tracking.records import RunRecord
+from tests.conftest import EXAMPLES
 
 SANE = {
     "breast_cancer.ttl": {"accuracy": 0.9, "roc_auc": 0.95},
@@ -26,19 +28,43 @@ SANE = {
 def run_example(platform: Platform, path: Path) -> RunRecord:
     graph = definitions.parse(path.read_text(), definitions.format_for(path))
     version = definitions.submit(platform.store, graph).version
-    return platform.runs.run(version)
+    # the module's platform is shared: no step of another example's run is reused
+    return platform.runs.run(version, use_cache=False)
 
 
-@pytest.fixture
-def settings(store_settings: Settings) -> Settings:
-    """Every test here runs on each store: embedded, Oxigraph server, Virtuoso."""
-    return store_settings
+@pytest.fixture(scope="module")
+def platform(module_store_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Platform]:
+    """Every test here runs on each store: embedded, Oxigraph server, Virtuoso; one platform
+    per store for the module."""
+    data = tmp_path_factory.mktemp("examples") / "data"
+    settings = Settings.load({"data": data, "store": module_store_url or None}, environ={})
+    opened = open_platform(settings)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+@pytest.fixture(scope="module")
+def ran(platform: Platform) -> Callable[[str], RunRecord]:
+    """``ran(NAME)``: the run of example NAME on the module's platform, made by the first test
+    that asks for it; the other tests check the same run (one run per example and store)."""
+    runs: dict[str, RunRecord] = {}
+
+    def run(name: str) -> RunRecord:
+        if name not in runs:
+            runs[name] = run_example(platform, EXAMPLES / name)
+        return runs[name]
+
+    return run
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(SANE))
-def test_example_runs_with_sane_metrics(platform: Platform, examples: Path, name: str) -> None:
-    record = run_example(platform, examples / name)
+def test_example_runs_with_sane_metrics(
+    platform: Platform, ran: Callable[[str], RunRecord], name: str
+) -> None:
+    record = ran(name)
     assert record.status == "succeeded", record.error
     details = catalog.run_details(platform.store, record.run_id)
     assert details["status"] == "succeeded"
@@ -59,8 +85,10 @@ def test_example_runs_with_sane_metrics(platform: Platform, examples: Path, name
 
 
 @pytest.mark.slow
-def test_regression_reports_regression_metrics(platform: Platform, examples: Path) -> None:
-    record = run_example(platform, examples / "diabetes.jsonld")
+def test_regression_reports_regression_metrics(
+    platform: Platform, ran: Callable[[str], RunRecord]
+) -> None:
+    record = ran("diabetes.jsonld")
     metrics = {
         r["metric"]: r["value"]
         for r in catalog.run_details(platform.store, record.run_id)["metrics"]
@@ -73,8 +101,10 @@ def test_regression_reports_regression_metrics(platform: Platform, examples: Pat
 
 
 @pytest.mark.slow
-def test_two_builds_run_in_parallel_on_the_same_split(platform: Platform, examples: Path) -> None:
-    record = run_example(platform, examples / "wine.ttl")
+def test_two_builds_run_in_parallel_on_the_same_split(
+    platform: Platform, ran: Callable[[str], RunRecord]
+) -> None:
+    record = ran("wine.ttl")
     assert record.status == "succeeded", record.error
     builds = [s for s in record.steps.values() if s.phase == "build"]
     assert len(builds) == 2
@@ -88,8 +118,10 @@ def test_two_builds_run_in_parallel_on_the_same_split(platform: Platform, exampl
 
 
 @pytest.mark.slow
-def test_lineage_goes_from_model_back_to_the_source(platform: Platform, examples: Path) -> None:
-    record = run_example(platform, examples / "breast_cancer.ttl")
+def test_lineage_goes_from_model_back_to_the_source(
+    platform: Platform, ran: Callable[[str], RunRecord]
+) -> None:
+    record = ran("breast_cancer.ttl")
     model = catalog.resolve_model(platform.store, record.run_id)
     graph = catalog.lineage(platform.store, model)
     kinds = {node["kind"] for node in graph.nodes.values()}

@@ -2,7 +2,8 @@
 
 The engine is installed if missing and started by the tests themselves; when it cannot
 start, the tests fail with the reason and the command to fix it: they never skip, so CI
-cannot pass without having run them.
+cannot pass without having run them. Both are made ready in the background from the end of
+collection on, and the docker tests run last (see prepare.py).
 """
 
 from __future__ import annotations
@@ -10,10 +11,8 @@ from __future__ import annotations
 import io
 import json
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +22,44 @@ from waitress.server import create_server
 
 from server import definitions
 from server.platform import Platform, open_platform
-from server.provision.image import BuiltImage, build_runner_image
 from server.settings import Settings
 from server.tracking import catalog
 from server.tracking.records import RunRecord
-from tests.integration.docker.engine import Engine, EngineUnavailable, start_engine
+from tests.integration.docker.engine import Engine, EngineUnavailable
+from tests.integration.docker.prepare import RUNNER_IMAGE, Image, Preparing, engine_last, needs
 from tests.processes import free_port
 
-RUNNER_IMAGE = "ontolab-runner:test"
+PREPARING = pytest.StashKey[Preparing]()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The docker tests run last, while the engine and image are made ready (see prepare)."""
+    engine_last(items)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    if needs(session.items, "engine") and not session.config.option.collectonly:
+        session.config.stash[PREPARING] = Preparing(needs(session.items, "runner_image"))
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    preparing = session.config.stash.get(PREPARING, None)
+    if preparing is not None:
+        preparing.close()
 
 
 @pytest.fixture(scope="session")
-def engine() -> Iterator[Engine]:
+def preparing(pytestconfig: pytest.Config) -> Preparing:
+    found = pytestconfig.stash.get(PREPARING, None)
+    if found is None:  # collection did not see a test needing the engine
+        found = pytestconfig.stash[PREPARING] = Preparing(with_image=True)
+    return found
+
+
+@pytest.fixture(scope="session")
+def engine(preparing: Preparing) -> Iterator[Engine]:
     try:
-        started = start_engine()
+        started = preparing.wait_engine()
     except EngineUnavailable as exc:
         pytest.fail(f"the Docker Engine for the docker tests cannot start: {exc}", pytrace=False)
     try:
@@ -54,19 +77,15 @@ def docker_client(engine: Engine) -> Iterator[Any]:
     client.close()
 
 
-@dataclass
-class Image:
-    built: BuiltImage
-    seconds: float
-
-
 @pytest.fixture(scope="session")
-def runner_image(docker_client: Any) -> Image:
-    started = time.monotonic()
-    built = build_runner_image(docker_client, RUNNER_IMAGE, say=lambda m: print(f"[image] {m}"))
-    seconds = time.monotonic() - started
-    print(f"[image] {RUNNER_IMAGE} ready in {seconds:.1f} s (built: {built.built or 'cached'})")
-    return Image(built, seconds)
+def runner_image(preparing: Preparing, docker_client: Any) -> Image:
+    """The runner image, built in the background from the end of collection on."""
+    image = preparing.wait_image()
+    for message in preparing.said:
+        print(f"[image] {message}")
+    built = image.built.built or "cached"
+    print(f"[image] {RUNNER_IMAGE} ready in {image.seconds:.1f} s (built: {built})")
+    return image
 
 
 @pytest.fixture(scope="session")

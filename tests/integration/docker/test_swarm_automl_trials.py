@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import pytest
 
 from executor.contract import TRIAL_MARKER
 from server import definitions
+from server.platform import Platform
+from server.tracking.records import RunRecord
 from tests.integration.docker.conftest import docker_settings, opened, served
 from tests.integration.docker.engine import Engine
 from tests.processes import free_port
@@ -22,6 +25,7 @@ pytestmark = pytest.mark.docker
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "automl_wine.ttl"
 RUN_LABEL = "org.ontolab.run"
 FEW = 3  # trials finished before the cancel
+HOW = ["cancel", "kill", "timeout"]
 
 
 def generous(timeout: int | None = None) -> str:
@@ -42,20 +46,15 @@ def automl_job(client: Any, run_id: str) -> Any:
     return None
 
 
-def printed_trials(client: Any, run_id: str, timeout: float = 420) -> list[int]:
-    """Wait until the run's AutoML job printed ``FEW`` finished trials; their numbers."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        service = automl_job(client, run_id)
-        try:
-            text = b"".join(service.logs(stdout=True, stderr=True)).decode(errors="replace")
-        except Exception:  # not created or not started yet
-            text = ""
-        lines = [line for line in text.splitlines() if line.startswith(TRIAL_MARKER)]
-        if len(lines) >= FEW:
-            return [json.loads(line[len(TRIAL_MARKER) :])["number"] for line in lines]
-        time.sleep(0.5)
-    raise AssertionError(f"the AutoML job of run {run_id} finished no {FEW} trials in {timeout} s")
+def printed_trials(client: Any, run_id: str) -> list[int]:
+    """The numbers of the finished trials the run's AutoML job has printed so far."""
+    service = automl_job(client, run_id)
+    try:
+        text = b"".join(service.logs(stdout=True, stderr=True)).decode(errors="replace")
+    except Exception:  # not created or not started yet
+        return []
+    lines = [line for line in text.splitlines() if line.startswith(TRIAL_MARKER)]
+    return [json.loads(line[len(TRIAL_MARKER) :])["number"] for line in lines]
 
 
 def kill_task(engine: Engine, client: Any, run_id: str) -> None:
@@ -65,24 +64,65 @@ def kill_task(engine: Engine, client: Any, run_id: str) -> None:
     assert engine.cli("kill", container).returncode == 0
 
 
-@pytest.mark.parametrize("how", ["cancel", "kill", "timeout"])
-def test_a_swarm_automl_step_stopped_mid_search_keeps_its_finished_trials(
-    engine: Engine, swarm: None, docker_client: Any, tmp_path: Path, how: str
-) -> None:
+def stop_each_after_few_trials(
+    platform: Platform, engine: Engine, client: Any, records: dict[str, RunRecord]
+) -> dict[str, list[int]]:
+    """Once a run's AutoML job has printed ``FEW`` finished trials, stop it its way (the
+    timeout's run is left to its step timeout); the trials each had printed by then."""
+    seen: dict[str, list[int]] = {}
+    deadline = time.monotonic() + 420
+    while len(seen) < len(records) and time.monotonic() < deadline:
+        for how, record in records.items():
+            numbers = [] if how in seen else printed_trials(client, record.run_id)
+            if len(numbers) >= FEW:
+                seen[how] = numbers
+                if how == "cancel":
+                    platform.runs.cancel(record.run_id)
+                elif how == "kill":
+                    kill_task(engine, client, record.run_id)
+        time.sleep(0.5)
+    missing = sorted(set(records) - set(seen))
+    assert not missing, f"the AutoML jobs of {missing} finished no {FEW} trials in 420 s"
+    return seen
+
+
+@dataclass
+class Stopped:
+    record: RunRecord
+    seen: list[int]  # the trials its job had printed when it was stopped
+    trials: list[dict[str, Any]]  # GET /api/runs/ID/trials once the run ended
+
+
+@pytest.fixture(scope="module")
+def stopped(
+    engine: Engine, swarm: None, docker_client: Any, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Stopped]:
+    """One run per way of stopping (cancel, docker kill, ol:timeoutSeconds), all three at once
+    on one swarm platform: the others are stopped while the timeout's run waits for its 90 s."""
     port = free_port()
-    text = generous(timeout=90 if how == "timeout" else None)
-    with opened(docker_settings(tmp_path / "data", engine, "swarm", port)) as platform:
+    data = tmp_path_factory.mktemp("automl-swarm") / "data"
+    with opened(docker_settings(data, engine, "swarm", port)) as platform:
         with served(platform, port) as url:
-            version = definitions.submit(platform.store, definitions.parse(text)).version
-            record = platform.runs.start(version, use_cache=False)
-            seen = printed_trials(docker_client, record.run_id)
-            if how == "cancel":
-                platform.runs.cancel(record.run_id)
-            elif how == "kill":
-                kill_task(engine, docker_client, record.run_id)
-            assert platform.runs.wait(record.run_id, timeout=300)
-            with urllib.request.urlopen(f"{url}/api/runs/{record.run_id}/trials", timeout=60) as r:
-                trials = json.loads(r.read())["trials"]
+            records = {}
+            for how in HOW:
+                text = generous(timeout=90 if how == "timeout" else None)
+                version = definitions.submit(platform.store, definitions.parse(text)).version
+                records[how] = platform.runs.start(version, use_cache=False)
+            seen = stop_each_after_few_trials(platform, engine, docker_client, records)
+            found = {}
+            for how, record in records.items():
+                assert platform.runs.wait(record.run_id, timeout=300)
+                answer = f"{url}/api/runs/{record.run_id}/trials"
+                with urllib.request.urlopen(answer, timeout=60) as r:
+                    found[how] = Stopped(record, seen[how], json.loads(r.read())["trials"])
+    return found
+
+
+@pytest.mark.parametrize("how", HOW)
+def test_a_swarm_automl_step_stopped_mid_search_keeps_its_finished_trials(
+    stopped: dict[str, Stopped], docker_client: Any, how: str
+) -> None:
+    record, seen, trials = stopped[how].record, stopped[how].seen, stopped[how].trials
     step = record.steps["automl"]
     assert step.result is not None and not step.result.outputs
     assert step.result.error is not None

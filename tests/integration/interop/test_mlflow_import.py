@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +20,6 @@ from server.settings import Settings
 
 HERE = Path(__file__).parent
 MAKE_STORE = HERE / "make_mlflow_store.py"
-EXPORT_IMPORT = "mlflow-export-import==1.2.0"
 COUNTED = ("experiments", "runs", "params", "metric_points", "tags", "artifacts", "model_versions")
 
 
@@ -29,29 +27,46 @@ def mlflow_env(**extra: str) -> dict[str, str]:
     return {**os.environ, "MLFLOW_ALLOW_FILE_STORE": "true", **extra}
 
 
-def make_store(python: Path, folder: Path, uri: str) -> dict[str, Any]:
-    """Run MLflow in its venv to fill a store in ``folder``; returns MLflow's own counts."""
-    folder.mkdir(parents=True)
-    done = subprocess.run(
-        [str(python), str(MAKE_STORE), uri],
-        cwd=folder,
-        env=mlflow_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert done.returncode == 0, done.stderr[-3000:]
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+def make_stores(python: Path, stores: dict[Path, str]) -> list[dict[str, Any]]:
+    """Run MLflow in its venv to fill each store (``{folder: uri}``), all at once, each process
+    in its folder; MLflow's own counts of each."""
+    running = []
+    for folder, uri in stores.items():
+        folder.mkdir(parents=True)
+        running.append(
+            subprocess.Popen(
+                [str(python), str(MAKE_STORE), uri],
+                cwd=folder,
+                env=mlflow_env(),
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    counts = []
+    for process in running:
+        try:
+            out, err = process.communicate(timeout=600)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            out, err = process.communicate()
+        assert process.returncode == 0, err[-3000:]
+        counts.append(dict(json.loads(out.strip().splitlines()[-1])))
+    return counts
 
 
 @pytest.fixture(scope="module")
-def stores(mlflow_python: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+def stores(
+    mlflow_python: Path, mlflow_export_python: Path, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
     """Each kind of source with MLflow's counts of what it holds."""
     root = tmp_path_factory.mktemp("mlflow-stores")
-    file_counts = make_store(mlflow_python, root / "files", f"file://{root}/files/mlruns")
     db = root / "sqlite" / "mlflow.db"
-    sqlite_counts = make_store(mlflow_python, root / "sqlite", f"sqlite:///{db}")
-    exported = export_all(mlflow_python, root, f"sqlite:///{db}", sqlite_counts)
+    file_counts, sqlite_counts = make_stores(
+        mlflow_python,
+        {root / "files": f"file://{root}/files/mlruns", root / "sqlite": f"sqlite:///{db}"},
+    )
+    exported = export_all(mlflow_export_python, root, f"sqlite:///{db}", sqlite_counts)
     return {
         "file": (root / "files" / "mlruns", file_counts["all"]),
         "sqlite": (db, sqlite_counts["all"]),
@@ -67,38 +82,16 @@ def without_logged_model(counts: dict[str, Any]) -> dict[str, Any]:
 
 
 def export_all(python: Path, root: Path, uri: str, counts: dict[str, Any]) -> Path:
-    """A mlflow-export-import ``export-all`` of the SQLite store, made by the tool itself.
+    """A mlflow-export-import ``export-all`` of the SQLite store, made by the tool itself (run
+    by ``python``, of the tool's venv, which sees MLflow's).
 
-    The tool is installed in a venv of its own that sees MLflow's venv (a ``.pth`` file), so
-    the shared MLflow venv is left as it was. Its model export calls a tracking *server* over
-    HTTP (``registered-models/get``), which an SQLite URI is not, so ``model.json`` is written
-    here in the tool's documented format (README_export_format.md) from MLflow's counts.
+    Its model export calls a tracking *server* over HTTP (``registered-models/get``), which an
+    SQLite URI is not, so ``model.json`` is written here in the tool's documented format
+    (README_export_format.md) from MLflow's counts.
     """
-    venv = root / "export-venv"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
-    site = next((venv / "lib").glob("python*/site-packages"))
-    (site / "mlflow-venv.pth").write_text(
-        str(next(python.parent.parent.glob("lib/python*/site-packages")))
-    )
-    pip = [
-        str(venv / "bin" / "python"),
-        "-m",
-        "pip",
-        "install",
-        "-q",
-        "--disable-pip-version-check",
-    ]
-    subprocess.run([*pip, "--no-deps", EXPORT_IMPORT], check=True, timeout=600)
-    subprocess.run([*pip, "tabulate"], check=True, timeout=600)
     out = root / "export"
     done = subprocess.run(
-        [
-            str(venv / "bin" / "python"),
-            "-m",
-            "mlflow_export_import.bulk.export_all",
-            "--output-dir",
-            str(out),
-        ],
+        [str(python), "-m", "mlflow_export_import.bulk.export_all", "--output-dir", str(out)],
         cwd=root / "sqlite",
         env=mlflow_env(MLFLOW_TRACKING_URI=uri),
         capture_output=True,
