@@ -93,6 +93,19 @@ MATRIX: dict[str, str] = {
     "deployments.feedback": "runner",
     "deployments.deploy": "editor",
     "deployments.stop_deployment": "editor",
+    "monitoring.evaluate": "viewer",
+    "monitoring.history": "viewer",
+    "triggers.create": "editor@experiment",
+    "triggers.list_triggers": "viewer@experiment",
+    "triggers.get": "viewer@experiment",
+    "triggers.remove": "editor@experiment",
+    "triggers.fire": "runner@experiment",
+    "triggers.firings": "viewer@experiment",
+    "model_operations.post_challenge": "editor@model",
+    "model_operations.post_rollback": "editor@model",
+    "model_operations.get_history": "viewer@model",
+    "model_operations.get_at": "viewer@model",
+    "model_operations.get_why": "viewer@model",
 }
 ROLES = ("viewer", "runner", "editor", "admin")
 # alice: editor on experiment exp-a (through group team-a), viewer on model model-a.
