@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server import definitions
-from server.automation import TriggerService
+from server.automation import Observation, TriggerService
 from server.datasets import DatasetService
 from server.definitions import ensure_ontology
 from server.definitions.estimators import AllowList, for_settings
@@ -123,6 +123,8 @@ def open_platform(
     runs.on_finished(triggers.run_finished)  # after the registry's: the models are registered
     datasets.on_uploaded(triggers.dataset_uploaded)
     monitoring = MonitoringService(settings, store, artifacts, registry, deployments)
+    # drift and performance triggers take the monitor's newly recorded windows
+    monitoring.add_listener(lambda event: triggers.observe(Observation.of(event)))
     platform = Platform(
         settings,
         store,
