@@ -14,8 +14,8 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from server.cli_triggers import add_commands as add_trigger_commands
 from server.auth.cli import add_commands as users_commands
+from server.cli_triggers import add_commands as add_trigger_commands
 from server.terminal import ProgressPrinter, print_metrics, print_table, print_warnings
 
 if TYPE_CHECKING:

@@ -500,6 +500,8 @@ class WindowError(OntolabError):
 
     status = 400
     title = "Invalid monitoring window"
+
+
 class AuthRequired(OntolabError):
     """No valid credentials on a route that needs them (401)."""
 

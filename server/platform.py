@@ -124,7 +124,7 @@ def open_platform(
     datasets.on_uploaded(triggers.dataset_uploaded)
     monitoring = MonitoringService(settings, store, artifacts, registry, deployments)
     # drift and performance triggers take the monitor's newly recorded windows
-    monitoring.add_listener(lambda event: triggers.observe(Observation.of(event)))
+    monitoring.add_listener(lambda event: _observe(triggers, event))
     platform = Platform(
         settings,
         store,
@@ -149,3 +149,8 @@ def open_platform(
     if run_triggers and settings.triggers:
         triggers.start()
     return platform
+
+
+def _observe(triggers: TriggerService, event: object) -> None:
+    """A monitor's newly recorded window, handed to the drift and performance triggers."""
+    triggers.observe(Observation.of(event))
