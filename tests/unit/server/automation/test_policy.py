@@ -13,10 +13,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from pyshacl import validate
 from rdflib import Graph
 
-from ontology import ONTOLOGY_FILE, SHAPES_FILE
 from server.automation.policy import challenge
 from server.errors import NotFoundError, RegistryError, RegistryInputError
 from server.graph import queries
@@ -24,6 +22,7 @@ from server.platform import Platform, open_platform
 from server.registry.history import Cause
 from server.registry.model import history_iri, model_iri
 from server.settings import Settings
+from tests.shapes import assert_conforms
 from tests.unit.server.registry import test_registry as built_runs
 
 MODEL = built_runs.MODEL
@@ -191,10 +190,4 @@ def test_history_graph_conforms_to_the_shapes(platform: Platform) -> None:
         for row in queries.select(platform.store, "graph_triples", graph=graph):
             data.add((row["s"], row["p"], row["o"]))
     assert len(data) > 20
-    conforms, _, text = validate(
-        data,
-        shacl_graph=Graph().parse(SHAPES_FILE),
-        ont_graph=Graph().parse(ONTOLOGY_FILE),
-        inference="none",
-    )
-    assert conforms, text
+    assert_conforms(data)

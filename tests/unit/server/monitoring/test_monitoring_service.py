@@ -17,11 +17,9 @@ from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, generate_latest
-from pyshacl import validate
 from rdflib import Graph
 from sklearn.datasets import load_breast_cancer
 
-from ontology import ONTOLOGY_FILE, SHAPES_FILE
 from server import definitions
 from server.errors import NotFoundError, WindowError
 from server.monitoring import feedback
@@ -31,6 +29,7 @@ from server.monitoring.prediction_log import PREDICTIONS, LogConfig, entry_line,
 from server.monitoring.service import MonitoringService
 from server.platform import Platform, open_platform
 from server.settings import Settings
+from tests.shapes import assert_conforms
 
 ROOT = Path(__file__).resolve().parents[4]
 MODEL = "breast-cancer-classifier"
@@ -222,13 +221,7 @@ def test_the_recorded_graph_conforms_to_the_shapes(built: Built) -> None:
     ):
         data.add(triple)
     assert len(data) > 300
-    conforms, _, text = validate(
-        data,
-        shacl_graph=Graph().parse(SHAPES_FILE),
-        ont_graph=Graph().parse(ONTOLOGY_FILE),
-        inference="none",
-    )
-    assert conforms, text
+    assert_conforms(data)
 
 
 def test_no_log_no_rows_no_version_are_said_and_write_nothing(built: Built) -> None:
