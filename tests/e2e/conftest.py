@@ -162,17 +162,18 @@ def signed_in(browser: Any, server_url: str) -> SignedIn | None:
     return sign_in(browser, server_url, ADMIN, ADMIN_PASSWORD)
 
 
-@pytest.fixture(autouse=True)
-def _requests_send_the_token(
-    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture(scope="module", autouse=True)
+def _requests_send_the_token(request: pytest.FixtureRequest) -> Iterator[None]:
     """Every ``requests`` call to the module's platform carries admin's token (auth on), unless
-    it sets ``Authorization`` itself; the calls the shared helpers make too."""
+    it sets ``Authorization`` itself: the tests', their module fixtures' and the shared
+    helpers' (``finished_run``). Module-scoped and autouse, so it comes before the others."""
     if "server_url" not in request.fixturenames:
+        yield
         return
     server_url = request.getfixturevalue("server_url")
     user: SignedIn | None = request.getfixturevalue("signed_in")
     if user is None:
+        yield
         return
     bearer = f"Bearer {user.token}"
     send = requests.Session.request
@@ -185,7 +186,9 @@ def _requests_send_the_token(
             kwargs["headers"] = {**headers, "Authorization": bearer}
         return send(self, method, url, **kwargs)
 
-    monkeypatch.setattr(requests.Session, "request", with_token)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(requests.Session, "request", with_token)
+        yield
 
 
 def open_page(browser: Any, server_url: str, storage_state: dict[str, Any] | None) -> Any:

@@ -174,6 +174,7 @@ export async function getMe(): Promise<Me> {
   return me;
 }
 export async function login(username: string, password: string): Promise<Me> {
+  await getMe(); // a session still valid (signed in elsewhere) makes this a cookie write: its CSRF token
   await sendJson<{ user: string; csrf_token: string }>("POST", "/api/auth/login", { username, password });
   return getMe();
 }
