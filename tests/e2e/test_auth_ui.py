@@ -9,6 +9,7 @@ admin's, the others here are opened signed out or as another user.
 from __future__ import annotations
 
 import time
+import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
@@ -108,6 +109,10 @@ def test_a_viewer_sees_the_pages_and_is_refused_writes(
     try:
         page.goto(f"/runs/{quick_run}")
         page.get_by_text("succeeded").first.wait_for()  # reads: the run, its steps, its events
+        with page.expect_download() as exported:  # a plain link: the session cookie goes along
+            page.get_by_role("link", name="Export code").click()
+        with zipfile.ZipFile(exported.value.path()) as zipped:
+            assert f"ontolab-run-{quick_run}/pipeline.py" in zipped.namelist()
         page.goto("/experiments/quick")
         page.get_by_role("button", name="Run").first.click()
         refused = page.get_by_role("alert").filter(has_text="Could not start the run")
