@@ -4,6 +4,7 @@ import { getDeployment, getMonitoring, getMonitoringHistory, getPredictionSample
 import { ErrorBox, Guard, Loading, StatusBadge } from "../../components/State";
 import { FeatureTable } from "./FeatureTable";
 import { HistoryCharts } from "./HistoryCharts";
+import { Operations } from "./Operations";
 import { RequestLog } from "./RequestLog";
 import { WindowPicker } from "./WindowPicker";
 import { WindowSummary } from "./WindowSummary";
@@ -12,13 +13,17 @@ const HISTORY_LIMIT = 100;
 const SAMPLE_LIMIT = 20;
 const AUTO_MS = 30_000;
 
-/** A deployment's monitoring: one window evaluated now, the recorded windows, the request log. */
+/** A deployment's monitoring: one window evaluated now, the recorded windows, the request log,
+ * the model's champion and challenger (with a rollback) and the trigger history. */
 export function Monitoring() {
   const { id = "" } = useParams();
   const [search, setSearch] = useSearchParams();
   const spec = search.get("window") ?? undefined;
   const [auto, setAuto] = useState(false);
-  const deployment = useApi(() => getDeployment(id), [id]);
+  // Bumped after a rollback: the deployment (it may follow the alias) and the operations reload.
+  const [changes, setChanges] = useState(0);
+  const [changed, setChanged] = useState<string | null>(null);
+  const deployment = useApi(() => getDeployment(id), [id, changes]);
   const evaluation = useApi(() => getMonitoring(id, spec), [id, spec]);
   const done = evaluation.data?.evaluated_at ?? (evaluation.error ? "failed" : null);
   // Read the history and the log after each evaluation, so the window just recorded is in them.
@@ -62,6 +67,11 @@ export function Monitoring() {
           )}
         </Guard>
       </section>
+      {changed && (
+        <p className="state ok" role="status">
+          {changed}
+        </p>
+      )}
       <section className="panel" aria-labelledby="window-h">
         <h2 id="window-h">Current window</h2>
         {current && <WindowPicker key={current} current={current} onPick={pick} />}
@@ -96,6 +106,16 @@ export function Monitoring() {
           {(s) => <RequestLog sample={s} task={evaluation.data?.performance.task ?? null} />}
         </Guard>
       </section>
+      {deployment.data && (
+        <Operations
+          deployment={deployment.data}
+          refresh={`${changes}:${done ?? ""}`}
+          onChanged={(message) => {
+            setChanged(message);
+            setChanges((n) => n + 1);
+          }}
+        />
+      )}
     </>
   );
 }
