@@ -105,7 +105,7 @@ describe("whyChanged", () => {
   };
   it("gives the decision's reason when a decision made the change", () => {
     const made = change("2026-12-02T00:00:00Z", 2, { cause: "gate", informed_by: decision.iri });
-    expect(whyChanged(made, [decision])).toBe("promoted by the promotion gate: its accuracy 0.98 beats 0.95");
+    expect(whyChanged(made, [decision])).toBe("promotion gate, v2 promoted: its accuracy 0.98 beats 0.95");
   });
   it("says who rolled back or set it by hand, and what informed it", () => {
     const agent = "https://w3id.org/ontolab/id/agent/platform";

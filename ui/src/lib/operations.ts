@@ -74,7 +74,7 @@ export function informedBy(iri: string | null): string | null {
 /** Why an alias changed: its cause, and the decision's outcome and reason when one made it. */
 export function whyChanged(change: AliasHistoryChange, decisions: readonly PromotionDecision[]): string {
   const decision = decisions.find((d) => d.iri === change.informed_by);
-  if (decision) return `${decision.outcome} by the promotion gate: ${decision.reason}`;
+  if (decision) return `promotion gate, v${decision.version} ${decision.outcome}: ${decision.reason}`;
   const by = change.agent ? ` by ${localName(change.agent)}` : "";
   const what: Record<string, string> = {
     manual: `set by hand${by}`,

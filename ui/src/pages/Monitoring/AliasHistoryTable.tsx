@@ -14,7 +14,7 @@ export function AliasHistoryTable({ histories, decisions }: { histories: AliasHi
         <TableHead columns={COLUMNS} />
         <tbody>
           {periods.map((p) => (
-            <tr key={p.iri} data-cause={p.cause}>
+            <tr key={p.iri} data-alias={p.alias} data-cause={p.cause}>
               <td>{p.alias}</td>
               <td>{p.version === null ? <span className="muted">deleted</span> : `v${p.version}`}</td>
               <td className="num">{shortTime(p.time)}</td>

@@ -23,9 +23,10 @@ export function Monitoring() {
   // Bumped after a rollback: the deployment (it may follow the alias) and the operations reload.
   const [changes, setChanges] = useState(0);
   const [changed, setChanged] = useState<string | null>(null);
-  const deployment = useApi(() => getDeployment(id), [id, changes]);
   const evaluation = useApi(() => getMonitoring(id, spec), [id, spec]);
   const done = evaluation.data?.evaluated_at ?? (evaluation.error ? "failed" : null);
+  // Read again after each evaluation too: a promotion elsewhere may have switched its version.
+  const deployment = useApi(() => getDeployment(id), [id, changes, done]);
   // Read the history and the log after each evaluation, so the window just recorded is in them.
   const history = useApi(done ? () => getMonitoringHistory(id, HISTORY_LIMIT) : null, [id, done]);
   const sample = useApi(done ? () => getPredictionSample(id, SAMPLE_LIMIT) : null, [id, done]);
@@ -48,7 +49,7 @@ export function Monitoring() {
       <div className="row">
         <h1>Monitoring of deployment {id}</h1>
         <span className="spacer" />
-        <DeploymentPicker id={id} />
+        <DeploymentPicker id={id} refresh={`${changes}:${done ?? ""}`} />
       </div>
       <section className="panel" aria-labelledby="deployment-h">
         <h2 id="deployment-h" className="sr-only">
@@ -121,8 +122,8 @@ export function Monitoring() {
 }
 
 /** Switch to another deployment's monitoring, keeping the window. */
-function DeploymentPicker({ id }: { id: string }) {
-  const deployments = useApi(listDeployments, []);
+function DeploymentPicker({ id, refresh }: { id: string; refresh: string }) {
+  const deployments = useApi(listDeployments, [refresh]);
   const navigate = useNavigate();
   const [search] = useSearchParams();
   const list = deployments.data?.deployments ?? [];
