@@ -66,6 +66,7 @@ export interface PipelineStep {
   search_space?: Record<string, unknown[]>;
   thresholds?: { metric: string; min?: number; max?: number }[];
   resources?: Record<string, string | number>;
+  columns?: unknown[];
 }
 export interface PipelineDocument {
   id: string;
@@ -471,4 +472,13 @@ export interface LoggedPrediction {
 export interface PredictionSample {
   prediction_log: PredictionLogConfig;
   predictions: LoggedPrediction[];
+}
+
+// ── the builder's load (GET /api/experiments/ID/versions/N/document) ─────────
+export interface VersionDocument {
+  identifier: string;
+  version: number;
+  document: PipelineDocument;
+  code_sha256: string | null;
+  provisioner: string | null;
 }
