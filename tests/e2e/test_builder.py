@@ -226,3 +226,15 @@ def test_auto_layout_arranges_in_layers_and_nodes_open_from_the_keyboard(page: A
     expect(form).to_have_count(1)
     focused = page.evaluate("document.activeElement.closest('form')?.getAttribute('aria-label')")
     assert focused == "Parameters of process"
+
+
+def test_closing_the_tab_with_unsaved_changes_asks_first(page: Any) -> None:
+    _experiment(page, "closing")
+    _open(page, "closing")
+    page.get_by_label("Label").click()
+    page.keyboard.type(" edited")
+    with page.expect_event("dialog") as asked:
+        page.close(run_before_unload=True)
+    assert asked.value.type == "beforeunload"
+    asked.value.dismiss()  # stay
+    expect(page.get_by_label("Label")).to_have_value("Iris to open edited")
