@@ -18,6 +18,7 @@ from server.api import (
     datasets,
     deployments,
     events,
+    experiment_documents,
     experiments,
     exports,
     health,
@@ -64,5 +65,6 @@ MODULES: tuple[ModuleType, ...] = (
     ui,
     monitoring,
     model_operations,
+    experiment_documents,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

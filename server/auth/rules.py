@@ -94,6 +94,7 @@ RULES: dict[str, Rule] = {
     "experiments.leaderboard": exp(V),
     "code_bundles.list_bundles": exp(V),
     "experiments.delete": exp(A),
+    "experiment_documents.get_document": exp(V),
     # Runs
     "runs.list_runs": exp(V, "experiment", "args"),  # ?experiment=ID: that one's runs
     "runs.start": exp(R, "experiment", "body"),
@@ -151,6 +152,7 @@ RULES: dict[str, Rule] = {
     "model_operations.get_history": model(V),
     "model_operations.get_at": model(V),
     "model_operations.get_why": model(V),
+    "model_operations.get_decisions": model(V),
     # MLflow-compatible API: deleting a run is an edit, its POST searches are reads (the
     # method default says runner for both)
     "mlflow.api_2_0_mlflow_POST_runs_delete": glob(E),

@@ -2,6 +2,11 @@
 import { getJson, getText, query, request, segment, sendJson, setCsrfToken } from "./http";
 import type {
   AliasChange,
+  AliasHistory,
+  AliasMoved,
+  PromotionDecision,
+  Trigger,
+  TriggerFiring,
   Cancelling,
   CodeBundle,
   Comparison,
@@ -36,6 +41,7 @@ import type {
   Validation,
   VersionWithTurtle,
   Vocabulary,
+  VersionDocument,
 } from "./types";
 
 // ── platform ──────────────────────────────────────────────────────────────────
@@ -47,6 +53,9 @@ export const listExperiments = () => getJson<{ experiments: ExperimentRow[] }>("
 export const getExperiment = (id: string) => getJson<Experiment>(`/api/experiments/${segment(id)}`);
 export const getExperimentVersion = (id: string, version: number) =>
   getJson<VersionWithTurtle>(`/api/experiments/${segment(id)}/versions/${segment(version)}`);
+/** A stored version as a pipeline document: what the builder loads. */
+export const getVersionDocument = (id: string, version: number) =>
+  getJson<VersionDocument>(`/api/experiments/${segment(id)}/versions/${segment(version)}/document`);
 /** Store a pipeline document as a new version (or find the identical one). */
 export const createExperiment = (document: PipelineDocument) => sendJson<StoredVersion>("POST", "/api/experiments", document);
 /** Plan a pipeline document without storing it; violations come back as an ApiError's `problem`. */
@@ -188,3 +197,22 @@ export const createToken = (name: string, scope: string, days: number | null) =>
   sendJson<NewToken>("POST", "/api/auth/tokens", { name, scope, days });
 export const revokeToken = (tokenId: string) =>
   sendJson<{ token_id: string; revoked: boolean }>("DELETE", `/api/auth/tokens/${segment(tokenId)}`);
+
+// ── operations: triggers, promotion decisions, alias history, rollback ────────
+/** The experiment's triggers in force, oldest first. */
+export const listTriggers = (experiment: string) =>
+  getJson<{ triggers: Trigger[] }>(`/api/experiments/${segment(experiment)}/triggers`);
+/** A trigger's firings, newest first. */
+export const listTriggerFirings = (experiment: string, triggerId: string, limit?: number) =>
+  getJson<{ firings: TriggerFiring[] }>(
+    `/api/experiments/${segment(experiment)}/triggers/${segment(triggerId)}/firings${query({ limit })}`,
+  );
+/** Every change of an alias, newest first, and where a rollback would return it. */
+export const getAliasHistory = (model: string, alias: string) =>
+  getJson<AliasHistory>(`/api/models/${segment(model)}/aliases/${segment(alias)}/history`);
+/** The promotion decisions on the model's versions (refused ones too), newest first. */
+export const listDecisions = (model: string, limit?: number) =>
+  getJson<{ model: string; decisions: PromotionDecision[] }>(`/api/models/${segment(model)}/decisions${query({ limit })}`);
+/** Return an alias to its previous version; the deployments following it switch first. */
+export const rollbackAlias = (model: string, alias: string) =>
+  sendJson<AliasMoved>("POST", `/api/models/${segment(model)}/aliases/${segment(alias)}/rollback`);

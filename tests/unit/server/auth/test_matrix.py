@@ -54,6 +54,7 @@ MATRIX: dict[str, str] = {
     "experiments.leaderboard": "viewer@experiment",
     "code_bundles.list_bundles": "viewer@experiment",
     "experiments.delete": "admin@experiment",
+    "experiment_documents.get_document": "viewer@experiment",
     "runs.list_runs": "viewer@experiment",  # ?experiment=ID
     "runs.start": "runner@experiment",
     "runs.get": "viewer@experiment",
@@ -106,6 +107,7 @@ MATRIX: dict[str, str] = {
     "model_operations.get_history": "viewer@model",
     "model_operations.get_at": "viewer@model",
     "model_operations.get_why": "viewer@model",
+    "model_operations.get_decisions": "viewer@model",
 }
 ROLES = ("viewer", "runner", "editor", "admin")
 # alice: editor on experiment exp-a (through group team-a), viewer on model model-a.
