@@ -36,6 +36,8 @@ import type {
   Validation,
   VersionWithTurtle,
   Vocabulary,
+  RunAnnotations,
+  TrackedRun,
 } from "./types";
 
 // ── platform ──────────────────────────────────────────────────────────────────
@@ -187,3 +189,11 @@ export const createToken = (name: string, scope: string, days: number | null) =>
   sendJson<NewToken>("POST", "/api/auth/tokens", { name, scope, days });
 export const revokeToken = (tokenId: string) =>
   sendJson<{ token_id: string; revoked: boolean }>("DELETE", `/api/auth/tokens/${segment(tokenId)}`);
+
+// ── run annotations, tracked runs ─────────────────────────────────────────────
+export const getAnnotations = (runId: string) => getJson<RunAnnotations>(`/api/runs/${segment(runId)}/annotations`);
+/** Replace the run's tags and note. */
+export const saveAnnotations = (runId: string, tags: Record<string, string>, note: string) =>
+  sendJson<RunAnnotations>("PUT", `/api/runs/${segment(runId)}/annotations`, { tags, note });
+/** A run recorded from code, with each metric's history (a native run: 404). */
+export const getTrackedRun = (runId: string) => getJson<TrackedRun>(`/api/tracking/runs/${segment(runId)}`);
