@@ -3,6 +3,7 @@ trials of their AutoML steps (each run's ``trials``, the best trials' winner per
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, request
@@ -16,6 +17,8 @@ from server.tracking.param_defaults import param_defaults
 from server.tracking.trials import best_trial_runs, run_trials
 
 blueprint = Blueprint("compare", __name__)
+#: Metrics without a recorded direction (logged from code) where smaller wins, by name.
+_LOWER_IS_BETTER = re.compile(r"(^|_)(loss|error|rmse|mse|mae|mape)$")
 
 
 @blueprint.get("/api/compare")
@@ -56,7 +59,8 @@ def _best(
         values = {r.run_id: r.metrics[metric] for r in runs if metric in r.metrics}
         if not values:
             continue
-        pick = max if higher.get(metric.rsplit(".", 1)[-1], True) else min
+        name = metric.rsplit(".", 1)[-1]
+        pick = max if higher.get(name, not _LOWER_IS_BETTER.search(name)) else min
         target = pick(values.values())
         best[metric] = [run for run, value in values.items() if value == target]
     return best

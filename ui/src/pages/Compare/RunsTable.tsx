@@ -65,7 +65,11 @@ export function RunsTable({
               {columns.tags && (
                 <td>
                   <Tags tags={r.tags} />
-                  {r.note && <span className="small muted" title={r.note}> 📝</span>}
+                  {r.note && (
+                    <span className="badge" title={r.note}>
+                      note
+                    </span>
+                  )}
                 </td>
               )}
             </tr>

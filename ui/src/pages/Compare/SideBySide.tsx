@@ -4,7 +4,7 @@ import { compareRuns, useApi, type Comparison } from "../../api";
 import { Chart } from "../../components/Chart";
 import { ComparedTrials } from "../../components/ComparedTrials";
 import { ErrorBox, Guard } from "../../components/State";
-import { formatValue, isBest, paramsToShow } from "../../lib/compare";
+import { formatValue, isBest, parallelData, paramsToShow } from "../../lib/compare";
 import { axisText, bars, parallel } from "./charts";
 import { Legend } from "./Legend";
 import { RunNotes } from "./RunNotes";
@@ -39,6 +39,7 @@ export function SideBySide({ runs, onSaved }: { runs: string[]; onSaved: () => v
                   <thead>
                     <tr>
                       <th>Name</th>
+                      <th>Default</th>
                       {c.runs.map((r) => (
                         <th key={r.run_id}>
                           <Link to={`/runs/${r.run_id}`}>{r.run_id}</Link>
@@ -52,11 +53,12 @@ export function SideBySide({ runs, onSaved }: { runs: string[]; onSaved: () => v
                   <tbody>
                     <AnnotationRows c={c} onSaved={saved} />
                     <tr>
-                      <th colSpan={c.runs.length + 1}>Metrics (best highlighted)</th>
+                      <th colSpan={c.runs.length + 2}>Metrics (best highlighted)</th>
                     </tr>
                     {c.metrics.map((m) => (
                       <tr key={m}>
                         <td>{m}</td>
+                        <td />
                         {c.runs.map((r) => (
                           <td key={r.run_id} className={`num ${isBest(c.best, m, r.run_id) ? "best" : ""}`} title={isBest(c.best, m, r.run_id) ? "best" : undefined}>
                             {formatValue(r.metrics[m])}
@@ -65,14 +67,12 @@ export function SideBySide({ runs, onSaved }: { runs: string[]; onSaved: () => v
                       </tr>
                     ))}
                     <tr>
-                      <th colSpan={c.runs.length + 1}>Params {onlyDiffering ? `(${params.length} of ${c.params.length})` : `(${params.length})`}</th>
+                      <th colSpan={c.runs.length + 2}>Params {onlyDiffering ? `(${params.length} of ${c.params.length})` : `(${params.length})`}</th>
                     </tr>
                     {params.map((p) => (
                       <tr key={p}>
-                        <td>
-                          {p}
-                          {c.param_defaults && p in c.param_defaults && <div className="small muted">default {formatValue(c.param_defaults[p])}</div>}
-                        </td>
+                        <td>{p}</td>
+                        <td className="num muted">{c.param_defaults && p in c.param_defaults ? formatValue(c.param_defaults[p]) : ""}</td>
                         {c.runs.map((r) => (
                           <td key={r.run_id} className="num">
                             {formatValue(r.params[p])}
@@ -82,7 +82,7 @@ export function SideBySide({ runs, onSaved }: { runs: string[]; onSaved: () => v
                     ))}
                     {onlyDiffering && hidden > 0 && (
                       <tr>
-                        <td colSpan={c.runs.length + 1} className="muted">
+                        <td colSpan={c.runs.length + 2} className="muted">
                           <button className="link" onClick={() => setOnlyDiffering(false)}>
                             {hidden} more params, the same in every run (scikit-learn defaults among them): show all
                           </button>
@@ -99,9 +99,13 @@ export function SideBySide({ runs, onSaved }: { runs: string[]; onSaved: () => v
                   <Chart key={m} label={`bar chart of ${m}, ${axisText(c, m)}`} height={220} option={bars(c, m)} />
                 ))}
               </div>
-              <h3>Hyperparameters and metrics</h3>
-              <Chart label="parallel coordinates" height={360} option={parallel(c, params)} />
-              <Legend runs={c.runs.map((r) => r.run_id)} label="legend of parallel coordinates" />
+              {parallelData(c, params).dims.length >= 2 && (
+                <>
+                  <h3>Hyperparameters and metrics</h3>
+                  <Chart label="parallel coordinates" height={360} option={parallel(c, params)} />
+                  <Legend runs={c.runs.map((r) => r.run_id)} label="legend of parallel coordinates" />
+                </>
+              )}
               <StepCurves runs={c.runs.map((r) => r.run_id)} />
               <ComparedTrials c={c} />
             </>
@@ -117,6 +121,7 @@ function AnnotationRows({ c, onSaved }: { c: Comparison; onSaved: () => void }) 
     <>
       <tr>
         <td>Tags</td>
+        <td />
         {c.runs.map((r) => (
           <td key={r.run_id}>
             <Tags tags={r.tags} />
@@ -125,6 +130,7 @@ function AnnotationRows({ c, onSaved }: { c: Comparison; onSaved: () => void }) 
       </tr>
       <tr>
         <td>Note</td>
+        <td />
         {c.runs.map((r) => (
           <td key={r.run_id} className="note">
             {r.note && <p className="small">{r.note}</p>}

@@ -64,7 +64,7 @@ export function lines(
     animation: false,
     tooltip: { trigger: "axis" as const },
     grid: { left: 55, right: 20, top: 36, bottom: 45 },
-    xAxis: { type: x.type, name: x.name, nameLocation: "middle" as const, nameGap: 28 },
+    xAxis: { type: x.type, name: x.name, nameLocation: "middle" as const, nameGap: 28, minInterval: x.type === "value" ? 1 : undefined },
     yAxis: { type: "value" as const, name: yName, ...metricAxis(yName, series.flatMap((s) => s.points.map((p) => p[1]))) },
     series: series.map((s) => ({
       type: "line" as const,

@@ -17,8 +17,13 @@ const PAGE = 50;
  * in the URL, so a reload or a shared link shows the same; the columns chosen are remembered. */
 export function Compare() {
   const [query, setQuery] = useSearchParams();
-  const state = useMemo(() => readState(query), [query]);
-  const update = (change: Partial<CompareState>) => setQuery(writeState({ ...state, ...change }), { replace: true });
+  // The page's own state answers clicks at once; the URL follows it (replaced, not pushed).
+  const [state, setState] = useState<CompareState>(() => readState(query));
+  const update = (change: Partial<CompareState>) => setState((s) => ({ ...s, ...change }));
+  const wanted = writeState(state).toString();
+  useEffect(() => {
+    if (wanted !== query.toString()) setQuery(new URLSearchParams(wanted), { replace: true });
+  }, [wanted, query, setQuery]);
   const experiments = useApi(listExperiments, []);
   const runsPage = { sort: state.sort.key, descending: state.sort.desc, limit: PAGE, offset: state.page * PAGE };
   const selection = runsSelection(state.conditions, state.experiment, state.status, runsPage);
@@ -38,7 +43,7 @@ export function Compare() {
   };
   const pages = Math.max(1, Math.ceil((runs.data?.total ?? 0) / PAGE));
   const toggle = (id: string) =>
-    update({ selected: state.selected.includes(id) ? state.selected.filter((x) => x !== id) : [...state.selected, id] });
+    setState((s) => ({ ...s, selected: s.selected.includes(id) ? s.selected.filter((x) => x !== id) : [...s.selected, id] }));
 
   return (
     <>
