@@ -11,7 +11,7 @@ from flask import Blueprint, request
 from server.api.common import PROBLEM_RESPONSE, get_platform, object_schema
 from server.api.trials import TRIAL_SCHEMA
 from server.errors import BadRequest, NotFoundError
-from server.tracking import annotations, run_index
+from server.tracking import run_index, run_notes
 from server.tracking.catalog import measure_directions
 from server.tracking.param_defaults import param_defaults
 from server.tracking.trials import best_trial_runs, run_trials
@@ -36,7 +36,7 @@ def compare() -> dict[str, Any]:
     metrics = sorted({m for r in runs for m in r.metrics if "." in m})
     params = sorted({p for r in runs for p in r.params if "." in p})
     trials = {r.run_id: run_trials(store, r.run_id) for r in runs}
-    notes = annotations.of_runs(store, [r.run_id for r in runs])
+    notes = run_notes.of_runs(store, [r.run_id for r in runs])
     defaults = param_defaults(store, [r.run_id for r in runs], platform.estimators)
     return {
         "runs": [

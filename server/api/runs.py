@@ -20,7 +20,7 @@ from server.api.common import (
     path_parameter,
 )
 from server.errors import BadRequest, NotFoundError
-from server.tracking import annotations, catalog, run_index
+from server.tracking import catalog, run_index, run_notes
 from server.tracking.records import RunRecord
 
 blueprint = Blueprint("runs", __name__)
@@ -69,7 +69,7 @@ def list_runs() -> dict[str, Any]:
     )
     store = get_platform().store
     total, runs = run_index.select(store, selection)
-    notes = annotations.of_runs(store, [r.run_id for r in runs])
+    notes = run_notes.of_runs(store, [r.run_id for r in runs])
     return {
         "total": total,
         "offset": offset,

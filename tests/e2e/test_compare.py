@@ -19,6 +19,7 @@ pytestmark = pytest.mark.browser
 EXPERIMENT = "cmp_e2e"
 TRACKED = "cmp_tracked"
 RUN_TIMEOUT = 120
+CONDITIONS = [("status", "=", "succeeded"), ("metrics.accuracy", ">", "0.5")]
 Shot = Callable[[Any, str], None]
 
 
@@ -79,10 +80,11 @@ def test_filter_sort_and_selection_survive_reload_and_sharing(
     first, second = runs["native"]
     page.goto("/compare")
     page.get_by_label("Experiment").select_option(EXPERIMENT)
-    page.get_by_role("button", name="Add condition").click()
-    page.get_by_label("field of condition 1").fill("status")
-    page.get_by_label("operator of condition 1").select_option("=")
-    page.get_by_label("value of condition 1").fill("succeeded")
+    for n, (field, op, value) in enumerate(CONDITIONS, start=1):
+        page.get_by_role("button", name="Add condition").click()
+        page.get_by_label(f"field of condition {n}").fill(field)
+        page.get_by_label(f"operator of condition {n}").select_option(op)
+        page.get_by_label(f"value of condition {n}").fill(value)
     page.get_by_role("button", name="Apply filter").click()
     page.get_by_role("button", name=re.compile("^Run")).click()
     for run_id in (first, second):
@@ -91,7 +93,7 @@ def test_filter_sort_and_selection_survive_reload_and_sharing(
     page.get_by_role("table", name="Comparison").wait_for()
     query = _query(page)
     assert query["experiment"] == [EXPERIMENT]
-    assert query["filter"] == ["status = succeeded"]
+    assert query["filter"] == ["status = succeeded and metrics.accuracy > 0.5"]
     assert query["sort"] == ["-run_id"] or query["sort"] == ["run_id"]
     assert query["selected"] == [f"{first},{second}"] and query["compare"] == [f"{first},{second}"]
 
@@ -100,6 +102,7 @@ def test_filter_sort_and_selection_survive_reload_and_sharing(
     page.get_by_role("table", name="Comparison").wait_for()
     expect(page.get_by_label("Experiment")).to_have_value(EXPERIMENT)
     expect(page.get_by_label("value of condition 1")).to_have_value("succeeded")
+    expect(page.get_by_label("field of condition 2")).to_have_value("metrics.accuracy")
     expect(page.get_by_label(f"select run {first}")).to_be_checked()
     header = page.get_by_role("columnheader", name=re.compile("^Run"))
     assert header.get_attribute("aria-sort") in ("ascending", "descending")
