@@ -16,7 +16,7 @@ from rdflib import URIRef
 
 from server.errors import BadRequest, NotFoundError, TrackingInputError
 from server.graph import queries
-from server.graph.namespaces import OL, run_iri
+from server.graph.namespaces import OL, run_annotations_graph, run_iri
 from server.graph.write_terms import iri, string
 from server.store.base import ReadableStore, Store, WriteTriple
 from server.tracking.tracked_records import check_key
@@ -37,7 +37,7 @@ class Annotations:
 
 
 def annotations_graph(run_id: str) -> URIRef:
-    return URIRef(f"{run_iri(run_id)}/annotations")
+    return run_annotations_graph(run_iri(run_id))
 
 
 def parse(body: Any) -> Annotations:

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 import requests
 
+from server.tracking import run_notes
 from tests.conftest import LiveServer, assert_problem
 
 TIMEOUT = 30
@@ -98,3 +99,14 @@ def test_not_json_and_unknown_runs_are_refused(live_server: LiveServer) -> None:
         404,
         "GET /api/runs",
     )
+
+
+def test_deleting_the_experiment_deletes_its_runs_annotations(live_server: LiveServer) -> None:
+    run_id = _tracked_run(live_server, "e")
+    url = live_server(f"/api/runs/{run_id}/annotations")
+    assert requests.put(url, json={"tags": {"k": "v"}}, timeout=TIMEOUT).ok
+    graph = run_notes.annotations_graph(run_id)
+    ask = f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    assert live_server.platform.store.ask(ask)
+    assert requests.delete(live_server("/api/experiments/notes"), timeout=TIMEOUT).ok
+    assert not live_server.platform.store.ask(ask)
