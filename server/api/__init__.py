@@ -30,6 +30,7 @@ from server.api import (
     monitoring,
     openapi,
     queries,
+    run_annotations,
     runs,
     sparql,
     tracking,
@@ -66,5 +67,6 @@ MODULES: tuple[ModuleType, ...] = (
     monitoring,
     model_operations,
     experiment_documents,
+    run_annotations,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

@@ -42,6 +42,8 @@ import type {
   VersionWithTurtle,
   Vocabulary,
   VersionDocument,
+  RunAnnotations,
+  TrackedRun,
 } from "./types";
 
 // ── platform ──────────────────────────────────────────────────────────────────
@@ -216,3 +218,10 @@ export const listDecisions = (model: string, limit?: number) =>
 /** Return an alias to its previous version; the deployments following it switch first. */
 export const rollbackAlias = (model: string, alias: string) =>
   sendJson<AliasMoved>("POST", `/api/models/${segment(model)}/aliases/${segment(alias)}/rollback`);
+// ── run annotations, tracked runs ─────────────────────────────────────────────
+export const getAnnotations = (runId: string) => getJson<RunAnnotations>(`/api/runs/${segment(runId)}/annotations`);
+/** Replace the run's tags and note. */
+export const saveAnnotations = (runId: string, tags: Record<string, string>, note: string) =>
+  sendJson<RunAnnotations>("PUT", `/api/runs/${segment(runId)}/annotations`, { tags, note });
+/** A run recorded from code, with each metric's history (a native run: 404). */
+export const getTrackedRun = (runId: string) => getJson<TrackedRun>(`/api/tracking/runs/${segment(runId)}`);
