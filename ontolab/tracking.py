@@ -171,16 +171,13 @@ class Run:
 
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         """Buffer one value of metric ``key`` (at ``step``, default 0); no request is made."""
-        point = _point(key, value, step)
-        with self._cond:
-            self._check_open()
-            self._metrics.append(point)
-            if len(self._metrics) >= self._max_batch:
-                self._wake = True
-                self._cond.notify()
+        self._buffer_metrics([_point(key, value, step)])
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        points = [_point(k, v, step) for k, v in metrics.items()]
+        self._buffer_metrics([_point(k, v, step) for k, v in metrics.items()])
+
+    def _buffer_metrics(self, points: list[dict[str, Any]]) -> None:
+        """Buffer ``points``; a full batch wakes the sender."""
         with self._cond:
             self._check_open()
             self._metrics.extend(points)
