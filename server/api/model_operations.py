@@ -23,7 +23,6 @@ from server.api.common import (
     path_parameter,
 )
 from server.api.models import _number
-from server.automation.policy import challenge
 from server.errors import BadRequest
 from server.registry.history import Cause
 
@@ -41,8 +40,7 @@ def post_challenge(name: str, version: str) -> dict[str, Any]:
     trigger = body.get("trigger")
     if trigger is not None and not (isinstance(trigger, str) and _IRI.fullmatch(trigger)):
         raise BadRequest(f'"trigger" must be the IRI of a trigger firing, got {trigger!r}')
-    registry = get_platform().registry
-    return challenge(registry, name, _number(version, name), informed_by=trigger)
+    return get_platform().challenge(name, _number(version, name), informed_by=trigger)
 
 
 @blueprint.post("/api/models/<name>/aliases/<alias>/rollback")

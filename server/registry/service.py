@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -265,8 +265,10 @@ class Registry:
         gate: bool = False,
         must_beat_current: bool = False,
         cause: Cause | None = None,
+        rescored: Mapping[int, float] | None = None,
     ) -> AliasChange:
-        """Point ``alias`` at ``version``; through the gate when asked or for ``champion``.
+        """Point ``alias`` at ``version``; through the gate when asked or for ``champion``
+        (``rescored``: current holders' figures on the candidate's data, ``gate``).
 
         The change is recorded in the model's history (``cause``: manual when not given) and
         told to the listeners; pointing an alias at the version it holds changes nothing."""
@@ -276,7 +278,9 @@ class Registry:
             entry = self.model(name)
             candidate = entry.version(version)
             compared = (
-                check_promotion(entry, candidate, alias, must_beat_current) if gated else None
+                check_promotion(entry, candidate, alias, must_beat_current, rescored)
+                if gated
+                else None
             )
             previous = entry.aliases.get(alias)
             if previous is not None and previous.version == candidate.number:
