@@ -16,7 +16,7 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from server.automation.policy import challenge
-from server.errors import NotFoundError, RegistryError, RegistryInputError
+from server.errors import NotFoundError, PromotionRefused, RegistryError, RegistryInputError
 from server.graph import queries
 from server.graph.namespaces import MLS, OL
 from server.platform import Platform, open_platform
@@ -214,6 +214,23 @@ def test_a_champion_validated_on_other_data_is_scored_on_the_challengers_split(
     beats = decision["challenger_value"] > decision["champion_value"]
     assert decision["outcome"] == ("promoted" if beats else "refused"), decision["reason"]
     assert champion(platform) == (4 if beats else 1)
+
+
+@pytest.mark.parametrize(
+    ("held_out", "match"),
+    [
+        ((), "validated on 0 held-out data sets, not one"),
+        (("a" * 64, "b" * 64), "validated on 2 held-out data sets"),
+        (("0" * 64,), "splits artifact 000000000000 is not stored"),
+    ],
+)
+def test_a_champion_that_cannot_be_scored_is_refused_saying_why(
+    platform: Platform, held_out: tuple[str, ...], match: str
+) -> None:
+    assert platform.scorer is not None
+    version = platform.registry.resolve(MODEL, 1)
+    with pytest.raises(PromotionRefused, match=match):
+        platform.scorer.score(version, "classification", held_out)
 
 
 def _accuracy_of_version_1_on(platform: Platform, splits_sha256: str) -> float:
