@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from server import definitions
-from server.automation import Observation, TriggerService, policy
+from server.automation import Firing, Observation, TriggerService, policy
 from server.automation.scoring import ChampionScorer
 from server.datasets import DatasetService
 from server.definitions import ensure_ontology
@@ -28,6 +28,7 @@ from server.serving.models import ModelServing
 from server.settings import Settings
 from server.store import Store, open_store
 from server.tracking.artifacts import ArtifactStore
+from server.tracking.records import RunRecord
 
 
 @dataclass
@@ -137,9 +138,7 @@ def open_platform(
     monitoring.add_listener(lambda event: _observe(triggers, event))
     # a run a firing started challenges the champion with the versions it registered
     scorer = ChampionScorer(provisioner, artifacts, cache, settings.data / "scoring")
-    triggers.on_run_finished(
-        lambda firing, record: policy.challenge_run(registry, scorer, firing, record)
-    )
+    triggers.on_run_finished(lambda firing, record: _challenge(registry, scorer, firing, record))
     platform = Platform(
         settings,
         store,
@@ -170,3 +169,10 @@ def open_platform(
 def _observe(triggers: TriggerService, event: object) -> None:
     """A monitor's newly recorded window, handed to the drift and performance triggers."""
     triggers.observe(Observation.of(event))
+
+
+def _challenge(
+    registry: Registry, scorer: ChampionScorer, firing: Firing, record: RunRecord
+) -> None:
+    """A triggered run has ended: its model versions challenge the champion."""
+    policy.challenge_run(registry, scorer, firing, record)
