@@ -39,7 +39,7 @@ from server.automation.triggers import trigger_iri
 from server.errors import OntolabError, PromotionRefused, RegistryError
 from server.graph.clock import utc_now
 from server.graph.namespaces import PLATFORM_AGENT
-from server.registry.candidates import candidate as run_candidate
+from server.registry.candidates import candidates
 from server.registry.history import Cause, Decision, activity_iri
 from server.registry.model import AliasChange, ModelEntry, ModelVersion, number
 from server.registry.service import Registry
@@ -144,14 +144,10 @@ def challenge_run(
 
 def _registered(registry: Registry, record: RunRecord) -> list[ModelVersion]:
     """The versions standing for the models the run built (none unless it succeeded)."""
-    if record.status != "succeeded":
-        return []
     found = []
-    for step in sorted(record.steps.values(), key=lambda s: s.id):
-        built = run_candidate(record, step)
-        if built is not None:
-            entry = registry.model(built.name)
-            found += [v for v in entry.versions if v.sha256 == built.sha256][:1]
+    for built in candidates(record):
+        entry = registry.model(built.name)
+        found += [v for v in entry.versions if v.sha256 == built.sha256][:1]
     return found
 
 

@@ -44,6 +44,7 @@ from server.graph import queries
 from server.graph.clock import utc_now
 from server.registry import ledger
 from server.registry.candidates import candidate as run_candidate
+from server.registry.candidates import candidates
 from server.registry.gate import check_promotion
 from server.registry.history import (
     Cause,
@@ -107,14 +108,7 @@ class Registry:
 
     def register_run(self, record: RunRecord) -> list[ModelVersion]:
         """Register every model a successful run built; a run that did not succeed adds none."""
-        if record.status != "succeeded":
-            return []
-        registered = []
-        for build in sorted(record.steps.values(), key=lambda s: s.id):
-            candidate = run_candidate(record, build)
-            if candidate is not None:
-                registered.append(self._add_version(candidate, record.pipeline.task))
-        return registered
+        return [self._add_version(c, record.pipeline.task) for c in candidates(record)]
 
     def _add_version(self, candidate: ModelVersion, task: str) -> ModelVersion:
         """Add ``candidate`` as the next version, unless a version holds the same bytes already.
