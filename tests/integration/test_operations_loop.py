@@ -11,6 +11,7 @@ compares (about 0.33 against 0.98 for the retrained tree).
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -62,8 +63,12 @@ def iris_rows(shifted: bool) -> list[dict[str, float]]:
     return [{str(k): float(v) for k, v in row.items()} for _, row in frame.iterrows()]
 
 
-def features(rows: list[dict[str, float]]) -> list[dict[str, float]]:
-    return [{k: v for k, v in row.items() if k != "target"} for row in rows]
+def traffic() -> list[dict[str, float]]:
+    """The shifted rows without their labels, in a fixed random order (so that any window of
+    them is a fair sample of the three species, and only the shifted features drift)."""
+    rows = [{k: v for k, v in row.items() if k != "target"} for row in iris_rows(shifted=True)]
+    random.Random(0).shuffle(rows)
+    return rows
 
 
 def csv(rows: list[dict[str, float]]) -> bytes:
@@ -189,7 +194,7 @@ def test_the_monitors_drifted_windows_fire_the_drift_trigger(loop: Loop) -> None
         json={"kind": "drift", "threshold": 0.3, "windows": 2, "cooldown_seconds": 3600},
     )
     deployment = loop.call("POST", "/api/deployments", 201, json={"model": MODEL, "version": 1})
-    shifted = features(iris_rows(shifted=True))
+    shifted = traffic()
     windows = []
     for start in (0, 40):  # two windows of 40 drifted rows, one after the other
         for offset in range(start, start + 40, 10):
@@ -202,6 +207,7 @@ def test_the_monitors_drifted_windows_fire_the_drift_trigger(loop: Loop) -> None
         assert window["window"]["rows"] == 40 and window["evaluation"]
         assert window["drift"]["verdict"] == "drift", window["drift"]
         assert window["drift"]["drift_share"] >= 0.3
+        assert set(SHIFT) <= set(window["drift"]["drifted_features"])
         windows.append(window)
         if start == 0:
             assert loop.firings(trigger) == [], "one window is not two in a row"
@@ -239,7 +245,7 @@ def test_drift_retrains_promotes_and_switches_and_the_graph_tells_the_story(loop
         json={"kind": "drift", "threshold": 0.3, "windows": 2, "cooldown_seconds": 3600},
     )
 
-    with Client(deployment["url"], features(iris_rows(shifted=True))) as client:
+    with Client(deployment["url"], traffic()) as client:
         started = until(
             "a started firing",
             lambda: [f for f in loop.firings(trigger) if f["outcome"] == "started"],
@@ -261,6 +267,10 @@ def test_drift_retrains_promotes_and_switches_and_the_graph_tells_the_story(loop
     versions = [version for _, _, version in client.results]
     assert versions[0] == 1 and versions[-1] == 2 and versions == sorted(versions)
     assert all(f["outcome"] in ("started", "cooldown") for f in loop.firings(trigger))
+    history = loop.call("GET", f"/api/deployments/{deployment['id']}/monitoring/history")
+    [seen] = [e for e in history["evaluations"] if e["evaluation"] == firing["evaluation"]]
+    assert seen["drift_detected"] and set(SHIFT) <= set(seen["drifted_features"])
+    assert firing["observed_value"] >= 0.3 and firing["deployment"] == deployment["id"]
 
     # The story, read back from the graph with named queries.
     firing_iri = f"{trigger['iri']}/firing/{firing['id']}"
