@@ -87,7 +87,9 @@ OPENAPI: dict[str, Any] = {
             "summary": "Make a version the challenger; promote it to champion if it passed "
             "validation and beats the champion on the primary metric on the same held-out data",
             "description": "Either way the decision is recorded (ol:PromotionDecision) with its "
-            "reason and figures; deployments following champion switch before the answer.",
+            "reason and figures; deployments following champion switch before the answer. A "
+            "champion validated on another test split is first scored on the challenger's in a "
+            "validate step (champion_scoring: the ol:ChampionScoring's IRI).",
             "parameters": [_NAME, _VERSION],
             "requestBody": json_request(
                 object_schema({"trigger": {"type": "string", "format": "iri"}}, []),
