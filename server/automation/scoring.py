@@ -16,6 +16,8 @@ metric; the promotion decision links it with ``ol:championScoring``.
 
 from __future__ import annotations
 
+import logging
+import shutil
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -34,6 +36,8 @@ from server.registry.model import ModelVersion, model_iri, version_iri
 from server.runs.cache import StepCache
 from server.store.base import Triple
 from server.tracking.artifacts import ArtifactStore
+
+log = logging.getLogger(__name__)
 
 #: How long one scoring step may take.
 SCORING_TIMEOUT = 600.0
@@ -82,26 +86,32 @@ class ChampionScorer:
     def score(self, champion: ModelVersion, task: str, held_out: tuple[str, ...]) -> Score:
         """Score ``champion`` on the test split whose checksum is ``held_out`` (the
         challenger's). PromotionRefused, saying why, when it cannot be scored."""
-        spec = self._spec(champion, task, held_out)
-        iri = f"{model_iri(champion.name)}/scoring/{uuid.uuid4().hex}"
-        hit = self._cache.get(spec)
+        key = uuid.uuid4().hex
+        spec = self._spec(champion, task, held_out, key)
+        iri = f"{model_iri(champion.name)}/scoring/{key}"
+        hit = self._cache.get(spec)  # the cache's key leaves the run id out
         if hit is not None:
             result, cached = hit.result, True
         else:
-            outcome = self._provisioner.run_step(spec, self._work / spec.run_id, self._timeout)
-            result, cached = outcome.result, False
+            workdir = self._work / spec.run_id  # one per scoring: two may run at once
+            result = self._provisioner.run_step(spec, workdir, self._timeout).result
+            cached = False
             if result.status != "succeeded":
                 message = result.error.message if result.error else "no error recorded"
+                log.warning("scoring %s failed; its log and result stay in %s", iri, workdir)
                 raise PromotionRefused(
                     f"{_cannot(champion)}: scoring it on the challenger's held-out data failed "
                     f"({message}); validate both on the same test split, or promote by hand"
                 )
             self._cache.put(spec, result, iri)
+            shutil.rmtree(workdir, ignore_errors=True)  # the report is in the artifact store
         return Score(
             champion.name, champion.number, held_out[0], result.metrics, utc_now(), iri, cached
         )
 
-    def _spec(self, champion: ModelVersion, task: str, held_out: tuple[str, ...]) -> StepSpec:
+    def _spec(
+        self, champion: ModelVersion, task: str, held_out: tuple[str, ...], key: str
+    ) -> StepSpec:
         if len(held_out) != 1:
             raise PromotionRefused(
                 f"{_cannot(champion)}: the challenger was validated on "
@@ -113,7 +123,7 @@ class ChampionScorer:
             "splits": self._ref(held_out[0], "splits"),
         }
         return StepSpec(
-            run_id=f"score-{champion.sha256[:12]}-{held_out[0][:12]}",
+            run_id=f"score-{key[:16]}",
             step_id="validate",
             phase="validate",
             parameters={"task": task},  # no thresholds: a figure to compare, not a verdict
