@@ -96,7 +96,7 @@ def test_the_editor_highlights_and_completes_ontology_terms(page: Any, run_id: s
     assert "PREFIX ol: <https://w3id.org/ontolab/ns#>" in text and "ol:status ?status" in text
     page.keyboard.press("Control+Enter")
     results = page.get_by_role("table", name="Query results")
-    results.get_by_role("cell", name="succeeded").wait_for()
+    results.get_by_role("cell", name="succeeded").first.wait_for()
     assert _headers(page) == ["run", "status"]
 
 
@@ -135,6 +135,9 @@ def test_a_bad_parameter_is_refused_before_any_query(page: Any) -> None:
     page.goto("/query")
     page.get_by_label("Query", exact=True).select_option("leaderboard")
     page.get_by_label("experiment (string)").select_option(EXPERIMENT)
+    page.get_by_role("button", name="Run saved query").click()
+    page.get_by_role("alert").filter(has_text="metric (iri) has no value").wait_for()
+    page.get_by_label("metric (iri)").fill("https://w3id.org/ontolab/metric#accuracy")
     page.get_by_label("limit (integer)").fill("ten")
     page.get_by_role("button", name="Run saved query").click()
     page.get_by_role("alert").filter(has_text='limit (integer): "ten" is not an integer').wait_for()
@@ -159,13 +162,13 @@ def test_iris_open_a_resource_view_with_triples_in_and_out(page: Any, run_id: st
     assert page.url.endswith("?resource=" + requests.utils.quote(run_iri, safe=""))
 
     out.get_by_role("button", name="ol:Run", exact=True).first.click()
-    expect(view.get_by_role("heading")).to_contain_text("ol:Run")
+    expect(view.get_by_role("heading", level=2)).to_contain_text("ol:Run")
     out = view.get_by_role("table", name="Triples out")
     out.get_by_role("row").filter(has=page.get_by_role("button", name="rdfs:subClassOf")).filter(
         has=page.get_by_role("button", name="mls:Run")
     ).wait_for()
     page.go_back()
-    expect(view.get_by_role("heading")).to_contain_text(run_iri)
+    expect(view.get_by_role("heading", level=2)).to_contain_text(run_iri)
 
 
 def test_results_are_paged_and_sorted(page: Any) -> None:
@@ -197,7 +200,7 @@ def test_own_queries_are_kept_in_the_browser(page: Any) -> None:
     page.get_by_role("button", name="Save as my query").click()
     page.reload()
     mine = page.get_by_role("list", name="My queries")
-    mine.get_by_role("button", name="three graphs").click()
+    mine.get_by_role("button", name="three graphs", exact=True).click()
     assert _editor(page).inner_text().strip() == text
     stored = page.evaluate("localStorage.getItem('ontolab.sparql.my-queries')")
     assert "three graphs" in stored
