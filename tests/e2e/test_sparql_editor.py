@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import requests
@@ -159,7 +160,7 @@ def test_iris_open_a_resource_view_with_triples_in_and_out(page: Any, run_id: st
         has_text=run_id
     ).wait_for()
     assert view.get_by_role("table", name="Triples in").get_by_role("row").count() > 1
-    assert page.url.endswith("?resource=" + requests.utils.quote(run_iri, safe=""))
+    assert page.url.endswith("?resource=" + quote(run_iri, safe=""))
 
     out.get_by_role("button", name="ol:Run", exact=True).first.click()
     expect(view.get_by_role("heading", level=2)).to_contain_text("ol:Run")
