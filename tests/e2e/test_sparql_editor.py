@@ -73,7 +73,9 @@ def _headers(page: Any) -> list[str]:
     ]
 
 
-def test_the_editor_highlights_and_completes_ontology_terms(page: Any, run_id: str) -> None:
+def test_the_editor_highlights_and_completes_ontology_terms(
+    page: Any, run_id: str, screenshot: Callable[[Any, str], None]
+) -> None:
     page.goto("/query")
     editor = _editor(page)
     assert editor.get_attribute("contenteditable") == "true"
@@ -91,6 +93,8 @@ def test_the_editor_highlights_and_completes_ontology_terms(page: Any, run_id: s
     assert "?run mls:hasOutput" in text
 
     page.keyboard.type(" ?out ; ol:stat")
+    page.locator(".cm-tooltip-autocomplete").wait_for()
+    screenshot(page, "sparql_completion")
     _accept(page, "ol:status")
     page.keyboard.insert_text(" ?status }")
     text = editor.inner_text()
@@ -144,7 +148,9 @@ def test_a_bad_parameter_is_refused_before_any_query(page: Any) -> None:
     page.get_by_role("alert").filter(has_text='limit (integer): "ten" is not an integer').wait_for()
 
 
-def test_iris_open_a_resource_view_with_triples_in_and_out(page: Any, run_id: str) -> None:
+def test_iris_open_a_resource_view_with_triples_in_and_out(
+    page: Any, run_id: str, screenshot: Callable[[Any, str], None]
+) -> None:
     page.goto("/query")
     _replace_text(
         page,
@@ -161,6 +167,7 @@ def test_iris_open_a_resource_view_with_triples_in_and_out(page: Any, run_id: st
     ).wait_for()
     assert view.get_by_role("table", name="Triples in").get_by_role("row").count() > 1
     assert page.url.endswith("?resource=" + quote(run_iri, safe=""))
+    screenshot(page, "sparql_resource")
 
     out.get_by_role("button", name="ol:Run", exact=True).first.click()
     expect(view.get_by_role("heading", level=2)).to_contain_text("ol:Run")
