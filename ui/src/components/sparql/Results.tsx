@@ -8,6 +8,8 @@ import { compact, sortRows, type Cell } from "../../lib/sparqlText";
 import { Guard } from "../State";
 
 const PAGE_SIZES = [25, 100, 500];
+/** resource_triples.rq's LIMIT. */
+const TRIPLE_CAP = 2000;
 
 function download(name: string, text: string) {
   const url = URL.createObjectURL(new Blob([text], { type: "text/csv" }));
@@ -143,6 +145,9 @@ export function ResourceView({ iri, open, close }: { iri: string; open: (iri: st
         <button onClick={close}>Close resource view</button>
       </div>
       <p className="muted small">{iri}</p>
+      {triples.data && triples.data.length >= TRIPLE_CAP && (
+        <p className="state empty">Only the first {TRIPLE_CAP} triples are shown; query the rest in the editor.</p>
+      )}
       <Guard loaded={triples} what="the node's triples" isEmpty={(rows) => rows.length === 0}>
         {(rows) => (
           <>
