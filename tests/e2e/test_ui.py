@@ -226,7 +226,7 @@ def test_sparql_console(page: Any, screenshot: Shot) -> None:
     page.goto("/query")
     page.get_by_label("Query", exact=True).select_option("experiments")
     editor = page.get_by_label(re.compile(r"^Query \(read-only"))
-    assert "ol:ExperimentVersion" in editor.input_value(), "picking a saved query loads its text"
+    assert "ol:ExperimentVersion" in editor.inner_text(), "picking a saved query loads its text"
     page.get_by_role("button", name="Run saved query").click()
     results = page.locator("table.results")
     results.get_by_role("cell", name=EXPERIMENT, exact=True).wait_for()

@@ -172,8 +172,10 @@ export async function runSparql(text: string): Promise<SparqlAnswer> {
   const json = (await response.json()) as SparqlJson;
   if (typeof json.boolean === "boolean") return { kind: "boolean", value: json.boolean };
   const columns = json.head.vars ?? [];
-  const rows = (json.results?.bindings ?? []).map((b) => Object.fromEntries(columns.map((c) => [c, b[c]?.value ?? null])));
-  const table: Table = { columns, rows };
+  const bindings = json.results?.bindings ?? [];
+  const rows = bindings.map((b) => Object.fromEntries(columns.map((c) => [c, b[c]?.value ?? null])));
+  const terms = bindings.map((b) => Object.fromEntries(columns.map((c) => [c, b[c]?.type ?? null])));
+  const table: Table = { columns, rows, terms };
   return { kind: "table", table };
 }
 

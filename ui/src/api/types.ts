@@ -346,6 +346,8 @@ export interface NamedQuery {
 export interface Table {
   columns: string[];
   rows: Record<string, unknown>[];
+  /** From /sparql: per row, each bound column's term type ("uri", "literal", "bnode"). */
+  terms?: Record<string, string | null>[];
 }
 export type QueryAnswer = Table | { boolean: boolean };
 /** The answer of /sparql: a table, a yes/no, or a graph as Turtle. */
