@@ -582,3 +582,27 @@ export interface TrackedRun {
   status: string;
   metric_history: Record<string, MetricPointJson[]>;
 }
+
+// ── model signature and try-it predictions ──
+export interface InputColumn {
+  name: string;
+  type: "number" | "string";
+  dtype: string;
+  nullable: boolean;
+}
+export interface InputSchema {
+  version: number;
+  model: string;
+  task: string;
+  target: string | null;
+  columns: InputColumn[];
+  classes: (string | number)[] | null;
+  formats: string[];
+  record_schema: Record<string, unknown>;
+}
+export interface Prediction {
+  predictions: (string | number)[];
+  probabilities?: number[][];
+  classes?: (string | number)[];
+  model: { name: string; version?: number; alias?: string };
+}
