@@ -194,6 +194,7 @@ def test_promote_deploy_and_call_the_model(
     # The gate refuses a version that does not beat the champion, and says why.
     row = versions.get_by_role("row").filter(has_text=f"Promote v{worse} to champion")
     row.get_by_role("button", name="Promote if better").click()
+    page.get_by_role("dialog").get_by_role("button", name="Demote").click()  # it asks first
     refusal = page.get_by_role("alert").filter(has_text="does not beat")
     refusal.wait_for()
     assert "409" not in refusal.inner_text()
