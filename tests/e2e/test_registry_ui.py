@@ -120,7 +120,9 @@ def test_any_alias_the_champion_asks_first_and_the_list_refreshes(
     page.get_by_role("status").filter(has_text="staging-2 → v1").wait_for()
     assert _aliases(page)["staging-2"] == 1
     registry = page.locator("section.panel").first
-    expect(registry.get_by_role("listitem").filter(has_text=MODEL)).to_contain_text("staging-2 → v1")
+    expect(registry.get_by_role("listitem").filter(has_text=MODEL)).to_contain_text(
+        "staging-2 → v1"
+    )
 
     # The champion: set on v1, then moving it to v2 asks first; Cancel changes nothing.
     form.get_by_label("Alias").fill("champion")
