@@ -46,6 +46,19 @@ def _two_versions(page: Any, examples: Path) -> None:
     assert len(_ok(_api(page, "GET", f"/api/models/{MODEL}"))["versions"]) == 2
 
 
+def _expect_refused(page: Any, title: str, detail: str) -> None:
+    """An alert with the page's title for a refusal and the server's detail naming ``detail``."""
+    expect(page.get_by_role("alert").filter(has_text=title)).to_contain_text(detail)
+
+
+@pytest.fixture
+def models_page(page: Any, examples: Path) -> Any:
+    """The page, on the Models page of MODEL with its two versions."""
+    _two_versions(page, examples)
+    page.goto(f"/models/{MODEL}")
+    return page
+
+
 def test_the_first_page_is_small_and_compressed(page: Any) -> None:
     assets: list[Any] = []
     page.on("requestfinished", lambda r: assets.append(r) if "/assets/" in r.url else None)
@@ -69,9 +82,8 @@ def test_the_first_page_is_small_and_compressed(page: Any) -> None:
     assert any("/Models-" in r.url for r in assets)
 
 
-def test_the_signature_and_try_it_call_predict(page: Any, examples: Path) -> None:
-    _two_versions(page, examples)
-    page.goto(f"/models/{MODEL}")
+def test_the_signature_and_try_it_call_predict(models_page: Any) -> None:
+    page = models_page
     schema = page.get_by_role("table", name="Input schema")
     expect(schema.get_by_role("row").filter(has_text="mean radius")).to_contain_text("number")
     page.get_by_label("Version", exact=True).first.select_option("1")
@@ -94,15 +106,13 @@ def test_the_signature_and_try_it_call_predict(page: Any, examples: Path) -> Non
     # A value the server refuses: its detail, naming the field, is shown.
     form.locator('input[name="mean radius"]').fill("abc")
     form.get_by_role("button", name="Predict with v1").click()
-    refusal = page.get_by_role("alert").filter(has_text="mean radius")
-    expect(refusal).to_contain_text("Predict refused")
+    _expect_refused(page, "Predict refused", "mean radius")
 
 
 def test_any_alias_the_champion_asks_first_and_the_list_refreshes(
-    page: Any, examples: Path, screenshot: Any
+    models_page: Any, screenshot: Any
 ) -> None:
-    _two_versions(page, examples)
-    page.goto(f"/models/{MODEL}")
+    page = models_page
     aliases = page.get_by_role("region", name="Aliases")
     form = page.get_by_role("form", name="Set an alias")
 
@@ -145,15 +155,14 @@ def test_any_alias_the_champion_asks_first_and_the_list_refreshes(
     # The server's detail when it refuses: the alias was deleted behind the page's back.
     _ok(_api(page, "DELETE", f"/api/models/{MODEL}/aliases/staging-2"))
     aliases.get_by_role("button", name="Delete alias staging-2").click()
-    refusal = page.get_by_role("alert").filter(has_text="Deleting the alias refused")
-    expect(refusal).to_contain_text("staging-2")
+    _expect_refused(page, "Deleting the alias refused", "staging-2")
 
 
 def test_p95_and_error_rate_beside_the_rate_and_a_stopped_deployment_removed(
-    page: Any, examples: Path, screenshot: Any
+    models_page: Any, screenshot: Any
 ) -> None:
-    _two_versions(page, examples)
-    page.goto(f"/models/{MODEL}")
+    """Good and bad requests to a deployment: its figures; then stopped, it can be removed."""
+    page = models_page
     page.get_by_role("table", name="Model versions").get_by_role("button", name="Deploy v1").click()
     endpoint = page.locator(".deployment-url").first
     endpoint.wait_for(timeout=60_000)
