@@ -29,6 +29,7 @@ from server.api import (
     monitoring,
     openapi,
     queries,
+    run_artifacts,
     runs,
     sparql,
     tracking,
@@ -64,5 +65,6 @@ MODULES: tuple[ModuleType, ...] = (
     ui,
     monitoring,
     model_operations,
+    run_artifacts,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)
