@@ -17,12 +17,14 @@ import { Tokens } from "./pages/Tokens";
 import { Empty, ErrorBox, Loading } from "./components/State";
 import { errorText, getMe, logout, type Me } from "./api";
 import { Monitoring } from "./pages/Monitoring";
+import { Datasets } from "./pages/Datasets";
 
 const PAGES = [
   ["/", "Dashboard"],
   ["/experiments", "Experiments"],
   ["/builder", "Pipeline builder"],
   ["/explore", "Exploration"],
+  ["/datasets", "Datasets"],
   ["/compare", "Compare"],
   ["/lineage", "Lineage"],
   ["/models", "Models"],
@@ -77,6 +79,8 @@ function App() {
           <Route path="/query" element={<SparqlConsole />} />
           {me.auth && <Route path="/account" element={<Tokens me={me} />} />}
           <Route path="/deployments/:id/monitoring" element={<Monitoring />} />
+          <Route path="/datasets" element={<Datasets />} />
+          <Route path="/datasets/:name" element={<Datasets />} />
           <Route path="*" element={<Empty>No page here. Pick one from the bar above.</Empty>} />
         </Routes>
       </main>

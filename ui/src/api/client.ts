@@ -1,5 +1,5 @@
 // One function per endpoint of the Ontolab API: the only module that knows its URLs.
-import { getJson, getText, query, request, segment, sendJson, setCsrfToken } from "./http";
+import { getJson, getText, postFormWithProgress, query, request, segment, sendJson, setCsrfToken } from "./http";
 import type {
   AliasChange,
   Cancelling,
@@ -36,6 +36,10 @@ import type {
   Validation,
   VersionWithTurtle,
   Vocabulary,
+  ArtifactPreview,
+  DatasetPreview,
+  DatasetVersion,
+  UploadedDataset,
 } from "./types";
 
 // ── platform ──────────────────────────────────────────────────────────────────
@@ -187,3 +191,23 @@ export const createToken = (name: string, scope: string, days: number | null) =>
   sendJson<NewToken>("POST", "/api/auth/tokens", { name, scope, days });
 export const revokeToken = (tokenId: string) =>
   sendJson<{ token_id: string; revoked: boolean }>("DELETE", `/api/auth/tokens/${segment(tokenId)}`);
+
+// ── run summary and dataset pages ─────────────────────────────────────────────
+/** A bounded preview of one artifact the run recorded. */
+export const getArtifactPreview = (runId: string, sha256: string, rows?: number) =>
+  getJson<ArtifactPreview>(`/api/runs/${segment(runId)}/artifacts/${segment(sha256)}/preview${query({ rows })}`);
+/** Where the browser reads a step's raw log (a link's href). */
+export const stepLogUrl = (runId: string, stepId: string) => `/api/runs/${segment(runId)}/steps/${segment(stepId)}/log`;
+export const listDatasetVersions = (name: string) =>
+  getJson<{ name: string; versions: DatasetVersion[] }>(`/api/datasets/${segment(name)}`);
+export const getDatasetPreview = (name: string, version?: number, rows?: number) =>
+  getJson<DatasetPreview>(`/api/datasets/${segment(name)}/preview${query({ version, rows })}`);
+export const getDatasetVersionProfile = (name: string, version?: number) =>
+  getJson<Profile>(`/api/datasets/${segment(name)}/profile${query({ version })}`);
+/** Upload a CSV or Parquet file as a new version of `name` (default: the file's name). */
+export function uploadDataset(file: File, name: string, onProgress: (fraction: number) => void): Promise<UploadedDataset> {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  if (name) form.append("name", name);
+  return postFormWithProgress<UploadedDataset>("/api/datasets", form, onProgress);
+}

@@ -35,6 +35,7 @@ import {
   type VocabularyField,
 } from "../api";
 import { CodeSource } from "../components/CodeSource";
+import { SourceOptions, TargetColumnField } from "../components/DatasetSourceField";
 import { ErrorBox, Guard } from "../components/State";
 import { codeChoice } from "../lib/codeBundles";
 import {
@@ -512,6 +513,8 @@ function StepForm({
               onChange={(e) => setParam(p.name, e.target.value === "" ? "" : Number(e.target.value))}
             />
           );
+        } else if (p.name === "target_column") {
+          input = <TargetColumnField id={id} value={String(value)} source={String(data.params.source ?? "")} required={p.required} onChange={(v) => setParam(p.name, v)} />;
         } else {
           input = (
             <input
@@ -541,11 +544,7 @@ function StepForm({
           </div>
         );
       })}
-      <datalist id="source-list">
-        {vocab.sources.map((s) => (
-          <option key={s} value={s} />
-        ))}
-      </datalist>
+      <SourceOptions id="source-list" bundled={vocab.sources} />
       {spec?.structures.includes("hyper_parameter") && (
         <PairList
             title="Hyperparameters"

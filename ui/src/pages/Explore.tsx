@@ -67,7 +67,7 @@ export function Explore() {
   );
 }
 
-function ProfileView({ profile }: { profile: Profile }) {
+export function ProfileView({ profile }: { profile: Profile }) {
   const [column, setColumn] = useState(profile.columns[0]?.name ?? "");
   const current = profile.columns.find((c) => c.name === column) ?? profile.columns[0];
   const missingOption = useMemo(
