@@ -27,7 +27,9 @@ blueprint = Blueprint("run_artifacts", __name__)
 def preview(run_id: str, sha256: str) -> dict[str, Any]:
     text = request.args.get("rows", str(previews.DEFAULT_ROWS))
     if not text.isdigit():
-        raise BadRequest(f"rows must be a whole number from 1 to {previews.MAX_ROWS} (got {text!r})")
+        raise BadRequest(
+            f"rows must be a whole number from 1 to {previews.MAX_ROWS} (got {text!r})"
+        )
     platform = get_platform()
     return previews.preview(platform.store, platform.artifacts, run_id, sha256, int(text))
 

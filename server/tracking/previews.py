@@ -157,4 +157,3 @@ def _table(
     if total is not None:
         out["total_rows"] = total
     return out
-

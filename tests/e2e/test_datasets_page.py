@@ -94,9 +94,7 @@ def test_upload_by_drag_and_drop_then_versions_preview_and_profile(
     _drop(page, SHORT, "wine.csv")  # a second version under the typed name
     page.get_by_role("status").filter(has_text=f"Stored {NAME} version 2").wait_for()
     expect(versions).to_have_count(2)
-    expect(page.get_by_role("table", name="Dataset preview").locator("tbody tr")).to_have_count(
-        20
-    )
+    expect(page.get_by_role("table", name="Dataset preview").locator("tbody tr")).to_have_count(20)
     page.get_by_role("button", name="v1", exact=True).click()
     expect(page).to_have_url(re.compile(r"\?version=1$"))
     expect(page.get_by_role("heading", name=f"{NAME} v1")).to_be_visible()

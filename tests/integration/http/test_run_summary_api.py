@@ -52,9 +52,7 @@ def test_details_carry_threshold_checks_and_the_registered_version(
     assert check["passed"] is True and check["value"] >= 0.5
     accuracy = next(m["value"] for m in finished["metrics"] if m["metric"] == "accuracy")
     assert check["value"] == pytest.approx(accuracy)
-    assert finished["model_versions"] == [
-        {"name": "summary_ok-model", "number": 1, "passed": True}
-    ]
+    assert finished["model_versions"] == [{"name": "summary_ok-model", "number": 1, "passed": True}]
 
 
 @pytest.mark.slow
@@ -92,9 +90,7 @@ def test_a_failed_run_says_which_step_failed_and_why(live_server: Any) -> None:
     assert step["status"] == "failed" and "0.9999" in step["error_message"]
     (check,) = failed["thresholds"]
     assert check["passed"] is False and check["min"] == 0.9999
-    log = requests.get(
-        live_server(f"/api/runs/{failed['run_id']}/steps/validate/log"), timeout=30
-    )
+    log = requests.get(live_server(f"/api/runs/{failed['run_id']}/steps/validate/log"), timeout=30)
     assert log.status_code == 200
 
 
