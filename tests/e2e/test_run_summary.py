@@ -21,7 +21,7 @@ Shot = Callable[[Any, str], None]
 
 def _run(page: Any, server_url: str, finished_run: Any, identifier: str, minimum: float) -> str:
     """Store an iris experiment with an explore step through the page's own context, run it to
-    its end; the run id."""
+    its end and open its page; the run id."""
     document = iris_document(
         identifier, model=f"{identifier}-model", hyper={"C": 0.5}, min_accuracy=minimum
     )
@@ -34,14 +34,14 @@ def _run(page: Any, server_url: str, finished_run: Any, identifier: str, minimum
     assert started.status == 202, started.text()
     run_id = str(started.json()["run_id"])
     finished_run(server_url, run_id, RUN_TIMEOUT)
+    page.goto(f"/runs/{run_id}")
     return run_id
 
 
 def test_a_run_shows_its_summary_and_previews_its_artifacts(
     page: Any, server_url: str, finished_run: Any, screenshot: Shot
 ) -> None:
-    run_id = _run(page, server_url, finished_run, "summary_e2e", 0.5)
-    page.goto(f"/runs/{run_id}")
+    _run(page, server_url, finished_run, "summary_e2e", 0.5)
     summary = page.get_by_role("region", name="Run summary")
     metrics = summary.get_by_role("table", name="Run metrics")
     expect(metrics.locator("tr", has_text="accuracy")).to_have_count(1)
@@ -75,7 +75,6 @@ def test_a_failed_run_says_why_at_the_top_with_its_log(
     page: Any, server_url: str, finished_run: Any, screenshot: Shot
 ) -> None:
     run_id = _run(page, server_url, finished_run, "strict_e2e", 0.9999)
-    page.goto(f"/runs/{run_id}")
     failure = page.get_by_role("alert", name="Why the run failed")
     expect(failure).to_contain_text("Run failed at step validate")
     expect(failure).to_contain_text("accuracy")

@@ -13,41 +13,11 @@ export function RunSummary({ run, onShowStep }: { run: RunDetails; onShowStep: (
       <section className="cards run-summary" aria-label="Run summary">
         <div className="card">
           <h2 className="small">Metrics</h2>
-          {run.metrics.length === 0 ? (
-            <p className="muted small">None recorded.</p>
-          ) : (
-            <table aria-label="Run metrics">
-              <tbody>
-                {run.metrics.map((m) => (
-                  <tr key={`${m.step_id}.${m.metric}`}>
-                    <td>
-                      {m.metric} <span className="small muted">{m.step_id}</span>
-                    </td>
-                    <td className="num">{formatValue(m.value)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <StepValues label="Run metrics" none="None recorded." rows={run.metrics.map((m) => ({ step: m.step_id, name: m.metric, value: m.value }))} />
         </div>
         <div className="card">
           <h2 className="small">Parameters</h2>
-          {run.hyperparameters.length === 0 ? (
-            <p className="muted small">Estimator defaults.</p>
-          ) : (
-            <table aria-label="Run parameters">
-              <tbody>
-                {run.hyperparameters.map((h) => (
-                  <tr key={`${h.step_id}.${h.name}`}>
-                    <td>
-                      {h.name} <span className="small muted">{h.step_id}</span>
-                    </td>
-                    <td className="mono">{formatValue(h.value)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
+          <StepValues label="Run parameters" none="Estimator defaults." rows={run.hyperparameters} />
         </div>
         <div className="card">
           <h2 className="small">Thresholds</h2>
@@ -75,6 +45,28 @@ export function RunSummary({ run, onShowStep }: { run: RunDetails; onShowStep: (
   );
 }
 
+/** Named values, each with the step that recorded it. */
+function StepValues({ label, none, rows }: { label: string; none: string; rows: { step_id?: string; step?: string; name: string; value: unknown }[] }) {
+  if (rows.length === 0) return <p className="muted small">{none}</p>;
+  return (
+    <table aria-label={label}>
+      <tbody>
+        {rows.map((r) => {
+          const step = r.step ?? r.step_id;
+          return (
+            <tr key={`${step}.${r.name}`}>
+              <td>
+                {r.name} <span className="small muted">{step}</span>
+              </td>
+              <td className="num">{formatValue(r.value)}</td>
+            </tr>
+          );
+        })}
+      </tbody>
+    </table>
+  );
+}
+
 function FailureBanner({ run, onShowStep }: { run: RunDetails; onShowStep: (step: string) => void }) {
   if (run.status === "succeeded" || run.status === "running") return null;
   const step = run.steps.find((s) => s.status === "failed") ?? run.steps.find((s) => s.error_message);
@@ -96,7 +88,14 @@ function FailureBanner({ run, onShowStep }: { run: RunDetails; onShowStep: (step
       </span>
       {step && (
         <div className="row small">
-          <button type="button" onClick={() => onShowStep(step.step_id)}>
+          <button
+            type="button"
+            onClick={() => {
+              onShowStep(step.step_id);
+              // the step's panel (with its log) renders below the DAG once the URL says so
+              setTimeout(() => document.getElementById("step-h")?.scrollIntoView(), 50);
+            }}
+          >
             Show the log of {step.step_id}
           </button>
           <a href={stepLogUrl(run.run_id, step.step_id)} target="_blank" rel="noreferrer">
