@@ -13,6 +13,7 @@ from server.automation import Observation, TriggerService
 from server.datasets import DatasetService
 from server.definitions import ensure_ontology
 from server.definitions.estimators import AllowList, for_settings
+from server.graph import run_numbers
 from server.graph.clock import Clock
 from server.graph.upgrade import add_run_numbers
 from server.monitoring.service import MonitoringService
@@ -79,6 +80,7 @@ class Platform:
         self.deployments.close()  # stops the model servers; they stay desired-running
         self.runs.close()
         self.provisioner.close()
+        run_numbers.flush(self.store)
         self.store.close()
 
 

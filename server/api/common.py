@@ -75,3 +75,11 @@ def json_body() -> dict[str, Any]:
             "the request body must be a JSON object; send Content-Type: application/json"
         )
     return data
+
+
+def limit_arg(default: int, maximum: int) -> int:
+    """The request's ``?limit=`` (``default`` when absent); a 400 unless it is 1 to ``maximum``."""
+    text = request.args.get("limit", str(default))
+    if not text.isdigit() or not 0 < int(text) <= maximum:
+        raise BadRequest(f"limit must be a whole number from 1 to {maximum} (got {text!r})")
+    return int(text)

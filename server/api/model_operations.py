@@ -5,6 +5,7 @@
 deployments following the alias before they answer. ``GET …/aliases/A/history`` lists the
 alias's changes, ``…/at?time=ISO`` says which version it pointed at (and so served) then, and
 ``…/why?change=IRI`` walks the cause chain of one change (the latest when not given).
+``GET /api/models/N/decisions`` lists the promotion decisions (refused ones too), newest first.
 """
 
 from __future__ import annotations
@@ -19,18 +20,21 @@ from server.api.common import (
     get_platform,
     json_request,
     json_response,
+    limit_arg,
     object_schema,
     path_parameter,
 )
 from server.api.models import _number
 from server.automation.policy import challenge
 from server.errors import BadRequest
-from server.registry.history import Cause
+from server.registry.history import Cause, rollback_target
 
 blueprint = Blueprint("model_operations", __name__)
 
 # An IRI a client may name as the cause of a challenge (a trigger firing): absolute, no spaces.
 _IRI = re.compile(r"(https?|urn):[^\s<>\"{}|^`\\]{1,2000}")
+DECISIONS_LIMIT = 20
+MAX_DECISIONS_LIMIT = 1000
 
 
 @blueprint.post("/api/models/<name>/versions/<version>/challenge")
@@ -53,7 +57,8 @@ def post_rollback(name: str, alias: str) -> dict[str, Any]:
 @blueprint.get("/api/models/<name>/aliases/<alias>/history")
 def get_history(name: str, alias: str) -> dict[str, Any]:
     changes = get_platform().registry.alias_history(name, alias)
-    return {"model": name, "alias": alias, "changes": changes}
+    back = rollback_target(changes)  # what a rollback would return it to, if anything
+    return {"model": name, "alias": alias, "changes": changes, "rollback_to": back}
 
 
 @blueprint.get("/api/models/<name>/aliases/<alias>/at")
@@ -76,12 +81,29 @@ def get_why(name: str, alias: str) -> dict[str, Any]:
     }
 
 
+@blueprint.get("/api/models/<name>/decisions")
+def get_decisions(name: str) -> dict[str, Any]:
+    limit = limit_arg(DECISIONS_LIMIT, MAX_DECISIONS_LIMIT)
+    return {"model": name, "decisions": get_platform().registry.decisions(name, limit)}
+
+
 _NAME, _VERSION, _ALIAS = (path_parameter(p) for p in ("name", "version", "alias"))
 _ANY = {"type": "object"}
 _ERRORS = {"400": PROBLEM_RESPONSE, "404": PROBLEM_RESPONSE}
 _CHANGES = object_schema(
-    {"model": {"type": "string"}, "alias": {"type": "string"}, "changes": {"type": "array"}},
-    ["model", "alias", "changes"],
+    {
+        "model": {"type": "string"},
+        "alias": {"type": "string"},
+        "changes": {"type": "array"},
+        "rollback_to": {
+            "type": ["integer", "null"],
+            "description": "the version a rollback would return the alias to (null: none)",
+        },
+    },
+    ["model", "alias", "changes", "rollback_to"],
+)
+_DECISIONS = object_schema(
+    {"model": {"type": "string"}, "decisions": {"type": "array"}}, ["model", "decisions"]
 )
 OPENAPI: dict[str, Any] = {
     "/api/models/{name}/versions/{version}/challenge": {
@@ -141,6 +163,21 @@ OPENAPI: dict[str, Any] = {
                 {"name": "change", "in": "query", "required": False, "schema": {"type": "string"}},
             ],
             "responses": {"200": json_response("the cause chain", _ANY), **_ERRORS},
+        }
+    },
+    "/api/models/{name}/decisions": {
+        "get": {
+            "summary": "The promotion decisions on the model's versions, newest first: "
+            "challenger, outcome (promoted or refused) and reason, metric and both values",
+            "parameters": [
+                _NAME,
+                {
+                    "name": "limit",
+                    "in": "query",
+                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 20},
+                },
+            ],
+            "responses": {"200": json_response("the decisions", _DECISIONS), **_ERRORS},
         }
     },
 }

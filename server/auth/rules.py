@@ -152,6 +152,7 @@ RULES: dict[str, Rule] = {
     "model_operations.get_history": model(V),
     "model_operations.get_at": model(V),
     "model_operations.get_why": model(V),
+    "model_operations.get_decisions": model(V),
     # MLflow-compatible API: deleting a run is an edit, its POST searches are reads (the
     # method default says runner for both)
     "mlflow.api_2_0_mlflow_POST_runs_delete": glob(E),

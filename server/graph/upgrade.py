@@ -23,7 +23,7 @@ from collections import defaultdict
 
 from rdflib import Literal, URIRef
 
-from server.graph import queries, write_terms
+from server.graph import queries, run_numbers, write_terms
 from server.graph.namespaces import (
     DCTERMS,
     MLS,
@@ -83,6 +83,7 @@ def add_run_numbers(store: Store) -> int:
     # The index first: a numbering cut short leaves a gap, never a number given twice.
     index = [(RUN_INDEX_GRAPH, OL.lastRunNumber, Literal(last + len(runs)))]
     store.replace_graph(RUN_INDEX_GRAPH, index)
+    run_numbers.forget(store)
     for number, run in enumerate(runs, start=last + 1):
         store.add_to_graph(run, [(run, OL.runNumber, Literal(number))])
     return len(runs)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from executor.contract import SKLEARN_ESTIMATORS, parse_entry
+from executor.contract import MEDIA_TYPES, REFERENCE_INPUT, SKLEARN_ESTIMATORS, parse_entry
 from server.errors import ExportError
 from server.interop.run_facts import RunFacts, StepFacts
 from server.tracking.artifacts import ArtifactStore
@@ -281,11 +281,37 @@ def build_code(
         f'    """{step.id}: {name} with the hyperparameters the run recorded."""',
         f'    return fit_model(splits, {name}(**params["hyperparameters"]))',
     ]
-    return StepCode(
+    code = StepCode(
         parameters,
         "\n".join(body),
         templates=("build",),
         imports=(f"from {module} import {name}", "from sklearn.pipeline import Pipeline"),
+    )
+    _copy_reference_profile(context, step, code)
+    return code
+
+
+def _copy_reference_profile(context: ExportContext, step: StepFacts, code: StepCode) -> None:
+    """The reference profile the build stored beside its model (the drift statistics of its
+    train rows), copied in as a data file so the export keeps it; verify.py checks its bytes.
+    A build made before builds stored one has none, and nothing is copied."""
+    stored = step.artifacts.get(REFERENCE_INPUT)
+    if stored is None:
+        return
+    path = f"data/{step.id}.{REFERENCE_INPUT}.json"  # step ids are letters, digits, _-.
+    code.files[path] = context.artifacts.path(str(stored["sha256"]))
+    code.manifest.append(
+        {
+            "step": step.id,
+            "source": f"the {step.id} step of run {context.run.run_id}",
+            "kind": REFERENCE_INPUT,
+            "path": path,
+            "sha256": stored["sha256"],
+            "size": stored["size"],
+            "media_type": MEDIA_TYPES[REFERENCE_INPUT],
+            "role": "the reference profile the build stored beside its model: the drift "
+            "statistics of its train rows that monitoring compares served requests with",
+        }
     )
 
 

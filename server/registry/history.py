@@ -221,6 +221,24 @@ def cause_from_row(row: Row) -> dict[str, Any]:
     return out
 
 
+def decision_from_row(row: Row) -> dict[str, Any]:
+    """A ``promotion_decisions`` row as the API shows one decision."""
+    value = {key: python_value(term) for key, term in row.items()}
+    out: dict[str, Any] = {
+        "iri": str(value["decision"]),
+        "time": _iso(value["time"]),
+        "version": _number(value["version"]),
+        "outcome": str(value["outcome"]),
+        "reason": str(value["reason"]),
+        "metric": str(value["metric"]) if value.get("metric") is not None else None,
+        "champion": _number(value.get("champion")),
+        "informed_by": str(value["informed"]) if value.get("informed") else None,
+    }
+    for key in ("challenger_value", "champion_value"):
+        out[key] = float(value[key]) if value.get(key) is not None else None
+    return out
+
+
 def _number(iri: Any) -> int | None:
     return None if iri is None else int(str(iri).rsplit("/", 1)[-1])
 

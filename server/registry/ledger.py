@@ -1,6 +1,7 @@
 """Reading a model's history back: an alias's changes, the version it held at a time, the cause
-chain of a change, and the data a version was validated on. Every read is a named query
-(``alias_history``, ``alias_at``, ``alias_change_causes``, ``version_held_out``)."""
+chain of a change, the promotion decisions, and the data a version was validated on. Every read
+is a named query (``alias_history``, ``alias_at``, ``alias_change_causes``,
+``promotion_decisions``, ``version_held_out``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,12 @@ from typing import Any
 
 from server.errors import NotFoundError
 from server.graph import queries
-from server.registry.history import cause_from_row, change_from_row, parse_time
+from server.registry.history import (
+    cause_from_row,
+    change_from_row,
+    decision_from_row,
+    parse_time,
+)
 from server.registry.model import check_alias, check_name, history_iri, model_iri, version_iri
 from server.store.base import ReadableStore
 
@@ -73,6 +79,16 @@ def change_causes(store: ReadableStore, name: str, change: str) -> list[dict[str
     if "kind" not in found.get(change, {}):
         raise NotFoundError(f"model {name!r} has no recorded alias change {change!r}")
     return list(found.values())
+
+
+def decisions(
+    store: ReadableStore, name: str, limit: int, known: KnownModel
+) -> list[dict[str, Any]]:
+    """The model's promotion decisions, newest first (at most ``limit``); NotFoundError for an
+    unknown model."""
+    known(name)  # NotFoundError naming the registered models
+    rows = queries.select(store, "promotion_decisions", history=history_iri(name), limit=limit)
+    return [decision_from_row(row) for row in rows]
 
 
 def held_out(store: ReadableStore, name: str, number: int) -> tuple[str, ...]:

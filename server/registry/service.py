@@ -354,6 +354,11 @@ class Registry:
         caused; NotFoundError when it is not a recorded change of this model."""
         return ledger.change_causes(self._store, name, change)
 
+    def decisions(self, name: str, limit: int) -> list[dict[str, Any]]:
+        """The promotion decisions on ``name``'s versions, newest first (refused ones too:
+        they change no alias); NotFoundError for an unknown model."""
+        return ledger.decisions(self._store, name, limit, self.model)
+
     def held_out(self, name: str, number: int) -> tuple[str, ...]:
         """The checksums of the data version ``number`` was validated on (its test split)."""
         return ledger.held_out(self._store, name, number)

@@ -70,6 +70,8 @@ _FORMATS_BY_RESULT: dict[type, dict[str, Any]] = {
 class OxigraphStore:
     """Embedded Oxigraph. ``path=None`` keeps everything in memory."""
 
+    exclusive = True  # one process at a time opens it (RocksDB's lock): see graph/run_numbers
+
     def __init__(self, path: Path | None = None) -> None:
         self._path = path
         self._write_lock = threading.Lock()

@@ -27,6 +27,7 @@ class StandardTypedStore:
     def __init__(self, backend: Store, types: StandardTypes) -> None:
         self.backend = backend
         self.types = types
+        self.exclusive: bool = getattr(backend, "exclusive", False)
 
     def replace_graph(self, graph: URIRef, triples: Iterable[WriteTriple]) -> None:
         self.backend.replace_graph(graph, self.types.expand(triples))

@@ -30,8 +30,8 @@ from collections.abc import Sequence
 
 import pyoxigraph as ox
 
-from server.graph.namespaces import OL, RUN_INDEX_GRAPH, run_iri
-from server.graph.run_numbers import last_run_number, numbers_of
+from server.graph.namespaces import OL, run_iri
+from server.graph.run_numbers import next_run_number, numbers_of
 from server.store.base import Store, Triple, WriteTriple
 from server.tracking.records import FINAL_RUN_STATES, RunRecord
 from server.tracking.results import interrupted_triples, run_triples
@@ -110,22 +110,12 @@ class RunWriter:
         if run_id in self._numbers:
             return self._numbers[run_id]
         stated = numbers_of(self._store, [run_iri(run_id)])
-        if stated:
-            number = stated[0]
-        else:
-            with _NUMBERING:  # read afresh: another writer of the same store may have given one
-                number = last_run_number(self._store) + 1
-                self._store.replace_graph(
-                    RUN_INDEX_GRAPH, [(_INDEX, _LAST_NUMBER, ox.Literal(number))]
-                )
+        number = stated[0] if stated else next_run_number(self._store)
         self._numbers[run_id] = number
         return number
 
 
-_NUMBERING = threading.Lock()
 _RUN_NUMBER = ox.NamedNode(str(OL.runNumber))
-_LAST_NUMBER = ox.NamedNode(str(OL.lastRunNumber))
-_INDEX = ox.NamedNode(str(RUN_INDEX_GRAPH))
 
 
 def _node(iri: object) -> ox.NamedNode:

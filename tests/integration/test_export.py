@@ -17,11 +17,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from executor.standalone.reference import REFERENCE_FORMAT
 from server import definitions
 from server.definitions.code_bundles import bundle_beside
 from server.definitions.ui_document import to_graph
 from server.errors import ExportError, NotFoundError, RunStateConflict
 from server.interop.export import export_run
+from server.monitoring.reference import reference_profile_ref
 from server.platform import Platform
 from tests.conftest import EXAMPLES
 from tests.documents import iris_document
@@ -105,7 +107,7 @@ def test_an_uploaded_dataset_is_copied_in_and_reproduced(
     copied = target / "data" / "mixed-v1.parquet"
     assert hashlib.sha256(copied.read_bytes()).hexdigest() == version.sha256
     manifest = json.loads((target / "data_manifest.json").read_text())
-    assert {f["kind"] for f in manifest["files"]} == {"dataset", "extracted"}
+    assert {f["kind"] for f in manifest["files"]} == {"dataset", "extracted", "reference_profile"}
     expected = json.loads((target / "expected_metrics.json").read_text())
     assert "profile_sha256" in expected["steps"]["explore"]  # categorical columns profiled too
     assert_reproduced(verify(python_for(target), target), target)
@@ -122,6 +124,24 @@ def test_a_tampered_data_file_fails_verify_naming_it(
     assert done.returncode == 1, done.stdout
     assert "FAIL  data/extract.parquet: sha256" in done.stderr
     assert "the data changed" in done.stderr
+
+
+def test_the_build_reference_profile_travels_with_the_export(
+    platform: Platform, tmp_path: Path
+) -> None:
+    run_id = run_definition(platform, EXAMPLES / "iris.ttl")
+    target = export(platform, run_id, tmp_path / "export")
+    manifest = json.loads((target / "data_manifest.json").read_text())
+    (entry,) = [e for e in manifest["files"] if e["kind"] == "reference_profile"]
+    (version,) = platform.registry.model("iris-forest").versions
+    linked = reference_profile_ref(platform.store, version)  # what monitoring compares with
+    copied = (target / entry["path"]).read_bytes()
+    assert (entry["step"], entry["path"]) == ("build", "data/build.reference_profile.json")
+    assert hashlib.sha256(copied).hexdigest() == entry["sha256"] == linked
+    assert len(copied) == entry["size"]
+    profile = json.loads(copied)
+    assert profile["format"] == REFERENCE_FORMAT
+    assert "petal length (cm)" in json.dumps(profile)
 
 
 def test_an_unknown_run_is_refused_before_anything_is_written(
@@ -225,7 +245,9 @@ def test_a_check_against_a_reference_profile_copies_it_in_and_reproduces(
     path.write_text(text)
     target = export(platform, run_definition(platform, path), tmp_path / "export")
     manifest = json.loads((target / "data_manifest.json").read_text())
-    (entry,) = [e for e in manifest["files"] if e["kind"] == "reference_profile"]
+    (entry,) = [
+        e for e in manifest["files"] if e["kind"] == "reference_profile" and e["step"] == "check"
+    ]
     assert entry["source"] == "model wine-checked-forest version 1"
     assert (target / entry["path"]).is_file()
     expected = json.loads((target / "expected_metrics.json").read_text())

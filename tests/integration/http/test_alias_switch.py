@@ -198,6 +198,8 @@ def test_moving_the_alias_switches_under_load_without_a_failed_request(served: S
 
 
 def test_rollback_returns_the_alias_and_the_deployment(served: Served) -> None:
+    before = served.call("GET", f"/api/models/{MODEL}/aliases/champion/history").json()
+    assert before["rollback_to"] == 1  # what the rollback below returns it to
     answer = served.call("POST", f"/api/models/{MODEL}/aliases/champion/rollback")
     assert answer.status_code == 200, answer.text
     change = answer.json()
@@ -209,6 +211,7 @@ def test_rollback_returns_the_alias_and_the_deployment(served: Served) -> None:
         ("move", "rollback", 1),
         ("move", "manual", 2),
     ]
+    assert history["rollback_to"] is None
     again = served.call("POST", f"/api/models/{MODEL}/aliases/champion/rollback")
     assert_problem(again, 409, "no previous version")
     assert served_version(served) == 1  # the refused rollback changed nothing
@@ -237,6 +240,17 @@ def test_challenge_refuses_a_worse_version_and_promotes_a_better_one(served: Ser
     why = served.call("GET", f"/api/models/{MODEL}/aliases/champion/why").json()
     chain = [c["iri"] if c["type"] is None else c["type"] for c in why["causes"]]
     assert chain == ["AliasChange", "PromotionDecision", trigger, "DeploymentSwitch"]
+    decisions = served.call("GET", f"/api/models/{MODEL}/decisions").json()["decisions"]
+    assert [(d["version"], d["outcome"]) for d in decisions][:2] == [
+        (1, "promoted"),
+        (2, "refused"),
+    ]
+    assert decisions[0]["iri"] == why["causes"][1]["iri"]
+    assert (decisions[0]["informed_by"], decisions[0]["champion"]) == (trigger, 2)
+    assert decisions[1]["reason"] == refused["reason"]
+    assert decisions[1]["challenger_value"] == refused["challenger_value"]
+    limited = served.call("GET", f"/api/models/{MODEL}/decisions?limit=1").json()["decisions"]
+    assert limited == decisions[:1]
 
 
 def test_a_new_server_failing_its_health_check_leaves_traffic_on_the_old(served: Served) -> None:
@@ -261,6 +275,9 @@ def test_a_new_server_failing_its_health_check_leaves_traffic_on_the_old(served:
         (f"/api/models/{MODEL}/aliases/champion/at?time=2000-01-01T00:00:00Z", 404, "not exist"),
         (f"/api/models/{MODEL}/aliases/nothing/history", 404, "no history"),
         ("/api/models/unknown-model/aliases/champion/history", 404, "no model"),
+        (f"/api/models/{MODEL}/decisions?limit=0", 400, "from 1 to 1000"),
+        (f"/api/models/{MODEL}/decisions?limit=x", 400, "from 1 to 1000"),
+        ("/api/models/unknown-model/decisions", 404, "no model"),
     ],
 )
 def test_history_reads_answer_bad_input_with_problems(

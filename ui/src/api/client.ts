@@ -2,6 +2,11 @@
 import { getJson, getText, postFormWithProgress, query, request, segment, sendJson, setCsrfToken } from "./http";
 import type {
   AliasChange,
+  AliasHistory,
+  AliasMoved,
+  PromotionDecision,
+  Trigger,
+  TriggerFiring,
   Cancelling,
   CodeBundle,
   Comparison,
@@ -191,6 +196,25 @@ export const createToken = (name: string, scope: string, days: number | null) =>
   sendJson<NewToken>("POST", "/api/auth/tokens", { name, scope, days });
 export const revokeToken = (tokenId: string) =>
   sendJson<{ token_id: string; revoked: boolean }>("DELETE", `/api/auth/tokens/${segment(tokenId)}`);
+
+// ── operations: triggers, promotion decisions, alias history, rollback ────────
+/** The experiment's triggers in force, oldest first. */
+export const listTriggers = (experiment: string) =>
+  getJson<{ triggers: Trigger[] }>(`/api/experiments/${segment(experiment)}/triggers`);
+/** A trigger's firings, newest first. */
+export const listTriggerFirings = (experiment: string, triggerId: string, limit?: number) =>
+  getJson<{ firings: TriggerFiring[] }>(
+    `/api/experiments/${segment(experiment)}/triggers/${segment(triggerId)}/firings${query({ limit })}`,
+  );
+/** Every change of an alias, newest first, and where a rollback would return it. */
+export const getAliasHistory = (model: string, alias: string) =>
+  getJson<AliasHistory>(`/api/models/${segment(model)}/aliases/${segment(alias)}/history`);
+/** The promotion decisions on the model's versions (refused ones too), newest first. */
+export const listDecisions = (model: string, limit?: number) =>
+  getJson<{ model: string; decisions: PromotionDecision[] }>(`/api/models/${segment(model)}/decisions${query({ limit })}`);
+/** Return an alias to its previous version; the deployments following it switch first. */
+export const rollbackAlias = (model: string, alias: string) =>
+  sendJson<AliasMoved>("POST", `/api/models/${segment(model)}/aliases/${segment(alias)}/rollback`);
 
 // ── run summary and dataset pages ─────────────────────────────────────────────
 /** A bounded preview of one artifact the run recorded. */

@@ -476,6 +476,79 @@ export interface PredictionSample {
   prediction_log: PredictionLogConfig;
   predictions: LoggedPrediction[];
 }
+// ── operations (triggers, the champion and its challengers, alias history) ────
+/** A trigger in force on an experiment (GET /api/experiments/ID/triggers). */
+export interface Trigger {
+  id: string;
+  iri: string;
+  kind: "schedule" | "new_data" | "drift" | "performance" | "manual";
+  experiment: string;
+  created: string;
+  label?: string | null;
+  cron?: string | null;
+  dataset?: string | null;
+  threshold?: number | null;
+  windows?: number | null;
+  metric?: string | null;
+  direction?: string | null;
+}
+/** One firing of a trigger, newest first (GET …/triggers/T/firings). */
+export interface TriggerFiring {
+  id: string;
+  trigger: string;
+  experiment: string;
+  time: string;
+  outcome: "started" | "debounced" | "cooldown" | "in_flight" | "failed";
+  /** What was observed and what came of it. */
+  detail: string;
+  run_id: string | null;
+  in_flight_run: string | null;
+  observed_value: number | null;
+  scheduled_for: string | null;
+  dataset_version: string | null;
+  deployment: string | null;
+  window_end: string | null;
+  evaluation: string | null;
+}
+/** One change of an alias (GET /api/models/N/aliases/A/history), newest first. */
+export interface AliasHistoryChange {
+  iri: string;
+  time: string;
+  kind: "set" | "move" | "delete";
+  cause: "manual" | "rollback" | "gate" | "trigger" | "import";
+  /** The version it pointed at from then on (null: deleted). */
+  version: number | null;
+  previous: number | null;
+  agent: string | null;
+  /** The activity that led to it: a promotion decision, a trigger firing. */
+  informed_by: string | null;
+}
+export interface AliasHistory {
+  model: string;
+  alias: string;
+  changes: AliasHistoryChange[];
+  /** The version a rollback would return the alias to; null when there is none. */
+  rollback_to: number | null;
+}
+/** One decision of the promotion policy (GET /api/models/N/decisions), newest first. */
+export interface PromotionDecision {
+  iri: string;
+  time: string;
+  /** The challenger. */
+  version: number;
+  outcome: "promoted" | "refused";
+  reason: string;
+  metric: string | null;
+  challenger_value: number | null;
+  champion: number | null;
+  champion_value: number | null;
+  informed_by: string | null;
+}
+/** A rollback's answer: the alias change and the deployments that followed it. */
+export interface AliasMoved extends AliasChange {
+  model: string;
+  switches: { deployment?: string; outcome: string; reason?: string; to_version?: number }[];
+}
 
 // ── run summary and dataset pages ─────────────────────────────────────────────
 export interface ThresholdCheck {

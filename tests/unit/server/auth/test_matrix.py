@@ -107,6 +107,7 @@ MATRIX: dict[str, str] = {
     "model_operations.get_history": "viewer@model",
     "model_operations.get_at": "viewer@model",
     "model_operations.get_why": "viewer@model",
+    "model_operations.get_decisions": "viewer@model",
 }
 ROLES = ("viewer", "runner", "editor", "admin")
 # alice: editor on experiment exp-a (through group team-a), viewer on model model-a.

@@ -4,6 +4,7 @@ import { getDeployment, getMonitoring, getMonitoringHistory, getPredictionSample
 import { ErrorBox, Guard, Loading, StatusBadge } from "../../components/State";
 import { FeatureTable } from "./FeatureTable";
 import { HistoryCharts } from "./HistoryCharts";
+import { Operations } from "./Operations";
 import { RequestLog } from "./RequestLog";
 import { WindowPicker } from "./WindowPicker";
 import { WindowSummary } from "./WindowSummary";
@@ -12,15 +13,20 @@ const HISTORY_LIMIT = 100;
 const SAMPLE_LIMIT = 20;
 const AUTO_MS = 30_000;
 
-/** A deployment's monitoring: one window evaluated now, the recorded windows, the request log. */
+/** A deployment's monitoring: one window evaluated now, the recorded windows, the request log,
+ * the model's champion and challenger (with a rollback) and the trigger history. */
 export function Monitoring() {
   const { id = "" } = useParams();
   const [search, setSearch] = useSearchParams();
   const spec = search.get("window") ?? undefined;
   const [auto, setAuto] = useState(false);
-  const deployment = useApi(() => getDeployment(id), [id]);
+  // Bumped after a rollback: the deployment (it may follow the alias) and the operations reload.
+  const [changes, setChanges] = useState(0);
+  const [changed, setChanged] = useState<string | null>(null);
   const evaluation = useApi(() => getMonitoring(id, spec), [id, spec]);
   const done = evaluation.data?.evaluated_at ?? (evaluation.error ? "failed" : null);
+  // Read again after each evaluation too: a promotion elsewhere may have switched its version.
+  const deployment = useApi(() => getDeployment(id), [id, changes, done]);
   // Read the history and the log after each evaluation, so the window just recorded is in them.
   const history = useApi(done ? () => getMonitoringHistory(id, HISTORY_LIMIT) : null, [id, done]);
   const sample = useApi(done ? () => getPredictionSample(id, SAMPLE_LIMIT) : null, [id, done]);
@@ -43,7 +49,7 @@ export function Monitoring() {
       <div className="row">
         <h1>Monitoring of deployment {id}</h1>
         <span className="spacer" />
-        <DeploymentPicker id={id} />
+        <DeploymentPicker id={id} refresh={`${changes}:${done ?? ""}`} />
       </div>
       <section className="panel" aria-labelledby="deployment-h">
         <h2 id="deployment-h" className="sr-only">
@@ -62,6 +68,11 @@ export function Monitoring() {
           )}
         </Guard>
       </section>
+      {changed && (
+        <p className="state ok" role="status">
+          {changed}
+        </p>
+      )}
       <section className="panel" aria-labelledby="window-h">
         <h2 id="window-h">Current window</h2>
         {current && <WindowPicker key={current} current={current} onPick={pick} />}
@@ -96,13 +107,23 @@ export function Monitoring() {
           {(s) => <RequestLog sample={s} task={evaluation.data?.performance.task ?? null} />}
         </Guard>
       </section>
+      {deployment.data && (
+        <Operations
+          deployment={deployment.data}
+          refresh={`${changes}:${done ?? ""}`}
+          onChanged={(message) => {
+            setChanged(message);
+            setChanges((n) => n + 1);
+          }}
+        />
+      )}
     </>
   );
 }
 
 /** Switch to another deployment's monitoring, keeping the window. */
-function DeploymentPicker({ id }: { id: string }) {
-  const deployments = useApi(listDeployments, []);
+function DeploymentPicker({ id, refresh }: { id: string; refresh: string }) {
+  const deployments = useApi(listDeployments, [refresh]);
   const navigate = useNavigate();
   const [search] = useSearchParams();
   const list = deployments.data?.deployments ?? [];
