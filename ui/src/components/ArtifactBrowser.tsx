@@ -1,6 +1,6 @@
 import { useState } from "react";
 import { artifactUrl, getArtifactPreview, useApi, type ArtifactPreview, type RunDetails } from "../api";
-import { ProfileView } from "../pages/Explore";
+import { ProfileView } from "./ProfileView";
 import { Guard } from "./State";
 import { RowsTable } from "./RowsTable";
 

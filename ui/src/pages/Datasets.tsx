@@ -14,7 +14,7 @@ import {
 import { ErrorBox, Guard } from "../components/State";
 import { RowsTable } from "../components/RowsTable";
 import { TableHead } from "../components/TableHead";
-import { ProfileView } from "./Explore";
+import { ProfileView } from "../components/ProfileView";
 
 /** Uploaded datasets: upload by drag and drop, versions with checksums, preview, profile. */
 export function Datasets() {
