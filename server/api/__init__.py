@@ -18,6 +18,7 @@ from server.api import (
     datasets,
     deployments,
     events,
+    experiment_documents,
     experiments,
     exports,
     health,
@@ -65,6 +66,7 @@ MODULES: tuple[ModuleType, ...] = (
     ui,
     monitoring,
     model_operations,
+    experiment_documents,
     run_artifacts,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

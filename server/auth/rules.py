@@ -94,6 +94,7 @@ RULES: dict[str, Rule] = {
     "experiments.leaderboard": exp(V),
     "code_bundles.list_bundles": exp(V),
     "experiments.delete": exp(A),
+    "experiment_documents.get_document": exp(V),
     # Runs
     "runs.list_runs": exp(V, "experiment", "args"),  # ?experiment=ID: that one's runs
     "runs.start": exp(R, "experiment", "body"),

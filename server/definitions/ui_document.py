@@ -1,4 +1,5 @@
-"""The JSON pipeline document (what the UI's builder sends) turned into a definition graph.
+"""The JSON pipeline document (what the UI's builder sends) turned into a definition graph, and
+a stored version read back into one (``from_pipeline``: what the builder loads).
 
 Shape (documented in docs/definitions.md, "JSON pipeline documents")::
 
@@ -35,7 +36,7 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS
 
-from server.definitions.steps import snake_case
+from server.definitions.steps import Pipeline, StepDefinition, local_name, snake_case
 from server.errors import DefinitionError
 from server.graph.namespaces import OL
 
@@ -120,20 +121,25 @@ def _add_step(
 
 
 def _add_structured(graph: Graph, node: URIRef, step: dict[str, Any], step_id: str) -> None:
-    for index, (name, value) in enumerate(_mapping(step, "hyper_parameters", step_id).items()):
+    # Parts are numbered in a fixed order (by name, by metric): the order a document lists
+    # them in means nothing, so it does not change the version's content.
+    hyper = _mapping(step, "hyper_parameters", step_id)
+    for index, (name, value) in enumerate(sorted(hyper.items(), key=_by_name)):
         part = URIRef(f"{node}/hyperparameter/{index}")
         graph.add((node, OL.hyperParameter, part))
         graph.add((part, OL.parameterName, Literal(str(name))))
         graph.add((part, OL.parameterValue, _literal(value)))
-    for index, (name, values) in enumerate(_mapping(step, "search_space", step_id).items()):
+    space = _mapping(step, "search_space", step_id)
+    for index, (name, values) in enumerate(sorted(space.items(), key=_by_name)):
         part = URIRef(f"{node}/search/{index}")
         graph.add((node, OL.searchSpace, part))
         graph.add((part, OL.parameterName, Literal(str(name))))
         for value in values if isinstance(values, list) else [values]:
             graph.add((part, OL.candidateValue, _literal(value)))
-    for index, threshold in enumerate(_list(step, "thresholds", step_id)):
-        if not isinstance(threshold, dict):
-            raise DefinitionError(f'step {step_id!r}: each threshold is {{"metric", "min"|"max"}}')
+    thresholds = _list(step, "thresholds", step_id)
+    if not all(isinstance(threshold, dict) for threshold in thresholds):
+        raise DefinitionError(f'step {step_id!r}: each threshold is {{"metric", "min"|"max"}}')
+    for index, threshold in enumerate(sorted(thresholds, key=_threshold_order)):
         part = URIRef(f"{node}/threshold/{index}")
         graph.add((node, OL.threshold, part))
         graph.add((part, OL.metricName, Literal(str(threshold.get("metric", "")))))
@@ -150,17 +156,27 @@ def _add_structured(graph: Graph, node: URIRef, step: dict[str, Any], step_id: s
 
 
 def _add_columns(graph: Graph, node: URIRef, step: dict[str, Any], step_id: str) -> None:
-    for index, column in enumerate(_list(step, "columns", step_id)):
+    columns = _list(step, "columns", step_id)
+    for column in columns:
         if not isinstance(column, dict) or set(column) - set(COLUMN_KEYS):
             raise DefinitionError(
                 f"step {step_id!r}: each column expectation is an object with the keys "
                 f"{', '.join(COLUMN_KEYS)}; got {column!r}"
             )
+    for index, column in enumerate(sorted(columns, key=lambda c: str(c.get("name", "")))):
         part = URIRef(f"{node}/column/{index}")
         graph.add((node, OL.expectColumn, part))
         for key, value in column.items():
             for item in value if key == "allowed" and isinstance(value, list) else [value]:
                 graph.add((part, COLUMN_KEYS[key], _literal(item)))
+
+
+def _by_name(item: tuple[Any, Any]) -> str:
+    return str(item[0])
+
+
+def _threshold_order(threshold: dict[str, Any]) -> tuple[str, str, str]:
+    return str(threshold.get("metric")), str(threshold.get("min")), str(threshold.get("max"))
 
 
 def _literal(value: Any) -> Literal:
@@ -220,3 +236,49 @@ def _mapping(step: dict[str, Any], key: str, step_id: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise DefinitionError(f'step {step_id!r}: "{key}" must be an object')
     return value
+
+
+def from_pipeline(pipeline: Pipeline) -> dict[str, Any]:
+    """The pipeline document of a stored version (read by ``steps.load_pipeline``): what the
+    builder loads onto its canvas. A document the builder saved comes back as it was sent, so
+    saving it unchanged finds the same version. ``ol:provisioner`` and the code bundle are not
+    part of a document (the bundle is picked by its sha256 when saving)."""
+    document: dict[str, Any] = {"id": pipeline.identifier, "task": pipeline.task}
+    if pipeline.label:
+        document["label"] = pipeline.label
+    document["steps"] = [_document_step(step) for step in pipeline.steps]
+    return document
+
+
+def _document_step(step: StepDefinition) -> dict[str, Any]:
+    types = [t[len(str(OL)) :] for t in step.types if t.startswith(str(OL))]
+    out: dict[str, Any] = {"id": step.id, "type": types[0] if types else local_name(step.types[0])}
+    consumes = sorted({local_name(p) for p in step.consumes.values() if p is not None})
+    if consumes:
+        out["consumes"] = consumes
+    if step.depends_on:
+        out["depends_on"] = sorted(local_name(d) for d in step.depends_on)
+    plain = dict(step.parameters)
+    plain.pop("task", None)
+    hyper = plain.pop("hyperparameters", None) or {}
+    space = plain.pop("search_space", None) or {}
+    thresholds = _without_none(plain.pop("thresholds", None)) or []
+    structured = {
+        "hyper_parameters": dict(sorted(hyper.items(), key=_by_name)),
+        "search_space": dict(sorted(space.items(), key=_by_name)),
+        "thresholds": sorted(thresholds, key=_threshold_order),
+        "columns": _without_none(plain.pop("columns", None)),
+    }
+    if plain:
+        out["parameters"] = plain
+    out.update({key: value for key, value in structured.items() if value})
+    resources = {k: v for k, v in step.resources.items() if v is not None}
+    if resources:
+        out["resources"] = resources
+    return out
+
+
+def _without_none(records: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+    if records is None:
+        return None
+    return [{k: v for k, v in record.items() if v is not None} for record in records]

@@ -90,10 +90,12 @@ def test_build_save_and_run_a_pipeline_by_drag_and_drop(
     form.get_by_label("threshold 1 metric").select_option("accuracy")
     form.get_by_label("threshold 1 minimum").fill("0.5")
 
-    # The target column is still missing: the server's SHACL report lands on the extract node.
+    # The target column is still missing: the server's SHACL report is counted on the extract
+    # node and listed in the side panel.
     page.get_by_role("button", name="Validate", exact=True).click()
-    problems = _node(page, "extract").locator("ul.errors")
-    problems.filter(has_text="targetColumn").wait_for()
+    _node(page, "extract").get_by_text("1 problem").wait_for()
+    problems = page.get_by_role("region", name="Problems")
+    problems.get_by_text("targetColumn").first.wait_for()
     screenshot(page, "builder-violation")
     form = _form(page, "extract")
     form.get_by_label("target column").fill("target")

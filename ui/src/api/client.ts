@@ -41,6 +41,7 @@ import type {
   Validation,
   VersionWithTurtle,
   Vocabulary,
+  VersionDocument,
   ArtifactPreview,
   DatasetPreview,
   DatasetVersion,
@@ -56,6 +57,9 @@ export const listExperiments = () => getJson<{ experiments: ExperimentRow[] }>("
 export const getExperiment = (id: string) => getJson<Experiment>(`/api/experiments/${segment(id)}`);
 export const getExperimentVersion = (id: string, version: number) =>
   getJson<VersionWithTurtle>(`/api/experiments/${segment(id)}/versions/${segment(version)}`);
+/** A stored version as a pipeline document: what the builder loads. */
+export const getVersionDocument = (id: string, version: number) =>
+  getJson<VersionDocument>(`/api/experiments/${segment(id)}/versions/${segment(version)}/document`);
 /** Store a pipeline document as a new version (or find the identical one). */
 export const createExperiment = (document: PipelineDocument) => sendJson<StoredVersion>("POST", "/api/experiments", document);
 /** Plan a pipeline document without storing it; violations come back as an ApiError's `problem`. */

@@ -66,6 +66,7 @@ export interface PipelineStep {
   search_space?: Record<string, unknown[]>;
   thresholds?: { metric: string; min?: number; max?: number }[];
   resources?: Record<string, string | number>;
+  columns?: unknown[];
 }
 export interface PipelineDocument {
   id: string;
@@ -548,6 +549,15 @@ export interface PromotionDecision {
 export interface AliasMoved extends AliasChange {
   model: string;
   switches: { deployment?: string; outcome: string; reason?: string; to_version?: number }[];
+}
+
+// ── the builder's load (GET /api/experiments/ID/versions/N/document) ─────────
+export interface VersionDocument {
+  identifier: string;
+  version: number;
+  document: PipelineDocument;
+  code_sha256: string | null;
+  provisioner: string | null;
 }
 
 // ── run summary and dataset pages ─────────────────────────────────────────────

@@ -28,19 +28,30 @@ export function TargetColumnField({
   value,
   source,
   required,
+  invalid,
   onChange,
 }: {
   id: string;
   value: string;
   source: string;
   required?: boolean;
+  invalid?: boolean;
   onChange: (value: string) => void;
 }) {
   const dataset = parseDatasetSource(source);
   const columns = useApi(dataset ? () => getDatasetPreview(dataset.name, dataset.version, 1) : null, [dataset?.name, dataset?.version]);
   const names = dataset ? columns.data?.columns : undefined;
   if (!names) {
-    return <input id={id} value={value} placeholder="target" onChange={(e) => onChange(e.target.value)} aria-required={required} />;
+    return (
+      <input
+        id={id}
+        value={value}
+        placeholder="target"
+        aria-invalid={invalid || undefined}
+        onChange={(e) => onChange(e.target.value)}
+        aria-required={required}
+      />
+    );
   }
   return (
     <select id={id} value={value} onChange={(e) => onChange(e.target.value)} aria-required={required}>

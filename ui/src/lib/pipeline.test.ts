@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
+import type { PipelineDocument } from "../api/types";
 import {
   cycleIfAdded,
   freshStepId,
+  fromPipelineDocument,
+  layeredPositions,
   parseValue,
   toPipelineDocument,
   violationsByStep,
@@ -142,5 +145,49 @@ describe("freshStepId", () => {
   it("numbers repeated ids", () => {
     expect(freshStepId("build", [])).toBe("build");
     expect(freshStepId("build", ["build", "build_2"])).toBe("build_3");
+  });
+});
+
+describe("fromPipelineDocument", () => {
+  it("is the inverse of toPipelineDocument (what the builder loads, it saves unchanged)", () => {
+    const doc: PipelineDocument = {
+      id: "iris",
+      label: "Iris",
+      task: "classification",
+      steps: [
+        { id: "extract", type: "DataExtraction", parameters: { source: "sklearn:iris", target_column: "target", drop_column: ["a", "b"] } },
+        { id: "process", type: "DataProcessing", consumes: ["extract"], parameters: { test_size: 0.25, stratify: true } },
+        {
+          id: "build",
+          type: "ModelBuilding",
+          consumes: ["process"],
+          depends_on: ["extract"],
+          parameters: { estimator: "LogisticRegression" },
+          hyper_parameters: { max_iter: 500, solver: "lbfgs", tol: "1e-3", penalty: null },
+          search_space: { C: [0.1, 10] },
+          resources: { cpus: 1.5, memory: "1g", timeout_seconds: 600 },
+        },
+        { id: "validate", type: "ModelValidation", consumes: ["build", "process"], thresholds: [{ metric: "accuracy", min: 0.9 }] },
+        { id: "check", type: "DataValidation", consumes: ["extract"], columns: [{ name: "age", min: 0 }] },
+      ],
+    };
+    const { experiment, nodes, edges } = fromPipelineDocument(doc);
+    expect(experiment).toEqual({ id: "iris", label: "Iris", task: "classification" });
+    expect(edges).toContainEqual({ source: "n1", target: "n2" });
+    expect(toPipelineDocument(experiment, nodes, edges)).toEqual(doc);
+  });
+});
+
+describe("layeredPositions", () => {
+  it("puts each step right of everything it consumes, one layer per longest path", () => {
+    const at = layeredPositions(["c", "b", "a", "d"], [
+      { source: "a", target: "b" },
+      { source: "b", target: "c" },
+      { source: "a", target: "c" },
+      { source: "a", target: "d" },
+    ]);
+    expect([at.get("a")!.x, at.get("b")!.x, at.get("c")!.x]).toEqual([40, 270, 500]);
+    expect(at.get("d")!.x).toBe(270);
+    expect(at.get("d")!.y).not.toBe(at.get("b")!.y);
   });
 });

@@ -23,7 +23,10 @@ export type StepData = {
   /** Candidate values, comma separated, per parameter name. */
   searchSpace: KeyValue[];
   thresholds: Threshold[];
-  resources: { cpus?: string; memory?: string; timeout_seconds?: string; image?: string };
+  resources: { cpus?: string; memory?: string; timeout_seconds?: string; image?: string; placement?: string };
+  /** Kept as loaded, sent back as they were: what the canvas does not edit. */
+  dependsOn?: string[];
+  columns?: unknown[];
 };
 
 export interface CanvasNode {
@@ -119,7 +122,10 @@ export function toPipelineDocument(
     if (data.resources.memory?.trim()) resources.memory = data.resources.memory.trim();
     if (timeout !== undefined) resources.timeout_seconds = Math.round(timeout);
     if (data.resources.image?.trim()) resources.image = data.resources.image.trim();
+    if (data.resources.placement?.trim()) resources.placement = data.resources.placement.trim();
     if (Object.keys(resources).length) step.resources = resources;
+    if (data.dependsOn?.length) step.depends_on = data.dependsOn;
+    if (data.columns?.length) step.columns = data.columns;
     return step;
   });
   const doc: PipelineDocument = { id: experiment.id.trim(), task: experiment.task, steps };
@@ -178,4 +184,74 @@ export function violationsByStep(violations: Violation[], stepIds: string[]): Ma
 export function freshStepId(base: string, taken: string[]): string {
   if (!taken.includes(base)) return base;
   for (let i = 2; ; i++) if (!taken.includes(`${base}_${i}`)) return `${base}_${i}`;
+}
+
+/** A value as the builder's text fields hold it: what `parseValue` reads back as the same value. */
+function asText(value: unknown): string {
+  return typeof value === "string" && parseValue(value) === value ? value : JSON.stringify(value);
+}
+
+/** The canvas a pipeline document describes (the inverse of `toPipelineDocument`), nodes at
+ * the origin: `layeredPositions` places them. Node ids are `n1`, `n2`, … in document order. */
+export function fromPipelineDocument(doc: PipelineDocument): {
+  experiment: Experiment;
+  nodes: CanvasNode[];
+  edges: CanvasEdge[];
+} {
+  const nodeId = new Map(doc.steps.map((s, i) => [s.id, `n${i + 1}`]));
+  const nodes = doc.steps.map((s): CanvasNode => {
+    const params: Record<string, Scalar> = {};
+    for (const [key, value] of Object.entries(s.parameters ?? {})) {
+      params[key] = Array.isArray(value) ? value.map(String).join(",") : value;
+    }
+    const data: StepData = {
+      stepId: s.id,
+      stepType: s.type,
+      params,
+      hyperParameters: Object.entries(s.hyper_parameters ?? {}).map(([name, value]) => ({ name, value: asText(value) })),
+      searchSpace: Object.entries(s.search_space ?? {}).map(([name, values]) => ({ name, value: values.map(asText).join(",") })),
+      thresholds: (s.thresholds ?? []).map((t) => ({
+        metric: t.metric,
+        min: t.min === undefined ? "" : String(t.min),
+        max: t.max === undefined ? "" : String(t.max),
+      })),
+      resources: Object.fromEntries(Object.entries(s.resources ?? {}).map(([k, v]) => [k, String(v)])),
+    };
+    if (s.depends_on?.length) data.dependsOn = [...s.depends_on];
+    if (s.columns?.length) data.columns = s.columns;
+    return { id: nodeId.get(s.id)!, data };
+  });
+  const edges = doc.steps.flatMap((s) =>
+    (s.consumes ?? []).filter((c) => nodeId.has(c)).map((c) => ({ source: nodeId.get(c)!, target: nodeId.get(s.id)! })),
+  );
+  return { experiment: { id: doc.id, label: doc.label ?? "", task: doc.task }, nodes, edges };
+}
+
+/** Positions in layers, left to right: a step's layer is the longest path of inputs before it;
+ * steps of one layer stack top to bottom in the given order. */
+export function layeredPositions(
+  nodeIds: string[],
+  edges: CanvasEdge[],
+  spacing = { x: 230, y: 110 },
+): Map<string, { x: number; y: number }> {
+  const inputs = new Map<string, string[]>();
+  for (const e of edges) inputs.set(e.target, [...(inputs.get(e.target) ?? []), e.source]);
+  const layer = new Map<string, number>();
+  const depth = (id: string, seen: Set<string>): number => {
+    if (layer.has(id)) return layer.get(id)!;
+    if (seen.has(id)) return 0; // a cycle (the canvas refuses them): stop
+    seen.add(id);
+    const d = Math.max(-1, ...(inputs.get(id) ?? []).map((i) => depth(i, seen))) + 1;
+    layer.set(id, d);
+    return d;
+  };
+  const rows = new Map<number, number>();
+  const out = new Map<string, { x: number; y: number }>();
+  for (const id of nodeIds) {
+    const d = depth(id, new Set());
+    const row = rows.get(d) ?? 0;
+    rows.set(d, row + 1);
+    out.set(id, { x: 40 + d * spacing.x, y: 40 + row * spacing.y });
+  }
+  return out;
 }

@@ -82,7 +82,8 @@ function Versions({ id }: { id: string }) {
                   <strong>Version {v.version}</strong> <span className="muted small">created {new Date(v.created).toLocaleString()}</span>{" "}
                   <button className="primary" disabled={busy} onClick={() => run(v.version)}>
                     Run version {v.version}
-                  </button>
+                  </button>{" "}
+                  <Link to={`/builder?experiment=${encodeURIComponent(id)}&version=${v.version}`}>Open version {v.version} in builder</Link>
                 </summary>
                 <pre aria-label={`Turtle of version ${v.version}`}>{v.turtle}</pre>
               </details>

@@ -54,6 +54,7 @@ MATRIX: dict[str, str] = {
     "experiments.leaderboard": "viewer@experiment",
     "code_bundles.list_bundles": "viewer@experiment",
     "experiments.delete": "admin@experiment",
+    "experiment_documents.get_document": "viewer@experiment",
     "runs.list_runs": "viewer@experiment",  # ?experiment=ID
     "runs.start": "runner@experiment",
     "runs.get": "viewer@experiment",
