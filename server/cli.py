@@ -203,6 +203,9 @@ def _parser() -> argparse.ArgumentParser:
     for sub in (rollback, challenge):
         sub.add_argument("--host", help="the running platform (default 127.0.0.1)")
         sub.add_argument("--port", type=int, help="its port (default 3000)")
+        sub.add_argument(
+            "--token", help="API token, when the platform runs with auth (env ONTOLAB_TOKEN)"
+        )
     users_commands(commands, _settings)
     return parser
 
@@ -589,15 +592,20 @@ def _challenge(args: argparse.Namespace) -> int:
 
 def _operate(args: argparse.Namespace, path: str, locally: Callable[[Any], dict]) -> dict:
     """POST ``path`` to the running platform, so the deployments it serves switch; with none
-    running, change the store directly (its deployments follow when they start again)."""
+    running, change the store directly (its deployments follow when they start again). With
+    auth on, the platform wants ``--token`` (or ONTOLAB_TOKEN)."""
+    import os
+
     import requests
 
     from server.errors import OntolabError
 
     settings = _settings(args)
     url = f"http://{settings.host}:{settings.port}{path}"
+    token = args.token or os.environ.get("ONTOLAB_TOKEN")
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     try:
-        answer = requests.post(url, timeout=120)
+        answer = requests.post(url, headers=headers, timeout=120)
     except requests.ConnectionError:
         with closing(_platform(args)) as platform:
             return locally(platform)

@@ -30,6 +30,7 @@ from server.api import (
     monitoring,
     openapi,
     queries,
+    run_annotations,
     run_artifacts,
     runs,
     sparql,
@@ -67,6 +68,7 @@ MODULES: tuple[ModuleType, ...] = (
     monitoring,
     model_operations,
     experiment_documents,
+    run_annotations,
     run_artifacts,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

@@ -3,6 +3,7 @@ trials of their AutoML steps (each run's ``trials``, the best trials' winner per
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, request
@@ -10,11 +11,14 @@ from flask import Blueprint, request
 from server.api.common import PROBLEM_RESPONSE, get_platform, object_schema
 from server.api.trials import TRIAL_SCHEMA
 from server.errors import BadRequest, NotFoundError
-from server.tracking import run_index
+from server.tracking import run_index, run_notes
 from server.tracking.catalog import measure_directions
+from server.tracking.param_defaults import param_defaults
 from server.tracking.trials import best_trial_runs, run_trials
 
 blueprint = Blueprint("compare", __name__)
+#: Metrics without a recorded direction (logged from code) where smaller wins, by name.
+_LOWER_IS_BETTER = re.compile(r"(^|_)(loss|error|rmse|mse|mae|mape)$")
 
 
 @blueprint.get("/api/compare")
@@ -22,7 +26,8 @@ def compare() -> dict[str, Any]:
     wanted = [r for r in request.args.get("runs", "").split(",") if r]
     if len(wanted) < 2:
         raise BadRequest("give at least two runs: /api/compare?runs=RUN_ID,RUN_ID")
-    store = get_platform().store
+    platform = get_platform()
+    store = platform.store
     by_id = {s.run_id: s for s in run_index.summaries(store, wanted)}
     missing = [r for r in wanted if r not in by_id]
     if missing:
@@ -31,13 +36,18 @@ def compare() -> dict[str, Any]:
     metrics = sorted({m for r in runs for m in r.metrics if "." in m})
     params = sorted({p for r in runs for p in r.params if "." in p})
     trials = {r.run_id: run_trials(store, r.run_id) for r in runs}
+    notes = run_notes.of_runs(store, [r.run_id for r in runs])
+    defaults = param_defaults(store, [r.run_id for r in runs], platform.estimators)
     return {
-        "runs": [r.to_json() | {"trials": trials[r.run_id]} for r in runs],
+        "runs": [
+            r.to_json() | {"trials": trials[r.run_id]} | notes[r.run_id].to_json() for r in runs
+        ],
         "metrics": metrics,
         "params": params,
         "differing_params": [p for p in params if len({repr(r.params.get(p)) for r in runs}) > 1],
         "best": _best(runs, metrics, measure_directions(store)),
         "best_trials": best_trial_runs(trials),
+        "param_defaults": {p: v for p, v in defaults.items() if p in params},
     }
 
 
@@ -49,7 +59,8 @@ def _best(
         values = {r.run_id: r.metrics[metric] for r in runs if metric in r.metrics}
         if not values:
             continue
-        pick = max if higher.get(metric.rsplit(".", 1)[-1], True) else min
+        name = metric.rsplit(".", 1)[-1]
+        pick = max if higher.get(name, not _LOWER_IS_BETTER.search(name)) else min
         target = pick(values.values())
         best[metric] = [run for run, value in values.items() if value == target]
     return best
@@ -78,6 +89,8 @@ _COMPARED = object_schema(
                         "marks each step's chosen trial",
                         "items": TRIAL_SCHEMA,
                     },
+                    "tags": {"type": "object", "additionalProperties": {"type": "string"}},
+                    "note": {"type": "string"},
                 },
                 ["run_id", "experiment", "version", "status", "metrics", "params", "trials"],
             ),
@@ -96,8 +109,13 @@ _COMPARED = object_schema(
             "the highest mean score (greater is better); empty when no run has a best trial",
             "additionalProperties": _NAMES,
         },
+        "param_defaults": {
+            "type": "object",
+            "description": "per STEP.NAME param, the default of the estimator that step fitted "
+            "(when all the runs fitted the same allow-listed class)",
+        },
     },
-    ["runs", "metrics", "params", "differing_params", "best", "best_trials"],
+    ["runs", "metrics", "params", "differing_params", "best", "best_trials", "param_defaults"],
 )
 
 OPENAPI: dict[str, Any] = {

@@ -20,7 +20,7 @@ from server.api.common import (
     path_parameter,
 )
 from server.errors import BadRequest, NotFoundError
-from server.tracking import catalog, run_index
+from server.tracking import catalog, run_index, run_notes
 from server.tracking.records import RunRecord
 
 blueprint = Blueprint("runs", __name__)
@@ -67,8 +67,14 @@ def list_runs() -> dict[str, Any]:
         limit=limit,
         offset=offset,
     )
-    total, runs = run_index.select(get_platform().store, selection)
-    return {"total": total, "offset": offset, "runs": [r.to_json() for r in runs]}
+    store = get_platform().store
+    total, runs = run_index.select(store, selection)
+    notes = run_notes.of_runs(store, [r.run_id for r in runs])
+    return {
+        "total": total,
+        "offset": offset,
+        "runs": [r.to_json() | notes[r.run_id].to_json() for r in runs],
+    }
 
 
 def _whole_number(name: str) -> int | None:
@@ -173,6 +179,12 @@ _SUMMARY = object_schema(
             "description": "NAME and STEP.NAME",
         },
         "params": {"type": "object", "description": "hyperparameters: NAME and STEP.NAME"},
+        "tags": {
+            "type": "object",
+            "additionalProperties": _STRING,
+            "description": "the tags people gave the run (PUT /api/runs/ID/annotations)",
+        },
+        "note": {"type": "string", "description": "the note people wrote on the run"},
     },
     ["run_id", "experiment", "version", "status", "started", "ended", "metrics", "params"],
 )

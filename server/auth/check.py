@@ -125,13 +125,13 @@ class Gate:
         held = principal.role_on(kind, resource)
         if held is None or held < rule.role:
             on = f" on {kind} {resource!r}" if resource and kind != "global" else ""
-            grant = f"--{kind} {resource}" if on else ""
+            grant = f" --{kind} {resource}" if on else ""
             raise PermissionDenied(
                 f"{request.method} {request.path} needs role {rule.role.label}{on}; "
                 f"{principal.user} has {held.label if held else 'none'}"
                 + (" (capped by the token's scope)" if principal.via == "token" else "")
                 + f"; an admin grants it: `ontolab users grant {principal.user} "
-                f"{rule.role.label} {grant}`".rstrip()
+                f"{rule.role.label}{grant}`"
             )
 
     def _resource(self, principal: Principal, rule: Rule) -> str | None:

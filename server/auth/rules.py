@@ -106,6 +106,8 @@ RULES: dict[str, Rule] = {
     "runs.cancel": run(R),
     "runs.rerun": run(R),
     "runs.resume": run(R),
+    "run_annotations.get": run(V),
+    "run_annotations.put": run(R),
     # Runs tracked from any code (the SDK)
     "tracking.start": glob(R),
     "tracking.get": run(V),

@@ -182,3 +182,24 @@ def _message(allowed: AllowList, term: str = "ol:estimator") -> str:
         f"for classification {', '.join(allowed.names('classification'))}; for regression "
         f"{', '.join(allowed.names('regression'))} ({SETTING} extends the list)"
     )
+
+
+def estimator_defaults(allowed: AllowList, label: str) -> dict[str, object]:
+    """The scalar defaults of the allowed estimator a run recorded as ``label`` (its class
+    name, or ``module.ClassName``); empty when no allow-list entry has that class. Only
+    allow-listed entries are imported, never a name read from the graph."""
+    name = label.rsplit(".", 1)[-1]
+    entry = next((e.entry for e in allowed.estimators if e.entry.rsplit(":", 1)[-1] == name), None)
+    return dict(_defaults(entry)) if entry else {}
+
+
+@lru_cache(maxsize=64)
+def _defaults(entry: str) -> tuple[tuple[str, object], ...]:
+    module, name = parse_entry(entry)
+    try:
+        params = getattr(importlib.import_module(module), name)().get_params(deep=False)
+    except Exception:  # an estimator that cannot be made without arguments: no defaults known
+        log.debug("no defaults for %s", entry, exc_info=True)
+        return ()
+    kept = {k: v for k, v in params.items() if v is None or isinstance(v, bool | int | float | str)}
+    return tuple(sorted(kept.items()))

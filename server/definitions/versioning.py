@@ -37,6 +37,7 @@ from server.graph.namespaces import (
     ONTOLOGY_IRI,
     RDF,
     experiment_version_iri,
+    run_annotations_graph,
 )
 from server.graph.terms import plain_row, python_value
 from server.store.base import Store, Triple
@@ -199,6 +200,7 @@ def delete_experiment(store: Store, identifier: str) -> tuple[int, int]:
     ]
     for run in runs:
         store.delete_graph(run)
+        store.delete_graph(run_annotations_graph(run))
     for version in found:
         store.delete_graph(version.graph)
     return len(found), len(runs)

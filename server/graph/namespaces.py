@@ -74,6 +74,11 @@ def run_iri(run_id: str) -> URIRef:
     return URIRef(f"{ID}run/{_segment(run_id)}")
 
 
+def run_annotations_graph(run: str) -> URIRef:
+    """The graph of the tags and note people gave the run whose IRI is ``run``."""
+    return URIRef(f"{run}/annotations")
+
+
 @lru_cache(maxsize=4096)
 def step_run_iri(run_id: str, step_id: str) -> URIRef:
     return URIRef(f"{run_iri(run_id)}/step/{_segment(step_id)}")

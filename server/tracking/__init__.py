@@ -8,7 +8,9 @@ for the run list's page in a few small queries (so the store filters, sorts and 
 text ``run_patterns`` builds; ``trials`` reads an AutoML step's trials from its workdir (also
 after a failure), writes them as ``ol:Trial`` nodes and reads them back. ``tracked_records``,
 ``tracked_results`` and ``tracked_models`` are a tracked run's state, its triples (and reading
-them back) and the model bundle made from a model it logged.
+them back) and the model bundle made from a model it logged. ``run_notes`` keeps the tags and note
+people give any run, in its own annotations graph; ``param_defaults`` tells which compared
+parameters are the fitted estimator's defaults.
 
 May import: ``server.definitions`` (step records of a version), ``server.graph``, ``server.store``,
 ``server.errors``, ``executor.contract``.

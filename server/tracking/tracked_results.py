@@ -275,9 +275,14 @@ def _metric_triples(run: TrackedRun, node: ox.NamedNode, step: ox.NamedNode) -> 
 
 
 def _tag_triples(run: TrackedRun, node: ox.NamedNode) -> list[WriteTriple]:
+    return tag_triples(node, run_iri(run.run_id), run.tags)
+
+
+def tag_triples(node: ox.NamedNode, parent: URIRef, tags: Mapping[str, str]) -> list[WriteTriple]:
+    """``node``'s tags as ``ol:Tag`` nodes named under ``parent``."""
     out: list[WriteTriple] = []
-    for key, raw in sorted(run.tags.items()):
-        tag = iri(sub_iri(run_iri(run.run_id), "tag", key))
+    for key, raw in sorted(tags.items()):
+        tag = iri(sub_iri(parent, "tag", key))
         out += [
             (node, OL.hasTag, tag),
             (tag, RDF.type, OL.Tag),

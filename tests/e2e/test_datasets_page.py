@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+import requests
 from playwright.sync_api import expect
 from sklearn.datasets import load_wine
 
@@ -47,7 +48,7 @@ def _drop(page: Any, text: str, file_name: str, media_type: str = "text/csv") ->
 
 
 def test_upload_by_drag_and_drop_then_versions_preview_and_profile(
-    page: Any, screenshot: Shot
+    page: Any, server_url: str, screenshot: Shot
 ) -> None:
     page.goto("/datasets")
     page.get_by_text("No dataset uploaded yet").wait_for()
@@ -76,7 +77,7 @@ def test_upload_by_drag_and_drop_then_versions_preview_and_profile(
 
     versions = page.get_by_role("table", name="Versions").locator("tbody tr")
     expect(versions).to_have_count(1)
-    listed = page.request.get(f"/api/datasets/{NAME}").json()["versions"][0]
+    listed = requests.get(f"{server_url}/api/datasets/{NAME}", timeout=30).json()["versions"][0]
     expect(versions.first).to_contain_text(listed["sha256"])
     assert re.fullmatch(r"[0-9a-f]{64}", listed["sha256"])
 
@@ -100,14 +101,18 @@ def test_upload_by_drag_and_drop_then_versions_preview_and_profile(
     expect(page.get_by_role("heading", name=f"{NAME} v1")).to_be_visible()
 
 
-def test_a_refused_file_says_why_and_stores_nothing(page: Any) -> None:
+def _listed(server_url: str) -> list[dict[str, Any]]:
+    return list(requests.get(f"{server_url}/api/datasets", timeout=30).json()["datasets"])
+
+
+def test_a_refused_file_says_why_and_stores_nothing(page: Any, server_url: str) -> None:
     page.goto("/datasets")
-    before = page.request.get("/api/datasets").json()["datasets"]
+    before = _listed(server_url)
     page.get_by_label("Name").fill("bad name!")
     _drop(page, "a,b\n1,2\n", "tiny.csv")
     refused = page.get_by_role("alert").filter(has_text="The upload was refused")
     expect(refused).to_contain_text("bad name!")
-    assert page.request.get("/api/datasets").json()["datasets"] == before
+    assert _listed(server_url) == before
 
 
 def test_the_builder_offers_the_dataset_and_its_columns(page: Any) -> None:

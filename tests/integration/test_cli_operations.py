@@ -7,6 +7,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 from subprocess import CompletedProcess
+from typing import Any
 
 from tests.unit.server.registry import test_registry as built_runs
 
@@ -47,3 +48,44 @@ def test_challenge_then_rollback_from_the_command_line(ontolab: Cli, tmp_path: P
     assert "no previous version" in none_left.stderr
     unknown = ontolab("rollback", MODEL, "--alias", "staging", *port)
     assert unknown.returncode == 1 and "no alias 'staging'" in unknown.stderr
+
+
+def test_challenge_sends_its_token_to_a_platform_with_auth_on(
+    ontolab: Cli, tmp_path: Path, serve_app: Any
+) -> None:
+    from server.app import create_app
+    from server.auth.check import close_auth, gate_of
+    from server.auth.roles import Grant, Role
+    from server.platform import open_platform
+    from server.settings import Settings
+
+    settings = Settings.load(
+        {
+            "data": tmp_path / "served",
+            "auth": True,
+            "admin_password": "pass-1",
+            "warm_workers": False,
+        },
+        environ={},
+    )
+    platform = open_platform(settings)
+    app = create_app(platform=platform)
+    gate = gate_of(app)
+    assert gate is not None
+    gate.accounts.add_user("vic", "viewer-pass-1")
+    gate.accounts.grant(Grant("user:vic", Role.VIEWER))
+    viewer = gate.accounts.create_token("vic", "cli", Role.VIEWER)[0]
+    admin = gate.accounts.create_token("admin", "cli", Role.ADMIN)[0]
+    try:
+        with serve_app(app) as url:
+            port = ("--port", url.rsplit(":", 1)[1])
+            anonymous = ontolab("challenge", "no-such-model", "1", *port)
+            refused = ontolab("challenge", "no-such-model", "1", *port, "--token", viewer)
+            unknown = ontolab("challenge", "no-such-model", "1", *port, "--token", admin)
+    finally:
+        close_auth(app)
+        platform.close()
+    assert anonymous.returncode == 1 and "needs a signed-in user" in anonymous.stderr
+    assert refused.returncode == 1 and "needs role editor; vic has viewer" in refused.stderr
+    assert unknown.returncode == 1 and "no-such-model" in unknown.stderr
+    assert "needs" not in unknown.stderr  # the platform's own answer: no such model

@@ -15,7 +15,7 @@ import { SparqlConsole } from "./pages/SparqlConsole";
 import { Login } from "./pages/Login";
 import { Tokens } from "./pages/Tokens";
 import { Empty, ErrorBox, Loading } from "./components/State";
-import { errorText, getMe, logout, type Me } from "./api";
+import { errorText, getMe, logout, whenSignedOut, type Me } from "./api";
 import { Monitoring } from "./pages/Monitoring";
 import { Datasets } from "./pages/Datasets";
 
@@ -35,16 +35,33 @@ const PAGES = [
 function App() {
   const [me, setMe] = useState<Me | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [ended, setEnded] = useState(false);
   useEffect(() => {
     getMe().then(setMe, (e: unknown) => setError(errorText(e)));
+    // A 401 from any call (the session expired or was ended elsewhere): back to the sign-in
+    // form, on the same URL, so signing in again returns to the page.
+    whenSignedOut(() => {
+      setEnded(true);
+      setMe((current) => current && { ...current, signed_in: false, user: null });
+    });
+    return () => whenSignedOut(null);
   }, []);
   if (error) return <ErrorBox error={error} title="The platform did not answer" />;
   if (me === null) return <Loading what="Connecting" />;
-  if (me.auth && !me.signed_in) return <Login onSignedIn={setMe} />;
+  if (me.auth && !me.signed_in) {
+    const signedIn = (next: Me) => {
+      setEnded(false);
+      setMe(next);
+    };
+    return <Login onSignedIn={signedIn} notice={ended ? "Your session has ended; sign in again to go on." : null} />;
+  }
   function signOut() {
     logout()
       .then(getMe)
-      .then(setMe, (e: unknown) => setError(errorText(e)));
+      .then((next) => {
+        setEnded(false);
+        setMe(next);
+      }, (e: unknown) => setError(errorText(e)));
   }
   return (
     <BrowserRouter>

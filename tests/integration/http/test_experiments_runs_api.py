@@ -246,6 +246,8 @@ def test_list_filter_sort_compare_and_rerun(live_server: Any, finished_run: Any)
     assert compared["best"]["validate.accuracy"] == [first]
     assert "build.C" in compared["differing_params"]
     assert "build.max_iter" not in compared["differing_params"]
+    defaults = compared["param_defaults"]
+    assert defaults["build.C"] == 1.0 and defaults["build.max_iter"] == 100, "LogisticRegression's"
 
     board = requests.get(
         live_server("/api/experiments/iris_doc/leaderboard"),

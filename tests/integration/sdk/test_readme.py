@@ -15,12 +15,12 @@ from tests.integration.sdk.conftest import Served
 README_URL = "http://127.0.0.1:3000"
 
 
-def section_blocks(text: str, heading: str) -> list[str]:
-    """The ```python blocks between ``## heading`` and the next ``## `` heading."""
+def section_blocks(text: str, heading: str, language: str = "python") -> list[str]:
+    """The ```language blocks between ``## heading`` and the next ``## `` heading."""
     start = text.index(f"\n## {heading}\n")
     end = text.find("\n## ", start + 1)
     section = text[start : end if end != -1 else len(text)]
-    return re.findall(r"^```python\n(.*?)^```$", section, flags=re.S | re.M)
+    return re.findall(rf"^```{language}\n(.*?)^```$", section, flags=re.S | re.M)
 
 
 def test_the_from_python_blocks_run_against_a_served_platform(

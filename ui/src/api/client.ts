@@ -42,6 +42,8 @@ import type {
   VersionWithTurtle,
   Vocabulary,
   VersionDocument,
+  RunAnnotations,
+  TrackedRun,
   ArtifactPreview,
   DatasetPreview,
   DatasetVersion,
@@ -187,6 +189,7 @@ export async function getMe(): Promise<Me> {
   return me;
 }
 export async function login(username: string, password: string): Promise<Me> {
+  await getMe(); // a session still valid (signed in elsewhere) makes this a cookie write: its CSRF token
   await sendJson<{ user: string; csrf_token: string }>("POST", "/api/auth/login", { username, password });
   return getMe();
 }
@@ -219,6 +222,13 @@ export const listDecisions = (model: string, limit?: number) =>
 /** Return an alias to its previous version; the deployments following it switch first. */
 export const rollbackAlias = (model: string, alias: string) =>
   sendJson<AliasMoved>("POST", `/api/models/${segment(model)}/aliases/${segment(alias)}/rollback`);
+// ── run annotations, tracked runs ─────────────────────────────────────────────
+export const getAnnotations = (runId: string) => getJson<RunAnnotations>(`/api/runs/${segment(runId)}/annotations`);
+/** Replace the run's tags and note. */
+export const saveAnnotations = (runId: string, tags: Record<string, string>, note: string) =>
+  sendJson<RunAnnotations>("PUT", `/api/runs/${segment(runId)}/annotations`, { tags, note });
+/** A run recorded from code, with each metric's history (a native run: 404). */
+export const getTrackedRun = (runId: string) => getJson<TrackedRun>(`/api/tracking/runs/${segment(runId)}`);
 
 // ── run summary and dataset pages ─────────────────────────────────────────────
 /** A bounded preview of one artifact the run recorded. */

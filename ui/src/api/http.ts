@@ -30,6 +30,13 @@ export function setCsrfToken(token: string | null): void {
 
 const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 
+// Told when the platform answers 401 (the session expired or was ended): the app shows the
+// sign-in form again. The sign-in call itself is left out: its 401 is the form's own error.
+let onSignedOut: ((reason: string) => void) | null = null;
+export function whenSignedOut(listener: ((reason: string) => void) | null): void {
+  onSignedOut = listener;
+}
+
 export async function request(path: string, init: RequestInit = {}): Promise<Response> {
   let response: Response;
   if (csrfToken && !SAFE_METHODS.has((init.method ?? "GET").toUpperCase())) {
@@ -42,7 +49,14 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
   } catch (error) {
     throw new ApiError(0, `the platform did not answer (${String(error)}); is \`ontolab serve\` running?`);
   }
-  if (!response.ok) throw await failure(response);
+  if (!response.ok) {
+    const error = await failure(response);
+    if (response.status === 401 && path !== "/api/auth/login" && onSignedOut) {
+      csrfToken = null;
+      onSignedOut(error.message);
+    }
+    throw error;
+  }
   return response;
 }
 

@@ -3,3 +3,4 @@ export * from "./client";
 export type * from "./types";
 export { ApiError, errorText } from "./http";
 export { useApi, type Loaded } from "./hooks";
+export { whenSignedOut } from "./http";

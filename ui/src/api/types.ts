@@ -145,6 +145,9 @@ export interface RunSummary {
   ended?: string | null;
   metrics: Record<string, number>;
   params: Record<string, unknown>;
+  /** The tags and note people gave the run (PUT /api/runs/ID/annotations). */
+  tags?: Record<string, string>;
+  note?: string;
 }
 export interface RunList {
   total: number;
@@ -251,6 +254,8 @@ export interface Comparison {
   best: Record<string, string[]>;
   /** Per scoring, the run(s) whose best AutoML trial has the highest mean score. */
   best_trials: Record<string, string[]>;
+  /** Per STEP.NAME param, the default of the estimator the step fitted (when known). */
+  param_defaults?: Record<string, unknown>;
 }
 
 // ── lineage ───────────────────────────────────────────────────────────────────
@@ -558,6 +563,26 @@ export interface VersionDocument {
   document: PipelineDocument;
   code_sha256: string | null;
   provisioner: string | null;
+}
+
+// ── run annotations and tracked runs ──────────────────────────────────────────
+export interface RunAnnotations {
+  run_id: string;
+  tags: Record<string, string>;
+  note: string;
+}
+export interface MetricPointJson {
+  value: number;
+  step: number;
+  timestamp: number | null;
+}
+/** A run recorded from code (GET /api/tracking/runs/ID): its metrics' whole history. */
+export interface TrackedRun {
+  run_id: string;
+  experiment: string;
+  name: string | null;
+  status: string;
+  metric_history: Record<string, MetricPointJson[]>;
 }
 
 // ── run summary and dataset pages ─────────────────────────────────────────────

@@ -3,7 +3,7 @@ import { errorText, login, type Me } from "../api";
 import { ErrorBox } from "../components/State";
 
 /** The sign-in form, shown in place of every page while the platform asks for a user. */
-export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
+export function Login({ onSignedIn, notice = null }: { onSignedIn: (me: Me) => void; notice?: string | null }) {
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
@@ -23,6 +23,7 @@ export function Login({ onSignedIn }: { onSignedIn: (me: Me) => void }) {
   return (
     <section className="panel" style={{ maxWidth: "24rem", margin: "3rem auto" }}>
       <h1>Sign in</h1>
+      {notice && <p role="status">{notice}</p>}
       <form onSubmit={submit}>
         <label htmlFor="login-user">User</label>
         <input id="login-user" autoComplete="username" value={username} onChange={(e) => setUsername(e.target.value)} />

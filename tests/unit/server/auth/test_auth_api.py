@@ -10,6 +10,7 @@ import pytest
 from server.auth.audit import AUDIT_GRAPH
 from server.auth.roles import Grant, Role
 from server.graph.namespaces import experiment_version_iri, run_iri
+from server.tracking import run_notes
 from tests.unit.server.auth.conftest import ADMIN_PASSWORD, PASSWORD, AuthApp
 
 
@@ -192,9 +193,12 @@ def test_sparql_answers_from_readable_graphs_only(auth_app: AuthApp) -> None:
         return {row["g"]["value"] for row in answer.json["results"]["bindings"]}
 
     exp_a, exp_b = str(experiment_version_iri("exp-a", 1)), str(experiment_version_iri("exp-b", 1))
+    for run_id in ("run-a", "run-b"):
+        run_notes.save(auth_app.platform.store, run_id, run_notes.Annotations({"k": "v"}, "n"))
+    notes_a, notes_b = (str(run_notes.annotations_graph(r)) for r in ("run-a", "run-b"))
     alice = graphs("alice")
-    assert exp_a in alice and str(run_iri("run-a")) in alice
-    assert exp_b not in alice and str(run_iri("run-b")) not in alice
+    assert exp_a in alice and str(run_iri("run-a")) in alice and notes_a in alice
+    assert exp_b not in alice and str(run_iri("run-b")) not in alice and notes_b not in alice
     assert str(AUDIT_GRAPH) not in alice
     assert graphs("alice", f"SELECT ?g FROM NAMED <{exp_b}> WHERE {{ GRAPH ?g {{ }} }}") == set()
     assert graphs("alice", every, **{"named-graph-uri": [exp_a, exp_b]}) == {exp_a}

@@ -65,6 +65,8 @@ MATRIX: dict[str, str] = {
     "runs.cancel": "runner@experiment",
     "runs.rerun": "runner@experiment",
     "runs.resume": "runner@experiment",
+    "run_annotations.get": "viewer@experiment",
+    "run_annotations.put": "runner@experiment",
     "tracking.start": "runner",
     "tracking.get": "viewer@experiment",
     "tracking.get_artifact": "viewer@experiment",

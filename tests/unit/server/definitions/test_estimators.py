@@ -16,7 +16,13 @@ from rdflib.namespace import SH
 from executor.contract import SKLEARN_ESTIMATORS
 from ontology import SHAPES_FILE
 from server import definitions
-from server.definitions.estimators import AllowList, allow_list, for_settings, shapes_with
+from server.definitions.estimators import (
+    AllowList,
+    allow_list,
+    estimator_defaults,
+    for_settings,
+    shapes_with,
+)
 from server.definitions.validation import shapes_graph
 from server.errors import ConfigError, DefinitionError
 from server.graph.namespaces import OL
@@ -234,3 +240,12 @@ def test_a_default_entry_that_does_not_load_is_left_out(caplog: pytest.LogCaptur
 def test_the_settings_allow_list_is_strict_only_for_configured_entries() -> None:
     assert "LGBMClassifier" in for_settings(Settings.load(environ={})).names()
     assert for_settings(load("none")).names() == list(SKLEARN_ESTIMATORS)
+
+
+def test_defaults_of_an_allowed_estimator_by_its_recorded_name() -> None:
+    allowed = allow_list(())
+    by_class = estimator_defaults(allowed, "LogisticRegression")
+    assert by_class["C"] == 1.0 and by_class["max_iter"] == 100
+    assert estimator_defaults(allowed, "sklearn.linear_model.LogisticRegression") == by_class
+    assert estimator_defaults(allowed, "os.system") == {}, "only allow-listed classes are made"
+    assert estimator_defaults(allowed, "NoSuchModel") == {}
