@@ -120,16 +120,7 @@ class Params:
 
     def names(self, key: str) -> list[str]:
         """Zero or more strings, given as one value or a list."""
-        value = self._values.get(key)
-        if value is None:
-            return []
-        items = value if isinstance(value, list) else [value]
-        if not all(isinstance(item, str) for item in items):
-            raise ParameterError(
-                f"{key} must be column names (strings), got {items!r}; "
-                f"give {property_name(key)} as strings"
-            )
-        return list(items)
+        return self._listed(key, str, "column names (strings)", "give {} as strings")
 
     def mapping(self, key: str) -> dict[str, Any]:
         """A ``{name: value}`` structure such as ``hyperparameters``; empty when absent."""
@@ -145,13 +136,17 @@ class Params:
 
     def records(self, key: str) -> list[dict[str, Any]]:
         """A list of ``{field: value}`` records such as ``thresholds``; empty when absent."""
+        return self._listed(key, dict, "a list of records", "give each {} as a blank node")
+
+    def _listed(self, key: str, kind: type, expected: str, fix: str) -> list[Any]:
+        """Zero or more ``kind`` values, given as one value or a list; empty when absent.
+        ``fix`` names the property at ``{}``."""
         value = self._values.get(key)
         if value is None:
             return []
         items = value if isinstance(value, list) else [value]
-        if not all(isinstance(item, dict) for item in items):
+        if not all(isinstance(item, kind) for item in items):
             raise ParameterError(
-                f"{key} must be a list of records, got {value!r}; "
-                f"give each {property_name(key)} as a blank node"
+                f"{key} must be {expected}, got {value!r}; {fix.format(property_name(key))}"
             )
         return list(items)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
@@ -21,6 +21,15 @@ _VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IRI_FORBIDDEN = re.compile(r'[\x00-\x20<>"{}|^`\\]')
 _INTEGERS = {f"{XSD}{t}" for t in ("integer", "int", "long", "short", "nonNegativeInteger")}
 _FLOATS = {f"{XSD}{t}" for t in ("decimal", "double", "float")}
+# Python types written as typed literals: (type, XSD datatype, lexical form). First match
+# wins, so bool comes before int (a subclass) and datetime before date.
+_TYPED: tuple[tuple[type, str, Callable[[Any], str]], ...] = (
+    (bool, "boolean", lambda v: str(v).lower()),
+    (int, "integer", str),
+    (float, "double", repr),
+    (datetime, "dateTime", datetime.isoformat),
+    (date, "date", date.isoformat),
+)
 
 
 class IRI(str):
@@ -33,16 +42,9 @@ def term(value: Any) -> str:
         if _IRI_FORBIDDEN.search(value):
             raise ValueError(f'{value!r} is not an IRI: it holds a space or one of <>"{{}}|^`\\')
         return f"<{value}>"
-    if isinstance(value, bool):
-        return f'"{str(value).lower()}"^^<{XSD}boolean>'
-    if isinstance(value, int):
-        return f'"{value}"^^<{XSD}integer>'
-    if isinstance(value, float):
-        return f'"{value!r}"^^<{XSD}double>'
-    if isinstance(value, datetime):
-        return f'"{value.isoformat()}"^^<{XSD}dateTime>'
-    if isinstance(value, date):
-        return f'"{value.isoformat()}"^^<{XSD}date>'
+    for kind, datatype, lexical in _TYPED:
+        if isinstance(value, kind):
+            return f'"{lexical(value)}"^^<{XSD}{datatype}>'
     if isinstance(value, str):
         return json.dumps(value)  # JSON string escapes are SPARQL string escapes
     raise TypeError(

@@ -39,7 +39,7 @@ import uuid
 import weakref
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 from ontolab import _spool
 from ontolab._http import Transport
@@ -165,22 +165,17 @@ class Run:
         self.log_params({key: value})
 
     def log_params(self, params: dict[str, Any]) -> None:
-        with self._cond:
-            self._check_open()
-            self._params.update({_key("param", k): str(v) for k, v in params.items()})
+        self._buffer_texts("param", params)
 
     def log_metric(self, key: str, value: float, step: int | None = None) -> None:
         """Buffer one value of metric ``key`` (at ``step``, default 0); no request is made."""
-        point = _point(key, value, step)
-        with self._cond:
-            self._check_open()
-            self._metrics.append(point)
-            if len(self._metrics) >= self._max_batch:
-                self._wake = True
-                self._cond.notify()
+        self._buffer_metrics([_point(key, value, step)])
 
     def log_metrics(self, metrics: dict[str, float], step: int | None = None) -> None:
-        points = [_point(k, v, step) for k, v in metrics.items()]
+        self._buffer_metrics([_point(k, v, step) for k, v in metrics.items()])
+
+    def _buffer_metrics(self, points: list[dict[str, Any]]) -> None:
+        """Buffer ``points``; a full batch wakes the sender."""
         with self._cond:
             self._check_open()
             self._metrics.extend(points)
@@ -192,9 +187,15 @@ class Run:
         self.set_tags({key: value})
 
     def set_tags(self, tags: dict[str, Any]) -> None:
+        self._buffer_texts("tag", tags)
+
+    def _buffer_texts(self, kind: Literal["param", "tag"], values: dict[str, Any]) -> None:
+        """Buffer params or tags as text, each key checked. The buffer is looked up under the
+        lock: draining replaces it."""
         with self._cond:
             self._check_open()
-            self._batch_tags.update({_key("tag", k): str(v) for k, v in tags.items()})
+            buffer = self._params if kind == "param" else self._batch_tags
+            buffer.update({_key(kind, k): str(v) for k, v in values.items()})
 
     def log_artifact(self, path: str | os.PathLike[str], artifact_path: str | None = None) -> None:
         """Send the file at ``path`` into the run's folder ``artifact_path`` (default: the top),

@@ -580,10 +580,8 @@ def _rollback(args: argparse.Namespace) -> int:
 
 
 def _challenge(args: argparse.Namespace) -> int:
-    from server.automation.policy import challenge
-
     path = f"/api/models/{args.model}/versions/{args.version}/challenge"
-    decision = _operate(args, path, lambda p: challenge(p.registry, args.model, args.version))
+    decision = _operate(args, path, lambda p: p.challenge(args.model, args.version))
     print(f"{decision['outcome']}: {decision['reason']}")
     promoted = decision.get("champion_change") or {}
     _print_switches(promoted.get("switches", []))

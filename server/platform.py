@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from server import definitions
-from server.automation import Observation, TriggerService
+from server.automation import Firing, Observation, TriggerService, policy
+from server.automation.scoring import ChampionScorer
 from server.datasets import DatasetService
 from server.definitions import ensure_ontology
 from server.definitions.estimators import AllowList, for_settings
@@ -28,6 +29,7 @@ from server.serving.models import ModelServing
 from server.settings import Settings
 from server.store import Store, open_store
 from server.tracking.artifacts import ArtifactStore
+from server.tracking.records import RunRecord
 
 
 @dataclass
@@ -47,6 +49,15 @@ class Platform:
     triggers: TriggerService
     # Drift and live performance of deployments, per window (server/monitoring/service.py)
     monitoring: MonitoringService
+    # Scores a champion on a challenger's held-out data for the promotion policy
+    scorer: ChampionScorer | None = None
+
+    def challenge(self, name: str, version: int, informed_by: str | None = None) -> dict[str, Any]:
+        """Run the promotion policy on ``version`` of ``name`` (``server.automation.policy``),
+        scoring the champion on the challenger's held-out data when theirs differ."""
+        return policy.challenge(
+            self.registry, name, version, informed_by=informed_by, scorer=self.scorer
+        )
 
     def delete_experiment(self, identifier: str) -> dict[str, Any]:
         """Delete an experiment's versions and runs; runs of it in flight are cancelled first.
@@ -127,6 +138,9 @@ def open_platform(
     monitoring = MonitoringService(settings, store, artifacts, registry, deployments)
     # drift and performance triggers take the monitor's newly recorded windows
     monitoring.add_listener(lambda event: _observe(triggers, event))
+    # a run a firing started challenges the champion with the versions it registered
+    scorer = ChampionScorer(provisioner, artifacts, cache, settings.data / "scoring")
+    triggers.on_run_finished(lambda firing, record: _challenge(registry, scorer, firing, record))
     platform = Platform(
         settings,
         store,
@@ -141,6 +155,7 @@ def open_platform(
         tracked=tracked,
         triggers=triggers,
         monitoring=monitoring,
+        scorer=scorer,
     )
     if settings.reconciles_runs:
         runs.reconcile()  # before anything can start a run
@@ -156,3 +171,10 @@ def open_platform(
 def _observe(triggers: TriggerService, event: object) -> None:
     """A monitor's newly recorded window, handed to the drift and performance triggers."""
     triggers.observe(Observation.of(event))
+
+
+def _challenge(
+    registry: Registry, scorer: ChampionScorer, firing: Firing, record: RunRecord
+) -> None:
+    """A triggered run has ended: its model versions challenge the champion."""
+    policy.challenge_run(registry, scorer, firing, record)

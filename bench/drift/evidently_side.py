@@ -14,23 +14,10 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-import pandas as pd
 from evidently import Report
 from evidently.presets import DataDriftPreset
-
-LABELS = np.array(list("abcdefgh"), dtype=object)
-
-
-def load_frame(folder: Path, name: str, columns: int) -> pd.DataFrame:
-    values = np.load(folder / f"{name}_numbers.npy", mmap_mode="r")
-    codes = np.load(folder / f"{name}_codes.npy")
-    data: dict[str, Any] = {f"x{i}": np.asarray(values[:, i]) for i in range(values.shape[1])}
-    data |= {f"c{i}": LABELS[codes[:, i]] for i in range(codes.shape[1])}
-    frame = pd.DataFrame(data)
-    return frame.iloc[:, :columns] if columns else frame
+from frames import load_frame
 
 
 def main() -> None:

@@ -46,6 +46,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from frames import LABELS, load_frame  # noqa: E402
+
 from executor.standalone.reference import reference_profile  # noqa: E402
 from server.monitoring.drift import Reference, compute_drift  # noqa: E402
 
@@ -53,7 +55,6 @@ EVIDENTLY_VENV = ROOT / "bench" / ".venv-evidently"
 EVIDENTLY_PIN = "evidently==0.7.23"
 RESULTS = ROOT / "bench" / "results"
 SIDE = Path(__file__).with_name("evidently_side.py")
-LABELS = np.array(list("abcdefgh"), dtype=object)
 WEIGHTS = [0.3, 0.2, 0.15, 0.1, 0.1, 0.05, 0.05, 0.05]
 SIZES = {"10k_x_25": (10_000, 20, 5, "float64"), "300k_x_1000": (300_000, 800, 200, "float32")}
 
@@ -78,16 +79,6 @@ def write_data(folder: Path, rows: int, numbers: int, categories: int, dtype: st
         np.save(folder / f"{name}_numbers.npy", values)
         codes = rng.choice(len(LABELS), size=(rows, categories), p=WEIGHTS).astype(np.int8)
         np.save(folder / f"{name}_codes.npy", codes)
-
-
-def load_frame(folder: Path, name: str, columns: int | None = None) -> pd.DataFrame:
-    """The frame both sides build from the files (numbers x0…, categories c0… as text)."""
-    values = np.load(folder / f"{name}_numbers.npy", mmap_mode="r")
-    codes = np.load(folder / f"{name}_codes.npy")
-    data: dict[str, Any] = {f"x{i}": np.asarray(values[:, i]) for i in range(values.shape[1])}
-    data |= {f"c{i}": LABELS[codes[:, i]] for i in range(codes.shape[1])}
-    frame = pd.DataFrame(data)
-    return frame.iloc[:, :columns] if columns else frame
 
 
 def time_ontolab(folder: Path, repeats: int) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from run import (  # noqa: E402
     deploy,
     ensure_wrk,
     open_platform,
+    print_latencies,
     stop_waitress,
 )
 
@@ -55,18 +56,7 @@ def main() -> int:
     report["load"] = f"wrk -t1 -d{args.duration}s --latency, single-row POST, 127.0.0.1"
     RESULTS.mkdir(parents=True, exist_ok=True)
     (RESULTS / "serving-front.json").write_text(json.dumps(report, indent=2))
-    print(f"{'':16}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
-    for connections, sides in report["by_connections"].items():
-        for side in ("direct", "front"):
-            f = sides[side]
-            print(
-                f"{side + ' c=' + connections:16}{f['requests_per_second']:>10.0f}"
-                f"{f['p50_ms']:>10.3f}{f['p95_ms']:>10.3f}{f['p99_ms']:>10.3f}"
-            )
-        added = sides["added_ms"]
-        print(
-            f"{'added c=' + connections:16}{'':>10}{added['p50_ms']:>10.3f}{added['p95_ms']:>10.3f}"
-        )
+    print_latencies(report["by_connections"], ("direct", "front"), 16)
     return 0
 
 

@@ -386,20 +386,26 @@ def finish_log_overhead(overhead: dict, args: argparse.Namespace) -> int:
 
 def print_log_overhead(overhead: dict) -> None:
     print(f"\nprediction log off vs on (medians of {overhead['rounds']} alternating rounds)")
-    print(f"{'':14}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
-    for connections, sides in overhead["by_connections"].items():
-        for name in ("off", "on"):
+    print_latencies(overhead["by_connections"], ("off", "on"), 14)
+    print(f"log counters (on): {overhead['log_counters']}")
+    print(f"in-process PredictionLogWriter.log: {overhead['log_call_us']:.2f} µs a call")
+
+
+def print_latencies(by_connections: dict, names: tuple[str, str], width: int) -> None:
+    """Per connection count: req/s and latencies of both sides, then what the second adds."""
+    print(f"{'':{width}}{'req/s':>10}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}")
+    for connections, sides in by_connections.items():
+        for name in names:
             side = sides[name]
             print(
-                f"{name + ' c=' + connections:14}{side['requests_per_second']:>10.0f}"
+                f"{name + ' c=' + connections:{width}}{side['requests_per_second']:>10.0f}"
                 f"{side['p50_ms']:>10.3f}{side['p95_ms']:>10.3f}{side['p99_ms']:>10.3f}"
             )
         added = sides["added_ms"]
         print(
-            f"{'added c=' + connections:14}{'':>10}{added['p50_ms']:>10.3f}{added['p95_ms']:>10.3f}"
+            f"{'added c=' + connections:{width}}{'':>10}"
+            f"{added['p50_ms']:>10.3f}{added['p95_ms']:>10.3f}"
         )
-    print(f"log counters (on): {overhead['log_counters']}")
-    print(f"in-process PredictionLogWriter.log: {overhead['log_call_us']:.2f} µs a call")
 
 
 def print_report(report: dict) -> None:

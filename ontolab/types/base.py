@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
-from typing import Any, TypeVar
-
-T = TypeVar("T")
+from collections.abc import Mapping
+from typing import Any, ClassVar, Self
 
 
-def build(cls: Callable[..., T], data: dict[str, Any], **nested: Any) -> T:
-    """A ``cls`` record from ``data``: its known keys, ``nested`` records given as read."""
-    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    values = {k: v for k, v in data.items() if k in names and k not in nested}
-    return cls(**values, **nested, raw=data)
+@dataclasses.dataclass(frozen=True)
+class Record:
+    """A record of an API answer. Subclasses are frozen dataclasses of the wire's fields."""
 
+    raw: dict[str, Any] = dataclasses.field(
+        default_factory=dict, repr=False, compare=False, kw_only=True
+    )
 
-def many(cls: Any, items: Any) -> list[Any]:
-    """Each item of a JSON list read by ``cls.from_json`` (None reads as no items)."""
-    return [cls.from_json(item) for item in items or ()]
+    # Fields whose JSON is a list of other records, each read by that record's ``from_json``.
+    _nested: ClassVar[Mapping[str, type[Record]]] = {}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Self:
+        """The record of ``data``: its known keys (nested lists read as records; None as no
+        items), the whole answer in ``raw``."""
+        names = {f.name for f in dataclasses.fields(cls)} - {"raw"}
+        values = {k: v for k, v in data.items() if k in names and k not in cls._nested}
+        for name, kind in cls._nested.items():
+            values[name] = [kind.from_json(item) for item in data.get(name) or ()]
+        return cls(**values, raw=data)

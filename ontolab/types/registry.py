@@ -6,12 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ontolab.types.base import build as _build
-from ontolab.types.base import many as _many
+from ontolab.types.base import Record
 
 
 @dataclass(frozen=True)
-class DatasetVersion:
+class DatasetVersion(Record):
     """One uploaded version of a dataset; ``source`` is what an extract step names."""
 
     name: str
@@ -24,11 +23,6 @@ class DatasetVersion:
     created: str = ""
     format: str = ""
     profile_error: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DatasetVersion:
-        return _build(cls, data)
 
     @property
     def source(self) -> str:
@@ -37,19 +31,14 @@ class DatasetVersion:
 
 
 @dataclass(frozen=True)
-class DatasetSummary:
+class DatasetSummary(Record):
     name: str
     versions: int
     updated: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> DatasetSummary:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class ModelVersion:
+class ModelVersion(Record):
     """A registered model version: the run that built it, its metrics, validation, aliases."""
 
     name: str
@@ -64,29 +53,19 @@ class ModelVersion:
     primary_value: float | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     aliases: list[str] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ModelVersion:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class ModelSummary:
+class ModelSummary(Record):
     name: str
     task: str
     latest_version: int | None
     versions: int
     aliases: dict[str, int] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ModelSummary:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class Model:
+class Model(Record):
     """A registered model with every version and its aliases (alias → version)."""
 
     name: str
@@ -94,15 +73,12 @@ class Model:
     latest_version: int | None
     aliases: dict[str, int]
     versions: list[ModelVersion]
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Model:
-        return _build(cls, data, versions=_many(ModelVersion, data.get("versions")))
+    _nested = {"versions": ModelVersion}
 
 
 @dataclass(frozen=True)
-class AliasChange:
+class AliasChange(Record):
     """An alias set or moved (``previous`` is the version it left; ``compared`` the gate's
     numbers)."""
 
@@ -112,15 +88,10 @@ class AliasChange:
     previous: int | None = None
     gated: bool = False
     compared: dict[str, Any] | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> AliasChange:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class Deployment:
+class Deployment(Record):
     """A model server started by the platform; ``url`` answers ``/predict``."""
 
     id: str
@@ -138,15 +109,10 @@ class Deployment:
     started_by: str = ""
     iri: str = ""
     prediction_log: dict[str, Any] | None = None  # {"enabled", "max_mb", "files"}
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Deployment:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class Prediction:
+class Prediction(Record):
     """Predictions (and, for classifiers, probabilities per class) with the model version."""
 
     predictions: list[Any]
@@ -154,23 +120,13 @@ class Prediction:
     probabilities: list[list[float]] | None = None
     classes: list[Any] | None = None
     request_id: str | None = None  # a deployment's answer: the id its prediction log keeps
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Prediction:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class NamedQuery:
+class NamedQuery(Record):
     """A query of ``ontology/queries/`` with its typed parameters."""
 
     name: str
     description: str
     parameters: list[dict[str, str]]
     text: str
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> NamedQuery:
-        return _build(cls, data)

@@ -7,12 +7,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ontolab.frames import Table
-from ontolab.types.base import build as _build
-from ontolab.types.base import many as _many
+from ontolab.types.base import Record
 
 
 @dataclass(frozen=True)
-class ExperimentVersion:
+class ExperimentVersion(Record):
     """One stored version of an experiment definition."""
 
     identifier: str
@@ -23,15 +22,10 @@ class ExperimentVersion:
     created: str = ""
     created_new_version: bool | None = None
     turtle: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ExperimentVersion:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class ExperimentSummary:
+class ExperimentSummary(Record):
     """An experiment as the list shows it: its newest version number."""
 
     identifier: str
@@ -39,15 +33,10 @@ class ExperimentSummary:
     task: str = ""
     updated: str = ""
     label: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> ExperimentSummary:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class Validation:
+class Validation(Record):
     """A definition checked (SHACL) and planned without being stored."""
 
     valid: bool
@@ -56,15 +45,10 @@ class Validation:
     steps: list[dict[str, Any]]
     waves: list[list[str]]
     reasoning: dict[str, Any] | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Validation:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class StartedRun:
+class StartedRun(Record):
     """What ``POST /api/runs`` answers: the run exists and runs."""
 
     run_id: str
@@ -73,15 +57,10 @@ class StartedRun:
     version: int
     steps: list[dict[str, Any]] = field(default_factory=list)
     resumes: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StartedRun:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class StepRun:
+class StepRun(Record):
     """One step of a run: its state, timings and cache use."""
 
     step_id: str
@@ -97,44 +76,29 @@ class StepRun:
     error_type: str | None = None
     error_message: str | None = None
     depends_on: list[str] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> StepRun:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class Metric:
+class Metric(Record):
     """One evaluation (``mls:ModelEvaluation``) of a run's step."""
 
     step_id: str
     metric: str
     value: float
     model: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Metric:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class HyperParameter:
+class HyperParameter(Record):
     """A hyperparameter setting a model was fitted with."""
 
     step_id: str
     name: str
     value: Any
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> HyperParameter:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class Artifact:
+class Artifact(Record):
     """A content-addressed file a step wrote."""
 
     step_id: str
@@ -143,15 +107,10 @@ class Artifact:
     size: int
     kind: str = ""
     media_type: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Artifact:
-        return _build(cls, data)
 
 
 @dataclass(frozen=True)
-class RunDetails:
+class RunDetails(Record):
     """A run with its steps, metrics, hyperparameters, artifacts and models."""
 
     run_id: str
@@ -170,18 +129,13 @@ class RunDetails:
     artifacts: list[Artifact] = field(default_factory=list)
     models: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunDetails:
-        return _build(
-            cls,
-            data,
-            steps=_many(StepRun, data.get("steps")),
-            metrics=_many(Metric, data.get("metrics")),
-            hyperparameters=_many(HyperParameter, data.get("hyperparameters")),
-            artifacts=_many(Artifact, data.get("artifacts")),
-        )
+    _nested = {
+        "steps": StepRun,
+        "metrics": Metric,
+        "hyperparameters": HyperParameter,
+        "artifacts": Artifact,
+    }
 
     @property
     def experiment(self) -> str:
@@ -205,7 +159,7 @@ class RunDetails:
 
 
 @dataclass(frozen=True)
-class RunSummary:
+class RunSummary(Record):
     """A run as the list and compare show it: metrics and params as ``NAME``/``STEP.NAME``."""
 
     run_id: str
@@ -217,11 +171,6 @@ class RunSummary:
     number: int | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunSummary:
-        return _build(cls, data)
 
 
 def _summary_rows(runs: list[RunSummary]) -> list[dict[str, Any]]:
@@ -236,17 +185,14 @@ def _summary_rows(runs: list[RunSummary]) -> list[dict[str, Any]]:
 
 
 @dataclass(frozen=True)
-class RunList:
+class RunList(Record):
     """A page of runs; ``total`` counts every match."""
 
     total: int
     offset: int
     runs: list[RunSummary]
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> RunList:
-        return _build(cls, data, runs=_many(RunSummary, data.get("runs")))
+    _nested = {"runs": RunSummary}
 
     def __iter__(self) -> Any:
         return iter(self.runs)
@@ -260,7 +206,7 @@ class RunList:
 
 
 @dataclass(frozen=True)
-class Comparison:
+class Comparison(Record):
     """Runs side by side: the metrics and params they have, the best run(s) per metric."""
 
     runs: list[RunSummary]
@@ -268,11 +214,8 @@ class Comparison:
     params: list[str]
     differing_params: list[str]
     best: dict[str, list[str]]
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> Comparison:
-        return _build(cls, data, runs=_many(RunSummary, data.get("runs")))
+    _nested = {"runs": RunSummary}
 
     def to_pandas(self) -> Any:
         """The runs as a DataFrame, one row per run."""
@@ -280,14 +223,9 @@ class Comparison:
 
 
 @dataclass(frozen=True)
-class LeaderboardEntry:
+class LeaderboardEntry(Record):
     """One run on an experiment's leaderboard, best first."""
 
     run_id: str
     value: float
     run: str = ""
-    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
-
-    @classmethod
-    def from_json(cls, data: dict[str, Any]) -> LeaderboardEntry:
-        return _build(cls, data)

@@ -25,7 +25,6 @@ from server.api.common import (
     path_parameter,
 )
 from server.api.models import _number
-from server.automation.policy import challenge
 from server.errors import BadRequest
 from server.registry.history import Cause, rollback_target
 
@@ -45,8 +44,7 @@ def post_challenge(name: str, version: str) -> dict[str, Any]:
     trigger = body.get("trigger")
     if trigger is not None and not (isinstance(trigger, str) and _IRI.fullmatch(trigger)):
         raise BadRequest(f'"trigger" must be the IRI of a trigger firing, got {trigger!r}')
-    registry = get_platform().registry
-    return challenge(registry, name, _number(version, name), informed_by=trigger)
+    return get_platform().challenge(name, _number(version, name), informed_by=trigger)
 
 
 @blueprint.post("/api/models/<name>/aliases/<alias>/rollback")
@@ -111,7 +109,9 @@ OPENAPI: dict[str, Any] = {
             "summary": "Make a version the challenger; promote it to champion if it passed "
             "validation and beats the champion on the primary metric on the same held-out data",
             "description": "Either way the decision is recorded (ol:PromotionDecision) with its "
-            "reason and figures; deployments following champion switch before the answer.",
+            "reason and figures; deployments following champion switch before the answer. A "
+            "champion validated on another test split is first scored on the challenger's in a "
+            "validate step (champion_scoring: the ol:ChampionScoring's IRI).",
             "parameters": [_NAME, _VERSION],
             "requestBody": json_request(
                 object_schema({"trigger": {"type": "string", "format": "iri"}}, []),

@@ -10,6 +10,14 @@ from server.registry.model import NOT_VALIDATED, PRIMARY_METRIC, ModelVersion, n
 from server.tracking.records import RunRecord, StepRecord
 
 
+def candidates(record: RunRecord) -> list[ModelVersion]:
+    """The versions a run registers, by build step id; none unless the run succeeded."""
+    if record.status != "succeeded":
+        return []
+    steps = sorted(record.steps.values(), key=lambda s: s.id)
+    return [found for step in steps if (found := candidate(record, step)) is not None]
+
+
 def candidate(record: RunRecord, build: StepRecord) -> ModelVersion | None:
     """The version a succeeded build step would register (numbered 0 until added)."""
     result = build.result

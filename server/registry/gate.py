@@ -2,11 +2,15 @@
 
 A version passes when it met its validation thresholds and, with ``must_beat_current``, when
 its primary metric beats the alias's current version (higher is better unless the ontology
-marks the measure otherwise). Pure: it reads the entry it is given and writes nothing.
+marks the measure otherwise). ``rescored`` gives, by version, a current holder's figure
+measured again on the candidate's held-out data (``server.automation.scoring``): that figure is
+the one to beat. Pure: it reads the entry it is given and writes nothing.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from server.errors import PromotionRefused
@@ -14,7 +18,11 @@ from server.registry.model import ModelEntry, ModelVersion, number, numbers
 
 
 def check_promotion(
-    entry: ModelEntry, candidate: ModelVersion, alias: str, must_beat_current: bool
+    entry: ModelEntry,
+    candidate: ModelVersion,
+    alias: str,
+    must_beat_current: bool,
+    rescored: Mapping[int, float] | None = None,
 ) -> dict[str, Any]:
     """Raise PromotionRefused unless ``candidate`` may hold ``alias``; return the comparison."""
     target = f"version {candidate.number} of {entry.name!r} cannot become {alias!r}"
@@ -32,6 +40,9 @@ def check_promotion(
         compared["current"] = _side(entry.version(holder.version)) if holder else None
         return compared
     current = entry.version(holder.version)
+    if rescored and holder.version in rescored:  # measured on the candidate's data
+        current = replace(current, primary_value=rescored[holder.version])
+        compared["rescored"] = True
     compared["current"] = _side(current)
     higher = candidate.higher_is_better is not False
     compared["higher_is_better"] = higher

@@ -61,6 +61,7 @@ class Decision:
     agent: str = str(PLATFORM_AGENT)
     time: str = ""
     iri: str = ""
+    champion_scoring: str | None = None  # the champion scored on the challenger's data
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,6 +77,7 @@ class Decision:
             "held_out_sha256": list(self.held_out),
             "informed_by": self.informed_by,
             "time": self.time,
+            "champion_scoring": self.champion_scoring,
         }
 
 
@@ -133,6 +135,8 @@ def decision_triples(decision: Decision) -> list[Triple]:
         if value is not None:
             out.append((node, predicate, Literal(value, datatype=XSD.double)))
     out += [(node, OL.heldOutSha256, Literal(sha)) for sha in decision.held_out]
+    if decision.champion_scoring is not None:
+        out.append((node, OL.championScoring, URIRef(decision.champion_scoring)))
     return out
 
 

@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -44,6 +44,7 @@ from server.graph import queries
 from server.graph.clock import utc_now
 from server.registry import ledger
 from server.registry.candidates import candidate as run_candidate
+from server.registry.candidates import candidates
 from server.registry.gate import check_promotion
 from server.registry.history import (
     Cause,
@@ -107,14 +108,7 @@ class Registry:
 
     def register_run(self, record: RunRecord) -> list[ModelVersion]:
         """Register every model a successful run built; a run that did not succeed adds none."""
-        if record.status != "succeeded":
-            return []
-        registered = []
-        for build in sorted(record.steps.values(), key=lambda s: s.id):
-            candidate = run_candidate(record, build)
-            if candidate is not None:
-                registered.append(self._add_version(candidate, record.pipeline.task))
-        return registered
+        return [self._add_version(c, record.pipeline.task) for c in candidates(record)]
 
     def _add_version(self, candidate: ModelVersion, task: str) -> ModelVersion:
         """Add ``candidate`` as the next version, unless a version holds the same bytes already.
@@ -265,8 +259,10 @@ class Registry:
         gate: bool = False,
         must_beat_current: bool = False,
         cause: Cause | None = None,
+        rescored: Mapping[int, float] | None = None,
     ) -> AliasChange:
-        """Point ``alias`` at ``version``; through the gate when asked or for ``champion``.
+        """Point ``alias`` at ``version``; through the gate when asked or for ``champion``
+        (``rescored``: current holders' figures on the candidate's data, ``gate``).
 
         The change is recorded in the model's history (``cause``: manual when not given) and
         told to the listeners; pointing an alias at the version it holds changes nothing."""
@@ -276,7 +272,9 @@ class Registry:
             entry = self.model(name)
             candidate = entry.version(version)
             compared = (
-                check_promotion(entry, candidate, alias, must_beat_current) if gated else None
+                check_promotion(entry, candidate, alias, must_beat_current, rescored)
+                if gated
+                else None
             )
             previous = entry.aliases.get(alias)
             if previous is not None and previous.version == candidate.number:

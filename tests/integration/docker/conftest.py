@@ -151,6 +151,14 @@ def opened(settings: Settings) -> Iterator[Platform]:
         platform.close()
 
 
+@contextmanager
+def on_swarm(data: Path, engine: Engine) -> Iterator[Platform]:
+    """A platform on the swarm provisioner, its API served where the swarm's tasks reach it."""
+    port = free_port()
+    with opened(docker_settings(data, engine, "swarm", port)) as platform, served(platform, port):
+        yield platform
+
+
 def run_text(platform: Platform, text: str, fmt: str = "turtle") -> RunRecord:
     version = definitions.submit(platform.store, definitions.parse(text, fmt)).version
     return platform.runs.run(version, use_cache=False)

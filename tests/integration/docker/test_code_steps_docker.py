@@ -20,11 +20,10 @@ from tests.integration.docker.conftest import (
     Image,
     docker_settings,
     metrics,
+    on_swarm,
     opened,
-    served,
 )
 from tests.integration.docker.engine import Engine
-from tests.processes import free_port
 
 pytestmark = pytest.mark.docker
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "wine_custom_code.ttl"
@@ -66,9 +65,7 @@ def test_swarm_runs_code_steps(
     docker_client: Any,
     tmp_path: Path,
 ) -> None:
-    port = free_port()
-    settings = docker_settings(tmp_path / "data", engine, "swarm", port)
-    with opened(settings) as platform, served(platform, port):
+    with on_swarm(tmp_path / "data", engine) as platform:
         record = run_example(platform)
         assert metrics(platform, record) == local_metrics
     for step in ("features", "ensemble"):

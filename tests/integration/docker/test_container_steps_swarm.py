@@ -14,6 +14,7 @@ import pytest
 
 from server import definitions
 from server.definitions.code_bundles import bundle_beside
+from server.definitions.versioning import ExperimentVersion
 from server.interop.run_facts import read_run
 from server.platform import Platform
 from server.provision.swarm_container import VOLUME_LABEL
@@ -22,12 +23,9 @@ from server.tracking.records import RunRecord
 from tests.integration.docker.conftest import (
     Image,
     author_image_from,
-    docker_settings,
-    opened,
-    served,
+    on_swarm,
 )
 from tests.integration.docker.engine import Engine
-from tests.processes import free_port
 
 pytestmark = pytest.mark.docker
 AUTHOR_IMAGE = "ontolab-author:test"
@@ -72,15 +70,20 @@ def author_image(docker_client: Any, runner_image: Image) -> str:
     return author_image_from(docker_client, runner_image, AUTHOR_IMAGE)
 
 
-def run(platform: Platform, folder: Path, command: str, image: str = AUTHOR_IMAGE) -> RunRecord:
+def submit(platform: Platform, folder: Path, command: str) -> ExperimentVersion:
+    """The definition running ``command`` in the author's image, written to ``folder`` with its
+    code folder, bundled and stored."""
     (folder / "code").mkdir(parents=True)
     (folder / "code" / "features.py").write_text(FEATURES)
-    text = DEFINITION.replace("AUTHOR_IMAGE", image).replace("COMMAND", command)
+    text = DEFINITION.replace("AUTHOR_IMAGE", AUTHOR_IMAGE).replace("COMMAND", command)
     (folder / "experiment.ttl").write_text(text)
     graph = definitions.parse(text, "turtle")
     bundle_beside(folder / "experiment.ttl", graph, platform.artifacts.put)
-    version = definitions.submit(platform.store, graph).version
-    return platform.runs.run(version, use_cache=False)
+    return definitions.submit(platform.store, graph).version
+
+
+def run(platform: Platform, folder: Path, command: str) -> RunRecord:
+    return platform.runs.run(submit(platform, folder, command), use_cache=False)
 
 
 def leftovers(docker_client: Any, run_id: str) -> tuple[list[Any], list[Any]]:
@@ -93,10 +96,8 @@ def leftovers(docker_client: Any, run_id: str) -> tuple[list[Any], list[Any]]:
 def test_a_container_step_runs_under_swarm_and_feeds_the_next_step(
     engine: Engine, swarm: None, docker_client: Any, author_image: str, tmp_path: Path
 ) -> None:
-    port = free_port()
-    with opened(docker_settings(tmp_path / "data", engine, "swarm", port)) as platform:
-        with served(platform, port):
-            record = run(platform, tmp_path / "definition", TO_CSV)
+    with on_swarm(tmp_path / "data", engine) as platform:
+        record = run(platform, tmp_path / "definition", TO_CSV)
         assert record.status == "succeeded", record.error
         details = catalog.run_details(platform.store, record.run_id)
         result = record.steps["tool"].result
@@ -130,10 +131,8 @@ def test_a_container_step_runs_under_swarm_and_feeds_the_next_step(
 def test_a_failing_command_fails_the_step_with_its_log_tail_under_swarm(
     engine: Engine, swarm: None, docker_client: Any, author_image: str, tmp_path: Path
 ) -> None:
-    port = free_port()
-    with opened(docker_settings(tmp_path / "data", engine, "swarm", port)) as platform:
-        with served(platform, port):
-            record = run(platform, tmp_path / "definition", FAILS)
+    with on_swarm(tmp_path / "data", engine) as platform:
+        record = run(platform, tmp_path / "definition", FAILS)
     assert record.status == "failed"
     assert "ContainerExit: the command exited with status 3; its log ends: bad row 7" in (
         record.error or ""
@@ -147,27 +146,18 @@ def test_a_failing_command_fails_the_step_with_its_log_tail_under_swarm(
 def test_cancel_stops_the_running_command_and_removes_the_volume(
     engine: Engine, swarm: None, docker_client: Any, author_image: str, tmp_path: Path
 ) -> None:
-    port = free_port()
-    folder = tmp_path / "definition"
-    (folder / "code").mkdir(parents=True)
-    (folder / "code" / "features.py").write_text(FEATURES)
-    text = DEFINITION.replace("AUTHOR_IMAGE", AUTHOR_IMAGE).replace("COMMAND", "sleep 600")
-    (folder / "experiment.ttl").write_text(text)
-    with opened(docker_settings(tmp_path / "data", engine, "swarm", port)) as platform:
-        with served(platform, port):
-            graph = definitions.parse(text, "turtle")
-            bundle_beside(folder / "experiment.ttl", graph, platform.artifacts.put)
-            version = definitions.submit(platform.store, graph).version
-            record = platform.runs.start(version, use_cache=False)
-            run_id = record.run_id
-            deadline = time.monotonic() + 300
-            label = {"label": f"{RUN_LABEL}={run_id}"}
-            while time.monotonic() < deadline and not any(
-                s.name.endswith("-command") for s in docker_client.services.list(filters=label)
-            ):
-                time.sleep(0.5)
-            platform.runs.cancel(run_id)
-            assert platform.runs.wait(run_id, timeout=120)
+    with on_swarm(tmp_path / "data", engine) as platform:
+        version = submit(platform, tmp_path / "definition", "sleep 600")
+        record = platform.runs.start(version, use_cache=False)
+        run_id = record.run_id
+        deadline = time.monotonic() + 300
+        label = {"label": f"{RUN_LABEL}={run_id}"}
+        while time.monotonic() < deadline and not any(
+            s.name.endswith("-command") for s in docker_client.services.list(filters=label)
+        ):
+            time.sleep(0.5)
+        platform.runs.cancel(run_id)
+        assert platform.runs.wait(run_id, timeout=120)
     assert record.status == "cancelled", record.error
     assert record.steps["tool"].status == "cancelled"
     assert leftovers(docker_client, run_id) == ([], [])

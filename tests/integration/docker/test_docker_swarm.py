@@ -25,14 +25,13 @@ from tests.integration.docker.conftest import (
     Image,
     docker_settings,
     metrics,
+    on_swarm,
     opened,
     run_text,
-    served,
 )
 from tests.integration.docker.engine import Engine
 from tests.integration.http.test_estimators_api import IMPLEMENTATIONS
 from tests.integration.http.test_estimators_api import iris as iris_with_lightgbm
-from tests.processes import free_port
 
 pytestmark = pytest.mark.docker
 EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "breast_cancer.ttl"
@@ -113,9 +112,7 @@ def test_swarm_gives_the_local_metrics(
     docker_client: Any,
     tmp_path: Path,
 ) -> None:
-    port = free_port()
-    settings = docker_settings(tmp_path / "data", engine, "swarm", port)
-    with opened(settings) as platform, served(platform, port):
+    with on_swarm(tmp_path / "data", engine) as platform:
         record = run_text(platform, EXAMPLE.read_text())
         assert record.status == "succeeded", record.error
         assert metrics(platform, record) == local_metrics

@@ -13,14 +13,15 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from rdflib import Graph
+from rdflib import Graph, Literal, URIRef
 
 from server.automation.policy import challenge
-from server.errors import NotFoundError, RegistryError, RegistryInputError
+from server.errors import NotFoundError, PromotionRefused, RegistryError, RegistryInputError
 from server.graph import queries
+from server.graph.namespaces import MLS, OL
 from server.platform import Platform, open_platform
 from server.registry.history import Cause
-from server.registry.model import history_iri, model_iri
+from server.registry.model import history_iri, model_iri, version_iri
 from server.settings import Settings
 from tests.shapes import assert_conforms
 from tests.unit.server.registry import test_registry as built_runs
@@ -182,6 +183,68 @@ def test_rollback_walks_back_and_then_says_there_is_nothing_left(platform: Platf
     assert registry.alias_history(MODEL, "staging")[0]["kind"] == "delete"
     gone = registry.alias_at(MODEL, "staging", datetime.now(UTC).isoformat())
     assert gone["deleted"] is True and gone["version"] is None
+
+
+def test_a_champion_validated_on_other_data_is_scored_on_the_challengers_split(
+    platform: Platform,
+) -> None:
+    ours = platform.registry.held_out(MODEL, 4)
+    assert ours != platform.registry.held_out(MODEL, 1)
+    decision = platform.challenge(MODEL, 4, informed_by="urn:example:firing:2")
+    assert decision["champion"] == 1 and decision["champion_scoring"], decision["reason"]
+    history = Graph()
+    for row in queries.select(platform.store, "graph_triples", graph=history_iri(MODEL)):
+        history.add((row["s"], row["p"], row["o"]))
+    scoring = URIRef(decision["champion_scoring"])
+    assert history.value(scoring, OL.scoredOnSha256) == Literal(ours[0])
+    assert history.value(scoring, OL.scoredVersion) == version_iri(MODEL, 1)
+    scored = {
+        str(history.value(e, MLS.specifiedBy)).rsplit("#", 1)[-1]: float(
+            history.value(e, MLS.hasValue)  # type: ignore[arg-type]
+        )
+        for e in history.objects(scoring, MLS.hasOutput)
+    }
+    assert {"accuracy", "precision", "recall", "f1"} <= set(scored)
+    expected = _accuracy_of_version_1_on(platform, ours[0])
+    assert scored["accuracy"] == pytest.approx(expected)
+    assert decision["champion_value"] == scored["accuracy"]
+    assert decision["held_out_sha256"] == list(ours)
+    node = URIRef(decision["iri"])
+    assert history.value(node, OL.championScoring) == scoring
+    beats = decision["challenger_value"] > decision["champion_value"]
+    assert decision["outcome"] == ("promoted" if beats else "refused"), decision["reason"]
+    assert champion(platform) == (4 if beats else 1)
+
+
+@pytest.mark.parametrize(
+    ("held_out", "match"),
+    [
+        ((), "validated on 0 held-out data sets, not one"),
+        (("a" * 64, "b" * 64), "validated on 2 held-out data sets"),
+        (("0" * 64,), "splits artifact 000000000000 is not stored"),
+        (("model",), "scoring it on the challenger's held-out data failed .*lacks"),
+    ],
+)
+def test_a_champion_that_cannot_be_scored_is_refused_saying_why(
+    platform: Platform, held_out: tuple[str, ...], match: str
+) -> None:
+    assert platform.scorer is not None
+    version = platform.registry.resolve(MODEL, 1)
+    # "model": the model's own bytes where a test split belongs, so the step itself fails
+    held_out = tuple(version.sha256 if sha == "model" else sha for sha in held_out)
+    with pytest.raises(PromotionRefused, match=match):
+        platform.scorer.score(version, "classification", held_out)
+
+
+def _accuracy_of_version_1_on(platform: Platform, splits_sha256: str) -> float:
+    """Version 1's accuracy on a test split, computed here from the artifacts themselves."""
+    import joblib
+    from sklearn.metrics import accuracy_score
+
+    model = joblib.load(platform.artifacts.path(platform.registry.resolve(MODEL, 1).sha256))
+    test = joblib.load(platform.artifacts.path(splits_sha256))["test"]
+    x, y = test[model["feature_columns"]], test[model["target"]]
+    return float(accuracy_score(y, model["pipeline"].predict(x)))
 
 
 def test_history_graph_conforms_to_the_shapes(platform: Platform) -> None:
