@@ -20,7 +20,7 @@ from typing import Any
 
 from server.errors import BadRequest, NotFoundError
 from server.store.base import ReadableStore
-from server.tracking.artifacts import ArtifactStore
+from server.tracking.artifacts import ArtifactStore, parquet_head
 from server.tracking.catalog import run_details
 
 MAX_BYTES = 256 * 1024
@@ -123,16 +123,14 @@ def _csv(path: Path, rows: int) -> dict[str, Any]:
 
 
 def _parquet(path: Path, rows: int) -> dict[str, Any]:
-    import pyarrow.parquet as pq  # here, not at the top: the CLI should not pay for it
-
-    parquet = pq.ParquetFile(path)
-    names = parquet.schema_arrow.names[:MAX_COLUMNS]
-    batch = next(parquet.iter_batches(batch_size=rows, columns=names), None)
+    names, batch, total = parquet_head(path, rows)
+    shown = names[:MAX_COLUMNS]
+    if batch is not None and len(names) > MAX_COLUMNS:
+        batch = batch.select(shown)
     body = [] if batch is None else batch.to_pylist()
-    records = [[_cell(r[n]) for n in names] for r in body]
-    more = parquet.metadata.num_rows > len(records)
-    wide = len(parquet.schema_arrow.names) > MAX_COLUMNS
-    return _table(names, records, more or wide, total=parquet.metadata.num_rows)
+    records = [[_cell(r[n]) for n in shown] for r in body]
+    more = total > len(records) or len(names) > MAX_COLUMNS
+    return _table(shown, records, more, total=total)
 
 
 def _cell(value: Any) -> Any:

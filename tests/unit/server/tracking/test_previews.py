@@ -58,3 +58,11 @@ def test_a_binary_file_has_no_preview(tmp_path: Path) -> None:
     path.write_bytes(b"\x00\x01")
     shown = previews._look(path, "application/x-joblib", 20)
     assert shown["preview"] == "none" and "download" in shown["reason"]
+
+
+def test_an_empty_parquet_table_shows_its_columns_and_no_rows(tmp_path: Path) -> None:
+    path = tmp_path / "empty.parquet"
+    pd.DataFrame({"a": pd.Series([], dtype=float), "b": pd.Series([], dtype=str)}).to_parquet(path)
+    shown = previews._look(path, "application/vnd.apache.parquet", 5)
+    assert shown["columns"] == ["a", "b"] and shown["rows"] == []
+    assert shown["total_rows"] == 0 and shown["truncated"] is False
