@@ -530,3 +530,10 @@ class AccountError(OntolabError):
 
     status = 400
     title = "Invalid account request"
+
+
+class DeploymentRunning(OntolabError):
+    """Removing a deployment that is not stopped (409): stop it first."""
+
+    status = 409
+    title = "Deployment is running"

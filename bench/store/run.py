@@ -15,7 +15,7 @@ search_runs ordered by the metric), compare (two runs' params and metrics) and l
 back to its source).
 
     .venv/bin/python bench/store/run.py [--runs 10000] [--repeats 21] [--rounds 5] [--no-rdflib]
-        [--data DIR] [--mlflow-db FILE]
+        [--data DIR] [--mlflow-db FILE | --no-mlflow]
 
 ``--data DIR`` starts from a copy of a platform data directory that already holds the runs
 (bench/api/compare_runs.py --data DIR builds one) instead of writing them; ``--mlflow-db FILE``
@@ -125,6 +125,7 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=200, help="runs written to time writes")
     parser.add_argument("--rounds", type=int, default=5, help="write rounds; the median counts")
     parser.add_argument("--no-rdflib", action="store_true", help="skip rdflib (slow to load)")
+    parser.add_argument("--no-mlflow", action="store_true", help="skip MLflow's side")
     parser.add_argument(
         "--data", type=Path, help="start from a copy of this data dir's runs (--runs is ignored)"
     )
@@ -208,7 +209,9 @@ def bench(args: argparse.Namespace, tmp: Path, cleanup: contextlib.ExitStack) ->
         "lineage": queries.load("lineage").render(entity=str(model)),
     }
 
-    if args.mlflow_db:  # its runs are in the copy already: only the timed writes' rows
+    if args.no_mlflow:
+        mlflow_rows = []
+    elif args.mlflow_db:  # its runs are in the copy already: only the timed writes' rows
         mlflow_rows = [mlflow_row(c) for c in extra]
     elif args.data:  # the stored runs' twins, as bench/api made them (the same seed)
         twins = random.Random(7)
@@ -463,6 +466,8 @@ class MlflowSide:
     def start(
         cls, rows: list[dict[str, Any]], extra: int, args: argparse.Namespace, tmp: Path
     ) -> MlflowSide | None:
+        if args.no_mlflow:
+            return None
         if not MLFLOW_PYTHON.exists():
             print(f"MLflow skipped: {MLFLOW_PYTHON} is missing (bench/serving/run.py installs it)")
             return None

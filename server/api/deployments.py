@@ -115,6 +115,12 @@ def stop_deployment(deployment_id: str) -> dict[str, Any]:
     return get_platform().deployments.stop(deployment_id)
 
 
+@blueprint.delete("/api/deployments/<deployment_id>/record")
+def remove_deployment(deployment_id: str) -> dict[str, Any]:
+    """Forget a stopped deployment (its graph, prediction log and feedback); 409 if running."""
+    return get_platform().deployments.remove(deployment_id)
+
+
 _LOG_CONFIG = object_schema(
     {
         "enabled": {"type": "boolean"},
@@ -342,6 +348,27 @@ OPENAPI: dict[str, Any] = {
             "responses": {
                 "200": {"description": "the stopped deployment", **_ONE},
                 "404": problem_response("problem JSON"),
+            },
+        },
+    },
+    "/api/deployments/{deployment_id}/record": {
+        "delete": {
+            "summary": "Remove a stopped deployment: its graph, prediction log and feedback",
+            "parameters": _ID,
+            "responses": {
+                "200": {
+                    "description": "the deployment was removed",
+                    "content": {
+                        "application/json": {
+                            "schema": object_schema(
+                                {"id": {"type": "string"}, "removed": {"type": "boolean"}},
+                                ["id", "removed"],
+                            )
+                        }
+                    },
+                },
+                "404": problem_response("problem JSON"),
+                "409": problem_response("the deployment is running: stop it first"),
             },
         },
     },

@@ -7,6 +7,7 @@ router takes over. Without a build, ``/`` says how to make one.
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 from typing import Any
 
@@ -51,11 +52,33 @@ def index() -> Response:
     return _index()
 
 
+# Precompressed siblings the build writes (ui/vite.config.ts), best first.
+_ENCODINGS = (("br", ".br"), ("gzip", ".gz"))
+
+
+def _encoding(folder: Path, filename: str) -> tuple[str, str] | None:
+    """The best precompressed sibling of ``filename`` the client accepts, if the build made one."""
+    for encoding, suffix in _ENCODINGS:
+        if request.accept_encodings[encoding] and (folder / (filename + suffix)).is_file():
+            return encoding, suffix
+    return None
+
+
 @blueprint.get("/assets/<path:filename>")
 def assets(filename: str) -> Response:
     # Vite puts a content hash in every asset name: safe to cache for good.
-    response = send_from_directory(dist_dir() / "assets", filename, max_age=31536000)
+    folder = dist_dir() / "assets"
+    chosen = _encoding(folder, filename) if (folder / filename).is_file() else None
+    if chosen is None:
+        response = send_from_directory(folder, filename, max_age=31536000)
+    else:
+        encoding, suffix = chosen
+        response = send_from_directory(folder, filename + suffix, max_age=31536000)
+        # The type is the original file's, not that of a .br or .gz file.
+        response.mimetype = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        response.headers["Content-Encoding"] = encoding
     response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    response.vary.add("Accept-Encoding")
     return response
 
 
@@ -75,7 +98,8 @@ def client_route(error: NotFound) -> Response:
 OPENAPI: dict[str, Any] = {
     "/assets/{filename}": {
         "get": {
-            "summary": "A built UI asset (content-hashed name, cached for good)",
+            "summary": "A built UI asset (content-hashed name, cached for good; Brotli or gzip "
+            "when the client accepts it)",
             "parameters": [path_parameter("filename")],
             "responses": {
                 "200": {"description": "the file"},

@@ -142,6 +142,7 @@ RULES: dict[str, Rule] = {
     "deployments.feedback": glob(R),
     "deployments.deploy": glob(E),
     "deployments.stop_deployment": glob(E),
+    "deployments.remove_deployment": glob(E),
     "monitoring.evaluate": glob(V),
     "monitoring.history": glob(V),
     "triggers.create": exp(E),

@@ -37,6 +37,7 @@ Thread-safety: every public method may be called from any thread.
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
 import threading
 import uuid
@@ -48,7 +49,7 @@ from typing import Any, Protocol
 import requests
 
 from server.auth.predict_access import access_request, deployment_dir, requires_token, save_access
-from server.errors import DeploymentError, NotFoundError, OntolabError
+from server.errors import DeploymentError, DeploymentRunning, NotFoundError, OntolabError
 from server.graph import queries
 from server.graph.clock import utc_now
 from server.graph.namespaces import PLATFORM_AGENT
@@ -245,6 +246,22 @@ class DeploymentService(Switching):
         stopped = replace(deployment, desired="stopped", ended_at=utc_now())
         self._store.add_to_graph(deployment_iri(deployment.id), stop_triples(stopped))
         return self._json(stopped, "stopped")
+
+    def remove(self, deployment_id: str) -> dict[str, Any]:
+        """Forget a stopped deployment: its graph and its folder (prediction log, feedback).
+
+        A deployment still desired running is refused (``DeploymentRunning``); the model's
+        history keeps any switch it made."""
+        with self._lock:
+            deployment = self._read(deployment_id)
+            if deployment.desired != "stopped" or deployment_id in self._processes:
+                raise DeploymentRunning(
+                    f"deployment {deployment_id} is running; stop it first with "
+                    f"DELETE /api/deployments/{deployment_id}, then remove it"
+                )
+            self._store.delete_graph(deployment_iri(deployment.id))
+        shutil.rmtree(deployment_dir(self._settings.data, deployment.id), ignore_errors=True)
+        return {"id": deployment.id, "removed": True}
 
     def prediction_log(self, deployment_id: str) -> tuple[Path, LogConfig]:
         """The deployment's log folder and config; NotFoundError if no such deployment."""

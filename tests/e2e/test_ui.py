@@ -194,6 +194,7 @@ def test_promote_deploy_and_call_the_model(
     # The gate refuses a version that does not beat the champion, and says why.
     row = versions.get_by_role("row").filter(has_text=f"Promote v{worse} to champion")
     row.get_by_role("button", name="Promote if better").click()
+    page.get_by_role("dialog").get_by_role("button", name="Demote").click()  # it asks first
     refusal = page.get_by_role("alert").filter(has_text="does not beat")
     refusal.wait_for()
     assert "409" not in refusal.inner_text()
@@ -226,7 +227,7 @@ def test_sparql_console(page: Any, screenshot: Shot) -> None:
     page.goto("/query")
     page.get_by_label("Query", exact=True).select_option("experiments")
     editor = page.get_by_label(re.compile(r"^Query \(read-only"))
-    assert "ol:ExperimentVersion" in editor.input_value(), "picking a saved query loads its text"
+    assert "ol:ExperimentVersion" in editor.inner_text(), "picking a saved query loads its text"
     page.get_by_role("button", name="Run saved query").click()
     results = page.locator("table.results")
     results.get_by_role("cell", name=EXPERIMENT, exact=True).wait_for()

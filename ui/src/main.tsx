@@ -1,23 +1,25 @@
-import { StrictMode, useEffect, useState } from "react";
+import { StrictMode, Suspense, lazy, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { BrowserRouter, NavLink, Route, Routes } from "react-router-dom";
 import "@xyflow/react/dist/style.css";
 import "./styles.css";
-import { Dashboard } from "./pages/Dashboard";
-import { Experiments } from "./pages/Experiments";
-import { Builder } from "./pages/Builder";
-import { RunView } from "./pages/RunView";
-import { Explore } from "./pages/Explore";
-import { Compare } from "./pages/Compare";
-import { Lineage } from "./pages/Lineage";
-import { Models } from "./pages/Models";
-import { SparqlConsole } from "./pages/SparqlConsole";
 import { Login } from "./pages/Login";
-import { Tokens } from "./pages/Tokens";
 import { Empty, ErrorBox, Loading } from "./components/State";
 import { errorText, getMe, logout, whenSignedOut, type Me } from "./api";
-import { Monitoring } from "./pages/Monitoring";
-import { Datasets } from "./pages/Datasets";
+
+// Each page is its own chunk: the first load fetches only the shell and the page it opens.
+const Dashboard = lazy(() => import("./pages/Dashboard").then((m) => ({ default: m.Dashboard })));
+const Experiments = lazy(() => import("./pages/Experiments").then((m) => ({ default: m.Experiments })));
+const Builder = lazy(() => import("./pages/Builder").then((m) => ({ default: m.Builder })));
+const RunView = lazy(() => import("./pages/RunView").then((m) => ({ default: m.RunView })));
+const Explore = lazy(() => import("./pages/Explore").then((m) => ({ default: m.Explore })));
+const Compare = lazy(() => import("./pages/Compare").then((m) => ({ default: m.Compare })));
+const Lineage = lazy(() => import("./pages/Lineage").then((m) => ({ default: m.Lineage })));
+const Models = lazy(() => import("./pages/Models").then((m) => ({ default: m.Models })));
+const SparqlConsole = lazy(() => import("./pages/SparqlConsole").then((m) => ({ default: m.SparqlConsole })));
+const Tokens = lazy(() => import("./pages/Tokens").then((m) => ({ default: m.Tokens })));
+const Monitoring = lazy(() => import("./pages/Monitoring").then((m) => ({ default: m.Monitoring })));
+const Datasets = lazy(() => import("./pages/Datasets").then((m) => ({ default: m.Datasets })));
 
 const PAGES = [
   ["/", "Dashboard"],
@@ -82,6 +84,7 @@ function App() {
         )}
       </header>
       <main>
+        <Suspense fallback={<Loading what="Loading the page" />}>
         <Routes>
           <Route path="/" element={<Dashboard />} />
           <Route path="/experiments" element={<Experiments />} />
@@ -100,6 +103,7 @@ function App() {
           <Route path="/datasets/:name" element={<Datasets />} />
           <Route path="*" element={<Empty>No page here. Pick one from the bar above.</Empty>} />
         </Routes>
+        </Suspense>
       </main>
     </BrowserRouter>
   );

@@ -181,6 +181,34 @@ def test_list_shows_it_running_and_stop_frees_port_and_pid(served: Served) -> No
     assert missing.status_code == 404
 
 
+def test_a_running_deployment_is_not_removed_a_stopped_one_is(served: Served) -> None:
+    deployment = served.deploy(model=MODEL, version=1)
+    record = f"{served.api}/api/deployments/{deployment['id']}/record"
+    folder = served.platform.settings.data / "deployments" / deployment["id"]
+    assert folder.is_dir()
+
+    refused = requests.delete(record, timeout=TIMEOUT)
+    assert refused.status_code == 409
+    assert refused.headers["Content-Type"] == "application/problem+json"
+    assert "stop it first" in refused.json()["detail"]
+    assert answers(deployment["url"]) and folder.is_dir(), "a refused removal changes nothing"
+    one = requests.get(f"{served.api}/api/deployments/{deployment['id']}", timeout=TIMEOUT)
+    assert one.json()["status"] == "running"
+
+    requests.delete(f"{served.api}/api/deployments/{deployment['id']}", timeout=TIMEOUT)
+    removed = requests.delete(record, timeout=TIMEOUT)
+    assert removed.status_code == 200, removed.text
+    assert removed.json() == {"id": deployment["id"], "removed": True}
+    listed = requests.get(f"{served.api}/api/deployments", timeout=TIMEOUT).json()["deployments"]
+    assert deployment["id"] not in {d["id"] for d in listed}
+    gone = requests.get(f"{served.api}/api/deployments/{deployment['id']}", timeout=TIMEOUT)
+    assert gone.status_code == 404
+    assert not folder.exists()
+    assert requests.delete(record, timeout=TIMEOUT).status_code == 404
+    not_an_id = requests.delete(f"{served.api}/api/deployments/XYZ..%2F/record", timeout=TIMEOUT)
+    assert not_an_id.status_code == 404
+
+
 def test_the_model_server_refuses_hostile_requests(served: Served) -> None:
     """Before: deep JSON was a 500 and any body up to 64 MB was read; no Host or Origin check."""
     url = served.deploy(model=MODEL, version=1)["url"]

@@ -82,3 +82,38 @@ def test_openapi_describes_the_routes(live_server: LiveServer) -> None:
     paths = requests.get(live_server("/api/openapi.json"), timeout=10).json()["paths"]
     assert set(paths["/api/queries/{name}"]) == {"get", "post"}
     assert "get" in paths["/api/queries"]
+
+
+def test_ontology_terms_list_the_terms_the_sparql_editor_completes(live_server: LiveServer) -> None:
+    answer = requests.get(live_server("/api/queries/ontology_terms"), timeout=10).json()
+    assert answer["columns"] == ["term", "label", "comment"]
+    terms = {row["term"]: row for row in answer["rows"]}
+    assert len(terms) == len(answer["rows"]), "one row a term"
+    for namespace, local in [
+        ("https://w3id.org/ontolab/ns#", "status"),
+        ("http://www.w3.org/ns/mls#", "Run"),
+        ("http://www.w3.org/ns/prov#", "Activity"),
+        ("http://www.w3.org/ns/dcat#", "Dataset"),
+    ]:
+        assert namespace + local in terms, local
+    status = terms["https://w3id.org/ontolab/ns#status"]
+    assert status["label"] and "succeeded" in status["comment"]
+
+
+def test_resource_triples_give_a_node_s_triples_out_and_in(wine_submitted: LiveServer) -> None:
+    version = "https://w3id.org/ontolab/id/experiment/wine/v1"
+    kind = "https://w3id.org/ontolab/ns#ExperimentVersion"
+    rdf_type = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+    url = wine_submitted("/api/queries/resource_triples")
+    answer = requests.get(url, params={"node": version}, timeout=10).json()
+    assert answer["columns"] == ["direction", "predicate", "other", "other_is_iri", "graph"]
+    out = [r for r in answer["rows"] if r["direction"] == "out"]
+    assert out and all(r["graph"] for r in out)
+    assert (rdf_type, kind, True) in [(r["predicate"], r["other"], r["other_is_iri"]) for r in out]
+    assert any(not r["other_is_iri"] for r in out), "literals are marked as such"
+
+    answer = requests.get(url, params={"node": kind}, timeout=10).json()
+    into = [(r["predicate"], r["other"]) for r in answer["rows"] if r["direction"] == "in"]
+    assert (rdf_type, version) in into
+    bad = requests.get(url, params={"node": "not an iri"}, timeout=10)
+    assert_problem(bad, 400, "node")

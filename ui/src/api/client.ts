@@ -176,8 +176,10 @@ export async function runSparql(text: string): Promise<SparqlAnswer> {
   const json = (await response.json()) as SparqlJson;
   if (typeof json.boolean === "boolean") return { kind: "boolean", value: json.boolean };
   const columns = json.head.vars ?? [];
-  const rows = (json.results?.bindings ?? []).map((b) => Object.fromEntries(columns.map((c) => [c, b[c]?.value ?? null])));
-  const table: Table = { columns, rows };
+  const bindings = json.results?.bindings ?? [];
+  const rows = bindings.map((b) => Object.fromEntries(columns.map((c) => [c, b[c]?.value ?? null])));
+  const terms = bindings.map((b) => Object.fromEntries(columns.map((c) => [c, b[c]?.type ?? null])));
+  const table: Table = { columns, rows, terms };
   return { kind: "table", table };
 }
 
@@ -230,6 +232,25 @@ export const saveAnnotations = (runId: string, tags: Record<string, string>, not
 /** A run recorded from code, with each metric's history (a native run: 404). */
 export const getTrackedRun = (runId: string) => getJson<TrackedRun>(`/api/tracking/runs/${segment(runId)}`);
 
+// ── model signature, try-it predictions, any alias, removing a stopped deployment ──
+import type { InputSchema, Prediction } from "./types";
+/** What predict accepts for a version: its columns in training order and a JSON Schema of a row. */
+export const getInputSchema = (model: string, version: number) =>
+  getJson<InputSchema>(`/api/models/${segment(model)}/versions/${segment(version)}/schema`);
+/** Predictions of one version for the rows of `payload` (`{"dataframe_records": [...]}`). */
+export const predictVersion = (model: string, version: number, payload: unknown) =>
+  sendJson<Prediction>("POST", `/api/models/${segment(model)}/versions/${segment(version)}/predict`, payload);
+/** Point an alias (any name the server accepts) at a version; champion goes through the gate. */
+export const setAlias = (model: string, alias: string, version: number) =>
+  sendJson<AliasChange>("PUT", `/api/models/${segment(model)}/aliases/${segment(alias)}`, { version });
+export const deleteAlias = (model: string, alias: string) =>
+  sendJson<{ model: string; alias: string; version: number; deleted: boolean }>(
+    "DELETE",
+    `/api/models/${segment(model)}/aliases/${segment(alias)}`,
+  );
+/** Forget a stopped deployment (its record and prediction log); a running one is refused (409). */
+export const removeDeployment = (id: string) =>
+  sendJson<{ id: string; removed: boolean }>("DELETE", `/api/deployments/${segment(id)}/record`);
 // ── run summary and dataset pages ─────────────────────────────────────────────
 /** A bounded preview of one artifact the run recorded. */
 export const getArtifactPreview = (runId: string, sha256: string, rows?: number) =>

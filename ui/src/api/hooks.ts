@@ -1,6 +1,6 @@
 // Loading an API answer into a component's state.
 import { useCallback, useEffect, useRef, useState } from "react";
-import { ApiError } from "./http";
+import { ApiError, CHANGED_EVENT } from "./http";
 
 export interface Loaded<T> {
   data: T | null;
@@ -48,4 +48,12 @@ export function useApi<T>(load: (() => Promise<T>) | null, key: readonly unknown
   }, [signature, enabled, tick]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
   return { data, error, loading, reload };
+}
+
+/** Calls `reload` after every successful write made through the client (see `CHANGED_EVENT`). */
+export function useReloadOnChange(reload: () => void): void {
+  useEffect(() => {
+    window.addEventListener(CHANGED_EVENT, reload);
+    return () => window.removeEventListener(CHANGED_EVENT, reload);
+  }, [reload]);
 }

@@ -57,7 +57,14 @@ export async function request(path: string, init: RequestInit = {}): Promise<Res
     }
     throw error;
   }
+  if (!SAFE_METHODS.has((init.method ?? "GET").toUpperCase()) && !path.endsWith("/predict")) announceChange();
   return response;
+}
+
+/** Fired on `window` after every successful write (predictions aside): lists shown elsewhere reload. */
+export const CHANGED_EVENT = "ontolab:changed";
+function announceChange(): void {
+  if (typeof window !== "undefined") window.dispatchEvent(new Event(CHANGED_EVENT));
 }
 
 export async function getJson<T>(path: string): Promise<T> {

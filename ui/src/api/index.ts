@@ -4,3 +4,4 @@ export type * from "./types";
 export { ApiError, errorText } from "./http";
 export { useApi, type Loaded } from "./hooks";
 export { whenSignedOut } from "./http";
+export { useReloadOnChange } from "./hooks";

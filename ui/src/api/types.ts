@@ -350,6 +350,8 @@ export interface NamedQuery {
 export interface Table {
   columns: string[];
   rows: Record<string, unknown>[];
+  /** From /sparql: per row, each bound column's term type ("uri", "literal", "bnode"). */
+  terms?: Record<string, string | null>[];
 }
 export type QueryAnswer = Table | { boolean: boolean };
 /** The answer of /sparql: a table, a yes/no, or a graph as Turtle. */
@@ -583,6 +585,30 @@ export interface TrackedRun {
   name: string | null;
   status: string;
   metric_history: Record<string, MetricPointJson[]>;
+}
+
+// ── model signature and try-it predictions ──
+export interface InputColumn {
+  name: string;
+  type: "number" | "string";
+  dtype: string;
+  nullable: boolean;
+}
+export interface InputSchema {
+  version: number;
+  model: string;
+  task: string;
+  target: string | null;
+  columns: InputColumn[];
+  classes: (string | number)[] | null;
+  formats: string[];
+  record_schema: Record<string, unknown>;
+}
+export interface Prediction {
+  predictions: (string | number)[];
+  probabilities?: number[][];
+  classes?: (string | number)[];
+  model: { name: string; version?: number; alias?: string };
 }
 
 // ── run summary and dataset pages ─────────────────────────────────────────────

@@ -58,3 +58,31 @@ describe("traffic", () => {
     expect(traffic(after, { at: 3000, samples: before.samples }).rate).toBe(0);
   });
 });
+
+describe("p95 and error share", () => {
+  const scrape = (at: number, ok: number, bad: number, buckets: [string, number][]) => ({
+    at,
+    samples: parsePrometheus(
+      [
+        `ontolab_model_requests_total{endpoint="predict",status="200"} ${ok}`,
+        `ontolab_model_requests_total{endpoint="predict",status="422"} ${bad}`,
+        ...buckets.map(([le, n]) => `ontolab_model_request_duration_seconds_bucket{endpoint="predict",le="${le}"} ${n}`),
+      ].join("\n"),
+    ),
+  });
+  const before = scrape(0, 0, 0, [["0.001", 0], ["0.01", 0], ["0.1", 0], ["+Inf", 0]]);
+  it("interpolates the 95th percentile inside its bucket, from the requests between scrapes", () => {
+    // 100 requests: 50 under 1 ms, 40 more under 10 ms, 10 more under 100 ms.
+    const after = scrape(1000, 95, 5, [["0.001", 50], ["0.01", 90], ["0.1", 100], ["+Inf", 100]]);
+    const t = traffic(before, after);
+    expect(t.p95Ms).toBeCloseTo(55); // 10 ms + (100-10) ms × (95-90)/(100-90)
+    expect(t.errorShare).toBeCloseTo(0.05);
+    expect(t.errorRate).toBeCloseTo(5);
+  });
+  it("has no p95 or error share without requests, and caps at the last finite bound", () => {
+    expect(traffic(before, before).p95Ms).toBeNull();
+    expect(traffic(before, before).errorShare).toBeNull();
+    const slow = scrape(1000, 10, 0, [["0.001", 0], ["0.01", 0], ["0.1", 0], ["+Inf", 10]]);
+    expect(traffic(before, slow).p95Ms).toBeCloseTo(100);
+  });
+});

@@ -56,6 +56,10 @@ export interface Traffic {
   latencyMs: number | null;
   /** Requests answered with a 4xx/5xx per second. */
   errorRate: number;
+  /** The share of the requests between the scrapes answered with a 4xx/5xx (null when none). */
+  errorShare: number | null;
+  /** 95th percentile latency between the scrapes, in ms, from the histogram's buckets. */
+  p95Ms: number | null;
 }
 
 const REQUESTS = "ontolab_model_requests_total";
@@ -67,14 +71,51 @@ export function traffic(before: Scrape, after: Scrape, endpoint = "predict"): Tr
   const delta = (name: string, where: Record<string, string>) =>
     Math.max(sumOf(after.samples, name, where) - sumOf(before.samples, name, where), 0);
   const requests = delta(REQUESTS, { endpoint });
-  const errors = ["400", "404", "405", "413", "422", "500", "503"]
-    .map((status) => delta(REQUESTS, { endpoint, status }))
-    .reduce((a, b) => a + b, 0);
+  const statuses = new Set(
+    after.samples.filter((s) => s.name === REQUESTS && /^[45]/.test(s.labels.status ?? "")).map((s) => s.labels.status),
+  );
+  const errors = [...statuses].map((status) => delta(REQUESTS, { endpoint, status })).reduce((a, b) => a + b, 0);
   const count = delta(`${DURATION}_count`, { endpoint });
   const sum = delta(`${DURATION}_sum`, { endpoint });
+  const buckets = bucketDeltas(before, after, `${DURATION}_bucket`, endpoint);
+  const p95 = quantile(0.95, buckets);
   return {
     rate: requests / seconds,
     latencyMs: count > 0 ? (sum / count) * 1000 : null,
     errorRate: errors / seconds,
+    errorShare: requests > 0 ? errors / requests : null,
+    p95Ms: p95 === null ? null : p95 * 1000,
   };
+}
+
+/** Cumulative bucket counts gained between two scrapes, by upper bound, ascending. */
+function bucketDeltas(before: Scrape, after: Scrape, name: string, endpoint: string): [number, number][] {
+  const bounds = new Set(after.samples.filter((s) => s.name === name && s.labels.endpoint === endpoint).map((s) => s.labels.le));
+  return [...bounds]
+    .map((le): [number, number] => {
+      const where = { endpoint, le };
+      return [parseNumber(le), Math.max(sumOf(after.samples, name, where) - sumOf(before.samples, name, where), 0)];
+    })
+    .sort((a, b) => a[0] - b[0]);
+}
+
+/**
+ * The q-quantile of a cumulative histogram, interpolated inside its bucket as Prometheus'
+ * histogram_quantile does; the highest finite bound when it falls in the +Inf bucket.
+ */
+export function quantile(q: number, buckets: [number, number][]): number | null {
+  const total = buckets.length ? buckets[buckets.length - 1][1] : 0;
+  if (total <= 0) return null;
+  const rank = q * total;
+  let lower = 0;
+  let below = 0;
+  for (const [bound, count] of buckets) {
+    if (count >= rank) {
+      if (!Number.isFinite(bound)) return lower;
+      return count === below ? bound : lower + ((bound - lower) * (rank - below)) / (count - below);
+    }
+    lower = bound;
+    below = count;
+  }
+  return lower;
 }

@@ -1,25 +1,28 @@
-import { useEffect, useMemo, useState } from "react";
+import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import {
   deployModel,
   errorText,
-  getDeploymentMetrics,
   getModel,
   listDeployments,
   listModels,
   promoteModel,
+  removeDeployment,
   stopDeployment,
   useApi,
+  useReloadOnChange,
 } from "../api";
-import { Chart } from "../components/Chart";
+import { AliasControls, useChampionGuard } from "../components/AliasControls";
+import { LiveTraffic } from "../components/LiveTraffic";
+import { ModelSignature } from "../components/ModelSignature";
 import { ErrorBox, Guard, StatusBadge } from "../components/State";
 import { formatValue } from "../lib/compare";
-import { parsePrometheus, traffic, type Scrape } from "../lib/prometheus";
 import { TableHead } from "../components/TableHead";
 
 export function Models() {
   const { name } = useParams();
   const models = useApi(listModels, []);
+  useReloadOnChange(models.reload); // aliases and versions change on other pages too
   const navigate = useNavigate();
   return (
     <>
@@ -84,11 +87,14 @@ function ModelDetail({ name }: { name: string }) {
       deployments.reload();
     }
   }
+  const { dialog, guard } = useChampionGuard(name);
   const promote = (version: number, mustBeat: boolean) =>
-    act("Promotion", async () => {
-      const change = await promoteModel(name, version, "champion", mustBeat);
-      return `champion → v${change.version}${change.previous ? ` (was v${change.previous})` : ""}`;
-    });
+    guard(model.data?.aliases ?? {}, "champion", version, () =>
+      act("Promotion", async () => {
+        const change = await promoteModel(name, version, "champion", mustBeat);
+        return `champion → v${change.version}${change.previous ? ` (was v${change.previous})` : ""}`;
+      }),
+    );
   const deploy = (version: number) =>
     act("Deployment", async () => {
       const d = await deployModel(name, version);
@@ -98,6 +104,11 @@ function ModelDetail({ name }: { name: string }) {
     act("Stopping", async () => {
       await stopDeployment(id);
       return `deployment ${id} stopped`;
+    });
+  const remove = (id: string) =>
+    act("Removing", async () => {
+      await removeDeployment(id);
+      return `deployment ${id} removed`;
     });
 
   const mine = (deployments.data?.deployments ?? []).filter((d) => d.model === name);
@@ -150,9 +161,12 @@ function ModelDetail({ name }: { name: string }) {
                 </tbody>
               </table>
             </div>
+            <AliasControls model={m} act={act} busy={busy} />
+            <ModelSignature name={name} versions={m.versions.map((v) => v.version)} />
           </>
         )}
       </Guard>
+      {dialog}
       <h3>Deployments</h3>
       {deployments.error && <ErrorBox error={deployments.error} title="Could not load deployments" />}
       {mine.length === 0 && !deployments.loading && <p className="state empty">Not deployed. Deploy a version above.</p>}
@@ -171,69 +185,15 @@ function ModelDetail({ name }: { name: string }) {
                 Stop {d.id}
               </button>
             )}
+            {d.status === "stopped" && (
+              <button disabled={busy} onClick={() => remove(d.id)}>
+                Remove {d.id}
+              </button>
+            )}
           </div>
           {d.status === "running" && <LiveTraffic id={d.id} />}
         </div>
       ))}
     </>
   );
-}
-
-const POLL_MS = 2000;
-const KEEP = 60;
-
-function LiveTraffic({ id }: { id: string }) {
-  const [points, setPoints] = useState<{ at: number; rate: number; latency: number | null }[]>([]);
-  const [error, setError] = useState<string | null>(null);
-  useEffect(() => {
-    let previous: Scrape | null = null;
-    let stopped = false;
-    async function poll() {
-      try {
-        const text = await getDeploymentMetrics(id);
-        const scrape = { at: Date.now(), samples: parsePrometheus(text) };
-        if (previous) {
-          const t = traffic(previous, scrape);
-          if (!stopped) setPoints((p) => [...p, { at: scrape.at, rate: t.rate, latency: t.latencyMs }].slice(-KEEP));
-        }
-        previous = scrape;
-        if (!stopped) setError(null);
-      } catch (e) {
-        if (!stopped) setError(errorText(e));
-      }
-    }
-    poll();
-    const timer = setInterval(poll, POLL_MS);
-    return () => {
-      stopped = true;
-      clearInterval(timer);
-    };
-  }, [id]);
-  const rateOption = useMemo(() => line("Requests per second", points.map((p) => [p.at, p.rate])), [points]);
-  const latencyOption = useMemo(
-    () => line("Mean latency (ms)", points.map((p) => [p.at, p.latency])),
-    [points],
-  );
-  return (
-    <>
-      {error && <ErrorBox error={error} title="Could not read the deployment's metrics" />}
-      <div className="grid2">
-        <Chart option={rateOption} height={200} label="request rate" />
-        <Chart option={latencyOption} height={200} label="latency" />
-      </div>
-      <p className="muted small">Polled every {POLL_MS / 1000} s from the model server's /metrics.</p>
-    </>
-  );
-}
-
-function line(title: string, data: (number | null)[][]) {
-  return {
-    title: { text: title, textStyle: { fontSize: 13 } },
-    grid: { left: 50, right: 16, top: 36, bottom: 28 },
-    tooltip: { trigger: "axis" as const },
-    xAxis: { type: "time" as const },
-    yAxis: { type: "value" as const, min: 0 },
-    animation: false,
-    series: [{ type: "line" as const, data, showSymbol: false, connectNulls: false }],
-  };
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,14 +32,14 @@ class Client:
     def __init__(self, client: FlaskClient) -> None:
         self._client = client
 
-    def get(self, path: str) -> Answer:
-        return self._call("get", path)
+    def get(self, path: str, headers: dict[str, str] | None = None) -> Answer:
+        return self._call("get", path, headers)
 
     def post(self, path: str) -> Answer:
         return self._call("post", path)
 
-    def _call(self, method: str, path: str) -> Answer:
-        with getattr(self._client, method)(path) as response:
+    def _call(self, method: str, path: str, headers: dict[str, str] | None = None) -> Answer:
+        with getattr(self._client, method)(path, headers=headers or {}) as response:
             return Answer(
                 response.status_code, response.mimetype, dict(response.headers), response.data
             )
@@ -82,6 +83,53 @@ def test_assets_and_top_level_files_are_served(client: Client, built: Path) -> N
     assert "immutable" in asset.headers["Cache-Control"]
     assert client.get("/favicon.svg").data == b"<svg/>"
     assert client.get("/assets/missing.js").status_code == 404
+
+
+@pytest.fixture
+def precompressed(built: Path) -> bytes:
+    """A built asset with the .gz and .br siblings the UI build writes beside it."""
+    source = b"export const answer = 42;\n" * 200
+    (built / "assets" / "page-def456.js").write_bytes(source)
+    (built / "assets" / "page-def456.js.gz").write_bytes(gzip.compress(source))
+    # Any bytes stand for Brotli here: the server sends the sibling as it is.
+    (built / "assets" / "page-def456.js.br").write_bytes(b"brotli-bytes")
+    return source
+
+
+def test_an_asset_comes_gzipped_when_the_client_accepts_gzip(
+    client: Client, precompressed: bytes
+) -> None:
+    answer = client.get("/assets/page-def456.js", {"Accept-Encoding": "gzip, deflate"})
+    assert answer.status_code == 200
+    assert answer.headers["Content-Encoding"] == "gzip"
+    assert answer.mimetype == "text/javascript"
+    assert "Accept-Encoding" in answer.headers["Vary"]
+    assert "immutable" in answer.headers["Cache-Control"]
+    assert gzip.decompress(answer.data) == precompressed
+    assert int(answer.headers["Content-Length"]) < len(precompressed)
+
+
+def test_brotli_is_preferred_when_the_client_accepts_it(
+    client: Client, precompressed: bytes
+) -> None:
+    answer = client.get("/assets/page-def456.js", {"Accept-Encoding": "gzip, br"})
+    assert answer.headers["Content-Encoding"] == "br"
+    assert answer.data == b"brotli-bytes"
+    refused = client.get("/assets/page-def456.js", {"Accept-Encoding": "br;q=0, gzip"})
+    assert refused.headers["Content-Encoding"] == "gzip"
+
+
+def test_a_client_that_accepts_no_encoding_gets_the_plain_file(
+    client: Client, precompressed: bytes
+) -> None:
+    for headers in ({}, {"Accept-Encoding": "identity"}):
+        answer = client.get("/assets/page-def456.js", headers)
+        assert "Content-Encoding" not in answer.headers
+        assert answer.data == precompressed
+    # A file the build did not compress (too small) is sent as it is.
+    small = client.get("/assets/index-abc123.js", {"Accept-Encoding": "gzip, br"})
+    assert "Content-Encoding" not in small.headers
+    assert small.data == b"console.log(1)"
 
 
 def test_api_paths_keep_their_problem_json(client: Client, built: Path) -> None:

@@ -97,6 +97,7 @@ MATRIX: dict[str, str] = {
     "deployments.feedback": "runner",
     "deployments.deploy": "editor",
     "deployments.stop_deployment": "editor",
+    "deployments.remove_deployment": "editor",
     "monitoring.evaluate": "viewer",
     "monitoring.history": "viewer",
     "triggers.create": "editor@experiment",

@@ -2,6 +2,7 @@ import { useEffect, useState } from "react";
 import { Link, useNavigate, useParams, useSearchParams } from "react-router-dom";
 import { getDeployment, getMonitoring, getMonitoringHistory, getPredictionSample, listDeployments, useApi } from "../../api";
 import { ErrorBox, Guard, Loading, StatusBadge } from "../../components/State";
+import { LiveTraffic } from "../../components/LiveTraffic";
 import { FeatureTable } from "./FeatureTable";
 import { HistoryCharts } from "./HistoryCharts";
 import { Operations } from "./Operations";
@@ -66,6 +67,10 @@ export function Monitoring() {
               <code className="small">{d.url}/predict</code>
             </div>
           )}
+        </Guard>
+        {/* Live traffic beside the window: request rate, p95 latency, error rate. */}
+        <Guard loaded={deployment} what="the deployment's traffic">
+          {(d) => (d.status === "running" ? <LiveTraffic id={d.id} /> : null)}
         </Guard>
       </section>
       {changed && (
