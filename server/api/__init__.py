@@ -31,6 +31,7 @@ from server.api import (
     openapi,
     queries,
     run_annotations,
+    run_artifacts,
     runs,
     sparql,
     tracking,
@@ -68,5 +69,6 @@ MODULES: tuple[ModuleType, ...] = (
     model_operations,
     experiment_documents,
     run_annotations,
+    run_artifacts,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

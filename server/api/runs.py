@@ -248,6 +248,21 @@ _RUN = object_schema(
             ["step_id", "artifact", "kind", "sha256", "size", "media_type"],
         ),
         "models": array_schema({"model": _STRING, "name": _STRING}, ["model", "name"]),
+        "thresholds": array_schema(
+            {
+                "step_id": _STRING,
+                "metric": _STRING,
+                "min": {"type": "number"},
+                "max": {"type": "number"},
+                "value": {"type": "number"},
+                "passed": {"type": "boolean"},
+            },
+            ["step_id", "metric"],
+        ),
+        "model_versions": array_schema(
+            {"name": _STRING, "number": {"type": "integer"}, "passed": {"type": "boolean"}},
+            ["name", "number"],
+        ),
         "warnings": {
             "type": "array",
             "items": _STRING,

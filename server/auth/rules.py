@@ -100,6 +100,7 @@ RULES: dict[str, Rule] = {
     "runs.start": exp(R, "experiment", "body"),
     "runs.get": run(V),
     "runs.step_log": run(V),
+    "run_artifacts.preview": run(V),
     "trials.trials": run(V),
     "exports.export": run(V),
     "runs.cancel": run(R),

@@ -34,7 +34,7 @@ from server.graph.write_terms import distribution_triples, iri
 from server.provision.base import Provisioner
 from server.runs.cache import StepCache
 from server.store.base import Store
-from server.tracking.artifacts import ArtifactStore
+from server.tracking.artifacts import ArtifactStore, parquet_head
 
 PARQUET = "application/vnd.apache.parquet"
 READERS = {"text/csv": "read_csv", PARQUET: "read_parquet"}
@@ -172,7 +172,8 @@ def resolve_version(store: Store, reference: str) -> DatasetVersion | None:
 def preview(artifacts: ArtifactStore, version: DatasetVersion, rows: int) -> dict[str, Any]:
     import pandas as pd  # here, not at the top: the CLI should not pay for it at start-up
 
-    frame = pd.read_parquet(artifacts.path(version.sha256)).head(rows)
+    names, batch, _ = parquet_head(artifacts.path(version.sha256), rows)
+    frame = pd.DataFrame(columns=names) if batch is None else batch.to_pandas()
     records = json.loads(frame.to_json(orient="split", date_format="iso"))
     return {"columns": records["columns"], "rows": records["data"], "total_rows": version.rows}
 

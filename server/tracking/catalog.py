@@ -35,7 +35,8 @@ def list_runs(store: ReadableStore, experiment: str | None = None) -> list[dict[
 
 def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
     """Everything recorded about one run: summary, steps, metrics, hyperparameters, artifacts,
-    models and ``warnings`` (what did not stop it but its user should know, with the fix)."""
+    models, ``warnings`` (what did not stop it but its user should know, with the fix), the
+    threshold checks its validate steps made and the registry versions registered from it."""
     if not _RUN_ID.fullmatch(run_id):
         raise NotFoundError(f"{run_id!r} is not a run id; list runs with `ontolab runs list`")
     run = str(run_iri(run_id))
@@ -56,6 +57,12 @@ def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
         "artifacts": [plain_row(r) for r in queries.select(store, "run_artifacts", run=run)],
         "models": [plain_row(r) for r in queries.select(store, "run_models", run=run)],
         "warnings": [str(r["warning"]) for r in queries.select(store, "run_warnings", run=run)],
+        "thresholds": [
+            plain_row(r) for r in queries.select(store, "run_threshold_checks", run=run)
+        ],
+        "model_versions": [
+            plain_row(r) for r in queries.select(store, "run_model_versions", run=run)
+        ],
     }
 
 

@@ -19,12 +19,14 @@ const Models = lazy(() => import("./pages/Models").then((m) => ({ default: m.Mod
 const SparqlConsole = lazy(() => import("./pages/SparqlConsole").then((m) => ({ default: m.SparqlConsole })));
 const Tokens = lazy(() => import("./pages/Tokens").then((m) => ({ default: m.Tokens })));
 const Monitoring = lazy(() => import("./pages/Monitoring").then((m) => ({ default: m.Monitoring })));
+const Datasets = lazy(() => import("./pages/Datasets").then((m) => ({ default: m.Datasets })));
 
 const PAGES = [
   ["/", "Dashboard"],
   ["/experiments", "Experiments"],
   ["/builder", "Pipeline builder"],
   ["/explore", "Exploration"],
+  ["/datasets", "Datasets"],
   ["/compare", "Compare"],
   ["/lineage", "Lineage"],
   ["/models", "Models"],
@@ -97,6 +99,8 @@ function App() {
           <Route path="/query" element={<SparqlConsole />} />
           {me.auth && <Route path="/account" element={<Tokens me={me} />} />}
           <Route path="/deployments/:id/monitoring" element={<Monitoring />} />
+          <Route path="/datasets" element={<Datasets />} />
+          <Route path="/datasets/:name" element={<Datasets />} />
           <Route path="*" element={<Empty>No page here. Pick one from the bar above.</Empty>} />
         </Routes>
         </Suspense>

@@ -1,5 +1,5 @@
 // One function per endpoint of the Ontolab API: the only module that knows its URLs.
-import { getJson, getText, query, request, segment, sendJson, setCsrfToken } from "./http";
+import { getJson, getText, postFormWithProgress, query, request, segment, sendJson, setCsrfToken } from "./http";
 import type {
   AliasChange,
   AliasHistory,
@@ -44,6 +44,10 @@ import type {
   VersionDocument,
   RunAnnotations,
   TrackedRun,
+  ArtifactPreview,
+  DatasetPreview,
+  DatasetVersion,
+  UploadedDataset,
 } from "./types";
 
 // ── platform ──────────────────────────────────────────────────────────────────
@@ -247,3 +251,22 @@ export const deleteAlias = (model: string, alias: string) =>
 /** Forget a stopped deployment (its record and prediction log); a running one is refused (409). */
 export const removeDeployment = (id: string) =>
   sendJson<{ id: string; removed: boolean }>("DELETE", `/api/deployments/${segment(id)}/record`);
+// ── run summary and dataset pages ─────────────────────────────────────────────
+/** A bounded preview of one artifact the run recorded. */
+export const getArtifactPreview = (runId: string, sha256: string, rows?: number) =>
+  getJson<ArtifactPreview>(`/api/runs/${segment(runId)}/artifacts/${segment(sha256)}/preview${query({ rows })}`);
+/** Where the browser reads a step's raw log (a link's href). */
+export const stepLogUrl = (runId: string, stepId: string) => `/api/runs/${segment(runId)}/steps/${segment(stepId)}/log`;
+export const listDatasetVersions = (name: string) =>
+  getJson<{ name: string; versions: DatasetVersion[] }>(`/api/datasets/${segment(name)}`);
+export const getDatasetPreview = (name: string, version?: number, rows?: number) =>
+  getJson<DatasetPreview>(`/api/datasets/${segment(name)}/preview${query({ version, rows })}`);
+export const getDatasetVersionProfile = (name: string, version?: number) =>
+  getJson<Profile>(`/api/datasets/${segment(name)}/profile${query({ version })}`);
+/** Upload a CSV or Parquet file as a new version of `name` (default: the file's name). */
+export function uploadDataset(file: File, name: string, onProgress: (fraction: number) => void): Promise<UploadedDataset> {
+  const form = new FormData();
+  form.append("file", file, file.name);
+  if (name) form.append("name", name);
+  return postFormWithProgress<UploadedDataset>("/api/datasets", form, onProgress);
+}

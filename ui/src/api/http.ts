@@ -102,3 +102,25 @@ export function query(values: Record<string, string | number | undefined>): stri
 export function errorText(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
+
+/** A form POSTed with XMLHttpRequest, whose upload progress (0..1) `onProgress` follows; the
+ * answer's JSON, or an ApiError carrying the problem's words. */
+export function postFormWithProgress<T>(path: string, form: FormData, onProgress: (fraction: number) => void): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", path);
+    xhr.setRequestHeader("Accept", "application/json");
+    if (csrfToken) xhr.setRequestHeader("X-CSRF-Token", csrfToken);
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && e.total > 0) onProgress(e.loaded / e.total);
+    };
+    xhr.upload.onload = () => onProgress(1);
+    xhr.onerror = () => reject(new ApiError(0, "the platform did not answer the upload; is `ontolab serve` running?"));
+    xhr.onload = () => {
+      const answer = new Response(xhr.responseText, { status: xhr.status, statusText: xhr.statusText });
+      if (xhr.status >= 200 && xhr.status < 300) answer.json().then((body) => resolve(body as T), reject);
+      else failure(answer).then(reject, reject);
+    };
+    xhr.send(form);
+  });
+}

@@ -195,6 +195,10 @@ export interface RunDetails {
   hyperparameters: { step_id: string; name: string; value: unknown }[];
   artifacts: { step_id: string; artifact: string; kind: string; sha256: string; size: number; media_type: string }[];
   models: { model: string; name: string }[];
+  /** The threshold checks its validate steps made. */
+  thresholds?: ThresholdCheck[];
+  /** The registry versions registered from it. */
+  model_versions?: { name: string; number: number; passed?: boolean }[];
 }
 /** One trial an AutoML step evaluated (GET /api/runs/ID/trials). */
 export interface Trial {
@@ -605,4 +609,51 @@ export interface Prediction {
   probabilities?: number[][];
   classes?: (string | number)[];
   model: { name: string; version?: number; alias?: string };
+}
+
+// ── run summary and dataset pages ─────────────────────────────────────────────
+export interface ThresholdCheck {
+  step_id: string;
+  metric: string;
+  min?: number;
+  max?: number;
+  value?: number;
+  passed?: boolean;
+}
+/** GET /api/runs/ID/artifacts/SHA256/preview: bounded by the server (bytes, rows, columns). */
+export interface ArtifactPreview {
+  sha256: string;
+  kind: string;
+  step_id: string;
+  media_type: string;
+  size: number;
+  preview: "json" | "table" | "text" | "none";
+  value?: unknown;
+  text?: string;
+  columns?: string[];
+  rows?: unknown[][];
+  total_rows?: number;
+  reason?: string;
+  truncated: boolean;
+}
+export interface DatasetVersion {
+  name: string;
+  number: number;
+  iri: string;
+  sha256: string;
+  size: number;
+  rows: number;
+  columns: number;
+  created: string;
+  format: string;
+}
+export interface UploadedDataset extends DatasetVersion {
+  /** `dataset:NAME@N`, what an extract step's source takes. */
+  source: string;
+  profile_error?: string;
+}
+export interface DatasetPreview {
+  columns: string[];
+  rows: unknown[][];
+  total_rows: number;
 }

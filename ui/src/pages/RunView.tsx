@@ -22,6 +22,8 @@ import { hasExploreStep } from "../lib/explore";
 import { waves } from "../lib/waves";
 import { TableHead } from "../components/TableHead";
 import { Trials } from "../components/Trials";
+import { RunSummary } from "../components/RunSummary";
+import { ArtifactBrowser } from "../components/ArtifactBrowser";
 
 const DONE = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
 /** Runs that `POST /api/runs/ID/resume` takes: their finished steps come from the step cache. */
@@ -90,6 +92,7 @@ export function RunView() {
               {new Date(run.started).toLocaleString()}
               {run.ended && ` · ended ${new Date(run.ended).toLocaleString()}`} · provisioner {run.provisioner}
             </p>
+            <RunSummary run={run} onShowStep={(step) => setSearch({ step })} />
             <div className="grid2" style={{ gridTemplateColumns: "3fr 2fr" }}>
               <div className="dag" data-testid="run-dag">
                 <Dag run={run} statusOf={statusOf} onPick={(step) => setSearch({ step })} picked={picked} />
@@ -103,6 +106,7 @@ export function RunView() {
             )}
             {!picked && <p className="muted">Click a step to see its log, timings, metrics and artifacts.</p>}
             <Trials runId={run.run_id} status={run.steps.map((s) => s.status).join(",")} />
+            <ArtifactBrowser run={run} />
           </>
         )}
       </Guard>

@@ -59,6 +59,7 @@ MATRIX: dict[str, str] = {
     "runs.start": "runner@experiment",
     "runs.get": "viewer@experiment",
     "runs.step_log": "viewer@experiment",
+    "run_artifacts.preview": "viewer@experiment",
     "trials.trials": "viewer@experiment",
     "exports.export": "viewer@experiment",
     "runs.cancel": "runner@experiment",

@@ -1,4 +1,5 @@
 import type { Scalar, Vocabulary, VocabularyField } from "../../api";
+import { TargetColumnField } from "../../components/DatasetSourceField";
 import { boundsText, fieldProblem } from "../../lib/fieldChecks";
 
 /** One parameter of a step's form: a choice, a yes/no, a number (with its bounds) or text
@@ -10,6 +11,7 @@ export function ParamField({
   choices,
   vocab,
   serverErrors,
+  source,
   onChange,
 }: {
   id: string;
@@ -18,6 +20,8 @@ export function ParamField({
   choices: Scalar[] | undefined;
   vocab: Vocabulary;
   serverErrors: string[];
+  /** The step's source: an uploaded dataset's gives the target column its choices. */
+  source?: string;
   onChange: (value: Scalar) => void;
 }) {
   const local = fieldProblem(p, value);
@@ -72,6 +76,8 @@ export function ParamField({
         onChange={(e) => onChange(e.target.value === "" ? "" : Number(e.target.value))}
       />
     );
+  } else if (p.name === "target_column") {
+    input = <TargetColumnField id={id} value={String(value)} source={source ?? ""} required={p.required} invalid={Boolean(local)} onChange={onChange} />;
   } else {
     input = (
       <input

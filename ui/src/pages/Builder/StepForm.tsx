@@ -1,6 +1,7 @@
 import { useState, type Dispatch } from "react";
 import type { Edge } from "@xyflow/react";
 import type { Vocabulary, Violation } from "../../api";
+import { SourceOptions } from "../../components/DatasetSourceField";
 import { stepIdProblem } from "../../lib/fieldChecks";
 import type { StepData } from "../../lib/pipeline";
 import { PairList, Resources, Thresholds } from "./Lists";
@@ -106,14 +107,11 @@ export function StepForm({
             choices={vocab.choices_by_task[p.name]?.[task] ?? p.in}
             vocab={vocab}
             serverErrors={errors.filter((v) => v.path === p.path).map((v) => v.message)}
+            source={String(data.params.source ?? "")}
             onChange={(value) => onChange({ params: { ...data.params, [p.name]: value } })}
           />
         ))}
-      <datalist id="source-list">
-        {vocab.sources.map((s) => (
-          <option key={s} value={s} />
-        ))}
-      </datalist>
+      <SourceOptions id="source-list" bundled={vocab.sources} />
       {spec?.structures.includes("hyper_parameter") && (
         <PairList
           title="Hyperparameters"
