@@ -530,3 +530,11 @@ class AccountError(OntolabError):
 
     status = 400
     title = "Invalid account request"
+
+
+class AccountConflict(AccountError):
+    """An account change that clashes with what is there: a user name already taken, or a
+    change that would leave no enabled global admin (409; nothing is changed)."""
+
+    status = 409
+    title = "Account change refused"

@@ -35,6 +35,7 @@ from server.api import (
     trials,
     triggers,
     ui,
+    users,
     vocabulary,
 )
 
@@ -64,5 +65,6 @@ MODULES: tuple[ModuleType, ...] = (
     ui,
     monitoring,
     model_operations,
+    users,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

@@ -74,6 +74,27 @@ RULES: dict[str, Rule] = {
     "sparql.sparql": SIGNED_IN,
     # Accounts
     "auth.list_users": glob(A),
+    # The admin API (server/api/users.py), as `ontolab users`
+    **{
+        f"users.{view}": glob(A)
+        for view in (
+            "list_users",
+            "create_user",
+            "get_user",
+            "disable_user",
+            "enable_user",
+            "reset_password",
+            "grant_user",
+            "revoke_user",
+            "user_tokens",
+            "revoke_user_token",
+            "list_groups",
+            "add_member",
+            "remove_member",
+            "grant_group",
+            "revoke_group",
+        )
+    },
     # Platform-wide reads
     "metrics.metrics": glob(V),
     "vocabulary.vocabulary": glob(V),
