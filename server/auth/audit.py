@@ -17,21 +17,15 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote
 
 from rdflib import Literal, URIRef
 
-from server.graph.namespaces import ID, OL, PROV, RDF, XSD
+from server.graph.namespaces import ID, OL, PROV, RDF, XSD, user_agent
 from server.store import Store
 from server.store.base import WriteTriple
 
 AUDIT_GRAPH = URIRef("https://w3id.org/ontolab/graph/audit")
 ANONYMOUS_AGENT = URIRef(f"{ID}agent/anonymous")
-
-
-def user_agent(name: str) -> URIRef:
-    """A user's agent node (``prov:Agent``, ``ol:User``)."""
-    return URIRef(f"{ID}agent/user/{quote(name, safe='')}")
 
 
 @dataclass(frozen=True)

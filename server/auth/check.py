@@ -17,12 +17,13 @@ import hmac
 import secrets
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, g, request, session
+from flask import Flask, Response, current_app, g, request, session
 
 from server.auth import graphs
 from server.auth.accounts import ACCOUNT_FILE, Accounts
@@ -118,11 +119,14 @@ class Gate:
             )
         if rule.kind == "signed_in" or rule.role is None:
             return
-        if rule.kind == "listing" and principal.readable("experiment"):
-            return  # the view lists only the experiments granted
         resource = self._resource(principal, rule)
-        kind = "experiment" if rule.kind in ("run", "listing") else rule.kind
+        if rule.kind == "listing" and resource is None and principal.scoped:
+            return  # the view lists only what the caller's grants reach
+        kind = _CHECKED_ON.get(rule.kind, rule.kind)
         held = principal.role_on(kind, resource)
+        if kind == "model" and resource is not None and rule.role == Role.VIEWER:
+            through = self._through_experiments(principal, resource)
+            held = through if through and (held is None or held < through) else held
         if held is None or held < rule.role:
             on = f" on {kind} {resource!r}" if resource and kind != "global" else ""
             grant = f"--{kind} {resource}" if on else ""
@@ -150,7 +154,28 @@ class Gate:
         if rule.kind == "run":
             rows = queries.select(self.store, "auth_run_experiment", run=run_iri(value))
             return str(rows[0]["identifier"]) if rows else None
+        if rule.kind == "deployment":
+            rows = queries.select(self.store, "auth_deployment_model", id=value)
+            return str(rows[0]["name"]) if rows else None
         return value
+
+    def _through_experiments(self, principal: Principal, model: str) -> Role | None:
+        """Viewer when an experiment the caller holds a grant on built a version of
+        ``model``: an experiment grant reads its models (never changes them)."""
+        granted = principal.readable("experiment")
+        if not granted:
+            return None
+        rows = queries.select(self.store, "auth_models_of_experiments", identifiers=granted)
+        return Role.VIEWER if model in {str(row["name"]) for row in rows} else None
+
+    def readable_models(self, principal: Principal) -> frozenset[str]:
+        """The models ``principal`` is granted by name or reads through an experiment."""
+        granted = set(principal.readable("model"))
+        experiments = principal.readable("experiment")
+        if experiments:
+            rows = queries.select(self.store, "auth_models_of_experiments", identifiers=experiments)
+            granted.update(str(row["name"]) for row in rows)
+        return frozenset(granted)
 
     def record(self, response: Response) -> Response:
         """The ``after_request`` hook: queue every write for the audit trail."""
@@ -173,6 +198,10 @@ class Gate:
     def close(self) -> None:
         self.audit.close()
         self.accounts.close()
+
+
+#: What a rule's role is checked on, when not the rule's kind itself.
+_CHECKED_ON = {"run": "experiment", "listing": "experiment", "deployment": "model"}
 
 
 def _check_csrf() -> None:
@@ -230,6 +259,50 @@ def visible_experiments() -> frozenset[str] | None:
     if principal is None or principal.role_on() is not None:
         return None
     return frozenset(principal.readable("experiment"))
+
+
+def visible_models() -> frozenset[str] | None:
+    """The registered models a listing may show the caller (granted by name, or built by an
+    experiment granted); None for all (auth off, global role)."""
+    principal = current_principal()
+    gate = gate_of(current_app) if principal is not None else None
+    if gate is None or principal is None or principal.role_on() is not None:
+        return None
+    return gate.readable_models(principal)
+
+
+def require_visible(experiments: Iterable[str], what: str) -> None:
+    """PermissionDenied unless the caller may read every one of ``experiments`` (``what``
+    names the request in the message); nothing to check with auth off or a global role."""
+    visible = visible_experiments()
+    if visible is None:
+        return
+    hidden = sorted(set(experiments) - visible)
+    if hidden:
+        principal = current_principal()
+        user = principal.user if principal else ""
+        raise PermissionDenied(
+            f"{what} reaches experiment(s) {user or 'the caller'} holds no grant on; ask for "
+            f"only the experiments you hold grants on, or an admin grants one: `ontolab users "
+            f"grant {user} viewer --experiment ID`"
+        )
+
+
+def require_readable_nodes(store: Store, nodes: Iterable[str], what: str) -> None:
+    """PermissionDenied unless each of ``nodes`` is described in a graph the caller may read
+    (``graphs.readable_graphs``); nothing to check with auth off or a global role."""
+    principal = current_principal()
+    if principal is None or principal.role_on() is not None:
+        return
+    allowed = graphs.readable_graphs(store, principal) or frozenset()
+    for node in nodes:
+        found = {str(row["g"]) for row in queries.select(store, "auth_node_graphs", node=node)}
+        if not found & allowed:
+            raise PermissionDenied(
+                f"{what} is about {node}, which no experiment {principal.user} holds a grant "
+                f"on describes; an admin grants one: `ontolab users grant {principal.user} "
+                "viewer --experiment ID`"
+            )
 
 
 def restricted_dataset(store: Store, query: str | None, asked: Dataset | None) -> Dataset | None:

@@ -71,6 +71,29 @@ def add_commands(commands: Any, settings: Callable[[argparse.Namespace], Any]) -
     action(token, "revoke", _token_revoke, "revoke a token by its id").add_argument("token_id")
 
 
+def user_agent_of(settings: Any, name: str | None) -> str | None:
+    """The agent IRI of user ``name`` of the data dir's account file (``ontolab run --as``);
+    None for no name; NotFoundError for a user that does not exist or is disabled."""
+    if not name:
+        return None
+    from server.auth.accounts import ACCOUNT_FILE, Accounts
+    from server.errors import NotFoundError
+    from server.graph.namespaces import user_agent
+
+    path = settings.data / ACCOUNT_FILE
+    accounts = Accounts(path) if path.exists() else None
+    try:
+        if accounts is None or accounts.session_stamp(name) is None:
+            raise NotFoundError(
+                f"no enabled user {name!r} in {path}; add one with `ontolab users add {name}` "
+                "or leave out --as (ONTOLAB_USER)"
+            )
+    finally:
+        if accounts is not None:
+            accounts.close()
+    return str(user_agent(name))
+
+
 def _with_accounts(args: argparse.Namespace, handler: Callable[..., Any]) -> int:
     from server.auth.accounts import ACCOUNT_FILE, Accounts
 

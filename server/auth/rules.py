@@ -13,8 +13,13 @@ A rule's ``kind`` says what the role is checked on:
 - ``experiment`` / ``model``: a role granted globally or on the experiment or model named by
   ``arg``: a view argument, or (``source``) the JSON body's or the query string's key;
 - ``run``: as ``experiment``, for the experiment the run ``arg`` belongs to;
-- ``listing``: a global role, or any experiment grant: the view then lists only those
-  experiments (``check.visible_experiments``).
+- ``listing``: a global role, or any experiment or model grant: the view then lists only
+  what those grants reach (``check.visible_experiments``, ``check.visible_models``); with
+  ``arg`` given in the request, checked as ``experiment`` on it;
+- ``deployment``: as ``model``, for the model the deployment ``arg`` serves.
+
+An experiment grant also reads (viewer, never more) the models its runs built, and so their
+deployments.
 """
 
 from __future__ import annotations
@@ -55,6 +60,14 @@ def run(role: Role, arg: str = "run_id") -> Rule:
 
 def model(role: Role, arg: str = "name") -> Rule:
     return Rule("model", role, arg)
+
+
+def listing(arg: str = "", source: str = "view") -> Rule:
+    return Rule("listing", Role.VIEWER, arg, source)
+
+
+def deployment(role: Role) -> Rule:
+    return Rule("deployment", role, "deployment_id")
 
 
 RULES: dict[str, Rule] = {
@@ -99,15 +112,15 @@ RULES: dict[str, Rule] = {
     "metrics.metrics": glob(V),
     "vocabulary.vocabulary": glob(V),
     "events.events": glob(V),
-    "compare.compare": glob(V),
-    "lineage.lineage": glob(V),
+    "compare.compare": listing(),  # only runs of experiments granted
+    "lineage.lineage": listing(),  # only a run or model granted
     "queries.list_queries": glob(V),
     "queries.run_with_query_string": glob(V),
     "queries.run_with_json": glob(V),
     "artifacts.download": glob(V),
     "artifacts.upload": glob(R),
     # Experiments
-    "experiments.list_experiments": Rule("listing", V),
+    "experiments.list_experiments": listing(),
     "experiments.validate": glob(V),
     "experiments.create": glob(E),
     "experiments.get": exp(V),
@@ -116,7 +129,7 @@ RULES: dict[str, Rule] = {
     "code_bundles.list_bundles": exp(V),
     "experiments.delete": exp(A),
     # Runs
-    "runs.list_runs": exp(V, "experiment", "args"),  # ?experiment=ID: that one's runs
+    "runs.list_runs": listing("experiment", "args"),  # ?experiment=ID: that one's runs
     "runs.start": exp(R, "experiment", "body"),
     "runs.get": run(V),
     "runs.step_log": run(V),
@@ -140,7 +153,7 @@ RULES: dict[str, Rule] = {
     "datasets.profile": glob(V),
     "datasets.upload": glob(R),
     # Models and the registry
-    "models.list_models": glob(V),
+    "models.list_models": listing(),
     "models.get_model": model(V),
     "models.get_version": model(V),
     "models.get_alias": model(V),
@@ -152,15 +165,15 @@ RULES: dict[str, Rule] = {
     "models.delete_alias": model(E),
     "models.promote": model(E),
     # Deployments
-    "deployments.list_deployments": glob(V),
-    "deployments.get_deployment": glob(V),
-    "deployments.deployment_metrics": glob(V),
-    "deployments.predictions": glob(V),
-    "deployments.feedback": glob(R),
+    "deployments.list_deployments": listing(),
+    "deployments.get_deployment": deployment(V),
+    "deployments.deployment_metrics": deployment(V),
+    "deployments.predictions": deployment(V),
+    "deployments.feedback": deployment(R),
     "deployments.deploy": glob(E),
     "deployments.stop_deployment": glob(E),
-    "monitoring.evaluate": glob(V),
-    "monitoring.history": glob(V),
+    "monitoring.evaluate": deployment(V),
+    "monitoring.history": deployment(V),
     "triggers.create": exp(E),
     "triggers.list_triggers": exp(V),
     "triggers.get": exp(V),

@@ -21,7 +21,8 @@ REACHED = 299
 
 # endpoint → who may call it: "public", "signed_in", or "ROLE" / "ROLE@experiment" /
 # "ROLE@model" (a role granted globally, or on the experiment or model the request is about);
-# "ROLE|listing": a global role, or any experiment grant (the list is cut to those).
+# "ROLE|listing": a global role, or any experiment or model grant (the list is cut to what
+# they reach). Deployment routes are "@model": the model the deployment serves.
 MATRIX: dict[str, str] = {
     "health.health": "public",
     "mlflow.health": "public",
@@ -54,8 +55,8 @@ MATRIX: dict[str, str] = {
     "metrics.metrics": "viewer",
     "vocabulary.vocabulary": "viewer",
     "events.events": "viewer",
-    "compare.compare": "viewer",
-    "lineage.lineage": "viewer",
+    "compare.compare": "viewer|listing",
+    "lineage.lineage": "viewer|listing",
     "queries.list_queries": "viewer",
     "queries.run_with_query_string": "viewer",
     "queries.run_with_json": "viewer",
@@ -90,7 +91,7 @@ MATRIX: dict[str, str] = {
     "datasets.preview": "viewer",
     "datasets.profile": "viewer",
     "datasets.upload": "runner",
-    "models.list_models": "viewer",
+    "models.list_models": "viewer|listing",
     "models.get_model": "viewer@model",
     "models.get_version": "viewer@model",
     "models.get_alias": "viewer@model",
@@ -101,15 +102,15 @@ MATRIX: dict[str, str] = {
     "models.put_alias": "editor@model",
     "models.delete_alias": "editor@model",
     "models.promote": "editor@model",
-    "deployments.list_deployments": "viewer",
-    "deployments.get_deployment": "viewer",
-    "deployments.deployment_metrics": "viewer",
-    "deployments.predictions": "viewer",
-    "deployments.feedback": "runner",
+    "deployments.list_deployments": "viewer|listing",
+    "deployments.get_deployment": "viewer@model",
+    "deployments.deployment_metrics": "viewer@model",
+    "deployments.predictions": "viewer@model",
+    "deployments.feedback": "runner@model",
     "deployments.deploy": "editor",
     "deployments.stop_deployment": "editor",
-    "monitoring.evaluate": "viewer",
-    "monitoring.history": "viewer",
+    "monitoring.evaluate": "viewer@model",
+    "monitoring.history": "viewer@model",
     "triggers.create": "editor@experiment",
     "triggers.list_triggers": "viewer@experiment",
     "triggers.get": "viewer@experiment",
@@ -165,6 +166,7 @@ def url_for(rule: UrlRule, about: str) -> str:
         "identifier": f"exp-{about}",
         "run_id": f"run-{about}",
         "name": f"model-{about}",
+        "deployment_id": f"dep-{about}",  # serves model-{about}
         "number": 1,
     }
     path = rule.rule
