@@ -144,8 +144,7 @@ def starter_triples(record: RunRecord) -> list[WriteTriple]:
         trigger = iri(record.trigger)
         out += [
             (run, PROV.wasStartedBy, trigger),
-            (trigger, RDF.type, PROV.Entity),
-            (trigger, RDF.type, OL.Trigger),
+            (trigger, RDF.type, PROV.Entity),  # its own graph says it is an ol:Trigger
         ]
     return out
 
