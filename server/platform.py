@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from server import definitions
+from server.auth.accounts import ACCOUNT_FILE
+from server.auth.task_tokens import TaskTokens
 from server.automation import Observation, TriggerService
 from server.datasets import DatasetService
 from server.definitions import ensure_ontology
@@ -46,6 +48,8 @@ class Platform:
     triggers: TriggerService
     # Drift and live performance of deployments, per window (server/monitoring/service.py)
     monitoring: MonitoringService
+    # Auth on: the run-scoped tokens swarm steps push artifacts with (server/auth/task_tokens)
+    task_tokens: TaskTokens | None = None
 
     def delete_experiment(self, identifier: str) -> dict[str, Any]:
         """Delete an experiment's versions and runs; runs of it in flight are cancelled first.
@@ -79,6 +83,8 @@ class Platform:
         self.deployments.close()  # stops the model servers; they stay desired-running
         self.runs.close()
         self.provisioner.close()
+        if self.task_tokens is not None:
+            self.task_tokens.close()
         self.store.close()
 
 
@@ -107,6 +113,8 @@ def open_platform(
     settings = settings or Settings.load()
     estimators = for_settings(settings)  # a bad configured entry stops the start here
     provisioner = provisioner or make_provisioner(settings)
+    task_tokens = TaskTokens(settings.data / ACCOUNT_FILE) if settings.auth else None
+    provisioner.credentials = task_tokens  # steps that push over HTTP get a token each
     store = open_store(settings.store_url, settings)
     ensure_ontology(store)
     artifacts = ArtifactStore(settings.artifacts_dir)
@@ -139,6 +147,7 @@ def open_platform(
         tracked=tracked,
         triggers=triggers,
         monitoring=monitoring,
+        task_tokens=task_tokens,
     )
     if settings.reconciles_runs:
         runs.reconcile()  # before anything can start a run

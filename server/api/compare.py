@@ -9,7 +9,7 @@ from flask import Blueprint, request
 
 from server.api.common import PROBLEM_RESPONSE, get_platform, object_schema
 from server.api.trials import TRIAL_SCHEMA
-from server.auth.check import require_visible
+from server.auth.visibility import require_visible
 from server.errors import BadRequest, NotFoundError
 from server.tracking import run_index
 from server.tracking.catalog import measure_directions

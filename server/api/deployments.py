@@ -18,7 +18,8 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
-from server.auth.check import current_agent, visible_models
+from server.auth.check import current_agent
+from server.auth.visibility import visible_models
 from server.errors import BadRequest, DeploymentUnreachable
 from server.monitoring import prediction_window
 from server.monitoring.prediction_log import LogConfig

@@ -12,7 +12,7 @@ from server.api.common import (
     get_platform,
     object_schema,
 )
-from server.auth.check import require_readable_nodes, require_visible
+from server.auth.visibility import require_readable_nodes, require_visible
 from server.errors import BadRequest
 from server.tracking import catalog
 

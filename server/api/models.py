@@ -23,7 +23,7 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
-from server.auth.check import visible_models
+from server.auth.visibility import visible_models
 from server.errors import BadRequest, NotFoundError
 from server.registry.service import Registry
 from server.serving.models import ModelServing

@@ -17,13 +17,12 @@ import hmac
 import secrets
 import sys
 import threading
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, current_app, g, request, session
+from flask import Flask, Response, g, request, session
 
 from server.auth import graphs
 from server.auth.accounts import ACCOUNT_FILE, Accounts
@@ -32,6 +31,7 @@ from server.auth.principal import ANONYMOUS, Principal
 from server.auth.roles import Grant, Role
 from server.auth.rules import SAFE_METHODS, Rule, rule_for
 from server.auth.secrets import bearer_token, new_password
+from server.auth.task_tokens import TASK_PREFIX, TaskToken, TaskTokens
 from server.errors import AuthRequired, ConfigError, PermissionDenied, SignInBusy
 from server.graph import queries
 from server.graph.namespaces import run_iri
@@ -55,6 +55,7 @@ class Gate:
     accounts: Accounts
     audit: AuditLog
     store: Store
+    tasks: TaskTokens | None = None  # the run-scoped tokens of swarm steps
     # Password checks running at once: each burns ~0.3 s of a core (PBKDF2), so a flood of
     # sign-ins must not take every core from the requests being served.
     sign_ins: threading.BoundedSemaphore = field(
@@ -76,6 +77,14 @@ class Gate:
     def principal(self) -> Principal:
         """The caller of the current request (AuthRequired for a bad bearer token)."""
         token = bearer_token(request.headers.get("Authorization", ""))
+        if token is not None and token.startswith(TASK_PREFIX) and self.tasks is not None:
+            task = g.task = self.tasks.check(token)
+            if task is None:
+                raise AuthRequired(
+                    "the step's artifact token is unknown, expired or revoked (its step or run "
+                    "has ended); a step gets a fresh one each time it runs"
+                )
+            return Principal(f"task:{task.run_id}", (), Role.VIEWER, "task", task.token_id)
         if token is not None:
             info = self.accounts.check_token(token)
             if info is None:
@@ -105,9 +114,12 @@ class Gate:
                 f"route {endpoint} has no permission rule, so it is refused; add its line to "
                 "RULES in server/auth/rules.py"
             )
-        if principal.via == "session" and request.method not in SAFE_METHODS:
+        if principal.via == "task":
+            _check_task(g.task, endpoint)
+        elif principal.via == "session" and request.method not in SAFE_METHODS:
             _check_csrf()
-        self._decide(principal, rule)
+        if principal.via != "task":
+            self._decide(principal, rule)
         g.auth_decision = "allowed"
 
     def _decide(self, principal: Principal, rule: Rule) -> None:
@@ -198,10 +210,23 @@ class Gate:
     def close(self) -> None:
         self.audit.close()
         self.accounts.close()
+        if self.tasks is not None:
+            self.tasks.close()
 
 
 #: What a rule's role is checked on, when not the rule's kind itself.
 _CHECKED_ON = {"run": "experiment", "listing": "experiment", "deployment": "model"}
+
+
+def _check_task(task: TaskToken, endpoint: str) -> None:
+    """A step's artifact token pushes artifacts and reads the step's inputs, nothing else."""
+    sha256 = (request.view_args or {}).get("sha256")
+    if not task.may(endpoint, sha256 if isinstance(sha256, str) else None):
+        raise PermissionDenied(
+            f"{request.method} {request.path} is beyond a step's artifact token (run "
+            f"{task.run_id}, step {task.step_id}): it only pushes artifacts and reads the "
+            "step's own inputs; use a user's token"
+        )
 
 
 def _check_csrf() -> None:
@@ -220,7 +245,7 @@ def install(app: Flask, settings: Settings, store: Store) -> Gate | None:
         return None
     accounts = Accounts(settings.data / ACCOUNT_FILE)
     _first_admin(accounts, settings)
-    gate = Gate(accounts, AuditLog(store), store)
+    gate = Gate(accounts, AuditLog(store), store, TaskTokens(settings.data / ACCOUNT_FILE))
     app.secret_key = _secret_key(settings.data / SECRET_FILE)
     app.config.update(
         SESSION_COOKIE_NAME="ontolab_session",
@@ -259,50 +284,6 @@ def visible_experiments() -> frozenset[str] | None:
     if principal is None or principal.role_on() is not None:
         return None
     return frozenset(principal.readable("experiment"))
-
-
-def visible_models() -> frozenset[str] | None:
-    """The registered models a listing may show the caller (granted by name, or built by an
-    experiment granted); None for all (auth off, global role)."""
-    principal = current_principal()
-    gate = gate_of(current_app) if principal is not None else None
-    if gate is None or principal is None or principal.role_on() is not None:
-        return None
-    return gate.readable_models(principal)
-
-
-def require_visible(experiments: Iterable[str], what: str) -> None:
-    """PermissionDenied unless the caller may read every one of ``experiments`` (``what``
-    names the request in the message); nothing to check with auth off or a global role."""
-    visible = visible_experiments()
-    if visible is None:
-        return
-    hidden = sorted(set(experiments) - visible)
-    if hidden:
-        principal = current_principal()
-        user = principal.user if principal else ""
-        raise PermissionDenied(
-            f"{what} reaches experiment(s) {user or 'the caller'} holds no grant on; ask for "
-            f"only the experiments you hold grants on, or an admin grants one: `ontolab users "
-            f"grant {user} viewer --experiment ID`"
-        )
-
-
-def require_readable_nodes(store: Store, nodes: Iterable[str], what: str) -> None:
-    """PermissionDenied unless each of ``nodes`` is described in a graph the caller may read
-    (``graphs.readable_graphs``); nothing to check with auth off or a global role."""
-    principal = current_principal()
-    if principal is None or principal.role_on() is not None:
-        return
-    allowed = graphs.readable_graphs(store, principal) or frozenset()
-    for node in nodes:
-        found = {str(row["g"]) for row in queries.select(store, "auth_node_graphs", node=node)}
-        if not found & allowed:
-            raise PermissionDenied(
-                f"{what} is about {node}, which no experiment {principal.user} holds a grant "
-                f"on describes; an admin grants one: `ontolab users grant {principal.user} "
-                "viewer --experiment ID`"
-            )
 
 
 def restricted_dataset(store: Store, query: str | None, asked: Dataset | None) -> Dataset | None:
