@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from rdflib import Literal, URIRef
 
-from server.graph.namespaces import ID, OL, PROV, RDF, XSD, user_agent
+from server.graph.namespaces import ID, OL, PLATFORM_AGENT, PROV, RDF, XSD, user_agent
 from server.store import Store
 from server.store.base import WriteTriple
 
@@ -43,7 +43,8 @@ class AuditEntry:
 
     def triples(self) -> list[WriteTriple]:
         activity = URIRef(f"{ID}audit/{uuid.uuid4().hex}")
-        agent = user_agent(self.user) if self.user else ANONYMOUS_AGENT
+        step = self.user.startswith("task:")  # a step's artifact token: the platform's run
+        agent = PLATFORM_AGENT if step else user_agent(self.user) if self.user else ANONYMOUS_AGENT
         at = self.at or datetime.now(UTC)
         found: list[WriteTriple] = [
             (activity, RDF.type, PROV.Activity),
@@ -57,7 +58,7 @@ class AuditEntry:
             (activity, OL.responseStatus, Literal(self.status)),
             (agent, RDF.type, PROV.Agent),
         ]
-        if self.user:
+        if self.user and not step:
             found.append((agent, RDF.type, OL.User))
         if self.token_id:
             found.append((activity, OL.viaToken, Literal(self.token_id)))

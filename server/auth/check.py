@@ -116,9 +116,9 @@ class Gate:
             )
         if principal.via == "task":
             _check_task(g.task, endpoint)
-        elif principal.via == "session" and request.method not in SAFE_METHODS:
-            _check_csrf()
-        if principal.via != "task":
+        else:
+            if principal.via == "session" and request.method not in SAFE_METHODS:
+                _check_csrf()
             self._decide(principal, rule)
         g.auth_decision = "allowed"
 
@@ -174,20 +174,19 @@ class Gate:
     def _through_experiments(self, principal: Principal, model: str) -> Role | None:
         """Viewer when an experiment the caller holds a grant on built a version of
         ``model``: an experiment grant reads its models (never changes them)."""
-        granted = principal.readable("experiment")
-        if not granted:
-            return None
-        rows = queries.select(self.store, "auth_models_of_experiments", identifiers=granted)
-        return Role.VIEWER if model in {str(row["name"]) for row in rows} else None
+        return Role.VIEWER if model in self._experiment_models(principal) else None
 
     def readable_models(self, principal: Principal) -> frozenset[str]:
         """The models ``principal`` is granted by name or reads through an experiment."""
-        granted = set(principal.readable("model"))
-        experiments = principal.readable("experiment")
-        if experiments:
-            rows = queries.select(self.store, "auth_models_of_experiments", identifiers=experiments)
-            granted.update(str(row["name"]) for row in rows)
-        return frozenset(granted)
+        return frozenset(principal.readable("model")) | self._experiment_models(principal)
+
+    def _experiment_models(self, principal: Principal) -> frozenset[str]:
+        """The registered models runs of the caller's granted experiments built."""
+        granted = principal.readable("experiment")
+        if not granted:
+            return frozenset()
+        rows = queries.select(self.store, "auth_models_of_experiments", identifiers=granted)
+        return frozenset(str(row["name"]) for row in rows)
 
     def record(self, response: Response) -> Response:
         """The ``after_request`` hook: queue every write for the audit trail."""

@@ -15,7 +15,9 @@ from executor.contract import ARTIFACT_TOKEN_ENV, ArtifactRef, StepSpec
 from executor.remote import TransferError, push
 from server.auth import task_tokens
 from server.auth.accounts import ACCOUNT_FILE
+from server.auth.audit import AUDIT_GRAPH
 from server.auth.task_tokens import TaskTokens
+from server.graph.namespaces import PLATFORM_AGENT
 from server.http_server import serving_in_thread
 from server.provision.base import BaseProvisioner, Ending
 from tests.unit.server.auth.conftest import AuthApp
@@ -78,6 +80,14 @@ def test_a_task_token_pushes_and_reads_its_inputs_only(
     tokens.revoke(token)
     refused = client.put(f"/api/artifacts/{sha}", data=output, headers=bearer(token))
     problem(refused, 401, "expired or revoked")
+    auth_app.gate.audit.flush()  # the push is audited as the platform's, with the token's id
+    rows = auth_app.platform.store.select(
+        f"""PREFIX ol: <https://w3id.org/ontolab/ns#> PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?agent ?status WHERE {{ GRAPH <{AUDIT_GRAPH}> {{
+          ?a ol:requestPath "/api/artifacts/{sha}" ; ol:viaToken ?id ;
+             prov:wasAssociatedWith ?agent ; ol:responseStatus ?status }} }}"""
+    )
+    assert {(str(r["agent"]), int(r["status"])) for r in rows} == {(str(PLATFORM_AGENT), 201)}
 
 
 def test_a_task_token_ends_with_its_run_expires_and_must_match(tokens: TaskTokens) -> None:
