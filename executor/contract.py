@@ -191,6 +191,11 @@ class StepSpec:
         return cls(**data)
 
 
+#: The environment variable that carries a step's artifact token (auth on): sent as a bearer
+#: token with its artifact requests, it may push artifacts and read the step's inputs only.
+ARTIFACT_TOKEN_ENV = "ONTOLAB_ARTIFACT_TOKEN"
+
+
 @dataclass(frozen=True)
 class StepErrorInfo:
     type: str

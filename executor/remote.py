@@ -19,7 +19,14 @@ import urllib.request
 from dataclasses import replace
 from pathlib import Path
 
-from executor.contract import ArtifactRef, StepResult, StepSpec, artifact_path, sha256_of
+from executor.contract import (
+    ARTIFACT_TOKEN_ENV,
+    ArtifactRef,
+    StepResult,
+    StepSpec,
+    artifact_path,
+    sha256_of,
+)
 from executor.errors import InputError
 from executor.runner import failed, now, run_step
 
@@ -54,8 +61,9 @@ def fetch(base_url: str, ref: ArtifactRef, root: Path) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
     url = f"{base_url}/{ref.sha256}"
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+    request = urllib.request.Request(url, headers=_auth())
     try:
-        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=TIMEOUT) as answer:
+        with os.fdopen(fd, "wb") as out, urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
             for block in iter(lambda: answer.read(1 << 20), b""):
                 out.write(block)
         if sha256_of(tmp) != ref.sha256:
@@ -77,7 +85,7 @@ def push(base_url: str, path: Path, ref: ArtifactRef) -> None:
         url,
         data=path.read_bytes(),
         method="PUT",
-        headers={"Content-Type": ref.media_type},
+        headers={"Content-Type": ref.media_type, **_auth()},
     )
     try:
         with urllib.request.urlopen(request, timeout=TIMEOUT) as answer:
@@ -88,6 +96,12 @@ def push(base_url: str, path: Path, ref: ArtifactRef) -> None:
             "from the node at ONTOLAB_PLATFORM_URL"
         ) from exc
     log.info("pushed %s (%d bytes)", ref.sha256[:12], ref.size)
+
+
+def _auth() -> dict[str, str]:
+    """The step's artifact token as a bearer header, when the platform gave it one."""
+    token = os.environ.get(ARTIFACT_TOKEN_ENV)
+    return {"Authorization": f"Bearer {token}"} if token else {}
 
 
 def publish_result(base_url: str, result: StepResult) -> None:

@@ -7,6 +7,7 @@ step workers that re-import this module as their main pay nothing for it.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -88,6 +89,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("experiment", help="definition file, or the id of a stored experiment")
     run.add_argument("--version", type=int, help="stored version to run (default: newest)")
     run.add_argument("--no-cache", action="store_true", help="run every step, even if cached")
+    run.add_argument(
+        "--as",
+        dest="as_user",
+        default=os.environ.get("ONTOLAB_USER"),
+        help="record the run as started by this user of the account file (ONTOLAB_USER)",
+    )
     runs = commands.add_parser("runs", help="list runs, show or resume one").add_subparsers(
         required=True, metavar="ACTION"
     )
@@ -289,6 +296,9 @@ def _submit(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
+    from server.auth.cli import user_agent_of
+
+    agent = user_agent_of(_settings(args), args.as_user)  # an unknown user: before anything runs
     platform = _platform(args)  # first: its step workers warm up while the definition is read
     from server import definitions
     from server.tracking import catalog
@@ -306,7 +316,10 @@ def _run(args: argparse.Namespace) -> int:
             version = definitions.get_version(platform.store, args.experiment, args.version)
         printer = ProgressPrinter(version.identifier, version.number)
         record = platform.runs.run(
-            version, use_cache=False if args.no_cache else None, on_event=printer
+            version,
+            use_cache=False if args.no_cache else None,
+            on_event=printer,
+            started_by=agent,
         )
         details = catalog.run_details(platform.store, record.run_id)
     finally:

@@ -537,3 +537,11 @@ class DeploymentRunning(OntolabError):
 
     status = 409
     title = "Deployment is running"
+
+
+class AccountConflict(AccountError):
+    """An account change that clashes with what is there: a user name already taken, or a
+    change that would leave no enabled global admin (409; nothing is changed)."""
+
+    status = 409
+    title = "Account change refused"

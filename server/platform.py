@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from server import definitions
+from server.auth.accounts import ACCOUNT_FILE
+from server.auth.task_tokens import TaskTokens
 from server.automation import Firing, Observation, TriggerService, policy
 from server.automation.scoring import ChampionScorer
 from server.datasets import DatasetService
@@ -58,6 +60,8 @@ class Platform:
         return policy.challenge(
             self.registry, name, version, informed_by=informed_by, scorer=self.scorer
         )
+    # Auth on: the run-scoped tokens swarm steps push artifacts with (server/auth/task_tokens)
+    task_tokens: TaskTokens | None = None
 
     def delete_experiment(self, identifier: str) -> dict[str, Any]:
         """Delete an experiment's versions and runs; runs of it in flight are cancelled first.
@@ -92,6 +96,8 @@ class Platform:
         self.runs.close()
         self.provisioner.close()
         run_numbers.flush(self.store)
+        if self.task_tokens is not None:
+            self.task_tokens.close()
         self.store.close()
 
 
@@ -120,6 +126,8 @@ def open_platform(
     settings = settings or Settings.load()
     estimators = for_settings(settings)  # a bad configured entry stops the start here
     provisioner = provisioner or make_provisioner(settings)
+    task_tokens = TaskTokens(settings.data / ACCOUNT_FILE) if settings.auth else None
+    provisioner.credentials = task_tokens  # steps that push over HTTP get a token each
     store = open_store(settings.store_url, settings)
     ensure_ontology(store)
     artifacts = ArtifactStore(settings.artifacts_dir)
@@ -156,6 +164,7 @@ def open_platform(
         triggers=triggers,
         monitoring=monitoring,
         scorer=scorer,
+        task_tokens=task_tokens,
     )
     if settings.reconciles_runs:
         runs.reconcile()  # before anything can start a run

@@ -171,6 +171,8 @@ class RunSummary(Record):
     number: int | None = None
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    started_by: str | None = None  # the user who started it (auth on)
+    trigger: str | None = None  # the IRI of the trigger that fired it
 
 
 def _summary_rows(runs: list[RunSummary]) -> list[dict[str, Any]]:

@@ -38,6 +38,7 @@ from server.api import (
     trials,
     triggers,
     ui,
+    users,
     vocabulary,
 )
 
@@ -70,5 +71,6 @@ MODULES: tuple[ModuleType, ...] = (
     experiment_documents,
     run_annotations,
     run_artifacts,
+    users,
 )
 BLUEPRINTS: tuple[Blueprint, ...] = tuple(module.blueprint for module in MODULES)

@@ -25,7 +25,7 @@ from server.errors import AccountError, AuthRequired, NotFoundError
 blueprint = Blueprint("auth", __name__)
 
 
-def _gate() -> Gate:
+def require_gate() -> Gate:
     gate = gate_of(current_app)
     if gate is None:
         raise NotFoundError(
@@ -44,7 +44,7 @@ def _caller() -> Principal:
 
 @blueprint.post("/api/auth/login")
 def login() -> dict[str, Any]:
-    gate = _gate()
+    gate = require_gate()
     body = json_body()
     name, password = body.get("username"), body.get("password")
     if not isinstance(name, str) or not isinstance(password, str):
@@ -57,7 +57,7 @@ def login() -> dict[str, Any]:
 
 @blueprint.post("/api/auth/logout")
 def logout() -> dict[str, Any]:
-    _gate()  # auth off: no session to end
+    require_gate()  # auth off: no session to end
     session.clear()
     return {"signed_in": False}
 
@@ -75,13 +75,13 @@ def me() -> dict[str, Any]:
 
 @blueprint.get("/api/auth/tokens")
 def list_tokens() -> dict[str, Any]:
-    tokens = _gate().accounts.tokens(_caller().user)
+    tokens = require_gate().accounts.tokens(_caller().user)
     return {"tokens": [token.to_json() for token in tokens]}
 
 
 @blueprint.post("/api/auth/tokens")
 def create_token() -> tuple[dict[str, Any], int]:
-    gate, caller = _gate(), _caller()
+    gate, caller = require_gate(), _caller()
     body = json_body()
     name = body.get("name", "")
     days = body.get("days", 90)
@@ -99,13 +99,13 @@ def create_token() -> tuple[dict[str, Any], int]:
 
 @blueprint.delete("/api/auth/tokens/<token_id>")
 def revoke_token(token_id: str) -> dict[str, Any]:
-    _gate().accounts.revoke_token(token_id, _caller().user)
+    require_gate().accounts.revoke_token(token_id, _caller().user)
     return {"token_id": token_id, "revoked": True}
 
 
 @blueprint.get("/api/auth/users")
 def list_users() -> dict[str, Any]:
-    accounts = _gate().accounts
+    accounts = require_gate().accounts
     return {
         "users": accounts.users(),
         "grants": [grant.to_json() for grant in accounts.grants()],

@@ -10,6 +10,7 @@ from flask import Blueprint, request
 
 from server.api.common import PROBLEM_RESPONSE, get_platform, object_schema
 from server.api.trials import TRIAL_SCHEMA
+from server.auth.visibility import require_visible
 from server.errors import BadRequest, NotFoundError
 from server.tracking import run_index, run_notes
 from server.tracking.catalog import measure_directions
@@ -29,6 +30,7 @@ def compare() -> dict[str, Any]:
     platform = get_platform()
     store = platform.store
     by_id = {s.run_id: s for s in run_index.summaries(store, wanted)}
+    require_visible((s.experiment for s in by_id.values()), "this comparison")
     missing = [r for r in wanted if r not in by_id]
     if missing:
         raise NotFoundError(f"no run(s) {', '.join(missing)}; list runs with GET /api/runs")

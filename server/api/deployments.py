@@ -19,6 +19,7 @@ from server.api.common import (
     problem_response,
 )
 from server.auth.check import current_agent
+from server.auth.visibility import visible_models
 from server.errors import BadRequest, DeploymentUnreachable
 from server.monitoring import prediction_window
 from server.monitoring.prediction_log import LogConfig
@@ -67,7 +68,9 @@ def deploy() -> tuple[dict[str, Any], int]:
 
 @blueprint.get("/api/deployments")
 def list_deployments() -> dict[str, Any]:
-    return {"deployments": get_platform().deployments.list_all()}
+    visible = visible_models()  # auth on, scoped grants only: deployments of those models
+    found = get_platform().deployments.list_all()
+    return {"deployments": [d for d in found if visible is None or d["model"] in visible]}
 
 
 @blueprint.get("/api/deployments/<deployment_id>")

@@ -12,6 +12,7 @@ from server.api.common import (
     get_platform,
     object_schema,
 )
+from server.auth.visibility import require_readable_nodes, require_visible
 from server.errors import BadRequest
 from server.tracking import catalog
 
@@ -25,11 +26,14 @@ def lineage() -> dict[str, Any]:
         roots = [catalog.resolve_model(store, request.args["model"])]
     elif request.args.get("run"):
         details = catalog.run_details(store, request.args["run"])
+        require_visible([details["identifier"]], "this lineage")
         roots = [a["artifact"] for a in details["artifacts"]]
     elif request.args.get("entity"):
         roots = [request.args["entity"]]
     else:
         raise BadRequest("say whose lineage: ?model=NAME_OR_RUN_ID, ?run=RUN_ID or ?entity=IRI")
+    if not request.args.get("run"):
+        require_readable_nodes(store, roots, "this lineage")
     nodes: dict[str, dict[str, Any]] = {}
     edges: set[tuple[str, str, str]] = set()
     for root in roots:

@@ -19,6 +19,7 @@ from typing import IO, Any
 from flask import Blueprint, Response, jsonify, request, send_file
 
 from server.api.common import get_platform, json_body, json_request, json_response
+from server.auth.check import current_agent
 from server.errors import MlflowApiError, OntolabError, RequestTooLarge
 from server.interop.mlflow_api import calls
 from server.interop.mlflow_api.service import MlflowTracking
@@ -41,7 +42,7 @@ _CODES = {
 
 def _tracking() -> MlflowTracking:
     platform = get_platform()
-    return MlflowTracking(platform.store, platform.tracked)
+    return MlflowTracking(platform.store, platform.tracked, current_agent())
 
 
 def _request_fields() -> dict[str, Any]:

@@ -23,6 +23,7 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
+from server.auth.visibility import visible_models
 from server.errors import BadRequest, NotFoundError
 from server.registry.service import Registry
 from server.serving.models import ModelServing
@@ -67,7 +68,9 @@ def _version_in(body: dict[str, Any]) -> int:
 
 @blueprint.get("/api/models")
 def list_models() -> dict[str, Any]:
-    return {"models": _registry().models()}
+    visible = visible_models()  # auth on, scoped grants only: the models they reach
+    models = _registry().models()
+    return {"models": [m for m in models if visible is None or m["name"] in visible]}
 
 
 @blueprint.get("/api/models/<name>")

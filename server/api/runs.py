@@ -19,6 +19,7 @@ from server.api.common import (
     object_schema,
     path_parameter,
 )
+from server.auth.check import current_agent, visible_experiments
 from server.errors import BadRequest, NotFoundError
 from server.tracking import catalog, run_index, run_notes
 from server.tracking.records import RunRecord
@@ -52,7 +53,7 @@ def start() -> tuple[dict[str, Any], int]:
     use_cache = body.get("use_cache")
     platform = get_platform()
     version = definitions.get_version(platform.store, experiment, version_number)
-    return _started(platform.runs.start(version, use_cache=use_cache))
+    return _started(platform.runs.start(version, use_cache=use_cache, started_by=current_agent()))
 
 
 @blueprint.get("/api/runs")
@@ -66,6 +67,7 @@ def list_runs() -> dict[str, Any]:
         sort=args.get("sort") or None,
         limit=limit,
         offset=offset,
+        experiments=visible_experiments(),  # auth on, experiment grants only: theirs
     )
     store = get_platform().store
     total, runs = run_index.select(store, selection)
@@ -120,7 +122,7 @@ def cancel(run_id: str) -> tuple[dict[str, Any], int]:
 @blueprint.post("/api/runs/<run_id>/resume")
 def resume(run_id: str) -> tuple[dict[str, Any], int]:
     """A new run of the same version that reuses the finished steps from the step cache."""
-    record = get_platform().runs.resume(run_id)
+    record = get_platform().runs.resume(run_id, started_by=current_agent())
     body, status = _started(record)
     return body | {"resumes": run_id}, status
 
@@ -134,7 +136,7 @@ def rerun(run_id: str) -> tuple[dict[str, Any], int]:
     if options is not None and not isinstance(options, dict):
         raise BadRequest('the body, if any, must be a JSON object such as {"use_cache": false}')
     use_cache = (options or {}).get("use_cache")
-    return _started(platform.runs.start(version, use_cache=use_cache))
+    return _started(platform.runs.start(version, use_cache=use_cache, started_by=current_agent()))
 
 
 _RUN_ID = path_parameter("run_id")
@@ -185,6 +187,11 @@ _SUMMARY = object_schema(
             "description": "the tags people gave the run (PUT /api/runs/ID/annotations)",
         },
         "note": {"type": "string", "description": "the note people wrote on the run"},
+        "started_by": {
+            **_NULLABLE_STRING,
+            "description": "the user who started it (auth on); null when not known",
+        },
+        "trigger": {**_NULLABLE_STRING, "description": "the IRI of the trigger that fired it"},
     },
     ["run_id", "experiment", "version", "status", "started", "ended", "metrics", "params"],
 )
@@ -207,6 +214,13 @@ _RUN = object_schema(
         "version": {"type": "integer"},
         "provisioner": _STRING,
         "error": _STRING,
+        "started_by": {**_STRING, "description": "the user who started it (auth on)"},
+        "started_by_agent": {
+            **_STRING,
+            "description": "the agent that started it (prov:wasAssociatedWith): a user's, or "
+            "the platform's for a trigger",
+        },
+        "trigger": {**_STRING, "description": "the trigger that fired it (prov:wasStartedBy)"},
         "steps": array_schema(
             {
                 "step_run": _STRING,

@@ -23,6 +23,7 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
+from server.auth.check import current_agent
 from server.errors import BadRequest, UploadTooLarge
 from server.runs.tracked import MetricPoint
 
@@ -41,6 +42,7 @@ def start() -> tuple[dict[str, Any], int]:
         run_id=_optional_text(body, "run_id"),
         started_at=_optional_text(body, "started_at"),
         tags=_mapping(body, "tags"),
+        started_by=current_agent(),
     )
     return run.to_json(), 201
 
@@ -185,6 +187,7 @@ _RUN = object_schema(
         "source": {"type": "string"},
         "deleted": {"type": "boolean"},
         "number": {"type": ["integer", "null"]},
+        "started_by": {"type": ["string", "null"], "description": "the user who started it"},
         "params": _STRINGS,
         "tags": _STRINGS,
         "metrics": {"type": "object", "additionalProperties": {"type": "number"}},

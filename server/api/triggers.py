@@ -16,6 +16,7 @@ from server.api.common import (
     path_parameter,
     problem_response,
 )
+from server.auth.check import current_agent
 from server.automation.triggers import FIELDS
 from server.errors import BadRequest
 
@@ -47,7 +48,8 @@ def remove(identifier: str, trigger_id: str) -> dict[str, Any]:
 
 @blueprint.post(f"{_BASE}/<trigger_id>/fire")
 def fire(identifier: str, trigger_id: str) -> tuple[dict[str, Any], int]:
-    return get_platform().triggers.fire(identifier, trigger_id).to_json(), 201
+    firing = get_platform().triggers.fire(identifier, trigger_id, current_agent())
+    return firing.to_json(), 201
 
 
 @blueprint.get(f"{_BASE}/<trigger_id>/firings")

@@ -20,7 +20,7 @@ from typing import Any
 from server.auth import secrets as sec
 from server.auth.principal import Principal
 from server.auth.roles import Grant, Role, check_name, check_resource
-from server.errors import AccountError, NotFoundError
+from server.errors import AccountConflict, AccountError, NotFoundError
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -35,6 +35,14 @@ CREATE TABLE IF NOT EXISTS tokens (
   id TEXT PRIMARY KEY, user_name TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
   hash TEXT NOT NULL, name TEXT NOT NULL, scope INTEGER NOT NULL, created REAL NOT NULL,
   expires REAL, revoked INTEGER NOT NULL DEFAULT 0);
+"""
+# Enabled users holding admin globally, themselves or through a group: never let it reach 0.
+_ADMINS = """
+SELECT COUNT(*) FROM users u WHERE u.disabled = 0 AND (
+  EXISTS (SELECT 1 FROM grants g WHERE g.principal = 'user:' || u.name AND g.kind = 'global'
+          AND g.role >= 4)
+  OR EXISTS (SELECT 1 FROM members m JOIN grants g ON g.principal = 'group:' || m.group_name
+             WHERE m.user_name = u.name AND g.kind = 'global' AND g.role >= 4))
 """
 ACCOUNT_FILE = "auth.sqlite"
 
@@ -78,14 +86,26 @@ class Accounts:
         self._db.execute("PRAGMA journal_mode = WAL")
         self._db.execute("PRAGMA busy_timeout = 5000")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(users)")}
+        if "disabled" not in columns:  # an account file made before users could be disabled
+            self._db.execute("ALTER TABLE users ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0")
         path.chmod(0o600)
 
     @contextmanager
-    def _tx(self) -> Iterator[sqlite3.Connection]:
+    def _tx(self, keep_admin: bool = False) -> Iterator[sqlite3.Connection]:
+        """One transaction; ``keep_admin``: roll it back with AccountConflict when it would take
+        the last enabled global admin away."""
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
+                admins = self._db.execute(_ADMINS).fetchone()[0] if keep_admin else 0
                 yield self._db
+                if admins and not self._db.execute(_ADMINS).fetchone()[0]:
+                    raise AccountConflict(
+                        "that would leave no enabled admin, and nobody could manage users any "
+                        "more; grant admin to another user first (`ontolab users grant NAME "
+                        "admin`)"
+                    )
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -101,13 +121,28 @@ class Accounts:
 
     # Users and groups
 
-    def add_user(self, name: str, password: str) -> None:
+    def add_user(self, name: str, password: str, role: Role | None = None) -> None:
+        """Add user ``name``, with a global ``role`` when given (one transaction)."""
         check_name(name)
         stored = _checked_hash(password)
         with self._tx() as db:
             if db.execute("SELECT 1 FROM users WHERE name = ?", (name,)).fetchone():
-                raise AccountError(f"user {name!r} exists; pick another name or remove it first")
-            db.execute("INSERT INTO users VALUES (?, ?, ?)", (name, stored, time.time()))
+                raise AccountConflict(f"user {name!r} exists; pick another name or remove it first")
+            db.execute(
+                "INSERT INTO users (name, password, created) VALUES (?, ?, ?)",
+                (name, stored, time.time()),
+            )
+            if role is not None:
+                db.execute(
+                    "INSERT INTO grants VALUES (?, ?, 'global', '')", (f"user:{name}", int(role))
+                )
+
+    def set_disabled(self, name: str, disabled: bool) -> None:
+        """Disable ``name`` (no sign-in, its tokens and sessions refused) or enable it again."""
+        with self._tx(keep_admin=True) as db:
+            sql = "UPDATE users SET disabled = ? WHERE name = ?"
+            if not db.execute(sql, (int(disabled), name)).rowcount:
+                raise _no_user(name)
 
     def set_password(self, name: str, password: str) -> None:
         stored = _checked_hash(password)
@@ -117,7 +152,7 @@ class Accounts:
                 raise _no_user(name)
 
     def remove_user(self, name: str) -> None:
-        with self._tx() as db:
+        with self._tx(keep_admin=True) as db:
             if not db.execute("DELETE FROM users WHERE name = ?", (name,)).rowcount:
                 raise _no_user(name)
             db.execute("DELETE FROM grants WHERE principal = ?", (f"user:{name}",))
@@ -127,25 +162,39 @@ class Accounts:
         groups: dict[str, list[str]] = {}
         for group, user in self._rows("SELECT group_name, user_name FROM members ORDER BY 1"):
             groups.setdefault(user, []).append(group)
+        rows = self._rows("SELECT name, created, disabled FROM users ORDER BY name")
         return [
-            {"name": name, "created": _iso(created), "groups": groups.get(name, [])}
-            for name, created in self._rows("SELECT name, created FROM users ORDER BY name")
+            {
+                "name": name,
+                "created": _iso(created),
+                "groups": groups.get(name, []),
+                "disabled": bool(disabled),
+            }
+            for name, created, disabled in rows
         ]
+
+    def user(self, name: str) -> dict[str, Any]:
+        """One user as in :meth:`users`, with its own grants; NotFoundError if none."""
+        found = [user for user in self.users() if user["name"] == name]
+        if not found:
+            raise _no_user(name)
+        grants = self.grants((f"user:{name}",))
+        return {**found[0], "grants": [grant.to_json() for grant in grants]}
 
     def has_users(self) -> bool:
         return bool(self._rows("SELECT 1 FROM users LIMIT 1"))
 
     def login(self, name: str, password: str) -> bool:
         """Whether ``password`` is ``name``'s (the only place a password is checked)."""
-        rows = self._rows("SELECT password FROM users WHERE name = ?", name)
+        rows = self._rows("SELECT password, disabled FROM users WHERE name = ?", name)
         stored = rows[0][0] if rows else _unknown_user_hash()  # the same work either way
-        return sec.check_password(password, stored) and bool(rows)
+        return sec.check_password(password, stored) and bool(rows) and not rows[0][1]
 
     def session_stamp(self, name: str) -> str | None:
         """What a session of ``name`` carries to stay valid: it changes with the password, so
         a new password (or a removed user) ends every session signed in before; None: no
         such user."""
-        rows = self._rows("SELECT password FROM users WHERE name = ?", name)
+        rows = self._rows("SELECT password FROM users WHERE name = ? AND disabled = 0", name)
         return sec.secret_hash(rows[0][0])[:32] if rows else None
 
     def exists(self, name: str) -> bool:
@@ -153,10 +202,20 @@ class Accounts:
 
     def add_member(self, group: str, user: str) -> None:
         check_name(group, "group")
+        check_name(user)
         with self._tx() as db:
             if not db.execute("SELECT 1 FROM users WHERE name = ?", (user,)).fetchone():
                 raise _no_user(user)
             db.execute("INSERT OR IGNORE INTO members VALUES (?, ?)", (group, user))
+
+    def remove_member(self, group: str, user: str) -> None:
+        """Take ``user`` out of ``group``; NotFoundError when not in it."""
+        with self._tx(keep_admin=True) as db:
+            sql = "DELETE FROM members WHERE group_name = ? AND user_name = ?"
+            if not db.execute(sql, (group, user)).rowcount:
+                raise NotFoundError(
+                    f"user {user!r} is not in group {group!r}; see `ontolab users list`"
+                )
 
     def principal(
         self, name: str, via: str, cap: Role = Role.ADMIN, token_id: str = ""
@@ -164,6 +223,21 @@ class Accounts:
         """``name`` as a caller: the grants of the user and of the user's groups."""
         principals = (f"user:{name}", *(f"group:{g}" for g in self.groups_of(name)))
         return Principal(name, tuple(self.grants(principals)), cap, via, token_id)
+
+    def groups(self) -> list[dict[str, Any]]:
+        """Every group (a group exists while it has members or grants): members and grants."""
+        found: dict[str, dict[str, Any]] = {}
+        for group, user in self._rows("SELECT group_name, user_name FROM members"):
+            found.setdefault(group, {"name": group, "members": [], "grants": []})
+            found[group]["members"].append(user)
+        for grant in self.grants():
+            what, _, group = grant.principal.partition(":")
+            if what == "group":
+                found.setdefault(group, {"name": group, "members": [], "grants": []})
+                found[group]["grants"].append(grant.to_json())
+        return [
+            {**found[name], "members": sorted(found[name]["members"])} for name in sorted(found)
+        ]
 
     def groups_of(self, user: str) -> tuple[str, ...]:
         rows = self._rows("SELECT group_name FROM members WHERE user_name = ?", user)
@@ -179,7 +253,7 @@ class Accounts:
         check_name(name, what)
         if what == "user" and not self.exists(name):
             raise _no_user(name)
-        with self._tx() as db:
+        with self._tx(keep_admin=True) as db:  # a lower global role replaces admin
             db.execute(
                 "INSERT OR REPLACE INTO grants VALUES (?, ?, ?, ?)",
                 (grant.principal, int(grant.role), kind, resource),
@@ -187,7 +261,7 @@ class Accounts:
 
     def revoke(self, principal: str, kind: str = "global", resource: str = "") -> None:
         kind, resource = check_resource(kind, resource)
-        with self._tx() as db:
+        with self._tx(keep_admin=True) as db:
             sql = "DELETE FROM grants WHERE principal = ? AND kind = ? AND resource = ?"
             if not db.execute(sql, (principal, kind, resource)).rowcount:
                 raise NotFoundError(
@@ -231,13 +305,16 @@ class Accounts:
         parts = sec.split_token(token)
         if parts is None:
             return None
-        rows = self._rows(f"{_TOKEN_ROW}, hash FROM tokens WHERE id = ?", parts[0])
+        sql = f"{_TOKEN_ROW}, hash FROM tokens JOIN users ON users.name = user_name"
+        rows = self._rows(f"{sql} WHERE id = ? AND disabled = 0", parts[0])
         if not rows or not sec.same_hash(parts[1], rows[0][-1]):
             return None
         info = _token_info(rows[0][:-1])
         return info if info.usable(time.time()) else None
 
     def tokens(self, user: str | None = None) -> list[TokenInfo]:
+        if user is not None and not self.exists(user):
+            raise _no_user(user)
         where, params = ("WHERE user_name = ?", (user,)) if user else ("", ())
         rows = self._rows(f"{_TOKEN_ROW} FROM tokens {where} ORDER BY created", *params)
         return [_token_info(row) for row in rows]
@@ -254,7 +331,10 @@ class Accounts:
                 )
 
 
-_TOKEN_ROW = "SELECT id, user_name, name, scope, created, expires, revoked"
+_TOKEN_ROW = (
+    "SELECT tokens.id, tokens.user_name, tokens.name, tokens.scope, tokens.created, "
+    "tokens.expires, tokens.revoked"
+)
 
 
 def _token_info(row: tuple[Any, ...]) -> TokenInfo:

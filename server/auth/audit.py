@@ -17,21 +17,15 @@ import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import quote
 
 from rdflib import Literal, URIRef
 
-from server.graph.namespaces import ID, OL, PROV, RDF, XSD
+from server.graph.namespaces import ID, OL, PLATFORM_AGENT, PROV, RDF, XSD, user_agent
 from server.store import Store
 from server.store.base import WriteTriple
 
 AUDIT_GRAPH = URIRef("https://w3id.org/ontolab/graph/audit")
 ANONYMOUS_AGENT = URIRef(f"{ID}agent/anonymous")
-
-
-def user_agent(name: str) -> URIRef:
-    """A user's agent node (``prov:Agent``, ``ol:User``)."""
-    return URIRef(f"{ID}agent/user/{quote(name, safe='')}")
 
 
 @dataclass(frozen=True)
@@ -49,7 +43,8 @@ class AuditEntry:
 
     def triples(self) -> list[WriteTriple]:
         activity = URIRef(f"{ID}audit/{uuid.uuid4().hex}")
-        agent = user_agent(self.user) if self.user else ANONYMOUS_AGENT
+        step = self.user.startswith("task:")  # a step's artifact token: the platform's run
+        agent = PLATFORM_AGENT if step else user_agent(self.user) if self.user else ANONYMOUS_AGENT
         at = self.at or datetime.now(UTC)
         found: list[WriteTriple] = [
             (activity, RDF.type, PROV.Activity),
@@ -63,7 +58,7 @@ class AuditEntry:
             (activity, OL.responseStatus, Literal(self.status)),
             (agent, RDF.type, PROV.Agent),
         ]
-        if self.user:
+        if self.user and not step:
             found.append((agent, RDF.type, OL.User))
         if self.token_id:
             found.append((activity, OL.viaToken, Literal(self.token_id)))

@@ -31,6 +31,7 @@ from server.auth.principal import ANONYMOUS, Principal
 from server.auth.roles import Grant, Role
 from server.auth.rules import SAFE_METHODS, Rule, rule_for
 from server.auth.secrets import bearer_token, new_password
+from server.auth.task_tokens import TASK_PREFIX, TaskToken, TaskTokens
 from server.errors import AuthRequired, ConfigError, PermissionDenied, SignInBusy
 from server.graph import queries
 from server.graph.namespaces import run_iri
@@ -54,6 +55,7 @@ class Gate:
     accounts: Accounts
     audit: AuditLog
     store: Store
+    tasks: TaskTokens | None = None  # the run-scoped tokens of swarm steps
     # Password checks running at once: each burns ~0.3 s of a core (PBKDF2), so a flood of
     # sign-ins must not take every core from the requests being served.
     sign_ins: threading.BoundedSemaphore = field(
@@ -75,6 +77,14 @@ class Gate:
     def principal(self) -> Principal:
         """The caller of the current request (AuthRequired for a bad bearer token)."""
         token = bearer_token(request.headers.get("Authorization", ""))
+        if token is not None and token.startswith(TASK_PREFIX) and self.tasks is not None:
+            task = g.task = self.tasks.check(token)
+            if task is None:
+                raise AuthRequired(
+                    "the step's artifact token is unknown, expired or revoked (its step or run "
+                    "has ended); a step gets a fresh one each time it runs"
+                )
+            return Principal(f"task:{task.run_id}", (), Role.VIEWER, "task", task.token_id)
         if token is not None:
             info = self.accounts.check_token(token)
             if info is None:
@@ -104,9 +114,12 @@ class Gate:
                 f"route {endpoint} has no permission rule, so it is refused; add its line to "
                 "RULES in server/auth/rules.py"
             )
-        if principal.via == "session" and request.method not in SAFE_METHODS:
-            _check_csrf()
-        self._decide(principal, rule)
+        if principal.via == "task":
+            _check_task(g.task, endpoint)
+        else:
+            if principal.via == "session" and request.method not in SAFE_METHODS:
+                _check_csrf()
+            self._decide(principal, rule)
         g.auth_decision = "allowed"
 
     def _decide(self, principal: Principal, rule: Rule) -> None:
@@ -118,11 +131,14 @@ class Gate:
             )
         if rule.kind == "signed_in" or rule.role is None:
             return
-        if rule.kind == "listing" and principal.readable("experiment"):
-            return  # the view lists only the experiments granted
         resource = self._resource(principal, rule)
-        kind = "experiment" if rule.kind in ("run", "listing") else rule.kind
+        if rule.kind == "listing" and resource is None and principal.scoped:
+            return  # the view lists only what the caller's grants reach
+        kind = _CHECKED_ON.get(rule.kind, rule.kind)
         held = principal.role_on(kind, resource)
+        if kind == "model" and resource is not None and rule.role == Role.VIEWER:
+            through = self._through_experiments(principal, resource)
+            held = through if through and (held is None or held < through) else held
         if held is None or held < rule.role:
             on = f" on {kind} {resource!r}" if resource and kind != "global" else ""
             grant = f" --{kind} {resource}" if on else ""
@@ -150,7 +166,27 @@ class Gate:
         if rule.kind == "run":
             rows = queries.select(self.store, "auth_run_experiment", run=run_iri(value))
             return str(rows[0]["identifier"]) if rows else None
+        if rule.kind == "deployment":
+            rows = queries.select(self.store, "auth_deployment_model", id=value)
+            return str(rows[0]["name"]) if rows else None
         return value
+
+    def _through_experiments(self, principal: Principal, model: str) -> Role | None:
+        """Viewer when an experiment the caller holds a grant on built a version of
+        ``model``: an experiment grant reads its models (never changes them)."""
+        return Role.VIEWER if model in self._experiment_models(principal) else None
+
+    def readable_models(self, principal: Principal) -> frozenset[str]:
+        """The models ``principal`` is granted by name or reads through an experiment."""
+        return frozenset(principal.readable("model")) | self._experiment_models(principal)
+
+    def _experiment_models(self, principal: Principal) -> frozenset[str]:
+        """The registered models runs of the caller's granted experiments built."""
+        granted = principal.readable("experiment")
+        if not granted:
+            return frozenset()
+        rows = queries.select(self.store, "auth_models_of_experiments", identifiers=granted)
+        return frozenset(str(row["name"]) for row in rows)
 
     def record(self, response: Response) -> Response:
         """The ``after_request`` hook: queue every write for the audit trail."""
@@ -173,6 +209,23 @@ class Gate:
     def close(self) -> None:
         self.audit.close()
         self.accounts.close()
+        if self.tasks is not None:
+            self.tasks.close()
+
+
+#: What a rule's role is checked on, when not the rule's kind itself.
+_CHECKED_ON = {"run": "experiment", "listing": "experiment", "deployment": "model"}
+
+
+def _check_task(task: TaskToken, endpoint: str) -> None:
+    """A step's artifact token pushes artifacts and reads the step's inputs, nothing else."""
+    sha256 = (request.view_args or {}).get("sha256")
+    if not task.may(endpoint, sha256 if isinstance(sha256, str) else None):
+        raise PermissionDenied(
+            f"{request.method} {request.path} is beyond a step's artifact token (run "
+            f"{task.run_id}, step {task.step_id}): it only pushes artifacts and reads the "
+            "step's own inputs; use a user's token"
+        )
 
 
 def _check_csrf() -> None:
@@ -191,7 +244,7 @@ def install(app: Flask, settings: Settings, store: Store) -> Gate | None:
         return None
     accounts = Accounts(settings.data / ACCOUNT_FILE)
     _first_admin(accounts, settings)
-    gate = Gate(accounts, AuditLog(store), store)
+    gate = Gate(accounts, AuditLog(store), store, TaskTokens(settings.data / ACCOUNT_FILE))
     app.secret_key = _secret_key(settings.data / SECRET_FILE)
     app.config.update(
         SESSION_COOKIE_NAME="ontolab_session",

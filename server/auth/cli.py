@@ -23,7 +23,7 @@ def add_commands(commands: Any, settings: Callable[[argparse.Namespace], Any]) -
 
     def action(parent: Any, name: str, handler: Callable[..., Any], text: str) -> Any:
         sub = parent.add_parser(name, help=text, description=text)
-        sub.set_defaults(command=lambda args: _with_accounts(args, handler))
+        sub.set_defaults(command=lambda args: _with_accounts(args, handler), command_name=name)
         return sub
 
     add = action(actions, "add", _add, "add a user (password asked, or one line on stdin)")
@@ -32,12 +32,20 @@ def add_commands(commands: Any, settings: Callable[[argparse.Namespace], Any]) -
     add.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     action(actions, "list", _list, "list users, their groups and every grant")
     action(actions, "remove", _remove, "remove a user, its grants and tokens").add_argument("name")
+    for name, text in (
+        ("disable", "disable a user: no sign-in; its tokens and sessions are refused"),
+        ("enable", "enable a disabled user again"),
+    ):
+        action(actions, name, _set_disabled, text).add_argument("name")
     passwd = action(actions, "passwd", _passwd, "set a user's password")
     passwd.add_argument("name")
     passwd.add_argument("--password-stdin", action="store_true")
     join = action(actions, "join", _join, "put a user in a group (groups hold grants too)")
     join.add_argument("name")
     join.add_argument("group")
+    leave = action(actions, "leave", _leave, "take a user out of a group")
+    leave.add_argument("name")
+    leave.add_argument("group")
     for name, handler, text in (
         ("grant", _grant, "give a role to a user (NAME) or a group (group:NAME)"),
         ("revoke", _revoke, "take a grant back"),
@@ -63,6 +71,29 @@ def add_commands(commands: Any, settings: Callable[[argparse.Namespace], Any]) -
     action(token, "revoke", _token_revoke, "revoke a token by its id").add_argument("token_id")
 
 
+def user_agent_of(settings: Any, name: str | None) -> str | None:
+    """The agent IRI of user ``name`` of the data dir's account file (``ontolab run --as``);
+    None for no name; NotFoundError for a user that does not exist or is disabled."""
+    if not name:
+        return None
+    from server.auth.accounts import ACCOUNT_FILE, Accounts
+    from server.errors import NotFoundError
+    from server.graph.namespaces import user_agent
+
+    path = settings.data / ACCOUNT_FILE
+    accounts = Accounts(path) if path.exists() else None
+    try:
+        if accounts is None or accounts.session_stamp(name) is None:
+            raise NotFoundError(
+                f"no enabled user {name!r} in {path}; add one with `ontolab users add {name}` "
+                "or leave out --as (ONTOLAB_USER)"
+            )
+    finally:
+        if accounts is not None:
+            accounts.close()
+    return str(user_agent(name))
+
+
 def _with_accounts(args: argparse.Namespace, handler: Callable[..., Any]) -> int:
     from server.auth.accounts import ACCOUNT_FILE, Accounts
 
@@ -85,12 +116,10 @@ def _password(args: argparse.Namespace) -> str:
 
 
 def _add(accounts: Any, args: argparse.Namespace) -> None:
-    from server.auth.roles import Grant, Role
+    from server.auth.roles import Role
 
     role = Role.parse(args.role) if args.role else None  # checked before anything is written
-    accounts.add_user(args.name, _password(args))
-    if role is not None:
-        accounts.grant(Grant(f"user:{args.name}", role))
+    accounts.add_user(args.name, _password(args), role)
     print(f"added user {args.name}" + (f" ({role.label})" if role else ""))
 
 
@@ -108,6 +137,17 @@ def _remove(accounts: Any, args: argparse.Namespace) -> None:
     print(f"removed user {args.name}")
 
 
+def _set_disabled(accounts: Any, args: argparse.Namespace) -> None:
+    disabled = args.command_name == "disable"
+    accounts.set_disabled(args.name, disabled)
+    print(f"{'disabled' if disabled else 'enabled'} user {args.name}")
+
+
+def _leave(accounts: Any, args: argparse.Namespace) -> None:
+    accounts.remove_member(args.group, args.name)
+    print(f"{args.name} left group {args.group}")
+
+
 def _passwd(accounts: Any, args: argparse.Namespace) -> None:
     accounts.set_password(args.name, _password(args))
     print(f"password of {args.name} changed")
@@ -119,12 +159,9 @@ def _join(accounts: Any, args: argparse.Namespace) -> None:
 
 
 def _target(args: argparse.Namespace) -> tuple[str, str, str]:
-    principal = args.principal if ":" in args.principal else f"user:{args.principal}"
-    if args.experiment is not None:
-        return principal, "experiment", args.experiment
-    if args.model is not None:
-        return principal, "model", args.model
-    return principal, "global", ""
+    from server.auth.roles import grant_target
+
+    return grant_target(args.principal, args.experiment, args.model)
 
 
 def _grant(accounts: Any, args: argparse.Namespace) -> None:

@@ -65,6 +65,24 @@ def check_resource(kind: str, resource: str) -> tuple[str, str]:
     return kind, resource
 
 
+def grant_target(
+    principal: str, experiment: str | None = None, model: str | None = None
+) -> tuple[str, str, str]:
+    """``(principal, kind, resource)`` of a grant asked as ``NAME`` or ``group:NAME``, on at
+    most one of ``experiment`` and ``model`` (neither: global). Shared by ``ontolab users`` and
+    the admin API, so both read a request the same way."""
+    if not isinstance(principal, str):
+        raise AccountError("name the user (NAME) or the group (group:NAME) the grant is for")
+    principal = principal if ":" in principal else f"user:{principal}"
+    if experiment is not None and model is not None:
+        raise AccountError("a grant is on one experiment or one model, not both; give one")
+    if experiment is not None:
+        return principal, "experiment", experiment
+    if model is not None:
+        return principal, "model", model
+    return principal, "global", ""
+
+
 @dataclass(frozen=True)
 class Grant:
     """One role given to a user or a group, globally or on one experiment or model."""

@@ -13,8 +13,13 @@ A rule's ``kind`` says what the role is checked on:
 - ``experiment`` / ``model``: a role granted globally or on the experiment or model named by
   ``arg``: a view argument, or (``source``) the JSON body's or the query string's key;
 - ``run``: as ``experiment``, for the experiment the run ``arg`` belongs to;
-- ``listing``: a global role, or any experiment grant: the view then lists only those
-  experiments (``check.visible_experiments``).
+- ``listing``: a global role, or any experiment or model grant: the view then lists only
+  what those grants reach (``check.visible_experiments``, ``check.visible_models``); with
+  ``arg`` given in the request, checked as ``experiment`` on it;
+- ``deployment``: as ``model``, for the model the deployment ``arg`` serves.
+
+An experiment grant also reads (viewer, never more) the models its runs built, and so their
+deployments.
 """
 
 from __future__ import annotations
@@ -57,6 +62,14 @@ def model(role: Role, arg: str = "name") -> Rule:
     return Rule("model", role, arg)
 
 
+def listing(arg: str = "", source: str = "view") -> Rule:
+    return Rule("listing", Role.VIEWER, arg, source)
+
+
+def deployment(role: Role) -> Rule:
+    return Rule("deployment", role, "deployment_id")
+
+
 RULES: dict[str, Rule] = {
     # Open to anyone: liveness, the API description, the UI's shell, signing in
     "health.health": PUBLIC,
@@ -74,19 +87,40 @@ RULES: dict[str, Rule] = {
     "sparql.sparql": SIGNED_IN,
     # Accounts
     "auth.list_users": glob(A),
+    # The admin API (server/api/users.py), as `ontolab users`
+    **{
+        f"users.{view}": glob(A)
+        for view in (
+            "list_users",
+            "create_user",
+            "get_user",
+            "disable_user",
+            "enable_user",
+            "reset_password",
+            "grant_user",
+            "revoke_user",
+            "user_tokens",
+            "revoke_user_token",
+            "list_groups",
+            "add_member",
+            "remove_member",
+            "grant_group",
+            "revoke_group",
+        )
+    },
     # Platform-wide reads
     "metrics.metrics": glob(V),
     "vocabulary.vocabulary": glob(V),
     "events.events": glob(V),
-    "compare.compare": glob(V),
-    "lineage.lineage": glob(V),
+    "compare.compare": listing(),  # only runs of experiments granted
+    "lineage.lineage": listing(),  # only a run or model granted
     "queries.list_queries": glob(V),
     "queries.run_with_query_string": glob(V),
     "queries.run_with_json": glob(V),
     "artifacts.download": glob(V),
     "artifacts.upload": glob(R),
     # Experiments
-    "experiments.list_experiments": Rule("listing", V),
+    "experiments.list_experiments": listing(),
     "experiments.validate": glob(V),
     "experiments.create": glob(E),
     "experiments.get": exp(V),
@@ -96,7 +130,7 @@ RULES: dict[str, Rule] = {
     "experiments.delete": exp(A),
     "experiment_documents.get_document": exp(V),
     # Runs
-    "runs.list_runs": exp(V, "experiment", "args"),  # ?experiment=ID: that one's runs
+    "runs.list_runs": listing("experiment", "args"),  # ?experiment=ID: that one's runs
     "runs.start": exp(R, "experiment", "body"),
     "runs.get": run(V),
     "runs.step_log": run(V),
@@ -123,7 +157,7 @@ RULES: dict[str, Rule] = {
     "datasets.profile": glob(V),
     "datasets.upload": glob(R),
     # Models and the registry
-    "models.list_models": glob(V),
+    "models.list_models": listing(),
     "models.get_model": model(V),
     "models.get_version": model(V),
     "models.get_alias": model(V),
@@ -135,16 +169,16 @@ RULES: dict[str, Rule] = {
     "models.delete_alias": model(E),
     "models.promote": model(E),
     # Deployments
-    "deployments.list_deployments": glob(V),
-    "deployments.get_deployment": glob(V),
-    "deployments.deployment_metrics": glob(V),
-    "deployments.predictions": glob(V),
-    "deployments.feedback": glob(R),
+    "deployments.list_deployments": listing(),
+    "deployments.get_deployment": deployment(V),
+    "deployments.deployment_metrics": deployment(V),
+    "deployments.predictions": deployment(V),
+    "deployments.feedback": deployment(R),
     "deployments.deploy": glob(E),
     "deployments.stop_deployment": glob(E),
     "deployments.remove_deployment": glob(E),
-    "monitoring.evaluate": glob(V),
-    "monitoring.history": glob(V),
+    "monitoring.evaluate": deployment(V),
+    "monitoring.history": deployment(V),
     "triggers.create": exp(E),
     "triggers.list_triggers": exp(V),
     "triggers.get": exp(V),

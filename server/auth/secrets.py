@@ -17,7 +17,7 @@ import secrets
 PBKDF2_ITERATIONS = 600_000  # OWASP 2023 for PBKDF2-HMAC-SHA256; as MLflow's basic auth
 _SCHEME = "pbkdf2_sha256"
 TOKEN_PREFIX = "olt_"
-_TOKEN = re.compile(r"olt_([0-9a-f]{12})_([A-Za-z0-9_-]{43})")
+_TOKEN = r"([0-9a-f]{12})_([A-Za-z0-9_-]{43})"  # after the prefix: id, secret
 
 
 def hash_password(password: str, iterations: int = PBKDF2_ITERATIONS) -> str:
@@ -39,16 +39,17 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(mine, _unb64(digest))
 
 
-def new_token() -> tuple[str, str, str]:
-    """A fresh token: ``(token_id, full token shown once, stored hash of its secret)``."""
+def new_token(prefix: str = TOKEN_PREFIX) -> tuple[str, str, str]:
+    """A fresh token: ``(token_id, full token shown once, stored hash of its secret)``.
+    ``prefix`` says what kind it is (``olt_`` a user's API token)."""
     token_id = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
-    return token_id, f"{TOKEN_PREFIX}{token_id}_{secret}", secret_hash(secret)
+    return token_id, f"{prefix}{token_id}_{secret}", secret_hash(secret)
 
 
-def split_token(text: str) -> tuple[str, str] | None:
-    """``(token_id, secret)`` of a well-formed token, else None."""
-    match = _TOKEN.fullmatch(text)
+def split_token(text: str, prefix: str = TOKEN_PREFIX) -> tuple[str, str] | None:
+    """``(token_id, secret)`` of a well-formed token of the ``prefix`` kind, else None."""
+    match = re.fullmatch(re.escape(prefix) + _TOKEN, text)
     return (match.group(1), match.group(2)) if match else None
 
 

@@ -33,6 +33,7 @@ from server.automation.rules import TriggerState
 from server.automation.triggers import Trigger, request_kind, request_triples
 from server.errors import NotFoundError, OntolabError, TriggerError
 from server.graph.clock import Clock, SystemClock
+from server.graph.namespaces import PLATFORM_AGENT
 from server.runs.service import RunService
 from server.settings import Settings
 from server.store.base import Store
@@ -137,11 +138,12 @@ class TriggerService:
         """The trigger's firings, newest first."""
         return records.firings(self._store, self.get(identifier, trigger_id), limit)
 
-    def fire(self, identifier: str, trigger_id: str) -> Firing:
+    def fire(self, identifier: str, trigger_id: str, started_by: str | None = None) -> Firing:
         """Fire a trigger by hand: the same rules as any firing (debounce, cooldown, one run
-        in flight); the firing says what came of it."""
+        in flight); the firing says what came of it. ``started_by``: the agent IRI of who
+        fired it, which the run it starts is associated with (else the platform)."""
         trigger = self.get(identifier, trigger_id)
-        return self._fire(trigger, self._clock.now(), "fired by hand")
+        return self._fire(trigger, self._clock.now(), "fired by hand", by=started_by)
 
     # --- what fires them ---------------------------------------------------------------------
 
@@ -325,7 +327,9 @@ class TriggerService:
                 self._models[identifier] = (time.monotonic(), names)
         return names
 
-    def _fire(self, trigger: Trigger, now: datetime, detail: str, **observed: Any) -> Firing:
+    def _fire(
+        self, trigger: Trigger, now: datetime, detail: str, by: str | None = None, **observed: Any
+    ) -> Firing:
         """Decide, start the run if allowed, and record the firing; all under the lock."""
         with self._lock:
             state = self._state(trigger)
@@ -344,7 +348,7 @@ class TriggerService:
                         ),
                     )
                 else:
-                    outcome, why, run_id = self._start(trigger)
+                    outcome, why, run_id = self._start(trigger, by or str(PLATFORM_AGENT))
             state.last_firing = now
             if outcome == STARTED:
                 state.last_started = now
@@ -373,10 +377,10 @@ class TriggerService:
         running = records.runs_in_flight(self._store, identifier)
         return running[0] if running else None
 
-    def _start(self, trigger: Trigger) -> tuple[str, str, str | None]:
+    def _start(self, trigger: Trigger, by: str) -> tuple[str, str, str | None]:
         try:
             version = definitions.get_version(self._store, trigger.experiment)
-            record = self._runs.start(version)
+            record = self._runs.start(version, started_by=by, trigger=str(trigger.iri))
         except OntolabError as exc:
             return FAILED, f"no run started: {exc}", None
         return STARTED, f"started run {record.run_id} of version {version.number}", record.run_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from functools import lru_cache
-from urllib.parse import quote
+from urllib.parse import quote, unquote
 
 from rdflib import URIRef
 from rdflib.namespace import DCAT, DCTERMS, PROV, RDF, RDFS, XSD, Namespace
@@ -40,6 +40,20 @@ ONTOLOGY_IRI = URIRef("https://w3id.org/ontolab/ns")
 #: The platform as the software agent (``ol:PlatformAgent``) that starts what no user is known
 #: to have asked for; once requests carry a user, the user's agent node takes its place.
 PLATFORM_AGENT = URIRef(f"{ID}agent/platform")
+_USER_AGENT = f"{ID}agent/user/"
+
+
+def user_agent(name: str) -> URIRef:
+    """A user's agent node (``prov:Agent``, ``ol:User``): ``…/id/agent/user/NAME``."""
+    return URIRef(_USER_AGENT + quote(name, safe=""))
+
+
+def agent_user(agent: str | None) -> str | None:
+    """The user name of a user's agent IRI; None for any other agent (or none)."""
+    if agent is None or not str(agent).startswith(_USER_AGENT):
+        return None
+    return unquote(str(agent)[len(_USER_AGENT) :])
+
 
 PREFIXES = {
     "ol": str(OL),

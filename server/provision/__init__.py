@@ -81,7 +81,9 @@ class ProvisionerPool:
             return self.default
         with self._lock:
             if name not in self._made:
-                self._made[name] = make_provisioner(self._settings, name)
+                made = make_provisioner(self._settings, name)
+                made.credentials = self.default.credentials  # its steps get tokens too
+                self._made[name] = made
             return self._made[name]
 
     def close(self) -> None:

@@ -25,7 +25,14 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Generic, Protocol, TypeVar, runtime_checkable
 
-from executor.contract import StepErrorInfo, StepResult, StepSpec, artifact_path, sha256_of
+from executor.contract import (
+    ARTIFACT_TOKEN_ENV,
+    StepErrorInfo,
+    StepResult,
+    StepSpec,
+    artifact_path,
+    sha256_of,
+)
 from server.graph.clock import utc_now
 from server.provision.remote_trials import restore_trials
 
@@ -41,6 +48,7 @@ class Provisioner(Protocol):
     name: str
     supports_cancel: bool
     supports_resource_limits: bool
+    credentials: TaskCredentials | None  # set by the platform when it checks requests
 
     def run_step(self, spec: StepSpec, workdir: Path, timeout: float) -> StepOutcome: ...
 
@@ -49,6 +57,21 @@ class Provisioner(Protocol):
     def end_run(self, run_id: str) -> None: ...
 
     def close(self) -> None: ...
+
+
+class TaskCredentials(Protocol):
+    """Issues the token a step that reaches the platform over HTTP sends with its artifact
+    requests (``ARTIFACT_TOKEN_ENV``), where the platform checks requests (auth on).
+
+    Implemented by ``server.auth.task_tokens.TaskTokens``; must be thread-safe (steps of many
+    runs start and end at once). A token may only push artifacts and read the step's inputs.
+    """
+
+    def issue(self, spec: StepSpec, seconds: float) -> str: ...
+
+    def revoke(self, token: str) -> None: ...
+
+    def revoke_run(self, run_id: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -100,10 +123,14 @@ class BaseProvisioner(ABC, Generic[Handle]):
     stopped_how: str = "was stopped"
     #: Appended to "the run was cancelled while this step ran".
     cancelled_how: str = ""
+    #: Set by the platform when it checks requests: a backend whose steps use the artifact
+    #: API then hands each step a token of its own (``_task_env``).
+    credentials: TaskCredentials | None = None
 
     def __init__(self, artifact_url: str | None = None) -> None:
         self._artifact_url = artifact_url
-        self._lock = threading.Lock()  # guards the two tables below
+        self._tokens: dict[tuple[str, str], str] = {}  # (run id, step id) → its task token
+        self._lock = threading.Lock()  # guards the tables below
         self._running: dict[str, set[Handle]] = {}  # run id → its steps launched, not ended
         self._cancelled: set[str] = set()  # runs cancelled and not ended yet
 
@@ -133,13 +160,17 @@ class BaseProvisioner(ABC, Generic[Handle]):
     def run_step(self, spec: StepSpec, workdir: Path, timeout: float) -> StepOutcome:
         spec = self._prepare(spec, workdir)
         started = utc_now()
-        handle = self._launch(spec, workdir)
-        self._track(spec.run_id, handle)
+        self._issue(spec, timeout)
         try:
-            ending = self._await(handle, spec, workdir, timeout)
+            handle = self._launch(spec, workdir)
+            self._track(spec.run_id, handle)
+            try:
+                ending = self._await(handle, spec, workdir, timeout)
+            finally:
+                self._untrack(spec.run_id, handle)
+                self._release(handle)
         finally:
-            self._untrack(spec.run_id, handle)
-            self._release(handle)
+            self._revoke(spec)  # the step ended: its token is worth nothing any more
         failure = self._failure(spec.run_id, ending, timeout)
         if self._artifact_url:
             # The workdir is not the step's: what it left there comes back from its log.
@@ -159,9 +190,33 @@ class BaseProvisioner(ABC, Generic[Handle]):
             self._kill(handle)
 
     def end_run(self, run_id: str) -> None:
-        """Forget ``run_id`` (its cancellation): call once the run has ended."""
+        """Forget ``run_id`` (its cancellation) and revoke its task tokens: call once the run
+        has ended."""
         with self._lock:
             self._cancelled.discard(run_id)
+        if self.credentials is not None and self._artifact_url:
+            self.credentials.revoke_run(run_id)
+
+    def _issue(self, spec: StepSpec, timeout: float) -> None:
+        """Give the step a token of its own, when it uses the artifact API and the platform
+        checks requests."""
+        if self.credentials is None or not self._artifact_url:
+            return
+        token = self.credentials.issue(spec, timeout)
+        with self._lock:
+            self._tokens[(spec.run_id, spec.step_id)] = token
+
+    def _revoke(self, spec: StepSpec) -> None:
+        with self._lock:
+            token = self._tokens.pop((spec.run_id, spec.step_id), None)
+        if token is not None and self.credentials is not None:
+            self.credentials.revoke(token)
+
+    def _task_env(self, spec: StepSpec) -> dict[str, str]:
+        """The environment that carries the step's token to the executor (none without)."""
+        with self._lock:
+            token = self._tokens.get((spec.run_id, spec.step_id))
+        return {ARTIFACT_TOKEN_ENV: token} if token else {}
 
     def close(self) -> None:
         with self._lock:

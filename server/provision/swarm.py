@@ -61,7 +61,7 @@ class SwarmProvisioner(BaseProvisioner[Any]):
         super().__init__(artifact_url=artifact_url)
         self._client = client
         self._image_id = require_image(client, image).id
-        self._containers = SwarmContainerSteps(client, self._image_id)
+        self._containers = SwarmContainerSteps(client, self._image_id, self._task_env)
 
     def _launch(self, spec: StepSpec, workdir: Path) -> Any:
         if spec.phase == CONTAINER_PHASE:
@@ -82,7 +82,7 @@ class SwarmProvisioner(BaseProvisioner[Any]):
                 command=["python", "-m", "executor", spec.phase],
                 args=["--spec-env", SPEC_ENV, "--workdir", "/tmp/ontolab-step"],
                 env=[f"{SPEC_ENV}={spec.to_json()}"]
-                + [f"{k}={v}" for k, v in passed_env().items()],
+                + [f"{k}={v}" for k, v in {**passed_env(), **self._task_env(spec)}.items()],
                 name=f"ontolab-{spec.run_id}-{spec.step_id}"[:63].replace("_", "-"),
                 labels={RUN_LABEL: spec.run_id, STEP_LABEL: spec.step_id},
                 mode=docker.types.ServiceMode("replicated-job", concurrency=1, replicas=1),

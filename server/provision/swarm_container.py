@@ -28,6 +28,7 @@ from __future__ import annotations
 import threading
 import time
 import uuid
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -91,16 +92,24 @@ def _job(spec: StepSpec, role: str, volume: str, constraint: str | None) -> dict
 
 
 def stage_job(
-    spec: StepSpec, runner_image: str, volume: str, job: str, constraint: str, started: str = ""
+    spec: StepSpec,
+    runner_image: str,
+    volume: str,
+    job: str,
+    constraint: str,
+    started: str = "",
+    task_env: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """The ``services.create`` arguments of the ``stage-in`` or ``stage-out`` job."""
+    """The ``services.create`` arguments of the ``stage-in`` or ``stage-out`` job;
+    ``task_env`` carries the step's artifact token (never given to the author's command)."""
     args = ["stage-in" if job == "stage-in" else "stage-out", "--spec-env", SPEC_ENV]
     args += ["--dir", FOLDER] + (["--started", started] if started else [])
     return {
         "image": runner_image,
         "command": ["python", "-m", "executor.container_files"],
         "args": args,
-        "env": [f"{SPEC_ENV}={spec.to_json()}"] + [f"{k}={v}" for k, v in passed_env().items()],
+        "env": [f"{SPEC_ENV}={spec.to_json()}"]
+        + [f"{k}={v}" for k, v in {**passed_env(), **(task_env or {})}.items()],
         **_job(spec, job, volume, constraint),
     }
 
@@ -130,9 +139,15 @@ def command_job(spec: StepSpec, image: str, volume: str, node: str) -> dict[str,
 class SwarmContainerSteps:
     """Runs container steps for a :class:`~server.provision.swarm.SwarmProvisioner`."""
 
-    def __init__(self, client: Any, runner_image_id: str) -> None:
+    def __init__(
+        self,
+        client: Any,
+        runner_image_id: str,
+        task_env: Callable[[StepSpec], Mapping[str, str]] | None = None,
+    ) -> None:
         self._client = client
         self._runner = runner_image_id
+        self._task_env = task_env or (lambda spec: {})
 
     def launch(self, spec: StepSpec, workdir: Path) -> StagedJobs:
         """Start the stage-in job; StepError (with the fix) when it cannot start."""
@@ -142,7 +157,14 @@ class SwarmContainerSteps:
         jobs = StagedJobs(spec, volume_name(spec), workdir / "step.log")
         try:
             jobs.service = self._client.services.create(
-                **stage_job(spec, self._runner, jobs.volume, "stage-in", constraint)
+                **stage_job(
+                    spec,
+                    self._runner,
+                    jobs.volume,
+                    "stage-in",
+                    constraint,
+                    task_env=self._task_env(spec),
+                )
             )
         except Exception as exc:  # APIError: not a swarm manager, bad constraint, …
             raise StepError(
@@ -180,7 +202,15 @@ class SwarmContainerSteps:
             container_step.write_result(jobs.spec, workdir, code, started, said)
             return Ending(worker)
         constraint = f"node.id=={jobs.node}"
-        spec = stage_job(jobs.spec, self._runner, jobs.volume, "stage-out", constraint, started)
+        spec = stage_job(
+            jobs.spec,
+            self._runner,
+            jobs.volume,
+            "stage-out",
+            constraint,
+            started,
+            self._task_env(jobs.spec),
+        )
         if not self._start(jobs, spec):
             return self._not_started(jobs, "storing the outputs")
         task, said = self._finish(jobs, "stage-out", deadline, expect_result=True)

@@ -141,9 +141,10 @@ class RunService:
         *,
         use_cache: bool | None = None,
         on_event: EventSink | None = None,
+        started_by: str | None = None,
     ) -> RunRecord:
         """Run ``version`` to the end and return its final record."""
-        record = self.start(version, use_cache=use_cache, on_event=on_event)
+        record = self.start(version, use_cache=use_cache, on_event=on_event, started_by=started_by)
         self.wait(record.run_id)
         return record
 
@@ -154,11 +155,15 @@ class RunService:
         use_cache: bool | None = None,
         on_event: EventSink | None = None,
         resumes: str | None = None,
+        started_by: str | None = None,
+        trigger: str | None = None,
     ) -> RunRecord:
         """Plan ``version`` and start running it in the background; return its record at once.
 
         Planning errors are raised here, before a run exists. ``resumes`` is the id of the run
-        this one resumes (``resume``).
+        this one resumes (``resume``); ``started_by`` the IRI of the agent that asked for it
+        (``prov:wasAssociatedWith``), ``trigger`` the IRI of the trigger that fired it
+        (``prov:wasStartedBy``).
         """
         pipeline, steps_plan = self.plan(version)
         provisioner = self._provisioners.get(pipeline.provisioner)  # ConfigError before a run
@@ -166,6 +171,7 @@ class RunService:
             self._settings, self._store, self._artifacts, pipeline, steps_plan, provisioner
         )
         record.resumes = resumes
+        record.started_by, record.trigger = started_by, trigger
         use_cache = self._settings.step_cache if use_cache is None else use_cache
         emit = self._emitter(on_event)
         cache = self._cache if use_cache else None
@@ -210,7 +216,9 @@ class RunService:
             running_here = set(self._active)
         return scheduler.reconcile(self._store, self._writer, running_here)
 
-    def resume(self, run_id: str, *, on_event: EventSink | None = None) -> RunRecord:
+    def resume(
+        self, run_id: str, *, on_event: EventSink | None = None, started_by: str | None = None
+    ) -> RunRecord:
         """Start a new run that resumes ``run_id`` (interrupted, failed or cancelled).
 
         It runs the same experiment version with the step cache on, so the steps the earlier
@@ -235,7 +243,9 @@ class RunService:
             version = definitions.get_version(
                 self._store, details["identifier"], details["version"]
             )
-            return self.start(version, use_cache=True, on_event=on_event, resumes=run_id)
+            return self.start(
+                version, use_cache=True, on_event=on_event, resumes=run_id, started_by=started_by
+            )
 
     @contextmanager
     def stopped(

@@ -148,10 +148,13 @@ class TrackedRuns:
         started_at: str | None = None,
         tags: dict[str, str] | None = None,
         source: str = "sdk",
+        started_by: str | None = None,
     ) -> TrackedRun:
-        """Start a run of ``experiment`` (created if absent) and write it; return it."""
+        """Start a run of ``experiment`` (created if absent) and write it; return it.
+        ``started_by``: the IRI of the agent that asked (``prov:wasAssociatedWith``)."""
         run = self._new_run(experiment, name, run_id, started_at, source)
         run.tags = check_tags(tags)
+        run.started_by = started_by
         with self._lock:
             if self._exists(run.run_id):
                 raise RunStateConflict(

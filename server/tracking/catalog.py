@@ -12,7 +12,7 @@ from rdflib.term import Node
 from server.definitions.steps import local_name
 from server.errors import NotFoundError, QueryError
 from server.graph import queries
-from server.graph.namespaces import metric_property, run_iri
+from server.graph.namespaces import agent_user, metric_property, run_iri
 from server.graph.terms import plain_row
 from server.store.base import ReadableStore
 
@@ -44,8 +44,11 @@ def run_details(store: ReadableStore, run_id: str) -> dict[str, Any]:
     if not summary:
         raise NotFoundError(f"no run {run_id!r}; list runs with `ontolab runs list`")
     waits_for = _dependencies(store, run)
+    head = plain_row(summary[0])
+    user = agent_user(head.get("started_by_agent"))
     return {
-        **plain_row(summary[0]),
+        **head,
+        **({"started_by": user} if user else {}),
         "steps": [
             _with_duration(plain_row(r)) | {"depends_on": waits_for.get(str(r["step_id"]), [])}
             for r in queries.select(store, "run_steps", run=run)

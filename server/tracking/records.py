@@ -51,6 +51,10 @@ class RunRecord:
     error: str | None = None
     compose_file: ArtifactRef | None = None  # the run as a Compose file (server.provision.compose)
     resumes: str | None = None  # the id of the run this one resumes (ol:resumes)
+    # Who started it: the agent's IRI (prov:wasAssociatedWith: a user's agent, or the platform
+    # for a trigger) and the trigger that fired it (prov:wasStartedBy); None: not known.
+    started_by: str | None = None
+    trigger: str | None = None
     # What the user should know that did not stop the run (ol:warning), known at its start:
     # e.g. limits its provisioner cannot enforce (server.provision.base.unenforced_limits).
     warnings: list[str] = field(default_factory=list)

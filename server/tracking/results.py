@@ -29,6 +29,7 @@ import pyoxigraph as ox
 
 from executor.contract import EXTRA_OUTPUTS, StepResult
 from server.graph.namespaces import (
+    agent_user,
     code_bundle_iri,
     evaluation_iri,
     implementation_iri,
@@ -107,6 +108,7 @@ def run_triples(record: RunRecord) -> list[WriteTriple]:
     if record.resumes:
         out.append((run, OL.resumes, iri(run_iri(record.resumes))))
     out += [(run, OL.warning, string(warning)) for warning in record.warnings]
+    out += starter_triples(record)
     if record.compose_file:
         compose = iri(sub_iri(run_iri(record.run_id), "file", "compose.yaml"))
         out += [
@@ -119,6 +121,31 @@ def run_triples(record: RunRecord) -> list[WriteTriple]:
         ]
     for step in record.steps.values():
         out += _step_triples(record, step)
+    return out
+
+
+def starter_triples(record: RunRecord) -> list[WriteTriple]:
+    """Who started ``record``: ``prov:wasAssociatedWith`` its agent (a user, ``ol:User``, or the
+    platform, ``ol:PlatformAgent``) and ``prov:wasStartedBy`` the trigger that fired it, each
+    node typed in the run's graph."""
+    run = _run(record)
+    out: list[WriteTriple] = []
+    if record.started_by:
+        agent = iri(record.started_by)
+        kind = OL.User if agent_user(record.started_by) else OL.PlatformAgent
+        out += [
+            (run, PROV.wasAssociatedWith, agent),
+            (agent, RDF.type, PROV.Agent),
+            (agent, RDF.type, kind),
+        ]
+        if kind == OL.PlatformAgent:
+            out.append((agent, RDF.type, PROV.SoftwareAgent))
+    if record.trigger:
+        trigger = iri(record.trigger)
+        out += [
+            (run, PROV.wasStartedBy, trigger),
+            (trigger, RDF.type, PROV.Entity),  # its own graph says it is an ol:Trigger
+        ]
     return out
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from server.errors import QueryError
 from server.graph import queries
-from server.graph.namespaces import run_iri
+from server.graph.namespaces import agent_user, run_iri
 from server.store.base import ReadableStore
 from server.tracking import run_query
 
@@ -35,6 +35,8 @@ class RunSummary:
     ended: str | None
     metrics: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+    started_by: str | None = None  # the user who started it (auth on), else None
+    trigger: str | None = None  # the IRI of the trigger that fired it, if one did
 
     def to_json(self) -> dict[str, Any]:
         return dict(vars(self))
@@ -52,6 +54,8 @@ class Selection:
     sort: str | None = None
     limit: int | None = None
     offset: int = 0
+    #: Only runs of these experiments (a caller with grants on some experiments); None: all.
+    experiments: frozenset[str] | None = None
 
 
 def select(store: ReadableStore, selection: Selection) -> tuple[int, list[RunSummary]]:
@@ -64,6 +68,15 @@ def select(store: ReadableStore, selection: Selection) -> tuple[int, list[RunSum
     up to 2 s sorted and filtered, growing with the store.
     """
     groups = parse_filter(selection.filter) if selection.filter else []
+    if selection.experiments is not None:
+        if not selection.experiments:
+            return 0, []
+        # (g1 or g2) and (experiment = a or experiment = b), as the filter's or-of-ands
+        groups = [
+            [*group, ("experiment", "=", experiment)]
+            for group in (groups or [[]])
+            for experiment in sorted(selection.experiments)
+        ]
     total, iris = run_query.find(store, selection, groups)
     runs = {run.run_id: run for run in _run_rows(_rows_of_runs(store, "runs_of", iris))}
     page = [runs[run_id] for run_id in map(_run_id, iris) if run_id in runs]
@@ -94,6 +107,8 @@ def _run_rows(rows: list[dict[str, Any]]) -> list[RunSummary]:
             status=row["status"],
             started=row["started"],
             ended=row.get("ended"),
+            started_by=agent_user(row.get("agent")),
+            trigger=row.get("trigger"),
         )
         for row in rows
     ]

@@ -19,6 +19,7 @@ from typing import Any
 from executor.contract import ArtifactRef
 from server.errors import TrackingInputError
 from server.graph.clock import utc_now
+from server.graph.namespaces import agent_user
 
 #: The statuses a tracked run can have; the last three are final.
 TRACKED_STATES = ("running", "succeeded", "failed", "cancelled")
@@ -71,6 +72,7 @@ class TrackedRun:
     models: list[LoggedModel] = field(default_factory=list)
     batches: set[str] = field(default_factory=set)  # batch ids received (a resend adds nothing)
     number: int | None = None  # the run's number (ol:runNumber), once written
+    started_by: str | None = None  # the agent that started it (prov:wasAssociatedWith)
 
     @property
     def ended(self) -> bool:
@@ -99,6 +101,7 @@ class TrackedRun:
             "source": self.source,
             "deleted": self.deleted,
             "number": self.number,
+            "started_by": agent_user(self.started_by),
             "params": dict(sorted(self.params.items())),
             "tags": dict(sorted(self.tags.items())),
             "metrics": {key: point.value for key, point in sorted(self.latest().items())},

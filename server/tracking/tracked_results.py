@@ -113,6 +113,7 @@ def as_record(run: TrackedRun, pipeline: Pipeline) -> RunRecord:
         steps=steps,
         status=final,
         ended_at=run.ended_at,
+        started_by=run.started_by,
     )
 
 
@@ -341,6 +342,8 @@ def read_tracked(
         run.tags[str(facts[_p(OL.tagKey)][0])] = str(facts[_p(OL.tagValue)][0])
     run.artifacts = _read_artifacts(nodes, run_id)
     run.models = _read_models(nodes, run_id)
+    agents = run_node.get(_p(PROV.wasAssociatedWith), [])
+    run.started_by = str(agents[0]) if agents else None
     return run
 
 

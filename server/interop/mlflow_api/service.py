@@ -43,9 +43,10 @@ def artifact_uri(experiment_id: str, run_id: str) -> str:
 class MlflowTracking:
     """MLflow's tracking service over one platform's store and tracked runs."""
 
-    def __init__(self, store: Store, tracked: TrackedRuns) -> None:
+    def __init__(self, store: Store, tracked: TrackedRuns, started_by: str | None = None) -> None:
         self._store = store
         self._tracked = tracked
+        self._started_by = started_by  # the caller's agent IRI, for the runs it creates
         self.experiments = Experiments(store, tracked)
 
     # --- experiments --------------------------------------------------------------------
@@ -99,6 +100,7 @@ class MlflowTracking:
             started_at=messages.iso(started),
             tags=tags,
             source=_SOURCE,
+            started_by=self._started_by,
         )
         return {"run": self._run_json(run)}
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from rdflib import Literal
+from rdflib import Literal, URIRef
 
 from server.app import create_app
 from server.auth.check import Gate, close_auth, gate_of
@@ -54,6 +54,19 @@ def add_run(platform: Platform, experiment: str, run_id: str) -> None:
     )
 
 
+def add_deployment(platform: Platform, deployment_id: str, model: str) -> None:
+    """What the check reads of a deployment: its id and the model it serves."""
+    node = URIRef(f"https://example.org/deployment/{deployment_id}")
+    platform.store.add_to_graph(
+        node,
+        [
+            (node, RDF.type, OL.ModelDeployment),
+            (node, OL.deploymentId, Literal(deployment_id)),
+            (node, OL.servedModelName, Literal(model)),
+        ],
+    )
+
+
 @pytest.fixture(scope="module")
 def auth_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthApp]:
     data: Path = tmp_path_factory.mktemp("auth") / "data"
@@ -80,6 +93,8 @@ def auth_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AuthApp]:
     made.tokens["alice"] = accounts.create_token("alice", "tests", Role.ADMIN)[0]
     add_run(platform, "exp-a", "run-a")
     add_run(platform, "exp-b", "run-b")
+    add_deployment(platform, "dep-a", "model-a")
+    add_deployment(platform, "dep-b", "model-b")
     yield made
     close_auth(app)
     platform.close()

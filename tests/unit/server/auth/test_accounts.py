@@ -98,3 +98,43 @@ def test_ontolab_users_commands(
     assert main([*data, "users", "grant", "carol", "owner"]) == 1
     assert "not a role" in capsys.readouterr().err
     assert main([*data, "users", "remove", "nobody"]) == 1
+
+
+def test_ontolab_users_disable_enable_leave_and_the_last_admin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from server.cli import main
+
+    data = ["--data", str(tmp_path / "data")]
+    monkeypatch.setattr("sys.stdin", io.StringIO("pass-word-9\n"))
+    assert main([*data, "users", "add", "root", "--role", "admin", "--password-stdin"]) == 0
+    accounts = Accounts(tmp_path / "data" / ACCOUNT_FILE)
+    token = accounts.create_token("root", "t")[0]
+    assert main([*data, "users", "disable", "root"]) == 1  # the only admin
+    assert "no enabled admin" in capsys.readouterr().err
+    assert main([*data, "users", "revoke", "root"]) == 1
+    assert accounts.users()[0]["disabled"] is False and accounts.check_token(token) is not None
+    accounts.add_user("ops", "pass-word-9")
+    assert main([*data, "users", "join", "ops", "admins"]) == 0
+    assert main([*data, "users", "grant", "group:admins", "admin"]) == 0
+    assert main([*data, "users", "disable", "root"]) == 0
+    assert accounts.check_token(token) is None and not accounts.login("root", "pass-word-9")
+    assert main([*data, "users", "leave", "ops", "admins"]) == 1  # ops is now the only one
+    assert main([*data, "users", "enable", "root"]) == 0
+    assert accounts.check_token(token) is not None
+    assert main([*data, "users", "leave", "ops", "admins"]) == 0
+    assert accounts.groups_of("ops") == ()
+
+
+def test_an_account_file_made_before_disabling_gains_the_column(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / ACCOUNT_FILE
+    old = sqlite3.connect(path)
+    old.execute("CREATE TABLE users (name TEXT PRIMARY KEY, password TEXT NOT NULL, created REAL)")
+    old.execute("INSERT INTO users VALUES ('old', ?, 0)", (sec.hash_password("pw-123456", 1000),))
+    old.commit()
+    old.close()
+    accounts = Accounts(path)
+    assert accounts.users()[0]["disabled"] is False
+    assert accounts.login("old", "pw-123456")

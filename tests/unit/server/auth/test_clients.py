@@ -20,7 +20,7 @@ def test_sdk_sends_its_token(auth_app: AuthApp, monkeypatch: pytest.MonkeyPatch)
         assert refused.value.status == 401 and "signed-in user" in refused.value.detail
         monkeypatch.setenv("ONTOLAB_TOKEN", auth_app.tokens["alice"])
         with Client(url, retries=0) as client, pytest.raises(ApiError) as narrow:
-            client.runs.list()  # alice reads exp-a's runs only, not every run
+            client.experiments.get("exp-b")  # alice reads exp-a only
         assert narrow.value.status == 403
 
 
