@@ -60,6 +60,7 @@ class Platform:
         return policy.challenge(
             self.registry, name, version, informed_by=informed_by, scorer=self.scorer
         )
+
     # Auth on: the run-scoped tokens swarm steps push artifacts with (server/auth/task_tokens)
     task_tokens: TaskTokens | None = None
 
