@@ -63,7 +63,7 @@ def test_challenge_sends_its_token_to_a_platform_with_auth_on(
         {
             "data": tmp_path / "served",
             "auth": True,
-            "admin_password": "pass-1",
+            "admin_password": "admin-pass-1",
             "warm_workers": False,
         },
         environ={},

@@ -70,20 +70,22 @@ def author_image(docker_client: Any, runner_image: Image) -> str:
     return author_image_from(docker_client, runner_image, AUTHOR_IMAGE)
 
 
-def submit(platform: Platform, folder: Path, command: str) -> ExperimentVersion:
+def submit(
+    platform: Platform, folder: Path, command: str, image: str = AUTHOR_IMAGE
+) -> ExperimentVersion:
     """The definition running ``command`` in the author's image, written to ``folder`` with its
     code folder, bundled and stored."""
     (folder / "code").mkdir(parents=True)
     (folder / "code" / "features.py").write_text(FEATURES)
-    text = DEFINITION.replace("AUTHOR_IMAGE", AUTHOR_IMAGE).replace("COMMAND", command)
+    text = DEFINITION.replace("AUTHOR_IMAGE", image).replace("COMMAND", command)
     (folder / "experiment.ttl").write_text(text)
     graph = definitions.parse(text, "turtle")
     bundle_beside(folder / "experiment.ttl", graph, platform.artifacts.put)
     return definitions.submit(platform.store, graph).version
 
 
-def run(platform: Platform, folder: Path, command: str) -> RunRecord:
-    return platform.runs.run(submit(platform, folder, command), use_cache=False)
+def run(platform: Platform, folder: Path, command: str, image: str = AUTHOR_IMAGE) -> RunRecord:
+    return platform.runs.run(submit(platform, folder, command, image), use_cache=False)
 
 
 def leftovers(docker_client: Any, run_id: str) -> tuple[list[Any], list[Any]]:

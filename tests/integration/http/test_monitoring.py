@@ -30,25 +30,32 @@ class Monitored(Served):
     """The deployment helpers of the prediction log's tests, and the true classes."""
 
     truth: list[int] = field(default_factory=list)
+    last_request: str | None = None  # the id of the last request sent
 
     def request(self, deployment: dict[str, Any], rows: list[dict[str, float]]) -> str:
         """Predict ``rows``; the answer's request id."""
-        return str(self.predict(deployment, rows).json()["request_id"])
+        self.last_request = str(self.predict(deployment, rows).json()["request_id"])
+        return self.last_request
 
     def monitoring(self, deployment_id: str, query: str = "", **params: str) -> requests.Response:
         url = f"{self.api}/api/deployments/{deployment_id}/monitoring{query}"
         return requests.get(url, params=params, timeout=TIMEOUT)
 
     def evaluate(self, deployment_id: str, window: str, rows: int) -> dict[str, Any]:
-        """The window's evaluation once the log holds ``rows`` rows in it."""
+        """The window's evaluation once the log holds the last request sent (asked once: each
+        evaluation of a window not seen before is recorded)."""
         deadline = time.monotonic() + LOGGED_WITHIN
-        while True:
-            answer = self.monitoring(deployment_id, window=window)
-            assert answer.status_code == 200, answer.text
-            found = dict(answer.json())
-            if found["window"]["rows"] >= rows or time.monotonic() > deadline:
-                return found
+        url = f"{self.api}/api/deployments/{deployment_id}/predictions"
+        while time.monotonic() < deadline:
+            newest = requests.get(url, params={"limit": "1"}, timeout=TIMEOUT).json()
+            if [e["request_id"] for e in newest["predictions"]] == [self.last_request]:
+                break
             time.sleep(0.05)
+        answer = self.monitoring(deployment_id, window=window)
+        assert answer.status_code == 200, answer.text
+        found = dict(answer.json())
+        assert found["window"]["rows"] >= rows, found["window"]
+        return found
 
 
 @pytest.fixture(scope="module")

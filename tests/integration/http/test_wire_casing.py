@@ -14,7 +14,16 @@ from tests.documents import iris_document
 SNAKE = re.compile(r"[a-z][a-z0-9_]*")
 # Objects whose keys are data (metric and hyperparameter names, run ids, SPARQL columns' rows
 # are checked by their columns), not field names of the API.
-OPEN_MAPS = {"metrics", "params", "best", "differing_params", "values", "nodes", "definitions"}
+OPEN_MAPS = {
+    "metrics",
+    "params",
+    "best",
+    "differing_params",
+    "param_defaults",
+    "values",
+    "nodes",
+    "definitions",
+}
 
 
 def camel_keys(body: Any, where: str = "") -> list[str]:
