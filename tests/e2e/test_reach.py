@@ -142,7 +142,8 @@ FITS = [
 STICKING_OUT = """[...document.querySelectorAll('main *')]
   .filter((e) => e.getBoundingClientRect().right > 1024 && e.children.length === 0)
   .slice(0, 5)
-  .map((e) => `${e.tagName.toLowerCase()}.${e.className} ${Math.round(e.getBoundingClientRect().right)}`)"""
+  .map((e) => `${e.tagName.toLowerCase()}.${e.className}`
+    + ` ${Math.round(e.getBoundingClientRect().right)}`)"""
 
 
 def test_the_main_pages_fit_a_1024_window(page: Any, real: dict[str, str]) -> None:
