@@ -10,6 +10,7 @@ test_registry_ui.py (test_the_first_page_is_small_and_compressed).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ RUN_TIMEOUT = 120
 EXPERIMENT = "reach_e2e_an_experiment_with_a_rather_long_identifier_that_must_wrap"
 MODEL = f"{EXPERIMENT}-model"
 DATASET = "reach-data"
+Shot = Callable[[Any, str], None]
 MAIN = Path(__file__).parents[2] / "ui" / "src" / "main.tsx"
 
 
@@ -101,7 +103,7 @@ def test_every_route_has_its_own_title(page: Any, real: dict[str, str]) -> None:
     assert titles["/experiments/:id"] == f"Experiment {EXPERIMENT} · Ontolab"
 
 
-def test_the_skip_link_comes_first_and_moves_focus_to_main(page: Any) -> None:
+def test_the_skip_link_comes_first_and_moves_focus_to_main(page: Any, screenshot: Shot) -> None:
     page.goto("/experiments")
     expect(page.get_by_role("heading", name="Experiments", exact=True)).to_be_visible()
     skip = page.get_by_role("link", name="Skip to main content")
@@ -111,6 +113,7 @@ def test_the_skip_link_comes_first_and_moves_focus_to_main(page: Any) -> None:
     expect(skip).to_be_focused()
     box = skip.bounding_box()
     assert box is not None and box["y"] >= 0, "the focused skip link is off screen"
+    screenshot(page, "skip_link")
     page.keyboard.press("Enter")
     main = page.get_by_role("main")
     expect(main).to_be_focused()
@@ -146,7 +149,9 @@ STICKING_OUT = """[...document.querySelectorAll('main *')]
     + ` ${Math.round(e.getBoundingClientRect().right)}`)"""
 
 
-def test_the_main_pages_fit_a_1024_window(page: Any, real: dict[str, str]) -> None:
+def test_the_main_pages_fit_a_1024_window(
+    page: Any, real: dict[str, str], screenshot: Shot
+) -> None:
     page.set_viewport_size({"width": 1024, "height": 768})
     widths: dict[str, int] = {}
     culprits: dict[str, list[str]] = {}
@@ -155,6 +160,8 @@ def test_the_main_pages_fit_a_1024_window(page: Any, real: dict[str, str]) -> No
         expect(page.locator("main h1").first).to_be_visible()
         page.wait_for_load_state("networkidle")
         widths[template] = int(page.evaluate("document.documentElement.scrollWidth"))
+        if template == "/experiments/{experiment}":
+            screenshot(page, "experiments_1024")
         if widths[template] > 1024:
             culprits[template] = page.evaluate(STICKING_OUT)
     print("page widths at 1024 px:", widths)

@@ -34,7 +34,7 @@ export function Experiments() {
                         <Link to={`/experiments/${e.identifier}`}>{e.identifier}</Link>
                         {e.label && <div className="small muted">{e.label}</div>}
                       </td>
-                      <td className="wrap-anywhere">{e.task}</td>
+                      <td>{e.task}</td>
                       <td>{e.versions}</td>
                     </tr>
                   ))}
