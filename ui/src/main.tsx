@@ -1,11 +1,13 @@
 import { StrictMode, Suspense, lazy, useEffect, useState } from "react";
 import { createRoot } from "react-dom/client";
-import { BrowserRouter, NavLink, Route, Routes } from "react-router-dom";
+import type { MouseEvent, ReactNode } from "react";
+import { BrowserRouter, NavLink, Route, Routes, useParams, type Params } from "react-router-dom";
 import "@xyflow/react/dist/style.css";
 import "./styles.css";
 import { Login } from "./pages/Login";
 import { Empty, ErrorBox, Loading } from "./components/State";
 import { errorText, getMe, logout, whenSignedOut, type Me } from "./api";
+import { shortId, useTitle } from "./lib/title";
 
 // Each page is its own chunk: the first load fetches only the shell and the page it opens.
 const Dashboard = lazy(() => import("./pages/Dashboard").then((m) => ({ default: m.Dashboard })));
@@ -32,6 +34,33 @@ const PAGES = [
   ["/models", "Models"],
   ["/query", "SPARQL"],
 ] as const;
+
+/** Every route with its page and its tab title (required: a page without a title shows here). */
+type Titled = { path: string; title: (p: Params) => string; page: (me: Me) => ReactNode; auth?: boolean };
+const ROUTES: Titled[] = [
+  { path: "/", title: () => "Dashboard", page: () => <Dashboard /> },
+  { path: "/experiments", title: () => "Experiments", page: () => <Experiments /> },
+  { path: "/experiments/:id", title: (p) => `Experiment ${p.id}`, page: () => <Experiments /> },
+  { path: "/builder", title: () => "Pipeline builder", page: () => <Builder /> },
+  { path: "/runs/:id", title: (p) => `Run ${shortId(p.id ?? "")}`, page: () => <RunView /> },
+  { path: "/explore", title: () => "Exploration", page: () => <Explore /> },
+  { path: "/compare", title: () => "Compare runs", page: () => <Compare /> },
+  { path: "/lineage", title: () => "Lineage", page: () => <Lineage /> },
+  { path: "/models", title: () => "Models", page: () => <Models /> },
+  { path: "/models/:name", title: (p) => `Model ${p.name}`, page: () => <Models /> },
+  { path: "/query", title: () => "SPARQL", page: () => <SparqlConsole /> },
+  { path: "/account", title: () => "Account", page: (me) => <Tokens me={me} />, auth: true },
+  { path: "/deployments/:id/monitoring", title: (p) => `Monitoring ${shortId(p.id ?? "")}`, page: () => <Monitoring /> },
+  { path: "/datasets", title: () => "Datasets", page: () => <Datasets /> },
+  { path: "/datasets/:name", title: (p) => `Dataset ${p.name}`, page: () => <Datasets /> },
+  { path: "*", title: () => "Not found", page: () => <Empty>No page here. Pick one from the bar above.</Empty> },
+];
+
+/** Sets the tab's title from the route's parameters, then shows the page. */
+function TitledPage({ route, me }: { route: Titled; me: Me }) {
+  useTitle(route.title(useParams()));
+  return <>{route.page(me)}</>;
+}
 
 /** Who is signed in: with auth on and nobody signed in, the sign-in form stands for every page. */
 function App() {
@@ -67,6 +96,9 @@ function App() {
   }
   return (
     <BrowserRouter>
+      <a className="skip-link" href="#main" onClick={skipToMain}>
+        Skip to main content
+      </a>
       <header className="topbar">
         <span className="brand">Ontolab</span>
         <nav aria-label="Main">
@@ -83,30 +115,25 @@ function App() {
           </span>
         )}
       </header>
-      <main>
+      <main id="main" tabIndex={-1}>
         <Suspense fallback={<Loading what="Loading the page" />}>
         <Routes>
-          <Route path="/" element={<Dashboard />} />
-          <Route path="/experiments" element={<Experiments />} />
-          <Route path="/experiments/:id" element={<Experiments />} />
-          <Route path="/builder" element={<Builder />} />
-          <Route path="/runs/:id" element={<RunView />} />
-          <Route path="/explore" element={<Explore />} />
-          <Route path="/compare" element={<Compare />} />
-          <Route path="/lineage" element={<Lineage />} />
-          <Route path="/models" element={<Models />} />
-          <Route path="/models/:name" element={<Models />} />
-          <Route path="/query" element={<SparqlConsole />} />
-          {me.auth && <Route path="/account" element={<Tokens me={me} />} />}
-          <Route path="/deployments/:id/monitoring" element={<Monitoring />} />
-          <Route path="/datasets" element={<Datasets />} />
-          <Route path="/datasets/:name" element={<Datasets />} />
-          <Route path="*" element={<Empty>No page here. Pick one from the bar above.</Empty>} />
+          {ROUTES.filter((r) => me.auth || !r.auth).map((r) => (
+            <Route key={r.path} path={r.path} element={<TitledPage route={r} me={me} />} />
+          ))}
         </Routes>
         </Suspense>
       </main>
     </BrowserRouter>
   );
+}
+
+/** The skip link moves focus (not just the scroll) to the main landmark, without touching the URL. */
+function skipToMain(e: MouseEvent<HTMLAnchorElement>) {
+  e.preventDefault();
+  const main = document.getElementById("main");
+  main?.focus();
+  main?.scrollIntoView();
 }
 
 createRoot(document.getElementById("root")!).render(

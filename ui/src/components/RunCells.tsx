@@ -10,7 +10,7 @@ export function RunCells({ run }: { run: RunSummary }) {
         {run.number != null && <span className="small muted">#{run.number} </span>}
         <Link to={`/runs/${run.run_id}`}>{run.run_id}</Link>
       </td>
-      <td>
+      <td className="wrap-anywhere">
         {run.experiment} v{run.version}
       </td>
       <td>

@@ -87,7 +87,7 @@ export function Dashboard() {
                     <tbody>
                       {d.models.map((m) => (
                         <tr key={m.name}>
-                          <td>
+                          <td className="wrap-anywhere">
                             <Link to={`/models/${m.name}`}>{m.name}</Link>
                           </td>
                           <td>{m.task}</td>

@@ -144,6 +144,7 @@ function DatasetDetail({ name }: { name: string }) {
 
 function Versions({ versions, current, onPick }: { versions: DatasetVersion[]; current?: number; onPick: (n: number) => void }) {
   return (
+    <div className="table-wrap">
     <table aria-label="Versions">
       <TableHead columns={["Version", "Source", "Rows", "Columns", "Size", "Format", "sha256", "Created"]} />
       <tbody>
@@ -159,7 +160,7 @@ function Versions({ versions, current, onPick }: { versions: DatasetVersion[]; c
             <td className="num">{v.columns}</td>
             <td className="num">{(v.size / 1024).toFixed(1)} KiB</td>
             <td>{v.format}</td>
-            <td className="mono small" title={v.sha256}>
+            <td className="mono small truncate" title={v.sha256}>
               {v.sha256}
             </td>
             <td>{new Date(v.created).toLocaleString()}</td>
@@ -167,6 +168,7 @@ function Versions({ versions, current, onPick }: { versions: DatasetVersion[]; c
         ))}
       </tbody>
     </table>
+    </div>
   );
 }
 

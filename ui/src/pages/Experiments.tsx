@@ -30,7 +30,7 @@ export function Experiments() {
                 <tbody>
                   {d.experiments.map((e) => (
                     <tr key={e.identifier} className={e.identifier === id ? "selected" : ""}>
-                      <td>
+                      <td className="wrap-anywhere">
                         <Link to={`/experiments/${e.identifier}`}>{e.identifier}</Link>
                         {e.label && <div className="small muted">{e.label}</div>}
                       </td>
@@ -71,7 +71,7 @@ function Versions({ id }: { id: string }) {
   }
   return (
     <>
-      <h2>{id}</h2>
+      <h2 className="wrap-anywhere">{id}</h2>
       {error && <ErrorBox error={error} title="Could not start the run" />}
       <Guard loaded={found} what="versions">
         {(d) => (

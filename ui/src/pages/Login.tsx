@@ -1,9 +1,11 @@
 import { useState, type FormEvent } from "react";
 import { errorText, login, type Me } from "../api";
 import { ErrorBox } from "../components/State";
+import { useTitle } from "../lib/title";
 
 /** The sign-in form, shown in place of every page while the platform asks for a user. */
 export function Login({ onSignedIn, notice = null }: { onSignedIn: (me: Me) => void; notice?: string | null }) {
+  useTitle("Sign in");
   const [username, setUsername] = useState("");
   const [password, setPassword] = useState("");
   const [error, setError] = useState<string | null>(null);
