@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import requests
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response
 from flask.blueprints import BlueprintSetupState
 
 from server.api.common import (
@@ -14,6 +14,7 @@ from server.api.common import (
     get_platform,
     json_body,
     json_request,
+    limit_arg,
     object_schema,
     path_parameter,
     problem_response,
@@ -103,13 +104,9 @@ def feedback(deployment_id: str) -> dict[str, Any]:
 @blueprint.get("/api/deployments/<deployment_id>/predictions")
 def predictions(deployment_id: str) -> dict[str, Any]:
     """The last logged requests, newest first, with their labels: a sample for the UI."""
-    text = request.args.get("limit", str(SAMPLE_LIMIT))
-    if not text.isdigit() or not 0 < int(text) <= MAX_SAMPLE_LIMIT:
-        raise BadRequest(
-            f"limit must be a whole number from 1 to {MAX_SAMPLE_LIMIT} (got {text!r})"
-        )
+    limit = limit_arg(SAMPLE_LIMIT, MAX_SAMPLE_LIMIT)
     directory, config = get_platform().deployments.prediction_log(deployment_id)
-    sample = prediction_window.entries(directory, int(text))
+    sample = prediction_window.entries(directory, limit)
     return {"prediction_log": config.to_json(), "predictions": sample}
 
 

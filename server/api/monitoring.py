@@ -7,7 +7,13 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from server.api.common import get_platform, json_response, object_schema, problem_response
+from server.api.common import (
+    get_platform,
+    json_response,
+    limit_arg,
+    object_schema,
+    problem_response,
+)
 from server.errors import BadRequest
 from server.monitoring.evaluation_record import MAX_HISTORY
 
@@ -29,10 +35,7 @@ def evaluate(deployment_id: str) -> dict[str, Any]:
 @blueprint.get("/api/deployments/<deployment_id>/monitoring/history")
 def history(deployment_id: str) -> dict[str, Any]:
     """The recorded window evaluations, newest window first."""
-    text = request.args.get("limit", str(HISTORY_LIMIT))
-    if not text.isdigit() or not 0 < int(text) <= MAX_HISTORY:
-        raise BadRequest(f"limit must be a whole number from 1 to {MAX_HISTORY} (got {text!r})")
-    found = get_platform().monitoring.history(deployment_id, int(text))
+    found = get_platform().monitoring.history(deployment_id, limit_arg(HISTORY_LIMIT, MAX_HISTORY))
     return {"deployment_id": deployment_id, "evaluations": found}
 
 

@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from server.api.common import (
     get_platform,
     json_body,
     json_request,
     json_response,
+    limit_arg,
     object_schema,
     path_parameter,
     problem_response,
 )
 from server.auth.check import current_agent
 from server.automation.triggers import FIELDS
-from server.errors import BadRequest
 
 blueprint = Blueprint("triggers", __name__)
 FIRINGS_LIMIT = 50
@@ -54,12 +54,8 @@ def fire(identifier: str, trigger_id: str) -> tuple[dict[str, Any], int]:
 
 @blueprint.get(f"{_BASE}/<trigger_id>/firings")
 def firings(identifier: str, trigger_id: str) -> dict[str, Any]:
-    text = request.args.get("limit", str(FIRINGS_LIMIT))
-    if not text.isdigit() or not 0 < int(text) <= MAX_FIRINGS_LIMIT:
-        raise BadRequest(
-            f"limit must be a whole number from 1 to {MAX_FIRINGS_LIMIT} (got {text!r})"
-        )
-    found = get_platform().triggers.firings(identifier, trigger_id, int(text))
+    limit = limit_arg(FIRINGS_LIMIT, MAX_FIRINGS_LIMIT)
+    found = get_platform().triggers.firings(identifier, trigger_id, limit)
     return {"firings": [f.to_json() for f in found]}
 
 
