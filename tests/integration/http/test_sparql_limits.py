@@ -24,11 +24,15 @@ from tests.conftest import LiveServer, assert_problem
 
 #: A 5-way product of every triple (the ontology alone makes it endless in practice).
 PRODUCT = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n ?o }"
-_300 = " ".join(map(str, range(300)))
-#: 27 million rows counted: ~6 s here, evaluated whole before the first row, so not stoppable.
-_VALUES = " ".join(f"VALUES ?{v} {{ {_300} }}" for v in "xyz")
+_500 = " ".join(map(str, range(500)))
+#: 125 million rows counted: ~5 s on an idle core here, evaluated whole before the first row,
+#: so not stoppable. (27 million took 1.2 s: on a faster machine it ended within the grace.)
+_VALUES = " ".join(f"VALUES ?{v} {{ {_500} }}" for v in "xyz")
 COUNTED = f"SELECT (COUNT(*) AS ?n) {{ {_VALUES} }}"
 TIMEOUT = 2.0
+#: The blocking test's limit: its queries are "still running" after this plus the 1 s grace
+#: however fast the machine, as long as a count takes over 1.25 s.
+SHORT_TIMEOUT = 0.25
 FROM_AFAR = {
     "head": {"vars": ["x"]},
     "results": {"bindings": [{"x": {"type": "literal", "value": "from afar"}}]},
@@ -94,11 +98,16 @@ def silent_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, allowed_target: _Target) -> Settings:
+def settings(tmp_path: Path, allowed_target: _Target, request: pytest.FixtureRequest) -> Settings:
     overrides = {
         "data": tmp_path / "data",
         "sparql_timeout": TIMEOUT,
         "sparql_service_allow": allowed_target.url,
+        # Only the time limit stops an endless query here: a fast machine serialized 100 MB
+        # of PRODUCT (the default cap) within 2 s and got the size error instead.
+        "sparql_max_result_mb": 100_000.0,
+        "sparql_max_rows": 1_000_000_000,
+        **getattr(request, "param", {}),
     }
     return Settings.load(overrides, environ={})
 
@@ -250,6 +259,7 @@ def test_clients_that_leave_leave_nothing_running(live_server: LiveServer) -> No
     _slots_come_back(live_server, within=TIMEOUT + 10)  # their queries stopped at the deadline
 
 
+@pytest.mark.parametrize("settings", [{"sparql_timeout": SHORT_TIMEOUT}], indirect=True)
 def test_blocking_queries_keep_only_their_slots(live_server: LiveServer) -> None:
     def counted() -> requests.Response:
         return sparql(live_server, COUNTED, timeout=30)

@@ -69,7 +69,7 @@ def test_settings_read_the_allow_list_and_check_the_limits() -> None:
 
 
 def test_a_streaming_query_is_stopped_at_the_deadline(store: OxigraphStore) -> None:
-    guard = QueryGuard(store, timeout=0.5, max_running=1)
+    guard = QueryGuard(store, timeout=0.5, max_running=1, max_bytes=10**11, max_rows=0)
     with pytest.raises(QueryTimeoutError, match="0.5 s and was stopped.*ONTOLAB_SPARQL_TIMEOUT"):
         guard.serialize_query(PRODUCT)
     guard.serialize_query("ASK {}")  # the slot came back: the query really ended
