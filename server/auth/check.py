@@ -140,6 +140,11 @@ class Gate:
             through = self._through_experiments(principal, resource)
             held = through if through and (held is None or held < through) else held
         if held is None or held < rule.role:
+            if resource is None and (rule.kind in ("experiment", "model") or principal.role_on()):
+                # Looked up only now (an unscoped caller's checks skip it): the refusal names
+                # the experiment or model and the narrowest grant that would do. A run's or
+                # deployment's owner is only named to a caller who may read every one.
+                resource = self._resource(principal, rule, named=True)
             on = f" on {kind} {resource!r}" if resource and kind != "global" else ""
             grant = f" --{kind} {resource}" if on else ""
             raise PermissionDenied(
@@ -150,9 +155,10 @@ class Gate:
                 f"{rule.role.label}{grant}`"
             )
 
-    def _resource(self, principal: Principal, rule: Rule) -> str | None:
-        """The experiment or model the request is about (None: only global grants count)."""
-        if rule.kind == "global" or not principal.scoped:
+    def _resource(self, principal: Principal, rule: Rule, named: bool = False) -> str | None:
+        """The experiment or model the request is about (None: only global grants count,
+        unless ``named``: then whenever the request names one)."""
+        if rule.kind == "global" or not (principal.scoped or named):
             return None
         if rule.source == "body":
             body = request.get_json(silent=True)

@@ -1,6 +1,7 @@
 """The UI with auth on: sign in (a wrong password refused), the account page's tokens, sign out;
-a viewer sees every page but is refused writes with the server's words; an expired session
-brings the sign-in form back on the same page.
+a viewer sees every page, is not offered the writes its grants do not allow (each page says
+which role is needed and the grant to ask for), and a write the server refuses shows the
+server's words; an expired session brings the sign-in form back on the same page.
 
 The module's platform is the conftest's (auth on, admin from the environment); ``page`` is
 admin's, the others here are opened signed out or as another user.
@@ -8,6 +9,7 @@ admin's, the others here are opened signed out or as another user.
 
 from __future__ import annotations
 
+import re
 import time
 import zipfile
 from collections.abc import Iterator
@@ -16,6 +18,7 @@ from typing import Any
 
 import pytest
 import requests
+from playwright.sync_api import expect
 
 from server.auth.check import gate_of
 from server.auth.roles import Grant, Role
@@ -106,23 +109,49 @@ def test_a_viewer_sees_the_pages_and_is_refused_writes(
         gate.accounts.grant(Grant(f"user:{VIEWER}", Role.VIEWER))
     viewer = sign_in(browser, served.url, VIEWER, VIEWER_PASSWORD)
     page = open_page(browser, served.url, viewer.storage_state)
+    run_on_quick = Grant(f"user:{VIEWER}", Role.RUNNER, "experiment", "quick")
     try:
         page.goto(f"/runs/{quick_run}")
         page.get_by_text("succeeded").first.wait_for()  # reads: the run, its steps, its events
+        expect(page.get_by_role("button", name="Run again")).to_be_disabled()
         with page.expect_download() as exported:  # a plain link: the session cookie goes along
             page.get_by_role("link", name="Export code").click()
         with zipfile.ZipFile(exported.value.path()) as zipped:
             assert f"ontolab-run-{quick_run}/pipeline.py" in zipped.namelist()
-        page.goto("/experiments/quick")
-        page.get_by_role("button", name="Run").first.click()
-        refused = page.get_by_role("alert").filter(has_text="Could not start the run")
-        refused.get_by_text(f"needs role runner; {VIEWER} has viewer").wait_for()
-        assert f"an admin grants it: `ontolab users grant {VIEWER} runner`" in refused.inner_text()
-        screenshot(page, "auth-viewer-refused")
 
+        # Writes the viewer may not make are not offered, and the page says why and what to ask.
+        page.goto("/experiments/quick")
+        run = page.get_by_role("button", name="Run version 1")
+        expect(run).to_be_disabled()
+        expect(run).to_have_accessible_description(
+            re.compile("Needs role runner on experiment quick")
+        )
+        note = page.get_by_role("note").filter(has_text="Needs role runner")
+        expect(note).to_have_text(
+            f"Needs role runner on experiment quick; {VIEWER} has viewer. "
+            f"An admin grants it: ontolab users grant {VIEWER} runner --experiment quick"
+        )
+        screenshot(page, "auth-viewer-refused")
         page.goto(f"/models/{MODEL}")
-        page.get_by_role("button", name="Deploy").first.click()
-        page.get_by_role("alert").get_by_text("needs role editor").wait_for()
+        expect(page.get_by_role("button", name="Deploy v1")).to_be_disabled()
+        expect(page.get_by_role("button", name="Set alias")).to_be_disabled()
+        page.get_by_role("note").filter(has_text="Needs role editor on model").first.wait_for()
+        page.goto("/datasets")
+        page.get_by_role("note").filter(has_text="Needs role runner;").wait_for()
+        assert page.get_by_test_id("dropzone").count() == 0
+
+        # A grant on the experiment offers its runs (only there).
+        gate.accounts.grant(run_on_quick)
+        page.goto("/experiments/quick")
+        expect(page.get_by_role("button", name="Run version 1")).to_be_enabled()
+        # The grant taken back while the page is open: the server refuses, in its words.
+        gate.accounts.revoke(run_on_quick.principal, "experiment", "quick")
+        page.get_by_role("button", name="Run version 1").click()
+        refused = page.get_by_role("alert").filter(has_text="Could not start the run")
+        refused.get_by_text(
+            f"needs role runner on experiment 'quick'; {VIEWER} has viewer"
+        ).wait_for()
+        assert f"`ontolab users grant {VIEWER} runner --experiment quick`" in refused.inner_text()
 
         page.goto("/query")  # /sparql answers a viewer (from the graphs it may read)
         page.get_by_role("button", name="Run query").click()
@@ -131,6 +160,8 @@ def test_a_viewer_sees_the_pages_and_is_refused_writes(
         page.get_by_role("heading", name="Account").wait_for()
         page.get_by_text("(viewer everywhere)").wait_for()
     finally:
+        if run_on_quick in gate.accounts.grants((run_on_quick.principal,)):
+            gate.accounts.revoke(run_on_quick.principal, "experiment", "quick")
         page.context.close()
     assert not page.errors, f"the page threw: {page.errors}"
     listed = requests.get(f"{served.url}/api/runs?experiment=quick", timeout=10).json()

@@ -86,6 +86,9 @@ def test_challenge_sends_its_token_to_a_platform_with_auth_on(
         close_auth(app)
         platform.close()
     assert anonymous.returncode == 1 and "needs a signed-in user" in anonymous.stderr
-    assert refused.returncode == 1 and "needs role editor; vic has viewer" in refused.stderr
+    assert (
+        refused.returncode == 1
+        and "needs role editor on model 'no-such-model'; vic has viewer" in refused.stderr
+    )
     assert unknown.returncode == 1 and "no-such-model" in unknown.stderr
     assert "needs" not in unknown.stderr  # the platform's own answer: no such model

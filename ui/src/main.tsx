@@ -8,6 +8,7 @@ import { Login } from "./pages/Login";
 import { Empty, ErrorBox, Loading } from "./components/State";
 import { errorText, getMe, logout, whenSignedOut, type Me } from "./api";
 import { shortId, useTitle } from "./lib/title";
+import { MeContext } from "./lib/access";
 
 // Each page is its own chunk: the first load fetches only the shell and the page it opens.
 const Dashboard = lazy(() => import("./pages/Dashboard").then((m) => ({ default: m.Dashboard })));
@@ -95,6 +96,7 @@ function App() {
       }, (e: unknown) => setError(errorText(e)));
   }
   return (
+    <MeContext.Provider value={me}>
     <BrowserRouter>
       <a className="skip-link" href="#main" onClick={skipToMain}>
         Skip to main content
@@ -125,6 +127,7 @@ function App() {
         </Suspense>
       </main>
     </BrowserRouter>
+    </MeContext.Provider>
   );
 }
 

@@ -371,6 +371,8 @@ export interface Me {
   user: string | null;
   via?: "token" | "session" | "anonymous";
   role?: string | null;
+  /** The most a bearer token's scope lets it do (null: a session, no cap). */
+  token_scope?: string | null;
   grants?: Grant[];
   csrf_token?: string;
 }

@@ -1,6 +1,8 @@
 import { useState, type ReactNode } from "react";
 import { deleteAlias, setAlias, type Model } from "../api";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { Refusal } from "./Refusal";
+import { useRefusal } from "../lib/access";
 import { CHAMPION, aliasProblem, demotedChampion } from "../lib/signature";
 
 type Act = (what: string, action: () => Promise<string>) => Promise<void>;
@@ -55,6 +57,8 @@ export function AliasControls({ model, act, busy }: { model: Model; act: Act; bu
   const [touched, setTouched] = useState(false);
   const { dialog, guard } = useChampionGuard(model.name);
   const problem = touched ? aliasProblem(alias) : null;
+  const why = useRefusal("editor", { kind: "model", resource: model.name });
+  const gated = { disabled: busy || !!why, "aria-describedby": why ? "alias-refusal" : undefined };
   function submit(event: React.FormEvent) {
     event.preventDefault();
     setTouched(true);
@@ -81,7 +85,7 @@ export function AliasControls({ model, act, busy }: { model: Model; act: Act; bu
         {Object.entries(model.aliases).map(([a, v]) => (
           <li key={a}>
             <strong>{a}</strong> → v{v}{" "}
-            <button className={a === CHAMPION ? "danger" : ""} disabled={busy} onClick={() => remove(a)}>
+            <button className={a === CHAMPION ? "danger" : ""} {...gated} onClick={() => remove(a)}>
               Delete alias {a}
             </button>
           </li>
@@ -110,10 +114,11 @@ export function AliasControls({ model, act, busy }: { model: Model; act: Act; bu
             ))}
           </select>
         </label>
-        <button type="submit" disabled={busy}>
+        <button type="submit" {...gated}>
           Set alias
         </button>
       </form>
+      <Refusal why={why} id="alias-refusal" />
       {problem && (
         <p id="alias-problem" className="state error small" role="alert">
           {problem}

@@ -2,6 +2,8 @@ import { useEffect, useState } from "react";
 import { errorText, getInputSchema, predictVersion, useApi, type InputSchema, type Prediction } from "../api";
 import { ErrorBox, Guard } from "./State";
 import { TableHead } from "./TableHead";
+import { Refusal } from "./Refusal";
+import { useRefusal } from "../lib/access";
 import { exampleRequest, exampleValue, requestRow } from "../lib/signature";
 
 /** A version's signature (its input columns), an example request, and a form that calls predict. */
@@ -35,6 +37,7 @@ function Signature({ name, schema }: { name: string; schema: InputSchema }) {
   const [answer, setAnswer] = useState<Prediction | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  const why = useRefusal("runner", { kind: "model", resource: name });
   const path = `/api/models/${encodeURIComponent(name)}/versions/${schema.version}/predict`;
   const body = exampleRequest(schema.columns, texts);
   async function tryIt(event: React.FormEvent) {
@@ -91,10 +94,11 @@ function Signature({ name, schema }: { name: string; schema: InputSchema }) {
             </label>
           ))}
         </div>
-        <button className="primary" type="submit" disabled={busy}>
+        <button className="primary" type="submit" disabled={busy || !!why} aria-describedby={why ? "predict-refusal" : undefined}>
           {busy ? "Predicting…" : `Predict with v${schema.version}`}
         </button>
       </form>
+      <Refusal why={why} id="predict-refusal" />
       {error && <ErrorBox error={error} title="Predict refused" />}
       {answer && (
         <div className="state ok" role="status" aria-label="Prediction">

@@ -15,6 +15,8 @@ import { ErrorBox, Guard } from "../components/State";
 import { RowsTable } from "../components/RowsTable";
 import { TableHead } from "../components/TableHead";
 import { ProfileView } from "../components/ProfileView";
+import { Refusal } from "../components/Refusal";
+import { useRefusal } from "../lib/access";
 
 /** Uploaded datasets: upload by drag and drop, versions with checksums, preview, profile. */
 export function Datasets() {
@@ -50,6 +52,18 @@ export function Datasets() {
 }
 
 function Upload({ onUploaded }: { onUploaded: () => void }) {
+  const why = useRefusal("runner");
+  if (why)
+    return (
+      <section className="panel" aria-labelledby="upload-h">
+        <h2 id="upload-h">Upload</h2>
+        <Refusal why={why} />
+      </section>
+    );
+  return <UploadForm onUploaded={onUploaded} />;
+}
+
+function UploadForm({ onUploaded }: { onUploaded: () => void }) {
   const [name, setName] = useState("");
   const [over, setOver] = useState(false);
   const [progress, setProgress] = useState<number | null>(null);

@@ -1,6 +1,8 @@
 import { useState } from "react";
 import { Link, useNavigate, useParams } from "react-router-dom";
 import { errorText, getExperiment, listExperiments, listRuns, startRun, useApi } from "../api";
+import { Refusal } from "../components/Refusal";
+import { useRefusal } from "../lib/access";
 import { ErrorBox, Guard } from "../components/State";
 import { TableHead } from "../components/TableHead";
 
@@ -57,6 +59,7 @@ function Versions({ id }: { id: string }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const navigate = useNavigate();
+  const why = useRefusal("runner", { kind: "experiment", resource: id });
   async function run(version: number) {
     setBusy(true);
     setError(null);
@@ -73,6 +76,7 @@ function Versions({ id }: { id: string }) {
     <>
       <h2 className="wrap-anywhere">{id}</h2>
       {error && <ErrorBox error={error} title="Could not start the run" />}
+      <Refusal why={why} id="run-refusal" />
       <Guard loaded={found} what="versions">
         {(d) => (
           <>
@@ -80,7 +84,12 @@ function Versions({ id }: { id: string }) {
               <details key={v.version} open={i === 0}>
                 <summary>
                   <strong>Version {v.version}</strong> <span className="muted small">created {new Date(v.created).toLocaleString()}</span>{" "}
-                  <button className="primary" disabled={busy} onClick={() => run(v.version)}>
+                  <button
+                    className="primary"
+                    disabled={busy || !!why}
+                    aria-describedby={why ? "run-refusal" : undefined}
+                    onClick={() => run(v.version)}
+                  >
                     Run version {v.version}
                   </button>{" "}
                   <Link to={`/builder?experiment=${encodeURIComponent(id)}&version=${v.version}`}>Open version {v.version} in builder</Link>

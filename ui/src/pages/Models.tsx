@@ -15,6 +15,8 @@ import {
 import { AliasControls, useChampionGuard } from "../components/AliasControls";
 import { LiveTraffic } from "../components/LiveTraffic";
 import { ModelSignature } from "../components/ModelSignature";
+import { Refusal } from "../components/Refusal";
+import { useRefusal } from "../lib/access";
 import { ErrorBox, Guard, StatusBadge } from "../components/State";
 import { formatValue } from "../lib/compare";
 import { TableHead } from "../components/TableHead";
@@ -73,6 +75,9 @@ function ModelDetail({ name }: { name: string }) {
   const deployments = useApi(listDeployments, []);
   const [message, setMessage] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
+  // Promotion needs editor on the model; deployments are the platform's (a global editor).
+  const cannotPromote = useRefusal("editor", { kind: "model", resource: name });
+  const cannotDeploy = useRefusal("editor");
 
   async function act(what: string, action: () => Promise<string>) {
     setBusy(true);
@@ -145,13 +150,18 @@ function ModelDetail({ name }: { name: string }) {
                       <td>{v.aliases.join(", ") || "—"}</td>
                       <td>
                         <div className="row">
-                          <button disabled={busy} onClick={() => promote(v.version, false)}>
+                          <button disabled={busy || !!cannotPromote} aria-describedby={cannotPromote ? "promote-refusal" : undefined} onClick={() => promote(v.version, false)}>
                             Promote v{v.version} to champion
                           </button>
-                          <button disabled={busy} onClick={() => promote(v.version, true)} title="only if it beats the current champion">
+                          <button
+                            disabled={busy || !!cannotPromote}
+                            aria-describedby={cannotPromote ? "promote-refusal" : undefined}
+                            onClick={() => promote(v.version, true)}
+                            title="only if it beats the current champion"
+                          >
                             Promote if better
                           </button>
-                          <button className="primary" disabled={busy} onClick={() => deploy(v.version)}>
+                          <button className="primary" disabled={busy || !!cannotDeploy} aria-describedby={cannotDeploy ? "deploy-refusal" : undefined} onClick={() => deploy(v.version)}>
                             Deploy v{v.version}
                           </button>
                         </div>
@@ -161,6 +171,8 @@ function ModelDetail({ name }: { name: string }) {
                 </tbody>
               </table>
             </div>
+            <Refusal why={cannotPromote} id="promote-refusal" />
+            {cannotDeploy !== cannotPromote && <Refusal why={cannotDeploy} id="deploy-refusal" />}
             <AliasControls model={m} act={act} busy={busy} />
             <ModelSignature name={name} versions={m.versions.map((v) => v.version)} />
           </>
@@ -181,12 +193,12 @@ function ModelDetail({ name }: { name: string }) {
             <span className="spacer" />
             <Link to={`/deployments/${d.id}/monitoring`}>Monitoring of {d.id}</Link>
             {d.status === "running" && (
-              <button className="danger" disabled={busy} onClick={() => stop(d.id)}>
+              <button className="danger" disabled={busy || !!cannotDeploy} title={cannotDeploy ?? undefined} onClick={() => stop(d.id)}>
                 Stop {d.id}
               </button>
             )}
             {d.status === "stopped" && (
-              <button disabled={busy} onClick={() => remove(d.id)}>
+              <button disabled={busy || !!cannotDeploy} title={cannotDeploy ?? undefined} onClick={() => remove(d.id)}>
                 Remove {d.id}
               </button>
             )}

@@ -24,6 +24,8 @@ import { TableHead } from "../components/TableHead";
 import { Trials } from "../components/Trials";
 import { RunSummary } from "../components/RunSummary";
 import { ArtifactBrowser } from "../components/ArtifactBrowser";
+import { Refusal } from "../components/Refusal";
+import { useRefusal } from "../lib/access";
 
 const DONE = new Set(["succeeded", "failed", "cancelled", "interrupted"]);
 /** Runs that `POST /api/runs/ID/resume` takes: their finished steps come from the step cache. */
@@ -117,11 +119,14 @@ export function RunView() {
 function RunActions({ run, onChange }: { run: RunDetails; onChange: () => void }) {
   const [error, setError] = useState<string | null>(null);
   const [rerun, setRerun] = useState<string | null>(null);
+  const why = useRefusal("runner", { kind: "experiment", resource: run.identifier });
+  const gated = { disabled: !!why, "aria-describedby": why ? "run-actions-refusal" : undefined };
   return (
     <>
       {!DONE.has(run.status) && (
         <button
           className="danger"
+          {...gated}
           onClick={() =>
             cancelRun(run.run_id)
               .then(onChange)
@@ -133,6 +138,7 @@ function RunActions({ run, onChange }: { run: RunDetails; onChange: () => void }
       )}
       {RESUMABLE.has(run.status) && (
         <button
+          {...gated}
           onClick={() =>
             resumeRun(run.run_id)
               .then((r) => setRerun(r.run_id))
@@ -143,6 +149,7 @@ function RunActions({ run, onChange }: { run: RunDetails; onChange: () => void }
         </button>
       )}
       <button
+        {...gated}
         onClick={() =>
           rerunRun(run.run_id)
             .then((r) => setRerun(r.run_id))
@@ -167,6 +174,7 @@ function RunActions({ run, onChange }: { run: RunDetails; onChange: () => void }
           Export code
         </a>
       )}
+      <Refusal why={why} id="run-actions-refusal" />
       {error && <ErrorBox error={error} />}
     </>
   );

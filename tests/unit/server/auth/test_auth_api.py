@@ -163,6 +163,25 @@ def test_a_per_experiment_grant_reaches_that_experiment_only(auth_app: AuthApp) 
     problem(refused, 403, "runner on experiment 'exp-b'", "ontolab users grant alice")
 
 
+def test_a_refusal_names_the_resource_and_the_narrowest_grant(auth_app: AuthApp) -> None:
+    """A global viewer (whose checks skip the lookup) is told which experiment, model or run's
+    experiment it needs a role on; a user with no grant learns no run's experiment."""
+    client, viewer = auth_app.client(), auth_app.headers("viewer")
+    refused = client.post("/api/runs", json={"experiment": "exp-b"}, headers=viewer)
+    problem(refused, 403, "needs role runner on experiment 'exp-b'; viewer has viewer")
+    problem(refused, 403, "`ontolab users grant viewer runner --experiment exp-b`")
+    cancel = client.post("/api/runs/run-b/cancel", headers=viewer)
+    problem(cancel, 403, "runner on experiment 'exp-b'", "--experiment exp-b`")
+    promote = client.post("/api/models/model-b/versions/1/promote", json={}, headers=viewer)
+    problem(promote, 403, "editor on model 'model-b'", "--model model-b`")
+    auth_app.gate.accounts.add_user("nobody", PASSWORD)
+    token = auth_app.gate.accounts.create_token("nobody", "tests", Role.ADMIN)[0]
+    headers = {"Authorization": f"Bearer {token}"}
+    unnamed = client.post("/api/runs/run-b/cancel", headers=headers)
+    problem(unnamed, 403, "needs role runner; nobody has none")
+    assert "exp-b" not in unnamed.json["detail"]
+
+
 @pytest.mark.parametrize(
     "path",
     [

@@ -1,6 +1,8 @@
 import type { Dispatch } from "react";
 import type { CodeBundle, Vocabulary } from "../../api";
 import { CodeSource } from "../../components/CodeSource";
+import { Refusal } from "../../components/Refusal";
+import { useRefusal } from "../../lib/access";
 import type { Action, BuilderState } from "./state";
 
 /** The experiment's fields and what to do with the canvas: validate, save, run, arrange. */
@@ -23,7 +25,12 @@ export function Toolbar({
 }) {
   const { experiment, nodes, base } = state;
   const empty = nodes.length === 0;
+  // Storing a version needs editor (experiments.create is global); running it, runner on it.
+  const cannotSave = useRefusal("editor");
+  const cannotRun = useRefusal("runner", { kind: "experiment", resource: base?.identifier ?? experiment.id });
+  const why = cannotSave ?? cannotRun;
   return (
+    <>
     <div className="panel row">
       <label htmlFor="exp-id" className="inline">
         Experiment id
@@ -58,12 +65,14 @@ export function Toolbar({
       <button onClick={actions.validate} disabled={busy || empty}>
         Validate
       </button>
-      <button className="primary" onClick={actions.save} disabled={busy || empty || !experiment.id.trim()}>
+      <button className="primary" onClick={actions.save} disabled={busy || empty || !experiment.id.trim() || !!cannotSave} title={cannotSave ?? undefined}>
         Save as new version
       </button>
-      <button className="primary" onClick={actions.run} disabled={busy || !base || dirty}>
+      <button className="primary" onClick={actions.run} disabled={busy || !base || dirty || !!cannotRun} title={cannotRun ?? undefined}>
         Run
       </button>
     </div>
+    <Refusal why={why} />
+    </>
   );
 }

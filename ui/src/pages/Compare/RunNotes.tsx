@@ -1,6 +1,7 @@
 import { useState } from "react";
 import { errorText, saveAnnotations, type RunSummary } from "../../api";
 import { ErrorBox } from "../../components/State";
+import { useRefusal } from "../../lib/access";
 
 /** "key=value, key" as tags (a key alone: an empty value). */
 export function parseTags(text: string): Record<string, string> {
@@ -23,9 +24,10 @@ export function RunNotes({ run, onSaved }: { run: RunSummary; onSaved: () => voi
   const [tags, setTags] = useState(tagsText(run.tags));
   const [note, setNote] = useState(run.note ?? "");
   const [error, setError] = useState<string | null>(null);
+  const why = useRefusal("runner", { kind: "experiment", resource: run.experiment });
   if (!open)
     return (
-      <button className="small" aria-label={`edit tags and note of ${run.run_id}`} onClick={() => setOpen(true)}>
+      <button className="small" aria-label={`edit tags and note of ${run.run_id}`} disabled={!!why} title={why ?? undefined} onClick={() => setOpen(true)}>
         Edit
       </button>
     );

@@ -16,6 +16,7 @@ import { formatValue } from "../../lib/compare";
 import { shortTime } from "../../lib/monitoring";
 import { aliasOrder, informedBy } from "../../lib/operations";
 import { AliasHistoryTable } from "./AliasHistoryTable";
+import { useRefusal } from "../../lib/access";
 
 const DECISIONS = 20;
 
@@ -43,6 +44,7 @@ export function ChampionChallenger({
   const [asking, setAsking] = useState<AliasHistory | null>(null);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<ApiError | Error | null>(null);
+  const why = useRefusal("editor", { kind: "model", resource: model.name });
   const rollback = async (history: AliasHistory) => {
     setBusy(true);
     setError(null);
@@ -73,7 +75,7 @@ export function ChampionChallenger({
                 <div className="big">v{model.aliases[h.alias]}</div>
                 <div className="small">since {shortTime(h.changes[0]?.time)} UTC</div>
                 {h.rollback_to !== null && (
-                  <button type="button" className="danger" onClick={() => setAsking(h)} disabled={busy}>
+                  <button type="button" className="danger" onClick={() => setAsking(h)} disabled={busy || !!why} title={why ?? undefined}>
                     Roll back {h.alias} to v{h.rollback_to}
                   </button>
                 )}
