@@ -47,8 +47,7 @@ _ANSWER = object_schema(
         },
         "provisioner": {
             "type": ["string", "null"],
-            "description": "the version's ol:provisioner, which a pipeline document does not "
-            "carry (a document saved from it runs on the platform's default)",
+            "description": "the version's ol:provisioner (also the document's `provisioner`)",
         },
     },
     ["identifier", "version", "document", "code_sha256", "provisioner"],

@@ -17,6 +17,11 @@ PIPELINE_DOCUMENT_SCHEMA: dict[str, Any] = object_schema(
         "id": {"type": "string"},
         "label": {"type": "string"},
         "task": {"type": "string", "enum": ["classification", "regression"]},
+        "provisioner": {
+            "type": "string",
+            "enum": ["local", "docker", "swarm"],
+            "description": "the experiment's ol:provisioner (left out: the platform's default)",
+        },
         "steps": array_schema(
             {
                 "id": {"type": "string"},

@@ -4,6 +4,7 @@ a stored version read back into one (``from_pipeline``: what the builder loads).
 Shape (documented in docs/definitions.md, "JSON pipeline documents")::
 
     {"id": "iris_ui", "label": "Iris from the builder", "task": "classification",
+     "provisioner": "docker",
      "steps": [
        {"id": "extract", "type": "DataExtraction",
         "parameters": {"source": "sklearn:iris", "target_column": "target"}},
@@ -14,6 +15,9 @@ Shape (documented in docs/definitions.md, "JSON pipeline documents")::
         "resources": {"cpus": 1, "memory": "1g", "timeout_seconds": 600}},
        {"id": "validate", "type": "ModelValidation", "consumes": ["build", "process"],
         "thresholds": [{"metric": "accuracy", "min": 0.9}]}]}
+
+``provisioner`` (optional: ``local``, ``docker`` or ``swarm``) is the experiment's
+``ol:provisioner``; left out, runs use the platform's default.
 
 A data validation step (``DataValidation``) lists its column expectations under ``columns``:
 ``[{"name": "age", "type": "integer", "min": 0, "max": 120, "max_missing_rate": 0.05,
@@ -82,6 +86,11 @@ def to_graph(document: dict[str, Any]) -> Graph:
     graph.add((experiment, OL.task, Literal(_text(document, "task", "the document"))))
     if document.get("label"):
         graph.add((experiment, RDFS.label, Literal(str(document["label"]))))
+    provisioner = document.get("provisioner")
+    if provisioner is not None:
+        if not isinstance(provisioner, str):
+            raise DefinitionError('"provisioner" is one of "local", "docker" or "swarm"')
+        graph.add((experiment, OL.provisioner, Literal(provisioner)))  # SHACL checks the name
     steps = document.get("steps")
     if not isinstance(steps, list) or not steps:
         raise DefinitionError('the document needs a non-empty "steps" list')
@@ -241,11 +250,13 @@ def _mapping(step: dict[str, Any], key: str, step_id: str) -> dict[str, Any]:
 def from_pipeline(pipeline: Pipeline) -> dict[str, Any]:
     """The pipeline document of a stored version (read by ``steps.load_pipeline``): what the
     builder loads onto its canvas. A document the builder saved comes back as it was sent, so
-    saving it unchanged finds the same version. ``ol:provisioner`` and the code bundle are not
-    part of a document (the bundle is picked by its sha256 when saving)."""
+    saving it unchanged finds the same version. The code bundle is not part of a document (it
+    is picked by its sha256 when saving); ``ol:provisioner`` is its ``provisioner``."""
     document: dict[str, Any] = {"id": pipeline.identifier, "task": pipeline.task}
     if pipeline.label:
         document["label"] = pipeline.label
+    if pipeline.provisioner:
+        document["provisioner"] = pipeline.provisioner
     document["steps"] = [_document_step(step) for step in pipeline.steps]
     return document
 

@@ -65,7 +65,8 @@ def _saved_state(page: Any) -> Any:
 
 
 def test_open_from_experiments_save_unchanged_then_changed(page: Any, screenshot: Shot) -> None:
-    _experiment(page, "open_me")
+    document = iris_document("open_me", label="Iris to open", hyper={"max_iter": 500})
+    _submit(page, {**document, "provisioner": "local"})
     page.goto("/experiments/open_me")
     page.get_by_role("link", name="Open version 1 in builder").click()
     page.wait_for_url(re.compile(r"/builder\?experiment=open_me&version=1$"))
@@ -73,6 +74,7 @@ def test_open_from_experiments_save_unchanged_then_changed(page: Any, screenshot
     expect(page.locator(".react-flow__edge")).to_have_count(4)  # extract→process→build, →validate
     expect(page.get_by_label("Experiment id")).to_have_value("open_me")
     expect(page.get_by_label("Label")).to_have_value("Iris to open")
+    expect(page.get_by_label("Runs on")).to_have_value("local")  # its ol:provisioner
     form = _form(page, "build")
     expect(form.get_by_label("estimator")).to_have_value("LogisticRegression")
     expect(form.get_by_label("Hyperparameters 1 name")).to_have_value("max_iter")
@@ -90,8 +92,9 @@ def test_open_from_experiments_save_unchanged_then_changed(page: Any, screenshot
     page.wait_for_url(re.compile(r"/builder\?experiment=open_me&version=2$"))
     expect(_saved_state(page)).to_have_text("v2 of open_me")
 
-    page.reload()  # version 2 as stored: the changed label
+    page.reload()  # version 2 as stored: the changed label, the same provisioner
     expect(page.get_by_label("Label")).to_have_value("Iris, opened and changed")
+    expect(page.get_by_label("Runs on")).to_have_value("local")
     page.goto("/builder?experiment=open_me")  # no version: the newest
     expect(_saved_state(page)).to_have_text("v2 of open_me")
 

@@ -109,6 +109,43 @@ def test_the_document_of_a_turtle_version_saves_as_an_equal_pipeline(
     assert again.json() == saved.json() | {"created_new_version": False}
 
 
+def test_the_provisioner_survives_the_round_trip(live_server: Any, examples: Path) -> None:
+    """A version meant for Docker, opened in the builder and saved unchanged, is the same
+    version, still for Docker (the document carried no provisioner before, so a save from the
+    builder moved the experiment onto the platform's default)."""
+    turtle = (
+        (examples / "iris.ttl")
+        .read_text()
+        .replace("ol:task ", 'ol:provisioner "docker" ;\n    ol:task ', 1)
+    )
+    assert 'ol:provisioner "docker"' in turtle
+    stored = requests.post(
+        live_server("/api/experiments"), data=turtle, headers={"Content-Type": TURTLE}, timeout=30
+    )
+    assert stored.status_code == 201, stored.text
+    identifier = stored.json()["identifier"]
+    answer = _loaded(live_server, identifier, 1)
+    assert answer["provisioner"] == answer["document"]["provisioner"] == "docker"
+    saved = requests.post(live_server("/api/experiments"), json=answer["document"], timeout=30)
+    number = saved.json()["version"]
+    assert _loaded(live_server, identifier, number)["provisioner"] == "docker"
+    again = requests.post(live_server("/api/experiments"), json=answer["document"], timeout=30)
+    assert again.json() == saved.json() | {"created_new_version": False}
+
+    # Another provisioner is a new version; a name SHACL does not know is a 400 naming it.
+    answer["document"]["provisioner"] = "local"
+    moved = requests.post(live_server("/api/experiments"), json=answer["document"], timeout=30)
+    assert moved.status_code == 201, moved.text
+    assert _loaded(live_server, identifier, moved.json()["version"])["provisioner"] == "local"
+    for wrong in ("kubernetes", 3):
+        answer["document"]["provisioner"] = wrong
+        refused = requests.post(
+            live_server("/api/experiments"), json=answer["document"], timeout=30
+        )
+        assert refused.status_code == 400, refused.text
+        assert "provisioner" in refused.text
+
+
 @pytest.mark.parametrize(
     ("path", "words"),
     [

@@ -72,6 +72,8 @@ export interface PipelineDocument {
   id: string;
   label?: string;
   task: string;
+  /** The experiment's ol:provisioner (left out: the platform's default). */
+  provisioner?: string;
   steps: PipelineStep[];
 }
 export interface ExperimentRow {

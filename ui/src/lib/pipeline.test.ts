@@ -176,6 +176,14 @@ describe("fromPipelineDocument", () => {
     expect(edges).toContainEqual({ source: "n1", target: "n2" });
     expect(toPipelineDocument(experiment, nodes, edges)).toEqual(doc);
   });
+  it("keeps the experiment's provisioner, and leaves it out when none is set", () => {
+    const doc: PipelineDocument = { id: "iris", task: "classification", provisioner: "docker", steps: [{ id: "extract", type: "DataExtraction" }] };
+    const { experiment, nodes, edges } = fromPipelineDocument(doc);
+    expect(experiment.provisioner).toBe("docker");
+    expect(toPipelineDocument(experiment, nodes, edges)).toEqual({ ...doc, label: undefined });
+    const plain = toPipelineDocument({ ...experiment, provisioner: undefined }, nodes, edges);
+    expect("provisioner" in plain).toBe(false);
+  });
 });
 
 describe("layeredPositions", () => {

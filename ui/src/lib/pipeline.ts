@@ -44,7 +44,11 @@ export interface Experiment {
   id: string;
   label: string;
   task: string;
+  /** Where its runs run: "local", "docker", "swarm"; empty or absent: the platform's default. */
+  provisioner?: string;
 }
+/** The provisioners an experiment may name (ontology/shapes.ttl). */
+export const PROVISIONERS = ["local", "docker", "swarm"] as const;
 
 /** A typed value from a text field: JSON literals (1, 0.5, true, null, [..]) or the text. */
 export function parseValue(text: string): unknown {
@@ -130,6 +134,7 @@ export function toPipelineDocument(
   });
   const doc: PipelineDocument = { id: experiment.id.trim(), task: experiment.task, steps };
   if (experiment.label.trim()) doc.label = experiment.label.trim();
+  if (experiment.provisioner) doc.provisioner = experiment.provisioner;
   return doc;
 }
 
@@ -224,7 +229,9 @@ export function fromPipelineDocument(doc: PipelineDocument): {
   const edges = doc.steps.flatMap((s) =>
     (s.consumes ?? []).filter((c) => nodeId.has(c)).map((c) => ({ source: nodeId.get(c)!, target: nodeId.get(s.id)! })),
   );
-  return { experiment: { id: doc.id, label: doc.label ?? "", task: doc.task }, nodes, edges };
+  const experiment: Experiment = { id: doc.id, label: doc.label ?? "", task: doc.task };
+  if (doc.provisioner) experiment.provisioner = doc.provisioner;
+  return { experiment, nodes, edges };
 }
 
 /** Positions in layers, left to right: a step's layer is the longest path of inputs before it;

@@ -4,6 +4,7 @@ import { CodeSource } from "../../components/CodeSource";
 import { Refusal } from "../../components/Refusal";
 import { useRefusal } from "../../lib/access";
 import type { Action, BuilderState } from "./state";
+import { PROVISIONERS } from "../../lib/pipeline";
 
 /** The experiment's fields and what to do with the canvas: validate, save, run, arrange. */
 export function Toolbar({
@@ -46,6 +47,19 @@ export function Toolbar({
       <select id="exp-task" value={experiment.task} onChange={(e) => dispatch({ type: "task", task: e.target.value, vocab })}>
         {vocab.task.map((t) => (
           <option key={t}>{t}</option>
+        ))}
+      </select>
+      <label htmlFor="exp-provisioner" className="inline">
+        Runs on
+      </label>
+      <select
+        id="exp-provisioner"
+        value={experiment.provisioner ?? ""}
+        onChange={(e) => dispatch({ type: "experiment", change: { provisioner: e.target.value || undefined } })}
+      >
+        <option value="">the platform's default</option>
+        {PROVISIONERS.map((p) => (
+          <option key={p}>{p}</option>
         ))}
       </select>
       {code.shown && <CodeSource bundles={code.bundles} picked={code.picked} onFile={code.onFile} onPick={(sha256) => dispatch({ type: "pick", sha256 })} />}
