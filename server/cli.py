@@ -10,18 +10,19 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from server.auth.cli import add_commands as users_commands
+from server.cli_operations import add_commands as add_operation_commands
+from server.cli_store import add_commands as add_store_commands
 from server.cli_triggers import add_commands as add_trigger_commands
 from server.terminal import ProgressPrinter, print_metrics, print_table, print_warnings
 
 if TYPE_CHECKING:
     from server.platform import Platform
-    from server.store import Store
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -111,24 +112,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     runs_resume.add_argument("run_id")
     runs_resume.set_defaults(command=_runs_resume)
-    store = commands.add_parser(
-        "store", help="move every graph between stores, or upgrade old run graphs"
-    ).add_subparsers(required=True, metavar="ACTION")
-    store_export = store.add_parser(
-        "export", help="write every Ontolab graph of the store to FILE (.nq N-Quads, .trig TriG)"
-    )
-    store_export.add_argument("file", type=Path)
-    store_export.set_defaults(command=_store_export)
-    store_import = store.add_parser(
-        "import", help="replace each graph named in FILE (.nq or .trig) in the store"
-    )
-    store_import.add_argument("file", type=Path)
-    store_import.set_defaults(command=_store_import)
-    store_upgrade = store.add_parser(
-        "upgrade",
-        help="add to graphs from earlier versions what today's queries read (standard types too)",
-    )
-    store_upgrade.set_defaults(command=_store_upgrade)
+    add_store_commands(commands, _settings)
     sparql = command("sparql", _sparql, "run a SPARQL query and print the result as a table")
     source = sparql.add_mutually_exclusive_group(required=True)
     source.add_argument("query", nargs="?", help="query text")
@@ -191,28 +175,7 @@ def _parser() -> argparse.ArgumentParser:
     image_build.add_argument("--cache-dir", type=Path, help="default ~/.cache/ontolab")
     image_build.set_defaults(command=_image_build)
     add_trigger_commands(commands, _platform)
-    rollback = command(
-        "rollback",
-        _rollback,
-        "return a model's alias to the version it pointed at before; deployments following "
-        "it switch (through the running platform when one answers on --host/--port)",
-    )
-    rollback.add_argument("model")
-    rollback.add_argument("--alias", default="champion", help="default champion")
-    challenge = command(
-        "challenge",
-        _challenge,
-        "make a version the challenger and promote it if it beats the champion on the same "
-        "held-out data; the decision is recorded either way",
-    )
-    challenge.add_argument("model")
-    challenge.add_argument("version", type=int)
-    for sub in (rollback, challenge):
-        sub.add_argument("--host", help="the running platform (default 127.0.0.1)")
-        sub.add_argument("--port", type=int, help="its port (default 3000)")
-        sub.add_argument(
-            "--token", help="API token, when the platform runs with auth (env ONTOLAB_TOKEN)"
-        )
+    add_operation_commands(commands, _settings, _platform)
     users_commands(commands, _settings)
     return parser
 
@@ -387,65 +350,6 @@ def _runs_resume(args: argparse.Namespace) -> int:
     return 0 if details["status"] == "succeeded" else 1
 
 
-def _store_export(args: argparse.Namespace) -> int:
-    return _transfer(args, "export")
-
-
-def _store_import(args: argparse.Namespace) -> int:
-    return _transfer(args, "import")
-
-
-@contextmanager
-def _bare_store(args: argparse.Namespace) -> Iterator[Store]:
-    """The configured store alone: no provisioner, no ontology load."""
-    from server.store import open_store
-
-    settings = _settings(args)
-    store = open_store(settings.store_url, settings)
-    try:
-        yield store
-    finally:
-        store.close()
-
-
-def _transfer(args: argparse.Namespace, action: str) -> int:
-    from server.store.transfer import export_graphs, import_graphs
-
-    with _bare_store(args) as store:
-        if action == "export":
-            moved = export_graphs(store, args.file)
-        else:
-            moved = import_graphs(store, args.file)
-    direction = "to" if action == "export" else "from"
-    print(
-        f"{action}ed {moved.quads} quads in {moved.graphs} graphs {direction} {args.file} "
-        f"({store.describe()})"
-    )
-    return 0
-
-
-def _store_upgrade(args: argparse.Namespace) -> int:
-    from server.graph.upgrade import (
-        add_distributions,
-        add_parameter_values,
-        add_run_numbers,
-        add_standard_types,
-        upgrade_runs,
-    )
-
-    with _bare_store(args) as store:
-        upgraded = upgrade_runs(store)
-        numbered = add_run_numbers(store)
-        parameters = add_parameter_values(store)
-        distributions = add_distributions(store)
-        typed, graphs = add_standard_types(store)
-    print(f"upgraded {upgraded} run graphs ({store.describe()})")
-    print(f"numbered {numbered} runs; added one-hop parameter values to {parameters} runs")
-    print(f"added {distributions} dataset distributions (DCAT)")
-    print(f"added {typed} standard types (PROV-O, ML-Schema, DCAT) to {graphs} graphs")
-    return 0
-
-
 def _sparql(args: argparse.Namespace) -> int:
     from server.graph import queries
     from server.graph.terms import plain_row
@@ -582,57 +486,6 @@ def _image_build(args: argparse.Namespace) -> int:
         f"{time.monotonic() - started:.1f} s"
     )
     return 0
-
-
-def _rollback(args: argparse.Namespace) -> int:
-    path = f"/api/models/{args.model}/aliases/{args.alias}/rollback"
-    change = _operate(args, path, lambda p: p.registry.rollback(args.model, args.alias).to_json())
-    print(f"{args.model} {args.alias}: version {change['previous']} -> {change['version']}")
-    _print_switches(change.get("switches", []))
-    return 0
-
-
-def _challenge(args: argparse.Namespace) -> int:
-    path = f"/api/models/{args.model}/versions/{args.version}/challenge"
-    decision = _operate(args, path, lambda p: p.challenge(args.model, args.version))
-    print(f"{decision['outcome']}: {decision['reason']}")
-    promoted = decision.get("champion_change") or {}
-    _print_switches(promoted.get("switches", []))
-    return 0 if decision["outcome"] == "promoted" else 2
-
-
-def _operate(args: argparse.Namespace, path: str, locally: Callable[[Any], dict]) -> dict:
-    """POST ``path`` to the running platform, so the deployments it serves switch; with none
-    running, change the store directly (its deployments follow when they start again). With
-    auth on, the platform wants ``--token`` (or ONTOLAB_TOKEN)."""
-    import os
-
-    import requests
-
-    from server.errors import OntolabError
-
-    settings = _settings(args)
-    url = f"http://{settings.host}:{settings.port}{path}"
-    token = args.token or os.environ.get("ONTOLAB_TOKEN")
-    headers = {"Authorization": f"Bearer {token}"} if token else {}
-    try:
-        answer = requests.post(url, headers=headers, timeout=120)
-    except requests.ConnectionError:
-        with closing(_platform(args)) as platform:
-            return locally(platform)
-    body = answer.json() if answer.headers.get("Content-Type", "").endswith("json") else {}
-    if not answer.ok:
-        raise OntolabError(body.get("detail") or f"{url} answered {answer.status_code}")
-    return dict(body)
-
-
-def _print_switches(switches: list[dict]) -> None:
-    for switch in switches:
-        print(
-            f"  deployment {switch['deployment']}: {switch['outcome']} "
-            f"(version {switch['from_version']} -> {switch['to_version']})"
-            + (f": {switch['reason']}" if switch.get("reason") else "")
-        )
 
 
 if __name__ == "__main__":
