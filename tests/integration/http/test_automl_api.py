@@ -22,6 +22,7 @@ from server.platform import open_platform
 from server.settings import Settings
 from tests.conftest import assert_problem, wait_for_run
 from tests.integration.http.test_estimators_api import Api as EstimatorsApi
+from tests.integration.http.test_estimators_api import run_with_only_sklearn
 
 ROOT = Path(__file__).resolve().parents[3]
 TIMEOUT = 30
@@ -246,26 +247,9 @@ def test_bad_automl_input_is_refused_and_nothing_is_stored(
 def test_a_candidate_the_allow_list_no_longer_holds_is_refused_before_the_run(
     tmp_path: Path, serve_app: Any
 ) -> None:
-    data = tmp_path / "data"
     step = 'ol:trialBudget 3 ; ol:candidateEstimator "LGBMClassifier" ;'
-    first = open_platform(Settings.load({"data": data}, environ={}), serve_deployments=False)
-    with serve_app(create_app(platform=first)) as url:
-        stored = requests.post(
-            url + "/api/experiments",
-            data=automl_iris("iris-lgbm-automl", step).encode(),
-            headers={"Content-Type": TURTLE},
-            timeout=TIMEOUT,
-        )
-        assert stored.status_code == 201, stored.text
-    first.close()
-    only_sklearn = Settings.load({"data": data, "estimators": "none"}, environ={})
-    second = open_platform(only_sklearn, serve_deployments=False)
-    with serve_app(create_app(platform=second)) as url:
-        answer = requests.post(
-            url + "/api/runs", json={"experiment": "iris-lgbm-automl"}, timeout=TIMEOUT
-        )
-        listed = requests.get(url + "/api/runs", timeout=TIMEOUT).json()
-    second.close()
+    turtle = automl_iris("iris-lgbm-automl", step)
+    answer, listed = run_with_only_sklearn(tmp_path / "data", serve_app, turtle, "iris-lgbm-automl")
 
     assert_problem(
         answer, 400, "ol:candidateEstimator 'LGBMClassifier' is not in the allow-list", "SVC"

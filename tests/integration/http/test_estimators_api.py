@@ -182,15 +182,17 @@ def test_a_trick_name_is_refused_and_imports_nothing(api: Api, route: str, name:
     assert api.get("/api/experiments/trick").status_code == 404, "nothing stored"
 
 
-def test_a_version_the_settings_no_longer_allow_does_not_run(
-    tmp_path: Path, serve_app: Any
-) -> None:
-    data = tmp_path / "data"
+def run_with_only_sklearn(
+    data: Path, serve_app: Any, turtle: str, experiment: str
+) -> tuple[requests.Response, dict[str, Any]]:
+    """Store ``turtle`` on a platform with the default estimators, then reopen ``data`` with
+    ``estimators = none`` (scikit-learn's only) and ask for a run of ``experiment``: the answer
+    and the run list after it."""
     first = open_platform(Settings.load({"data": data}, environ={}), serve_deployments=False)
     with serve_app(create_app(platform=first)) as url:
         stored = requests.post(
             url + "/api/experiments",
-            data=iris().encode(),
+            data=turtle.encode(),
             headers={"Content-Type": TURTLE},
             timeout=TIMEOUT,
         )
@@ -199,9 +201,16 @@ def test_a_version_the_settings_no_longer_allow_does_not_run(
     only_sklearn = Settings.load({"data": data, "estimators": "none"}, environ={})
     second = open_platform(only_sklearn, serve_deployments=False)
     with serve_app(create_app(platform=second)) as url:
-        answer = requests.post(url + "/api/runs", json={"experiment": "iris-lgbm"}, timeout=30)
+        answer = requests.post(url + "/api/runs", json={"experiment": experiment}, timeout=TIMEOUT)
         listed = requests.get(url + "/api/runs", timeout=TIMEOUT).json()
     second.close()
+    return answer, listed
+
+
+def test_a_version_the_settings_no_longer_allow_does_not_run(
+    tmp_path: Path, serve_app: Any
+) -> None:
+    answer, listed = run_with_only_sklearn(tmp_path / "data", serve_app, iris(), "iris-lgbm")
 
     assert_problem(answer, 400, "'LGBMClassifier' is not in the allow-list", "ONTOLAB_ESTIMATORS")
     assert listed["runs"] == [], "refused before the run existed"
