@@ -40,38 +40,32 @@ def test_wine_two_models_with_hyperparameters_is_isomorphic_to_the_example() -> 
             stratify=True,
             produces="splits",
         )
-        .step(
-            "build_logreg",
+    )
+    # Two build steps that differ only in their estimator and its hyperparameters.
+    for name, estimator, hyperparameters in [
+        ("logreg", "LogisticRegression", {"max_iter": 2000}),
+        ("forest", "RandomForestClassifier", {"n_estimators": 100}),
+    ]:
+        wine = wine.step(
+            f"build_{name}",
             "build",
             consumes="splits",
-            estimator="LogisticRegression",
-            model_name="wine-logreg",
+            estimator=estimator,
+            model_name=f"wine-{name}",
             random_seed=42,
-            hyperparameters={"max_iter": 2000},
-            produces="model_logreg",
+            hyperparameters=hyperparameters,
+            produces=f"model_{name}",
         )
-        .step(
-            "build_forest",
-            "build",
-            consumes="splits",
-            estimator="RandomForestClassifier",
-            model_name="wine-forest",
-            random_seed=42,
-            hyperparameters={"n_estimators": 100},
-            produces="model_forest",
-        )
-        .validate(
-            "validate_logreg",
-            consumes=["model_logreg", "splits"],
-            thresholds={"accuracy": 0.85},
-            produces="report_logreg",
-        )
-        .validate(
-            "validate_forest",
-            consumes=["build_forest", "process"],  # step ids stand for their outputs
-            thresholds={"accuracy": {"min": 0.85}},
-            produces="report_forest",
-        )
+    wine = wine.validate(
+        "validate_logreg",
+        consumes=["model_logreg", "splits"],
+        thresholds={"accuracy": 0.85},
+        produces="report_logreg",
+    ).validate(
+        "validate_forest",
+        consumes=["build_forest", "process"],  # step ids stand for their outputs
+        thresholds={"accuracy": {"min": 0.85}},
+        produces="report_forest",
     )
     assert isomorphic(_graph(wine), Graph().parse(EXAMPLES / "wine.ttl"))
 
