@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import joblib
 import pandas as pd
@@ -34,20 +34,28 @@ TURTLE = "text/turtle"
 UNLOADED = ("tabnanny", "sklearn.semi_supervised")
 
 
+def renamed(text: str, identifier: str) -> str:
+    """An example definition under the experiment identifier ``identifier``."""
+    return re.sub(r'dcterms:identifier "[^"]+"', f'dcterms:identifier "{identifier}"', text)
+
+
+def with_build_step(text: str, identifier: str, build: str) -> str:
+    """An example definition as ``identifier``, its build step (``:build``, producing
+    ``:model``) replaced by the Turtle ``build``."""
+    found = re.search(r":build a ol:ModelBuilding ;.*?ol:produces :model \.", text, re.S)
+    assert found is not None
+    return renamed(text.replace(found.group(0), build), identifier)
+
+
 def with_estimator(text: str, identifier: str, estimator: str, model: str) -> str:
     """An example definition whose build step fits ``estimator`` with 20 trees, no search."""
-    build = re.search(r":build a ol:ModelBuilding ;.*?ol:produces :model \.", text, re.S)
-    assert build is not None
-    replaced = text.replace(
-        build.group(0),
-        f""":build a ol:ModelBuilding ;
+    build = f""":build a ol:ModelBuilding ;
     ol:consumes :splits ;
     ol:estimator "{estimator}" ;
     ol:modelName "{model}" ;
     ol:hyperParameter [ ol:parameterName "n_estimators" ; ol:parameterValue 20 ] ;
-    ol:produces :model .""",
-    )
-    return re.sub(r'dcterms:identifier "[^"]+"', f'dcterms:identifier "{identifier}"', replaced)
+    ol:produces :model ."""
+    return with_build_step(text, identifier, build)
 
 
 def iris(estimator: str = "LGBMClassifier", identifier: str = "iris-lgbm") -> str:
@@ -69,6 +77,8 @@ class Api:
     platform: Platform
     url: str
     runs: dict[str, dict[str, Any]]
+    #: Seconds a run may take, from its start to its end.
+    run_timeout: ClassVar[float] = 120
 
     def get(self, path: str) -> requests.Response:
         return requests.get(self.url + path, timeout=TIMEOUT)
@@ -85,19 +95,30 @@ class Api:
         assert stored.status_code == 201, stored.text
         started = self.post("/api/runs", {"experiment": identifier})
         assert started.status_code == 202, started.text
-        return wait_for_run(self.url, started.json()["run_id"])
+        return wait_for_run(self.url, started.json()["run_id"], timeout=self.run_timeout)
+
+
+ApiType = TypeVar("ApiType", bound=Api)
+
+
+def serving_with_runs(
+    data: Path, serve_app: Any, api_type: type[ApiType], runs: dict[str, tuple[str, str]]
+) -> Iterator[ApiType]:
+    """A module fixture's body: a platform on ``data`` served over HTTP, once each run of
+    ``runs`` (name: definition and experiment identifier) has ended, kept in ``api.runs``."""
+    platform = open_platform(Settings.load({"data": data}, environ={}), serve_deployments=False)
+    with serve_app(create_app(platform=platform)) as url:
+        api = api_type(platform, url, {})
+        for name, (text, identifier) in runs.items():
+            api.runs[name] = api.run(text, identifier)
+        yield api
+    platform.close()
 
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Api]:
-    settings = Settings.load({"data": tmp_path_factory.mktemp("learners") / "data"}, environ={})
-    platform = open_platform(settings, serve_deployments=False)
-    with serve_app(create_app(platform=platform)) as url:
-        api = Api(platform, url, {})
-        api.runs["iris"] = api.run(iris(), "iris-lgbm")
-        api.runs["diabetes"] = api.run(diabetes(), "diabetes-lgbm")
-        yield api
-    platform.close()
+    runs = {"iris": (iris(), "iris-lgbm"), "diabetes": (diabetes(), "diabetes-lgbm")}
+    yield from serving_with_runs(tmp_path_factory.mktemp("learners") / "data", serve_app, Api, runs)
 
 
 def records(frame: pd.DataFrame, count: int) -> list[dict[str, float]]:
