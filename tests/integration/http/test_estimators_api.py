@@ -25,6 +25,7 @@ from server.app import create_app
 from server.platform import Platform, open_platform
 from server.settings import Settings
 from tests.conftest import assert_problem, wait_for_run
+from tests.deployments import records
 from tests.unit.server.definitions.test_estimators import TRICK_NAMES
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -119,10 +120,6 @@ def serving_with_runs(
 def api(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Api]:
     runs = {"iris": (iris(), "iris-lgbm"), "diabetes": (diabetes(), "diabetes-lgbm")}
     yield from serving_with_runs(tmp_path_factory.mktemp("learners") / "data", serve_app, Api, runs)
-
-
-def records(frame: pd.DataFrame, count: int) -> list[dict[str, float]]:
-    return [{str(k): float(v) for k, v in row.items()} for _, row in frame.iloc[:count].iterrows()]
 
 
 # --- LightGBM runs like any estimator --------------------------------------------------------

@@ -27,6 +27,7 @@ from server.registry.model import ModelEntry, ModelVersion, model_iri
 from server.registry.triples import entry_triples
 from server.settings import Settings
 from tests.conftest import LiveServer
+from tests.deployments import records
 
 ROOT = Path(__file__).resolve().parents[3]
 CANCER = "breast-cancer-classifier"
@@ -72,10 +73,6 @@ def without_validation(text: str) -> str:
     return text + "".join(f"{node} a {cls} .\n" for node, cls in (*nodes, (":model", "ol:Model")))
 
 
-def rows(frame: pd.DataFrame, count: int) -> list[dict[str, float]]:
-    return [{str(k): float(v) for k, v in row.items()} for _, row in frame.iloc[:count].iterrows()]
-
-
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Api]:
     settings = Settings.load({"data": tmp_path_factory.mktemp("models") / "data"}, environ={})
@@ -89,8 +86,8 @@ def api(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Ap
         yield Api(
             platform,
             url,
-            rows(load_breast_cancer(as_frame=True).data, 5),
-            rows(load_diabetes(as_frame=True).data, 5),
+            records(load_breast_cancer(as_frame=True).data, 5),
+            records(load_diabetes(as_frame=True).data, 5),
         )
     platform.close()
 
