@@ -28,6 +28,7 @@ from server.registry.triples import entry_triples
 from server.settings import Settings
 from tests.conftest import LiveServer
 from tests.deployments import records
+from tests.unit.server.serving.test_serving import write_artifact
 
 ROOT = Path(__file__).resolve().parents[3]
 CANCER = "breast-cancer-classifier"
@@ -339,11 +340,7 @@ def register_artifact(platform: Platform, name: str, artifact: Path) -> None:
 def test_an_unusable_model_artifact_is_a_500_model_artifact_error_not_a_404(
     live_server: LiveServer, tmp_path: Path, content: Any, detail: str
 ) -> None:
-    artifact = tmp_path / "model.joblib"
-    if isinstance(content, bytes):
-        artifact.write_bytes(content)
-    else:
-        joblib.dump(content, artifact)
+    artifact = write_artifact(tmp_path / "model.joblib", content)
     register_artifact(live_server.platform, "broken", artifact)
     assert requests.get(live_server("/api/models/broken"), timeout=TIMEOUT).status_code == 200
     answers = [
