@@ -56,9 +56,9 @@ def _iris_on_the_canvas(
     form.get_by_label("target column").fill("target")
 
 
-def test_a_code_step_built_on_the_canvas_runs_with_its_zip(
-    page: Any, server_url: str, tmp_path: Path, screenshot: Any
-) -> None:
+def _iris_with_a_code_step(page: Any) -> None:
+    """iris_code_ui on the canvas: a code step (features:add_ratio, giving a dataset) between
+    extract and process, and a logistic regression built as iris-code-ui."""
     _iris_on_the_canvas(
         page,
         "iris_code_ui",
@@ -71,6 +71,12 @@ def test_a_code_step_built_on_the_canvas_runs_with_its_zip(
     form = _form(page, "build")
     form.get_by_label("estimator").select_option("LogisticRegression")
     form.get_by_label("model name").fill("iris-code-ui")
+
+
+def test_a_code_step_built_on_the_canvas_runs_with_its_zip(
+    page: Any, server_url: str, tmp_path: Path, screenshot: Any
+) -> None:
+    _iris_with_a_code_step(page)
 
     # Without its code the version could never run: refused, nothing stored.
     page.get_by_role("button", name="Save as new version").click()
@@ -104,19 +110,8 @@ def test_the_builder_reuses_a_stored_code_bundle_without_uploading_it(
     assert listed.status_code == 200, "needs the version the first test saved"
     (bundle,) = listed.json()["code_bundles"]
     assert bundle["files"] == ["features.py"]
-    _iris_on_the_canvas(
-        page,
-        "iris_code_ui",
-        {"CodeStep": (300, 60), "DataProcessing": (510, 60), "ModelBuilding": (300, 260)},
-        [("extract", "code"), ("code", "process"), ("process", "build")],
-    )
+    _iris_with_a_code_step(page)
     page.locator("#exp-label").fill("iris with v1's code")
-    form = _form(page, "code")
-    form.get_by_label("function").fill("features:add_ratio")
-    form.get_by_label("output kind").select_option("dataset")
-    form = _form(page, "build")
-    form.get_by_label("estimator").select_option("LogisticRegression")
-    form.get_by_label("model name").fill("iris-code-ui")
 
     picker = page.get_by_label("Stored code bundle")
     picker.select_option(bundle["sha256"])

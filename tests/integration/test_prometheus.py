@@ -25,6 +25,7 @@ from server import definitions
 from server.app import create_app
 from server.platform import open_platform
 from server.settings import Settings
+from tests.deployments import deploy, records
 from tests.processes import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,15 +63,8 @@ def targets(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterato
         text = (ROOT / "examples" / "breast_cancer.ttl").read_text()
         version = definitions.submit(platform.store, definitions.parse(text)).version
         assert platform.runs.run(version).status == "succeeded"
-        answer = requests.post(
-            f"{api}/api/deployments",
-            json={"model": "breast-cancer-classifier", "version": 1},
-            timeout=TIMEOUT,
-        )
-        assert answer.status_code == 201, answer.text
-        deployment = answer.json()["url"]
-        frame = load_breast_cancer(as_frame=True).data
-        rows = [{str(k): float(v) for k, v in r.items()} for _, r in frame.iloc[:10].iterrows()]
+        deployment = deploy(api, model="breast-cancer-classifier", version=1)["url"]
+        rows = records(load_breast_cancer(as_frame=True).data, 10)
         predicted = requests.post(
             f"{deployment}/predict", json={"dataframe_records": rows}, timeout=TIMEOUT
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from copy import deepcopy
 from dataclasses import replace
 
 import pytest
@@ -47,6 +48,13 @@ def run(platform: Platform, max_iter: str = "500", min_accuracy: str = "0.5", **
     text = DEFINITION.replace("MAXITER", max_iter).replace("MINACC", min_accuracy)
     version = definitions.submit(platform.store, definitions.parse(text)).version
     return platform.runs.run(version, **kw)
+
+
+def twin(record: RunRecord, run_id: str) -> RunRecord:
+    """A copy of ``record`` as the run ``run_id``: a run to write beside the first."""
+    copy = deepcopy(record)
+    copy.run_id = run_id
+    return copy
 
 
 @pytest.mark.slow

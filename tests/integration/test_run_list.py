@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from copy import deepcopy
 from dataclasses import replace
 from datetime import datetime, timedelta
 from operator import eq, ge, gt, le, lt, ne
@@ -18,7 +17,7 @@ from server.settings import Settings
 from server.tracking import run_index, run_query
 from server.tracking.records import RunRecord
 from server.tracking.writer import RunWriter
-from tests.integration.test_run_lifecycle import run
+from tests.integration.test_run_lifecycle import run, twin
 
 
 @pytest.fixture
@@ -29,15 +28,14 @@ def settings(store_settings: Settings) -> Settings:
 
 def _with_accuracy(record: RunRecord, index: int, accuracy: float) -> RunRecord:
     """A twin of ``record`` as run ``index``, a second later each, measuring ``accuracy``."""
-    twin = deepcopy(record)
-    twin.run_id = f"{index:016x}"
+    copy = twin(record, f"{index:016x}")
     started = datetime.fromisoformat(record.started_at) + timedelta(seconds=index)
-    twin.started_at = started.isoformat()
-    validate = twin.steps["validate"]
+    copy.started_at = started.isoformat()
+    validate = copy.steps["validate"]
     assert validate.result is not None
     metrics = {**validate.result.metrics, "accuracy": accuracy}
     validate.result = replace(validate.result, metrics=metrics)
-    return twin
+    return copy
 
 
 @pytest.mark.slow
@@ -48,9 +46,9 @@ def test_the_run_list_filters_sorts_and_pages_and_compare_reads_the_runs_named(
     writer = RunWriter(platform.store)
     accuracies = {}
     for index, accuracy in enumerate([0.5, 0.7, 0.9, 0.6], start=1):
-        twin = _with_accuracy(finished, index, accuracy)
-        writer.write(twin)
-        accuracies[twin.run_id] = accuracy
+        copy = _with_accuracy(finished, index, accuracy)
+        writer.write(copy)
+        accuracies[copy.run_id] = accuracy
     measured = finished.steps["validate"].result
     assert measured is not None
     accuracies[finished.run_id] = measured.metrics["accuracy"]
@@ -118,14 +116,14 @@ def twenty(platform: Platform) -> Iterator[tuple[Platform, dict[str, float]]]:
     writer = RunWriter(platform.store)
     accuracies = {}
     for index in range(1, 21):
-        twin = _with_accuracy(finished, index, 0.5 + index / 100)
-        build = twin.steps["build"]
+        copy = _with_accuracy(finished, index, 0.5 + index / 100)
+        build = copy.steps["build"]
         assert build.result is not None
         summary = dict(build.result.summary)
         summary["hyperparameters"] = {**summary["hyperparameters"], "C": [0.1, 1.0][index % 2]}
         build.result = replace(build.result, summary=summary)
-        writer.write(twin)
-        accuracies[twin.run_id] = 0.5 + index / 100
+        writer.write(copy)
+        accuracies[copy.run_id] = 0.5 + index / 100
     yield platform, accuracies
 
 

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-from copy import deepcopy
-
 import pytest
 
 from server.graph.namespaces import RUN_INDEX_GRAPH, run_iri
 from server.graph.run_numbers import last_run_number, numbers_of
 from server.platform import Platform
 from server.tracking import run_index
-from server.tracking.records import RunRecord
 from server.tracking.writer import RunWriter
-from tests.integration.test_run_lifecycle import run
-
-
-def _twin(record: RunRecord, run_id: str) -> RunRecord:
-    twin = deepcopy(record)
-    twin.run_id = run_id
-    return twin
+from tests.integration.test_run_lifecycle import run, twin
 
 
 @pytest.mark.slow
@@ -28,10 +19,10 @@ def test_each_run_keeps_its_number_and_the_next_follows_the_last_given(
     finished = run(platform)
     assert run_index.summaries(platform.store, [finished.run_id])[0].number == 1
     first, second = RunWriter(platform.store), RunWriter(platform.store)
-    first.write(_twin(finished, "a" * 16))
-    second.write(_twin(finished, "b" * 16))  # another writer of the same store
-    first.write(_twin(finished, "a" * 16))  # saved again: the same number
-    RunWriter(platform.store).write(_twin(finished, "a" * 16))  # a writer that never saw it
+    first.write(twin(finished, "a" * 16))
+    second.write(twin(finished, "b" * 16))  # another writer of the same store
+    first.write(twin(finished, "a" * 16))  # saved again: the same number
+    RunWriter(platform.store).write(twin(finished, "a" * 16))  # a writer that never saw it
     numbers = {
         r.run_id: r.number for r in run_index.summaries(platform.store, ["a" * 16, "b" * 16])
     }
@@ -41,7 +32,7 @@ def test_each_run_keeps_its_number_and_the_next_follows_the_last_given(
     # The index graph lost: the next number still follows the highest a run states.
     platform.store.delete_graph(RUN_INDEX_GRAPH)
     assert last_run_number(platform.store) == 3
-    RunWriter(platform.store).write(_twin(finished, "c" * 16))
+    RunWriter(platform.store).write(twin(finished, "c" * 16))
     assert numbers_of(platform.store, [run_iri("c" * 16)]) == [4]
 
     _, newest = run_index.select(platform.store, run_index.Selection(limit=2))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import io
 import json
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -167,3 +167,13 @@ def run_text(platform: Platform, text: str, fmt: str = "turtle") -> RunRecord:
 def metrics(platform: Platform, record: RunRecord) -> dict[tuple[str, str], float]:
     rows = catalog.run_details(platform.store, record.run_id)["metrics"]
     return {(r["step_id"], r["metric"]): float(r["value"]) for r in rows}
+
+
+def local_metrics_of(
+    tmp_path_factory: pytest.TempPathFactory, run: Callable[[Platform], RunRecord]
+) -> dict[tuple[str, str], float]:
+    """The metrics of the run ``run`` makes on a platform of its own with the local
+    provisioner: what the same run under docker or swarm must give."""
+    settings = Settings.load({"data": tmp_path_factory.mktemp("local")}, environ={})
+    with opened(settings) as platform:
+        return metrics(platform, run(platform))

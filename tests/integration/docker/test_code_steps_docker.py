@@ -13,12 +13,12 @@ import pytest
 from server import definitions
 from server.definitions.code_bundles import bundle_beside
 from server.platform import Platform
-from server.settings import Settings
 from server.tracking.records import RunRecord
 from tests.integration.docker.conftest import (
     RUNNER_IMAGE,
     Image,
     docker_settings,
+    local_metrics_of,
     metrics,
     on_swarm,
     opened,
@@ -40,9 +40,7 @@ def run_example(platform: Platform) -> RunRecord:
 
 @pytest.fixture(scope="module")
 def local_metrics(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], float]:
-    settings = Settings.load({"data": tmp_path_factory.mktemp("local")}, environ={})
-    with opened(settings) as platform:
-        return metrics(platform, run_example(platform))
+    return local_metrics_of(tmp_path_factory, run_example)
 
 
 def test_docker_runs_code_steps(

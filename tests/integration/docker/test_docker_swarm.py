@@ -16,6 +16,7 @@ import pytest
 
 from executor.contract import StepSpec
 from server import definitions
+from server.platform import Platform
 from server.provision.docker import DockerProvisioner
 from server.settings import Settings
 from server.tracking import catalog
@@ -24,6 +25,7 @@ from tests.integration.docker.conftest import (
     RUNNER_IMAGE,
     Image,
     docker_settings,
+    local_metrics_of,
     metrics,
     on_swarm,
     opened,
@@ -38,13 +40,15 @@ EXAMPLE = Path(__file__).resolve().parents[3] / "examples" / "breast_cancer.ttl"
 RUN_LABEL = "org.ontolab.run"
 
 
+def run_example(platform: Platform) -> RunRecord:
+    record = run_text(platform, EXAMPLE.read_text())
+    assert record.status == "succeeded", record.error
+    return record
+
+
 @pytest.fixture(scope="module")
 def local_metrics(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str], float]:
-    settings = Settings.load({"data": tmp_path_factory.mktemp("local")}, environ={})
-    with opened(settings) as platform:
-        record = run_text(platform, EXAMPLE.read_text())
-        assert record.status == "succeeded", record.error
-        return metrics(platform, record)
+    return local_metrics_of(tmp_path_factory, run_example)
 
 
 @pytest.fixture(scope="module")
@@ -53,8 +57,7 @@ def docker_run(
 ) -> tuple[Settings, RunRecord, dict[tuple[str, str], float], dict[str, Any]]:
     settings = docker_settings(tmp_path_factory.mktemp("docker"), engine, "docker")
     with opened(settings) as platform:
-        record = run_text(platform, EXAMPLE.read_text())
-        assert record.status == "succeeded", record.error
+        record = run_example(platform)
         details = catalog.run_details(platform.store, record.run_id)
         return settings, record, metrics(platform, record), details
 
@@ -113,8 +116,7 @@ def test_swarm_gives_the_local_metrics(
     tmp_path: Path,
 ) -> None:
     with on_swarm(tmp_path / "data", engine) as platform:
-        record = run_text(platform, EXAMPLE.read_text())
-        assert record.status == "succeeded", record.error
+        record = run_example(platform)
         assert metrics(platform, record) == local_metrics
     workers = [step.worker or "" for step in record.steps.values()]
     assert all(w.startswith("swarm node ") for w in workers), workers

@@ -29,6 +29,7 @@ from server.registry.model import ModelVersion
 from server.serving.front import VERSION_HEADER
 from server.settings import Settings
 from tests.conftest import assert_problem
+from tests.deployments import records
 from tests.integration.http.test_deployments import pid_alive
 from tests.unit.server.registry import test_registry as built_runs
 
@@ -59,8 +60,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator
     for text in (built_runs.BASE, built_runs.variant(built_runs.STUMP, min_accuracy="0.8")):
         assert built_runs.run_text(platform, text).status == "succeeded"
     _register_broken_version(platform)
-    frame = load_breast_cancer(as_frame=True).data
-    rows = [{str(k): float(v) for k, v in row.items()} for _, row in frame.iloc[:5].iterrows()]
+    rows = records(load_breast_cancer(as_frame=True).data, 5)
     yield Served(platform, api, rows)
     stack.close()
     platform.close()

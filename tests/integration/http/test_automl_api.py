@@ -9,7 +9,6 @@ search is killed by its step time-out.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,11 +16,14 @@ from typing import Any
 import pytest
 import requests
 
-from server.app import create_app
-from server.platform import open_platform
-from server.settings import Settings
-from tests.conftest import assert_problem, wait_for_run
+from tests.conftest import assert_problem
 from tests.integration.http.test_estimators_api import Api as EstimatorsApi
+from tests.integration.http.test_estimators_api import (
+    renamed,
+    run_with_only_sklearn,
+    serving_with_runs,
+    with_build_step,
+)
 
 ROOT = Path(__file__).resolve().parents[3]
 TIMEOUT = 30
@@ -30,24 +32,17 @@ TURTLE = "text/turtle"
 
 def automl_iris(identifier: str, step: str, extra: str = "") -> str:
     """examples/iris.ttl with its build step replaced by an AutoML step stating ``step``."""
-    text = (ROOT / "examples" / "iris.ttl").read_text()
-    build = re.search(r":build a ol:ModelBuilding ;.*?ol:produces :model \.", text, re.S)
-    assert build is not None
-    text = text.replace(
-        build.group(0),
-        f""":build a ol:AutoML ;
+    build = f""":build a ol:AutoML ;
     ol:consumes :splits ;
     {step}
     ol:modelName "{identifier}" ;
-    ol:produces :model .{extra}""",
-    )
-    return re.sub(r'dcterms:identifier "[^"]+"', f'dcterms:identifier "{identifier}"', text)
+    ol:produces :model .{extra}"""
+    return with_build_step((ROOT / "examples" / "iris.ttl").read_text(), identifier, build)
 
 
 def iris_plain() -> str:
     """examples/iris.ttl under another identifier: a run without AutoML steps."""
-    text = (ROOT / "examples" / "iris.ttl").read_text()
-    return re.sub(r'dcterms:identifier "[^"]+"', 'dcterms:identifier "iris-plain"', text)
+    return renamed((ROOT / "examples" / "iris.ttl").read_text(), "iris-plain")
 
 
 SEARCH = """ol:trialBudget 6 ;
@@ -62,14 +57,7 @@ CUT_SHORT = """ol:timeBudget 600 ;
 class Api(EstimatorsApi):
     """The estimators tests' served platform, with runs to the end and SPARQL over HTTP."""
 
-    def run(self, text: str, identifier: str) -> dict[str, Any]:
-        stored = self.post_turtle("/api/experiments", text)
-        assert stored.status_code == 201, stored.text
-        started = requests.post(
-            self.url + "/api/runs", json={"experiment": identifier}, timeout=TIMEOUT
-        )
-        assert started.status_code == 202, started.text
-        return wait_for_run(self.url, started.json()["run_id"], timeout=240)
+    run_timeout = 240
 
     def sparql(self, query: str) -> list[dict[str, str]]:
         answer = requests.post(
@@ -85,14 +73,11 @@ class Api(EstimatorsApi):
 
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Api]:
-    settings = Settings.load({"data": tmp_path_factory.mktemp("automl") / "data"}, environ={})
-    platform = open_platform(settings, serve_deployments=False)
-    with serve_app(create_app(platform=platform)) as url:
-        api = Api(platform, url, {})
-        api.runs["search"] = api.run(automl_iris("iris-automl", SEARCH), "iris-automl")
-        api.runs["cut"] = api.run(automl_iris("iris-cut", CUT_SHORT), "iris-cut")
-        yield api
-    platform.close()
+    runs = {
+        "search": (automl_iris("iris-automl", SEARCH), "iris-automl"),
+        "cut": (automl_iris("iris-cut", CUT_SHORT), "iris-cut"),
+    }
+    yield from serving_with_runs(tmp_path_factory.mktemp("automl") / "data", serve_app, Api, runs)
 
 
 TRIALS_QUERY = """
@@ -246,26 +231,9 @@ def test_bad_automl_input_is_refused_and_nothing_is_stored(
 def test_a_candidate_the_allow_list_no_longer_holds_is_refused_before_the_run(
     tmp_path: Path, serve_app: Any
 ) -> None:
-    data = tmp_path / "data"
     step = 'ol:trialBudget 3 ; ol:candidateEstimator "LGBMClassifier" ;'
-    first = open_platform(Settings.load({"data": data}, environ={}), serve_deployments=False)
-    with serve_app(create_app(platform=first)) as url:
-        stored = requests.post(
-            url + "/api/experiments",
-            data=automl_iris("iris-lgbm-automl", step).encode(),
-            headers={"Content-Type": TURTLE},
-            timeout=TIMEOUT,
-        )
-        assert stored.status_code == 201, stored.text
-    first.close()
-    only_sklearn = Settings.load({"data": data, "estimators": "none"}, environ={})
-    second = open_platform(only_sklearn, serve_deployments=False)
-    with serve_app(create_app(platform=second)) as url:
-        answer = requests.post(
-            url + "/api/runs", json={"experiment": "iris-lgbm-automl"}, timeout=TIMEOUT
-        )
-        listed = requests.get(url + "/api/runs", timeout=TIMEOUT).json()
-    second.close()
+    turtle = automl_iris("iris-lgbm-automl", step)
+    answer, listed = run_with_only_sklearn(tmp_path / "data", serve_app, turtle, "iris-lgbm-automl")
 
     assert_problem(
         answer, 400, "ol:candidateEstimator 'LGBMClassifier' is not in the allow-list", "SVC"

@@ -25,6 +25,7 @@ from server.app import create_app
 from server.platform import Platform, open_platform
 from server.serving.loaded_model import LoadedModel
 from server.settings import Settings
+from tests.deployments import deploy, records
 
 ROOT = Path(__file__).resolve().parents[3]
 MODEL = "breast-cancer-classifier"
@@ -43,9 +44,7 @@ class Served:
     stop_server: Any
 
     def deploy(self, **body: Any) -> dict[str, Any]:
-        answer = requests.post(f"{self.api}/api/deployments", json=body, timeout=TIMEOUT)
-        assert answer.status_code == 201, answer.text
-        return dict(answer.json())
+        return deploy(self.api, **body)
 
 
 def serve(platform: Platform, serve_app: Any) -> tuple[str, Any]:
@@ -67,8 +66,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator
     assert build is not None
     sha256 = next(iter(build.outputs.values())).sha256
     pipeline = joblib.load(platform.artifacts.path(sha256))["pipeline"]
-    frame = load_breast_cancer(as_frame=True).data
-    rows = [{str(k): float(v) for k, v in row.items()} for _, row in frame.iloc[:25].iterrows()]
+    rows = records(load_breast_cancer(as_frame=True).data, 25)
     state = Served(platform, api, sha256, pipeline, rows, stop_server)
     yield state
     state.stop_server()

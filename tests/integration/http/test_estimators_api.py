@@ -13,7 +13,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, TypeVar
 
 import joblib
 import pandas as pd
@@ -25,6 +25,7 @@ from server.app import create_app
 from server.platform import Platform, open_platform
 from server.settings import Settings
 from tests.conftest import assert_problem, wait_for_run
+from tests.deployments import records
 from tests.unit.server.definitions.test_estimators import TRICK_NAMES
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -34,20 +35,28 @@ TURTLE = "text/turtle"
 UNLOADED = ("tabnanny", "sklearn.semi_supervised")
 
 
+def renamed(text: str, identifier: str) -> str:
+    """An example definition under the experiment identifier ``identifier``."""
+    return re.sub(r'dcterms:identifier "[^"]+"', f'dcterms:identifier "{identifier}"', text)
+
+
+def with_build_step(text: str, identifier: str, build: str) -> str:
+    """An example definition as ``identifier``, its build step (``:build``, producing
+    ``:model``) replaced by the Turtle ``build``."""
+    found = re.search(r":build a ol:ModelBuilding ;.*?ol:produces :model \.", text, re.S)
+    assert found is not None
+    return renamed(text.replace(found.group(0), build), identifier)
+
+
 def with_estimator(text: str, identifier: str, estimator: str, model: str) -> str:
     """An example definition whose build step fits ``estimator`` with 20 trees, no search."""
-    build = re.search(r":build a ol:ModelBuilding ;.*?ol:produces :model \.", text, re.S)
-    assert build is not None
-    replaced = text.replace(
-        build.group(0),
-        f""":build a ol:ModelBuilding ;
+    build = f""":build a ol:ModelBuilding ;
     ol:consumes :splits ;
     ol:estimator "{estimator}" ;
     ol:modelName "{model}" ;
     ol:hyperParameter [ ol:parameterName "n_estimators" ; ol:parameterValue 20 ] ;
-    ol:produces :model .""",
-    )
-    return re.sub(r'dcterms:identifier "[^"]+"', f'dcterms:identifier "{identifier}"', replaced)
+    ol:produces :model ."""
+    return with_build_step(text, identifier, build)
 
 
 def iris(estimator: str = "LGBMClassifier", identifier: str = "iris-lgbm") -> str:
@@ -69,6 +78,8 @@ class Api:
     platform: Platform
     url: str
     runs: dict[str, dict[str, Any]]
+    #: Seconds a run may take, from its start to its end.
+    run_timeout: ClassVar[float] = 120
 
     def get(self, path: str) -> requests.Response:
         return requests.get(self.url + path, timeout=TIMEOUT)
@@ -85,23 +96,30 @@ class Api:
         assert stored.status_code == 201, stored.text
         started = self.post("/api/runs", {"experiment": identifier})
         assert started.status_code == 202, started.text
-        return wait_for_run(self.url, started.json()["run_id"])
+        return wait_for_run(self.url, started.json()["run_id"], timeout=self.run_timeout)
 
 
-@pytest.fixture(scope="module")
-def api(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Api]:
-    settings = Settings.load({"data": tmp_path_factory.mktemp("learners") / "data"}, environ={})
-    platform = open_platform(settings, serve_deployments=False)
+ApiType = TypeVar("ApiType", bound=Api)
+
+
+def serving_with_runs(
+    data: Path, serve_app: Any, api_type: type[ApiType], runs: dict[str, tuple[str, str]]
+) -> Iterator[ApiType]:
+    """A module fixture's body: a platform on ``data`` served over HTTP, once each run of
+    ``runs`` (name: definition and experiment identifier) has ended, kept in ``api.runs``."""
+    platform = open_platform(Settings.load({"data": data}, environ={}), serve_deployments=False)
     with serve_app(create_app(platform=platform)) as url:
-        api = Api(platform, url, {})
-        api.runs["iris"] = api.run(iris(), "iris-lgbm")
-        api.runs["diabetes"] = api.run(diabetes(), "diabetes-lgbm")
+        api = api_type(platform, url, {})
+        for name, (text, identifier) in runs.items():
+            api.runs[name] = api.run(text, identifier)
         yield api
     platform.close()
 
 
-def records(frame: pd.DataFrame, count: int) -> list[dict[str, float]]:
-    return [{str(k): float(v) for k, v in row.items()} for _, row in frame.iloc[:count].iterrows()]
+@pytest.fixture(scope="module")
+def api(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Api]:
+    runs = {"iris": (iris(), "iris-lgbm"), "diabetes": (diabetes(), "diabetes-lgbm")}
+    yield from serving_with_runs(tmp_path_factory.mktemp("learners") / "data", serve_app, Api, runs)
 
 
 # --- LightGBM runs like any estimator --------------------------------------------------------
@@ -182,15 +200,17 @@ def test_a_trick_name_is_refused_and_imports_nothing(api: Api, route: str, name:
     assert api.get("/api/experiments/trick").status_code == 404, "nothing stored"
 
 
-def test_a_version_the_settings_no_longer_allow_does_not_run(
-    tmp_path: Path, serve_app: Any
-) -> None:
-    data = tmp_path / "data"
+def run_with_only_sklearn(
+    data: Path, serve_app: Any, turtle: str, experiment: str
+) -> tuple[requests.Response, dict[str, Any]]:
+    """Store ``turtle`` on a platform with the default estimators, then reopen ``data`` with
+    ``estimators = none`` (scikit-learn's only) and ask for a run of ``experiment``: the answer
+    and the run list after it."""
     first = open_platform(Settings.load({"data": data}, environ={}), serve_deployments=False)
     with serve_app(create_app(platform=first)) as url:
         stored = requests.post(
             url + "/api/experiments",
-            data=iris().encode(),
+            data=turtle.encode(),
             headers={"Content-Type": TURTLE},
             timeout=TIMEOUT,
         )
@@ -199,9 +219,16 @@ def test_a_version_the_settings_no_longer_allow_does_not_run(
     only_sklearn = Settings.load({"data": data, "estimators": "none"}, environ={})
     second = open_platform(only_sklearn, serve_deployments=False)
     with serve_app(create_app(platform=second)) as url:
-        answer = requests.post(url + "/api/runs", json={"experiment": "iris-lgbm"}, timeout=30)
+        answer = requests.post(url + "/api/runs", json={"experiment": experiment}, timeout=TIMEOUT)
         listed = requests.get(url + "/api/runs", timeout=TIMEOUT).json()
     second.close()
+    return answer, listed
+
+
+def test_a_version_the_settings_no_longer_allow_does_not_run(
+    tmp_path: Path, serve_app: Any
+) -> None:
+    answer, listed = run_with_only_sklearn(tmp_path / "data", serve_app, iris(), "iris-lgbm")
 
     assert_problem(answer, 400, "'LGBMClassifier' is not in the allow-list", "ONTOLAB_ESTIMATORS")
     assert listed["runs"] == [], "refused before the run existed"

@@ -17,6 +17,7 @@ from server import definitions
 from server.app import create_app
 from server.platform import open_platform
 from server.settings import Settings
+from tests.deployments import deploy, records
 
 ROOT = Path(__file__).resolve().parents[3]
 TIMEOUT = 30
@@ -85,17 +86,9 @@ def test_platform_metrics_count_requests_by_route_and_status_and_runs(api: str) 
 
 
 def test_deployment_metrics_count_predictions_by_class(api: str) -> None:
-    answer = requests.post(
-        f"{api}/api/deployments",
-        json={"model": "breast-cancer-classifier", "version": 1},
-        timeout=TIMEOUT,
-    )
-    assert answer.status_code == 201, answer.text
-    url = answer.json()["url"]
-    frame = load_breast_cancer(as_frame=True)
-    rows: list[dict[str, Any]] = [
-        {str(k): float(v) for k, v in row.items()} for _, row in frame.data.iloc[:40].iterrows()
-    ]
+    info = deploy(api, model="breast-cancer-classifier", version=1)
+    url = info["url"]
+    rows = records(load_breast_cancer(as_frame=True).data, 40)
     predicted = requests.post(f"{url}/predict", json={"dataframe_records": rows}, timeout=TIMEOUT)
     predictions = predicted.json()["predictions"]
     one = requests.post(f"{url}/predict", json={"inputs": rows[0]}, timeout=TIMEOUT)
@@ -112,7 +105,6 @@ def test_deployment_metrics_count_predictions_by_class(api: str) -> None:
     assert value(text, "ontolab_model_rows_per_request_count") == 2
     assert value(text, "ontolab_model_rows_per_request_sum") == 41
     assert value(text, "ontolab_model_request_duration_seconds_count", endpoint="predict") == 3
-    info = answer.json()
     assert (
         value(
             text,

@@ -27,6 +27,8 @@ from server.registry.model import ModelEntry, ModelVersion, model_iri
 from server.registry.triples import entry_triples
 from server.settings import Settings
 from tests.conftest import LiveServer
+from tests.deployments import records
+from tests.unit.server.serving.test_serving import write_artifact
 
 ROOT = Path(__file__).resolve().parents[3]
 CANCER = "breast-cancer-classifier"
@@ -72,10 +74,6 @@ def without_validation(text: str) -> str:
     return text + "".join(f"{node} a {cls} .\n" for node, cls in (*nodes, (":model", "ol:Model")))
 
 
-def rows(frame: pd.DataFrame, count: int) -> list[dict[str, float]]:
-    return [{str(k): float(v) for k, v in row.items()} for _, row in frame.iloc[:count].iterrows()]
-
-
 @pytest.fixture(scope="module")
 def api(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Api]:
     settings = Settings.load({"data": tmp_path_factory.mktemp("models") / "data"}, environ={})
@@ -89,8 +87,8 @@ def api(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator[Ap
         yield Api(
             platform,
             url,
-            rows(load_breast_cancer(as_frame=True).data, 5),
-            rows(load_diabetes(as_frame=True).data, 5),
+            records(load_breast_cancer(as_frame=True).data, 5),
+            records(load_diabetes(as_frame=True).data, 5),
         )
     platform.close()
 
@@ -342,11 +340,7 @@ def register_artifact(platform: Platform, name: str, artifact: Path) -> None:
 def test_an_unusable_model_artifact_is_a_500_model_artifact_error_not_a_404(
     live_server: LiveServer, tmp_path: Path, content: Any, detail: str
 ) -> None:
-    artifact = tmp_path / "model.joblib"
-    if isinstance(content, bytes):
-        artifact.write_bytes(content)
-    else:
-        joblib.dump(content, artifact)
+    artifact = write_artifact(tmp_path / "model.joblib", content)
     register_artifact(live_server.platform, "broken", artifact)
     assert requests.get(live_server("/api/models/broken"), timeout=TIMEOUT).status_code == 200
     answers = [

@@ -25,6 +25,7 @@ from server.monitoring.prediction_window import read_window
 from server.platform import Platform, open_platform
 from server.settings import Settings
 from tests.conftest import assert_problem
+from tests.deployments import deploy, records
 
 ROOT = Path(__file__).resolve().parents[3]
 MODEL = "breast-cancer-classifier"
@@ -39,13 +40,7 @@ class Served:
     rows: list[dict[str, float]]
 
     def deploy(self, **body: Any) -> dict[str, Any]:
-        answer = requests.post(
-            f"{self.api}/api/deployments",
-            json={"model": MODEL, "version": 1, **body},
-            timeout=TIMEOUT,
-        )
-        assert answer.status_code == 201, answer.text
-        return dict(answer.json())
+        return deploy(self.api, **{"model": MODEL, "version": 1, **body})
 
     def predict(
         self, deployment: dict[str, Any], rows: list[dict[str, float]], **headers: str
@@ -93,9 +88,7 @@ def served(tmp_path_factory: pytest.TempPathFactory, serve_app: Any) -> Iterator
         version = definitions.submit(platform.store, definitions.parse(text)).version
         record = platform.runs.run(version)
         assert record.status == "succeeded", record.error
-        frame = load_breast_cancer(as_frame=True).data
-        rows = [{str(k): float(v) for k, v in r.items()} for _, r in frame.iloc[:20].iterrows()]
-        yield Served(platform, api, rows)
+        yield Served(platform, api, records(load_breast_cancer(as_frame=True).data, 20))
 
 
 def test_request_ids_are_returned_and_logged(served: Served) -> None:

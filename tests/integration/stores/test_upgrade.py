@@ -52,6 +52,14 @@ def as_written_before(store: Store, run: URIRef) -> list[Triple]:
     return old
 
 
+def upgrade(data: Path, capsys: pytest.CaptureFixture[str], changed: int) -> None:
+    """``ontolab store upgrade`` on ``data`` succeeds and says it changed ``changed`` runs."""
+    assert main(["--data", str(data), "store", "upgrade"]) == 0
+    out = capsys.readouterr().out
+    assert f"upgraded {changed} run graphs" in out
+    assert f"numbered {changed} runs; added one-hop parameter values to {changed} runs" in out
+
+
 @pytest.mark.slow
 def test_upgrade_adds_what_old_run_graphs_lack_and_is_idempotent(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
@@ -77,10 +85,7 @@ def test_upgrade_adds_what_old_run_graphs_lack_and_is_idempotent(
     finally:
         platform.close()
 
-    assert main(["--data", str(tmp_path), "store", "upgrade"]) == 0
-    out = capsys.readouterr().out
-    assert "upgraded 1 run graphs" in out
-    assert "numbered 1 runs; added one-hop parameter values to 1 runs" in out
+    upgrade(tmp_path, capsys, changed=1)
     store = open_store(f"oxigraph:{tmp_path / 'store'}")
     try:
         assert catalog.run_details(store, record.run_id)["hyperparameters"] == expected
@@ -90,7 +95,4 @@ def test_upgrade_adds_what_old_run_graphs_lack_and_is_idempotent(
     finally:
         store.close()
 
-    assert main(["--data", str(tmp_path), "store", "upgrade"]) == 0
-    out = capsys.readouterr().out
-    assert "upgraded 0 run graphs" in out
-    assert "numbered 0 runs; added one-hop parameter values to 0 runs" in out
+    upgrade(tmp_path, capsys, changed=0)

@@ -10,16 +10,22 @@ IRIS_COMMENT = (
 )
 
 
+def example(identifier: str, label: str, comment: str) -> Experiment:
+    """A classification experiment as examples/IDENTIFIER.ttl starts it: no steps yet; its
+    nodes in the examples' namespace."""
+    return Experiment(
+        identifier,
+        task="classification",
+        label=label,
+        comment=comment,
+        namespace=f"https://w3id.org/ontolab/examples/{identifier}#",
+    )
+
+
 def iris_experiment() -> Experiment:
     """examples/iris.ttl, built in Python."""
     return (
-        Experiment(
-            "iris",
-            task="classification",
-            label="Iris species",
-            comment=IRIS_COMMENT,
-            namespace="https://w3id.org/ontolab/examples/iris#",
-        )
+        example("iris", "Iris species", IRIS_COMMENT)
         .extract(source="sklearn:iris", target_column="target", produces="raw")
         .explore(produces="profile")
         .process(scaling="none", test_size=0.3, random_seed=42, stratify=True, produces="splits")

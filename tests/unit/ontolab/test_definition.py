@@ -10,7 +10,7 @@ from rdflib.namespace import RDF, XSD
 from ontolab import Experiment
 from ontolab.definition import literal, ol_name
 from tests.conftest import EXAMPLES
-from tests.unit.ontolab.builders import iris_experiment
+from tests.unit.ontolab.builders import example, iris_experiment
 
 OL = "https://w3id.org/ontolab/ns#"
 
@@ -25,14 +25,11 @@ def test_iris_built_in_python_is_isomorphic_to_the_example() -> None:
 
 def test_wine_two_models_with_hyperparameters_is_isomorphic_to_the_example() -> None:
     wine = (
-        Experiment(
+        example(
             "wine",
-            task="classification",
-            label="Wine cultivar: two models compared",
-            comment="Predicts the cultivar of a wine from its chemical analysis; a logistic "
-            "regression and a random forest are fitted on the same split and validated "
-            "separately.",
-            namespace="https://w3id.org/ontolab/examples/wine#",
+            "Wine cultivar: two models compared",
+            "Predicts the cultivar of a wine from its chemical analysis; a logistic regression "
+            "and a random forest are fitted on the same split and validated separately.",
         )
         .extract(source="sklearn:wine", target_column="target", produces="raw")
         .process(
@@ -43,55 +40,43 @@ def test_wine_two_models_with_hyperparameters_is_isomorphic_to_the_example() -> 
             stratify=True,
             produces="splits",
         )
-        .step(
-            "build_logreg",
+    )
+    # Two build steps that differ only in their estimator and its hyperparameters.
+    for name, estimator, hyperparameters in [
+        ("logreg", "LogisticRegression", {"max_iter": 2000}),
+        ("forest", "RandomForestClassifier", {"n_estimators": 100}),
+    ]:
+        wine = wine.step(
+            f"build_{name}",
             "build",
             consumes="splits",
-            estimator="LogisticRegression",
-            model_name="wine-logreg",
+            estimator=estimator,
+            model_name=f"wine-{name}",
             random_seed=42,
-            hyperparameters={"max_iter": 2000},
-            produces="model_logreg",
+            hyperparameters=hyperparameters,
+            produces=f"model_{name}",
         )
-        .step(
-            "build_forest",
-            "build",
-            consumes="splits",
-            estimator="RandomForestClassifier",
-            model_name="wine-forest",
-            random_seed=42,
-            hyperparameters={"n_estimators": 100},
-            produces="model_forest",
-        )
-        .validate(
-            "validate_logreg",
-            consumes=["model_logreg", "splits"],
-            thresholds={"accuracy": 0.85},
-            produces="report_logreg",
-        )
-        .validate(
-            "validate_forest",
-            consumes=["build_forest", "process"],  # step ids stand for their outputs
-            thresholds={"accuracy": {"min": 0.85}},
-            produces="report_forest",
-        )
+    wine = wine.validate(
+        "validate_logreg",
+        consumes=["model_logreg", "splits"],
+        thresholds={"accuracy": 0.85},
+        produces="report_logreg",
+    ).validate(
+        "validate_forest",
+        consumes=["build_forest", "process"],  # step ids stand for their outputs
+        thresholds={"accuracy": {"min": 0.85}},
+        produces="report_forest",
     )
     assert isomorphic(_graph(wine), Graph().parse(EXAMPLES / "wine.ttl"))
 
 
 def test_breast_cancer_with_resources_is_isomorphic_to_the_example() -> None:
-    example = Graph().parse(EXAMPLES / "breast_cancer.ttl")
+    expected = Graph().parse(EXAMPLES / "breast_cancer.ttl")
     comment = str(
-        next(example.objects(None, URIRef("http://www.w3.org/2000/01/rdf-schema#comment")))
+        next(expected.objects(None, URIRef("http://www.w3.org/2000/01/rdf-schema#comment")))
     )
     built = (
-        Experiment(
-            "breast_cancer",
-            task="classification",
-            label="Breast cancer diagnosis",
-            comment=comment,
-            namespace="https://w3id.org/ontolab/examples/breast_cancer#",
-        )
+        example("breast_cancer", "Breast cancer diagnosis", comment)
         .extract(source="sklearn:breast_cancer", target_column="target", produces="raw")
         .explore(produces="profile")
         .process(
@@ -113,7 +98,7 @@ def test_breast_cancer_with_resources_is_isomorphic_to_the_example() -> None:
         )
         .validate(thresholds={"accuracy": 0.9}, produces="report")
     )
-    assert isomorphic(_graph(built), example)
+    assert isomorphic(_graph(built), expected)
 
 
 def test_defaults_outputs_named_after_steps_and_phase_wiring() -> None:
@@ -186,13 +171,11 @@ def test_an_experiment_id_is_checked() -> None:
 
 def test_a_data_validation_step_built_in_python_is_isomorphic_to_the_example() -> None:
     checked = (
-        Experiment(
+        example(
             "wine_checked",
-            task="classification",
-            label="Wine cultivar with data validation",
-            comment="Checks the wine data against declared expectations, then fits a random "
-            "forest on it; the run fails before training if the data does not meet them.",
-            namespace="https://w3id.org/ontolab/examples/wine_checked#",
+            "Wine cultivar with data validation",
+            "Checks the wine data against declared expectations, then fits a random forest on "
+            "it; the run fails before training if the data does not meet them.",
         )
         .extract(source="sklearn:wine", target_column="target", produces="raw")
         .check(

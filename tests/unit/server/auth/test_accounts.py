@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -69,60 +70,60 @@ def test_removing_a_user_drops_its_tokens_and_grants(accounts: Accounts) -> None
     assert accounts.grants() == [] and accounts.tokens() == []
 
 
-def test_ontolab_users_commands(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def users(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., int]:
+    """``ontolab users ARGS...`` on the data directory tmp_path/data: its exit code. Standard
+    input holds one password for ``--password-stdin``: pass-word-9."""
     from server.cli import main
 
-    data = ["--data", str(tmp_path / "data")]
     monkeypatch.setattr("sys.stdin", io.StringIO("pass-word-9\n"))
-    assert main([*data, "users", "add", "carol", "--role", "runner", "--password-stdin"]) == 0
-    assert main([*data, "users", "grant", "carol", "editor", "--experiment", "iris"]) == 0
-    assert main([*data, "users", "join", "carol", "team"]) == 0
-    assert main([*data, "users", "grant", "group:team", "viewer", "--model", "m"]) == 0
+    return lambda *args: main(["--data", str(tmp_path / "data"), "users", *args])
+
+
+def test_ontolab_users_commands(
+    tmp_path: Path, users: Callable[..., int], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert users("add", "carol", "--role", "runner", "--password-stdin") == 0
+    assert users("grant", "carol", "editor", "--experiment", "iris") == 0
+    assert users("join", "carol", "team") == 0
+    assert users("grant", "group:team", "viewer", "--model", "m") == 0
     capsys.readouterr()
-    assert (
-        main([*data, "users", "token", "create", "carol", "--scope", "runner", "--days", "7"]) == 0
-    )
+    assert users("token", "create", "carol", "--scope", "runner", "--days", "7") == 0
     made = capsys.readouterr()
     token = made.out.strip()
     assert sec.split_token(token) is not None and "shown this once" in made.err
-    assert main([*data, "users", "list"]) == 0
+    assert users("list") == 0
     listed = capsys.readouterr().out
     assert "carol" in listed and "iris" in listed and "group:team" in listed
     accounts = Accounts(tmp_path / "data" / ACCOUNT_FILE)
     info = accounts.check_token(token)
     assert info is not None and info.scope == Role.RUNNER
-    assert main([*data, "users", "token", "revoke", info.token_id]) == 0
+    assert users("token", "revoke", info.token_id) == 0
     assert accounts.check_token(token) is None
-    assert main([*data, "users", "grant", "carol", "owner"]) == 1
+    assert users("grant", "carol", "owner") == 1
     assert "not a role" in capsys.readouterr().err
-    assert main([*data, "users", "remove", "nobody"]) == 1
+    assert users("remove", "nobody") == 1
 
 
 def test_ontolab_users_disable_enable_leave_and_the_last_admin(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, users: Callable[..., int], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from server.cli import main
-
-    data = ["--data", str(tmp_path / "data")]
-    monkeypatch.setattr("sys.stdin", io.StringIO("pass-word-9\n"))
-    assert main([*data, "users", "add", "root", "--role", "admin", "--password-stdin"]) == 0
+    assert users("add", "root", "--role", "admin", "--password-stdin") == 0
     accounts = Accounts(tmp_path / "data" / ACCOUNT_FILE)
     token = accounts.create_token("root", "t")[0]
-    assert main([*data, "users", "disable", "root"]) == 1  # the only admin
+    assert users("disable", "root") == 1  # the only admin
     assert "no enabled admin" in capsys.readouterr().err
-    assert main([*data, "users", "revoke", "root"]) == 1
+    assert users("revoke", "root") == 1
     assert accounts.users()[0]["disabled"] is False and accounts.check_token(token) is not None
     accounts.add_user("ops", "pass-word-9")
-    assert main([*data, "users", "join", "ops", "admins"]) == 0
-    assert main([*data, "users", "grant", "group:admins", "admin"]) == 0
-    assert main([*data, "users", "disable", "root"]) == 0
+    assert users("join", "ops", "admins") == 0
+    assert users("grant", "group:admins", "admin") == 0
+    assert users("disable", "root") == 0
     assert accounts.check_token(token) is None and not accounts.login("root", "pass-word-9")
-    assert main([*data, "users", "leave", "ops", "admins"]) == 1  # ops is now the only one
-    assert main([*data, "users", "enable", "root"]) == 0
+    assert users("leave", "ops", "admins") == 1  # ops is now the only one
+    assert users("enable", "root") == 0
     assert accounts.check_token(token) is not None
-    assert main([*data, "users", "leave", "ops", "admins"]) == 0
+    assert users("leave", "ops", "admins") == 0
     assert accounts.groups_of("ops") == ()
 
 

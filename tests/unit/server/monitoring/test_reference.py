@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from executor.contract import StepResult
 from executor.standalone.reference import REFERENCE_FORMAT, reference_profile
 from server import definitions
 from server.errors import ReferenceProfileMissing
@@ -39,21 +40,27 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Platform, 
     platform.close()
 
 
+@pytest.fixture(scope="module")
+def build_result(built: tuple[Platform, RunRecord]) -> StepResult:
+    """What the build step of the run gave."""
+    result = built[1].steps["build"].result
+    assert result is not None
+    return result
+
+
 def version_of(platform: Platform) -> ModelVersion:
     return platform.registry.model(MODEL).latest
 
 
 def test_the_build_stores_a_reference_profile_of_its_training_rows(
-    built: tuple[Platform, RunRecord],
+    built: tuple[Platform, RunRecord], build_result: StepResult
 ) -> None:
-    platform, record = built
-    result = record.steps["build"].result
-    assert result is not None
-    ref = result.outputs["reference_profile"]
+    platform, _ = built
+    ref = build_result.outputs["reference_profile"]
     assert ref.media_type == "application/json"
     profile = json.loads(platform.artifacts.path(ref.sha256).read_text())
     assert profile["format"] == REFERENCE_FORMAT
-    assert set(profile["features"]) == set(result.summary["feature_columns"])
+    assert set(profile["features"]) == set(build_result.summary["feature_columns"])
     assert 0 < profile["rows"] < 569  # the training split of breast_cancer's 569 rows
     feature = profile["features"]["mean radius"]
     assert feature["kind"] == "numeric"
@@ -62,11 +69,9 @@ def test_the_build_stores_a_reference_profile_of_its_training_rows(
 
 
 def test_the_graph_describes_the_profile_beside_the_model(
-    built: tuple[Platform, RunRecord],
+    built: tuple[Platform, RunRecord], build_result: StepResult
 ) -> None:
     platform, record = built
-    result = record.steps["build"].result
-    assert result is not None
     rows = platform.store.select(
         f"""PREFIX ol: <https://w3id.org/ontolab/ns#>
         SELECT ?profile ?sha256 WHERE {{ GRAPH <{run_iri(record.run_id)}> {{
@@ -75,7 +80,7 @@ def test_the_graph_describes_the_profile_beside_the_model(
                    ol:artifactKind "reference_profile" .
         }} }}"""
     )
-    assert [str(r["sha256"]) for r in rows] == [result.outputs["reference_profile"].sha256]
+    assert [str(r["sha256"]) for r in rows] == [build_result.outputs["reference_profile"].sha256]
     assert str(rows[0]["profile"]).endswith("/output/build/reference_profile")
 
 

@@ -282,6 +282,16 @@ def test_a_changed_artifact_is_refused(classifier_path: Path) -> None:
         LoadedModel.load(classifier_path, sha256="0" * 64)
 
 
+def write_artifact(path: Path, content: Any) -> Path:
+    """A model artifact at ``path`` holding ``content``: bytes as they are, else joblib's dump
+    of it (the format of a model artifact), whatever it holds."""
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        joblib.dump(content, path)
+    return path
+
+
 def unfitted_bundle() -> dict[str, Any]:
     pipeline = Pipeline([("estimator", LogisticRegression())])
     return {"pipeline": pipeline, "feature_columns": FEATURES, "task": "classification"}
@@ -300,11 +310,7 @@ def unfitted_bundle() -> dict[str, Any]:
 def test_an_unusable_artifact_is_a_model_artifact_error_not_a_404(
     tmp_path: Path, content: Any, message: str
 ) -> None:
-    path = tmp_path / "model.joblib"
-    if isinstance(content, bytes):
-        path.write_bytes(content)
-    else:
-        joblib.dump(content, path)
+    path = write_artifact(tmp_path / "model.joblib", content)
     sha256 = hashlib.sha256(path.read_bytes()).hexdigest()
     with pytest.raises(ModelArtifactError, match=message) as caught:
         LoadedModel.load(path, sha256=sha256)
