@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from rdflib import Literal, URIRef
@@ -19,7 +20,7 @@ from server.errors import (
 )
 from server.graph.query_guard import QueryGuard, refuse_service
 from server.settings import Settings
-from server.store.base import Dataset, QueryLimits
+from server.store.base import Dataset
 from server.store.oxigraph import OxigraphStore
 
 EP = "https://example.org/sparql"
@@ -108,13 +109,7 @@ class _Blocking:
         self.release = threading.Event()
         self.started = threading.Semaphore(0)
 
-    def serialize_query(
-        self,
-        query: str,
-        media_types: Sequence[str] = (),
-        limits: QueryLimits | None = None,
-        dataset: Dataset | None = None,
-    ) -> tuple[bytes, str]:
+    def serialize_query(self, query: str, *limits_and_dataset: Any) -> tuple[bytes, str]:
         self.started.release()
         self.release.wait(30)
         return b"{}", "application/sparql-results+json"
