@@ -6,11 +6,13 @@ import time
 from typing import Any
 
 import pytest
+from rdflib import RDFS, Literal
 
 from server.auth.audit import AUDIT_GRAPH
 from server.auth.roles import Grant, Role
 from server.graph.namespaces import experiment_version_iri, run_iri
 from server.tracking import run_notes
+from server.tracking.tracked_results import history_graph
 from tests.unit.server.auth.conftest import ADMIN_PASSWORD, PASSWORD, AuthApp
 
 
@@ -215,9 +217,13 @@ def test_sparql_answers_from_readable_graphs_only(auth_app: AuthApp) -> None:
     for run_id in ("run-a", "run-b"):
         run_notes.save(auth_app.platform.store, run_id, run_notes.Annotations({"k": "v"}, "n"))
     notes_a, notes_b = (str(run_notes.annotations_graph(r)) for r in ("run-a", "run-b"))
+    history_a, history_b = (history_graph(r) for r in ("run-a", "run-b"))
+    for history in (history_a, history_b):  # a tracked run's metric points live there
+        auth_app.platform.store.add_to_graph(history, [(history, RDFS.label, Literal("h"))])
     alice = graphs("alice")
     assert exp_a in alice and str(run_iri("run-a")) in alice and notes_a in alice
     assert exp_b not in alice and str(run_iri("run-b")) not in alice and notes_b not in alice
+    assert str(history_a) in alice and str(history_b) not in alice
     assert str(AUDIT_GRAPH) not in alice
     assert graphs("alice", f"SELECT ?g FROM NAMED <{exp_b}> WHERE {{ GRAPH ?g {{ }} }}") == set()
     assert graphs("alice", every, **{"named-graph-uri": [exp_a, exp_b]}) == {exp_a}
