@@ -160,7 +160,7 @@ function Versions({ versions, current, onPick }: { versions: DatasetVersion[]; c
   return (
     <div className="table-wrap">
     <table aria-label="Versions">
-      <TableHead columns={["Version", "Source", "Rows", "Columns", "Size", "Format", "sha256", "Created"]} />
+      <TableHead columns={["Version", "Source", "Rows", "Columns", "Stored size (Parquet)", "Uploaded as", "sha256 (Parquet)", "Created"]} />
       <tbody>
         {versions.map((v) => (
           <tr key={v.number} className={v.number === current ? "selected" : ""}>
