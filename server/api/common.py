@@ -3,6 +3,7 @@ OpenAPI fragments its ``OPENAPI`` dict is written with."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Response, current_app, jsonify, request
@@ -83,3 +84,22 @@ def limit_arg(default: int, maximum: int) -> int:
     if not text.isdigit() or not 0 < int(text) <= maximum:
         raise BadRequest(f"limit must be a whole number from 1 to {maximum} (got {text!r})")
     return int(text)
+
+
+@dataclass(frozen=True)
+class QueryLimit:
+    """A route's ``?limit=``: read with ``read()`` (``limit_arg``) and documented in its
+    OpenAPI with ``parameter``, from one default and maximum."""
+
+    default: int
+    maximum: int
+
+    def read(self) -> int:
+        """The request's limit; a 400 unless it is 1 to ``maximum``."""
+        return limit_arg(self.default, self.maximum)
+
+    @property
+    def parameter(self) -> dict[str, Any]:
+        """The OpenAPI query parameter."""
+        schema = {"type": "integer", "minimum": 1, "maximum": self.maximum, "default": self.default}
+        return {"name": "limit", "in": "query", "schema": schema}

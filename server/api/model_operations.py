@@ -17,10 +17,10 @@ from flask import Blueprint, request
 
 from server.api.common import (
     PROBLEM_RESPONSE,
+    QueryLimit,
     get_platform,
     json_request,
     json_response,
-    limit_arg,
     object_schema,
     path_parameter,
 )
@@ -32,8 +32,7 @@ blueprint = Blueprint("model_operations", __name__)
 
 # An IRI a client may name as the cause of a challenge (a trigger firing): absolute, no spaces.
 _IRI = re.compile(r"(https?|urn):[^\s<>\"{}|^`\\]{1,2000}")
-DECISIONS_LIMIT = 20
-MAX_DECISIONS_LIMIT = 1000
+DECISIONS_LIMIT = QueryLimit(20, 1000)
 
 
 @blueprint.post("/api/models/<name>/versions/<version>/challenge")
@@ -81,7 +80,7 @@ def get_why(name: str, alias: str) -> dict[str, Any]:
 
 @blueprint.get("/api/models/<name>/decisions")
 def get_decisions(name: str) -> dict[str, Any]:
-    limit = limit_arg(DECISIONS_LIMIT, MAX_DECISIONS_LIMIT)
+    limit = DECISIONS_LIMIT.read()
     return {"model": name, "decisions": get_platform().registry.decisions(name, limit)}
 
 
@@ -171,11 +170,7 @@ OPENAPI: dict[str, Any] = {
             "challenger, outcome (promoted or refused) and reason, metric and both values",
             "parameters": [
                 _NAME,
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 20},
-                },
+                DECISIONS_LIMIT.parameter,
             ],
             "responses": {"200": json_response("the decisions", _DECISIONS), **_ERRORS},
         }
