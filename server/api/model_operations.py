@@ -102,6 +102,19 @@ _CHANGES = object_schema(
 _DECISIONS = object_schema(
     {"model": {"type": "string"}, "decisions": {"type": "array"}}, ["model", "decisions"]
 )
+
+
+def _alias_read(summary: str, answer: dict[str, Any], *query: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI path item of a GET on one alias of a model, with ``query`` parameters."""
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": [_NAME, _ALIAS, *query],
+            "responses": {"200": answer, **_ERRORS},
+        }
+    }
+
+
 OPENAPI: dict[str, Any] = {
     "/api/models/{name}/versions/{version}/challenge": {
         "post": {
@@ -134,36 +147,21 @@ OPENAPI: dict[str, Any] = {
             },
         }
     },
-    "/api/models/{name}/aliases/{alias}/history": {
-        "get": {
-            "summary": "Every change of an alias, newest first: time, kind, cause, versions",
-            "parameters": [_NAME, _ALIAS],
-            "responses": {"200": json_response("the changes", _CHANGES), **_ERRORS},
-        }
-    },
-    "/api/models/{name}/aliases/{alias}/at": {
-        "get": {
-            "summary": "Which version an alias pointed at (and so served) at a time",
-            "parameters": [
-                _NAME,
-                _ALIAS,
-                {"name": "time", "in": "query", "required": True, "schema": {"type": "string"}},
-            ],
-            "responses": {"200": json_response("version and the change in force", _ANY), **_ERRORS},
-        }
-    },
-    "/api/models/{name}/aliases/{alias}/why": {
-        "get": {
-            "summary": "Why an alias changed: the change, what informed it (decision, trigger) "
-            "and the deployment switches that followed",
-            "parameters": [
-                _NAME,
-                _ALIAS,
-                {"name": "change", "in": "query", "required": False, "schema": {"type": "string"}},
-            ],
-            "responses": {"200": json_response("the cause chain", _ANY), **_ERRORS},
-        }
-    },
+    "/api/models/{name}/aliases/{alias}/history": _alias_read(
+        "Every change of an alias, newest first: time, kind, cause, versions",
+        json_response("the changes", _CHANGES),
+    ),
+    "/api/models/{name}/aliases/{alias}/at": _alias_read(
+        "Which version an alias pointed at (and so served) at a time",
+        json_response("version and the change in force", _ANY),
+        {"name": "time", "in": "query", "required": True, "schema": {"type": "string"}},
+    ),
+    "/api/models/{name}/aliases/{alias}/why": _alias_read(
+        "Why an alias changed: the change, what informed it (decision, trigger) and the "
+        "deployment switches that followed",
+        json_response("the cause chain", _ANY),
+        {"name": "change", "in": "query", "required": False, "schema": {"type": "string"}},
+    ),
     "/api/models/{name}/decisions": {
         "get": {
             "summary": "The promotion decisions on the model's versions, newest first: "
