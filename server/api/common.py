@@ -3,11 +3,13 @@ OpenAPI fragments its ``OPENAPI`` dict is written with."""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import IO, Any
 
 from flask import Response, current_app, jsonify, request
 
-from server.errors import BadRequest
+from server.errors import BadRequest, OntolabError
 from server.platform import Platform
 
 PROBLEM_JSON = "application/problem+json"
@@ -83,3 +85,51 @@ def limit_arg(default: int, maximum: int) -> int:
     if not text.isdigit() or not 0 < int(text) <= maximum:
         raise BadRequest(f"limit must be a whole number from 1 to {maximum} (got {text!r})")
     return int(text)
+
+
+@dataclass(frozen=True)
+class QueryLimit:
+    """A route's ``?limit=``: read with ``read()`` (``limit_arg``) and documented in its
+    OpenAPI with ``parameter``, from one default and maximum."""
+
+    default: int
+    maximum: int
+
+    def read(self) -> int:
+        """The request's limit; a 400 unless it is 1 to ``maximum``."""
+        return limit_arg(self.default, self.maximum)
+
+    @property
+    def parameter(self) -> dict[str, Any]:
+        """The OpenAPI query parameter."""
+        schema = {"type": "integer", "minimum": 1, "maximum": self.maximum, "default": self.default}
+        return {"name": "limit", "in": "query", "schema": schema}
+
+
+class CappedBody:
+    """A request body read in blocks; ``too_large()`` is raised once more than ``limit`` bytes
+    came, or at once when the announced Content-Length says so, so a client that sends no
+    Content-Length cannot get past the limit either."""
+
+    def __init__(
+        self,
+        stream: IO[bytes],
+        limit: int,
+        too_large: Callable[[], OntolabError],
+        announced: int | None = None,
+    ) -> None:
+        if announced is not None and announced > limit:
+            raise too_large()
+        self._stream, self._limit, self._too_large, self._read = stream, limit, too_large, 0
+
+    def read(self, size: int = -1) -> bytes:
+        if size < 0:
+            blocks = []
+            while block := self.read(1 << 20):
+                blocks.append(block)
+            return b"".join(blocks)
+        block = self._stream.read(size)
+        self._read += len(block)
+        if self._read > self._limit:
+            raise self._too_large()
+        return block

@@ -11,10 +11,10 @@ from flask.blueprints import BlueprintSetupState
 
 from server.api.common import (
     PROBLEM_CONTENT,
+    QueryLimit,
     get_platform,
     json_body,
     json_request,
-    limit_arg,
     object_schema,
     path_parameter,
     problem_response,
@@ -27,8 +27,7 @@ from server.monitoring.prediction_log import LogConfig
 
 blueprint = Blueprint("deployments", __name__)
 METRICS_TIMEOUT_SECONDS = 3.0
-SAMPLE_LIMIT = 50
-MAX_SAMPLE_LIMIT = 1000
+SAMPLE_LIMIT = QueryLimit(50, 1000)
 
 
 @blueprint.record_once
@@ -104,7 +103,7 @@ def feedback(deployment_id: str) -> dict[str, Any]:
 @blueprint.get("/api/deployments/<deployment_id>/predictions")
 def predictions(deployment_id: str) -> dict[str, Any]:
     """The last logged requests, newest first, with their labels: a sample for the UI."""
-    limit = limit_arg(SAMPLE_LIMIT, MAX_SAMPLE_LIMIT)
+    limit = SAMPLE_LIMIT.read()
     directory, config = get_platform().deployments.prediction_log(deployment_id)
     sample = prediction_window.entries(directory, limit)
     return {"prediction_log": config.to_json(), "predictions": sample}
@@ -254,11 +253,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "The last logged requests, newest first, with their feedback",
             "parameters": [
                 *_ID,
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50},
-                },
+                SAMPLE_LIMIT.parameter,
             ],
             "responses": {
                 "200": {

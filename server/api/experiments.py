@@ -16,6 +16,7 @@ from server import definitions
 from server.api.code_bundles import PICK_FIELD, picked
 from server.api.common import (
     PROBLEM_CONTENT,
+    QueryLimit,
     array_schema,
     get_platform,
     json_response,
@@ -34,7 +35,7 @@ from server.runs.service import check_definition
 from server.tracking import catalog
 
 blueprint = Blueprint("experiments", __name__)
-MAX_LEADERBOARD = 1000
+LEADERBOARD_LIMIT = QueryLimit(10, 1000)
 
 
 class ExperimentId(BaseConverter):
@@ -233,9 +234,7 @@ def get(identifier: str) -> dict[str, Any]:
 def leaderboard(identifier: str) -> dict[str, Any]:
     store = get_platform().store
     metric = request.args.get("metric", "")
-    limit = request.args.get("limit", "10")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LEADERBOARD:
-        raise BadRequest(f"limit must be a whole number from 1 to {MAX_LEADERBOARD}, not {limit!r}")
+    limit = LEADERBOARD_LIMIT.read()
     if not definitions.versions(store, identifier):
         definitions.get_version(store, identifier)  # raises NotFoundError with the fix
     order = request.args.get("order")
@@ -243,7 +242,7 @@ def leaderboard(identifier: str) -> dict[str, Any]:
         raise BadRequest(f"order must be asc (lower is better) or desc, not {order!r}")
     directions = catalog.measure_directions(store)
     higher = directions.get(metric) if order is None else order == "desc"
-    runs = catalog.leaderboard(store, identifier, metric, int(limit), directions, higher)
+    runs = catalog.leaderboard(store, identifier, metric, limit, directions, higher)
     return {"experiment": identifier, "metric": metric, "higher_is_better": higher, "runs": runs}
 
 
@@ -488,11 +487,7 @@ OPENAPI: dict[str, Any] = {
                     "description": "a measure name, e.g. accuracy or rmse; lower-is-better "
                     "measures rank lowest first",
                 },
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {"type": "integer", "default": 10, "minimum": 1, "maximum": 1000},
-                },
+                LEADERBOARD_LIMIT.parameter,
                 {
                     "name": "order",
                     "in": "query",

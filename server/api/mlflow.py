@@ -14,11 +14,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import partial
-from typing import IO, Any
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, request, send_file
 
-from server.api.common import get_platform, json_body, json_request, json_response
+from server.api.common import CappedBody, get_platform, json_body, json_request, json_response
 from server.auth.check import current_agent
 from server.errors import MlflowApiError, OntolabError, RequestTooLarge
 from server.interop.mlflow_api import calls
@@ -102,31 +102,20 @@ def _run_and_path(path: str) -> tuple[str, str]:
     return parts[1], "/".join(parts[3:])
 
 
-class _Capped:
-    """The request body, read in chunks, refused (413) past ``ONTOLAB_MAX_UPLOAD_MB`` even
-    when the client sent no Content-Length for the guard to check."""
-
-    def __init__(self, stream: IO[bytes], limit_mb: float) -> None:
-        self._stream, self._limit_mb = stream, limit_mb
-        self._left = int(limit_mb * 1024 * 1024)
-
-    def read(self, size: int = -1) -> bytes:
-        chunk = self._stream.read(size)
-        self._left -= len(chunk)
-        if self._left < 0:
-            raise RequestTooLarge(
-                f"the file is larger than ONTOLAB_MAX_UPLOAD_MB ({self._limit_mb:g} MB); "
-                "raise that setting to log larger artifacts"
-            )
-        return chunk
-
-
 @blueprint.put(f"{calls.ARTIFACTS}/<path:path>")
 def upload_artifact(path: str) -> Response:
     run_id, name = _run_and_path(path)
-    body = _Capped(request.stream, get_platform().settings.max_upload_mb)
+    limit_mb = get_platform().settings.max_upload_mb
+    body = CappedBody(request.stream, int(limit_mb * 1024 * 1024), partial(_too_large, limit_mb))
     _tracking().put_artifact(run_id, name, body)  # type: ignore[arg-type]
     return jsonify({})
+
+
+def _too_large(limit_mb: float) -> RequestTooLarge:
+    return RequestTooLarge(
+        f"the file is larger than ONTOLAB_MAX_UPLOAD_MB ({limit_mb:g} MB); "
+        "raise that setting to log larger artifacts"
+    )
 
 
 @blueprint.get(f"{calls.ARTIFACTS}/<path:path>")

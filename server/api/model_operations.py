@@ -17,10 +17,10 @@ from flask import Blueprint, request
 
 from server.api.common import (
     PROBLEM_RESPONSE,
+    QueryLimit,
     get_platform,
     json_request,
     json_response,
-    limit_arg,
     object_schema,
     path_parameter,
 )
@@ -32,8 +32,7 @@ blueprint = Blueprint("model_operations", __name__)
 
 # An IRI a client may name as the cause of a challenge (a trigger firing): absolute, no spaces.
 _IRI = re.compile(r"(https?|urn):[^\s<>\"{}|^`\\]{1,2000}")
-DECISIONS_LIMIT = 20
-MAX_DECISIONS_LIMIT = 1000
+DECISIONS_LIMIT = QueryLimit(20, 1000)
 
 
 @blueprint.post("/api/models/<name>/versions/<version>/challenge")
@@ -81,7 +80,7 @@ def get_why(name: str, alias: str) -> dict[str, Any]:
 
 @blueprint.get("/api/models/<name>/decisions")
 def get_decisions(name: str) -> dict[str, Any]:
-    limit = limit_arg(DECISIONS_LIMIT, MAX_DECISIONS_LIMIT)
+    limit = DECISIONS_LIMIT.read()
     return {"model": name, "decisions": get_platform().registry.decisions(name, limit)}
 
 
@@ -103,6 +102,19 @@ _CHANGES = object_schema(
 _DECISIONS = object_schema(
     {"model": {"type": "string"}, "decisions": {"type": "array"}}, ["model", "decisions"]
 )
+
+
+def _alias_read(summary: str, answer: dict[str, Any], *query: dict[str, Any]) -> dict[str, Any]:
+    """The OpenAPI path item of a GET on one alias of a model, with ``query`` parameters."""
+    return {
+        "get": {
+            "summary": summary,
+            "parameters": [_NAME, _ALIAS, *query],
+            "responses": {"200": answer, **_ERRORS},
+        }
+    }
+
+
 OPENAPI: dict[str, Any] = {
     "/api/models/{name}/versions/{version}/challenge": {
         "post": {
@@ -135,47 +147,28 @@ OPENAPI: dict[str, Any] = {
             },
         }
     },
-    "/api/models/{name}/aliases/{alias}/history": {
-        "get": {
-            "summary": "Every change of an alias, newest first: time, kind, cause, versions",
-            "parameters": [_NAME, _ALIAS],
-            "responses": {"200": json_response("the changes", _CHANGES), **_ERRORS},
-        }
-    },
-    "/api/models/{name}/aliases/{alias}/at": {
-        "get": {
-            "summary": "Which version an alias pointed at (and so served) at a time",
-            "parameters": [
-                _NAME,
-                _ALIAS,
-                {"name": "time", "in": "query", "required": True, "schema": {"type": "string"}},
-            ],
-            "responses": {"200": json_response("version and the change in force", _ANY), **_ERRORS},
-        }
-    },
-    "/api/models/{name}/aliases/{alias}/why": {
-        "get": {
-            "summary": "Why an alias changed: the change, what informed it (decision, trigger) "
-            "and the deployment switches that followed",
-            "parameters": [
-                _NAME,
-                _ALIAS,
-                {"name": "change", "in": "query", "required": False, "schema": {"type": "string"}},
-            ],
-            "responses": {"200": json_response("the cause chain", _ANY), **_ERRORS},
-        }
-    },
+    "/api/models/{name}/aliases/{alias}/history": _alias_read(
+        "Every change of an alias, newest first: time, kind, cause, versions",
+        json_response("the changes", _CHANGES),
+    ),
+    "/api/models/{name}/aliases/{alias}/at": _alias_read(
+        "Which version an alias pointed at (and so served) at a time",
+        json_response("version and the change in force", _ANY),
+        {"name": "time", "in": "query", "required": True, "schema": {"type": "string"}},
+    ),
+    "/api/models/{name}/aliases/{alias}/why": _alias_read(
+        "Why an alias changed: the change, what informed it (decision, trigger) and the "
+        "deployment switches that followed",
+        json_response("the cause chain", _ANY),
+        {"name": "change", "in": "query", "required": False, "schema": {"type": "string"}},
+    ),
     "/api/models/{name}/decisions": {
         "get": {
             "summary": "The promotion decisions on the model's versions, newest first: "
             "challenger, outcome (promoted or refused) and reason, metric and both values",
             "parameters": [
                 _NAME,
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 20},
-                },
+                DECISIONS_LIMIT.parameter,
             ],
             "responses": {"200": json_response("the decisions", _DECISIONS), **_ERRORS},
         }

@@ -8,9 +8,9 @@ from typing import Any
 from flask import Blueprint, request
 
 from server.api.common import (
+    QueryLimit,
     get_platform,
     json_response,
-    limit_arg,
     object_schema,
     problem_response,
 )
@@ -18,7 +18,7 @@ from server.errors import BadRequest
 from server.monitoring.evaluation_record import MAX_HISTORY
 
 blueprint = Blueprint("monitoring", __name__)
-HISTORY_LIMIT = 100
+HISTORY_LIMIT = QueryLimit(100, MAX_HISTORY)
 
 
 @blueprint.get("/api/deployments/<deployment_id>/monitoring")
@@ -35,7 +35,7 @@ def evaluate(deployment_id: str) -> dict[str, Any]:
 @blueprint.get("/api/deployments/<deployment_id>/monitoring/history")
 def history(deployment_id: str) -> dict[str, Any]:
     """The recorded window evaluations, newest window first."""
-    found = get_platform().monitoring.history(deployment_id, limit_arg(HISTORY_LIMIT, MAX_HISTORY))
+    found = get_platform().monitoring.history(deployment_id, HISTORY_LIMIT.read())
     return {"deployment_id": deployment_id, "evaluations": found}
 
 
@@ -124,11 +124,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "The deployment's recorded window evaluations, newest window first",
             "parameters": [
                 _ID,
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
-                },
+                HISTORY_LIMIT.parameter,
             ],
             "responses": {
                 "200": json_response("the evaluations", _HISTORY),

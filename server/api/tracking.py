@@ -9,12 +9,14 @@ enters the registry and deploys like a native one), end the run, get it. Uploads
 
 from __future__ import annotations
 
-from typing import IO, Any
+from functools import partial
+from typing import Any
 
 from flask import Blueprint, Response, request, send_file
 
 from server.api.common import (
     PROBLEM_RESPONSE,
+    CappedBody,
     get_platform,
     json_body,
     json_request,
@@ -71,7 +73,7 @@ def batch(run_id: str) -> dict[str, Any]:
 @blueprint.put("/api/tracking/runs/<run_id>/artifacts/<path:path>")
 def put_artifact(run_id: str, path: str) -> tuple[dict[str, Any], int]:
     platform = get_platform()
-    body = _LimitedBody(request.stream, _limit(), request.content_length)
+    body = _body()
     ref = platform.tracked.log_artifact(run_id, path, body)
     return {"path": path, "sha256": ref.sha256, "size": ref.size, "media_type": ref.media_type}, 201
 
@@ -92,8 +94,7 @@ def get_artifact(run_id: str, path: str) -> Response:
 @blueprint.put("/api/tracking/runs/<run_id>/models/<name>")
 def put_model(run_id: str, name: str) -> tuple[dict[str, Any], int]:
     platform = get_platform()
-    limit = _limit()
-    data = _LimitedBody(request.stream, limit, request.content_length).read()
+    data = _body().read()
     flavor = request.args.get("flavor", "sklearn")
     version = platform.tracked.log_model(run_id, name, data, flavor=flavor)
     return version.to_json(), 201
@@ -111,33 +112,14 @@ def end(run_id: str) -> dict[str, Any]:
     return run.to_json()
 
 
-def _limit() -> int:
-    return int(get_platform().settings.max_upload_mb * 1024 * 1024)
+def _body() -> CappedBody:
+    """The request body, UploadTooLarge (413) past ``ONTOLAB_MAX_UPLOAD_MB``."""
+    limit = int(get_platform().settings.max_upload_mb * 1024 * 1024)
+    return CappedBody(request.stream, limit, partial(_too_large, limit), request.content_length)
 
 
-class _LimitedBody:
-    """The request body, read in blocks; UploadTooLarge (413) once past ``limit`` bytes."""
-
-    def __init__(self, stream: IO[bytes], limit: int, announced: int | None) -> None:
-        if announced is not None and announced > limit:
-            _too_large(limit)
-        self._stream, self._limit, self._read = stream, limit, 0
-
-    def read(self, size: int = -1) -> bytes:
-        if size < 0:
-            blocks = []
-            while block := self.read(1 << 20):
-                blocks.append(block)
-            return b"".join(blocks)
-        block = self._stream.read(size)
-        self._read += len(block)
-        if self._read > self._limit:
-            _too_large(self._limit)
-        return block
-
-
-def _too_large(limit: int) -> None:
-    raise UploadTooLarge(
+def _too_large(limit: int) -> UploadTooLarge:
+    return UploadTooLarge(
         f"the upload is over the limit of {limit / 1024 / 1024:g} MB; send a smaller file or "
         "raise ONTOLAB_MAX_UPLOAD_MB"
     )

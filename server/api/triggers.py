@@ -8,11 +8,11 @@ from typing import Any
 from flask import Blueprint
 
 from server.api.common import (
+    QueryLimit,
     get_platform,
     json_body,
     json_request,
     json_response,
-    limit_arg,
     object_schema,
     path_parameter,
     problem_response,
@@ -21,8 +21,7 @@ from server.auth.check import current_agent
 from server.automation.triggers import FIELDS
 
 blueprint = Blueprint("triggers", __name__)
-FIRINGS_LIMIT = 50
-MAX_FIRINGS_LIMIT = 1000
+FIRINGS_LIMIT = QueryLimit(50, 1000)
 _BASE = "/api/experiments/<identifier>/triggers"
 
 
@@ -54,7 +53,7 @@ def fire(identifier: str, trigger_id: str) -> tuple[dict[str, Any], int]:
 
 @blueprint.get(f"{_BASE}/<trigger_id>/firings")
 def firings(identifier: str, trigger_id: str) -> dict[str, Any]:
-    limit = limit_arg(FIRINGS_LIMIT, MAX_FIRINGS_LIMIT)
+    limit = FIRINGS_LIMIT.read()
     found = get_platform().triggers.firings(identifier, trigger_id, limit)
     return {"firings": [f.to_json() for f in found]}
 
@@ -201,11 +200,7 @@ OPENAPI: dict[str, Any] = {
             "summary": "A trigger's firings, newest first",
             "parameters": [
                 *_ONE,
-                {
-                    "name": "limit",
-                    "in": "query",
-                    "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 50},
-                },
+                FIRINGS_LIMIT.parameter,
             ],
             "responses": {
                 "200": json_response(

@@ -148,37 +148,30 @@ def _copy_bundle(context: ExportContext, step: StepFacts, sha256: str, code: Ste
 def _stored_report(context: ExportContext, producer: StepFacts, code: StepCode) -> str:
     """A report input is the report the run stored (copied in): the exported validate step
     computes the metrics, not the whole report document a code step was given."""
-    stored = context.artifact(producer, "report")
     path = f"data/{producer.id}-report.json"
-    code.files[path] = context.artifacts.path(stored["sha256"])
-    code.manifest.append(
-        {
-            "step": producer.id,
-            "source": f"step {producer.id} (report)",
-            "kind": "report",
-            "path": path,
-            **stored,
-            "role": "the report the run stored, as a code step consuming it read it",
-        }
+    context.copy_artifact(
+        code,
+        producer,
+        "report",
+        path,
+        listed="report",
+        role="the report the run stored, as a code step consuming it read it",
     )
     return f"json.loads((HERE / {path!r}).read_text(encoding='utf-8'))"
 
 
 def _expect_table(context: ExportContext, step: StepFacts, code: StepCode) -> None:
     """verify.py checks the table the function returns equals the one the run stored."""
-    stored = context.artifact(step, "dataset")
     path = f"data/{step.id}.parquet"
-    code.files[path] = context.artifacts.path(stored["sha256"])
-    code.manifest.append(
-        {
-            "step": step.id,
-            "source": f"step {step.id} (code)",
-            "kind": "expected",
-            "path": path,
-            **stored,
-            "role": "the table the code step returned, as the run stored it; verify.py checks "
-            "the exported call returns it",
-        }
+    context.copy_artifact(
+        code,
+        step,
+        "dataset",
+        path,
+        listed="expected",
+        origin="code",
+        role="the table the code step returned, as the run stored it; verify.py checks "
+        "the exported call returns it",
     )
     code.expected = {"table": path}
 

@@ -85,19 +85,14 @@ def _needs(step: StepFacts, parameters: dict[str, Any]) -> tuple[str, ...]:
 def _copy_input(context: ExportContext, step: StepFacts, kind: str, code: StepCode) -> str:
     """The run's own ``kind`` file the step was given, copied into data/; its path there."""
     producer = context.step(step.inputs[kind])
-    stored = context.artifact(producer, kind)
     path = f"data/{producer.id}-{STAGED_NAMES[kind]}"
-    code.files[path] = context.artifacts.path(stored["sha256"])
-    code.manifest.append(
-        {
-            "step": producer.id,
-            "source": f"step {producer.id} ({kind})",
-            "kind": kind,
-            "path": path,
-            **stored,
-            "role": f"the {kind} file the run staged for container step {step.id}, staged "
-            "again as it is",
-        }
+    context.copy_artifact(
+        code,
+        producer,
+        kind,
+        path,
+        listed=kind,
+        role=f"the {kind} file the run staged for container step {step.id}, staged again as it is",
     )
     return path
 

@@ -70,6 +70,33 @@ class ExportContext:
             )
         return step.artifacts[kind]
 
+    def copy_artifact(
+        self,
+        code: StepCode,
+        step: StepFacts,
+        kind: str,
+        path: str,
+        *,
+        listed: str,
+        role: str,
+        origin: str = "",
+    ) -> None:
+        """Copy the ``kind`` artifact the run stored for ``step`` to ``path`` in the export and
+        list it in the data manifest: of kind ``listed``, playing ``role``, its source named
+        ``step ID (origin)`` (``origin`` defaults to ``kind``)."""
+        stored = self.artifact(step, kind)
+        code.files[path] = self.artifacts.path(stored["sha256"])
+        code.manifest.append(
+            {
+                "step": step.id,
+                "source": f"step {step.id} ({origin or kind})",
+                "kind": listed,
+                "path": path,
+                **stored,
+                "role": role,
+            }
+        )
+
     def stored_json(self, step: StepFacts, kind: str) -> Any:
         """A JSON artifact of ``step``, read from the artifact store (checksum checked)."""
         return json.loads(self.artifacts.path(self.artifact(step, kind)["sha256"]).read_text())

@@ -4,7 +4,8 @@ Every backend (``local``, ``docker``, ``swarm``) is drawn on ``base.BaseProvisio
 the lock, the running steps, cancellation, close, the workdir and spec, and reading the result
 back; a backend supplies only how a step is launched, awaited and killed. ``container_step``
 stages files around the author's image for ``ol:ContainerStep`` under docker;
-``swarm_container`` runs such a step on a swarm as three jobs around a volume.
+``swarm_container`` runs such a step on a swarm as three jobs around a volume;
+``swarm_jobs`` polls and removes the job services of both swarm modules.
 ``remote_trials`` reads an AutoML step's finished trials back from its log when its workdir
 was not the platform's (a swarm job).
 

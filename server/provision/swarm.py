@@ -30,9 +30,8 @@ from server.provision.base import BaseProvisioner, Ending
 from server.provision.compose import SPEC_ENV
 from server.provision.docker import RUN_LABEL, STEP_LABEL, passed_env, require_image
 from server.provision.swarm_container import StagedJobs, SwarmContainerSteps
+from server.provision.swarm_jobs import remove_job, wait_for_task
 
-FINAL_STATES = ("complete", "failed", "rejected", "shutdown", "orphaned", "remove")
-POLL_SECONDS = 0.3
 LOG_ATTEMPTS = 6
 
 
@@ -126,14 +125,14 @@ class SwarmProvisioner(BaseProvisioner[Any]):
             # Read first: a removed service's logs are gone with it.
             handle.logs = _read_logs(handle.service)
             handle.killed = True
-            _remove(handle.service)
+            remove_job(handle.service)
 
     def _release(self, handle: Any) -> None:
         if isinstance(handle, StagedJobs):
             self._containers.release(handle)
             return
         ended = _task_containers(handle.service)
-        _remove(handle.service)
+        remove_job(handle.service)
         # Removing a job's service leaves its task's exited container on the node: remove it
         # where this engine can (a container on another node is that node's to prune).
         for container in ended:
@@ -174,17 +173,7 @@ def _abnormal_end(task: dict[str, Any] | None) -> str | None:
 def _wait_for_task(job: Job, timeout: float) -> dict[str, Any] | None:
     """The job's task once it reached a final state; None once it was killed or after
     ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not job.killed and time.monotonic() < deadline:
-        try:
-            tasks = job.service.tasks()
-        except Exception:  # removed meanwhile: the kill flag ends the loop
-            tasks = []
-        done = [t for t in tasks if t.get("Status", {}).get("State") in FINAL_STATES]
-        if done:
-            return dict(done[0])
-        time.sleep(POLL_SECONDS)
-    return None
+    return wait_for_task(job.service, lambda: job.killed, time.monotonic() + timeout)
 
 
 def _copy_logs(service: Any, log: Path, expect_result: bool) -> None:
@@ -216,10 +205,3 @@ def _task_containers(service: Any) -> list[str]:
         return []
     found = (t.get("Status", {}).get("ContainerStatus", {}).get("ContainerID") for t in tasks)
     return [container for container in found if container]
-
-
-def _remove(service: Any) -> None:
-    try:
-        service.remove()
-    except Exception:  # already removed
-        pass

@@ -41,11 +41,10 @@ from server.provision import container_step
 from server.provision.base import Ending
 from server.provision.compose import SPEC_ENV
 from server.provision.docker import RUN_LABEL, STEP_LABEL, passed_env
+from server.provision.swarm_jobs import POLL_SECONDS, remove_job, wait_for_task
 
 FOLDER = "/ontolab-step"
 VOLUME_LABEL = "org.ontolab.step-volume"
-FINAL_STATES = ("complete", "failed", "rejected", "shutdown", "orphaned", "remove")
-POLL_SECONDS = 0.3
 VOLUME_REMOVE_SECONDS = 30.0
 
 
@@ -223,13 +222,13 @@ class SwarmContainerSteps:
         with jobs.lock:
             jobs.stopped = True
             service = jobs.service
-        _remove(service)
+        remove_job(service)
 
     def release(self, jobs: StagedJobs) -> None:
         """Remove the last job and the step's volume (waiting while its containers go)."""
         with jobs.lock:
             service, jobs.service = jobs.service, None
-        _remove(service)
+        remove_job(service)
         if jobs.node and jobs.node != self._manager_node():
             # Only the node's own engine can remove a local volume; the platform has none.
             with open(jobs.log, "a") as handle:
@@ -279,9 +278,9 @@ class SwarmContainerSteps:
         with jobs.lock:
             previous, jobs.service = jobs.service, service
             stopped = jobs.stopped
-        _remove(previous)
+        remove_job(previous)
         if stopped:  # killed while it was being created
-            _remove(service)
+            remove_job(service)
         return not stopped
 
     def _finish(
@@ -294,17 +293,7 @@ class SwarmContainerSteps:
     ) -> tuple[dict[str, Any] | None, str]:
         """Wait for the running job's task to end, then append its logs; the task (None when
         the job was stopped or ran past ``deadline``) and what it printed."""
-        task = None
-        while not jobs.stopped and time.monotonic() < deadline:
-            try:
-                tasks = jobs.service.tasks()
-            except Exception:  # removed meanwhile
-                tasks = []
-            done = [t for t in tasks if t.get("Status", {}).get("State") in FINAL_STATES]
-            if done:
-                task = dict(done[0])
-                break
-            time.sleep(POLL_SECONDS)
+        task = wait_for_task(jobs.service, lambda: jobs.stopped, deadline)
         said = _append_logs(
             jobs.service, jobs.log, role, expect_result and task is not None, defuse
         )
@@ -404,12 +393,3 @@ def _append_logs(service: Any, log: Path, role: str, expect_result: bool, defuse
         if text and not text.endswith("\n"):
             handle.write("\n")
     return text
-
-
-def _remove(service: Any) -> None:
-    if service is None:
-        return
-    try:
-        service.remove()
-    except Exception:  # already removed
-        pass

@@ -9,6 +9,7 @@ named by its identifier, so MLflow's client can search its runs. MLflow's defaul
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -71,22 +72,26 @@ class Experiments:
     def get(self, experiment_id: str) -> MlflowExperiment:
         if experiment_id == DEFAULT_ID:
             experiment_id = self._tracked.ensure_experiment(DEFAULT_NAME)
-        for experiment in self.all():
-            if experiment.experiment_id == experiment_id:
-                return experiment
-        raise MlflowNotFound(
+        return self._first(
+            lambda experiment: experiment.experiment_id == experiment_id,
             f"no experiment with id {experiment_id!r}; list them with "
-            "POST /api/2.0/mlflow/experiments/search or create one with mlflow.set_experiment"
+            "POST /api/2.0/mlflow/experiments/search or create one with mlflow.set_experiment",
         )
 
     def by_name(self, name: str) -> MlflowExperiment:
-        for experiment in self.all():
-            if experiment.name == name:
-                return experiment
-        raise MlflowNotFound(
+        return self._first(
+            lambda experiment: experiment.name == name,
             f"no experiment named {name!r}; create it with mlflow.create_experiment or "
-            "mlflow.set_experiment"
+            "mlflow.set_experiment",
         )
+
+    def _first(self, matches: Callable[[MlflowExperiment], bool], missing: str) -> MlflowExperiment:
+        """The first experiment that ``matches``; else MLflow's RESOURCE_DOES_NOT_EXIST saying
+        ``missing``."""
+        found = next((experiment for experiment in self.all() if matches(experiment)), None)
+        if found is None:
+            raise MlflowNotFound(missing)
+        return found
 
     def create(self, name: str) -> str:
         """A new tracked experiment named ``name``; its id."""

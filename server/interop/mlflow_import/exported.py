@@ -133,15 +133,7 @@ class ExportSource:
             name = str(body.get("name", path.parent.name))
             model = MlflowModel(name, body.get("description"))
             for v in body.get("versions") or []:
-                model.versions.append(
-                    MlflowModelVersion(
-                        name,
-                        int(v["version"]),
-                        v.get("run_id"),
-                        str(v.get("source") or ""),
-                        _int(v.get("creation_timestamp")),
-                    )
-                )
+                model.versions.append(MlflowModelVersion.from_meta(name, v))
             model.versions.sort(key=lambda v: v.version)
             model.aliases = _aliases(body.get("aliases"))
             models.append(model)
@@ -183,10 +175,6 @@ def _float(value: Any) -> float:
     if value is None:
         return math.nan
     return float(value)
-
-
-def _int(value: Any) -> int | None:
-    return int(value) if value is not None else None
 
 
 def _aliases(value: Any) -> dict[str, int]:

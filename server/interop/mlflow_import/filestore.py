@@ -172,16 +172,8 @@ def _model(folder: Path) -> MlflowModel:
     model = MlflowModel(name, meta.get("description"))
     for version_dir in sorted(folder.glob("version-*")):
         if (version_dir / "meta.yaml").is_file():
-            v = read_yaml(version_dir / "meta.yaml")
-            model.versions.append(
-                MlflowModelVersion(
-                    name,
-                    int(v["version"]),
-                    v.get("run_id"),
-                    str(v.get("source") or ""),
-                    v.get("creation_timestamp"),
-                )
-            )
+            version_meta = read_yaml(version_dir / "meta.yaml")
+            model.versions.append(MlflowModelVersion.from_meta(name, version_meta))
     model.versions.sort(key=lambda v: v.version)
     aliases = meta.get("aliases") or _key_files(folder / "aliases")
     model.aliases = {str(alias): int(version) for alias, version in aliases.items()}

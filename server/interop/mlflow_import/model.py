@@ -7,10 +7,10 @@ Times are MLflow's: milliseconds since the epoch. Statuses are MLflow's names (`
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 #: MLflow's run status numbers (the file store writes numbers, the database names).
 RUN_STATUS_NAMES = {1: "RUNNING", 2: "SCHEDULED", 3: "FINISHED", 4: "FAILED", 5: "KILLED"}
@@ -76,6 +76,19 @@ class MlflowModelVersion:
     run_id: str | None
     source: str
     creation_time: int | None = None
+
+    @classmethod
+    def from_meta(cls, name: str, meta: Mapping[str, Any]) -> MlflowModelVersion:
+        """A version of model ``name`` from its metadata as MLflow writes it (a file store's
+        ``meta.yaml``, an export's ``model.json`` entry)."""
+        created = meta.get("creation_timestamp")
+        return cls(
+            name,
+            int(meta["version"]),
+            meta.get("run_id"),
+            str(meta.get("source") or ""),
+            int(created) if created is not None else None,
+        )
 
 
 @dataclass

@@ -14,9 +14,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 from executor.standalone.code_paths import code_on_path, working_directory
+from executor.standalone.profile import to_json_value
 
 # --- code ---
 # Beside pipeline.py: the run's code bundle, unpacked, and each code step's working directory.
@@ -38,19 +37,7 @@ def load_function(params: dict[str, Any]) -> Callable[..., Any]:
 
 def plain_json(value: Any) -> Any:
     """``value`` as the run stored it in a JSON artifact and the next step read it back."""
-
-    def plain(item: Any) -> Any:
-        if isinstance(item, dict):
-            return {str(k): plain(v) for k, v in item.items()}
-        if isinstance(item, list | tuple | np.ndarray):
-            return [plain(v) for v in item]
-        if isinstance(item, np.generic):
-            item = item.item()
-        if isinstance(item, float) and not math.isfinite(item):
-            return None
-        return item
-
-    return json.loads(json.dumps(plain(value), allow_nan=False, sort_keys=True))
+    return json.loads(json.dumps(to_json_value(value), allow_nan=False, sort_keys=True))
 
 
 def fresh_folder(folder: Path) -> Path:

@@ -7,6 +7,7 @@ import {
   listRuns,
   useApi,
 } from "../api";
+import { LabeledSelect } from "../components/LabeledSelect";
 import { ProfileView } from "../components/ProfileView";
 import { Empty, Guard } from "../components/State";
 
@@ -26,29 +27,23 @@ export function Explore() {
     <>
       <h1>Exploration</h1>
       <div className="panel row">
-        <label htmlFor="explore-run" className="inline">
-          Run
-        </label>
-        <select id="explore-run" value={run} onChange={(e) => setParams(e.target.value ? { run: e.target.value } : {})}>
+        <LabeledSelect id="explore-run" label="Run" value={run} onChange={(v) => setParams(v ? { run: v } : {})}>
           <option value="">— a run with an explore step —</option>
           {runs.data?.runs.map((r) => (
             <option key={r.run_id} value={r.run_id}>
               {r.run_id} ({r.experiment} v{r.version})
             </option>
           ))}
-        </select>
+        </LabeledSelect>
         <span className="muted">or</span>
-        <label htmlFor="explore-dataset" className="inline">
-          Uploaded dataset
-        </label>
-        <select id="explore-dataset" value={dataset} onChange={(e) => setParams(e.target.value ? { dataset: e.target.value } : {})}>
+        <LabeledSelect id="explore-dataset" label="Uploaded dataset" value={dataset} onChange={(v) => setParams(v ? { dataset: v } : {})}>
           <option value="">— none uploaded —</option>
           {datasets.data?.datasets.map((d) => (
             <option key={d.name} value={d.name}>
               {d.name}
             </option>
           ))}
-        </select>
+        </LabeledSelect>
       </div>
       {!run && !dataset && <Empty>Pick a run (its explore step's profile) or an uploaded dataset.</Empty>}
       {run && details.data && !profileSha && (

@@ -3,6 +3,7 @@ import { useMemo, useState } from "react";
 import { Link, useSearchParams } from "react-router-dom";
 import { artifactUrl, getLineage, listModels, useApi, type LineageGraph, type LineageNode } from "../api";
 import { runIdOf } from "../lib/iri";
+import { LabeledSelect } from "../components/LabeledSelect";
 import { Guard } from "../components/State";
 
 /** Columns by distance from the roots: the model on the right, its sources on the left. */
@@ -67,15 +68,13 @@ export function Lineage() {
     <>
       <h1>Lineage</h1>
       <div className="panel row">
-        <label htmlFor="lineage-model" className="inline">
-          Model
-        </label>
-        <select
+        <LabeledSelect
           id="lineage-model"
+          label="Model"
           value={model}
-          onChange={(e) => {
+          onChange={(v) => {
             setPicked(null);
-            setParams(e.target.value ? { model: e.target.value } : {});
+            setParams(v ? { model: v } : {});
           }}
         >
           <option value="">— pick a model —</option>
@@ -85,7 +84,7 @@ export function Lineage() {
               {m.name}
             </option>
           ))}
-        </select>
+        </LabeledSelect>
         <span className="muted small">dataset → steps → artifacts → model; click a node to open it</span>
       </div>
       {!model && <p className="state empty">Pick a model to draw where it came from.</p>}

@@ -1,3 +1,4 @@
+import { LabeledSelect } from "../../components/LabeledSelect";
 import type { CompareState } from "../../lib/compareState";
 import { OPERATORS, conditionProblem, type Condition } from "../../lib/filter";
 
@@ -25,24 +26,18 @@ export function FilterPanel({
     <section className="panel" aria-labelledby="filter-h">
       <h2 id="filter-h">Filter</h2>
       <div className="row">
-        <label className="inline" htmlFor="f-experiment">
-          Experiment
-        </label>
-        <select id="f-experiment" value={state.experiment} onChange={(e) => update({ experiment: e.target.value, page: 0 })}>
+        <LabeledSelect id="f-experiment" label="Experiment" value={state.experiment} onChange={(v) => update({ experiment: v, page: 0 })}>
           <option value="">all</option>
           {experiments.map((e) => (
             <option key={e}>{e}</option>
           ))}
-        </select>
-        <label className="inline" htmlFor="f-status">
-          Status
-        </label>
-        <select id="f-status" value={state.status} onChange={(e) => update({ status: e.target.value, page: 0 })}>
+        </LabeledSelect>
+        <LabeledSelect id="f-status" label="Status" value={state.status} onChange={(v) => update({ status: v, page: 0 })}>
           <option value="">any</option>
           {STATUSES.map((s) => (
             <option key={s}>{s}</option>
           ))}
-        </select>
+        </LabeledSelect>
       </div>
       {draft.map((c, i) => {
         const problem = conditionProblem(c);
