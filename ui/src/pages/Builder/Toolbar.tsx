@@ -54,10 +54,11 @@ export function Toolbar({
       </label>
       <select
         id="exp-provisioner"
+        title="where this experiment's runs run (ol:provisioner); default: the platform's ONTOLAB_PROVISIONER"
         value={experiment.provisioner ?? ""}
         onChange={(e) => dispatch({ type: "experiment", change: { provisioner: e.target.value || undefined } })}
       >
-        <option value="">the platform's default</option>
+        <option value="">default</option>
         {PROVISIONERS.map((p) => (
           <option key={p}>{p}</option>
         ))}
