@@ -167,7 +167,10 @@ class Gate:
             value = request.args.get(rule.arg)
         else:
             value = (request.view_args or {}).get(rule.arg)
-        if not isinstance(value, str):
+        if isinstance(value, str) and rule.part is not None:
+            parts = value.strip("/").split("/")
+            value = parts[rule.part] if len(parts) > rule.part else None
+        if not isinstance(value, str) or not value:
             return None
         if rule.kind == "run":
             rows = queries.select(self.store, "auth_run_experiment", run=run_iri(value))
