@@ -109,7 +109,7 @@ def test_the_granted_experiment_s_runs_are_read_and_logged_to(
     listed = bob.client.get(
         ARTIFACTS, query_string={"path": f"mlacl-a/{run_id}/artifacts"}, headers=bob.headers
     )
-    assert listed.status_code == 200 and listed.json["files"][0]["path"] == "notes.txt"
+    assert listed.status_code == 200 and listed.get_json()["files"][0]["path"] == "notes.txt"
     # deleting a run stays an edit
     refused(*bob.post("runs/delete", run_id=run_id), "needs role editor")
 
