@@ -108,7 +108,7 @@ class Gate:
             g.auth_decision = "allowed"
             return
         endpoint = request.url_rule.endpoint
-        rule = rule_for(endpoint, request.method)
+        rule = rule_for(endpoint)
         if rule is None:
             raise PermissionDenied(
                 f"route {endpoint} has no permission rule, so it is refused; add its line to "

@@ -1,7 +1,7 @@
 """Which role each route needs, on what: one line per endpoint.
 
-A route added anywhere gets its line in ``RULES`` (or a blueprint's method default below, of
-which there is none now). A route with neither is refused when auth is on, and
+A route added anywhere gets its line in ``RULES`` (the MLflow-compatible API's too: one per
+call). A route without one is refused when auth is on, and
 ``tests/unit/server/auth/test_matrix.py`` fails until it has one.
 
 A rule's ``kind`` says what the role is checked on:
@@ -249,18 +249,7 @@ RULES: dict[str, Rule] = {
     },
 }
 
-#: Blueprints whose routes default by method: reads need ``[0]``, writes ``[1]``. None now:
-#: every MLflow route has its line above.
-BLUEPRINT_DEFAULTS: dict[str, tuple[Role, Role]] = {}
 
-
-def rule_for(endpoint: str, method: str) -> Rule | None:
-    """The rule of ``endpoint`` answering ``method``; None when the route has none."""
-    found = RULES.get(endpoint)
-    if found is not None:
-        return found
-    blueprint, _, _ = endpoint.partition(".")
-    default = BLUEPRINT_DEFAULTS.get(blueprint)
-    if default is None:
-        return None
-    return glob(default[0] if method in SAFE_METHODS else default[1])
+def rule_for(endpoint: str) -> Rule | None:
+    """The rule of ``endpoint``; None when the route has none."""
+    return RULES.get(endpoint)

@@ -238,13 +238,10 @@ def reaching(auth_app: AuthApp) -> AuthApp:
 
 
 def test_every_route_has_a_rule_and_a_matrix_line(auth_app: AuthApp) -> None:
-    missing = [
-        f"{rule.endpoint} {method}"
-        for rule, method in routes(list(auth_app.app.url_map.iter_rules()))
-        if rule_for(rule.endpoint, method) is None
-    ]
+    rules = list(auth_app.app.url_map.iter_rules())
+    missing = sorted({rule.endpoint for rule in rules if rule_for(rule.endpoint) is None})
     assert not missing, f"routes without a rule in server/auth/rules.py: {missing}"
-    for rule in auth_app.app.url_map.iter_rules():
+    for rule in rules:
         expected(rule.endpoint)
 
 
