@@ -4,9 +4,6 @@ carrying the server's message."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -14,9 +11,7 @@ import pytest
 
 from server.auth.accounts import ACCOUNT_FILE, Accounts
 from server.auth.roles import Grant, Role
-from tests.conftest import ROOT
-from tests.integration.interop.test_mlflow_client import PRELUDE, _wait_for, lines, run_script
-from tests.processes import free_port, stop_process
+from tests.integration.interop.test_mlflow_client import PRELUDE, lines, run_script, serving
 
 PASSWORD = "a-long-password"
 
@@ -36,23 +31,8 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         accounts.grant(grant)
         tokens[user] = accounts.create_token(user, "mlflow", Role.RUNNER)[0]
     accounts.close()
-    port = free_port()
-    log = folder / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "server.cli", "--data", str(folder / "data"), "serve"]
-            + ["--port", str(port), "--auth"],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            env={**os.environ, "ONTOLAB_HOST": "127.0.0.1", "PYTHONPATH": str(ROOT)},
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_for(url, process, log)
+    with serving(folder, "--auth") as url:
         yield url, tokens
-    finally:
-        stop_process(process)
 
 
 def as_user(token: str) -> str:
