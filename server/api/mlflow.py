@@ -19,7 +19,8 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request, send_file
 
 from server.api.common import CappedBody, get_platform, json_body, json_request, json_response
-from server.auth.check import current_agent
+from server.auth.check import current_agent, visible_experiments
+from server.auth.visibility import require_visible
 from server.errors import MlflowApiError, OntolabError, RequestTooLarge
 from server.interop.mlflow_api import calls
 from server.interop.mlflow_api.service import MlflowTracking
@@ -42,7 +43,13 @@ _CODES = {
 
 def _tracking() -> MlflowTracking:
     platform = get_platform()
-    return MlflowTracking(platform.store, platform.tracked, current_agent())
+    return MlflowTracking(
+        platform.store,
+        platform.tracked,
+        current_agent(),
+        visible=visible_experiments(),  # auth on, experiment grants only: theirs
+        require=require_visible,
+    )
 
 
 def _request_fields() -> dict[str, Any]:

@@ -108,7 +108,7 @@ class Gate:
             g.auth_decision = "allowed"
             return
         endpoint = request.url_rule.endpoint
-        rule = rule_for(endpoint, request.method)
+        rule = rule_for(endpoint)
         if rule is None:
             raise PermissionDenied(
                 f"route {endpoint} has no permission rule, so it is refused; add its line to "
@@ -167,7 +167,10 @@ class Gate:
             value = request.args.get(rule.arg)
         else:
             value = (request.view_args or {}).get(rule.arg)
-        if not isinstance(value, str):
+        if isinstance(value, str) and rule.part is not None:
+            parts = value.strip("/").split("/")
+            value = parts[rule.part] if len(parts) > rule.part else None
+        if not isinstance(value, str) or not value:
             return None
         if rule.kind == "run":
             rows = queries.select(self.store, "auth_run_experiment", run=run_iri(value))

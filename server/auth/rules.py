@@ -1,7 +1,7 @@
 """Which role each route needs, on what: one line per endpoint.
 
-A route added anywhere gets its line in ``RULES`` (or, for the MLflow-compatible API alone,
-the blueprint's method default below). A route with neither is refused when auth is on, and
+A route added anywhere gets its line in ``RULES`` (the MLflow-compatible API's too: one per
+call). A route without one is refused when auth is on, and
 ``tests/unit/server/auth/test_matrix.py`` fails until it has one.
 
 A rule's ``kind`` says what the role is checked on:
@@ -12,7 +12,9 @@ A rule's ``kind`` says what the role is checked on:
 - ``global``: a role granted globally;
 - ``experiment`` / ``model``: a role granted globally or on the experiment or model named by
   ``arg``: a view argument, or (``source``) the JSON body's or the query string's key;
-- ``run``: as ``experiment``, for the experiment the run ``arg`` belongs to;
+- ``run``: as ``experiment``, for the experiment the run ``arg`` belongs to (with ``part``
+  given, ``arg`` is a ``/``-separated path and the run is its part ``part``: MLflow's
+  ``EXPERIMENT/RUN/artifacts/PATH``);
 - ``listing``: a global role, or any experiment or model grant: the view then lists only
   what those grants reach (``check.visible_experiments``, ``check.visible_models``); with
   ``arg`` given in the request, checked as ``experiment`` on it;
@@ -40,6 +42,7 @@ class Rule:
     role: Role | None = None
     arg: str = ""
     source: str = "view"  # where ``arg`` is read: "view" (path), "body" (JSON), "args"
+    part: int | None = None  # ``arg`` is a path whose part ``part`` names the run
 
 
 PUBLIC = Rule("public")
@@ -54,8 +57,8 @@ def exp(role: Role, arg: str = "identifier", source: str = "view") -> Rule:
     return Rule("experiment", role, arg, source)
 
 
-def run(role: Role, arg: str = "run_id") -> Rule:
-    return Rule("run", role, arg)
+def run(role: Role, arg: str = "run_id", source: str = "view") -> Rule:
+    return Rule("run", role, arg, source)
 
 
 def model(role: Role, arg: str = "name") -> Rule:
@@ -68,6 +71,19 @@ def listing(arg: str = "", source: str = "view") -> Rule:
 
 def deployment(role: Role) -> Rule:
     return Rule("deployment", role, "deployment_id")
+
+
+#: MLflow's tracking prefixes as they start its endpoints' names.
+_MLFLOW_PREFIXES = ("api_2_0_mlflow", "ajax_api_2_0_mlflow")
+
+
+def _mlflow_calls(calls: dict[str, Rule]) -> dict[str, Rule]:
+    """The rule of each MLflow call (``METHOD_path``) under both of MLflow's prefixes."""
+    return {
+        f"mlflow.{prefix}_{call}": rule
+        for call, rule in calls.items()
+        for prefix in _MLFLOW_PREFIXES
+    }
 
 
 RULES: dict[str, Rule] = {
@@ -191,30 +207,49 @@ RULES: dict[str, Rule] = {
     "model_operations.get_at": model(V),
     "model_operations.get_why": model(V),
     "model_operations.get_decisions": model(V),
-    # MLflow-compatible API: deleting a run is an edit, its POST searches are reads (the
-    # method default says runner for both)
-    "mlflow.api_2_0_mlflow_POST_runs_delete": glob(E),
-    "mlflow.ajax_api_2_0_mlflow_POST_runs_delete": glob(E),
-    "mlflow.api_2_0_mlflow_POST_experiments_search": glob(V),
-    "mlflow.ajax_api_2_0_mlflow_POST_experiments_search": glob(V),
-    "mlflow.api_2_0_mlflow_POST_runs_search": glob(V),
-    "mlflow.ajax_api_2_0_mlflow_POST_runs_search": glob(V),
-    "mlflow.api_2_0_mlflow_POST_logged_models_search": glob(V),
-    "mlflow.ajax_api_2_0_mlflow_POST_logged_models_search": glob(V),
+    # MLflow-compatible API (server/api/mlflow.py): as the native API, on the experiment the
+    # call names (GET: query string, POST: JSON body) or its run's; searches list only what
+    # the caller's grants reach (server/interop/mlflow_api/service.py cuts them)
+    **_mlflow_calls(
+        {
+            "POST_experiments_create": glob(R),  # a new experiment nobody holds a grant on yet
+            "GET_experiments_get": exp(V, "experiment_id", "args"),
+            "GET_experiments_get_by_name": listing(),  # the answer is checked on its identifier
+            "GET_experiments_search": listing(),
+            "POST_experiments_search": listing(),
+            "POST_runs_create": exp(R, "experiment_id", "body"),
+            "GET_runs_get": run(V, "run_id", "args"),
+            "POST_runs_update": run(R, "run_id", "body"),
+            "POST_runs_delete": run(E, "run_id", "body"),
+            "POST_runs_search": listing(),  # every experiment named must be readable
+            "POST_runs_log_batch": run(R, "run_id", "body"),
+            "POST_runs_log_metric": run(R, "run_id", "body"),
+            "POST_runs_log_parameter": run(R, "run_id", "body"),
+            "POST_runs_set_tag": run(R, "run_id", "body"),
+            "GET_metrics_get_history": run(V, "run_id", "args"),
+            "POST_logged_models_search": listing(),  # always empty here
+        }
+    ),
+    "mlflow.tracking_list_artifacts": run(V, "run_id", "args"),
+    # The proxied artifact routes: EXPERIMENT/RUN/artifacts/PATH, the run is its part 1
+    "mlflow.download_artifact": Rule("run", V, "path", "view", part=1),
+    "mlflow.upload_artifact": Rule("run", R, "path", "view", part=1),
+    "mlflow.list_artifacts": Rule("run", V, "path", "args", part=1),
+    # Any other path under MLflow's prefixes only answers an error naming the call
+    **{
+        f"mlflow.{kind}__{prefix}": SIGNED_IN
+        for kind in ("refuse", "refuse_root")
+        for prefix in (
+            *_MLFLOW_PREFIXES,
+            "api_3_0_mlflow",
+            "ajax_api_3_0_mlflow",
+            "api_2_0_mlflow_artifacts",
+            "ajax_api_2_0_mlflow_artifacts",
+        )
+    },
 }
 
-#: Blueprints whose routes default by method: reads need ``[0]``, writes ``[1]``. Only where
-#: that is safe: the MLflow-compatible API tracks runs, and its deletes have their own line.
-BLUEPRINT_DEFAULTS: dict[str, tuple[Role, Role]] = {"mlflow": (V, R)}
 
-
-def rule_for(endpoint: str, method: str) -> Rule | None:
-    """The rule of ``endpoint`` answering ``method``; None when the route has none."""
-    found = RULES.get(endpoint)
-    if found is not None:
-        return found
-    blueprint, _, _ = endpoint.partition(".")
-    default = BLUEPRINT_DEFAULTS.get(blueprint)
-    if default is None:
-        return None
-    return glob(default[0] if method in SAFE_METHODS else default[1])
+def rule_for(endpoint: str) -> Rule | None:
+    """The rule of ``endpoint``; None when the route has none."""
+    return RULES.get(endpoint)

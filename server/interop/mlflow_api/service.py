@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import IO, TYPE_CHECKING, Any
 
 from server.errors import MlflowApiError, MlflowNotFound, NotFoundError
@@ -40,14 +40,38 @@ def artifact_uri(experiment_id: str, run_id: str) -> str:
     return f"mlflow-artifacts:/{experiment_id}/{run_id}/artifacts"
 
 
-class MlflowTracking:
-    """MLflow's tracking service over one platform's store and tracked runs."""
+#: Refuses (PermissionDenied) unless the caller may read every experiment given; the second
+#: argument names the request in the message (``server.auth.visibility.require_visible``).
+Require = Callable[[Iterable[str], str], None]
 
-    def __init__(self, store: Store, tracked: TrackedRuns, started_by: str | None = None) -> None:
+
+class MlflowTracking:
+    """MLflow's tracking service over one platform's store and tracked runs.
+
+    ``visible``: the experiments the caller may read (auth on, experiment grants only), which
+    its searches are cut to; ``require`` refuses a request naming any other. Both None: every
+    experiment (auth off, a global role). The routes' rules check the rest before a call."""
+
+    def __init__(
+        self,
+        store: Store,
+        tracked: TrackedRuns,
+        started_by: str | None = None,
+        visible: frozenset[str] | None = None,
+        require: Require | None = None,
+    ) -> None:
         self._store = store
         self._tracked = tracked
         self._started_by = started_by  # the caller's agent IRI, for the runs it creates
+        self._visible = visible
+        self._require = require
         self.experiments = Experiments(store, tracked)
+
+    def _readable(self, experiment_ids: Iterable[str], what: str) -> None:
+        """Refuse ``what`` unless the caller may read each of ``experiment_ids``; checked before
+        an id is looked up, so a refusal never tells whether the experiment exists."""
+        if self._visible is not None and self._require is not None:
+            self._require(experiment_ids, what)
 
     # --- experiments --------------------------------------------------------------------
 
@@ -64,12 +88,21 @@ class MlflowTracking:
     def get_experiment_by_name(self, body: Mapping[str, Any]) -> Json:
         name = text(body, "experiment_name")
         assert name is not None
-        return {"experiment": self.experiments.by_name(name).to_json()}
+        what = f"experiments/get-by-name {name!r}"
+        try:
+            found = self.experiments.by_name(name)
+        except MlflowNotFound:
+            self._readable([name], what)  # no grant reaches a name that names nothing
+            raise
+        self._readable([found.experiment_id], what)
+        return {"experiment": found.to_json()}
 
     def search_experiments(self, body: Mapping[str, Any]) -> Json:
         found = self.experiments.search(
             text(body, "filter", required=False), text(body, "view_type", required=False)
         )
+        if self._visible is not None:
+            found = [e for e in found if e.experiment_id in self._visible]
         offset = search.read_page_token(text(body, "page_token", required=False))
         limit = search.max_results(int64(body.get("max_results"), "max_results"))
         page = found[offset : offset + limit]
@@ -156,6 +189,7 @@ class MlflowTracking:
             ids = [ids]
         if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
             raise MlflowApiError("experiment_ids must be a list of experiment id strings")
+        self._readable(ids, "runs/search")  # as MLflow's basic-auth: each one, or refused
         order = body.get("order_by")
         if isinstance(order, str):
             order = [order]

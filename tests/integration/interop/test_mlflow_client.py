@@ -18,6 +18,7 @@ import tempfile
 import textwrap
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,13 +42,20 @@ mlflow.set_tracking_uri(os.environ["ONTOLAB_URL"])
 @pytest.fixture(scope="module")
 def platform_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``ontolab serve`` as its own process on a free port, stopped by PID at the end."""
-    folder = tmp_path_factory.mktemp("mlflow-platform")
+    with serving(tmp_path_factory.mktemp("mlflow-platform")) as url:
+        yield url
+
+
+@contextmanager
+def serving(folder: Path, *options: str) -> Iterator[str]:
+    """``ontolab serve`` (with ``options``) on a free port over ``folder``/data, stopped by
+    PID at the end; its URL."""
     port = free_port()
     log = folder / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "server.cli", "--data", str(folder / "data"), "serve"]
-            + ["--port", str(port)],
+            + ["--port", str(port), *options],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=ROOT,

@@ -128,6 +128,47 @@ MATRIX: dict[str, str] = {
     "model_operations.get_at": "viewer@model",
     "model_operations.get_why": "viewer@model",
     "model_operations.get_decisions": "viewer@model",
+    # The MLflow-compatible API: on the experiment named by experiment_id (query string or
+    # body) or the run_id's; the artifact routes' run is part 1 of EXPERIMENT/RUN/artifacts/…
+    **{
+        f"mlflow.{prefix}_{call}": need
+        for prefix in ("api_2_0_mlflow", "ajax_api_2_0_mlflow")
+        for call, need in {
+            "POST_experiments_create": "runner",
+            "GET_experiments_get": "viewer@experiment",
+            "GET_experiments_get_by_name": "viewer|listing",
+            "GET_experiments_search": "viewer|listing",
+            "POST_experiments_search": "viewer|listing",
+            "POST_runs_create": "runner@experiment",
+            "GET_runs_get": "viewer@experiment",
+            "POST_runs_update": "runner@experiment",
+            "POST_runs_delete": "editor@experiment",
+            "POST_runs_search": "viewer|listing",
+            "POST_runs_log_batch": "runner@experiment",
+            "POST_runs_log_metric": "runner@experiment",
+            "POST_runs_log_parameter": "runner@experiment",
+            "POST_runs_set_tag": "runner@experiment",
+            "GET_metrics_get_history": "viewer@experiment",
+            "POST_logged_models_search": "viewer|listing",
+        }.items()
+    },
+    "mlflow.tracking_list_artifacts": "viewer@experiment",
+    "mlflow.download_artifact": "viewer@experiment",
+    "mlflow.upload_artifact": "runner@experiment",
+    "mlflow.list_artifacts": "viewer@experiment",
+    # Any other MLflow path only answers an error naming the call
+    **{
+        f"mlflow.{kind}__{prefix}": "signed_in"
+        for kind in ("refuse", "refuse_root")
+        for prefix in (
+            "api_2_0_mlflow",
+            "ajax_api_2_0_mlflow",
+            "api_3_0_mlflow",
+            "ajax_api_3_0_mlflow",
+            "api_2_0_mlflow_artifacts",
+            "ajax_api_2_0_mlflow_artifacts",
+        )
+    },
 }
 ROLES = ("viewer", "runner", "editor", "admin")
 # alice: editor on experiment exp-a (through group team-a), viewer on model model-a.
@@ -135,11 +176,7 @@ ALICE = {"experiment": "editor", "model": "viewer"}
 CALLERS = (None, *ROLES, "alice")
 
 
-def expected(endpoint: str, method: str) -> str:
-    if endpoint.startswith("mlflow.") and endpoint != "mlflow.health":  # the method decides
-        if endpoint.endswith("_POST_runs_delete"):
-            return "editor"
-        return "viewer" if method == "GET" or endpoint.endswith("_search") else "runner"
+def expected(endpoint: str) -> str:
     try:
         return MATRIX[endpoint]
     except KeyError:
@@ -174,6 +211,7 @@ def url_for(rule: UrlRule, about: str) -> str:
         "name": f"model-{about}",
         "deployment_id": f"dep-{about}",  # serves model-{about}
         "number": 1,
+        "path": f"exp-{about}/run-{about}/artifacts/x",  # MLflow's artifact routes
     }
     path = rule.rule
     for argument in rule.arguments:
@@ -200,14 +238,11 @@ def reaching(auth_app: AuthApp) -> AuthApp:
 
 
 def test_every_route_has_a_rule_and_a_matrix_line(auth_app: AuthApp) -> None:
-    missing = [
-        f"{rule.endpoint} {method}"
-        for rule, method in routes(list(auth_app.app.url_map.iter_rules()))
-        if rule_for(rule.endpoint, method) is None
-    ]
+    rules = list(auth_app.app.url_map.iter_rules())
+    missing = sorted({rule.endpoint for rule in rules if rule_for(rule.endpoint) is None})
     assert not missing, f"routes without a rule in server/auth/rules.py: {missing}"
-    for rule, method in routes(list(auth_app.app.url_map.iter_rules())):
-        expected(rule.endpoint, method)
+    for rule in rules:
+        expected(rule.endpoint)
 
 
 @pytest.mark.parametrize("who", CALLERS, ids=lambda who: who or "anonymous")
@@ -215,14 +250,20 @@ def test_route_by_caller_matches_the_matrix(reaching: AuthApp, who: str | None) 
     client = reaching.client()
     wrong = []
     for rule, method in routes(list(reaching.app.url_map.iter_rules())):
-        need = expected(rule.endpoint, method)
+        need = expected(rule.endpoint)
         for about in ("a", "b"):
-            body = {"experiment": f"exp-{about}"} if method != "GET" else None
+            # what a list or an MLflow call may be about (GET: the query string, else the body)
+            about_this = {
+                "experiment": f"exp-{about}",
+                "experiment_id": f"exp-{about}",
+                "run_id": f"run-{about}",
+                "path": f"exp-{about}/run-{about}/artifacts",
+            }
             answer = client.open(
                 url_for(rule, about),
                 method=method,
-                json=body,
-                query_string={"experiment": f"exp-{about}"},  # what a list may be about
+                json=about_this if method != "GET" else None,
+                query_string=about_this,
                 headers=reaching.headers(who),
             )
             reached = answer.status_code == REACHED
