@@ -147,6 +147,10 @@ class Gate:
                 resource = self._resource(principal, rule, named=True)
             on = f" on {kind} {resource!r}" if resource and kind != "global" else ""
             grant = f" --{kind} {resource}" if on else ""
+            if rule.kind in ("run", "deployment") and held is None and not principal.role_on():
+                # Whose run (deployment) it is comes from the store: a caller who may read
+                # nothing of it is not told (the native API and MLflow's alike).
+                on, grant = f" on the {rule.kind}'s {kind}", f" --{kind} {kind.upper()}"
             raise PermissionDenied(
                 f"{request.method} {request.path} needs role {rule.role.label}{on}; "
                 f"{principal.user} has {held.label if held else 'none'}"

@@ -157,7 +157,10 @@ def test_a_token_scope_caps_the_users_role(auth_app: AuthApp) -> None:
 def test_a_per_experiment_grant_reaches_that_experiment_only(auth_app: AuthApp) -> None:
     client, headers = auth_app.client(), auth_app.headers("alice")
     assert client.get("/api/runs/run-a", headers=headers).status_code not in (401, 403)
-    problem(client.get("/api/runs/run-b", headers=headers), 403, "on experiment 'exp-b'")
+    hidden = client.get("/api/runs/run-b", headers=headers)  # whose run it is: not said
+    problem(hidden, 403, "needs role viewer on the run's experiment; alice has none")
+    problem(hidden, 403, "`ontolab users grant alice viewer --experiment EXPERIMENT`")
+    assert "exp-b" not in hidden.json["detail"]
     assert client.get("/api/runs", headers=headers).status_code == 200  # cut to exp-a's
     assert client.get("/api/runs?experiment=exp-a", headers=headers).status_code == 200
     problem(client.get("/api/runs?experiment=exp-b", headers=headers), 403, "'exp-b'")
@@ -180,7 +183,7 @@ def test_a_refusal_names_the_resource_and_the_narrowest_grant(auth_app: AuthApp)
     token = auth_app.gate.accounts.create_token("nobody", "tests", Role.ADMIN)[0]
     headers = {"Authorization": f"Bearer {token}"}
     unnamed = client.post("/api/runs/run-b/cancel", headers=headers)
-    problem(unnamed, 403, "needs role runner; nobody has none")
+    problem(unnamed, 403, "needs role runner on the run's experiment; nobody has none")
     assert "exp-b" not in unnamed.json["detail"]
 
 

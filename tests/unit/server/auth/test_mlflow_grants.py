@@ -161,8 +161,14 @@ def test_a_scoped_caller_cannot_learn_that_an_experiment_exists(
     assert status == 404 and answer["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     searched = bob.post("runs/search", experiment_ids=["mlacl-b"])
     assert searched == bob.post("runs/search", experiment_ids=["no-such"])
-    # an unknown run: refused, naming no experiment; MLflow's 404 to a global viewer
-    refused(*bob.get("runs/get", run_id="feedfacefeedface"), "needs role viewer; bob has none")
+    # an unknown run and another experiment's: the same refusal, naming no experiment;
+    # MLflow's 404 to a global viewer
+    unknown = bob.get("runs/get", run_id="feedfacefeedface")
+    refused(*unknown, "needs role viewer on the run's experiment; bob has none")
+    other = bob.get("runs/get", run_id=runs["mlacl-b"])
+    assert other[0] == 403 and other[1]["message"].replace(runs["mlacl-b"], "R") == unknown[1][
+        "message"
+    ].replace("feedfacefeedface", "R")
     status, answer = viewer.get("runs/get", run_id="feedfacefeedface")
     assert status == 404 and answer["error_code"] == "RESOURCE_DOES_NOT_EXIST"
     hidden_name = bob.get("experiments/get-by-name", experiment_name="mlacl-b")
