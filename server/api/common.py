@@ -79,25 +79,22 @@ def json_body() -> dict[str, Any]:
     return data
 
 
-def limit_arg(default: int, maximum: int) -> int:
-    """The request's ``?limit=`` (``default`` when absent); a 400 unless it is 1 to ``maximum``."""
-    text = request.args.get("limit", str(default))
-    if not text.isdigit() or not 0 < int(text) <= maximum:
-        raise BadRequest(f"limit must be a whole number from 1 to {maximum} (got {text!r})")
-    return int(text)
-
-
 @dataclass(frozen=True)
 class QueryLimit:
-    """A route's ``?limit=``: read with ``read()`` (``limit_arg``) and documented in its
-    OpenAPI with ``parameter``, from one default and maximum."""
+    """A route's ``?limit=``: read with ``read()`` and documented in its OpenAPI with
+    ``parameter``, from one default and maximum."""
 
     default: int
     maximum: int
 
     def read(self) -> int:
-        """The request's limit; a 400 unless it is 1 to ``maximum``."""
-        return limit_arg(self.default, self.maximum)
+        """The request's limit (``default`` when absent); a 400 unless it is 1 to ``maximum``."""
+        text = request.args.get("limit", str(self.default))
+        if not text.isdigit() or not 0 < int(text) <= self.maximum:
+            raise BadRequest(
+                f"limit must be a whole number from 1 to {self.maximum} (got {text!r})"
+            )
+        return int(text)
 
     @property
     def parameter(self) -> dict[str, Any]:

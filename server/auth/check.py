@@ -140,17 +140,7 @@ class Gate:
             through = self._through_experiments(principal, resource)
             held = through if through and (held is None or held < through) else held
         if held is None or held < rule.role:
-            if resource is None and (rule.kind in ("experiment", "model") or principal.role_on()):
-                # Looked up only now (an unscoped caller's checks skip it): the refusal names
-                # the experiment or model and the narrowest grant that would do. A run's or
-                # deployment's owner is only named to a caller who may read every one.
-                resource = self._resource(principal, rule, named=True)
-            on = f" on {kind} {resource!r}" if resource and kind != "global" else ""
-            grant = f" --{kind} {resource}" if on else ""
-            if rule.kind in ("run", "deployment") and held is None and not principal.role_on():
-                # Whose run (deployment) it is comes from the store: a caller who may read
-                # nothing of it is not told (the native API and MLflow's alike).
-                on, grant = f" on the {rule.kind}'s {kind}", f" --{kind} {kind.upper()}"
+            on, grant = self._refused_on(principal, rule, kind, resource, held)
             raise PermissionDenied(
                 f"{request.method} {request.path} needs role {rule.role.label}{on}; "
                 f"{principal.user} has {held.label if held else 'none'}"
@@ -158,6 +148,23 @@ class Gate:
                 + f"; an admin grants it: `ontolab users grant {principal.user} "
                 f"{rule.role.label}{grant}`"
             )
+
+    def _refused_on(
+        self, principal: Principal, rule: Rule, kind: str, resource: str | None, held: Role | None
+    ) -> tuple[str, str]:
+        """What a refusal says the role is needed on, and the narrowest grant option."""
+        global_role = principal.role_on()
+        if rule.kind in ("run", "deployment") and held is None and not global_role:
+            # Whose run (deployment) it is comes from the store: a caller who may read
+            # nothing of it is not told (the native API and MLflow's alike).
+            return f" on the {rule.kind}'s {kind}", f" --{kind} {kind.upper()}"
+        if resource is None and (rule.kind in ("experiment", "model") or global_role):
+            # Looked up only now (an unscoped caller's checks skip it), to name the
+            # experiment or model and the narrowest grant that would do.
+            resource = self._resource(principal, rule, named=True)
+        if not resource or kind == "global":
+            return "", ""
+        return f" on {kind} {resource!r}", f" --{kind} {resource}"
 
     def _resource(self, principal: Principal, rule: Rule, named: bool = False) -> str | None:
         """The experiment or model the request is about (None: only global grants count,
